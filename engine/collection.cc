@@ -1,0 +1,486 @@
+#include "engine/collection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <queue>
+
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "index/distance.h"
+#include "storage/store.h"
+
+namespace latentdb::engine {
+
+using nlohmann::json;
+
+namespace {
+constexpr size_t kRebuildChunk = 4096;
+}
+
+Collection::Collection(storage::Store* store, uint32_t cid, std::string name, CollectionConfig config,
+                       std::string index_path)
+    : store_(store), cid_(cid), name_(std::move(name)), config_(std::move(config)), index_path_(std::move(index_path)) {}
+
+Result<std::shared_ptr<Collection>> Collection::Open(storage::Store* store, uint32_t cid, std::string name,
+                                                     CollectionConfig config, std::string index_path) {
+  std::shared_ptr<Collection> c(new Collection(store, cid, std::move(name), std::move(config), std::move(index_path)));
+  LDB_RETURN_IF_ERROR(c->LoadPoints());
+  LDB_RETURN_IF_ERROR(c->LoadOrRebuildIndex());
+  return c;
+}
+
+Status Collection::LoadPoints() {
+  LDB_ASSIGN_OR_RETURN(next_iid_, store_->NextInternalId(cid_));
+  Status bad;
+  LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, 0, [&](const storage::StoredPoint& p) {
+    PointMeta meta;
+    meta.key = p.external_key;
+    try {
+      meta.payload = p.payload_json.empty() ? json(nullptr) : json::parse(p.payload_json);
+    } catch (const std::exception& e) {
+      bad = Status::Corruption("stored payload of a point in '" + name_ + "' is not JSON");
+      return false;
+    }
+    key_to_iid_[meta.key] = p.iid;
+    points_.emplace(p.iid, std::move(meta));
+    next_iid_ = std::max(next_iid_, p.iid + 1);
+    return true;
+  }));
+  return bad;
+}
+
+Status Collection::LoadOrRebuildIndex() {
+  const index::IndexSpec spec = config_.ToIndexSpec();
+  uint64_t file_seq = 0;
+  if (PathExists(index_path_)) {
+    auto loaded = index::VectorIndex::Load(index_path_, spec, &file_seq);
+    if (!loaded.ok()) {
+      LogWarn("collection '" + name_ + "': " + loaded.status().message() + "; rebuilding from the store");
+    } else if (file_seq > store_->LastSequence()) {
+      LogWarn("collection '" + name_ + "': index file is newer than the store; rebuilding");
+    } else {
+      index_ = std::move(loaded).value();
+      uint64_t last = file_seq;
+      std::vector<float> v;
+      Status replay_error;
+      LDB_RETURN_IF_ERROR(store_->ScanChangelog(cid_, file_seq, [&](uint64_t seq, storage::ChangeOp op, uint64_t iid) {
+        last = seq;
+        if (!replay_error.ok()) return;
+        if (op == storage::ChangeOp::kDelete) {
+          index_->Remove(&iid, 1);
+          return;
+        }
+        bool found = false;
+        replay_error = store_->GetVector(cid_, iid, &v, &found);
+        if (replay_error.ok() && found) replay_error = index_->Upsert(&iid, v.data(), 1);
+      }));
+      if (replay_error.ok() && index_->size() == points_.size()) {
+        persisted_seq_ = file_seq;
+        applied_seq_ = last;
+        return Status::Ok();
+      }
+      LogWarn("collection '" + name_ + "': index disagrees with the store after replay (" +
+              std::to_string(index_->size()) + " vs " + std::to_string(points_.size()) + "); rebuilding");
+    }
+  }
+  return RebuildIndexLocked();
+}
+
+Status Collection::RebuildIndexLocked() {
+  LDB_ASSIGN_OR_RETURN(auto fresh, index::VectorIndex::Create(config_.ToIndexSpec()));
+  const uint64_t seq = store_->LastSequence();
+  std::vector<uint64_t> ids;
+  std::vector<float> buf;
+  Status add_error;
+  auto flush = [&]() {
+    if (!ids.empty() && add_error.ok()) add_error = fresh->Upsert(ids.data(), buf.data(), ids.size());
+    ids.clear();
+    buf.clear();
+  };
+  LDB_RETURN_IF_ERROR(store_->ScanVectors(cid_, [&](uint64_t iid, const float* v, size_t dim) {
+    if (dim != config_.dim) {
+      add_error = Status::Corruption("stored vector has dimension " + std::to_string(dim));
+      return false;
+    }
+    ids.push_back(iid);
+    buf.insert(buf.end(), v, v + dim);
+    if (ids.size() >= kRebuildChunk) flush();
+    return add_error.ok();
+  }));
+  flush();
+  LDB_RETURN_IF_ERROR(add_error);
+  index_ = std::move(fresh);
+  applied_seq_ = std::max(applied_seq_, seq);
+  persisted_seq_ = 0;  // the new index exists only in memory until the next PersistIndex()
+  return Status::Ok();
+}
+
+Status Collection::RebuildIndex() {
+  std::unique_lock lock(mutex_);
+  return RebuildIndexLocked();
+}
+
+Status Collection::ValidateVector(const std::vector<float>& v, const std::string& what) const {
+  if (v.size() != config_.dim) {
+    return Status::InvalidArgument(what + " has dimension " + std::to_string(v.size()) + ", collection '" + name_ +
+                                   "' expects " + std::to_string(config_.dim));
+  }
+  for (float x : v) {
+    if (!std::isfinite(x)) return Status::InvalidArgument(what + " contains NaN or Inf");
+  }
+  return Status::Ok();
+}
+
+Status Collection::Upsert(std::vector<PointInput> points) {
+  if (points.empty()) return Status::Ok();
+  for (size_t i = 0; i < points.size(); ++i) {
+    const std::string what = "point " + points[i].id.ToString();
+    LDB_RETURN_IF_ERROR(ValidateVector(points[i].vector, what));
+    if (!points[i].payload.is_null() && !points[i].payload.is_object()) {
+      return Status::InvalidArgument(what + ": payload must be a JSON object");
+    }
+  }
+  std::unique_lock lock(mutex_);
+  storage::PointBatch batch;
+  batch.cid = cid_;
+  uint64_t next = next_iid_;
+  std::unordered_map<std::string, uint64_t> new_keys;  // keys first seen in this batch
+  batch.upserts.reserve(points.size());
+  for (auto& p : points) {
+    std::string key = p.id.ToKey();
+    uint64_t iid;
+    if (auto it = key_to_iid_.find(key); it != key_to_iid_.end()) {
+      iid = it->second;
+    } else if (auto it2 = new_keys.find(key); it2 != new_keys.end()) {
+      iid = it2->second;
+    } else {
+      iid = next++;
+      new_keys.emplace(key, iid);
+    }
+    storage::PointBatch::Upsert u;
+    u.iid = iid;
+    u.external_key = std::move(key);
+    u.vector = std::move(p.vector);
+    u.payload_json = p.payload.is_null() ? std::string() : p.payload.dump();
+    batch.upserts.push_back(std::move(u));
+  }
+  batch.next_iid = next;
+  LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
+
+  // Durable from here on: bring the index and the maps up to date.
+  std::vector<uint64_t> ids;
+  std::vector<float> flat;
+  ids.reserve(batch.upserts.size());
+  flat.reserve(batch.upserts.size() * config_.dim);
+  for (size_t i = 0; i < batch.upserts.size(); ++i) {
+    auto& u = batch.upserts[i];
+    ids.push_back(u.iid);
+    flat.insert(flat.end(), u.vector.begin(), u.vector.end());
+    key_to_iid_[u.external_key] = u.iid;
+    PointMeta& meta = points_[u.iid];
+    meta.key = u.external_key;
+    meta.payload = std::move(points[i].payload);
+  }
+  next_iid_ = next;
+  applied_seq_ = seq;
+  Status s = index_->Upsert(ids.data(), flat.data(), ids.size());
+  if (!s.ok()) {
+    LogError("collection '" + name_ + "': index update failed after a durable write (" + s.message() + "); rebuilding");
+    return RebuildIndexLocked();
+  }
+  if (index_->NeedsRebuild()) return RebuildIndexLocked();
+  return Status::Ok();
+}
+
+Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys) {
+  storage::PointBatch batch;
+  batch.cid = cid_;
+  batch.next_iid = next_iid_;
+  std::unordered_map<std::string, bool> seen;
+  for (const auto& key : keys) {
+    auto it = key_to_iid_.find(key);
+    if (it == key_to_iid_.end() || seen[key]) continue;
+    seen[key] = true;
+    batch.deletes.push_back({it->second, key});
+  }
+  if (batch.deletes.empty()) return size_t{0};
+  LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
+  std::vector<uint64_t> ids;
+  for (const auto& d : batch.deletes) {
+    ids.push_back(d.iid);
+    key_to_iid_.erase(d.external_key);
+    points_.erase(d.iid);
+  }
+  index_->Remove(ids.data(), ids.size());
+  applied_seq_ = seq;
+  if (index_->NeedsRebuild()) LDB_RETURN_IF_ERROR(RebuildIndexLocked());
+  return batch.deletes.size();
+}
+
+Result<size_t> Collection::Delete(const std::vector<ExternalId>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(id.ToKey());
+  std::unique_lock lock(mutex_);
+  return DeleteKeysLocked(keys);
+}
+
+Result<size_t> Collection::DeleteMatching(const Filter& filter) {
+  std::unique_lock lock(mutex_);
+  std::vector<std::string> keys;
+  for (const auto& [iid, meta] : points_) {
+    if (filter.Matches(meta.payload, meta.key)) keys.push_back(meta.key);
+  }
+  return DeleteKeysLocked(keys);
+}
+
+Result<std::optional<PointRecord>> Collection::Get(const ExternalId& id, bool with_vector) {
+  std::shared_lock lock(mutex_);
+  auto it = key_to_iid_.find(id.ToKey());
+  if (it == key_to_iid_.end()) return std::optional<PointRecord>();
+  PointRecord rec;
+  rec.id = id;
+  rec.payload = points_.at(it->second).payload;
+  if (with_vector) {
+    std::vector<float> v;
+    bool found = false;
+    LDB_RETURN_IF_ERROR(store_->GetVector(cid_, it->second, &v, &found));
+    if (!found) return Status::Corruption("point " + id.ToString() + " has no stored vector");
+    rec.vector = std::move(v);
+  }
+  return std::optional<PointRecord>(std::move(rec));
+}
+
+Result<std::vector<float>> Collection::VectorOf(const ExternalId& id) {
+  std::shared_lock lock(mutex_);
+  auto it = key_to_iid_.find(id.ToKey());
+  if (it == key_to_iid_.end()) {
+    return Status::NotFound("point " + id.ToString() + " does not exist in collection '" + name_ + "'");
+  }
+  std::vector<float> v;
+  bool found = false;
+  LDB_RETURN_IF_ERROR(store_->GetVector(cid_, it->second, &v, &found));
+  if (!found) return Status::Corruption("point " + id.ToString() + " has no stored vector");
+  return v;
+}
+
+Result<ScrollPage> Collection::Scroll(size_t limit, const std::optional<ExternalId>& offset,
+                                      const std::shared_ptr<const Filter>& filter, bool with_payload,
+                                      bool with_vector) {
+  if (limit == 0 || limit > kMaxK) return Status::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxK));
+  std::shared_lock lock(mutex_);
+  uint64_t start = 0;
+  if (offset) {
+    auto it = key_to_iid_.find(offset->ToKey());
+    if (it == key_to_iid_.end()) return Status::NotFound("offset point " + offset->ToString() + " does not exist");
+    start = it->second;
+  }
+  ScrollPage page;
+  Status bad;
+  LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, start, [&](const storage::StoredPoint& p) {
+    auto meta = points_.find(p.iid);
+    if (meta == points_.end()) return true;  // written after our lock was taken: not visible yet
+    if (filter && !filter->Matches(meta->second.payload, meta->second.key)) return true;
+    auto id = ExternalId::FromKey(p.external_key);
+    if (!id.ok()) {
+      bad = id.status();
+      return false;
+    }
+    if (page.points.size() == limit) {
+      page.next_offset = *id;
+      return false;
+    }
+    PointRecord rec;
+    rec.id = *id;
+    if (with_payload) rec.payload = meta->second.payload;
+    if (with_vector) {
+      std::vector<float> v;
+      bool found = false;
+      bad = store_->GetVector(cid_, p.iid, &v, &found);
+      if (!bad.ok()) return false;
+      rec.vector = std::move(v);
+    }
+    page.points.push_back(std::move(rec));
+    return true;
+  }));
+  LDB_RETURN_IF_ERROR(bad);
+  return page;
+}
+
+ScoredPoint Collection::MakeScored(uint64_t iid, float score, bool with_payload, bool with_vector) const {
+  ScoredPoint sp;
+  const PointMeta& meta = points_.at(iid);
+  auto id = ExternalId::FromKey(meta.key);
+  sp.id = id.ok() ? *id : ExternalId(std::string("?"));
+  sp.score = score;
+  if (with_payload) sp.payload = meta.payload;
+  if (with_vector) {
+    std::vector<float> v;
+    bool found = false;
+    if (store_->GetVector(cid_, iid, &v, &found).ok() && found) sp.vector = std::move(v);
+  }
+  return sp;
+}
+
+Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q) {
+  if (q.k == 0 || q.k > kMaxK) return Status::InvalidArgument("k must be between 1 and " + std::to_string(kMaxK));
+  if (q.vector.has_value() == q.id.has_value()) {
+    return Status::InvalidArgument("search needs exactly one of \"vector\" or \"id\"");
+  }
+  if (q.vector) LDB_RETURN_IF_ERROR(ValidateVector(*q.vector, "query vector"));
+  std::shared_lock lock(mutex_);
+  std::vector<float> by_id_vector;
+  const float* query = nullptr;
+  uint64_t self = 0;
+  bool exclude_self = false;
+  if (q.id) {
+    auto it = key_to_iid_.find(q.id->ToKey());
+    if (it == key_to_iid_.end()) {
+      return Status::NotFound("point " + q.id->ToString() + " does not exist in collection '" + name_ + "'");
+    }
+    self = it->second;
+    exclude_self = true;
+    bool found = false;
+    LDB_RETURN_IF_ERROR(store_->GetVector(cid_, self, &by_id_vector, &found));
+    if (!found) return Status::Corruption("point " + q.id->ToString() + " has no stored vector");
+    query = by_id_vector.data();
+  } else {
+    query = q.vector->data();
+  }
+  index::IdFilter id_filter = [&](uint64_t iid) {
+    if (exclude_self && iid == self) return false;
+    if (!q.filter) return true;
+    auto it = points_.find(iid);
+    return it != points_.end() && q.filter->Matches(it->second.payload, it->second.key);
+  };
+  const bool need_filter = exclude_self || q.filter != nullptr;
+  LDB_ASSIGN_OR_RETURN(auto hits, index_->Search(query, q.k, q.params, need_filter ? &id_filter : nullptr));
+  std::vector<ScoredPoint> out;
+  out.reserve(hits.size());
+  for (const auto& h : hits) out.push_back(MakeScored(h.id, h.score, q.with_payload, q.with_vector));
+  return out;
+}
+
+Result<std::vector<float>> Collection::ResolveTerm(const AnalogyTerm& t, std::vector<uint64_t>* exclude) const {
+  std::vector<float> v;
+  if (t.id) {
+    auto it = key_to_iid_.find(t.id->ToKey());
+    if (it == key_to_iid_.end()) {
+      return Status::NotFound("point " + t.id->ToString() + " does not exist in collection '" + name_ + "'");
+    }
+    exclude->push_back(it->second);
+    bool found = false;
+    LDB_RETURN_IF_ERROR(store_->GetVector(cid_, it->second, &v, &found));
+    if (!found) return Status::Corruption("point " + t.id->ToString() + " has no stored vector");
+  } else if (t.vector) {
+    LDB_RETURN_IF_ERROR(ValidateVector(*t.vector, "analogy vector"));
+    v = *t.vector;
+  } else {
+    return Status::InvalidArgument("analogy term needs an id or a vector");
+  }
+  index::NormalizeInPlace(v.data(), v.size());
+  return v;
+}
+
+Result<AnalogyResult> Collection::Analogy(const AnalogyQuery& q) {
+  if (q.k == 0 || q.k > kMaxK) return Status::InvalidArgument("k must be between 1 and " + std::to_string(kMaxK));
+  if (q.positive.empty()) return Status::InvalidArgument("analogy needs at least one positive term");
+  std::shared_lock lock(mutex_);
+  std::vector<uint64_t> exclude;
+  std::vector<std::vector<float>> pos, neg;
+  for (const auto& t : q.positive) {
+    LDB_ASSIGN_OR_RETURN(auto v, ResolveTerm(t, &exclude));
+    pos.push_back(std::move(v));
+  }
+  for (const auto& t : q.negative) {
+    LDB_ASSIGN_OR_RETURN(auto v, ResolveTerm(t, &exclude));
+    neg.push_back(std::move(v));
+  }
+  const size_t dim = config_.dim;
+  AnalogyResult result;
+  if (q.method == AnalogyMethod::kCosAdd) {
+    // gensim: mean of (+1 × positive, -1 × negative) unit vectors, then unit-normalized.
+    std::vector<double> mean(dim, 0.0);
+    for (const auto& v : pos) for (size_t i = 0; i < dim; ++i) mean[i] += v[i];
+    for (const auto& v : neg) for (size_t i = 0; i < dim; ++i) mean[i] -= v[i];
+    const double count = static_cast<double>(pos.size() + neg.size());
+    result.query_vector.resize(dim);
+    for (size_t i = 0; i < dim; ++i) result.query_vector[i] = static_cast<float>(mean[i] / count);
+    index::NormalizeInPlace(result.query_vector.data(), dim);
+  }
+  std::sort(exclude.begin(), exclude.end());
+  // Exact scan in insertion order (which is frequency order for word models), keeping the best k.
+  using Entry = std::pair<float, uint64_t>;  // min-heap on score
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> best;
+  size_t visited = 0;
+  std::vector<float> unit(dim);
+  LDB_RETURN_IF_ERROR(store_->ScanVectors(cid_, [&](uint64_t iid, const float* v, size_t d) {
+    if (d != dim) return true;
+    if (q.restrict_to_first && visited >= q.restrict_to_first) return false;
+    ++visited;
+    if (std::binary_search(exclude.begin(), exclude.end(), iid)) return true;
+    auto meta = points_.find(iid);
+    if (meta == points_.end()) return true;
+    if (q.filter && !q.filter->Matches(meta->second.payload, meta->second.key)) return true;
+    std::copy(v, v + dim, unit.begin());
+    index::NormalizeInPlace(unit.data(), dim);
+    float score;
+    if (q.method == AnalogyMethod::kCosAdd) {
+      score = index::InnerProduct(unit.data(), result.query_vector.data(), dim);
+    } else {
+      // gensim most_similar_cosmul: prod((1+cos)/2 over positive) / (prod over negative + 1e-6)
+      double num = 1.0, den = 1.0;
+      for (const auto& p : pos) num *= (1.0 + index::InnerProduct(unit.data(), p.data(), dim)) / 2.0;
+      for (const auto& n : neg) den *= (1.0 + index::InnerProduct(unit.data(), n.data(), dim)) / 2.0;
+      score = static_cast<float>(num / (den + 1e-6));
+    }
+    if (best.size() < q.k) {
+      best.emplace(score, iid);
+    } else if (score > best.top().first) {
+      best.pop();
+      best.emplace(score, iid);
+    }
+    return true;
+  }));
+  result.hits.resize(best.size());
+  for (size_t i = best.size(); i-- > 0;) {
+    result.hits[i] = MakeScored(best.top().second, best.top().first, q.with_payload, false);
+    best.pop();
+  }
+  return result;
+}
+
+CollectionInfo Collection::Info() const {
+  std::shared_lock lock(mutex_);
+  CollectionInfo info;
+  info.name = name_;
+  info.config = config_;
+  info.points = points_.size();
+  info.index = index_->Stats();
+  info.applied_sequence = applied_seq_;
+  info.persisted_sequence = persisted_seq_;
+  return info;
+}
+
+size_t Collection::size() const {
+  std::shared_lock lock(mutex_);
+  return points_.size();
+}
+
+Status Collection::PersistIndex() {
+  uint64_t seq;
+  {
+    std::shared_lock lock(mutex_);
+    if (applied_seq_ == persisted_seq_ && PathExists(index_path_)) return Status::Ok();
+    seq = applied_seq_;
+    LDB_RETURN_IF_ERROR(index_->Save(index_path_, seq));
+  }
+  {
+    std::unique_lock lock(mutex_);
+    persisted_seq_ = std::max(persisted_seq_, seq);
+  }
+  return store_->TrimChangelog(cid_, seq);
+}
+
+}  // namespace latentdb::engine

@@ -1,0 +1,169 @@
+#pragma once
+// Collection: the points of one collection — vectors, payloads, external ids — kept in the store
+// (source of truth) and in a VectorIndex (derived, rebuilt when missing or corrupt).
+//
+// Write path: validate everything, then one storage::PointBatch (one RocksDB WriteBatch), then
+// the index and the in-memory maps are updated under the collection's exclusive lock. A write
+// returns only after it is in the WAL and visible to search.
+// Thread-safety: every public method may be called from any thread. Reads (search, get, scroll)
+// run in parallel under a shared lock; writes are serialized under an exclusive lock.
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "engine/collection_config.h"
+#include "engine/external_id.h"
+#include "engine/filter.h"
+#include "index/vector_index.h"
+
+namespace latentdb::storage {
+class Store;
+}
+
+namespace latentdb::engine {
+
+struct PointInput {
+  ExternalId id;
+  std::vector<float> vector;
+  nlohmann::json payload;  // object or null
+};
+
+struct PointRecord {
+  ExternalId id;
+  nlohmann::json payload;
+  std::optional<std::vector<float>> vector;
+};
+
+struct ScoredPoint {
+  ExternalId id;
+  float score = 0;
+  std::optional<nlohmann::json> payload;
+  std::optional<std::vector<float>> vector;
+};
+
+// What to search with: exactly one of vector / id.
+struct SearchQuery {
+  std::optional<std::vector<float>> vector;
+  std::optional<ExternalId> id;  // search by a stored point; it is excluded from its results
+  size_t k = 10;
+  std::shared_ptr<const Filter> filter;
+  index::SearchParams params;
+  bool with_payload = true;
+  bool with_vector = false;
+};
+
+struct AnalogyTerm {
+  std::optional<ExternalId> id;
+  std::optional<std::vector<float>> vector;
+};
+
+enum class AnalogyMethod { kCosAdd, kCosMul };
+
+struct AnalogyQuery {
+  std::vector<AnalogyTerm> positive, negative;
+  size_t k = 10;
+  AnalogyMethod method = AnalogyMethod::kCosAdd;
+  std::shared_ptr<const Filter> filter;
+  size_t restrict_to_first = 0;  // only the first N points in insertion order (0 = all)
+  bool with_payload = true;
+};
+
+struct AnalogyResult {
+  std::vector<ScoredPoint> hits;
+  std::vector<float> query_vector;  // 3CosAdd's target direction (unit length); empty for 3CosMul
+};
+
+struct ScrollPage {
+  std::vector<PointRecord> points;
+  std::optional<ExternalId> next_offset;
+};
+
+struct CollectionInfo {
+  std::string name;
+  CollectionConfig config;
+  size_t points = 0;
+  index::IndexStats index;
+  uint64_t applied_sequence = 0;
+  uint64_t persisted_sequence = 0;
+};
+
+constexpr size_t kMaxK = 10000;
+
+class Collection {
+ public:
+  // Loads the collection: point metadata from the store, then the index from `index_path` with
+  // the changelog replayed, or rebuilt from the store when the file is missing, corrupt or
+  // disagrees with the store.
+  static Result<std::shared_ptr<Collection>> Open(storage::Store* store, uint32_t cid, std::string name,
+                                                  CollectionConfig config, std::string index_path);
+
+  const std::string& name() const { return name_; }
+  const CollectionConfig& config() const { return config_; }
+  uint32_t id() const { return cid_; }
+
+  // Upserts points atomically: all of them or none. Validates dimension, finiteness, payload.
+  Status Upsert(std::vector<PointInput> points);
+  // Deletes points by id; returns how many existed.
+  Result<size_t> Delete(const std::vector<ExternalId>& ids);
+  Result<size_t> DeleteMatching(const Filter& filter);
+
+  Result<std::optional<PointRecord>> Get(const ExternalId& id, bool with_vector);
+  // Points in insertion order from `offset` (an id; absent = start), at most `limit`.
+  Result<ScrollPage> Scroll(size_t limit, const std::optional<ExternalId>& offset,
+                            const std::shared_ptr<const Filter>& filter, bool with_payload, bool with_vector);
+
+  Result<std::vector<ScoredPoint>> Search(const SearchQuery& query);
+  // Word2vec-style analogy, exactly as gensim's most_similar (3CosAdd) and most_similar_cosmul
+  // (3CosMul): inputs unit-normalized, exact cosine ranking, input ids excluded.
+  Result<AnalogyResult> Analogy(const AnalogyQuery& query);
+  // The stored vector of a point (NotFound when absent).
+  Result<std::vector<float>> VectorOf(const ExternalId& id);
+
+  CollectionInfo Info() const;
+  size_t size() const;
+
+  // Saves the index if it changed since the last save, then trims the changelog up to it.
+  Status PersistIndex();
+  // Rebuilds the index from the store (also used after too many tombstones).
+  Status RebuildIndex();
+
+ private:
+  struct PointMeta {
+    std::string key;  // encoded external id
+    nlohmann::json payload;
+  };
+
+  Collection(storage::Store* store, uint32_t cid, std::string name, CollectionConfig config, std::string index_path);
+  Status LoadPoints();
+  Status LoadOrRebuildIndex();
+  Status RebuildIndexLocked();
+  Status ValidateVector(const std::vector<float>& v, const std::string& what) const;
+  Result<size_t> DeleteKeysLocked(const std::vector<std::string>& keys);
+  ScoredPoint MakeScored(uint64_t iid, float score, bool with_payload, bool with_vector) const;
+  Result<std::vector<float>> ResolveTerm(const AnalogyTerm& t, std::vector<uint64_t>* exclude) const;
+
+  storage::Store* store_;
+  const uint32_t cid_;
+  const std::string name_;
+  const CollectionConfig config_;
+  const std::string index_path_;
+
+  mutable std::shared_mutex mutex_;
+  std::unique_ptr<index::VectorIndex> index_;
+  std::unordered_map<uint64_t, PointMeta> points_;
+  std::unordered_map<std::string, uint64_t> key_to_iid_;
+  uint64_t next_iid_ = 0;
+  uint64_t applied_seq_ = 0;    // last store sequence applied to this collection
+  uint64_t persisted_seq_ = 0;  // sequence of the index file on disk
+};
+
+}  // namespace latentdb::engine

@@ -1,0 +1,73 @@
+#include "engine/collection_config.h"
+
+namespace latentdb::engine {
+
+using nlohmann::json;
+
+Result<CollectionConfig> CollectionConfig::FromJson(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("collection config must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    static const char* known[] = {"dim", "metric", "index", "hnsw_ef_construction", "encoder"};
+    bool ok = false;
+    for (const char* k : known) ok = ok || it.key() == k;
+    if (!ok) return Status::InvalidArgument("unknown collection setting '" + it.key() + "'");
+  }
+  CollectionConfig c;
+  if (!j.contains("dim") || !j["dim"].is_number_unsigned() || j["dim"].get<uint64_t>() == 0 ||
+      j["dim"].get<uint64_t>() > 65536) {
+    return Status::InvalidArgument("\"dim\" must be an integer between 1 and 65536");
+  }
+  c.dim = j["dim"].get<size_t>();
+  if (j.contains("metric")) {
+    if (!j["metric"].is_string()) return Status::InvalidArgument("\"metric\" must be a string");
+    LDB_ASSIGN_OR_RETURN(c.metric, index::ParseMetric(j["metric"].get<std::string>()));
+  }
+  if (j.contains("index")) {
+    if (!j["index"].is_string() || j["index"].get_ref<const std::string&>().empty() ||
+        j["index"].get_ref<const std::string&>().size() > 128) {
+      return Status::InvalidArgument("\"index\" must be a FAISS factory string such as \"HNSW32\"");
+    }
+    c.index = j["index"].get<std::string>();
+  }
+  if (j.contains("hnsw_ef_construction")) {
+    if (!j["hnsw_ef_construction"].is_number_unsigned() || j["hnsw_ef_construction"].get<uint64_t>() < 16 ||
+        j["hnsw_ef_construction"].get<uint64_t>() > 2048) {
+      return Status::InvalidArgument("\"hnsw_ef_construction\" must be an integer between 16 and 2048");
+    }
+    c.hnsw_ef_construction = j["hnsw_ef_construction"].get<int>();
+  }
+  if (j.contains("encoder") && !j["encoder"].is_null()) {
+    if (!j["encoder"].is_string()) return Status::InvalidArgument("\"encoder\" must be a model name");
+    c.encoder = j["encoder"].get<std::string>();
+  }
+  return c;
+}
+
+json CollectionConfig::ToJson() const {
+  json j = {{"dim", dim}, {"metric", index::MetricName(metric)}, {"index", index},
+            {"hnsw_ef_construction", hnsw_ef_construction}};
+  j["encoder"] = encoder ? json(*encoder) : json(nullptr);
+  return j;
+}
+
+index::IndexSpec CollectionConfig::ToIndexSpec() const {
+  index::IndexSpec s;
+  s.dim = dim;
+  s.metric = metric;
+  s.factory = index;
+  s.hnsw_ef_construction = hnsw_ef_construction;
+  return s;
+}
+
+Status ValidateCollectionName(const std::string& name) {
+  if (name.empty() || name.size() > 64) {
+    return Status::InvalidArgument("collection name must be 1 to 64 characters of [A-Za-z0-9_-]");
+  }
+  for (char ch : name) {
+    bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+    if (!ok) return Status::InvalidArgument("collection name must be 1 to 64 characters of [A-Za-z0-9_-]");
+  }
+  return Status::Ok();
+}
+
+}  // namespace latentdb::engine

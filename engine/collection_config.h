@@ -1,0 +1,30 @@
+#pragma once
+// The definition of a collection, as given at creation and stored in the catalog.
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "index/vector_index.h"
+
+namespace latentdb::engine {
+
+struct CollectionConfig {
+  size_t dim = 0;
+  index::Metric metric = index::Metric::kCosine;
+  std::string index = "HNSW32";  // FAISS factory string
+  int hnsw_ef_construction = 100;
+  std::optional<std::string> encoder;  // model that turns raw inputs into vectors
+
+  // Parses the body of PUT /collections/{c}: {"dim", "metric"?, "index"?, "hnsw_ef_construction"?, "encoder"?}.
+  static Result<CollectionConfig> FromJson(const nlohmann::json& j);
+  nlohmann::json ToJson() const;
+  index::IndexSpec ToIndexSpec() const;
+};
+
+// Collection names: [A-Za-z0-9_-]{1,64}. Nothing else can reach a file name or a key.
+Status ValidateCollectionName(const std::string& name);
+
+}  // namespace latentdb::engine

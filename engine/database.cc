@@ -1,0 +1,134 @@
+#include "engine/database.h"
+
+#include <chrono>
+
+#include "common/file_util.h"
+#include "common/logging.h"
+#include "storage/store.h"
+
+namespace latentdb::engine {
+
+using nlohmann::json;
+
+Database::Database(DatabaseOptions options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  std::unique_ptr<Database> db(new Database(options));
+  LDB_ASSIGN_OR_RETURN(db->lock_, DirLock::Acquire(options.data_dir));
+  LDB_RETURN_IF_ERROR(CreateDirectories(options.data_dir + "/indexes"));
+  storage::StoreOptions so;
+  so.sync_writes = options.sync_writes;
+  LDB_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(options.data_dir + "/store", so));
+  LDB_ASSIGN_OR_RETURN(auto records, db->store_->ListCollections());
+  for (const auto& rec : records) {
+    json config_json;
+    try {
+      config_json = json::parse(rec.config_json);
+    } catch (const std::exception&) {
+      return Status::Corruption("catalog entry of collection '" + rec.name + "' is not JSON");
+    }
+    auto config = CollectionConfig::FromJson(config_json);
+    if (!config.ok()) return config.status().WithContext("catalog entry of collection '" + rec.name + "'");
+    auto started = std::chrono::steady_clock::now();
+    LDB_ASSIGN_OR_RETURN(auto collection, Collection::Open(db->store_.get(), rec.id, rec.name, *config, db->IndexPath(rec.id)));
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    LogInfo("opened collection '" + rec.name + "' with " + std::to_string(collection->size()) + " points in " +
+            std::to_string(secs) + " s");
+    db->collections_[rec.name] = std::move(collection);
+  }
+  if (options.persist_interval_seconds > 0) db->persist_thread_ = std::thread([d = db.get()] { d->PersistLoop(); });
+  return db;
+}
+
+Database::~Database() { Close(); }
+
+void Database::Close() {
+  if (closed_.exchange(true)) return;
+  {
+    std::lock_guard<std::mutex> lock(persist_mutex_);
+    stopping_ = true;
+  }
+  persist_cv_.notify_all();
+  if (persist_thread_.joinable()) persist_thread_.join();
+  Status s = PersistIndexes();
+  if (!s.ok()) LogError("saving indexes on close: " + s.ToString());
+  if (store_) {
+    Status f = store_->Flush();
+    if (!f.ok()) LogError("flushing the store on close: " + f.ToString());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    collections_.clear();
+  }
+  store_.reset();
+  lock_.reset();
+}
+
+std::string Database::IndexPath(uint32_t cid) const {
+  return options_.data_dir + "/indexes/" + std::to_string(cid) + ".idx";
+}
+
+void Database::PersistLoop() {
+  std::unique_lock<std::mutex> lock(persist_mutex_);
+  while (!stopping_) {
+    persist_cv_.wait_for(lock, std::chrono::seconds(options_.persist_interval_seconds), [&] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    Status s = PersistIndexes();
+    if (!s.ok()) LogError("background index save: " + s.ToString());
+    lock.lock();
+  }
+}
+
+Result<std::shared_ptr<Collection>> Database::CreateCollection(const std::string& name, const CollectionConfig& config) {
+  LDB_RETURN_IF_ERROR(ValidateCollectionName(name));
+  // Validate the index spec before anything is written.
+  LDB_ASSIGN_OR_RETURN(auto probe, index::VectorIndex::Create(config.ToIndexSpec()));
+  (void)probe;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (collections_.count(name)) return Status::AlreadyExists("collection '" + name + "' already exists");
+  LDB_ASSIGN_OR_RETURN(auto rec, store_->CreateCollection(name, config.ToJson().dump()));
+  LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
+  LDB_ASSIGN_OR_RETURN(auto collection, Collection::Open(store_.get(), rec.id, name, config, IndexPath(rec.id)));
+  collections_[name] = collection;
+  return collection;
+}
+
+Result<std::shared_ptr<Collection>> Database::GetCollection(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = collections_.find(name);
+  if (it == collections_.end()) return Status::NotFound("collection '" + name + "' does not exist");
+  return it->second;
+}
+
+std::vector<std::shared_ptr<Collection>> Database::ListCollections() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::shared_ptr<Collection>> out;
+  for (const auto& [name, c] : collections_) out.push_back(c);
+  return out;
+}
+
+Status Database::DropCollection(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = collections_.find(name);
+  if (it == collections_.end()) return Status::NotFound("collection '" + name + "' does not exist");
+  storage::CollectionRecord rec{it->second->id(), name, ""};
+  LDB_RETURN_IF_ERROR(store_->DropCollection(rec));
+  LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
+  collections_.erase(it);
+  return Status::Ok();
+}
+
+Status Database::PersistIndexes() {
+  Status first_error;
+  for (const auto& c : ListCollections()) {
+    Status s = c->PersistIndex();
+    if (!s.ok()) {
+      LogError("saving index of '" + c->name() + "': " + s.ToString());
+      if (first_error.ok()) first_error = s;
+    }
+  }
+  return first_error;
+}
+
+}  // namespace latentdb::engine

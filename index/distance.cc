@@ -1,0 +1,47 @@
+#include "index/distance.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include "index/simd/kernels.h"
+
+namespace latentdb::index {
+namespace {
+
+DistanceKernels SelectKernels() {
+  // LATENTDB_SIMD=scalar|avx2 caps the choice (for benchmarks and debugging).
+  const char* cap = std::getenv("LATENTDB_SIMD");
+  bool allow512 = !cap || std::strcmp(cap, "avx512") == 0;
+  bool allow2 = !cap || std::strcmp(cap, "scalar") != 0;
+  __builtin_cpu_init();
+  if (allow512 && __builtin_cpu_supports("avx512f")) {
+    return {simd::L2SqrAvx512, simd::InnerProductAvx512, "avx512"};
+  }
+  if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    return {simd::L2SqrAvx2, simd::InnerProductAvx2, "avx2"};
+  }
+  return {simd::L2SqrScalar, simd::InnerProductScalar, "scalar"};
+}
+
+}  // namespace
+
+const DistanceKernels& Kernels() {
+  static const DistanceKernels kernels = SelectKernels();
+  return kernels;
+}
+
+const DistanceKernels& ScalarKernels() {
+  static const DistanceKernels kernels{simd::L2SqrScalar, simd::InnerProductScalar, "scalar"};
+  return kernels;
+}
+
+void NormalizeInPlace(float* v, size_t dim) {
+  double norm = 0;
+  for (size_t i = 0; i < dim; ++i) norm += static_cast<double>(v[i]) * v[i];
+  if (norm <= 0) return;
+  float inv = static_cast<float>(1.0 / std::sqrt(norm));
+  for (size_t i = 0; i < dim; ++i) v[i] *= inv;
+}
+
+}  // namespace latentdb::index

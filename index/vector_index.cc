@@ -1,0 +1,413 @@
+#include "index/vector_index.h"
+
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <unordered_map>
+
+#include "common/coding.h"
+#include "common/file_util.h"
+#include "index/distance.h"
+#include "index/fast_flat.h"
+#include "index/hnsw_search.h"
+
+namespace latentdb::index {
+namespace {
+
+using idx_t = faiss::Index::idx_t;
+
+enum class Kind : uint32_t { kFlat = 1, kHnsw = 2, kIvf = 3 };
+const char* KindName(Kind k) {
+  switch (k) {
+    case Kind::kFlat: return "flat";
+    case Kind::kHnsw: return "hnsw";
+    case Kind::kIvf: return "ivf";
+  }
+  return "?";
+}
+
+constexpr char kMagic[8] = {'L', 'D', 'B', 'V', 'I', 'D', 'X', '1'};
+constexpr uint32_t kFormatVersion = 1;
+constexpr size_t kMaxTrainingSample = 100000;
+
+faiss::MetricType FaissMetric(Metric m) {
+  return m == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
+}
+
+// Builds the FAISS index for a spec and classifies it; rejects what we do not support.
+Status MakeFaissIndex(const IndexSpec& spec, std::unique_ptr<faiss::Index>* out, Kind* kind) {
+  std::unique_ptr<faiss::Index> idx;
+  try {
+    idx.reset(faiss::index_factory(static_cast<int>(spec.dim), spec.factory.c_str(), FaissMetric(spec.metric)));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument("index '" + spec.factory + "' is not a valid FAISS factory string");
+  }
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(idx.get())) {
+    // Swap FAISS's SSE flat storage for ours so the graph build uses the SIMD kernels too.
+    delete hnsw->storage;
+    hnsw->storage = new FastFlatIndex(static_cast<idx_t>(spec.dim), FaissMetric(spec.metric));
+    hnsw->own_fields = true;
+    hnsw->hnsw.efConstruction = std::max(16, spec.hnsw_ef_construction);
+    *kind = Kind::kHnsw;
+  } else if (dynamic_cast<faiss::IndexIVF*>(idx.get())) {
+    *kind = Kind::kIvf;
+  } else if (typeid(*idx) == typeid(faiss::IndexFlat) || typeid(*idx) == typeid(faiss::IndexFlatL2) ||
+             typeid(*idx) == typeid(faiss::IndexFlatIP)) {
+    idx.reset(new FastFlatIndex(static_cast<idx_t>(spec.dim), FaissMetric(spec.metric)));
+    *kind = Kind::kFlat;
+  } else {
+    return Status::InvalidArgument("index '" + spec.factory +
+                                   "' is not supported; use Flat, HNSW<M>, IVF<n>,Flat, IVF<n>,PQ<m> or IVF<n>,SQ8");
+  }
+  *out = std::move(idx);
+  return Status::Ok();
+}
+
+size_t TrainThreshold(const faiss::Index* idx) {
+  const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(idx);
+  if (!ivf) return 0;
+  size_t need = std::max<size_t>(39 * ivf->nlist, 1000);
+  if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(idx)) {
+    need = std::max<size_t>(need, 39 * (size_t{1} << pq->pq.nbits));
+  }
+  return need;
+}
+
+}  // namespace
+
+Result<Metric> ParseMetric(const std::string& name) {
+  if (name == "l2") return Metric::kL2;
+  if (name == "ip") return Metric::kInnerProduct;
+  if (name == "cosine") return Metric::kCosine;
+  return Status::InvalidArgument("metric must be one of l2, ip, cosine (got '" + name + "')");
+}
+
+const char* MetricName(Metric metric) {
+  switch (metric) {
+    case Metric::kL2: return "l2";
+    case Metric::kInnerProduct: return "ip";
+    case Metric::kCosine: return "cosine";
+  }
+  return "?";
+}
+
+struct VectorIndex::Impl {
+  IndexSpec spec;
+  Kind kind = Kind::kFlat;
+  // The index searched now. For an IVF index that is not trained yet this is a FastFlatIndex
+  // holding the vectors until `untrained_ivf` can be trained on them.
+  std::unique_ptr<faiss::Index> active;
+  std::unique_ptr<faiss::Index> untrained_ivf;
+  size_t train_threshold = 0;
+
+  std::vector<uint64_t> pos_to_id;
+  std::vector<uint8_t> dead;
+  std::unordered_map<uint64_t, idx_t> id_to_pos;
+  size_t tombstones = 0;
+
+  bool pending() const { return untrained_ivf != nullptr; }
+  size_t live() const { return pos_to_id.size() - tombstones; }
+
+  // Selects live positions that pass the caller's filter.
+  struct Selector : faiss::IDSelector {
+    Selector(const Impl& impl, const IdFilter* filter) : impl(impl), filter(filter) {}
+    bool is_member(idx_t pos) const override {
+      if (pos < 0 || static_cast<size_t>(pos) >= impl.dead.size() || impl.dead[pos]) return false;
+      return !filter || (*filter)(impl.pos_to_id[pos]);
+    }
+    const Impl& impl;
+    const IdFilter* filter;
+  };
+
+  void Kill(idx_t pos) {
+    if (!dead[pos]) {
+      dead[pos] = 1;
+      ++tombstones;
+    }
+  }
+
+  void RebuildIdMap() {
+    id_to_pos.clear();
+    id_to_pos.reserve(pos_to_id.size());
+    for (size_t p = 0; p < pos_to_id.size(); ++p) {
+      if (!dead[p]) id_to_pos[pos_to_id[p]] = static_cast<idx_t>(p);
+    }
+  }
+
+  Status TrainIfReady() {
+    if (!pending() || live() < train_threshold) return Status::Ok();
+    auto* flat = static_cast<FastFlatIndex*>(active.get());
+    const size_t n = static_cast<size_t>(flat->ntotal);
+    const size_t dim = spec.dim;
+    // Train on live vectors only, evenly subsampled to bound training time.
+    std::vector<float> sample;
+    size_t step = std::max<size_t>(1, live() / kMaxTrainingSample);
+    size_t taken = 0;
+    for (size_t p = 0; p < n; ++p) {
+      if (dead[p]) continue;
+      if (taken++ % step != 0) continue;
+      sample.insert(sample.end(), flat->vectors() + p * dim, flat->vectors() + (p + 1) * dim);
+    }
+    try {
+      untrained_ivf->train(static_cast<idx_t>(sample.size() / dim), sample.data());
+      untrained_ivf->add(static_cast<idx_t>(n), flat->vectors());
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("training the IVF index failed: ") + e.what());
+    }
+    active = std::move(untrained_ivf);
+    return Status::Ok();
+  }
+
+  // Runs one FAISS-level search; returns (faiss distance, position) best first.
+  std::vector<std::pair<float, idx_t>> RunSearch(const float* q, size_t k, const SearchParams& params,
+                                                  const faiss::IDSelector* sel, bool exhaustive) const {
+    std::vector<std::pair<float, idx_t>> out;
+    const bool ip = spec.metric != Metric::kL2;
+    if (kind == Kind::kHnsw && !exhaustive) {
+      const auto* h = static_cast<const faiss::IndexHNSWFlat*>(active.get());
+      const auto* storage = static_cast<const FastFlatIndex*>(h->storage);
+      HnswQuery hq;
+      hq.query = q;
+      hq.k = k;
+      hq.ef = params.ef ? params.ef : std::max<size_t>(64, k);
+      hq.selector = sel;
+      for (auto& [d, pos] : HnswGraphSearch(h->hnsw, storage->vectors(), spec.dim, ip, hq)) {
+        out.emplace_back(ip ? -d : d, pos);
+      }
+      return out;
+    }
+    std::vector<float> distances(k);
+    std::vector<idx_t> labels(k);
+    const faiss::Index* target = active.get();
+    if (kind == Kind::kHnsw) target = static_cast<const faiss::IndexHNSWFlat*>(active.get())->storage;
+    if (kind == Kind::kIvf && !pending()) {
+      const auto* ivf = static_cast<const faiss::IndexIVF*>(target);
+      faiss::SearchParametersIVF p;
+      p.sel = const_cast<faiss::IDSelector*>(sel);
+      p.nprobe = exhaustive ? ivf->nlist : (params.nprobe ? params.nprobe : std::max<size_t>(8, ivf->nlist / 16));
+      p.nprobe = std::min(p.nprobe, ivf->nlist);
+      target->search(1, q, static_cast<idx_t>(k), distances.data(), labels.data(), &p);
+    } else {
+      faiss::SearchParameters p;
+      p.sel = const_cast<faiss::IDSelector*>(sel);
+      target->search(1, q, static_cast<idx_t>(k), distances.data(), labels.data(), &p);
+    }
+    for (size_t i = 0; i < k; ++i) {
+      if (labels[i] >= 0) out.emplace_back(distances[i], labels[i]);
+    }
+    return out;
+  }
+};
+
+VectorIndex::VectorIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VectorIndex::~VectorIndex() = default;
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexSpec& spec) {
+  if (spec.dim == 0 || spec.dim > 65536) {
+    return Status::InvalidArgument("dim must be between 1 and 65536 (got " + std::to_string(spec.dim) + ")");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->spec = spec;
+  LDB_RETURN_IF_ERROR(MakeFaissIndex(spec, &impl->active, &impl->kind));
+  if (impl->kind == Kind::kIvf) {
+    impl->train_threshold = TrainThreshold(impl->active.get());
+    impl->untrained_ivf = std::move(impl->active);
+    impl->active.reset(new FastFlatIndex(static_cast<idx_t>(spec.dim), FaissMetric(spec.metric)));
+  }
+  return std::unique_ptr<VectorIndex>(new VectorIndex(std::move(impl)));
+}
+
+Status VectorIndex::Upsert(const uint64_t* ids, const float* vectors, size_t n) {
+  if (n == 0) return Status::Ok();
+  Impl& im = *impl_;
+  const size_t dim = im.spec.dim;
+  std::vector<float> normalized;
+  const float* data = vectors;
+  if (im.spec.metric == Metric::kCosine) {
+    normalized.assign(vectors, vectors + n * dim);
+    for (size_t i = 0; i < n; ++i) NormalizeInPlace(normalized.data() + i * dim, dim);
+    data = normalized.data();
+  }
+  const idx_t base = im.active->ntotal;
+  try {
+    im.active->add(static_cast<idx_t>(n), data);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("adding to the FAISS index failed: ") + e.what());
+  }
+  im.pos_to_id.reserve(im.pos_to_id.size() + n);
+  for (size_t i = 0; i < n; ++i) {
+    const idx_t pos = base + static_cast<idx_t>(i);
+    im.pos_to_id.push_back(ids[i]);
+    im.dead.push_back(0);
+    auto it = im.id_to_pos.find(ids[i]);
+    if (it != im.id_to_pos.end()) {
+      im.Kill(it->second);
+      it->second = pos;
+    } else {
+      im.id_to_pos.emplace(ids[i], pos);
+    }
+  }
+  return im.TrainIfReady();
+}
+
+void VectorIndex::Remove(const uint64_t* ids, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    auto it = impl_->id_to_pos.find(ids[i]);
+    if (it == impl_->id_to_pos.end()) continue;
+    impl_->Kill(it->second);
+    impl_->id_to_pos.erase(it);
+  }
+}
+
+Result<std::vector<Hit>> VectorIndex::Search(const float* query, size_t k, const SearchParams& params,
+                                             const IdFilter* filter) const {
+  const Impl& im = *impl_;
+  std::vector<Hit> hits;
+  const size_t live = im.live();
+  if (k == 0 || live == 0) return hits;
+  const size_t dim = im.spec.dim;
+  std::vector<float> q(query, query + dim);
+  if (im.spec.metric == Metric::kCosine) NormalizeInPlace(q.data(), dim);
+  const size_t want = std::min(k, live);
+
+  Impl::Selector selector(im, filter);
+  const bool need_selector = filter != nullptr || im.tombstones > 0;
+  const faiss::IDSelector* sel = need_selector ? &selector : nullptr;
+  // The graph walk and IVF probing can come up short under a filter or many tombstones; ask
+  // FAISS for enough results and fall back to an exhaustive filtered scan when they do.
+  const bool exhaustive_first = params.exact || im.kind == Kind::kFlat || im.pending();
+  std::vector<std::pair<float, idx_t>> raw;
+  try {
+    raw = im.RunSearch(q.data(), want, params, sel, exhaustive_first);
+    if (raw.size() < want && !exhaustive_first) raw = im.RunSearch(q.data(), want, params, sel, true);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("FAISS search failed: ") + e.what());
+  }
+  hits.reserve(raw.size());
+  for (const auto& [d, pos] : raw) {
+    if (pos < 0 || static_cast<size_t>(pos) >= im.pos_to_id.size() || im.dead[pos]) continue;
+    float score = im.spec.metric == Metric::kL2 ? std::sqrt(std::max(0.0f, d)) : d;
+    hits.push_back({im.pos_to_id[pos], score});
+  }
+  return hits;
+}
+
+bool VectorIndex::Contains(uint64_t id) const { return impl_->id_to_pos.count(id) != 0; }
+size_t VectorIndex::size() const { return impl_->live(); }
+const IndexSpec& VectorIndex::spec() const { return impl_->spec; }
+
+IndexStats VectorIndex::Stats() const {
+  IndexStats s;
+  s.kind = KindName(impl_->kind);
+  s.live = impl_->live();
+  s.tombstones = impl_->tombstones;
+  s.trained = !impl_->pending();
+  s.train_threshold = impl_->train_threshold;
+  return s;
+}
+
+bool VectorIndex::NeedsRebuild() const {
+  return impl_->tombstones > 1000 && impl_->tombstones * 4 > impl_->pos_to_id.size();
+}
+
+Status VectorIndex::Save(const std::string& path, uint64_t sequence) const {
+  const Impl& im = *impl_;
+  faiss::VectorIOWriter writer;
+  try {
+    faiss::write_index(im.active.get(), &writer);
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("serializing the FAISS index failed: ") + e.what());
+  }
+  std::string out;
+  out.reserve(64 + im.pos_to_id.size() * 9 + writer.data.size());
+  out.append(kMagic, sizeof kMagic);
+  PutFixed32LE(&out, kFormatVersion);
+  PutFixed64LE(&out, sequence);
+  PutFixed32LE(&out, static_cast<uint32_t>(im.spec.dim));
+  PutFixed32LE(&out, static_cast<uint32_t>(im.spec.metric));
+  PutFixed32LE(&out, static_cast<uint32_t>(im.kind));
+  PutFixed32LE(&out, im.pending() ? 1 : 0);
+  PutFixed64LE(&out, im.pos_to_id.size());
+  for (uint64_t id : im.pos_to_id) PutFixed64LE(&out, id);
+  out.append(reinterpret_cast<const char*>(im.dead.data()), im.dead.size());
+  PutFixed64LE(&out, writer.data.size());
+  out.append(reinterpret_cast<const char*>(writer.data.data()), writer.data.size());
+  PutFixed32LE(&out, Crc32(out));
+  return WriteFileAtomically(path, out);
+}
+
+Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, const IndexSpec& spec,
+                                                       uint64_t* sequence) {
+  LDB_ASSIGN_OR_RETURN(std::string file, ReadWholeFile(path));
+  auto corrupt = [&](const std::string& why) { return Status::Corruption("index file '" + path + "': " + why); };
+  if (file.size() < sizeof kMagic + 4 || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0) {
+    return corrupt("bad magic");
+  }
+  uint32_t stored_crc = DecodeFixed32LE(file.data() + file.size() - 4);
+  if (Crc32(std::string_view(file.data(), file.size() - 4)) != stored_crc) return corrupt("checksum mismatch");
+  ByteReader r(std::string_view(file.data() + sizeof kMagic, file.size() - sizeof kMagic - 4));
+  uint32_t version, dim, metric, kind, pending;
+  uint64_t seq, npos;
+  if (!r.ReadU32(&version) || version != kFormatVersion) return corrupt("unsupported version");
+  if (!r.ReadU64(&seq) || !r.ReadU32(&dim) || !r.ReadU32(&metric) || !r.ReadU32(&kind) || !r.ReadU32(&pending) ||
+      !r.ReadU64(&npos)) {
+    return corrupt("truncated header");
+  }
+  if (dim != spec.dim || metric != static_cast<uint32_t>(spec.metric)) return corrupt("dimension or metric differ from the collection");
+  LDB_ASSIGN_OR_RETURN(auto index, Create(spec));
+  Impl& im = *index->impl_;
+  if (kind != static_cast<uint32_t>(im.kind)) return corrupt("index kind differs from the collection's spec");
+  if (npos > r.remaining() / 9) return corrupt("truncated id map");
+  im.pos_to_id.resize(npos);
+  for (auto& id : im.pos_to_id) (void)r.ReadU64(&id);
+  std::string_view dead;
+  if (!r.ReadBytes(npos, &dead)) return corrupt("truncated tombstones");
+  im.dead.assign(dead.begin(), dead.end());
+  im.tombstones = static_cast<size_t>(std::count_if(im.dead.begin(), im.dead.end(), [](uint8_t d) { return d != 0; }));
+  uint64_t faiss_len;
+  std::string_view faiss_bytes;
+  if (!r.ReadU64(&faiss_len) || !r.ReadBytes(faiss_len, &faiss_bytes)) return corrupt("truncated FAISS section");
+  faiss::VectorIOReader reader;
+  reader.data.assign(faiss_bytes.begin(), faiss_bytes.end());
+  std::unique_ptr<faiss::Index> loaded;
+  try {
+    loaded.reset(faiss::read_index(&reader));
+  } catch (const std::exception& e) {
+    return corrupt(std::string("FAISS could not read it: ") + e.what());
+  }
+  if (static_cast<uint64_t>(loaded->ntotal) != npos || loaded->d != static_cast<int>(dim)) {
+    return corrupt("FAISS index size differs from the id map");
+  }
+  if (auto* h = dynamic_cast<faiss::IndexHNSWFlat*>(loaded.get())) {
+    auto* flat = dynamic_cast<faiss::IndexFlat*>(h->storage);
+    if (!flat) return corrupt("HNSW storage is not flat");
+    h->storage = ConvertToFastFlat(flat);
+    delete flat;
+  } else if (auto* flat = dynamic_cast<faiss::IndexFlat*>(loaded.get())) {
+    loaded.reset(ConvertToFastFlat(flat));
+  }
+  if (pending) {
+    if (im.kind != Kind::kIvf || !dynamic_cast<FastFlatIndex*>(loaded.get())) return corrupt("inconsistent training state");
+    im.active = std::move(loaded);
+  } else {
+    if (im.kind == Kind::kIvf) {
+      if (!dynamic_cast<faiss::IndexIVF*>(loaded.get())) return corrupt("expected an IVF index");
+      im.untrained_ivf.reset();
+    }
+    im.active = std::move(loaded);
+  }
+  im.RebuildIdMap();
+  *sequence = seq;
+  return index;
+}
+
+}  // namespace latentdb::index

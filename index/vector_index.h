@@ -1,0 +1,101 @@
+#pragma once
+// VectorIndex: the approximate-nearest-neighbour index of one collection, built on FAISS.
+//
+// The index is derived data: RocksDB holds every vector, and an index can always be rebuilt from
+// it. Callers identify vectors by 64-bit internal ids; inside, FAISS stores them at dense
+// positions 0..n-1 and this class owns the position <-> id map and the tombstones.
+//
+// Supported index specs (FAISS factory strings):
+//   Flat                 exact search (LatentDB's SIMD scan)
+//   HNSW<M>[,Flat]       graph index; built by FAISS, searched with LatentDB's graph walk
+//   IVF<n>,Flat | IVF<n>,PQ<m>[x<b>] | IVF<n>,SQ8   inverted lists; trained automatically once
+//                        enough vectors exist (39 per list, 39×256 for PQ), exact search before
+//
+// Deletes and replacements are tombstones (HNSW cannot remove); NeedsRebuild() says when they
+// have grown past a quarter of the index, and the owner then rebuilds from the store.
+//
+// Thread-safety: const methods may run concurrently with each other; mutating methods need
+// exclusive access (the engine's collection lock provides it).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace latentdb::index {
+
+enum class Metric { kL2, kInnerProduct, kCosine };
+Result<Metric> ParseMetric(const std::string& name);  // "l2", "ip", "cosine"
+const char* MetricName(Metric metric);
+
+struct IndexSpec {
+  size_t dim = 0;
+  Metric metric = Metric::kCosine;
+  std::string factory = "HNSW32";
+  int hnsw_ef_construction = 100;
+};
+
+struct SearchParams {
+  size_t ef = 0;      // HNSW beam width; 0 = default (max(64, k))
+  size_t nprobe = 0;  // IVF lists to visit; 0 = default (max(8, nlist/16))
+  bool exact = false; // exhaustive search
+};
+
+struct Hit {
+  uint64_t id;
+  // l2: Euclidean distance (smaller is better); ip: inner product; cosine: cosine similarity
+  // (larger is better).
+  float score;
+};
+
+// Thread-safe predicate over internal ids; called once per candidate, so keep it cheap.
+using IdFilter = std::function<bool(uint64_t id)>;
+
+struct IndexStats {
+  std::string kind;       // "flat", "hnsw", "ivf"
+  size_t live = 0;        // searchable vectors
+  size_t tombstones = 0;  // deleted or replaced positions still inside FAISS
+  bool trained = true;    // false while an IVF index is waiting for enough vectors
+  size_t train_threshold = 0;
+};
+
+class VectorIndex {
+ public:
+  // Validates the spec (dimension 1..65536, a supported factory string).
+  static Result<std::unique_ptr<VectorIndex>> Create(const IndexSpec& spec);
+  // Loads a file written by Save(); fails with Corruption on any format or checksum problem.
+  // *sequence receives the store sequence number the file was saved at.
+  static Result<std::unique_ptr<VectorIndex>> Load(const std::string& path, const IndexSpec& spec,
+                                                   uint64_t* sequence);
+  ~VectorIndex();
+
+  // Adds vectors (row-major, n × dim); an id already present is replaced. Vectors must be finite.
+  Status Upsert(const uint64_t* ids, const float* vectors, size_t n);
+  // Removes ids; unknown ids are ignored.
+  void Remove(const uint64_t* ids, size_t n);
+
+  // k nearest live vectors, best first. With a filter, returns k results whenever at least k
+  // live vectors pass it (falls back to an exhaustive filtered scan when the graph walk or the
+  // probed lists come up short).
+  Result<std::vector<Hit>> Search(const float* query, size_t k, const SearchParams& params,
+                                  const IdFilter* filter) const;
+
+  bool Contains(uint64_t id) const;
+  size_t size() const;
+  IndexStats Stats() const;
+  bool NeedsRebuild() const;
+  const IndexSpec& spec() const;
+
+  // Writes the index to `path` atomically (magic, version, sequence, checksum).
+  Status Save(const std::string& path, uint64_t sequence) const;
+
+ private:
+  struct Impl;
+  explicit VectorIndex(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace latentdb::index

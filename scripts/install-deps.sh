@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages LatentDB builds and runs with, only when one is missing.
+# Runs as root (CI) or through sudo (a developer's machine).
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libfaiss-dev libopenblas-dev        # ANN index (static FAISS) and the BLAS it links against
+  librocksdb-dev libgflags-dev        # storage; gflags because Debian's RocksDB CMake config names it
+  libboost-dev                        # Asio + Beast (header-only)
+  nlohmann-json3-dev                  # JSON
+  zlib1g-dev                          # reading the gzipped IDX files of the Fashion-MNIST package
+  catch2                              # tests
+  libhnswlib-dev                      # benchmark baseline only (header-only)
+  dataset-fashion-mnist               # real data for tests, demo and benchmarks
+  curl                                # the README's examples and the smoke test of `make run`
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "installing missing packages: ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,376 @@
+#include "storage/store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <cstring>
+#include <exception>
+#include <mutex>
+
+#include "common/coding.h"
+
+namespace latentdb::storage {
+namespace {
+
+enum Family { kCatalog = 0, kVectors, kPoints, kIds, kChangelog, kMeta, kNumFamilies };
+const char* const kFamilyNames[kNumFamilies] = {"catalog", "vectors", "points", "ids", "changelog", "meta"};
+
+Status FromRocks(const rocksdb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::Ok();
+  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+std::string CidPrefix(uint32_t cid) {
+  std::string k;
+  PutFixed32BE(&k, cid);
+  return k;
+}
+std::string PointKey(uint32_t cid, uint64_t iid) {
+  std::string k = CidPrefix(cid);
+  PutFixed64BE(&k, iid);
+  return k;
+}
+std::string IdKey(uint32_t cid, std::string_view external_key) {
+  std::string k = CidPrefix(cid);
+  k.append(external_key);
+  return k;
+}
+std::string NextIidKey(uint32_t cid) { return "next_iid" + CidPrefix(cid); }
+
+std::string EncodePointValue(std::string_view external_key, std::string_view payload) {
+  std::string v;
+  PutFixed32LE(&v, static_cast<uint32_t>(external_key.size()));
+  v.append(external_key);
+  v.append(payload);
+  return v;
+}
+
+bool DecodePointValue(std::string_view value, StoredPoint* out) {
+  if (value.size() < 4) return false;
+  uint32_t n = DecodeFixed32LE(value.data());
+  if (value.size() - 4 < n) return false;
+  out->external_key.assign(value.data() + 4, n);
+  out->payload_json.assign(value.data() + 4 + n, value.size() - 4 - n);
+  return true;
+}
+
+std::string Fixed64(uint64_t v) {
+  std::string s;
+  PutFixed64BE(&s, v);
+  return s;
+}
+
+}  // namespace
+
+struct Store::Impl {
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> cf;
+  StoreOptions options;
+  std::mutex write_mutex;  // serializes sequence assignment with the WAL write
+  std::atomic<uint64_t> last_seq{0};
+  std::mutex catalog_mutex;
+
+  ~Impl() {
+    for (auto* h : cf) {
+      if (h) db->DestroyColumnFamilyHandle(h);
+    }
+    if (db) {
+      db->Close();
+      delete db;
+    }
+  }
+
+  rocksdb::WriteOptions WriteOpts() const {
+    rocksdb::WriteOptions w;
+    w.sync = options.sync_writes;
+    return w;
+  }
+
+  Status Write(rocksdb::WriteBatch* batch, const std::string& what) {
+    try {
+      return FromRocks(db->Write(WriteOpts(), batch), what);
+    } catch (const std::exception& e) {
+      return Status::IOError(what + ": " + e.what());
+    }
+  }
+
+  Result<std::optional<std::string>> Get(Family f, const std::string& key) {
+    std::string value;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf[f], key, &value);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (!s.ok()) return FromRocks(s, std::string("reading ") + kFamilyNames[f]);
+    return std::optional<std::string>(std::move(value));
+  }
+
+  // Iterates keys with `prefix`, from `start` (which must begin with prefix).
+  template <typename Visit>
+  Status ScanPrefix(Family f, const std::string& prefix, const std::string& start, Visit&& visit) {
+    rocksdb::ReadOptions ro;
+    std::string upper = prefix;
+    // Upper bound: prefix + 1 (prefixes here are fixed-width ids, so increment with carry).
+    int i = static_cast<int>(upper.size()) - 1;
+    while (i >= 0 && static_cast<uint8_t>(upper[i]) == 0xff) upper[i--] = 0;
+    bool bounded = i >= 0;
+    if (bounded) upper[i] = static_cast<char>(static_cast<uint8_t>(upper[i]) + 1);
+    rocksdb::Slice upper_slice(upper);
+    if (bounded) ro.iterate_upper_bound = &upper_slice;
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf[f]));
+    for (it->Seek(start); it->Valid(); it->Next()) {
+      rocksdb::Slice k = it->key();
+      if (!k.starts_with(prefix)) break;
+      if (!visit(std::string_view(k.data(), k.size()), std::string_view(it->value().data(), it->value().size()))) break;
+    }
+    return FromRocks(it->status(), std::string("scanning ") + kFamilyNames[f]);
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_total_wal_size = 256ull << 20;
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = 64ull << 20;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_size = 16 * 1024;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (const char* name : kFamilyNames) {
+    rocksdb::ColumnFamilyOptions o = cf_options;
+    // Raw float vectors do not compress; skip the CPU cost.
+    if (std::strcmp(name, "vectors") == 0) o.compression = rocksdb::kNoCompression;
+    descriptors.emplace_back(name, o);
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s;
+  try {
+    s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &impl->db);
+  } catch (const std::exception& e) {
+    return Status::IOError("opening RocksDB at '" + dir + "': " + e.what());
+  }
+  if (!s.ok()) {
+    if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+      return Status::Busy("RocksDB at '" + dir + "' is locked by another process: " + s.ToString());
+    }
+    return FromRocks(s, "opening RocksDB at '" + dir + "'");
+  }
+  // handles[0] is the default family, which we do not use.
+  impl->db->DestroyColumnFamilyHandle(handles[0]);
+  impl->cf.assign(handles.begin() + 1, handles.end());
+
+  LDB_ASSIGN_OR_RETURN(auto seq, impl->Get(kMeta, "seq"));
+  if (seq) {
+    if (seq->size() != 8) return Status::Corruption("meta 'seq' has a bad size");
+    impl->last_seq = DecodeFixed64BE(seq->data());
+  }
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Result<std::vector<CollectionRecord>> Store::ListCollections() {
+  std::vector<CollectionRecord> out;
+  Status bad;
+  LDB_RETURN_IF_ERROR(impl_->ScanPrefix(kCatalog, "", "", [&](std::string_view k, std::string_view v) {
+    if (v.size() < 4) {
+      bad = Status::Corruption("catalog entry for '" + std::string(k) + "' is truncated");
+      return false;
+    }
+    out.push_back(CollectionRecord{DecodeFixed32BE(v.data()), std::string(k), std::string(v.substr(4))});
+    return true;
+  }));
+  LDB_RETURN_IF_ERROR(bad);
+  return out;
+}
+
+Result<CollectionRecord> Store::CreateCollection(const std::string& name, const std::string& config_json) {
+  std::lock_guard<std::mutex> lock(impl_->catalog_mutex);
+  LDB_ASSIGN_OR_RETURN(auto existing, impl_->Get(kCatalog, name));
+  if (existing) return Status::AlreadyExists("collection '" + name + "' already exists");
+  LDB_ASSIGN_OR_RETURN(auto next, impl_->Get(kMeta, "next_cid"));
+  uint32_t cid = 1;
+  if (next) {
+    if (next->size() != 4) return Status::Corruption("meta 'next_cid' has a bad size");
+    cid = DecodeFixed32BE(next->data());
+  }
+  rocksdb::WriteBatch batch;
+  std::string value = CidPrefix(cid) + config_json;
+  batch.Put(impl_->cf[kCatalog], name, value);
+  batch.Put(impl_->cf[kMeta], "next_cid", CidPrefix(cid + 1));
+  LDB_RETURN_IF_ERROR(impl_->Write(&batch, "creating collection '" + name + "'"));
+  return CollectionRecord{cid, name, config_json};
+}
+
+Status Store::UpdateCollectionConfig(const CollectionRecord& record) {
+  rocksdb::WriteBatch batch;
+  batch.Put(impl_->cf[kCatalog], record.name, CidPrefix(record.id) + record.config_json);
+  return impl_->Write(&batch, "updating collection '" + record.name + "'");
+}
+
+Status Store::DropCollection(const CollectionRecord& record) {
+  std::lock_guard<std::mutex> lock(impl_->catalog_mutex);
+  rocksdb::WriteBatch batch;
+  batch.Delete(impl_->cf[kCatalog], record.name);
+  std::string begin = CidPrefix(record.id);
+  std::string end = CidPrefix(record.id + 1);
+  for (Family f : {kVectors, kPoints, kIds, kChangelog}) batch.DeleteRange(impl_->cf[f], begin, end);
+  batch.Delete(impl_->cf[kMeta], NextIidKey(record.id));
+  return impl_->Write(&batch, "dropping collection '" + record.name + "'");
+}
+
+Result<uint64_t> Store::Apply(const PointBatch& b) {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  const uint64_t seq = impl_->last_seq.load() + 1;
+  rocksdb::WriteBatch batch;
+  std::string changes;
+  changes.reserve((b.upserts.size() + b.deletes.size()) * 9);
+  try {
+    for (const auto& d : b.deletes) {
+      std::string pk = PointKey(b.cid, d.iid);
+      batch.Delete(impl_->cf[kVectors], pk);
+      batch.Delete(impl_->cf[kPoints], pk);
+      batch.Delete(impl_->cf[kIds], IdKey(b.cid, d.external_key));
+      changes.push_back(static_cast<char>(ChangeOp::kDelete));
+      PutFixed64BE(&changes, d.iid);
+    }
+    for (const auto& u : b.upserts) {
+      std::string pk = PointKey(b.cid, u.iid);
+      rocksdb::Slice vec(reinterpret_cast<const char*>(u.vector.data()), u.vector.size() * sizeof(float));
+      batch.Put(impl_->cf[kVectors], pk, vec);
+      batch.Put(impl_->cf[kPoints], pk, EncodePointValue(u.external_key, u.payload_json));
+      batch.Put(impl_->cf[kIds], IdKey(b.cid, u.external_key), Fixed64(u.iid));
+      changes.push_back(static_cast<char>(ChangeOp::kUpsert));
+      PutFixed64BE(&changes, u.iid);
+    }
+    std::string ck = CidPrefix(b.cid);
+    PutFixed64BE(&ck, seq);
+    batch.Put(impl_->cf[kChangelog], ck, changes);
+    batch.Put(impl_->cf[kMeta], NextIidKey(b.cid), Fixed64(b.next_iid));
+    batch.Put(impl_->cf[kMeta], "seq", Fixed64(seq));
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("building write batch: ") + e.what());
+  }
+  LDB_RETURN_IF_ERROR(impl_->Write(&batch, "writing points"));
+  impl_->last_seq.store(seq);
+  return seq;
+}
+
+Result<std::optional<uint64_t>> Store::FindInternalId(uint32_t cid, std::string_view external_key) {
+  LDB_ASSIGN_OR_RETURN(auto v, impl_->Get(kIds, IdKey(cid, external_key)));
+  if (!v) return std::optional<uint64_t>();
+  if (v->size() != 8) return Status::Corruption("id map entry has a bad size");
+  return std::optional<uint64_t>(DecodeFixed64BE(v->data()));
+}
+
+Result<std::optional<StoredPoint>> Store::GetPoint(uint32_t cid, uint64_t iid) {
+  LDB_ASSIGN_OR_RETURN(auto v, impl_->Get(kPoints, PointKey(cid, iid)));
+  if (!v) return std::optional<StoredPoint>();
+  StoredPoint p;
+  p.iid = iid;
+  if (!DecodePointValue(*v, &p)) return Status::Corruption("point record is truncated");
+  return std::optional<StoredPoint>(std::move(p));
+}
+
+Status Store::GetVector(uint32_t cid, uint64_t iid, std::vector<float>* out, bool* found) {
+  auto v = impl_->Get(kVectors, PointKey(cid, iid));
+  if (!v.ok()) return v.status();
+  *found = v->has_value();
+  if (!*found) return Status::Ok();
+  const std::string& bytes = **v;
+  if (bytes.size() % sizeof(float) != 0) return Status::Corruption("vector record has a bad size");
+  out->resize(bytes.size() / sizeof(float));
+  std::memcpy(out->data(), bytes.data(), bytes.size());
+  return Status::Ok();
+}
+
+Result<uint64_t> Store::NextInternalId(uint32_t cid) {
+  LDB_ASSIGN_OR_RETURN(auto v, impl_->Get(kMeta, NextIidKey(cid)));
+  if (!v) return uint64_t{0};
+  if (v->size() != 8) return Status::Corruption("meta next_iid has a bad size");
+  return DecodeFixed64BE(v->data());
+}
+
+Status Store::ScanPoints(uint32_t cid, uint64_t start_iid, const std::function<bool(const StoredPoint&)>& visit) {
+  Status bad;
+  StoredPoint p;
+  LDB_RETURN_IF_ERROR(impl_->ScanPrefix(kPoints, CidPrefix(cid), PointKey(cid, start_iid),
+                                        [&](std::string_view k, std::string_view v) {
+    if (k.size() != 12 || !DecodePointValue(v, &p)) {
+      bad = Status::Corruption("point record is malformed");
+      return false;
+    }
+    p.iid = DecodeFixed64BE(k.data() + 4);
+    return visit(p);
+  }));
+  return bad;
+}
+
+Status Store::ScanVectors(uint32_t cid, const std::function<bool(uint64_t, const float*, size_t)>& visit) {
+  Status bad;
+  std::vector<float> aligned;
+  LDB_RETURN_IF_ERROR(impl_->ScanPrefix(kVectors, CidPrefix(cid), CidPrefix(cid), [&](std::string_view k, std::string_view v) {
+    if (k.size() != 12 || v.size() % sizeof(float) != 0) {
+      bad = Status::Corruption("vector record is malformed");
+      return false;
+    }
+    aligned.resize(v.size() / sizeof(float));
+    std::memcpy(aligned.data(), v.data(), v.size());
+    return visit(DecodeFixed64BE(k.data() + 4), aligned.data(), aligned.size());
+  }));
+  return bad;
+}
+
+Status Store::ScanChangelog(uint32_t cid, uint64_t after_seq,
+                            const std::function<void(uint64_t, ChangeOp, uint64_t)>& visit) {
+  Status bad;
+  std::string start = CidPrefix(cid);
+  PutFixed64BE(&start, after_seq + 1);
+  LDB_RETURN_IF_ERROR(impl_->ScanPrefix(kChangelog, CidPrefix(cid), start, [&](std::string_view k, std::string_view v) {
+    if (k.size() != 12 || v.size() % 9 != 0) {
+      bad = Status::Corruption("changelog record is malformed");
+      return false;
+    }
+    uint64_t seq = DecodeFixed64BE(k.data() + 4);
+    for (size_t i = 0; i < v.size(); i += 9) {
+      auto op = static_cast<ChangeOp>(static_cast<uint8_t>(v[i]));
+      if (op != ChangeOp::kUpsert && op != ChangeOp::kDelete) {
+        bad = Status::Corruption("changelog op is unknown");
+        return false;
+      }
+      visit(seq, op, DecodeFixed64BE(v.data() + i + 1));
+    }
+    return true;
+  }));
+  return bad;
+}
+
+Status Store::TrimChangelog(uint32_t cid, uint64_t up_to_seq) {
+  rocksdb::WriteBatch batch;
+  std::string begin = CidPrefix(cid);
+  std::string end = CidPrefix(cid);
+  PutFixed64BE(&end, up_to_seq + 1);
+  batch.DeleteRange(impl_->cf[kChangelog], begin, end);
+  return impl_->Write(&batch, "trimming changelog");
+}
+
+uint64_t Store::LastSequence() const { return impl_->last_seq.load(); }
+
+Status Store::Flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return FromRocks(impl_->db->Flush(fo, impl_->cf), "flushing");
+}
+
+}  // namespace latentdb::storage

@@ -1,0 +1,118 @@
+#pragma once
+// Store: LatentDB's source of truth, a RocksDB database with one column family per kind of record.
+//
+// Key layout (all integers big-endian so keys sort numerically; cid = 32-bit collection id,
+// iid = 64-bit internal point id, ekey = the engine's encoding of an external id):
+//   catalog    name                      -> cid(4) + collection config (JSON text, owned by engine)
+//   vectors    cid + iid                 -> float32 × dim, little-endian, exactly as given
+//   points     cid + iid                 -> len(ekey)(4) + ekey + payload (JSON text)
+//   ids        cid + ekey                -> iid(8)
+//   changelog  cid + seq(8)              -> [op(1) + iid(8)]*   (ops of one batch, replayed into
+//                                           an index persisted at an older sequence number)
+//   meta       "seq"                     -> last sequence number (8)
+//              "next_cid"                -> next collection id (4)
+//              "next_iid" + cid          -> next internal id of that collection (8)
+//
+// Every mutation batch is one rocksdb::WriteBatch across these families, so a batch is either
+// entirely present after a crash or entirely absent. Thread-safety: all methods may be called
+// from any thread; Apply() calls are serialized so sequence numbers follow WAL order.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace latentdb::storage {
+
+struct StoreOptions {
+  // fsync the WAL on every write (safe against power loss); otherwise a write is durable against
+  // a process crash once Apply() returns (it is in the OS page cache through the WAL).
+  bool sync_writes = false;
+};
+
+struct CollectionRecord {
+  uint32_t id = 0;
+  std::string name;
+  std::string config_json;
+};
+
+enum class ChangeOp : uint8_t { kUpsert = 1, kDelete = 2 };
+
+// All mutations of one logical write to one collection.
+struct PointBatch {
+  struct Upsert {
+    uint64_t iid = 0;
+    std::string external_key;
+    std::vector<float> vector;
+    std::string payload_json;
+  };
+  struct Delete {
+    uint64_t iid = 0;
+    std::string external_key;
+  };
+  uint32_t cid = 0;
+  uint64_t next_iid = 0;  // the collection's id counter after this batch
+  std::vector<Upsert> upserts;
+  std::vector<Delete> deletes;
+};
+
+struct StoredPoint {
+  uint64_t iid = 0;
+  std::string external_key;
+  std::string payload_json;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the RocksDB database in `dir`.
+  static Result<std::unique_ptr<Store>> Open(const std::string& dir, const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // --- catalog ---
+  Result<std::vector<CollectionRecord>> ListCollections();
+  // Allocates a fresh collection id and writes the catalog entry in one batch.
+  Result<CollectionRecord> CreateCollection(const std::string& name, const std::string& config_json);
+  // Rewrites a collection's config (same id).
+  Status UpdateCollectionConfig(const CollectionRecord& record);
+  // Removes the catalog entry and every record of the collection.
+  Status DropCollection(const CollectionRecord& record);
+
+  // --- points ---
+  // Applies the batch atomically and returns the sequence number it was given.
+  Result<uint64_t> Apply(const PointBatch& batch);
+  Result<std::optional<uint64_t>> FindInternalId(uint32_t cid, std::string_view external_key);
+  Result<std::optional<StoredPoint>> GetPoint(uint32_t cid, uint64_t iid);
+  // Returns false in *found when the point has no vector.
+  Status GetVector(uint32_t cid, uint64_t iid, std::vector<float>* out, bool* found);
+  Result<uint64_t> NextInternalId(uint32_t cid);
+
+  // Visits points in iid order starting at `start_iid`; the visitor returns false to stop.
+  Status ScanPoints(uint32_t cid, uint64_t start_iid,
+                    const std::function<bool(const StoredPoint&)>& visit);
+  // Visits every vector of a collection in iid order; the visitor returns false to stop.
+  Status ScanVectors(uint32_t cid,
+                     const std::function<bool(uint64_t iid, const float* v, size_t dim)>& visit);
+  // Visits changelog ops with seq > after_seq, in order.
+  Status ScanChangelog(uint32_t cid, uint64_t after_seq,
+                       const std::function<void(uint64_t seq, ChangeOp op, uint64_t iid)>& visit);
+  // Drops changelog entries with seq <= up_to_seq (they are inside a persisted index).
+  Status TrimChangelog(uint32_t cid, uint64_t up_to_seq);
+
+  uint64_t LastSequence() const;
+  // Flushes memtables to SST files (used before snapshots and on shutdown).
+  Status Flush();
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace latentdb::storage
