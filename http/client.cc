@@ -1,0 +1,119 @@
+#include "http/client.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <optional>
+#include <stdexcept>
+
+namespace latentdb::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+struct HttpClient::Impl {
+  std::string host;
+  uint16_t port;
+  std::chrono::seconds timeout;
+  std::map<std::string, std::string> headers;
+  net::io_context ioc;
+  std::optional<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+
+  Status Connect() {
+    stream.emplace(ioc);
+    buffer.clear();
+    tcp::resolver resolver(ioc);
+    beast::error_code ec;
+    auto results = resolver.resolve(host, std::to_string(port), ec);
+    if (ec) return Status::IOError("resolving " + host + ": " + ec.message());
+    stream->expires_after(timeout);
+    stream->connect(results, ec);
+    if (ec) {
+      stream.reset();
+      return Status::IOError("connecting to " + host + ":" + std::to_string(port) + ": " + ec.message());
+    }
+    stream->socket().set_option(tcp::no_delay(true), ec);
+    return Status::Ok();
+  }
+
+  Result<ClientResponse> RoundTrip(const bhttp::request<bhttp::string_body>& req) {
+    beast::error_code ec;
+    stream->expires_after(timeout);
+    bhttp::write(*stream, req, ec);
+    if (ec) return Status::IOError("sending request: " + ec.message());
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(1ull << 32);
+    bhttp::read(*stream, buffer, parser, ec);
+    if (ec) return Status::IOError("reading response: " + ec.message());
+    auto& res = parser.get();
+    ClientResponse out;
+    out.status = static_cast<int>(res.result_int());
+    out.content_type = std::string(res[bhttp::field::content_type]);
+    out.body = std::move(res.body());
+    if (!res.keep_alive()) stream.reset();
+    return out;
+  }
+};
+
+HttpClient::HttpClient(std::string host, uint16_t port, std::chrono::seconds timeout) : impl_(std::make_unique<Impl>()) {
+  impl_->host = std::move(host);
+  impl_->port = port;
+  impl_->timeout = timeout;
+}
+
+HttpClient::~HttpClient() = default;
+
+void HttpClient::SetHeader(const std::string& name, const std::string& value) { impl_->headers[name] = value; }
+
+Result<ClientResponse> HttpClient::Request(const std::string& method, const std::string& target,
+                                           const std::string& body, const std::string& content_type) {
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, impl_->host);
+  req.set(bhttp::field::user_agent, "latentdb-client");
+  for (const auto& [k, v] : impl_->headers) req.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT") {
+    req.set(bhttp::field::content_type, content_type);
+    req.body() = body;
+  }
+  req.keep_alive(true);
+  req.prepare_payload();
+  // A kept-alive connection may have been closed by the server since the last call: retry once.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool fresh = !impl_->stream;
+    if (fresh) LDB_RETURN_IF_ERROR(impl_->Connect());
+    auto r = impl_->RoundTrip(req);
+    if (r.ok()) return r;
+    impl_->stream.reset();
+    if (fresh) return r;
+  }
+  return Status::IOError("request failed after reconnecting");
+}
+
+Status ParseHttpUrl(const std::string& url, std::string* host, uint16_t* port) {
+  const std::string scheme = "http://";
+  if (url.compare(0, scheme.size(), scheme) != 0) return Status::InvalidArgument("URL must start with http:// (got '" + url + "')");
+  std::string rest = url.substr(scheme.size());
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  size_t colon = rest.rfind(':');
+  if (colon == std::string::npos) {
+    *host = rest;
+    *port = 80;
+  } else {
+    *host = rest.substr(0, colon);
+    try {
+      int p = std::stoi(rest.substr(colon + 1));
+      if (p <= 0 || p > 65535) throw std::out_of_range("port");
+      *port = static_cast<uint16_t>(p);
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("bad port in URL '" + url + "'");
+    }
+  }
+  if (host->empty()) return Status::InvalidArgument("URL has no host: '" + url + "'");
+  return Status::Ok();
+}
+
+}  // namespace latentdb::http

@@ -1,0 +1,41 @@
+#pragma once
+// HttpClient: a small synchronous HTTP/1.1 client with keep-alive, for the ingest tool, the
+// benchmarks and the tests. One connection; reconnects once when the server closed it.
+// Not thread-safe: use one client per thread.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+
+namespace latentdb::http {
+
+struct ClientResponse {
+  int status = 0;
+  std::string body;
+  std::string content_type;
+};
+
+class HttpClient {
+ public:
+  HttpClient(std::string host, uint16_t port, std::chrono::seconds timeout = std::chrono::seconds(60));
+  ~HttpClient();
+
+  // Extra headers sent with every request (e.g. {"api-key", "…"}).
+  void SetHeader(const std::string& name, const std::string& value);
+
+  // IOError when the connection fails; any HTTP status is a successful round trip.
+  Result<ClientResponse> Request(const std::string& method, const std::string& target, const std::string& body = "",
+                                 const std::string& content_type = "application/json");
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses "http://host:port" (no path); InvalidArgument otherwise.
+Status ParseHttpUrl(const std::string& url, std::string* host, uint16_t* port);
+
+}  // namespace latentdb::http

@@ -1,0 +1,193 @@
+#include "http/codec.h"
+
+namespace latentdb::http {
+
+using nlohmann::json;
+using engine::ExternalId;
+
+Result<std::vector<float>> ParseVector(const json& j, const std::string& what) {
+  if (!j.is_array()) return Status::InvalidArgument(what + " must be an array of numbers");
+  std::vector<float> v;
+  v.reserve(j.size());
+  for (const auto& x : j) {
+    if (!x.is_number()) return Status::InvalidArgument(what + " must contain only numbers");
+    v.push_back(x.get<float>());
+  }
+  return v;
+}
+
+Result<size_t> ParseCount(const json& body, const char* key, size_t fallback, size_t min, size_t max) {
+  if (!body.contains(key) || body[key].is_null()) return fallback;
+  const json& v = body[key];
+  if (!v.is_number_unsigned() || v.get<uint64_t>() < min || v.get<uint64_t>() > max) {
+    return Status::InvalidArgument(std::string("\"") + key + "\" must be an integer between " + std::to_string(min) +
+                                   " and " + std::to_string(max));
+  }
+  return v.get<size_t>();
+}
+
+Result<std::shared_ptr<const engine::Filter>> ParseOptionalFilter(const json& body) {
+  if (!body.is_object() || !body.contains("filter") || body["filter"].is_null()) {
+    return std::shared_ptr<const engine::Filter>();
+  }
+  return engine::Filter::Parse(body["filter"]);
+}
+
+Result<std::vector<engine::PointInput>> ParsePoints(const json& body) {
+  if (!body.is_object() || !body.contains("points") || !body["points"].is_array()) {
+    return Status::InvalidArgument("body must be {\"points\":[{\"id\":…, \"vector\":[…], \"payload\":{…}}, …]}");
+  }
+  const json& arr = body["points"];
+  if (arr.empty()) return Status::InvalidArgument("\"points\" is empty");
+  if (arr.size() > kMaxPointsPerRequest) {
+    return Status::PayloadTooLarge("at most " + std::to_string(kMaxPointsPerRequest) + " points per request");
+  }
+  std::vector<engine::PointInput> out;
+  out.reserve(arr.size());
+  for (size_t i = 0; i < arr.size(); ++i) {
+    const json& p = arr[i];
+    const std::string where = "points[" + std::to_string(i) + "]";
+    if (!p.is_object()) return Status::InvalidArgument(where + " must be an object");
+    if (!p.contains("id")) return Status::InvalidArgument(where + " has no \"id\"");
+    engine::PointInput in;
+    auto id = ExternalId::FromJson(p["id"]);
+    if (!id.ok()) return id.status().WithContext(where);
+    in.id = *id;
+    if (!p.contains("vector")) return Status::InvalidArgument(where + " has no \"vector\"");
+    LDB_ASSIGN_OR_RETURN(in.vector, ParseVector(p["vector"], where + ".vector"));
+    if (p.contains("payload")) {
+      if (!p["payload"].is_object() && !p["payload"].is_null()) {
+        return Status::InvalidArgument(where + ".payload must be an object");
+      }
+      in.payload = p["payload"];
+    }
+    out.push_back(std::move(in));
+  }
+  return out;
+}
+
+Result<std::vector<ExternalId>> ParseIdList(const json& ids) {
+  if (!ids.is_array()) return Status::InvalidArgument("\"ids\" must be an array");
+  std::vector<ExternalId> out;
+  for (const auto& j : ids) {
+    LDB_ASSIGN_OR_RETURN(auto id, ExternalId::FromJson(j));
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
+Result<engine::SearchQuery> ParseSearch(const json& body) {
+  if (!body.is_object()) return Status::InvalidArgument("search body must be a JSON object");
+  engine::SearchQuery q;
+  const bool has_vector = body.contains("vector") && !body["vector"].is_null();
+  const bool has_id = body.contains("id") && !body["id"].is_null();
+  if (has_vector == has_id) return Status::InvalidArgument("search needs exactly one of \"vector\" or \"id\"");
+  if (has_vector) {
+    LDB_ASSIGN_OR_RETURN(auto v, ParseVector(body["vector"], "\"vector\""));
+    q.vector = std::move(v);
+  } else {
+    LDB_ASSIGN_OR_RETURN(auto id, ExternalId::FromJson(body["id"]));
+    q.id = std::move(id);
+  }
+  const char* k_key = body.contains("k") ? "k" : "limit";  // Qdrant clients say "limit"
+  LDB_ASSIGN_OR_RETURN(q.k, ParseCount(body, k_key, 10, 1, engine::kMaxK));
+  LDB_ASSIGN_OR_RETURN(q.filter, ParseOptionalFilter(body));
+  if (body.contains("with_payload")) {
+    if (!body["with_payload"].is_boolean()) return Status::InvalidArgument("\"with_payload\" must be a boolean");
+    q.with_payload = body["with_payload"].get<bool>();
+  }
+  if (body.contains("with_vector")) {
+    if (!body["with_vector"].is_boolean()) return Status::InvalidArgument("\"with_vector\" must be a boolean");
+    q.with_vector = body["with_vector"].get<bool>();
+  }
+  if (body.contains("params") && !body["params"].is_null()) {
+    const json& p = body["params"];
+    if (!p.is_object()) return Status::InvalidArgument("\"params\" must be an object");
+    LDB_ASSIGN_OR_RETURN(q.params.ef, ParseCount(p, "ef", 0, 1, 100000));
+    LDB_ASSIGN_OR_RETURN(q.params.nprobe, ParseCount(p, "nprobe", 0, 1, 1 << 20));
+    if (p.contains("exact")) {
+      if (!p["exact"].is_boolean()) return Status::InvalidArgument("\"params.exact\" must be a boolean");
+      q.params.exact = p["exact"].get<bool>();
+    }
+  }
+  return q;
+}
+
+namespace {
+Result<std::vector<engine::AnalogyTerm>> ParseTerms(const json& body, const char* key) {
+  std::vector<engine::AnalogyTerm> out;
+  if (!body.contains(key) || body[key].is_null()) return out;
+  if (!body[key].is_array()) return Status::InvalidArgument(std::string("\"") + key + "\" must be an array");
+  for (const auto& t : body[key]) {
+    engine::AnalogyTerm term;
+    if (t.is_array()) {
+      LDB_ASSIGN_OR_RETURN(auto v, ParseVector(t, std::string("a vector in \"") + key + "\""));
+      term.vector = std::move(v);
+    } else {
+      LDB_ASSIGN_OR_RETURN(auto id, ExternalId::FromJson(t));
+      term.id = std::move(id);
+    }
+    out.push_back(std::move(term));
+  }
+  return out;
+}
+}  // namespace
+
+Result<engine::AnalogyQuery> ParseAnalogy(const json& body) {
+  if (!body.is_object()) return Status::InvalidArgument("analogy body must be a JSON object");
+  engine::AnalogyQuery q;
+  LDB_ASSIGN_OR_RETURN(q.positive, ParseTerms(body, "positive"));
+  LDB_ASSIGN_OR_RETURN(q.negative, ParseTerms(body, "negative"));
+  if (q.positive.empty()) return Status::InvalidArgument("\"positive\" must name at least one id or vector");
+  LDB_ASSIGN_OR_RETURN(q.k, ParseCount(body, "k", 10, 1, engine::kMaxK));
+  LDB_ASSIGN_OR_RETURN(q.restrict_to_first, ParseCount(body, "restrict_vocab", 0, 1, SIZE_MAX >> 1));
+  if (body.contains("method")) {
+    if (!body["method"].is_string()) return Status::InvalidArgument("\"method\" must be \"3cosadd\" or \"3cosmul\"");
+    const auto& m = body["method"].get_ref<const std::string&>();
+    if (m == "3cosadd") q.method = engine::AnalogyMethod::kCosAdd;
+    else if (m == "3cosmul") q.method = engine::AnalogyMethod::kCosMul;
+    else return Status::InvalidArgument("\"method\" must be \"3cosadd\" or \"3cosmul\"");
+  }
+  if (body.contains("with_payload")) {
+    if (!body["with_payload"].is_boolean()) return Status::InvalidArgument("\"with_payload\" must be a boolean");
+    q.with_payload = body["with_payload"].get<bool>();
+  }
+  LDB_ASSIGN_OR_RETURN(q.filter, ParseOptionalFilter(body));
+  return q;
+}
+
+json VectorToJson(const std::vector<float>& v) {
+  json arr = json::array();
+  arr.get_ref<json::array_t&>().reserve(v.size());
+  for (float x : v) arr.push_back(x);
+  return arr;
+}
+
+json ScoredPointToJson(const engine::ScoredPoint& p) {
+  json j = {{"id", p.id.ToJson()}, {"score", p.score}};
+  if (p.payload) j["payload"] = *p.payload;
+  if (p.vector) j["vector"] = VectorToJson(*p.vector);
+  return j;
+}
+
+json PointRecordToJson(const engine::PointRecord& p) {
+  json j = {{"id", p.id.ToJson()}, {"payload", p.payload.is_null() ? json::object() : p.payload}};
+  if (p.vector) j["vector"] = VectorToJson(*p.vector);
+  return j;
+}
+
+json CollectionInfoToJson(const engine::CollectionInfo& info) {
+  return {{"name", info.name},
+          {"config", info.config.ToJson()},
+          {"points_count", info.points},
+          {"index",
+           {{"kind", info.index.kind},
+            {"live", info.index.live},
+            {"tombstones", info.index.tombstones},
+            {"trained", info.index.trained},
+            {"train_threshold", info.index.train_threshold},
+            {"applied_sequence", info.applied_sequence},
+            {"persisted_sequence", info.persisted_sequence}}}};
+}
+
+}  // namespace latentdb::http

@@ -1,0 +1,67 @@
+// PUT /collections/{c}/points, GET /collections/{c}/points/{id},
+// POST /collections/{c}/points/delete, POST /collections/{c}/points/scroll
+#include "http/codec.h"
+#include "http/handlers/handlers.h"
+
+namespace latentdb::http {
+
+using nlohmann::json;
+
+void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
+  router.Add("PUT", "/collections/{collection}/points", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+    LDB_ASSIGN_OR_RETURN(auto points, ParsePoints(body));
+    const size_t n = points.size();
+    LDB_RETURN_IF_ERROR(c->Upsert(std::move(points)));
+    return json{{"upserted", n}, {"status", "acknowledged"}};
+  }));
+  router.Add("GET", "/collections/{collection}/points/{id}", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    auto id = engine::ExternalId::FromPathSegment(p.at("id"));
+    bool with_vector = req.query.count("with_vector") == 0 || req.query.at("with_vector") != "false";
+    LDB_ASSIGN_OR_RETURN(auto rec, c->Get(id, with_vector));
+    if (!rec) return Status::NotFound("point " + id.ToString() + " does not exist in collection '" + c->name() + "'");
+    return PointRecordToJson(*rec);
+  }));
+  router.Add("POST", "/collections/{collection}/points/delete", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+    if (!body.is_object()) return Status::InvalidArgument("body must be {\"ids\":[…]} or {\"filter\":{…}}");
+    const bool has_ids = body.contains("ids"), has_filter = body.contains("filter");
+    if (has_ids == has_filter) return Status::InvalidArgument("give exactly one of \"ids\" or \"filter\"");
+    size_t deleted = 0;
+    if (has_ids) {
+      LDB_ASSIGN_OR_RETURN(auto ids, ParseIdList(body["ids"]));
+      LDB_ASSIGN_OR_RETURN(deleted, c->Delete(ids));
+    } else {
+      LDB_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(body));
+      if (!filter) return Status::InvalidArgument("\"filter\" must be an object");
+      LDB_ASSIGN_OR_RETURN(deleted, c->DeleteMatching(*filter));
+    }
+    return json{{"deleted", deleted}, {"status", "acknowledged"}};
+  }));
+  router.Add("POST", "/collections/{collection}/points/scroll", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    json body = json::object();
+    if (!req.body.empty()) {
+      LDB_ASSIGN_OR_RETURN(body, BodyJson(req));
+      if (!body.is_object()) return Status::InvalidArgument("scroll body must be a JSON object");
+    }
+    LDB_ASSIGN_OR_RETURN(size_t limit, ParseCount(body, "limit", 10, 1, engine::kMaxK));
+    std::optional<engine::ExternalId> offset;
+    if (body.contains("offset") && !body["offset"].is_null()) {
+      LDB_ASSIGN_OR_RETURN(auto id, engine::ExternalId::FromJson(body["offset"]));
+      offset = std::move(id);
+    }
+    LDB_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(body));
+    bool with_payload = !body.contains("with_payload") || body["with_payload"] == true;
+    bool with_vector = body.contains("with_vector") && body["with_vector"] == true;
+    LDB_ASSIGN_OR_RETURN(auto page, c->Scroll(limit, offset, filter, with_payload, with_vector));
+    json points = json::array();
+    for (const auto& rec : page.points) points.push_back(PointRecordToJson(rec));
+    return json{{"points", points}, {"next_page_offset", page.next_offset ? page.next_offset->ToJson() : json(nullptr)}};
+  }));
+}
+
+}  // namespace latentdb::http

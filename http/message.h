@@ -1,0 +1,33 @@
+#pragma once
+// Transport-independent HTTP request and response, so the API can be exercised as a pure
+// function (request -> response) and the Beast server stays a thin adapter.
+
+#include <map>
+#include <string>
+
+namespace latentdb::http {
+
+struct HttpRequest {
+  std::string method;  // "GET", "PUT", ...
+  std::string path;    // decoded path without the query string
+  std::map<std::string, std::string> query;    // decoded query parameters
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+
+  std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+// Splits "/a/b?x=1&y=%20" into path and decoded query parameters. False on a malformed escape.
+bool ParseTarget(const std::string& target, std::string* path, std::map<std::string, std::string>* query);
+
+}  // namespace latentdb::http

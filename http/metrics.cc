@@ -1,0 +1,48 @@
+#include "http/metrics.h"
+
+#include <cstdio>
+
+namespace latentdb::http {
+
+void Metrics::Record(const std::string& method, const std::string& route, int status, double seconds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++requests_[{method, route, status}];
+  Histogram& h = latency_[{method, route}];
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) ++h.buckets[i];
+  }
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::Render(std::string* out) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  char buf[512];
+  *out += "# HELP latentdb_http_requests_total HTTP requests by method, route and status code.\n";
+  *out += "# TYPE latentdb_http_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    const auto& [method, route, status] = key;
+    std::snprintf(buf, sizeof buf, "latentdb_http_requests_total{method=\"%s\",route=\"%s\",code=\"%d\"} %llu\n",
+                  method.c_str(), route.c_str(), status, static_cast<unsigned long long>(n));
+    *out += buf;
+  }
+  *out += "# HELP latentdb_http_request_duration_seconds HTTP request latency by method and route.\n";
+  *out += "# TYPE latentdb_http_request_duration_seconds histogram\n";
+  for (const auto& [key, h] : latency_) {
+    const auto& [method, route] = key;
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      std::snprintf(buf, sizeof buf, "latentdb_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
+                    method.c_str(), route.c_str(), kBuckets[i], static_cast<unsigned long long>(h.buckets[i]));
+      *out += buf;
+    }
+    std::snprintf(buf, sizeof buf,
+                  "latentdb_http_request_duration_seconds_bucket{method=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n"
+                  "latentdb_http_request_duration_seconds_sum{method=\"%s\",route=\"%s\"} %.6f\n"
+                  "latentdb_http_request_duration_seconds_count{method=\"%s\",route=\"%s\"} %llu\n",
+                  method.c_str(), route.c_str(), static_cast<unsigned long long>(h.count), method.c_str(),
+                  route.c_str(), h.sum, method.c_str(), route.c_str(), static_cast<unsigned long long>(h.count));
+    *out += buf;
+  }
+}
+
+}  // namespace latentdb::http

@@ -1,0 +1,31 @@
+#pragma once
+// Request counters and latency histograms by route, rendered as Prometheus text.
+
+#include <array>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace latentdb::http {
+
+class Metrics {
+ public:
+  void Record(const std::string& method, const std::string& route, int status, double seconds);
+  // Appends the HTTP metrics in Prometheus text exposition format.
+  void Render(std::string* out) const;
+
+ private:
+  static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,    0.25,  0.5,    1.0,   2.5,  5.0,  10.0};
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
+  std::map<std::pair<std::string, std::string>, Histogram> latency_;
+};
+
+}  // namespace latentdb::http

@@ -1,0 +1,57 @@
+#include "http/router.h"
+
+namespace latentdb::http {
+namespace {
+std::vector<std::string> SplitPath(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  if (path.empty() || path[0] != '/') return out;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string seg = path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+    out.push_back(seg);
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (out.size() == 1 && out[0].empty()) out.clear();  // "/"
+  return out;
+}
+}  // namespace
+
+void Router::Add(const std::string& method, const std::string& pattern, RouteHandler handler) {
+  routes_.push_back(Route{method, pattern, SplitPath(pattern), std::move(handler)});
+}
+
+Router::Match Router::Find(const std::string& method, const std::string& path) const {
+  Match result;
+  result.pattern = "unmatched";
+  const auto segs = SplitPath(path);
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    PathParams params;
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; ++i) {
+      const std::string& want = r.segments[i];
+      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+        if (segs[i].empty()) ok = false;
+        else params[want.substr(1, want.size() - 2)] = segs[i];
+      } else if (want != segs[i]) {
+        ok = false;
+      }
+    }
+    if (!ok) continue;
+    if (r.method != method) {
+      result.method_mismatch = true;
+      result.pattern = r.pattern;
+      continue;
+    }
+    result.handler = &r.handler;
+    result.params = std::move(params);
+    result.pattern = r.pattern;
+    result.method_mismatch = false;
+    return result;
+  }
+  return result;
+}
+
+}  // namespace latentdb::http

@@ -1,0 +1,239 @@
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <limits>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "common/logging.h"
+#include "http/error_mapping.h"
+
+namespace latentdb::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const ServerOptions& options, Api* api)
+      : stream_(std::move(socket)), options_(options), api_(api) {}
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
+  }
+
+ private:
+  void ReadHeader() {
+    header_parser_.emplace();
+    header_parser_->header_limit(64 * 1024);
+    // The real limit is applied after the auth check. (Not boost::none: Beast 1.74 compares
+    // Content-Length against the optional itself, and any length is "greater" than none.)
+    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(options_.read_timeout);
+    bhttp::async_read_header(stream_, buffer_, *header_parser_,
+                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) return HandleReadError(ec);
+    const auto& req = header_parser_->get();
+    if (!options_.api_key.empty() && !Authorized(req)) {
+      return Reply(ErrorResponse(Status::Unauthenticated("missing or wrong API key (send 'api-key: KEY' or "
+                                                         "'Authorization: Bearer KEY')")),
+                   req.version(), false);
+    }
+    auto length = header_parser_->content_length();
+    if (length && *length > options_.body_limit) {
+      return Reply(ErrorResponse(Status::PayloadTooLarge("request body of " + std::to_string(*length) +
+                                                         " bytes exceeds the limit of " +
+                                                         std::to_string(options_.body_limit))),
+                   req.version(), false);
+    }
+    body_parser_.emplace(std::move(*header_parser_));
+    body_parser_->body_limit(options_.body_limit);
+    auto expect = body_parser_->get()[bhttp::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, body_parser_->get().version());
+      bhttp::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, size_t) {
+        if (wec) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(options_.read_timeout);
+    bhttp::async_read(stream_, buffer_, *body_parser_, beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+  }
+
+  void OnBody(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::body_limit) {
+      return Reply(ErrorResponse(Status::PayloadTooLarge("request body exceeds the limit of " +
+                                                         std::to_string(options_.body_limit) + " bytes")),
+                   body_parser_->get().version(), false);
+    }
+    if (ec) return HandleReadError(ec);
+    auto& req = body_parser_->get();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    std::string target(req.target());
+    if (!ParseTarget(target, &request.path, &request.query)) {
+      return Reply(ErrorResponse(Status::InvalidArgument("malformed percent-escape in the URL")), req.version(),
+                   false);
+    }
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      request.headers[name] = std::string(field.value());
+    }
+    request.body = std::move(req.body());
+    Reply(api_->Handle(request), req.version(), req.keep_alive());
+  }
+
+  bool Authorized(const bhttp::request<bhttp::empty_body>& req) const {
+    auto key = req["api-key"];
+    if (!key.empty() && ConstantTimeEquals(std::string(key), options_.api_key)) return true;
+    auto auth = std::string(req[bhttp::field::authorization]);
+    const std::string bearer = "Bearer ";
+    if (auth.size() > bearer.size() && auth.compare(0, bearer.size(), bearer) == 0) {
+      return ConstantTimeEquals(auth.substr(bearer.size()), options_.api_key);
+    }
+    return false;
+  }
+
+  void HandleReadError(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
+        ec == net::error::connection_reset) {
+      return Close();
+    }
+    // A malformed request: say so, then close (the stream position is unknown).
+    Reply(ErrorResponse(Status::InvalidArgument("malformed HTTP request: " + ec.message())), 11, false);
+  }
+
+  void Reply(HttpResponse r, unsigned version, bool keep_alive) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), version);
+    res->set(bhttp::field::server, "latentdb");
+    res->set(bhttp::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+      if (ec || !keep_alive) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  const ServerOptions& options_;
+  Api* api_;
+  std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  Api* api;
+  net::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+  std::mutex wait_mutex;
+  std::condition_variable wait_cv;
+
+  void Accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted) return;
+        LogWarn("accept failed: " + ec.message());
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Session>(std::move(socket), options, api)->Start();
+      }
+      Accept();
+    });
+  }
+};
+
+Server::Server(ServerOptions options, Api* api) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->api = api;
+}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) return Status::InvalidArgument("invalid host address '" + impl_->options.host + "': " + ec.message());
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IOError("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) +
+                           ": " + ec.message());
+  }
+  impl_->Accept();
+  int n = impl_->options.threads > 0 ? impl_->options.threads
+                                     : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return Status::Ok();
+}
+
+void Server::Wait() {
+  std::unique_lock<std::mutex> lock(impl_->wait_mutex);
+  impl_->wait_cv.wait(lock, [this] { return impl_->stopped.load(); });
+}
+
+void Server::Stop() {
+  if (impl_->stopped.exchange(true)) return;
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->wait_mutex);
+  }
+  impl_->wait_cv.notify_all();
+}
+
+uint16_t Server::port() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+}  // namespace latentdb::http

@@ -1,0 +1,44 @@
+#pragma once
+// Server: the Boost.Beast HTTP/1.1 front end of the Api.
+//
+// One session per connection with keep-alive; a read timeout on every read; the API key is
+// checked after the headers and before the body is read; bodies over the limit get 413 without
+// being read; `Expect: 100-continue` is answered. Requests are handled on a pool of I/O threads
+// (searches run in parallel; the engine serializes writes per collection).
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "http/api.h"
+
+namespace latentdb::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8080;  // 0 picks a free port (see Server::port())
+  std::string api_key;   // empty: no authentication
+  int threads = 0;       // 0: one per core, at least 2
+  size_t body_limit = 64u << 20;
+  std::chrono::seconds read_timeout{30};
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Api* api);
+  ~Server();
+  // Binds and starts accepting on the I/O threads. IOError when the address is unusable.
+  Status Start();
+  // Blocks until Stop() is called (from another thread or a signal handler set up by Start).
+  void Wait();
+  void Stop();
+  uint16_t port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace latentdb::http

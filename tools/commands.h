@@ -1,0 +1,18 @@
+#pragma once
+// Subcommands of the `latentdb` binary. Each returns the process exit code:
+// 0 success, 1 runtime failure, 2 bad usage.
+
+#include "common/status.h"
+
+namespace latentdb::tools {
+
+inline constexpr const char* kServeUsage =
+    "usage: latentdb serve [--data-dir DIR] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--sync]\n"
+    "                      [--threads N] [--body-limit-mb 64] [--persist-interval SECONDS]\n";
+
+// Prints the error (and usage for InvalidArgument) to stderr; returns 2 for usage errors, else 1.
+int Fail(const Status& status, const char* usage = nullptr);
+
+int ServeCommand(int argc, char** argv);
+
+}  // namespace latentdb::tools

@@ -1,0 +1,67 @@
+// latentdb serve: open the data directory and serve the REST API until SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/logging.h"
+#include "engine/database.h"
+#include "http/api.h"
+#include "http/server.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+
+namespace latentdb::tools {
+
+int ServeCommand(int argc, char** argv) {
+  auto args = Args::Parse(argc, argv, 2,
+                          {"data-dir", "host", "port", "api-key", "threads", "body-limit-mb", "persist-interval"},
+                          {"sync"});
+  if (!args.ok()) return Fail(args.status(), kServeUsage);
+  auto port = args->GetInt("port", 8080, 0, 65535);
+  auto threads = args->GetInt("threads", 0, 0, 256);
+  auto body_mb = args->GetInt("body-limit-mb", 64, 1, 4096);
+  auto persist = args->GetInt("persist-interval", 30, 0, 86400);
+  for (const auto* r : {&port, &threads, &body_mb, &persist}) {
+    if (!r->ok()) return Fail(r->status(), kServeUsage);
+  }
+
+  // Block the signals before any thread starts so that only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  engine::DatabaseOptions dbo;
+  dbo.data_dir = args->Get("data-dir", "./data");
+  dbo.sync_writes = args->Has("sync");
+  dbo.persist_interval_seconds = static_cast<int>(*persist);
+  auto db = engine::Database::Open(dbo);
+  if (!db.ok()) return Fail(db.status());
+
+  http::Api api(db->get());
+  http::ServerOptions so;
+  so.host = args->Get("host", "127.0.0.1");
+  so.port = static_cast<uint16_t>(*port);
+  const char* env_key = std::getenv("LATENTDB_API_KEY");
+  so.api_key = args->Get("api-key", env_key ? env_key : "");
+  so.threads = static_cast<int>(*threads);
+  so.body_limit = static_cast<size_t>(*body_mb) << 20;
+  http::Server server(so, &api);
+  Status started = server.Start();
+  if (!started.ok()) return Fail(started);
+  LogInfo("latentdb serving http://" + so.host + ":" + std::to_string(server.port()) + " (data: " + dbo.data_dir +
+          (so.api_key.empty() ? ", no API key" : ", API key required") + ")");
+  // A line on stdout that scripts and tests can wait for.
+  std::printf("listening on %s:%u\n", so.host.c_str(), server.port());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  LogInfo(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+  server.Stop();
+  (*db)->Close();
+  return 0;
+}
+
+}  // namespace latentdb::tools
