@@ -44,7 +44,19 @@ struct HttpClient::Impl {
     beast::error_code ec;
     stream->expires_after(timeout);
     bhttp::write(*stream, req, ec);
-    if (ec) return Status::IOError("sending request: " + ec.message());
+    if (ec) {
+      // A server may answer before it has read the whole body (401, 413) and close the
+      // connection, which breaks our write; its answer is still there to be read.
+      auto early = ReadResponse();
+      stream.reset();
+      if (early.ok()) return early;
+      return Status::IOError("sending request: " + ec.message());
+    }
+    return ReadResponse();
+  }
+
+  Result<ClientResponse> ReadResponse() {
+    beast::error_code ec;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(1ull << 32);
     bhttp::read(*stream, buffer, parser, ec);

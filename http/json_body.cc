@@ -26,6 +26,9 @@ Result<nlohmann::json> ParseJsonBody(std::string_view body, int max_depth) {
     return nlohmann::json::parse(body.begin(), body.end());
   } catch (const nlohmann::json::parse_error& e) {
     return Status::InvalidArgument(std::string("malformed JSON: ") + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // Not only parse_error: a number that overflows a double ("1e999") throws out_of_range.
+    return Status::InvalidArgument(std::string("invalid JSON: ") + e.what());
   }
 }
 

@@ -4,7 +4,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -21,6 +23,12 @@ namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
 namespace {
+
+// After answering a request whose body we did not read (401, 413), keep reading and discarding
+// for a while before closing: closing with unread data makes the kernel send a reset, and a
+// client still busy sending its body would see "connection reset" instead of our answer.
+constexpr std::chrono::seconds kLingerTime{5};
+constexpr size_t kMaxLingerBytes = 64u << 20;
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -56,14 +64,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!options_.api_key.empty() && !Authorized(req)) {
       return Reply(ErrorResponse(Status::Unauthenticated("missing or wrong API key (send 'api-key: KEY' or "
                                                          "'Authorization: Bearer KEY')")),
-                   req.version(), false);
+                   req.version(), false, !header_parser_->is_done());
     }
     auto length = header_parser_->content_length();
     if (length && *length > options_.body_limit) {
       return Reply(ErrorResponse(Status::PayloadTooLarge("request body of " + std::to_string(*length) +
                                                          " bytes exceeds the limit of " +
                                                          std::to_string(options_.body_limit))),
-                   req.version(), false);
+                   req.version(), false, true);
     }
     body_parser_.emplace(std::move(*header_parser_));
     body_parser_->body_limit(options_.body_limit);
@@ -88,7 +96,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == bhttp::error::body_limit) {
       return Reply(ErrorResponse(Status::PayloadTooLarge("request body exceeds the limit of " +
                                                          std::to_string(options_.body_limit) + " bytes")),
-                   body_parser_->get().version(), false);
+                   body_parser_->get().version(), false, true);
     }
     if (ec) return HandleReadError(ec);
     auto& req = body_parser_->get();
@@ -128,7 +136,8 @@ class Session : public std::enable_shared_from_this<Session> {
     Reply(ErrorResponse(Status::InvalidArgument("malformed HTTP request: " + ec.message())), 11, false);
   }
 
-  void Reply(HttpResponse r, unsigned version, bool keep_alive) {
+  // `body_unread`: the request's body was not (fully) read; linger before closing.
+  void Reply(HttpResponse r, unsigned version, bool keep_alive, bool body_unread = false) {
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), version);
     res->set(bhttp::field::server, "latentdb");
     res->set(bhttp::field::content_type, r.content_type);
@@ -136,10 +145,27 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
-    bhttp::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-      if (ec || !keep_alive) return self->Close();
-      self->ReadHeader();
-    });
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), res, keep_alive, body_unread](beast::error_code ec, size_t) {
+                         if (!ec && body_unread) return self->Linger();
+                         if (ec || !keep_alive) return self->Close();
+                         self->ReadHeader();
+                       });
+  }
+
+  void Linger() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);  // a deadline for the whole drain, not per read
+    Drain(0);
+  }
+
+  void Drain(size_t drained) {
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this(), drained](beast::error_code ec, size_t n) {
+                              if (ec || drained + n > kMaxLingerBytes) return self->Close();
+                              self->Drain(drained + n);
+                            });
   }
 
   void Close() {
@@ -154,6 +180,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Api* api_;
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+  std::array<char, 16384> drain_buffer_;
 };
 
 }  // namespace
