@@ -29,6 +29,7 @@ class [[nodiscard]] Result {
   const T* operator->() const { CheckHasValue(); return &*value_; }
   T& operator*() & { CheckHasValue(); return *value_; }
   const T& operator*() const& { CheckHasValue(); return *value_; }
+  T&& operator*() && { CheckHasValue(); return std::move(*value_); }
 
  private:
   void CheckHasValue() const {

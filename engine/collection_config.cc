@@ -4,6 +4,16 @@ namespace latentdb::engine {
 
 using nlohmann::json;
 
+namespace {
+// True for JSON integers >= 0, whether parsed from text (unsigned) or built in C++ (signed).
+bool IsCount(const json& v, uint64_t min, uint64_t max) {
+  if (!v.is_number_integer()) return false;
+  if (v.is_number_unsigned()) return v.get<uint64_t>() >= min && v.get<uint64_t>() <= max;
+  int64_t x = v.get<int64_t>();
+  return x >= 0 && static_cast<uint64_t>(x) >= min && static_cast<uint64_t>(x) <= max;
+}
+}  // namespace
+
 Result<CollectionConfig> CollectionConfig::FromJson(const json& j) {
   if (!j.is_object()) return Status::InvalidArgument("collection config must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
@@ -13,8 +23,7 @@ Result<CollectionConfig> CollectionConfig::FromJson(const json& j) {
     if (!ok) return Status::InvalidArgument("unknown collection setting '" + it.key() + "'");
   }
   CollectionConfig c;
-  if (!j.contains("dim") || !j["dim"].is_number_unsigned() || j["dim"].get<uint64_t>() == 0 ||
-      j["dim"].get<uint64_t>() > 65536) {
+  if (!j.contains("dim") || !IsCount(j["dim"], 1, 65536)) {
     return Status::InvalidArgument("\"dim\" must be an integer between 1 and 65536");
   }
   c.dim = j["dim"].get<size_t>();
@@ -30,8 +39,7 @@ Result<CollectionConfig> CollectionConfig::FromJson(const json& j) {
     c.index = j["index"].get<std::string>();
   }
   if (j.contains("hnsw_ef_construction")) {
-    if (!j["hnsw_ef_construction"].is_number_unsigned() || j["hnsw_ef_construction"].get<uint64_t>() < 16 ||
-        j["hnsw_ef_construction"].get<uint64_t>() > 2048) {
+    if (!IsCount(j["hnsw_ef_construction"], 16, 2048)) {
       return Status::InvalidArgument("\"hnsw_ef_construction\" must be an integer between 16 and 2048");
     }
     c.hnsw_ef_construction = j["hnsw_ef_construction"].get<int>();

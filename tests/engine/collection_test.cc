@@ -1,0 +1,289 @@
+// Collections through a real Database: writes, reads, search, persistence, crash recovery.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "common/file_util.h"
+#include "engine/database.h"
+#include "tests/support/temp_dir.h"
+
+using namespace latentdb::engine;
+using latentdb::StatusCode;
+using latentdb::testing::TempDir;
+using nlohmann::json;
+
+namespace {
+
+std::unique_ptr<Database> OpenDb(const std::string& dir, int persist_interval = 0) {
+  DatabaseOptions o;
+  o.data_dir = dir;
+  o.persist_interval_seconds = persist_interval;
+  auto db = Database::Open(o);
+  REQUIRE(db.ok());
+  return std::move(db).value();
+}
+
+CollectionConfig Config(size_t dim, const std::string& index = "HNSW32", const std::string& metric = "l2") {
+  auto c = CollectionConfig::FromJson(json{{"dim", dim}, {"index", index}, {"metric", metric}});
+  REQUIRE(c.ok());
+  return *c;
+}
+
+std::vector<PointInput> RandomPoints(size_t n, size_t dim, uint64_t first_id, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<PointInput> pts(n);
+  for (size_t i = 0; i < n; ++i) {
+    pts[i].id = ExternalId(first_id + i);
+    pts[i].vector.resize(dim);
+    for (auto& x : pts[i].vector) x = u(rng);
+    pts[i].payload = json{{"group", (first_id + i) % 5}, {"name", "p" + std::to_string(first_id + i)}};
+  }
+  return pts;
+}
+
+}  // namespace
+
+TEST_CASE("upsert, get, replace, delete, scroll", "[engine]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = *db->CreateCollection("c", Config(4, "Flat"));
+  REQUIRE(c->Upsert(RandomPoints(100, 4, 0, 1)).ok());
+  CHECK(c->size() == 100);
+
+  std::vector<PointInput> replace(1);
+  replace[0].id = ExternalId(uint64_t{7});
+  replace[0].vector = {9, 9, 9, 9};
+  replace[0].payload = json{{"new", true}};
+  REQUIRE(c->Upsert(replace).ok());
+  CHECK(c->size() == 100);
+  auto got = *c->Get(ExternalId(uint64_t{7}), true);
+  REQUIRE(got.has_value());
+  CHECK(got->payload == json{{"new", true}});
+  CHECK(*got->vector == std::vector<float>{9, 9, 9, 9});
+  CHECK(c->Info().index.live == 100);
+
+  auto deleted = c->Delete({ExternalId(uint64_t{1}), ExternalId(uint64_t{2}), ExternalId(uint64_t{1000})});
+  REQUIRE(deleted.ok());
+  CHECK(*deleted == 2);
+  CHECK_FALSE(c->Get(ExternalId(uint64_t{1}), false)->has_value());
+
+  auto filter = *Filter::Parse(json::parse(R"({"must":[{"key":"group","match":{"value":0}}]})"));
+  auto by_filter = c->DeleteMatching(*filter);
+  REQUIRE(by_filter.ok());
+  CHECK(*by_filter == 20);
+  CHECK(c->size() == 78);  // 100 - 2 by id - 20 in group 0 (id 7 was replaced: no group any more)
+
+  // Scroll visits every point exactly once.
+  std::set<std::string> seen;
+  std::optional<ExternalId> offset;
+  size_t pages = 0;
+  do {
+    auto page = c->Scroll(7, offset, nullptr, true, false);
+    REQUIRE(page.ok());
+    for (const auto& p : page->points) CHECK(seen.insert(p.id.ToKey()).second);
+    offset = page->next_offset;
+    ++pages;
+  } while (offset);
+  CHECK(seen.size() == c->size());
+  CHECK(pages == (c->size() + 6) / 7);
+}
+
+TEST_CASE("a rejected batch changes nothing", "[engine]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = *db->CreateCollection("c", Config(3, "HNSW16"));
+  REQUIRE(c->Upsert(RandomPoints(10, 3, 0, 1)).ok());
+  auto before = *c->Get(ExternalId(uint64_t{3}), true);
+  auto bad = RandomPoints(5, 3, 0, 2);
+  bad[4].vector = {1, 2};  // wrong dimension in the last point
+  CHECK(c->Upsert(bad).code() == StatusCode::kInvalidArgument);
+  bad[4].vector = {1, std::numeric_limits<float>::quiet_NaN(), 3};
+  CHECK(c->Upsert(bad).code() == StatusCode::kInvalidArgument);
+  bad[4].vector = {1, std::numeric_limits<float>::infinity(), 3};
+  CHECK(c->Upsert(bad).code() == StatusCode::kInvalidArgument);
+  CHECK(c->size() == 10);
+  auto after = *c->Get(ExternalId(uint64_t{3}), true);
+  CHECK(*after->vector == *before->vector);
+}
+
+TEST_CASE("search by id excludes the point itself; k and query validation", "[engine]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = *db->CreateCollection("c", Config(8, "HNSW16", "cosine"));
+  REQUIRE(c->Upsert(RandomPoints(500, 8, 0, 3)).ok());
+  SearchQuery q;
+  q.id = ExternalId(uint64_t{42});
+  q.k = 5;
+  auto hits = c->Search(q);
+  REQUIRE(hits.ok());
+  REQUIRE(hits->size() == 5);
+  for (const auto& h : *hits) CHECK_FALSE(h.id == ExternalId(uint64_t{42}));
+  for (size_t i = 1; i < hits->size(); ++i) CHECK((*hits)[i - 1].score >= (*hits)[i].score);
+
+  q.id = ExternalId(std::string("missing"));
+  CHECK(c->Search(q).status().code() == StatusCode::kNotFound);
+  q.id.reset();
+  q.vector = std::vector<float>(7, 1.0f);
+  CHECK(c->Search(q).status().code() == StatusCode::kInvalidArgument);
+  q.vector = std::vector<float>(8, 1.0f);
+  q.k = 0;
+  CHECK(c->Search(q).status().code() == StatusCode::kInvalidArgument);
+  q.k = kMaxK + 1;
+  CHECK(c->Search(q).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("collection names are validated and unique", "[engine]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  for (const std::string& bad : std::vector<std::string>{"", "a b", "../x", "x/y", "a.b", std::string(65, 'a')}) {
+    CHECK(db->CreateCollection(bad, Config(2)).status().code() == StatusCode::kInvalidArgument);
+  }
+  REQUIRE(db->CreateCollection("ok_name-1", Config(2)).ok());
+  CHECK(db->CreateCollection("ok_name-1", Config(2)).status().code() == StatusCode::kAlreadyExists);
+  CHECK(db->GetCollection("nope").status().code() == StatusCode::kNotFound);
+  REQUIRE(db->DropCollection("ok_name-1").ok());
+  CHECK(db->DropCollection("ok_name-1").code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("a second Database on the same directory fails with a message naming the lock", "[engine]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  DatabaseOptions o;
+  o.data_dir = dir.path();
+  auto second = Database::Open(o);
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().code() == StatusCode::kBusy);
+  CHECK(second.status().message().find("LOCK.latentdb") != std::string::npos);
+}
+
+TEST_CASE("restart loads the saved index; a missing or corrupt index is rebuilt", "[engine][persist]") {
+  TempDir dir;
+  std::vector<std::string> before;
+  auto query = RandomPoints(1, 16, 999999, 77)[0].vector;
+  auto ids_of = [&](Collection& c) {
+    SearchQuery q;
+    q.vector = query;
+    q.k = 10;
+    std::vector<std::string> out;
+    auto hits = *c.Search(q);
+    for (const auto& h : hits) out.push_back(h.id.ToKey());
+    return out;
+  };
+  {
+    auto db = OpenDb(dir.path());
+    auto c = *db->CreateCollection("c", Config(16, "HNSW32"));
+    REQUIRE(c->Upsert(RandomPoints(3000, 16, 0, 4)).ok());
+    REQUIRE(c->Delete({ExternalId(uint64_t{5})}).ok());
+    before = ids_of(*c);
+  }  // Close() saves the index
+  const std::string idx = dir.path() + "/indexes/1.idx";
+  REQUIRE(latentdb::PathExists(idx));
+  {
+    auto db = OpenDb(dir.path());
+    auto c = *db->GetCollection("c");
+    CHECK(c->size() == 2999);
+    CHECK(c->Info().index.live == 2999);
+    CHECK(c->Info().persisted_sequence > 0);  // loaded, not rebuilt
+    CHECK(ids_of(*c) == before);
+  }
+  // Corrupt the file: the collection must still open, rebuilt from the store.
+  auto bytes = *latentdb::ReadWholeFile(idx);
+  bytes[bytes.size() / 2] ^= 1;
+  REQUIRE(latentdb::WriteFileAtomically(idx, bytes).ok());
+  {
+    auto db = OpenDb(dir.path());
+    auto c = *db->GetCollection("c");
+    CHECK(c->Info().persisted_sequence == 0);  // rebuilt
+    CHECK(c->Info().index.live == 2999);
+    CHECK(ids_of(*c).size() == 10);
+  }
+  std::filesystem::remove(idx);
+  {
+    auto db = OpenDb(dir.path());
+    CHECK((*db->GetCollection("c"))->Info().index.live == 2999);
+  }
+}
+
+// Runs only when the crash test below starts this binary again for it (hidden tag). The writer
+// must be a fresh process: forking a process whose OpenMP pool is running is undefined.
+TEST_CASE("crash writer (child process of the crash test)", "[.crash_writer]") {
+  const char* dir = std::getenv("LATENTDB_CRASH_DIR");
+  REQUIRE(dir != nullptr);
+  DatabaseOptions o;
+  o.data_dir = dir;
+  o.persist_interval_seconds = 0;
+  auto db = Database::Open(o);
+  if (!db.ok()) _exit(3);
+  auto c = (*db)->CreateCollection("c", Config(8, "HNSW16"));
+  if (!c.ok() || !(*c)->Upsert(RandomPoints(500, 8, 0, 5)).ok()) _exit(4);
+  if (!(*db)->PersistIndexes().ok()) _exit(5);
+  if (!(*c)->Upsert(RandomPoints(200, 8, 500, 6)).ok()) _exit(6);
+  if (!(*c)->Delete({ExternalId(uint64_t{3}), ExternalId(uint64_t{600})}).ok()) _exit(7);
+  if (!(*c)->Upsert(RandomPoints(1, 8, 10, 8)).ok()) _exit(8);  // a replacement after the save
+  _exit(0);  // no Close(): like kill -9, nothing more reaches the disk
+}
+
+TEST_CASE("after a crash, writes newer than the saved index are replayed", "[engine][persist][crash]") {
+  TempDir dir;
+  // The child process writes, saves the index, writes more, and dies without closing.
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    setenv("LATENTDB_CRASH_DIR", dir.path().c_str(), 1);
+    execl("/proc/self/exe", "engine_tests", "[.crash_writer]", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  auto db = OpenDb(dir.path());
+  auto c = *db->GetCollection("c");
+  CHECK(c->size() == 698);
+  CHECK(c->Info().index.live == 698);
+  CHECK(c->Info().persisted_sequence > 0);  // the saved index was used, then replayed
+  CHECK_FALSE(c->Get(ExternalId(uint64_t{600}), false)->has_value());
+  auto replaced = RandomPoints(1, 8, 10, 8)[0];
+  SearchQuery q;
+  q.vector = replaced.vector;
+  q.k = 1;
+  auto hits = *c->Search(q);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].id == ExternalId(uint64_t{10}));
+  CHECK(hits[0].score == Approx(0.0).margin(1e-4));
+  // Every point written after the save is searchable by its own vector.
+  for (const auto& p : RandomPoints(200, 8, 500, 6)) {
+    if (p.id == ExternalId(uint64_t{600})) continue;
+    q.vector = p.vector;
+    auto h = *c->Search(q);
+    REQUIRE(h.size() == 1);
+    CHECK(h[0].id == p.id);
+  }
+}
+
+TEST_CASE("filtered search over a collection honours payload filters", "[engine][filter]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = *db->CreateCollection("c", Config(8, "HNSW16"));
+  REQUIRE(c->Upsert(RandomPoints(2000, 8, 0, 9)).ok());
+  SearchQuery q;
+  q.vector = std::vector<float>(8, 0.5f);
+  q.k = 10;
+  q.filter = *Filter::Parse(json::parse(R"({"must":[{"key":"group","match":{"value":3}}],
+                                            "must_not":[{"key":"name","match":{"any":["p3","p8"]}}]})"));
+  auto hits = *c->Search(q);
+  REQUIRE(hits.size() == 10);
+  for (const auto& h : hits) {
+    REQUIRE(h.payload.has_value());
+    CHECK((*h.payload)["group"] == 3);
+    CHECK((*h.payload)["name"] != "p3");
+  }
+}

@@ -1,0 +1,41 @@
+// The SIMD kernels agree with a double-precision reference at every length (tails included).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "index/distance.h"
+
+using namespace latentdb::index;
+
+TEST_CASE("selected kernels match a double-precision reference", "[index][simd]") {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-1, 1);
+  INFO("kernels: " << Kernels().name);
+  for (size_t dim : {1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 100, 784, 1000}) {
+    std::vector<float> a(dim), b(dim);
+    for (auto& x : a) x = u(rng);
+    for (auto& x : b) x = u(rng);
+    double l2 = 0, ip = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      l2 += double(a[i] - b[i]) * (a[i] - b[i]);
+      ip += double(a[i]) * b[i];
+    }
+    const double tol = 1e-5 * std::max(1.0, double(dim));
+    CHECK(std::abs(Kernels().l2_sqr(a.data(), b.data(), dim) - l2) < tol);
+    CHECK(std::abs(Kernels().inner_product(a.data(), b.data(), dim) - ip) < tol);
+    CHECK(std::abs(ScalarKernels().l2_sqr(a.data(), b.data(), dim) - l2) < tol);
+    CHECK(std::abs(ScalarKernels().inner_product(a.data(), b.data(), dim) - ip) < tol);
+  }
+}
+
+TEST_CASE("normalization gives unit length and leaves zero vectors alone", "[index]") {
+  std::vector<float> v = {3, 4};
+  NormalizeInPlace(v.data(), 2);
+  CHECK(v[0] == Approx(0.6));
+  CHECK(v[1] == Approx(0.8));
+  std::vector<float> z = {0, 0, 0};
+  NormalizeInPlace(z.data(), 3);
+  CHECK(z == std::vector<float>{0, 0, 0});
+}

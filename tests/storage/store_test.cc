@@ -1,0 +1,178 @@
+// Store: round trips through a real RocksDB, batch atomicity, changelog, catalog.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "storage/store.h"
+#include "tests/support/temp_dir.h"
+
+using latentdb::storage::ChangeOp;
+using latentdb::storage::PointBatch;
+using latentdb::storage::Store;
+using latentdb::storage::StoreOptions;
+using latentdb::testing::TempDir;
+
+namespace {
+
+std::unique_ptr<Store> OpenStore(const std::string& dir) {
+  auto s = Store::Open(dir, StoreOptions{});
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+PointBatch::Upsert MakeUpsert(uint64_t iid, const std::string& key, std::vector<float> v, const std::string& payload) {
+  PointBatch::Upsert u;
+  u.iid = iid;
+  u.external_key = key;
+  u.vector = std::move(v);
+  u.payload_json = payload;
+  return u;
+}
+
+}  // namespace
+
+TEST_CASE("collections are created, listed and dropped", "[storage]") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  auto a = store->CreateCollection("alpha", "{\"dim\":3}");
+  REQUIRE(a.ok());
+  auto b = store->CreateCollection("beta", "{\"dim\":4}");
+  REQUIRE(b.ok());
+  CHECK(a->id != b->id);
+  CHECK(store->CreateCollection("alpha", "{}").status().code() == latentdb::StatusCode::kAlreadyExists);
+
+  auto list = store->ListCollections();
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].name == "alpha");
+  CHECK((*list)[0].config_json == "{\"dim\":3}");
+
+  REQUIRE(store->DropCollection(*a).ok());
+  list = store->ListCollections();
+  REQUIRE(list->size() == 1);
+  CHECK((*list)[0].name == "beta");
+  // A new collection never reuses a dropped id, so stale index files cannot be mistaken for it.
+  auto c = store->CreateCollection("alpha", "{}");
+  REQUIRE(c.ok());
+  CHECK(c->id > b->id);
+}
+
+TEST_CASE("points round trip exactly, across a reopen", "[storage]") {
+  TempDir dir;
+  uint32_t cid;
+  const std::vector<float> v1 = {1.5f, -2.25f, 3.0e-8f};
+  {
+    auto store = OpenStore(dir.path());
+    auto rec = store->CreateCollection("c", "{}");
+    REQUIRE(rec.ok());
+    cid = rec->id;
+    PointBatch batch;
+    batch.cid = cid;
+    batch.next_iid = 2;
+    batch.upserts.push_back(MakeUpsert(0, "s-first", v1, "{\"a\":1}"));
+    batch.upserts.push_back(MakeUpsert(1, "s-second", {0, 0, 1}, ""));
+    auto seq = store->Apply(batch);
+    REQUIRE(seq.ok());
+    CHECK(*seq == 1);
+  }
+  auto store = OpenStore(dir.path());
+  CHECK(store->LastSequence() == 1);
+  auto iid = store->FindInternalId(cid, "s-first");
+  REQUIRE(iid.ok());
+  REQUIRE(iid->has_value());
+  CHECK(**iid == 0);
+  std::vector<float> got;
+  bool found = false;
+  REQUIRE(store->GetVector(cid, 0, &got, &found).ok());
+  REQUIRE(found);
+  CHECK(std::memcmp(got.data(), v1.data(), v1.size() * sizeof(float)) == 0);  // bit-exact
+  auto p = store->GetPoint(cid, 0);
+  REQUIRE(p.ok());
+  REQUIRE(p->has_value());
+  CHECK((*p)->payload_json == "{\"a\":1}");
+  CHECK((*p)->external_key == "s-first");
+  CHECK(*store->NextInternalId(cid) == 2);
+}
+
+TEST_CASE("a delete removes vector, point and id mapping in one batch", "[storage]") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  uint32_t cid = store->CreateCollection("c", "{}")->id;
+  PointBatch add;
+  add.cid = cid;
+  add.next_iid = 3;
+  for (uint64_t i = 0; i < 3; ++i) add.upserts.push_back(MakeUpsert(i, "k" + std::to_string(i), {float(i)}, ""));
+  REQUIRE(store->Apply(add).ok());
+  PointBatch del;
+  del.cid = cid;
+  del.next_iid = 3;
+  del.deletes.push_back({1, "k1"});
+  REQUIRE(store->Apply(del).ok());
+
+  CHECK_FALSE(store->FindInternalId(cid, "k1")->has_value());
+  CHECK_FALSE(store->GetPoint(cid, 1)->has_value());
+  std::vector<uint64_t> seen;
+  REQUIRE(store->ScanVectors(cid, [&](uint64_t iid, const float*, size_t) {
+    seen.push_back(iid);
+    return true;
+  }).ok());
+  CHECK(seen == std::vector<uint64_t>{0, 2});
+}
+
+TEST_CASE("the changelog records every op in order and can be trimmed", "[storage]") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  uint32_t cid = store->CreateCollection("c", "{}")->id;
+  uint32_t other = store->CreateCollection("d", "{}")->id;
+  for (uint64_t i = 0; i < 4; ++i) {
+    PointBatch b;
+    b.cid = (i == 2) ? other : cid;
+    b.next_iid = i + 1;
+    b.upserts.push_back(MakeUpsert(i, "k" + std::to_string(i), {1.0f}, ""));
+    if (i == 3) b.deletes.push_back({0, "k0"});
+    REQUIRE(store->Apply(b).ok());
+  }
+  std::vector<std::tuple<uint64_t, ChangeOp, uint64_t>> ops;
+  auto collect = [&](uint64_t seq, ChangeOp op, uint64_t iid) { ops.emplace_back(seq, op, iid); };
+  REQUIRE(store->ScanChangelog(cid, 0, collect).ok());
+  // Deletes of a batch come before its upserts; the other collection's batch (seq 3) is absent.
+  std::vector<std::tuple<uint64_t, ChangeOp, uint64_t>> expected = {
+      {1, ChangeOp::kUpsert, 0}, {2, ChangeOp::kUpsert, 1}, {4, ChangeOp::kDelete, 0}, {4, ChangeOp::kUpsert, 3}};
+  CHECK(ops == expected);
+
+  REQUIRE(store->TrimChangelog(cid, 2).ok());
+  ops.clear();
+  REQUIRE(store->ScanChangelog(cid, 0, collect).ok());
+  CHECK(ops.size() == 2);
+  ops.clear();
+  REQUIRE(store->ScanChangelog(other, 0, collect).ok());
+  CHECK(ops.size() == 1);  // trimming one collection leaves the other alone
+}
+
+TEST_CASE("dropping a collection removes all of its records", "[storage]") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  auto rec = *store->CreateCollection("c", "{}");
+  auto keep = *store->CreateCollection("keep", "{}");
+  for (auto cid : {rec.id, keep.id}) {
+    PointBatch b;
+    b.cid = cid;
+    b.next_iid = 1;
+    b.upserts.push_back(MakeUpsert(0, "k", {1.0f, 2.0f}, "{}"));
+    REQUIRE(store->Apply(b).ok());
+  }
+  REQUIRE(store->DropCollection(rec).ok());
+  size_t n = 0;
+  REQUIRE(store->ScanPoints(rec.id, 0, [&](const latentdb::storage::StoredPoint&) { return ++n, true; }).ok());
+  CHECK(n == 0);
+  CHECK_FALSE(store->FindInternalId(rec.id, "k")->has_value());
+  CHECK(store->FindInternalId(keep.id, "k")->has_value());
+}
+
+TEST_CASE("a second open of the same RocksDB directory is refused", "[storage]") {
+  TempDir dir;
+  auto first = OpenStore(dir.path());
+  auto second = Store::Open(dir.path(), StoreOptions{});
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().code() == latentdb::StatusCode::kBusy);
+}
