@@ -469,13 +469,18 @@ size_t Collection::size() const {
 }
 
 Status Collection::PersistIndex() {
+  // Serialize under the shared lock (writers wait only for the copy), write and fsync without it.
+  // persist_mutex_ keeps two saves of this collection from racing on the file.
+  std::lock_guard<std::mutex> persist_lock(persist_mutex_);
   uint64_t seq;
+  std::string bytes;
   {
     std::shared_lock lock(mutex_);
     if (applied_seq_ == persisted_seq_ && PathExists(index_path_)) return Status::Ok();
     seq = applied_seq_;
-    LDB_RETURN_IF_ERROR(index_->Save(index_path_, seq));
+    LDB_ASSIGN_OR_RETURN(bytes, index_->Serialize(seq));
   }
+  LDB_RETURN_IF_ERROR(WriteFileAtomically(index_path_, bytes));
   {
     std::unique_lock lock(mutex_);
     persisted_seq_ = std::max(persisted_seq_, seq);

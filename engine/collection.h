@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -158,6 +159,7 @@ class Collection {
   const std::string index_path_;
 
   mutable std::shared_mutex mutex_;
+  std::mutex persist_mutex_;
   std::unique_ptr<index::VectorIndex> index_;
   std::unordered_map<uint64_t, PointMeta> points_;
   std::unordered_map<std::string, uint64_t> key_to_iid_;

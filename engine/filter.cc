@@ -95,9 +95,8 @@ Result<Filter::Condition> ParseCondition(const json& c, int depth) {
     return cond;
   }
   if (c.contains("must") || c.contains("should") || c.contains("must_not")) {
-    auto parsed = Filter::Parse(c);
+    auto parsed = Filter::Parse(c, depth);
     if (!parsed.ok()) return parsed.status();
-    (void)depth;
     cond.type = Type::kNested;
     cond.nested = *parsed;
     return cond;
@@ -183,9 +182,9 @@ Status ParseFilterInto(const json& spec, int depth, std::vector<Filter::Conditio
 
 }  // namespace
 
-Result<std::shared_ptr<const Filter>> Filter::Parse(const json& spec) {
+Result<std::shared_ptr<const Filter>> Filter::Parse(const json& spec, int depth) {
   std::shared_ptr<Filter> f(new Filter());
-  LDB_RETURN_IF_ERROR(ParseFilterInto(spec, 0, &f->must_, &f->should_, &f->must_not_));
+  LDB_RETURN_IF_ERROR(ParseFilterInto(spec, depth, &f->must_, &f->should_, &f->must_not_));
   return std::shared_ptr<const Filter>(f);
 }
 

@@ -24,7 +24,8 @@ namespace latentdb::engine {
 class Filter {
  public:
   // Validates and compiles a filter; InvalidArgument describes the first problem found.
-  static Result<std::shared_ptr<const Filter>> Parse(const nlohmann::json& spec);
+  // `depth` is how deep this filter sits inside another (filters nest at most 16 deep).
+  static Result<std::shared_ptr<const Filter>> Parse(const nlohmann::json& spec, int depth = 0);
 
   // `payload` is the point's payload object (or null); `external_key` its encoded id.
   bool Matches(const nlohmann::json& payload, const std::string& external_key) const;

@@ -10,6 +10,8 @@ int HexValue(char c) {
   return -1;
 }
 
+}  // namespace
+
 bool PercentDecode(const std::string& in, bool plus_is_space, std::string* out) {
   out->clear();
   out->reserve(in.size());
@@ -30,11 +32,11 @@ bool PercentDecode(const std::string& in, bool plus_is_space, std::string* out) 
   return true;
 }
 
-}  // namespace
-
 bool ParseTarget(const std::string& target, std::string* path, std::map<std::string, std::string>* query) {
   size_t q = target.find('?');
-  if (!PercentDecode(target.substr(0, q), false, path)) return false;
+  *path = target.substr(0, q);
+  std::string decoded;
+  if (!PercentDecode(*path, false, &decoded)) return false;  // validate only: segments decode in the router
   if (q == std::string::npos) return true;
   std::string rest = target.substr(q + 1);
   size_t start = 0;

@@ -9,7 +9,9 @@ namespace latentdb::http {
 
 struct HttpRequest {
   std::string method;  // "GET", "PUT", ...
-  std::string path;    // decoded path without the query string
+  // The path without the query string, percent-escapes kept: the router splits it at '/' first
+  // and decodes each segment, so an id may contain an escaped slash ("a%2Fb").
+  std::string path;
   std::map<std::string, std::string> query;    // decoded query parameters
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
@@ -27,7 +29,11 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;
 };
 
-// Splits "/a/b?x=1&y=%20" into path and decoded query parameters. False on a malformed escape.
+// Decodes %XX escapes (and '+' as space when asked). False on a malformed escape.
+bool PercentDecode(const std::string& in, bool plus_is_space, std::string* out);
+
+// Splits "/a/b?x=1&y=%20" into the raw path and decoded query parameters. False on a malformed
+// escape anywhere in the target.
 bool ParseTarget(const std::string& target, std::string* path, std::map<std::string, std::string>* query);
 
 }  // namespace latentdb::http

@@ -25,7 +25,12 @@ void Router::Add(const std::string& method, const std::string& pattern, RouteHan
 Router::Match Router::Find(const std::string& method, const std::string& path) const {
   Match result;
   result.pattern = "unmatched";
-  const auto segs = SplitPath(path);
+  auto segs = SplitPath(path);
+  for (auto& seg : segs) {
+    std::string decoded;
+    if (!PercentDecode(seg, false, &decoded)) return result;  // ParseTarget validated already
+    seg = std::move(decoded);
+  }
   for (const auto& r : routes_) {
     if (r.segments.size() != segs.size()) continue;
     PathParams params;

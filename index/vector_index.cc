@@ -320,6 +320,11 @@ bool VectorIndex::NeedsRebuild() const {
 }
 
 Status VectorIndex::Save(const std::string& path, uint64_t sequence) const {
+  LDB_ASSIGN_OR_RETURN(std::string bytes, Serialize(sequence));
+  return WriteFileAtomically(path, bytes);
+}
+
+Result<std::string> VectorIndex::Serialize(uint64_t sequence) const {
   const Impl& im = *impl_;
   faiss::VectorIOWriter writer;
   try {
@@ -342,7 +347,7 @@ Status VectorIndex::Save(const std::string& path, uint64_t sequence) const {
   PutFixed64LE(&out, writer.data.size());
   out.append(reinterpret_cast<const char*>(writer.data.data()), writer.data.size());
   PutFixed32LE(&out, Crc32(out));
-  return WriteFileAtomically(path, out);
+  return out;
 }
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, const IndexSpec& spec,

@@ -89,7 +89,9 @@ class VectorIndex {
   bool NeedsRebuild() const;
   const IndexSpec& spec() const;
 
-  // Writes the index to `path` atomically (magic, version, sequence, checksum).
+  // The index file's bytes (magic, version, sequence, checksum); see Save().
+  Result<std::string> Serialize(uint64_t sequence) const;
+  // Writes Serialize() to `path` atomically (temp file, fsync, rename).
   Status Save(const std::string& path, uint64_t sequence) const;
 
  private:

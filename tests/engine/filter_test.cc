@@ -49,3 +49,15 @@ TEST_CASE("malformed filters are rejected with a message", "[engine][filter]") {
     CHECK_FALSE(f.status().message().empty());
   }
 }
+
+TEST_CASE("filters nest at most 16 deep", "[engine][filter]") {
+  auto nested = [](int levels) {
+    json f = {{"must", json::array({{{"key", "a"}, {"match", {{"value", 1}}}}})}};
+    for (int i = 0; i < levels; ++i) f = {{"must", json::array({f})}};
+    return f;
+  };
+  CHECK(Filter::Parse(nested(10)).ok());
+  auto deep = Filter::Parse(nested(40));
+  CHECK(deep.status().code() == latentdb::StatusCode::kInvalidArgument);
+  CHECK(deep.status().message().find("nested too deeply") != std::string::npos);
+}
