@@ -13,6 +13,5 @@ inline constexpr const char* kServeUsage =
 // Prints the error (and usage for InvalidArgument) to stderr; returns 2 for usage errors, else 1.
 int Fail(const Status& status, const char* usage = nullptr);
 
-int ServeCommand(int argc, char** argv);
 
 }  // namespace latentdb::tools

@@ -1,11 +1,17 @@
-// latentdb: the one binary. `latentdb help` lists the subcommands.
+// latentdb: the one binary. `latentdb help` lists the subcommands (tools/*_command.cc).
 #include <cstdio>
 #include <cstring>
 #include <string>
 
+#include "tools/command_registry.h"
 #include "tools/commands.h"
 
 namespace latentdb::tools {
+
+std::map<std::string, CommandInfo>& CommandTable() {
+  static std::map<std::string, CommandInfo> table;
+  return table;
+}
 
 int Fail(const Status& status, const char* usage) {
   std::fprintf(stderr, "latentdb: %s\n", status.message().c_str());
@@ -19,20 +25,26 @@ int Fail(const Status& status, const char* usage) {
 }  // namespace latentdb::tools
 
 namespace {
-const char* kUsage =
-    "usage: latentdb <command> [options]\n"
-    "commands:\n"
-    "  serve     run the HTTP server on a data directory\n"
-    "  help      show this message\n";
+void PrintUsage(FILE* out) {
+  std::fputs("usage: latentdb <command> [options]\ncommands:\n", out);
+  for (const auto& [name, info] : latentdb::tools::CommandTable()) {
+    std::fprintf(out, "  %-10s %s\n", name.c_str(), info.summary.c_str());
+  }
+  std::fputs("  help       show this message\n", out);
 }
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || std::strcmp(argv[1], "help") == 0 || std::strcmp(argv[1], "--help") == 0) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    PrintUsage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
-  std::string cmd = argv[1];
-  if (cmd == "serve") return latentdb::tools::ServeCommand(argc, argv);
-  std::fprintf(stderr, "latentdb: unknown command '%s'\n%s", cmd.c_str(), kUsage);
-  return 2;
+  const auto& table = latentdb::tools::CommandTable();
+  auto it = table.find(argv[1]);
+  if (it == table.end()) {
+    std::fprintf(stderr, "latentdb: unknown command '%s'\n", argv[1]);
+    PrintUsage(stderr);
+    return 2;
+  }
+  return it->second.run(argc, argv);
 }

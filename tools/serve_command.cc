@@ -8,9 +8,12 @@
 #include "http/api.h"
 #include "http/server.h"
 #include "tools/args.h"
+#include "tools/command_registry.h"
 #include "tools/commands.h"
 
 namespace latentdb::tools {
+
+namespace {
 
 int ServeCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 2,
@@ -63,5 +66,9 @@ int ServeCommand(int argc, char** argv) {
   (*db)->Close();
   return 0;
 }
+
+}  // namespace
+
+static const CommandRegistrar kServe("serve", "run the HTTP server on a data directory", &ServeCommand);
 
 }  // namespace latentdb::tools
