@@ -63,8 +63,14 @@ constexpr size_t kMaxAutoEf = 2048;
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
+std::string g_temp_data_dir;  // removed when the run dies
+
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "ann_bench: %s\n", what.c_str());
+  if (!g_temp_data_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(g_temp_data_dir, ec);
+  }
   std::fflush(stdout);
   std::exit(1);
 }
@@ -679,6 +685,7 @@ int Main(int argc, char** argv) {
   std::string tmpl = o.tmp_dir + "/ann_bench_XXXXXX";
   if (!mkdtemp(tmpl.data())) Die("cannot create a temporary directory under " + o.tmp_dir);
   const std::string data_dir = tmpl;
+  g_temp_data_dir = data_dir;
   engine::DatabaseOptions dbo;
   dbo.data_dir = data_dir;
   dbo.sync_writes = false;
@@ -1069,6 +1076,7 @@ int Main(int argc, char** argv) {
   }
   std::error_code ec;
   fs::remove_all(data_dir, ec);
+  g_temp_data_dir.clear();
 
   // --- summary ---
   PrintTable(engine_runs, http_runs, hnswlib_runs);
