@@ -9,12 +9,15 @@
 
 namespace latentdb::http {
 
+void RegisterWordRoutes(Router& router, const HandlerContext& ctx);  // http/handlers/words.cc
+
 Api::Api(engine::Database* db) : db_(db) {
   HandlerContext ctx{db_, &metrics_};
   RegisterSystemRoutes(router_, ctx);
   RegisterCollectionRoutes(router_, ctx);
   RegisterPointRoutes(router_, ctx);
   RegisterSearchRoutes(router_, ctx);
+  RegisterWordRoutes(router_, ctx);
 }
 
 HttpResponse Api::Handle(const HttpRequest& request) {

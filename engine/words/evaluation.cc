@@ -1,0 +1,227 @@
+#include "engine/words/evaluation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "engine/words/word_model.h"
+
+namespace latentdb::words {
+
+using nlohmann::json;
+
+std::string UpperAscii(std::string s) {
+  for (auto& c : s) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return s;
+}
+
+Result<EvalVocabulary> EvalVocabulary::Load(engine::Collection& c, size_t restrict_vocab) {
+  EvalVocabulary v;
+  v.dim_ = c.config().dim;
+  std::optional<engine::ExternalId> offset;
+  while (v.words_.size() < restrict_vocab) {
+    size_t want = std::min<size_t>(10000, restrict_vocab - v.words_.size());
+    LDB_ASSIGN_OR_RETURN(auto page, c.Scroll(want, offset, nullptr, false, true));
+    for (auto& p : page.points) {
+      if (v.words_.size() >= restrict_vocab) break;
+      auto id = p.id.ToJson();
+      if (!id.is_string() || !p.vector) continue;
+      v.words_.push_back(id.get<std::string>());
+      auto u = UnitVector(*p.vector);
+      v.unit_.insert(v.unit_.end(), u.begin(), u.end());
+    }
+    if (!page.next_offset) break;
+    offset = page.next_offset;
+  }
+  // Reversed, so the most frequent variant of an upper-cased form wins (as gensim).
+  for (size_t i = v.words_.size(); i-- > 0;) v.upper_[UpperAscii(v.words_[i])] = i;
+  return v;
+}
+
+long EvalVocabulary::Find(const std::string& upper) const {
+  auto it = upper_.find(upper);
+  return it == upper_.end() ? -1 : static_cast<long>(it->second);
+}
+
+namespace {
+
+struct Question {
+  size_t section;
+  long a, b, c, expected;
+  std::string A, B, C, D;
+};
+
+// gensim: most_similar(positive=[b, c], negative=[a], topn=5, restrict_vocab), then the first
+// result whose upper-case form is not one of the question words.
+bool Solve(const EvalVocabulary& v, const Question& q) {
+  const size_t d = v.dim();
+  std::vector<float> mean(d);
+  const float *a = v.unit(q.a), *b = v.unit(q.b), *c = v.unit(q.c);
+  for (size_t i = 0; i < d; ++i) mean[i] = (b[i] + c[i] - a[i]) / 3.f;
+  mean = UnitVector(mean);
+  constexpr size_t kTop = 5;
+  std::vector<std::pair<float, size_t>> top;  // kept sorted, best first
+  for (size_t w = 0; w < v.size(); ++w) {
+    if (static_cast<long>(w) == q.a || static_cast<long>(w) == q.b || static_cast<long>(w) == q.c) continue;
+    const float* x = v.unit(w);
+    float s = 0;
+    for (size_t i = 0; i < d; ++i) s += x[i] * mean[i];
+    if (top.size() == kTop && s <= top.back().first) continue;
+    auto pos = std::upper_bound(top.begin(), top.end(), s, [](float val, const auto& e) { return val > e.first; });
+    top.insert(pos, {s, w});
+    if (top.size() > kTop) top.pop_back();
+  }
+  for (const auto& [s, w] : top) {
+    std::string up = UpperAscii(v.word(w));
+    if (up == q.A || up == q.B || up == q.C) continue;
+    return up == q.D;
+  }
+  return false;
+}
+
+void Add(AnalogySection* to, const AnalogySection& s) {
+  to->correct += s.correct;
+  to->incorrect += s.incorrect;
+}
+
+std::vector<double> Ranks(const std::vector<double>& x) {
+  std::vector<size_t> idx(x.size());
+  for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
+  std::vector<double> r(x.size());
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i;
+    while (j + 1 < idx.size() && x[idx[j + 1]] == x[idx[i]]) ++j;
+    double avg = (double(i) + double(j)) / 2 + 1;
+    for (size_t k = i; k <= j; ++k) r[idx[k]] = avg;
+    i = j + 1;
+  }
+  return r;
+}
+
+}  // namespace
+
+double Pearson(const std::vector<double>& x, const std::vector<double>& y) {
+  size_t n = x.size();
+  if (n < 2) return 0;
+  double mx = 0, my = 0;
+  for (size_t i = 0; i < n; ++i) mx += x[i], my += y[i];
+  mx /= double(n), my /= double(n);
+  double sxy = 0, sxx = 0, syy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    syy += (y[i] - my) * (y[i] - my);
+  }
+  return sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0;
+}
+
+double Spearman(const std::vector<double>& x, const std::vector<double>& y) { return Pearson(Ranks(x), Ranks(y)); }
+
+json AnalogyEvaluation::ToJson() const {
+  auto sec = [](const AnalogySection& s) {
+    return json{{"section", s.name}, {"correct", s.correct}, {"incorrect", s.incorrect}, {"accuracy", s.accuracy()}};
+  };
+  json out = {{"questions", questions}, {"skipped", skipped}, {"total", sec(total)}, {"semantic", sec(semantic)},
+              {"syntactic", sec(syntactic)}, {"sections", json::array()}};
+  for (const auto& s : sections) out["sections"].push_back(sec(s));
+  return out;
+}
+
+json PairsEvaluation::ToJson() const {
+  return {{"pairs", pairs}, {"oov", oov}, {"oov_ratio_percent", oov_ratio_percent}, {"pearson", pearson}, {"spearman", spearman}};
+}
+
+Result<AnalogyEvaluation> EvaluateAnalogies(const EvalVocabulary& v, const std::string& path, int threads) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot open " + path);
+  AnalogyEvaluation out;
+  std::vector<Question> questions;
+  std::string line;
+  size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (line[0] == ':') {
+      AnalogySection s;
+      s.name = line.substr(line.find_first_not_of(": ") == std::string::npos ? 1 : line.find_first_not_of(": "));
+      out.sections.push_back(s);
+      continue;
+    }
+    if (out.sections.empty()) return Status::InvalidArgument(path + ": line " + std::to_string(line_no) + ": question before the first ': section' line");
+    std::istringstream ls(line);
+    Question q;
+    if (!(ls >> q.A >> q.B >> q.C >> q.D)) return Status::InvalidArgument(path + ": line " + std::to_string(line_no) + ": expected 4 words");
+    ++out.questions;
+    q.A = UpperAscii(q.A), q.B = UpperAscii(q.B), q.C = UpperAscii(q.C), q.D = UpperAscii(q.D);
+    q.a = v.Find(q.A), q.b = v.Find(q.B), q.c = v.Find(q.C), q.expected = v.Find(q.D);
+    if (q.a < 0 || q.b < 0 || q.c < 0 || q.expected < 0) {
+      ++out.skipped;
+      continue;
+    }
+    q.section = out.sections.size() - 1;
+    questions.push_back(std::move(q));
+  }
+  std::vector<char> correct(questions.size(), 0);
+  threads = std::max(1, threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (size_t i = static_cast<size_t>(t); i < questions.size(); i += static_cast<size_t>(threads)) correct[i] = Solve(v, questions[i]);
+    });
+  }
+  for (auto& th : pool) th.join();
+  for (size_t i = 0; i < questions.size(); ++i) {
+    auto& s = out.sections[questions[i].section];
+    (correct[i] ? s.correct : s.incorrect)++;
+  }
+  out.total.name = "total";
+  out.semantic.name = "semantic";
+  out.syntactic.name = "syntactic";
+  for (size_t i = 0; i < out.sections.size(); ++i) {
+    Add(&out.total, out.sections[i]);
+    Add(i < 5 ? &out.semantic : &out.syntactic, out.sections[i]);
+  }
+  return out;
+}
+
+Result<PairsEvaluation> EvaluatePairs(const EvalVocabulary& v, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot open " + path);
+  PairsEvaluation out;
+  std::vector<double> gold, model;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> f;
+    std::stringstream ls(line);
+    std::string field;
+    while (std::getline(ls, field, '\t')) f.push_back(field);
+    if (f.size() != 3) continue;  // gensim skips invalid lines
+    char* end = nullptr;
+    double sim = std::strtod(f[2].c_str(), &end);
+    if (end == f[2].c_str()) continue;
+    long a = v.Find(UpperAscii(f[0])), b = v.Find(UpperAscii(f[1]));
+    if (a < 0 || b < 0) {
+      ++out.oov;
+      continue;
+    }
+    double s = 0;
+    for (size_t i = 0; i < v.dim(); ++i) s += double(v.unit(a)[i]) * v.unit(b)[i];
+    gold.push_back(sim);
+    model.push_back(s);
+  }
+  out.pairs = gold.size();
+  out.pearson = Pearson(gold, model);
+  out.spearman = Spearman(gold, model);
+  out.oov_ratio_percent = gold.size() + out.oov ? 100.0 * double(out.oov) / double(gold.size() + out.oov) : 0;
+  return out;
+}
+
+}  // namespace latentdb::words

@@ -1,0 +1,52 @@
+#pragma once
+// Streaming readers for the word-vector files people already have.
+//
+//   word2vec      text: "COUNT DIM\n" then "word v1 … vDIM\n" per word (also fastText's .vec)
+//   word2vec-bin  binary: "COUNT DIM\n" then "word " + DIM little-endian float32 (+ optional '\n')
+//   glove         text without a header line: "word v1 … vDIM\n"; DIM from the first line
+//   fasttext-bin  fastText's own model file (see fasttext_file.h); not read here
+//
+// Files are read front to back once, one word at a time: memory is one vector, whatever the
+// file size. Files list words most frequent first (all these tools write them so), so `limit`
+// keeps the N most frequent. Malformed or truncated input is a Corruption status naming the
+// line (text) or word number (binary); nothing here aborts.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace latentdb::words {
+
+enum class VectorFormat { kAuto, kWord2VecText, kWord2VecBinary, kGlove, kFastTextVec, kFastTextBin };
+
+// "auto", "word2vec", "word2vec-bin", "glove", "vec", "fasttext-bin".
+Result<VectorFormat> ParseVectorFormat(const std::string& name);
+const char* VectorFormatName(VectorFormat format);
+// Looks at the first bytes: fastText magic -> fasttext-bin; "COUNT DIM" header -> word2vec text or
+// binary (text when the first record parses as DIM numbers); otherwise glove. A file that ends in
+// ".bin" with neither is taken for an old fastText file (refused later with a clear message).
+Result<VectorFormat> DetectVectorFormat(const std::string& path);
+
+struct VectorFileHeader {
+  size_t declared_words = 0;  // 0 when the format has no header (glove)
+  size_t dim = 0;
+};
+
+struct WordVector {
+  std::string word;
+  std::vector<float> vector;
+};
+
+// Reads up to `limit` words (0 = all) of a text or binary vector file. `on_header` runs once
+// before the first word; `sink` once per word in file order. A non-OK status from either stops
+// the read and is returned.
+Status ReadVectorFile(const std::string& path, VectorFormat format, size_t limit,
+                      const std::function<Status(const VectorFileHeader&)>& on_header,
+                      const std::function<Status(WordVector&&)>& sink);
+
+constexpr size_t kMaxWordDim = 65536;
+
+}  // namespace latentdb::words
