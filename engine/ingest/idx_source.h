@@ -1,0 +1,21 @@
+#pragma once
+// IDX image files (MNIST, Fashion-MNIST) as raw pixel vectors: each image of rows × cols uint8
+// pixels becomes one record whose vector is the pixels as floats 0…255, row-major (no scaling).
+// A labels file (given, or the sibling found by replacing "images-idx3" with "labels-idx1" in the
+// file name) adds {"label": n} to the payload of the images it covers.
+//
+// The reader (engine/ingest/idx_reader.h) loads the whole file at open; IDX files are capped at
+// kMaxIdxBytes, so memory stays bounded.
+
+#include <memory>
+
+#include "engine/ingest/source.h"
+
+namespace latentdb::engine::ingest {
+
+Result<std::unique_ptr<Source>> OpenIdxSource(const std::string& path, const std::string& labels_path);
+
+// The labels file next to an images file, when it exists; "" otherwise.
+std::string SiblingLabelsPath(const std::string& images_path);
+
+}  // namespace latentdb::engine::ingest

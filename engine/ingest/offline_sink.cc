@@ -1,0 +1,83 @@
+// The offline sink: opens the data directory with engine::Database (taking its lock, so a running
+// server makes Open fail with Busy) and upserts through Collection::Upsert in large batches.
+// Background index saves are off while ingesting; Finish() saves each index once and closes.
+#include "engine/database.h"
+#include "engine/ingest/sink.h"
+
+namespace latentdb::engine::ingest {
+namespace {
+
+class OfflineSink final : public Sink {
+ public:
+  explicit OfflineSink(OfflineSinkOptions options) : options_(std::move(options)) {}
+  ~OfflineSink() override {
+    if (db_) db_->Close();
+  }
+
+  std::string Describe() const override { return "offline " + options_.data_dir; }
+
+  Status Open() override {
+    DatabaseOptions dbo;
+    dbo.data_dir = options_.data_dir;
+    dbo.persist_interval_seconds = 0;  // one save at the end, not a full HNSW dump every 30 s
+    LDB_ASSIGN_OR_RETURN(db_, Database::Open(dbo));
+    return Status::Ok();
+  }
+
+  Result<CollectionTarget> EnsureCollection(const std::string& name, const CollectionConfig& wanted) override {
+    CollectionTarget t;
+    auto existing = db_->GetCollection(name);
+    if (existing.ok()) {
+      collection_ = *existing;
+    } else if (existing.status().code() == StatusCode::kNotFound) {
+      if (wanted.dim == 0) return Status::InvalidArgument("collection '" + name + "' does not exist and the sources give no dimension");
+      LDB_ASSIGN_OR_RETURN(collection_, db_->CreateCollection(name, wanted));
+      t.created = true;
+    } else {
+      return existing.status();
+    }
+    t.config = collection_->config();
+    t.points_before = collection_->size();
+    return t;
+  }
+
+  void Prepare(Item*) const override {}
+
+  Status Write(std::span<const Item> items) override {
+    // Copies: the items stay intact so that a refused batch can be split to find the bad item.
+    std::vector<PointInput> points;
+    points.reserve(items.size());
+    for (const auto& it : items) points.push_back({it.id, it.vector, it.payload});
+    return collection_->Upsert(std::move(points));
+  }
+
+  Status Stored(const std::vector<Item>& items, std::vector<bool>* stored) override {
+    stored->assign(items.size(), false);
+    for (size_t i = 0; i < items.size(); ++i) {
+      LDB_ASSIGN_OR_RETURN(auto rec, collection_->Get(items[i].id, /*with_vector=*/false));
+      (*stored)[i] = rec.has_value();
+    }
+    return Status::Ok();
+  }
+
+  Result<size_t> Count() override { return collection_ ? collection_->size() : 0; }
+
+  Status Finish() override {
+    if (!db_) return Status::Ok();
+    Status s = db_->PersistIndexes();
+    db_->Close();
+    db_.reset();
+    return s;
+  }
+
+ private:
+  OfflineSinkOptions options_;
+  std::unique_ptr<Database> db_;
+  std::shared_ptr<Collection> collection_;
+};
+
+}  // namespace
+
+std::unique_ptr<Sink> MakeOfflineSink(const OfflineSinkOptions& options) { return std::make_unique<OfflineSink>(options); }
+
+}  // namespace latentdb::engine::ingest

@@ -1,0 +1,392 @@
+#include "engine/ingest/pipeline.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include "engine/ingest/bounded_queue.h"
+
+namespace latentdb::engine::ingest {
+namespace {
+
+std::string BaseName(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const size_t slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// Everything the worker threads share, read-only while they run.
+struct RunContext {
+  std::vector<std::unique_ptr<Source>> sources;
+  std::vector<std::string> labels;  // per source: the file name used in ids and messages
+  size_t dim = 0;
+  bool multi = false;
+  const PipelineOptions* options = nullptr;
+  Sink* sink = nullptr;
+  IngestStats* stats = nullptr;
+
+  std::string Where(size_t source, uint64_t row) const { return labels[source] + " row " + std::to_string(row); }
+};
+
+// Checks a decoded vector and payload against the collection. "category: detail" on failure.
+Status Validate(const RunContext& ctx, const std::vector<float>& v, const nlohmann::json& payload) {
+  if (v.size() != ctx.dim) {
+    return Status::InvalidArgument("wrong dimension: " + std::to_string(v.size()) + ", the collection has " +
+                                   std::to_string(ctx.dim));
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) return Status::InvalidArgument("NaN/Inf: element " + std::to_string(i) + " is not finite");
+  }
+  if (!payload.is_null() && !payload.is_object()) return Status::InvalidArgument("bad payload: not a JSON object");
+  if (!payload.is_null()) {
+    try {
+      (void)payload.dump();  // throws on invalid UTF-8, which the store would refuse later
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("bad payload: strings are not valid UTF-8");
+    }
+  }
+  return Status::Ok();
+}
+
+// The item's id under --id-from; false when the record lacks the id field.
+bool MakeId(const RunContext& ctx, size_t source, uint64_t row, const DecodedRecord& rec, engine::ExternalId* id) {
+  switch (ctx.options->id_rule.kind) {
+    case IdRule::Kind::kField:
+      if (!rec.field_id) return false;
+      *id = *rec.field_id;
+      return true;
+    case IdRule::Kind::kPath:
+      *id = rec.path ? engine::ExternalId(*rec.path) : engine::ExternalId(ctx.labels[source] + ":" + std::to_string(row));
+      return true;
+    case IdRule::Kind::kLine:
+      *id = ctx.multi ? engine::ExternalId(ctx.labels[source] + ":" + std::to_string(row)) : engine::ExternalId(row);
+      return true;
+  }
+  return false;
+}
+
+// Worker: records -> validated, sink-prepared items.
+std::vector<Item> DecodeBatch(const RunContext& ctx, const RecordBatch& batch) {
+  IngestStats& stats = *ctx.stats;
+  const Source& src = *ctx.sources[batch.source];
+  for (const auto& bad : batch.bad) stats.Skip(bad.reason, ctx.Where(batch.source, bad.row));
+
+  std::vector<DecodedRecord> recs(batch.records.size());
+  std::vector<bool> ok(batch.records.size(), false);
+  std::vector<size_t> to_encode;
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    const RecordRef& r = batch.records[i];
+    Status s = src.Decode(batch.record(r), r.row, &recs[i]);
+    if (!s.ok()) {
+      stats.Skip(s.message(), ctx.Where(batch.source, r.row));
+      continue;
+    }
+    if (recs[i].needs_encoding()) {
+      if (!ctx.options->encoder || !ctx.options->encoder->Accepts(recs[i].raw.kind)) {
+        stats.Skip("needs an encoder: this record has no vector", ctx.Where(batch.source, r.row));
+        continue;
+      }
+      to_encode.push_back(i);
+    }
+    ok[i] = true;
+  }
+  // The encoder hook: one call per batch, so a model can batch its inputs.
+  if (!to_encode.empty()) {
+    std::vector<const RawInput*> inputs;
+    for (size_t i : to_encode) inputs.push_back(&recs[i].raw);
+    auto vectors = ctx.options->encoder->Encode(inputs);
+    for (size_t k = 0; k < to_encode.size(); ++k) {
+      const size_t i = to_encode[k];
+      if (k < vectors.size() && vectors[k].ok()) {
+        recs[i].vector = std::move(*vectors[k]);
+        recs[i].raw = RawInput();
+      } else {
+        ok[i] = false;
+        stats.Skip(k < vectors.size() ? vectors[k].status().message() : "encoder: no output",
+                   ctx.Where(batch.source, batch.records[i].row));
+      }
+    }
+  }
+
+  std::vector<Item> items;
+  items.reserve(batch.records.size());
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    if (!ok[i]) continue;
+    const uint64_t row = batch.records[i].row;
+    Item item;
+    Status s = Validate(ctx, recs[i].vector, recs[i].payload);
+    if (s.ok() && !MakeId(ctx, batch.source, row, recs[i], &item.id)) {
+      s = Status::InvalidArgument("missing id: no field '" + ctx.options->id_rule.field + "'");
+    }
+    if (!s.ok()) {
+      stats.Skip(s.message(), ctx.Where(batch.source, row));
+      continue;
+    }
+    item.vector = std::move(recs[i].vector);
+    item.payload = std::move(recs[i].payload);
+    item.source = batch.source;
+    item.row = row;
+    ctx.sink->Prepare(&item);
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+bool Refusal(const Status& s) {
+  return s.code() == StatusCode::kInvalidArgument || s.code() == StatusCode::kPayloadTooLarge;
+}
+
+// Writes, splitting a refused batch until the refused item is alone, which is then skipped.
+Status WriteIsolating(const RunContext& ctx, std::span<const Item> items) {
+  if (items.empty()) return Status::Ok();
+  Status s = ctx.sink->Write(items);
+  if (s.ok()) {
+    ctx.stats->stored.fetch_add(items.size());
+    return s;
+  }
+  if (!Refusal(s)) return s;
+  if (items.size() == 1) {
+    ctx.stats->Skip("refused by the collection: " + s.message(), ctx.Where(items[0].source, items[0].row));
+    return Status::Ok();
+  }
+  const size_t half = items.size() / 2;
+  LDB_RETURN_IF_ERROR(WriteIsolating(ctx, items.first(half)));
+  return WriteIsolating(ctx, items.subspan(half));
+}
+
+Status Flush(const RunContext& ctx, std::vector<Item>* pending) {
+  if (pending->empty()) return Status::Ok();
+  if (ctx.options->resume) {
+    std::vector<bool> stored;
+    LDB_RETURN_IF_ERROR(ctx.sink->Stored(*pending, &stored));
+    std::vector<Item> fresh;
+    fresh.reserve(pending->size());
+    for (size_t i = 0; i < pending->size(); ++i) {
+      if (stored[i]) {
+        ctx.stats->already_stored.fetch_add(1);
+      } else {
+        fresh.push_back(std::move((*pending)[i]));
+      }
+    }
+    *pending = std::move(fresh);
+  }
+  Status s = WriteIsolating(ctx, *pending);
+  pending->clear();
+  return s;
+}
+
+}  // namespace
+
+Result<IdRule> ParseIdRule(const std::string& text) {
+  IdRule r;
+  if (text == "line") return r;
+  if (text == "path") {
+    r.kind = IdRule::Kind::kPath;
+    return r;
+  }
+  if (text.rfind("field:", 0) == 0 && text.size() > 6) {
+    r.kind = IdRule::Kind::kField;
+    r.field = text.substr(6);
+    return r;
+  }
+  return Status::InvalidArgument("--id-from must be line, path or field:NAME (got '" + text + "')");
+}
+
+Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const SourceOptions& source_options, Sink* sink,
+                               const PipelineOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  IngestStats stats;
+  IngestReport report;
+  report.sink = sink->Describe();
+  report.collection = options.collection;
+  RunContext ctx;
+  ctx.options = &options;
+  ctx.sink = sink;
+  ctx.stats = &stats;
+
+  if (options.id_rule.kind == IdRule::Kind::kField) {
+    for (const auto& s : specs) {
+      if (s.format != Format::kJsonl && s.format != Format::kCsv) {
+        return Status::InvalidArgument("--id-from field: needs JSONL or CSV sources; '" + s.path + "' is " + FormatName(s.format));
+      }
+    }
+  }
+  // Open every source: an unreadable file is reported and left out; the others still load.
+  for (const auto& spec : specs) {
+    if ((spec.format == Format::kText || spec.format == Format::kImageFolder) && !options.encoder) {
+      return Status::InvalidArgument("'" + spec.path + "' (" + FormatName(spec.format) +
+                                     ") has no vectors: it needs an encoder (--encoder MODEL), and this build has none");
+    }
+    auto src = OpenSource(spec.path, spec.format, source_options);
+    if (!src.ok()) {
+      if (src.status().code() == StatusCode::kInvalidArgument) return src.status();  // options that do not fit
+      stats.Skip("unreadable file: " + src.status().message(), spec.path);
+      continue;
+    }
+    if (!(*src)->warning().empty()) report.warnings.push_back((*src)->warning());
+    ctx.labels.push_back(BaseName(spec.path));
+    ctx.sources.push_back(std::move(*src));
+  }
+  report.sources_opened = ctx.sources.size();
+  if (ctx.sources.empty()) {
+    auto first = stats.FirstSkips();
+    return Status::IOError("no readable source" + (first.empty() ? std::string() : ": " + first.front()));
+  }
+  ctx.multi = ctx.sources.size() > 1;
+  if (ctx.multi || options.id_rule.kind == IdRule::Kind::kPath) {
+    std::set<std::string> seen;
+    for (const auto& l : ctx.labels) {
+      if (!seen.insert(l).second) {
+        return Status::InvalidArgument("two sources are named '" + l + "': ids '<file name>:<row>' would collide; rename one");
+      }
+    }
+  }
+
+  // The dimension: the encoder's, else the first source that knows it; an existing collection's wins.
+  CollectionConfig wanted = options.wanted;
+  wanted.dim = options.encoder ? options.encoder->dim() : 0;
+  for (const auto& s : ctx.sources) {
+    if (wanted.dim == 0) wanted.dim = s->dim();
+  }
+  if (options.encoder) wanted.encoder = options.encoder->name();
+  LDB_ASSIGN_OR_RETURN(CollectionTarget target, sink->EnsureCollection(options.collection, wanted));
+  report.config = target.config;
+  report.created = target.created;
+  ctx.dim = target.config.dim;
+  if (!target.created) {
+    if (options.metric_given && target.config.metric != options.wanted.metric) {
+      report.warnings.push_back("collection '" + options.collection + "' exists with metric " +
+                                index::MetricName(target.config.metric) + "; --metric is ignored");
+    }
+    if (options.index_given && target.config.index != options.wanted.index) {
+      report.warnings.push_back("collection '" + options.collection + "' exists with index " + target.config.index +
+                                "; --index is ignored");
+    }
+  }
+
+  // Progress totals.
+  ProgressOptions po = options.progress;
+  uint64_t total_items = 0, total_bytes = 0;
+  bool all_known = true;
+  for (const auto& s : ctx.sources) {
+    total_bytes += s->total_bytes();
+    if (auto n = s->total_records()) total_items += *n;
+    else all_known = false;
+  }
+  if (all_known) po.total_items = total_items;
+  po.total_bytes = total_bytes;
+  Progress progress(&stats, po);
+  if (options.show_progress) progress.Start();
+
+  // The pipeline.
+  const int threads = std::max(1, options.threads);
+  const size_t batch = std::max<size_t>(1, options.batch);
+  BoundedQueue<RecordBatch> records(2 * static_cast<size_t>(threads));
+  BoundedQueue<std::vector<Item>> decoded(2 * static_cast<size_t>(threads));
+  std::atomic<int> workers_left{threads};
+
+  std::thread reader([&] {
+    for (size_t i = 0; i < ctx.sources.size(); ++i) {
+      for (;;) {
+        RecordBatch b;
+        b.source = i;
+        auto more = ctx.sources[i]->Read(batch, &b);
+        stats.bytes_read.fetch_add(b.bytes_consumed);
+        stats.read.fetch_add(b.records.size() + b.bad.size());
+        if ((!b.records.empty() || !b.bad.empty()) && !records.Push(std::move(b))) return;  // cancelled
+        if (!more.ok()) {
+          stats.Skip("unreadable rest of file: " + more.status().message(), ctx.labels[i]);
+          break;
+        }
+        if (!*more) break;
+      }
+    }
+    records.Close();
+  });
+  std::vector<std::thread> workers;
+  for (int w = 0; w < threads; ++w) {
+    workers.emplace_back([&] {
+      while (auto b = records.Pop()) {
+        auto items = DecodeBatch(ctx, *b);
+        if (!items.empty() && !decoded.Push(std::move(items))) break;
+      }
+      if (workers_left.fetch_sub(1) == 1) decoded.Close();
+    });
+  }
+
+  // The writer: this thread.
+  Status error;
+  std::vector<Item> pending;
+  pending.reserve(batch);
+  while (auto items = decoded.Pop()) {
+    for (auto& it : *items) {
+      pending.push_back(std::move(it));
+      if (pending.size() >= batch) {
+        error = Flush(ctx, &pending);
+        if (!error.ok()) break;
+      }
+    }
+    if (!error.ok()) break;
+  }
+  if (error.ok()) error = Flush(ctx, &pending);
+  if (!error.ok()) {
+    records.Cancel();
+    decoded.Cancel();
+  }
+  reader.join();
+  for (auto& w : workers) w.join();
+  progress.Stop();
+
+  if (error.ok()) error = sink->Finish();
+  auto count = sink->Count();
+  report.points_after = count.ok() ? *count : 0;
+  report.error = error;
+  report.read = stats.read.load();
+  report.stored = stats.stored.load();
+  report.already_stored = stats.already_stored.load();
+  report.skipped = stats.skipped();
+  report.skip_counts = stats.SkipCounts();
+  report.first_skips = stats.FirstSkips();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+std::string FormatSummary(const IngestReport& r) {
+  char buf[256];
+  std::string out;
+  out += "ingest " + std::string(r.error.ok() ? "done" : "STOPPED") + ": collection '" + r.collection + "' (" +
+         (r.created ? "created, " : "") + "dim " + std::to_string(r.config.dim) + ", " +
+         index::MetricName(r.config.metric) + ", " + r.config.index + "), " + r.sink + "\n";
+  for (const auto& w : r.warnings) out += "  warning: " + w + "\n";
+  std::snprintf(buf, sizeof buf, "  read     %llu records from %zu source(s)\n", static_cast<unsigned long long>(r.read),
+                r.sources_opened);
+  out += buf;
+  std::snprintf(buf, sizeof buf, "  stored   %llu\n", static_cast<unsigned long long>(r.stored));
+  out += buf;
+  if (r.already_stored) {
+    std::snprintf(buf, sizeof buf, "  present  %llu (already stored; --resume)\n", static_cast<unsigned long long>(r.already_stored));
+    out += buf;
+  }
+  std::snprintf(buf, sizeof buf, "  skipped  %llu\n", static_cast<unsigned long long>(r.skipped));
+  out += buf;
+  for (const auto& [category, n] : r.skip_counts) {
+    std::snprintf(buf, sizeof buf, "    %-22s %llu\n", (category + ":").c_str(), static_cast<unsigned long long>(n));
+    out += buf;
+  }
+  if (!r.first_skips.empty()) {
+    out += "  first skipped:\n";
+    for (const auto& s : r.first_skips) out += "    " + s + "\n";
+  }
+  std::snprintf(buf, sizeof buf, "  time     %.2f s (%.0f items/s)\n", r.seconds,
+                r.seconds > 0 ? static_cast<double>(r.stored) / r.seconds : 0.0);
+  out += buf;
+  std::snprintf(buf, sizeof buf, "  points   %zu in the collection\n", r.points_after);
+  out += buf;
+  if (!r.error.ok()) out += "  error: " + r.error.message() + "\n";
+  return out;
+}
+
+}  // namespace latentdb::engine::ingest

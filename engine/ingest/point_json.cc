@@ -1,0 +1,43 @@
+#include "engine/ingest/point_json.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace latentdb::engine::ingest {
+
+void AppendFloatArray(const float* v, size_t n, std::string* out) {
+  // At most 15 characters per float ("-1.17549435e-38") plus the comma.
+  const size_t start = out->size();
+  out->resize(start + 2 + n * 16);
+  char* p = out->data() + start;
+  char* end = out->data() + out->size();
+  *p++ = '[';
+  for (size_t i = 0; i < n; ++i) {
+    if (i) *p++ = ',';
+    if (v[i] == 0.0f && std::signbit(v[i])) {
+      // to_chars writes "-0", which JSON parsers read as the integer 0: keep the sign.
+      std::memcpy(p, "-0.0", 4);
+      p += 4;
+      continue;
+    }
+    p = std::to_chars(p, end, v[i]).ptr;
+  }
+  *p++ = ']';
+  out->resize(static_cast<size_t>(p - out->data()));
+}
+
+void AppendPointJson(const engine::ExternalId& id, const float* v, size_t n, const std::string& payload_json,
+                     std::string* out) {
+  out->append("{\"id\":");
+  out->append(id.ToJson().dump());
+  out->append(",\"vector\":");
+  AppendFloatArray(v, n, out);
+  if (!payload_json.empty()) {
+    out->append(",\"payload\":");
+    out->append(payload_json);
+  }
+  out->push_back('}');
+}
+
+}  // namespace latentdb::engine::ingest

@@ -1,0 +1,62 @@
+#pragma once
+// Sink: where the ingest pipeline writes — a data directory opened in this process (offline) or a
+// running server over HTTP (online). The pipeline calls Open, then EnsureCollection, then, from
+// worker threads, Prepare for each item, and from the one writer thread Write (and, with --resume,
+// Stored) for each batch, and Finish at the end.
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "engine/collection_config.h"
+#include "engine/ingest/item.h"
+
+namespace latentdb::engine::ingest {
+
+struct CollectionTarget {
+  CollectionConfig config;  // as stored (for an existing collection) or as created
+  bool created = false;
+  size_t points_before = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // "offline ./data" / "online http://127.0.0.1:8080", for messages.
+  virtual std::string Describe() const = 0;
+  // Connects / opens the data directory. Busy when a server holds the directory.
+  virtual Status Open() = 0;
+  // Returns the collection, creating it with `wanted` when it does not exist (wanted.dim == 0:
+  // the dimension is unknown, so a missing collection is an error).
+  virtual Result<CollectionTarget> EnsureCollection(const std::string& name, const CollectionConfig& wanted) = 0;
+  // Called on worker threads for each validated item: the sink's chance to pre-serialize it into
+  // item->wire. Thread-safe.
+  virtual void Prepare(Item* item) const = 0;
+  // Upserts the items as one batch, all or nothing. InvalidArgument / PayloadTooLarge mean the
+  // batch (some item in it) was refused and nothing was written; other errors are fatal.
+  virtual Status Write(std::span<const Item> items) = 0;
+  // For --resume: marks in `stored` which of the items are already in the collection.
+  virtual Status Stored(const std::vector<Item>& items, std::vector<bool>* stored) = 0;
+  // Points in the collection now.
+  virtual Result<size_t> Count() = 0;
+  // Offline: saves the index and closes the directory. Online: nothing to do.
+  virtual Status Finish() = 0;
+};
+
+struct OfflineSinkOptions {
+  std::string data_dir = "./data";
+};
+std::unique_ptr<Sink> MakeOfflineSink(const OfflineSinkOptions& options);
+
+struct OnlineSinkOptions {
+  std::string url;         // http://host:port
+  std::string api_key;     // sent as `api-key` when not empty
+  int max_attempts = 8;    // per request, on connection loss and 5xx
+  int initial_backoff_ms = 100;  // doubled after each failed attempt, capped at max_backoff_ms
+  int max_backoff_ms = 5000;
+};
+std::unique_ptr<Sink> MakeOnlineSink(const OnlineSinkOptions& options);
+
+}  // namespace latentdb::engine::ingest
