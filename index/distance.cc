@@ -16,12 +16,15 @@ DistanceKernels SelectKernels() {
   bool allow2 = !cap || std::strcmp(cap, "scalar") != 0;
   __builtin_cpu_init();
   if (allow512 && __builtin_cpu_supports("avx512f")) {
-    return {simd::L2SqrAvx512, simd::InnerProductAvx512, "avx512"};
+    // AVX-512 rows use the AVX2 batch kernel: with four rows in flight, loads bound it either way.
+    return {simd::L2SqrAvx512, simd::InnerProductAvx512, simd::L2SqrBatch4Avx2, simd::InnerProductBatch4Avx2,
+            "avx512"};
   }
   if (allow2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-    return {simd::L2SqrAvx2, simd::InnerProductAvx2, "avx2"};
+    return {simd::L2SqrAvx2, simd::InnerProductAvx2, simd::L2SqrBatch4Avx2, simd::InnerProductBatch4Avx2, "avx2"};
   }
-  return {simd::L2SqrScalar, simd::InnerProductScalar, "scalar"};
+  return {simd::L2SqrScalar, simd::InnerProductScalar, simd::L2SqrBatch4Scalar, simd::InnerProductBatch4Scalar,
+          "scalar"};
 }
 
 }  // namespace
@@ -32,7 +35,8 @@ const DistanceKernels& Kernels() {
 }
 
 const DistanceKernels& ScalarKernels() {
-  static const DistanceKernels kernels{simd::L2SqrScalar, simd::InnerProductScalar, "scalar"};
+  static const DistanceKernels kernels{simd::L2SqrScalar, simd::InnerProductScalar, simd::L2SqrBatch4Scalar,
+                                       simd::InnerProductBatch4Scalar, "scalar"};
   return kernels;
 }
 

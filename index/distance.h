@@ -10,10 +10,14 @@
 namespace latentdb::index {
 
 using DistanceFn = float (*)(const float* a, const float* b, size_t dim);
+// out[r] = distance(q, x[r]) for r = 0..3.
+using Batch4Fn = void (*)(const float* q, const float* const* x, size_t dim, float* out);
 
 struct DistanceKernels {
   DistanceFn l2_sqr;         // sum (a_i - b_i)^2
   DistanceFn inner_product;  // sum a_i * b_i
+  Batch4Fn l2_sqr_batch4;
+  Batch4Fn inner_product_batch4;
   const char* name;          // "avx512", "avx2" or "scalar"
 };
 

@@ -33,9 +33,9 @@ class VisitedTable {
 };
 
 inline void PrefetchVector(const float* v, size_t dim) {
-  // The first few cache lines are enough to get the hardware prefetcher going on the rest.
+  // The first cache lines are enough to get the hardware prefetcher going on the rest.
   const char* p = reinterpret_cast<const char*>(v);
-  size_t bytes = std::min<size_t>(dim * sizeof(float), 4 * 64);
+  size_t bytes = std::min<size_t>(dim * sizeof(float), 2 * 64);
   for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
@@ -92,30 +92,44 @@ std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph,
     top.emplace(current_dist, current);
     lower_bound = current_dist;
   }
+  const Batch4Fn raw4 = inner_product ? Kernels().inner_product_batch4 : Kernels().l2_sqr_batch4;
+  std::vector<int32_t> fresh;  // unvisited neighbours of the current candidate
+  fresh.reserve(128);
+  auto consider = [&](int32_t nb, float d) {
+    if (top.size() < ef || d < lower_bound) {
+      candidates.emplace(d, nb);
+      if (allowed(nb)) {
+        top.emplace(d, nb);
+        if (top.size() > ef) top.pop();
+        lower_bound = top.top().first;
+      }
+    }
+  };
   while (!candidates.empty()) {
     Entry c = candidates.top();
     if (c.first > lower_bound && top.size() >= ef) break;
     candidates.pop();
     size_t begin, end;
     graph.neighbor_range(c.second, 0, &begin, &end);
-    // Skip the -1 padding at the end of the neighbour list once, up front.
-    size_t stop = begin;
-    while (stop < end && graph.neighbors[stop] >= 0) ++stop;
-    if (stop > begin) PrefetchVector(base + static_cast<size_t>(graph.neighbors[begin]) * dim, dim);
-    for (size_t j = begin; j < stop; ++j) {
+    // Collect the unvisited neighbours first and prefetch their vectors, then compute distances
+    // four at a time (the query is read once per four rows).
+    fresh.clear();
+    for (size_t j = begin; j < end; ++j) {
       int32_t nb = graph.neighbors[j];
-      if (j + 1 < stop) PrefetchVector(base + static_cast<size_t>(graph.neighbors[j + 1]) * dim, dim);
+      if (nb < 0) break;
       if (visited.TestAndSet(static_cast<size_t>(nb))) continue;
-      float d = dist(nb);
-      if (top.size() < ef || d < lower_bound) {
-        candidates.emplace(d, nb);
-        if (allowed(nb)) {
-          top.emplace(d, nb);
-          if (top.size() > ef) top.pop();
-          if (!top.empty()) lower_bound = top.top().first;
-        }
-      }
+      PrefetchVector(base + static_cast<size_t>(nb) * dim, dim);
+      fresh.push_back(nb);
     }
+    size_t i = 0;
+    for (; i + 4 <= fresh.size(); i += 4) {
+      const float* rows[4] = {base + static_cast<size_t>(fresh[i]) * dim, base + static_cast<size_t>(fresh[i + 1]) * dim,
+                              base + static_cast<size_t>(fresh[i + 2]) * dim, base + static_cast<size_t>(fresh[i + 3]) * dim};
+      float d4[4];
+      raw4(q.query, rows, dim, d4);
+      for (int r = 0; r < 4; ++r) consider(fresh[i + r], inner_product ? -d4[r] : d4[r]);
+    }
+    for (; i < fresh.size(); ++i) consider(fresh[i], dist(fresh[i]));
   }
   while (top.size() > q.k) top.pop();
   out.resize(top.size());

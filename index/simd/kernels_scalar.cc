@@ -24,4 +24,12 @@ float InnerProductScalar(const float* a, const float* b, size_t d) {
   return (s0 + s1) + (s2 + s3);
 }
 
+void L2SqrBatch4Scalar(const float* q, const float* const* x, size_t d, float* out) {
+  for (int r = 0; r < 4; ++r) out[r] = L2SqrScalar(q, x[r], d);
+}
+
+void InnerProductBatch4Scalar(const float* q, const float* const* x, size_t d, float* out) {
+  for (int r = 0; r < 4; ++r) out[r] = InnerProductScalar(q, x[r], d);
+}
+
 }  // namespace latentdb::index::simd

@@ -27,6 +27,19 @@ TEST_CASE("selected kernels match a double-precision reference", "[index][simd]"
     CHECK(std::abs(Kernels().inner_product(a.data(), b.data(), dim) - ip) < tol);
     CHECK(std::abs(ScalarKernels().l2_sqr(a.data(), b.data(), dim) - l2) < tol);
     CHECK(std::abs(ScalarKernels().inner_product(a.data(), b.data(), dim) - ip) < tol);
+    // Batch of four rows: row r is b scaled by (r + 1), so each row's answer differs.
+    std::vector<std::vector<float>> rows(4, b);
+    for (int r = 0; r < 4; ++r) for (auto& x : rows[r]) x *= static_cast<float>(r + 1);
+    const float* ptrs[4] = {rows[0].data(), rows[1].data(), rows[2].data(), rows[3].data()};
+    float l2x4[4], ipx4[4];
+    for (const auto* k : {&Kernels(), &ScalarKernels()}) {
+      k->l2_sqr_batch4(a.data(), ptrs, dim, l2x4);
+      k->inner_product_batch4(a.data(), ptrs, dim, ipx4);
+      for (int r = 0; r < 4; ++r) {
+        CHECK(std::abs(l2x4[r] - k->l2_sqr(a.data(), ptrs[r], dim)) < tol);
+        CHECK(std::abs(ipx4[r] - ip * (r + 1)) < tol * (r + 1));
+      }
+    }
   }
 }
 
