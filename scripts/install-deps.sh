@@ -13,6 +13,9 @@ PACKAGES=(
   catch2                              # tests
   libhnswlib-dev                      # benchmark baseline only (header-only)
   dataset-fashion-mnist               # real data for tests, demo and benchmarks
+  libfasttext-dev                     # Word2Vec: training, .bin models, subword vectors
+  fasttext                            # the fastText CLI: baseline of the training benchmark
+  dict-gcide wordnet-base bible-kjv-text  # English text for the default word corpus
   curl                                # the README's examples and the smoke test of `make run`
 )
 
