@@ -16,6 +16,8 @@ PACKAGES=(
   libfasttext-dev                     # Word2Vec: training, .bin models, subword vectors
   fasttext                            # the fastText CLI: baseline of the training benchmark
   dict-gcide wordnet-base bible-kjv-text  # English text for the default word corpus
+  bible-kjv                           # the `bible` program: the only reader of bible-kjv-text's compressed data
+  libssl-dev                          # SHA-256 (libcrypto) of model files in word-model manifests
   curl                                # the README's examples and the smoke test of `make run`
 )
 

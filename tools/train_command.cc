@@ -79,13 +79,18 @@ int TrainCommand(int argc, char** argv) {
   if (!db.ok()) return Fail(db.status());
   bool tty = isatty(STDERR_FILENO);
   std::mutex print_mutex;
+  int last_decile = -1;  // without a terminal: one line per 10%
   auto progress = [&](const words::TrainProgress& p) {
-    if (!tty) return;
     std::lock_guard<std::mutex> lock(print_mutex);
+    int decile = static_cast<int>(p.progress * 10);
+    if (!tty && decile == last_decile) return;
+    last_decile = decile;
     int64_t eta = p.eta_seconds;
-    std::fprintf(stderr, "\rProgress: %5.1f%%  words/sec: %9.0f  lr: %.6f  avg.loss: %.6f  ETA: %lldh%02lldm%02llds ",
+    if (tty) std::fputc('\r', stderr);
+    std::fprintf(stderr, "Progress: %5.1f%%  words/sec: %9.0f  lr: %.6f  avg.loss: %.6f  ETA: %lldh%02lldm%02llds ",
                  100 * p.progress, p.words_per_sec_per_thread * ft.threads, p.lr, p.loss, (long long)(eta / 3600),
                  (long long)(eta / 60 % 60), (long long)(eta % 60));
+    if (!tty) std::fputc('\n', stderr);
   };
   auto m = words::TrainWordModel(**db, o, progress);
   if (tty) std::fputc('\n', stderr);
