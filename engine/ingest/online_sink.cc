@@ -105,6 +105,9 @@ class OnlineSink final : public Sink {
     item->wire.reserve(item->vector.size() * 12 + 64);
     AppendPointJson(item->id, item->vector.data(), item->vector.size(),
                     item->payload.is_null() ? std::string() : item->payload.dump(), &item->wire);
+    // Only the wire form is sent from here on: free the rest so queued batches stay small.
+    item->vector = std::vector<float>();
+    item->payload = nullptr;
   }
 
   Status Write(std::span<const Item> items) override {
@@ -139,6 +142,7 @@ class OnlineSink final : public Sink {
   }
 
   Status Finish() override { return Status::Ok(); }
+  uint64_t retries() const override { return retries_; }
 
  private:
   // One request with retries on connection loss and 5xx.
@@ -152,6 +156,7 @@ class OnlineSink final : public Sink {
       if (r.ok() && r->status < 500) return r;
       last = r.ok() ? StatusFor(*r, method + " " + target) : r.status();
       if (attempt == attempts) break;
+      ++retries_;
       std::this_thread::sleep_for(std::chrono::milliseconds(backoff));
       backoff = std::min(backoff * 2, options_.max_backoff_ms);
     }
@@ -186,6 +191,7 @@ class OnlineSink final : public Sink {
   std::string collection_path_;
   std::string body_;
   bool stored_loaded_ = false;
+  uint64_t retries_ = 0;
   std::unordered_set<std::string> stored_keys_;
 };
 

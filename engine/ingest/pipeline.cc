@@ -343,6 +343,7 @@ Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const Sourc
   if (error.ok()) error = sink->Finish();
   auto count = sink->Count();
   report.points_after = count.ok() ? *count : 0;
+  report.retries = sink->retries();
   report.error = error;
   report.read = stats.read.load();
   report.stored = stats.stored.load();
@@ -385,6 +386,11 @@ std::string FormatSummary(const IngestReport& r) {
   out += buf;
   std::snprintf(buf, sizeof buf, "  points   %zu in the collection\n", r.points_after);
   out += buf;
+  if (r.retries) {
+    std::snprintf(buf, sizeof buf, "  retried  %llu request(s) after connection loss or 5xx\n",
+                  static_cast<unsigned long long>(r.retries));
+    out += buf;
+  }
   if (!r.error.ok()) out += "  error: " + r.error.message() + "\n";
   return out;
 }

@@ -75,6 +75,7 @@ struct IngestReport {
   std::map<std::string, uint64_t> skip_counts;
   std::vector<std::string> first_skips;
   size_t points_after = 0;
+  uint64_t retries = 0;      // requests the sink sent again (online)
   double seconds = 0;
   Status error;  // a fatal error that stopped the run (OK when it ran to the end)
 };

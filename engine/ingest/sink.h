@@ -32,7 +32,8 @@ class Sink {
   // the dimension is unknown, so a missing collection is an error).
   virtual Result<CollectionTarget> EnsureCollection(const std::string& name, const CollectionConfig& wanted) = 0;
   // Called on worker threads for each validated item: the sink's chance to pre-serialize it into
-  // item->wire. Thread-safe.
+  // item->wire (and drop what it no longer needs; Write then reads only what Prepare kept).
+  // Thread-safe.
   virtual void Prepare(Item* item) const = 0;
   // Upserts the items as one batch, all or nothing. InvalidArgument / PayloadTooLarge mean the
   // batch (some item in it) was refused and nothing was written; other errors are fatal.
@@ -43,6 +44,8 @@ class Sink {
   virtual Result<size_t> Count() = 0;
   // Offline: saves the index and closes the directory. Online: nothing to do.
   virtual Status Finish() = 0;
+  // Requests sent again after a connection loss or a 5xx (online), for the summary.
+  virtual uint64_t retries() const { return 0; }
 };
 
 struct OfflineSinkOptions {

@@ -100,4 +100,52 @@ TEST_CASE("ingest kill: SIGKILL mid-run then a rerun leaves exactly the source's
   CHECK(latentdb::testing::InspectCollection(data, "big").size == rows);
 }
 
+TEST_CASE("ingest kill: online ingest rides out a server killed and restarted mid-run", "[ingest][slow]") {
+  TempDir dir;
+  const size_t rows = 60000, dim = 16;
+  auto m = latentdb::testing::RandomMatrix(rows, dim, 78);
+  latentdb::testing::WriteFvecs(dir.Sub("v.fvecs"), m);
+  const std::string data = dir.Sub("data");
+  auto server = std::make_unique<latentdb::testing::ServerProcess>(data);
+  const uint16_t port = server->port();
+  const std::string out_path = dir.Sub("ingest.out");
+  // Run the tool in the background with its output in a file.
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = std::fopen(out_path.c_str(), "w");
+    if (f) {
+      dup2(fileno(f), STDOUT_FILENO);
+      dup2(fileno(f), STDERR_FILENO);
+    }
+    std::vector<std::string> args = {latentdb::testing::LatentdbBinary(), "ingest", "--collection", "v", "--url",
+                                     "http://127.0.0.1:" + std::to_string(port), "--index", "Flat", "--batch", "200",
+                                     "--quiet", dir.Sub("v.fvecs")};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  server->Kill();  // SIGKILL: connections drop mid-request
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  server = std::make_unique<latentdb::testing::ServerProcess>(data, std::vector<std::string>{"--port", std::to_string(port)});
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const std::string out = latentdb::testing::ReadBytes(out_path);
+  INFO(out);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(out.find("stored   60000") != std::string::npos);
+  CHECK(out.find("retried") != std::string::npos);  // the kill landed mid-run
+  server.reset();  // releases the data directory
+  auto full = latentdb::testing::InspectCollection(data, "v");
+  CHECK(full.size == rows);
+  auto pts = latentdb::testing::ReadPoints(data, "v", {0, 29999, 59999});
+  for (size_t k = 0; k < 3; ++k) REQUIRE(pts[k]);
+  CHECK(pts[0]->vector == m[0]);
+  CHECK(pts[1]->vector == m[29999]);
+  CHECK(pts[2]->vector == m[59999]);
+}
+
 }  // namespace
