@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -57,30 +58,52 @@ struct Question {
 
 // gensim: most_similar(positive=[b, c], negative=[a], topn=5, restrict_vocab), then the first
 // result whose upper-case form is not one of the question words.
-bool Solve(const EvalVocabulary& v, const Question& q) {
+// Questions are solved a block at a time: the block's query vectors are stored transposed, so the
+// inner loop runs over questions (vectorizable) and each vocabulary row is read once per block.
+constexpr size_t kTop = 5;
+constexpr size_t kBlock = 64;
+
+void SolveBlock(const EvalVocabulary& v, const Question* qs, size_t nq, char* correct) {
   const size_t d = v.dim();
-  std::vector<float> mean(d);
-  const float *a = v.unit(q.a), *b = v.unit(q.b), *c = v.unit(q.c);
-  for (size_t i = 0; i < d; ++i) mean[i] = (b[i] + c[i] - a[i]) / 3.f;
-  mean = UnitVector(mean);
-  constexpr size_t kTop = 5;
-  std::vector<std::pair<float, size_t>> top;  // kept sorted, best first
+  std::vector<float> qt(d * nq);
+  for (size_t q = 0; q < nq; ++q) {
+    std::vector<float> mean(d);
+    const float *a = v.unit(qs[q].a), *b = v.unit(qs[q].b), *c = v.unit(qs[q].c);
+    for (size_t i = 0; i < d; ++i) mean[i] = (b[i] + c[i] - a[i]) / 3.f;
+    mean = UnitVector(mean);
+    for (size_t i = 0; i < d; ++i) qt[i * nq + q] = mean[i];
+  }
+  std::vector<std::vector<std::pair<float, size_t>>> top(nq);  // best first
+  std::vector<float> threshold(nq, -std::numeric_limits<float>::infinity());
+  std::vector<float> s(nq);
   for (size_t w = 0; w < v.size(); ++w) {
-    if (static_cast<long>(w) == q.a || static_cast<long>(w) == q.b || static_cast<long>(w) == q.c) continue;
     const float* x = v.unit(w);
-    float s = 0;
-    for (size_t i = 0; i < d; ++i) s += x[i] * mean[i];
-    if (top.size() == kTop && s <= top.back().first) continue;
-    auto pos = std::upper_bound(top.begin(), top.end(), s, [](float val, const auto& e) { return val > e.first; });
-    top.insert(pos, {s, w});
-    if (top.size() > kTop) top.pop_back();
+    std::fill(s.begin(), s.end(), 0.f);
+    for (size_t i = 0; i < d; ++i) {
+      const float xi = x[i];
+      const float* row = &qt[i * nq];
+      for (size_t q = 0; q < nq; ++q) s[q] += xi * row[q];
+    }
+    for (size_t q = 0; q < nq; ++q) {
+      if (s[q] <= threshold[q] && top[q].size() == kTop) continue;
+      const long lw = static_cast<long>(w);
+      if (lw == qs[q].a || lw == qs[q].b || lw == qs[q].c) continue;
+      auto& t = top[q];
+      auto pos = std::upper_bound(t.begin(), t.end(), s[q], [](float val, const auto& e) { return val > e.first; });
+      t.insert(pos, {s[q], w});
+      if (t.size() > kTop) t.pop_back();
+      if (t.size() == kTop) threshold[q] = t.back().first;
+    }
   }
-  for (const auto& [s, w] : top) {
-    std::string up = UpperAscii(v.word(w));
-    if (up == q.A || up == q.B || up == q.C) continue;
-    return up == q.D;
+  for (size_t q = 0; q < nq; ++q) {
+    correct[q] = 0;
+    for (const auto& [score, w] : top[q]) {
+      std::string up = UpperAscii(v.word(w));
+      if (up == qs[q].A || up == qs[q].B || up == qs[q].C) continue;
+      correct[q] = up == qs[q].D;
+      break;
+    }
   }
-  return false;
 }
 
 void Add(AnalogySection* to, const AnalogySection& s) {
@@ -170,9 +193,13 @@ Result<AnalogyEvaluation> EvaluateAnalogies(const EvalVocabulary& v, const std::
   std::vector<char> correct(questions.size(), 0);
   threads = std::max(1, threads);
   std::vector<std::thread> pool;
+  const size_t blocks = (questions.size() + kBlock - 1) / kBlock;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
-      for (size_t i = static_cast<size_t>(t); i < questions.size(); i += static_cast<size_t>(threads)) correct[i] = Solve(v, questions[i]);
+      for (size_t b = static_cast<size_t>(t); b < blocks; b += static_cast<size_t>(threads)) {
+        size_t first = b * kBlock, n = std::min(kBlock, questions.size() - first);
+        SolveBlock(v, &questions[first], n, &correct[first]);
+      }
     });
   }
   for (auto& th : pool) th.join();
