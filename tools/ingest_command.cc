@@ -25,6 +25,7 @@ constexpr const char* kIngestUsage =
     "         [--format fvecs|bvecs|ivecs|npy|jsonl|csv|idx|text|images] [--metric l2|ip|cosine] [--index HNSW32]\n"
     "         [--batch 1000] [--threads N] [--id-from line|path|field:NAME] [--vector-field vector]\n"
     "         [--payload-field NAME[,NAME...]|*] [--vector-prefix PREFIX] [--labels IDX_LABELS_FILE]\n"
+    "         [--text-field text] [--image-field image]\n"
     "         [--encoder MODEL] [--api-key KEY] [--resume] [--strict] [--quiet]\n"
     "  offline (default, --data-dir ./data) writes the data directory directly; it must not be served.\n"
     "  online (--url) sends batches to a running server. See docs/ingest.md.\n";
@@ -47,7 +48,8 @@ int Usage(const std::string& message) {
 int IngestCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 2,
                           {"collection", "data-dir", "url", "format", "metric", "index", "batch", "threads", "id-from",
-                           "vector-field", "payload-field", "vector-prefix", "labels", "encoder", "api-key"},
+                           "vector-field", "payload-field", "vector-prefix", "labels", "encoder", "api-key", "text-field",
+                           "image-field"},
                           {"resume", "strict", "quiet"});
   if (!args.ok()) return Usage(args.status().message());
   const std::string collection = args->Get("collection");
@@ -85,6 +87,8 @@ int IngestCommand(int argc, char** argv) {
   ingest::SourceOptions so;
   if (po.id_rule.kind == ingest::IdRule::Kind::kField) so.id_field = po.id_rule.field;
   so.vector_field = args->Get("vector-field", "vector");
+  so.text_field = args->Get("text-field", "text");
+  so.image_field = args->Get("image-field", "image");
   so.payload_fields = SplitList(args->Get("payload-field"));
   so.vector_prefix = args->Get("vector-prefix");
   so.labels_path = args->Get("labels");

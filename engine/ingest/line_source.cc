@@ -14,6 +14,7 @@ using nlohmann::json;
 
 constexpr size_t kLookAheadLines = 1000;
 constexpr int kMaxJsonDepth = 64;
+constexpr uint64_t kMaxImageBytes = uint64_t{64} << 20;
 
 bool IsBlank(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
@@ -133,7 +134,19 @@ class JsonlSource final : public LineSource {
       out->field_id = std::move(*id);
     }
     auto v = j.find(opt_.vector_field);
-    if (v == j.end() || v->is_null()) return Status::InvalidArgument("missing vector: no field '" + opt_.vector_field + "'");
+    if (v == j.end() || v->is_null()) {
+      // No vector: raw input for an encoder, if the line has some.
+      if (auto t = j.find(opt_.text_field); t != j.end() && t->is_string()) {
+        out->raw.kind = RawInput::Kind::kText;
+        out->raw.bytes = t->get<std::string>();
+      } else if (auto im = j.find(opt_.image_field); im != j.end() && im->is_string()) {
+        LDB_RETURN_IF_ERROR(ReadImageFile(im->get<std::string>(), &out->raw.bytes));
+        out->raw.kind = RawInput::Kind::kImage;
+      } else {
+        return Status::InvalidArgument("missing vector: no field '" + opt_.vector_field + "'");
+      }
+      return DecodePayload(std::move(j), out);
+    }
     if (!v->is_array()) return Status::InvalidArgument("bad vector: '" + opt_.vector_field + "' is not an array");
     out->vector.resize(v->size());
     for (size_t i = 0; i < v->size(); ++i) {
@@ -141,6 +154,11 @@ class JsonlSource final : public LineSource {
       if (!x.is_number()) return Status::InvalidArgument("bad vector: element " + std::to_string(i) + " is not a number");
       out->vector[i] = x.get<float>();
     }
+    return DecodePayload(std::move(j), out);
+  }
+
+ private:
+  Status DecodePayload(json j, DecodedRecord* out) const {
     if (opt_.payload_fields.empty()) {
       auto p = j.find(opt_.payload_field);
       if (p != j.end() && !p->is_null()) {
@@ -150,7 +168,10 @@ class JsonlSource final : public LineSource {
     } else if (opt_.payload_fields.size() == 1 && opt_.payload_fields[0] == "*") {
       out->payload = json::object();
       for (auto it = j.begin(); it != j.end(); ++it) {
-        if (it.key() == opt_.vector_field || (opt_.id_field && it.key() == *opt_.id_field)) continue;
+        if (it.key() == opt_.vector_field || it.key() == opt_.text_field || it.key() == opt_.image_field ||
+            (opt_.id_field && it.key() == *opt_.id_field)) {
+          continue;
+        }
         out->payload[it.key()] = std::move(it.value());
       }
     } else {
@@ -163,7 +184,18 @@ class JsonlSource final : public LineSource {
     return Status::Ok();
   }
 
- private:
+  Status ReadImageFile(const std::string& name, std::string* bytes) const {
+    const size_t slash = path_.rfind('/');
+    const std::string full = name.empty() || name[0] == '/' || slash == std::string::npos ? name : path_.substr(0, slash + 1) + name;
+    FileReader f;
+    if (Status s = f.Open(full); !s.ok()) return Status::InvalidArgument("bad image: " + s.message());
+    if (f.size() > kMaxImageBytes) return Status::InvalidArgument("bad image: '" + full + "' is larger than 64 MiB");
+    bytes->resize(f.size());
+    auto got = f.Read(bytes->data(), bytes->size());
+    if (!got.ok() || *got != bytes->size()) return Status::InvalidArgument("bad image: cannot read '" + full + "'");
+    return Status::Ok();
+  }
+
   SourceOptions opt_;
 };
 

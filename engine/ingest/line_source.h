@@ -6,7 +6,10 @@
 // JSONL: the vector is the array in `vector_field` (default "vector"); the payload is the object in
 // `payload_field` (default "payload"), or, with --payload-field a,b, an object of those top-level
 // fields ("*": every field but the id and the vector); the id field is the one named by
-// --id-from field:NAME (an unsigned integer or a string).
+// --id-from field:NAME (an unsigned integer or a string). A line without a vector may carry input
+// for an encoder instead: a string in `text_field` (default "text"), or an image file path in
+// `image_field` (default "image", relative to the JSONL file's folder; the file is read on a
+// worker, at most 64 MiB).
 // CSV: the vector columns are those whose names start with `vector_prefix`, or, without a prefix,
 // every column that is neither the id column nor a payload column; the payload is the columns named
 // by --payload-field (all non-vector, non-id columns when a prefix is given and no payload fields

@@ -35,6 +35,8 @@ struct SourceOptions {
   std::optional<std::string> id_field;     // --id-from field:NAME
   std::string vector_field = "vector";     // JSONL: the field holding the vector
   std::string payload_field = "payload";   // JSONL: the field holding the payload object
+  std::string text_field = "text";         // JSONL: raw text for an encoder, used when a line has no vector
+  std::string image_field = "image";       // JSONL: an image file path (relative to the JSONL file) for an encoder
   std::vector<std::string> payload_fields; // --payload-field a,b (JSONL: top-level fields; CSV: columns); "*" = all others
   std::string vector_prefix;               // CSV: vector columns are those whose name starts with it
   std::string labels_path;                 // IDX: a labels file ("" = look for the sibling *-labels-idx1-ubyte[.gz])

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -183,6 +184,66 @@ TEST_CASE("ingest pipeline: sources without vectors need an encoder; unreadable 
   CHECK(r2->stored == 10);
   CHECK(r2->skipped == 1);
   CHECK(r2->skip_counts.count("unreadable file") == 1);
+}
+
+}  // namespace
+
+namespace {
+
+// Stands in for the CNN/word encoders to come: text -> {length, number of 'a's, 1}.
+class FakeTextEncoder final : public ItemEncoder {
+ public:
+  const std::string& name() const override { return name_; }
+  size_t dim() const override { return 3; }
+  bool Accepts(RawInput::Kind kind) const override { return kind == RawInput::Kind::kText; }
+  std::vector<latentdb::Result<std::vector<float>>> Encode(const std::vector<const RawInput*>& inputs) const override {
+    std::vector<latentdb::Result<std::vector<float>>> out;
+    for (const RawInput* in : inputs) {
+      if (in->bytes == "unreadable") {
+        out.push_back(Status::InvalidArgument("cannot encode: unreadable"));
+        continue;
+      }
+      float a = static_cast<float>(std::count(in->bytes.begin(), in->bytes.end(), 'a'));
+      out.push_back(std::vector<float>{static_cast<float>(in->bytes.size()), a, 1});
+    }
+    return out;
+  }
+
+ private:
+  std::string name_ = "fake-text";
+};
+
+TEST_CASE("ingest pipeline: the encoder hook turns text lines and JSONL text fields into vectors", "[ingest]") {
+  TempDir dir;
+  latentdb::testing::WriteBytes(dir.Sub("docs.txt"), "banana\n\nunreadable\ncat\n");
+  latentdb::testing::WriteBytes(dir.Sub("mixed.jsonl"),
+                                "{\"text\": \"aaa\", \"payload\": {\"k\": 1}}\n"
+                                "{\"vector\": [9, 9, 9]}\n"
+                                "{\"image\": \"missing.png\"}\n");
+  FakeTextEncoder encoder;
+  PipelineOptions po = Options(2);
+  po.encoder = &encoder;
+  FakeSink sink;
+  auto r = RunIngest({{dir.Sub("docs.txt"), Format::kText}, {dir.Sub("mixed.jsonl"), Format::kJsonl}}, {}, &sink, po);
+  REQUIRE(r.ok());
+  CHECK(r->config.dim == 3);
+  CHECK(r->config.encoder == std::optional<std::string>("fake-text"));
+  CHECK(sink.points.at("\"docs.txt:0\"") == std::vector<float>{6, 3, 1});
+  CHECK(sink.points.at("\"docs.txt:3\"") == std::vector<float>{3, 1, 1});
+  CHECK(sink.points.at("\"mixed.jsonl:0\"") == std::vector<float>{3, 3, 1});
+  CHECK(sink.points.at("\"mixed.jsonl:1\"") == std::vector<float>{9, 9, 9});
+  CHECK(r->stored == 4);
+  // "unreadable" fails in the encoder; the image line fails reading its file.
+  CHECK(r->skipped == 2);
+  CHECK(r->skip_counts.count("cannot encode") == 1);
+  CHECK(r->skip_counts.count("bad image") == 1);
+
+  // Without an encoder, a JSONL line with only text is skipped with the reason.
+  FakeSink plain;
+  auto r2 = RunIngest({{dir.Sub("mixed.jsonl"), Format::kJsonl}}, {}, &plain, Options());
+  REQUIRE(r2.ok());
+  CHECK(r2->stored == 1);
+  CHECK(r2->skip_counts.count("needs an encoder") == 1);
 }
 
 }  // namespace
