@@ -24,6 +24,7 @@ struct RunContext {
   std::vector<std::string> labels;  // per source: the file name used in ids and messages
   size_t dim = 0;
   bool multi = false;
+  bool resume = false;  // --resume on a collection that existed before the run
   const PipelineOptions* options = nullptr;
   Sink* sink = nullptr;
   IngestStats* stats = nullptr;
@@ -159,7 +160,7 @@ Status WriteIsolating(const RunContext& ctx, std::span<const Item> items) {
 
 Status Flush(const RunContext& ctx, std::vector<Item>* pending) {
   if (pending->empty()) return Status::Ok();
-  if (ctx.options->resume) {
+  if (ctx.resume) {
     std::vector<bool> stored;
     LDB_RETURN_IF_ERROR(ctx.sink->Stored(*pending, &stored));
     std::vector<Item> fresh;
@@ -256,6 +257,7 @@ Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const Sourc
   report.config = target.config;
   report.created = target.created;
   ctx.dim = target.config.dim;
+  ctx.resume = options.resume && !target.created;  // a new collection holds nothing to skip
   if (!target.created) {
     if (options.metric_given && target.config.metric != options.wanted.metric) {
       report.warnings.push_back("collection '" + options.collection + "' exists with metric " +

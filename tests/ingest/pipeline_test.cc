@@ -26,6 +26,7 @@ class FakeSink final : public Sink {
   std::set<std::string> preexisting;                 // ids Stored() reports
   size_t writes = 0, fail_after_writes = SIZE_MAX;
   size_t prepared = 0;
+  bool exists = false;  // the collection existed before the run
   mutable std::mutex mu;
 
   std::string Describe() const override { return "fake"; }
@@ -33,7 +34,7 @@ class FakeSink final : public Sink {
   latentdb::Result<CollectionTarget> EnsureCollection(const std::string&, const latentdb::engine::CollectionConfig& w) override {
     CollectionTarget t;
     t.config = w;
-    t.created = true;
+    t.created = !exists;
     return t;
   }
   void Prepare(Item* item) const override {
@@ -149,6 +150,7 @@ TEST_CASE("ingest pipeline: --resume leaves stored ids out; a sink failure stops
   auto m = latentdb::testing::RandomMatrix(100, 2, 3);
   latentdb::testing::WriteFvecs(dir.Sub("a.fvecs"), m);
   FakeSink sink;
+  sink.exists = true;
   for (int i = 0; i < 40; ++i) sink.preexisting.insert(std::to_string(i));
   PipelineOptions po = Options(10);
   po.resume = true;
