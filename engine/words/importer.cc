@@ -4,6 +4,7 @@
 #include <unordered_set>
 
 #include "common/file_util.h"
+#include "engine/words/fasttext_file.h"
 #include "engine/words/model_registry.h"
 #include "engine/words/sha256.h"
 #include "engine/words/tokenize.h"
@@ -90,7 +91,13 @@ Status Cleanup(engine::Database& db, const std::string& name, const Status& erro
 }
 
 Result<json> ImportFastTextBin(engine::Database& db, const ImportOptions& o, json manifest, const ImportProgress& progress) {
+  LDB_ASSIGN_OR_RETURN(FastTextFileInfo info, InspectFastTextFile(o.path));
   LDB_ASSIGN_OR_RETURN(auto model, FastTextModel::Load(o.path));
+  manifest["parameters"] = {{"model", info.ModelName()}, {"dim", info.dim},     {"epoch", info.epoch},
+                            {"min_count", info.min_count}, {"window", info.ws}, {"neg", info.neg},
+                            {"minn", info.minn},           {"maxn", info.maxn}, {"bucket", info.bucket},
+                            {"fasttext_version", info.version}};
+  manifest["corpus"] = {{"tokens", info.ntokens}};
   std::string dir = ModelDir(db.options().data_dir, o.name);
   LDB_RETURN_IF_ERROR(CreateDirectories(dir));
   std::error_code ec;
