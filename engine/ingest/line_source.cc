@@ -118,7 +118,10 @@ class JsonlSource final : public LineSource {
 
   Status Open() {
     LDB_RETURN_IF_ERROR(OpenLines());
-    return LookAhead(0);
+    probing_ = true;  // single-threaded here, before any worker decodes
+    Status s = LookAhead(0);
+    probing_ = false;
+    return s;
   }
 
   Status Decode(std::string_view record, uint64_t, DecodedRecord* out) const override {
@@ -185,6 +188,7 @@ class JsonlSource final : public LineSource {
   }
 
   Status ReadImageFile(const std::string& name, std::string* bytes) const {
+    if (probing_) return Status::Ok();  // the look-ahead only wants the dimension
     const size_t slash = path_.rfind('/');
     const std::string full = name.empty() || name[0] == '/' || slash == std::string::npos ? name : path_.substr(0, slash + 1) + name;
     FileReader f;
@@ -197,6 +201,7 @@ class JsonlSource final : public LineSource {
   }
 
   SourceOptions opt_;
+  bool probing_ = false;
 };
 
 json CsvValue(std::string_view s) {
