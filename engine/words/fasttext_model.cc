@@ -3,6 +3,8 @@
 #include <fasttext/fasttext.h>
 
 #include <exception>
+#include <iostream>
+#include <streambuf>
 #include <new>
 
 namespace latentdb::words {
@@ -48,8 +50,18 @@ Result<std::unique_ptr<FastTextModel>> FastTextModel::Train(const TrainOptions& 
   args.lr = o.lr;
   args.bucket = o.maxn > 0 ? o.bucket : 0;
   args.loss = fasttext::loss_name::ns;
-  args.verbose = 0;
+  // verbose 2: fastText updates the loss it hands to the callback only at this level; it also
+  // prints its own progress to std::cerr, which is silenced while training (our caller prints).
+  args.verbose = 2;
   std::unique_ptr<FastTextModel> m(new FastTextModel());
+  struct NullBuf : std::streambuf {
+    int overflow(int c) override { return c; }
+  } null_buf;
+  struct CerrSilencer {
+    std::streambuf* saved;
+    explicit CerrSilencer(std::streambuf* b) : saved(std::cerr.rdbuf(b)) {}
+    ~CerrSilencer() { std::cerr.rdbuf(saved); }
+  } silence(&null_buf);
   try {
     m->ft_->train(args, [&](float p, float loss, double wst, double lr, int64_t eta) {
       if (progress) progress(TrainProgress{p, loss, wst, lr, eta});

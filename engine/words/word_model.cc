@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/logging.h"
+#include "engine/words/fasttext_file.h"
 #include "engine/words/model_registry.h"
 #include "engine/words/tokenize.h"
 
@@ -48,14 +49,30 @@ Result<std::shared_ptr<WordModel>> WordModel::Open(engine::Database* db, const s
   m->collection_ = *c;
   std::string bin = FastTextPath(db->options().data_dir, m->manifest_);
   if (!bin.empty()) {
-    LDB_ASSIGN_OR_RETURN(auto ft, FastTextModel::Load(bin));
-    if (static_cast<size_t>(ft->dim()) != m->collection_->config().dim) {
-      return Status::Corruption("word model '" + name + "': model.bin has dimension " + std::to_string(ft->dim()) +
+    // Validate now (cheap: the dictionary is read, the matrices are skipped); load on first use.
+    auto info = InspectFastTextFile(bin);
+    if (!info.ok()) return info.status().WithContext("word model '" + name + "'");
+    if (static_cast<size_t>(info->dim) != m->collection_->config().dim) {
+      return Status::Corruption("word model '" + name + "': model.bin has dimension " + std::to_string(info->dim) +
                                 ", the collection " + std::to_string(m->collection_->config().dim));
     }
-    if (ft->has_subwords()) m->fasttext_ = std::move(ft);
+    if (info->maxn > 0) m->fasttext_path_ = bin;
   }
   return m;
+}
+
+Result<const FastTextModel*> WordModel::Subwords() const {
+  if (fasttext_path_.empty()) return Status::NotFound("no subwords");
+  std::call_once(fasttext_once_, [this] {
+    auto ft = FastTextModel::Load(fasttext_path_);
+    if (ft.ok()) {
+      fasttext_ = std::move(ft).value();
+    } else {
+      fasttext_status_ = ft.status().WithContext("word model '" + name_ + "'");
+    }
+  });
+  if (!fasttext_) return fasttext_status_;
+  return fasttext_.get();
 }
 
 size_t WordModel::dim() const { return collection_->config().dim; }
@@ -70,7 +87,10 @@ Result<WordVectorResult> WordModel::Vector(const std::string& word) const {
   auto v = collection_->VectorOf(engine::ExternalId(word));
   if (v.ok()) return WordVectorResult{std::move(v).value(), false};
   if (v.status().code() != StatusCode::kNotFound) return v.status();
-  if (fasttext_) return WordVectorResult{fasttext_->WordVector(word), true};
+  if (has_subwords()) {
+    LDB_ASSIGN_OR_RETURN(const FastTextModel* ft, Subwords());
+    return WordVectorResult{ft->WordVector(word), true};
+  }
   return Status::NotFound("word '" + word + "' is not in the vocabulary of model '" + name_ + "'");
 }
 
@@ -181,8 +201,9 @@ Result<TextVectorResult> WordModel::TextVector(const std::string& text) const {
     std::vector<float> v;
     if (wv.ok()) {
       v = std::move(wv).value();
-    } else if (fasttext_) {
-      v = fasttext_->WordVector(tok);
+    } else if (has_subwords()) {
+      LDB_ASSIGN_OR_RETURN(const FastTextModel* ft, Subwords());
+      v = ft->WordVector(tok);
     } else {
       out.unknown.push_back(tok);
       continue;

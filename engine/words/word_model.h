@@ -61,7 +61,8 @@ class WordModel {
   const std::string& name() const { return name_; }
   const nlohmann::json& manifest() const { return manifest_; }
   size_t dim() const;
-  bool has_subwords() const { return fasttext_ != nullptr; }
+  // True when the model has a fastText .bin with subwords (loaded on the first OOV lookup).
+  bool has_subwords() const { return !fasttext_path_.empty(); }
   engine::Collection& collection() const { return *collection_; }
 
   bool InVocabulary(const std::string& word) const;
@@ -77,8 +78,15 @@ class WordModel {
   WordModel() = default;
   std::string name_;
   nlohmann::json manifest_;
+  // The fastText model (hundreds of MB) is loaded on first need, not at Open: most lookups are
+  // in the vocabulary and answered from the collection.
+  Result<const FastTextModel*> Subwords() const;
+
   std::shared_ptr<engine::Collection> collection_;
-  std::unique_ptr<FastTextModel> fasttext_;
+  std::string fasttext_path_;  // "" when the model has no subwords
+  mutable std::once_flag fasttext_once_;
+  mutable std::unique_ptr<FastTextModel> fasttext_;
+  mutable Status fasttext_status_;
 };
 
 // The models a server has opened, by name; opened on first use. A model that fails to open is
