@@ -84,6 +84,8 @@ bool WordModel::InVocabulary(const std::string& word) const {
 
 Result<WordVectorResult> WordModel::Vector(const std::string& word) const {
   if (word.empty()) return Status::InvalidArgument("empty word");
+  std::string check = word;
+  if (StripInvalidUtf8(&check) > 0) return Status::InvalidArgument("a word is not valid UTF-8");
   auto v = collection_->VectorOf(engine::ExternalId(word));
   if (v.ok()) return WordVectorResult{std::move(v).value(), false};
   if (v.status().code() != StatusCode::kNotFound) return v.status();

@@ -83,6 +83,8 @@ TEST_CASE("words: word endpoints over HTTP", "[words][http]") {
   CheckRanking(Ok(c, "GET", "/words/m/w7%C3%A9/neighbors?k=3"), GensimAnalogy(v, {"w7é"}, {}, 3, false));
   Expect(c, 404, "GET", "/words/m/nosuchword/neighbors", nullptr, "nosuchword");
   Expect(c, 404, "GET", "/words/nomodel/w5/neighbors", nullptr, "nomodel");
+  Expect(c, 400, "GET", "/words/m/%FF%FE/neighbors", nullptr, "UTF-8");  // not a 500
+  Expect(c, 400, "GET", "/words/bad.name/w5/neighbors");
   Expect(c, 400, "GET", "/words/m/w5/neighbors?k=0");
   Expect(c, 400, "GET", "/words/m/w5/neighbors?k=10001");
   Expect(c, 400, "GET", "/words/m/w5/neighbors?k=abc");
