@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <random>
 
 #include "common/file_util.h"
 #include "engine/database.h"
@@ -132,4 +133,28 @@ TEST_CASE("words: a model trained here imports with subwords equal to fastText's
   auto nn = (*wm)->Neighbors("governmentalistic", 5);
   REQUIRE(nn.ok());
   CHECK(nn->size() == 5);
+}
+
+TEST_CASE("words: fastText files with random bytes changed in the header and dictionary never crash", "[words]") {
+  std::string src = std::string(LATENTDB_FIXTURES_DIR) + "/crime-and-punishment.bin";
+  if (!PathExists(src)) return;
+  std::string bytes = *ReadWholeFile(src);
+  TempDir tmp;
+  std::mt19937 rng(42);
+  size_t loaded = 0, refused = 0;
+  for (int i = 0; i < 60; ++i) {
+    std::string bad = bytes;
+    size_t pos = rng() % std::min<size_t>(bytes.size(), 4000);
+    bad[pos] = static_cast<char>(rng() & 0xFF);
+    std::string path = tmp.Sub("f" + std::to_string(i) + ".bin");
+    WriteBytes(path, bad);
+    auto m = FastTextModel::Load(path);  // either loads or says why; never aborts
+    if (m.ok()) {
+      ++loaded;
+      CHECK((*m)->WordVector("zzzz").size() == static_cast<size_t>((*m)->dim()));
+    } else {
+      ++refused;
+    }
+  }
+  CHECK(loaded + refused == 60);
 }
