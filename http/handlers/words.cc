@@ -10,6 +10,7 @@
 // itself only.
 #include <memory>
 
+#include "common/logging.h"
 #include "engine/words/model_registry.h"
 #include "engine/words/word_model.h"
 #include "http/codec.h"
@@ -67,6 +68,16 @@ void RegisterWordRoutes(Router& router, const HandlerContext& ctx) {
   auto cache = std::make_shared<words::WordModelCache>(ctx.db);
   auto model = [cache](const PathParams& p) { return cache->Get(p.at("model")); };
   std::string data_dir = ctx.db->options().data_dir;
+  // Report broken models at startup (cheap checks only: the manifest and its collection); they
+  // answer errors for their own routes while everything else serves.
+  for (const auto& m : words::ListManifests(data_dir)) {
+    std::string name = m.value("name", std::string());
+    if (m.contains("error")) {
+      LogError("word model '" + name + "' is unusable: " + m["error"].get<std::string>());
+    } else if (!ctx.db->GetCollection(name).ok()) {
+      LogError("word model '" + name + "' has no collection; its routes will answer 404");
+    }
+  }
 
   router.Add("GET", "/models", JsonRoute([data_dir](const HttpRequest&, const PathParams&) -> Result<json> {
     json out = json::array();
