@@ -1,4 +1,4 @@
-// latentdb models import|list|show: the word models of a data directory (engine/words).
+// latentdb models import|list|show|delete: the word models of a data directory (engine/words).
 #include <unistd.h>
 
 #include <cstdio>
@@ -19,7 +19,8 @@ constexpr const char* kModelsUsage =
     "usage: latentdb models import PATH --name NAME [--format auto|word2vec|word2vec-bin|glove|vec|fasttext-bin]\n"
     "                              [--limit N] [--index FACTORY] [--data-dir DIR]\n"
     "       latentdb models list [--data-dir DIR]\n"
-    "       latentdb models show NAME [--data-dir DIR]\n";
+    "       latentdb models show NAME [--data-dir DIR]\n"
+    "       latentdb models delete NAME [--data-dir DIR]   (the model directory and its collection)\n";
 
 int Import(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 3, {"data-dir", "name", "format", "limit", "index"}, {});
@@ -79,16 +80,38 @@ int Show(int argc, char** argv) {
   return 0;
 }
 
+int Delete(int argc, char** argv) {
+  auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {});
+  if (!args.ok()) return Fail(args.status(), kModelsUsage);
+  if (args->positional().size() != 1) return Fail(Status::InvalidArgument("models delete takes one NAME"), kModelsUsage);
+  const std::string& name = args->positional()[0];
+  engine::DatabaseOptions dbo;
+  dbo.data_dir = args->Get("data-dir", "./data");
+  dbo.persist_interval_seconds = 0;
+  auto manifest = words::ReadManifest(dbo.data_dir, name);  // a corrupt manifest may still be deleted
+  if (!manifest.ok() && manifest.status().code() != StatusCode::kCorruption) return Fail(manifest.status());
+  auto db = engine::Database::Open(dbo);
+  if (!db.ok()) return Fail(db.status());
+  Status s = (*db)->DropCollection(name);
+  if (!s.ok() && s.code() != StatusCode::kNotFound) return Fail(s);
+  s = words::RemoveModelDir(dbo.data_dir, name);
+  (*db)->Close();
+  if (!s.ok()) return Fail(s);
+  std::printf("deleted word model '%s'\n", name.c_str());
+  return 0;
+}
+
 int ModelsCommand(int argc, char** argv) {
   if (argc < 3) return Fail(Status::InvalidArgument("models needs a subcommand"), kModelsUsage);
   if (std::strcmp(argv[2], "import") == 0) return Import(argc, argv);
   if (std::strcmp(argv[2], "list") == 0) return List(argc, argv);
   if (std::strcmp(argv[2], "show") == 0) return Show(argc, argv);
+  if (std::strcmp(argv[2], "delete") == 0) return Delete(argc, argv);
   return Fail(Status::InvalidArgument(std::string("unknown models subcommand '") + argv[2] + "'"), kModelsUsage);
 }
 
 }  // namespace
 
-static const CommandRegistrar kModels("models", "import word-vector files as word models; list, show", &ModelsCommand);
+static const CommandRegistrar kModels("models", "import word-vector files as word models; list, show, delete", &ModelsCommand);
 
 }  // namespace latentdb::tools

@@ -152,6 +152,13 @@ TEST_CASE("words: fastText models answer OOV words over HTTP with subword vector
                        "--data-dir", tmp.Sub("data")},
                       &out) == 1);
   CHECK(out.find("not a fastText model in the current format") != std::string::npos);
+  // models delete removes the model and its collection.
+  REQUIRE(RunLatentdb({"models", "import", std::string(LATENTDB_FIXTURES_DIR) + "/lee_fasttext.vec", "--name", "gone",
+                       "--data-dir", tmp.Sub("data")},
+                      &out) == 0);
+  REQUIRE(RunLatentdb({"models", "delete", "gone", "--data-dir", tmp.Sub("data")}, &out) == 0);
+  CHECK(RunLatentdb({"models", "delete", "gone", "--data-dir", tmp.Sub("data")}, &out) == 1);
+  CHECK(out.find("'gone' does not exist") != std::string::npos);
   // A model whose model.bin got damaged after import: reported for itself, the rest serves.
   REQUIRE(RunLatentdb({"models", "import", std::string(LATENTDB_FIXTURES_DIR) + "/crime-and-punishment.bin", "--name",
                        "broken", "--data-dir", tmp.Sub("data")},
