@@ -3,6 +3,7 @@
 #include <cstring>
 #include <thread>
 
+#include "common/logging.h"
 #include "engine/database.h"
 #include "engine/words/evaluation.h"
 #include "engine/words/trainer.h"
@@ -28,6 +29,7 @@ int EvalCommand(int argc, char** argv) {
   if (!args->Has("analogies") && !args->Has("pairs")) return Fail(Status::InvalidArgument("give --analogies and/or --pairs"), kEvalUsage);
   auto threads = args->GetInt("threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256);
   if (!threads.ok()) return Fail(threads.status(), kEvalUsage);
+  SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
   engine::DatabaseOptions dbo;
   dbo.data_dir = args->Get("data-dir", "./data");
   dbo.persist_interval_seconds = 0;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/logging.h"
 #include "engine/database.h"
 #include "engine/words/importer.h"
 #include "engine/words/model_registry.h"
@@ -32,6 +33,7 @@ int Import(int argc, char** argv) {
   auto limit = args->GetInt("limit", 0, 0, 1L << 40);
   if (!limit.ok()) return Fail(limit.status(), kModelsUsage);
 
+  SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
   engine::DatabaseOptions dbo;
   dbo.data_dir = args->Get("data-dir", "./data");
   dbo.persist_interval_seconds = 0;
@@ -85,6 +87,7 @@ int Delete(int argc, char** argv) {
   if (!args.ok()) return Fail(args.status(), kModelsUsage);
   if (args->positional().size() != 1) return Fail(Status::InvalidArgument("models delete takes one NAME"), kModelsUsage);
   const std::string& name = args->positional()[0];
+  SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
   engine::DatabaseOptions dbo;
   dbo.data_dir = args->Get("data-dir", "./data");
   dbo.persist_interval_seconds = 0;

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/logging.h"
 #include "engine/database.h"
 #include "engine/words/trainer.h"
 #include "tools/args.h"
@@ -72,6 +73,7 @@ int TrainCommand(int argc, char** argv) {
     if (end == s.c_str() || *end || !(ft.lr > 0 && ft.lr < 10)) return Fail(Status::InvalidArgument("--lr must be a number in (0, 10)"), kTrainUsage);
   }
 
+  SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
   engine::DatabaseOptions dbo;
   dbo.data_dir = args->Get("data-dir", "./data");
   dbo.persist_interval_seconds = 0;

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/logging.h"
 #include "engine/database.h"
 #include "engine/words/word_model.h"
 #include "tools/args.h"
@@ -56,6 +57,7 @@ int WordsCommand(int argc, char** argv) {
   }
   const auto& pos = args->positional();
 
+  SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
   engine::DatabaseOptions dbo;
   dbo.data_dir = args->Get("data-dir", "./data");
   dbo.persist_interval_seconds = 0;
