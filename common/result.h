@@ -24,12 +24,13 @@ class [[nodiscard]] Result {
 
   T& value() & { CheckHasValue(); return *value_; }
   const T& value() const& { CheckHasValue(); return *value_; }
-  T&& value() && { CheckHasValue(); return std::move(*value_); }
+  // Rvalue access returns by value, so `for (auto& x : *Compute())` never dangles.
+  T value() && { CheckHasValue(); return std::move(*value_); }
   T* operator->() { CheckHasValue(); return &*value_; }
   const T* operator->() const { CheckHasValue(); return &*value_; }
   T& operator*() & { CheckHasValue(); return *value_; }
   const T& operator*() const& { CheckHasValue(); return *value_; }
-  T&& operator*() && { CheckHasValue(); return std::move(*value_); }
+  T operator*() && { CheckHasValue(); return std::move(*value_); }
 
  private:
   void CheckHasValue() const {

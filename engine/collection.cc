@@ -116,6 +116,18 @@ Status Collection::RebuildIndexLocked() {
   return Status::Ok();
 }
 
+void Collection::BeginBulkLoad() {
+  std::unique_lock lock(mutex_);
+  bulk_loading_ = true;
+}
+
+Status Collection::EndBulkLoad() {
+  std::unique_lock lock(mutex_);
+  if (!bulk_loading_) return Status::Ok();
+  bulk_loading_ = false;
+  return RebuildIndexLocked();
+}
+
 Status Collection::RebuildIndex() {
   std::unique_lock lock(mutex_);
   return RebuildIndexLocked();
@@ -184,6 +196,7 @@ Status Collection::Upsert(std::vector<PointInput> points) {
   }
   next_iid_ = next;
   applied_seq_ = seq;
+  if (bulk_loading_) return Status::Ok();
   Status s = index_->Upsert(ids.data(), flat.data(), ids.size());
   if (!s.ok()) {
     LogError("collection '" + name_ + "': index update failed after a durable write (" + s.message() + "); rebuilding");
@@ -212,8 +225,9 @@ Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys
     key_to_iid_.erase(d.external_key);
     points_.erase(d.iid);
   }
-  index_->Remove(ids.data(), ids.size());
   applied_seq_ = seq;
+  if (bulk_loading_) return batch.deletes.size();
+  index_->Remove(ids.data(), ids.size());
   if (index_->NeedsRebuild()) LDB_RETURN_IF_ERROR(RebuildIndexLocked());
   return batch.deletes.size();
 }
@@ -358,7 +372,10 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q) {
   LDB_ASSIGN_OR_RETURN(auto hits, index_->Search(query, q.k, q.params, need_filter ? &id_filter : nullptr));
   std::vector<ScoredPoint> out;
   out.reserve(hits.size());
-  for (const auto& h : hits) out.push_back(MakeScored(h.id, h.score, q.with_payload, q.with_vector));
+  for (const auto& h : hits) {
+    if (!points_.count(h.id)) continue;  // deleted during a bulk load: the index is stale
+    out.push_back(MakeScored(h.id, h.score, q.with_payload, q.with_vector));
+  }
   return out;
 }
 
@@ -476,6 +493,9 @@ Status Collection::PersistIndex() {
   std::string bytes;
   {
     std::shared_lock lock(mutex_);
+    // A stale index must never be saved as covering the writes it lacks: during a bulk load the
+    // file on disk stays at its older sequence, and the changelog covers the rest.
+    if (bulk_loading_) return Status::Ok();
     if (applied_seq_ == persisted_seq_ && PathExists(index_path_)) return Status::Ok();
     seq = applied_seq_;
     LDB_ASSIGN_OR_RETURN(bytes, index_->Serialize(seq));

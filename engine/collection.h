@@ -132,6 +132,14 @@ class Collection {
   CollectionInfo Info() const;
   size_t size() const;
 
+  // Bulk loading (offline ingest): between Begin and End, writes go to the store and the point
+  // maps only, and the index is left as it was (searches see it stale; points deleted since are
+  // skipped). EndBulkLoad() rebuilds the index once from the store, so IVF/PQ train on all the
+  // data and HNSW is built in large parallel batches. A crash in between loses nothing: the next
+  // open replays the changelog into the saved index, or rebuilds it.
+  void BeginBulkLoad();
+  Status EndBulkLoad();
+
   // Saves the index if it changed since the last save, then trims the changelog up to it.
   Status PersistIndex();
   // Rebuilds the index from the store (also used after too many tombstones).
@@ -166,6 +174,7 @@ class Collection {
   uint64_t next_iid_ = 0;
   uint64_t applied_seq_ = 0;    // last store sequence applied to this collection
   uint64_t persisted_seq_ = 0;  // sequence of the index file on disk
+  bool bulk_loading_ = false;   // index updates deferred to EndBulkLoad()
 };
 
 }  // namespace latentdb::engine

@@ -1,6 +1,7 @@
 // The offline sink: opens the data directory with engine::Database (taking its lock, so a running
 // server makes Open fail with Busy) and upserts through Collection::Upsert in large batches.
-// Background index saves are off while ingesting; Finish() saves each index once and closes.
+// The collection is in bulk-load mode while ingesting (the index is built once, in Finish(), from
+// the store); background index saves are off; Finish() saves each index once and closes.
 #include "engine/database.h"
 #include "engine/ingest/sink.h"
 
@@ -38,6 +39,8 @@ class OfflineSink final : public Sink {
     }
     t.config = collection_->config();
     t.points_before = collection_->size();
+    // Build (or train) the index once at the end instead of per batch.
+    collection_->BeginBulkLoad();
     return t;
   }
 
@@ -64,7 +67,8 @@ class OfflineSink final : public Sink {
 
   Status Finish() override {
     if (!db_) return Status::Ok();
-    Status s = db_->PersistIndexes();
+    Status s = collection_ ? collection_->EndBulkLoad() : Status::Ok();
+    if (s.ok()) s = db_->PersistIndexes();
     db_->Close();
     db_.reset();
     return s;

@@ -287,3 +287,40 @@ TEST_CASE("filtered search over a collection honours payload filters", "[engine]
     CHECK((*h.payload)["name"] != "p3");
   }
 }
+
+TEST_CASE("bulk load defers the index to one rebuild; a crash in between loses nothing", "[engine][bulk]") {
+  TempDir dir;
+  {
+    auto db = OpenDb(dir.path());
+    auto c = *db->CreateCollection("c", Config(8, "IVF16,Flat"));
+    REQUIRE(c->Upsert(RandomPoints(100, 8, 0, 1)).ok());
+    c->BeginBulkLoad();
+    REQUIRE(c->Upsert(RandomPoints(2000, 8, 100, 2)).ok());
+    REQUIRE(c->Delete({ExternalId(uint64_t{5})}).ok());
+    CHECK(c->size() == 2099);
+    CHECK(c->Info().index.live == 100);  // deferred
+    SearchQuery q;
+    q.vector = RandomPoints(1, 8, 5, 1)[0].vector;  // the deleted point's own vector
+    q.k = 3;
+    for (const auto& h : *c->Search(q)) CHECK_FALSE(h.id == ExternalId(uint64_t{5}));
+    REQUIRE(db->PersistIndexes().ok());  // must not save the stale index as complete
+  }  // closed without EndBulkLoad: like a crash of the ingest tool
+  {
+    auto db = OpenDb(dir.path());
+    auto c = *db->GetCollection("c");
+    CHECK(c->size() == 2099);
+    CHECK(c->Info().index.live == 2099);
+    CHECK(c->Info().index.trained);
+    c->BeginBulkLoad();
+    REQUIRE(c->Upsert(RandomPoints(10, 8, 5000, 3)).ok());
+    REQUIRE(c->EndBulkLoad().ok());
+    CHECK(c->Info().index.live == 2109);
+    SearchQuery q;
+    q.vector = RandomPoints(1, 8, 5000, 3)[0].vector;
+    q.k = 1;
+    q.params.exact = true;
+    auto hits = *c->Search(q);
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].id == ExternalId(uint64_t{5000}));
+  }
+}
