@@ -54,6 +54,9 @@ std::string ExternalId::ToKey() const {
   return key;
 }
 
-std::string ExternalId::ToString() const { return ToJson().dump(); }
+// Ids from URL paths may hold any bytes: never throw on invalid UTF-8 while describing one.
+std::string ExternalId::ToString() const {
+  return ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace latentdb::engine

@@ -9,8 +9,6 @@
 
 namespace latentdb::http {
 
-void RegisterWordRoutes(Router& router, const HandlerContext& ctx);  // http/handlers/words.cc
-
 Api::Api(engine::Database* db) : db_(db) {
   HandlerContext ctx{db_, &metrics_};
   RegisterSystemRoutes(router_, ctx);

@@ -32,5 +32,6 @@ void RegisterSystemRoutes(Router& router, const HandlerContext& ctx);
 void RegisterCollectionRoutes(Router& router, const HandlerContext& ctx);
 void RegisterPointRoutes(Router& router, const HandlerContext& ctx);
 void RegisterSearchRoutes(Router& router, const HandlerContext& ctx);
+void RegisterWordRoutes(Router& router, const HandlerContext& ctx);
 
 }  // namespace latentdb::http

@@ -61,3 +61,9 @@ TEST_CASE("filters nest at most 16 deep", "[engine][filter]") {
   CHECK(deep.status().code() == latentdb::StatusCode::kInvalidArgument);
   CHECK(deep.status().message().find("nested too deeply") != std::string::npos);
 }
+
+TEST_CASE("ids with invalid UTF-8 (from URL paths) are described without throwing", "[engine]") {
+  ExternalId bad(std::string("a\xff"));
+  CHECK(bad.ToString() == "\"a\xef\xbf\xbd\"");  // U+FFFD replaces the bad byte
+  CHECK(ExternalId::FromPathSegment("\xff").ToKey() == std::string("s\xff"));
+}
