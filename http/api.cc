@@ -5,12 +5,13 @@
 
 #include "common/logging.h"
 #include "http/error_mapping.h"
+#include "engine/words/word_model.h"
 #include "http/handlers/handlers.h"
 
 namespace latentdb::http {
 
 Api::Api(engine::Database* db) : db_(db) {
-  HandlerContext ctx{db_, &metrics_};
+  HandlerContext ctx{db_, &metrics_, std::make_shared<words::WordModelCache>(db_)};
   RegisterSystemRoutes(router_, ctx);
   RegisterCollectionRoutes(router_, ctx);
   RegisterPointRoutes(router_, ctx);

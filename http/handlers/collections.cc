@@ -17,9 +17,7 @@ void RegisterCollectionRoutes(Router& router, const HandlerContext& ctx) {
     LDB_RETURN_IF_ERROR(engine::ValidateCollectionName(name));
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
     LDB_ASSIGN_OR_RETURN(auto config, engine::CollectionConfig::FromJson(body));
-    if (config.encoder) {
-      return Status::InvalidArgument("encoder '" + *config.encoder + "' is not a registered model");
-    }
+    if (config.encoder) LDB_RETURN_IF_ERROR(CheckEncoder(ctx, *config.encoder, config.dim));
     LDB_ASSIGN_OR_RETURN(auto c, ctx.db->CreateCollection(name, config));
     return CollectionInfoToJson(c->Info());
   }));

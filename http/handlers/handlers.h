@@ -11,11 +11,17 @@
 #include "http/metrics.h"
 #include "http/router.h"
 
+namespace latentdb::words {
+class WordModelCache;
+}
+
 namespace latentdb::http {
 
 struct HandlerContext {
   engine::Database* db = nullptr;
   Metrics* metrics = nullptr;
+  // Word models opened by this server (shared by the word routes and text encoding).
+  std::shared_ptr<words::WordModelCache> word_models;
 };
 
 using JsonHandlerFn = std::function<Result<nlohmann::json>(const HttpRequest&, const PathParams&)>;
@@ -25,6 +31,13 @@ using JsonHandlerFn = std::function<Result<nlohmann::json>(const HttpRequest&, c
 RouteHandler JsonRoute(JsonHandlerFn fn);
 // Parses the request body as JSON (depth-capped).
 Result<nlohmann::json> BodyJson(const HttpRequest& req);
+// For a collection with a word-model encoder: replaces "text" in `item` (a point or a search)
+// with the text's "vector" (mean of unit word vectors). InvalidArgument when the collection has no
+// encoder or no word of the text is known. A no-op when `item` has no "text".
+Status ResolveText(const HandlerContext& ctx, const engine::Collection& c, nlohmann::json* item);
+// NotFound-free check used at collection creation: the encoder names a word model of this dim.
+Status CheckEncoder(const HandlerContext& ctx, const std::string& encoder, size_t dim);
+
 // The collection named in the path ({collection}).
 Result<std::shared_ptr<engine::Collection>> PathCollection(const HandlerContext& ctx, const PathParams& params);
 

@@ -11,6 +11,14 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("PUT", "/collections/{collection}/points", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+    if (body.is_object() && body.contains("points") && body["points"].is_array()) {
+      size_t i = 0;
+      for (auto& point : body["points"]) {
+        Status s = ResolveText(ctx, *c, &point);
+        if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
+        ++i;
+      }
+    }
     LDB_ASSIGN_OR_RETURN(auto points, ParsePoints(body));
     const size_t n = points.size();
     LDB_RETURN_IF_ERROR(c->Upsert(std::move(points)));

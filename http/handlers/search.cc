@@ -7,7 +7,8 @@ namespace latentdb::http {
 using nlohmann::json;
 
 namespace {
-Result<json> RunSearch(engine::Collection& c, const json& body) {
+Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body) {
+  LDB_RETURN_IF_ERROR(ResolveText(ctx, c, &body));
   LDB_ASSIGN_OR_RETURN(auto query, ParseSearch(body));
   LDB_ASSIGN_OR_RETURN(auto hits, c.Search(query));
   json out = json::array();
@@ -20,7 +21,7 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("POST", "/collections/{collection}/search", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
-    return RunSearch(*c, body);
+    return RunSearch(ctx, *c, std::move(body));
   }));
   router.Add("POST", "/collections/{collection}/search/batch", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
@@ -34,7 +35,7 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     json out = json::array();
     size_t i = 0;
     for (const auto& s : body["searches"]) {
-      auto r = RunSearch(*c, s);
+      auto r = RunSearch(ctx, *c, s);
       if (!r.ok()) return r.status().WithContext("searches[" + std::to_string(i) + "]");
       out.push_back(std::move(r).value());
       ++i;

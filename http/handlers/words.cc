@@ -65,7 +65,7 @@ Result<json> ObjectBody(const HttpRequest& req) {
 }  // namespace
 
 void RegisterWordRoutes(Router& router, const HandlerContext& ctx) {
-  auto cache = std::make_shared<words::WordModelCache>(ctx.db);
+  auto cache = ctx.word_models;
   auto model = [cache](const PathParams& p) { return cache->Get(p.at("model")); };
   std::string data_dir = ctx.db->options().data_dir;
   // Report broken models at startup (cheap checks only: the manifest and its collection); they
