@@ -2,7 +2,15 @@
 // Subcommands of the `latentdb` binary. Each returns the process exit code:
 // 0 success, 1 runtime failure, 2 bad usage.
 
+#include <memory>
+#include <string>
+
+#include "common/result.h"
 #include "common/status.h"
+
+namespace latentdb::engine {
+class Database;
+}
 
 namespace latentdb::tools {
 
@@ -12,6 +20,10 @@ inline constexpr const char* kServeUsage =
 
 // Prints the error (and usage for InvalidArgument) to stderr; returns 2 for usage errors, else 1.
 int Fail(const Status& status, const char* usage = nullptr);
+
+// Opens a data directory for a one-shot command: no background index saves (the command saves on
+// Close), so the directory lock is taken and released with the command.
+Result<std::unique_ptr<engine::Database>> OpenDataDir(const std::string& data_dir);
 
 
 }  // namespace latentdb::tools

@@ -30,10 +30,7 @@ int EvalCommand(int argc, char** argv) {
   auto threads = args->GetInt("threads", std::max(1u, std::thread::hardware_concurrency()), 1, 256);
   if (!threads.ok()) return Fail(threads.status(), kEvalUsage);
   SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
-  engine::DatabaseOptions dbo;
-  dbo.data_dir = args->Get("data-dir", "./data");
-  dbo.persist_interval_seconds = 0;
-  auto db = engine::Database::Open(dbo);
+  auto db = OpenDataDir(args->Get("data-dir", "./data"));
   if (!db.ok()) return Fail(db.status());
   auto r = words::EvaluateAndRecord(**db, args->Get("model"), args->Get("analogies"), args->Get("pairs"),
                                     static_cast<int>(*threads));

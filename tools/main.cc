@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "engine/database.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"
 
@@ -20,6 +21,13 @@ int Fail(const Status& status, const char* usage) {
     return 2;
   }
   return 1;
+}
+
+Result<std::unique_ptr<engine::Database>> OpenDataDir(const std::string& data_dir) {
+  engine::DatabaseOptions options;
+  options.data_dir = data_dir;
+  options.persist_interval_seconds = 0;
+  return engine::Database::Open(options);
 }
 
 }  // namespace latentdb::tools

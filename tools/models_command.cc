@@ -34,10 +34,7 @@ int Import(int argc, char** argv) {
   if (!limit.ok()) return Fail(limit.status(), kModelsUsage);
 
   SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
-  engine::DatabaseOptions dbo;
-  dbo.data_dir = args->Get("data-dir", "./data");
-  dbo.persist_interval_seconds = 0;
-  auto db = engine::Database::Open(dbo);
+  auto db = OpenDataDir(args->Get("data-dir", "./data"));
   if (!db.ok()) return Fail(db.status());
   words::ImportOptions o;
   o.path = args->positional()[0];
@@ -88,16 +85,14 @@ int Delete(int argc, char** argv) {
   if (args->positional().size() != 1) return Fail(Status::InvalidArgument("models delete takes one NAME"), kModelsUsage);
   const std::string& name = args->positional()[0];
   SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
-  engine::DatabaseOptions dbo;
-  dbo.data_dir = args->Get("data-dir", "./data");
-  dbo.persist_interval_seconds = 0;
-  auto manifest = words::ReadManifest(dbo.data_dir, name);  // a corrupt manifest may still be deleted
+  const std::string data_dir = args->Get("data-dir", "./data");
+  auto manifest = words::ReadManifest(data_dir, name);  // a corrupt manifest may still be deleted
   if (!manifest.ok() && manifest.status().code() != StatusCode::kCorruption) return Fail(manifest.status());
-  auto db = engine::Database::Open(dbo);
+  auto db = OpenDataDir(data_dir);
   if (!db.ok()) return Fail(db.status());
   Status s = (*db)->DropCollection(name);
   if (!s.ok() && s.code() != StatusCode::kNotFound) return Fail(s);
-  s = words::RemoveModelDir(dbo.data_dir, name);
+  s = words::RemoveModelDir(data_dir, name);
   (*db)->Close();
   if (!s.ok()) return Fail(s);
   std::printf("deleted word model '%s'\n", name.c_str());

@@ -74,10 +74,7 @@ int TrainCommand(int argc, char** argv) {
   }
 
   SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
-  engine::DatabaseOptions dbo;
-  dbo.data_dir = args->Get("data-dir", "./data");
-  dbo.persist_interval_seconds = 0;
-  auto db = engine::Database::Open(dbo);
+  auto db = OpenDataDir(args->Get("data-dir", "./data"));
   if (!db.ok()) return Fail(db.status());
   bool tty = isatty(STDERR_FILENO);
   std::mutex print_mutex;

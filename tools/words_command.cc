@@ -58,10 +58,7 @@ int WordsCommand(int argc, char** argv) {
   const auto& pos = args->positional();
 
   SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
-  engine::DatabaseOptions dbo;
-  dbo.data_dir = args->Get("data-dir", "./data");
-  dbo.persist_interval_seconds = 0;
-  auto db = engine::Database::Open(dbo);
+  auto db = OpenDataDir(args->Get("data-dir", "./data"));
   if (!db.ok()) return Fail(db.status());
   auto model = words::WordModel::Open(db->get(), args->Get("model"));
   if (!model.ok()) return Fail(model.status());

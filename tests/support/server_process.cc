@@ -15,30 +15,37 @@ namespace latentdb::testing {
 const char* LatentdbBinary() { return LATENTDB_BINARY; }
 
 namespace {
-std::vector<char*> Argv(std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  return argv;
-}
-}  // namespace
-
-ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args) {
+// Starts `latentdb EXTRA…` with its stdout (and stderr too, when asked) on a pipe; returns the
+// child's pid and the read end of the pipe.
+pid_t Spawn(const std::vector<std::string>& extra, bool merge_stderr, int* read_fd) {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {LatentdbBinary(), "serve", "--data-dir", data_dir, "--port", "0"};
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  pid_ = fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
+  std::vector<std::string> args = {LatentdbBinary()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
     dup2(out[1], STDOUT_FILENO);
+    if (merge_stderr) dup2(out[1], STDERR_FILENO);
     close(out[0]);
     close(out[1]);
-    auto argv = Argv(args);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
   }
   close(out[1]);
+  *read_fd = out[0];
+  return pid;
+}
+}  // namespace
+
+ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {"serve", "--data-dir", data_dir, "--port", "0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  int out[1];
+  pid_ = Spawn(args, /*merge_stderr=*/false, &out[0]);
   std::string seen;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
@@ -85,21 +92,8 @@ int ServerProcess::Terminate() {
 }
 
 int RunLatentdb(const std::vector<std::string>& extra, std::string* output) {
-  int out[2];
-  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {LatentdbBinary()};
-  args.insert(args.end(), extra.begin(), extra.end());
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(out[1], STDERR_FILENO);
-    close(out[0]);
-    close(out[1]);
-    auto argv = Argv(args);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(out[1]);
+  int out[1];
+  pid_t pid = Spawn(extra, /*merge_stderr=*/true, &out[0]);
   output->clear();
   char buf[4096];
   ssize_t n;
