@@ -14,8 +14,9 @@ build: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# Trains and loads the demo models and data once (cached in DATA_DIR), then serves.
 run: build
-	$(BUILD_DIR)/tools/latentdb serve --data-dir $(DATA_DIR) --host $(HOST) --port $(PORT)
+	BUILD_DIR=$(BUILD_DIR) DATA_DIR=$(DATA_DIR) HOST=$(HOST) PORT=$(PORT) ./scripts/run-demo.sh
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 900

@@ -7,7 +7,7 @@
 #include "common/logging.h"
 #include "engine/database.h"
 #include "engine/words/importer.h"
-#include "engine/words/model_registry.h"
+#include "engine/models/model_registry.h"
 #include "tools/args.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"
@@ -57,7 +57,7 @@ int Import(int argc, char** argv) {
 int List(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {});
   if (!args.ok()) return Fail(args.status(), kModelsUsage);
-  for (const auto& m : words::ListManifests(args->Get("data-dir", "./data"))) {
+  for (const auto& m : models::ListManifests(args->Get("data-dir", "./data"))) {
     if (m.contains("error")) {
       std::printf("%-24s ERROR %s\n", m["name"].get<std::string>().c_str(), m["error"].get<std::string>().c_str());
     } else {
@@ -73,7 +73,7 @@ int Show(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {});
   if (!args.ok()) return Fail(args.status(), kModelsUsage);
   if (args->positional().size() != 1) return Fail(Status::InvalidArgument("models show takes one NAME"), kModelsUsage);
-  auto m = words::ReadManifest(args->Get("data-dir", "./data"), args->positional()[0]);
+  auto m = models::ReadManifest(args->Get("data-dir", "./data"), args->positional()[0]);
   if (!m.ok()) return Fail(m.status());
   std::printf("%s\n", m->dump(2).c_str());
   return 0;
@@ -86,13 +86,13 @@ int Delete(int argc, char** argv) {
   const std::string& name = args->positional()[0];
   SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
   const std::string data_dir = args->Get("data-dir", "./data");
-  auto manifest = words::ReadManifest(data_dir, name);  // a corrupt manifest may still be deleted
+  auto manifest = models::ReadManifest(data_dir, name);  // a corrupt manifest may still be deleted
   if (!manifest.ok() && manifest.status().code() != StatusCode::kCorruption) return Fail(manifest.status());
   auto db = OpenDataDir(data_dir);
   if (!db.ok()) return Fail(db.status());
   Status s = (*db)->DropCollection(name);
   if (!s.ok() && s.code() != StatusCode::kNotFound) return Fail(s);
-  s = words::RemoveModelDir(data_dir, name);
+  s = models::RemoveModelDir(data_dir, name);
   (*db)->Close();
   if (!s.ok()) return Fail(s);
   std::printf("deleted word model '%s'\n", name.c_str());

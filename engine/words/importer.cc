@@ -5,7 +5,7 @@
 
 #include "common/file_util.h"
 #include "engine/words/fasttext_file.h"
-#include "engine/words/model_registry.h"
+#include "engine/models/model_registry.h"
 #include "engine/words/sha256.h"
 #include "engine/words/tokenize.h"
 
@@ -68,7 +68,7 @@ class WordWriter {
 Status CheckFree(engine::Database& db, const std::string& name) {
   LDB_RETURN_IF_ERROR(engine::ValidateCollectionName(name));
   if (db.GetCollection(name).ok()) return Status::AlreadyExists("a collection named '" + name + "' already exists");
-  if (PathExists(ModelDir(db.options().data_dir, name) + "/manifest.json")) {
+  if (PathExists(models::ModelDir(db.options().data_dir, name) + "/manifest.json")) {
     return Status::AlreadyExists("word model '" + name + "' already exists");
   }
   return Status::Ok();
@@ -86,7 +86,7 @@ Result<std::shared_ptr<engine::Collection>> CreateWordCollection(engine::Databas
 // Drops what a failed import created.
 Status Cleanup(engine::Database& db, const std::string& name, const Status& error) {
   (void)db.DropCollection(name);
-  (void)RemoveModelDir(db.options().data_dir, name);
+  (void)models::RemoveModelDir(db.options().data_dir, name);
   return error;
 }
 
@@ -98,7 +98,7 @@ Result<json> ImportFastTextBin(engine::Database& db, const ImportOptions& o, jso
                             {"minn", info.minn},           {"maxn", info.maxn}, {"bucket", info.bucket},
                             {"fasttext_version", info.version}};
   manifest["corpus"] = {{"tokens", info.ntokens}};
-  std::string dir = ModelDir(db.options().data_dir, o.name);
+  std::string dir = models::ModelDir(db.options().data_dir, o.name);
   LDB_RETURN_IF_ERROR(CreateDirectories(dir));
   std::error_code ec;
   fs::copy_file(o.path, dir + "/model.bin", fs::copy_options::overwrite_existing, ec);
@@ -135,14 +135,14 @@ Result<json> RegisterFastTextModel(engine::Database& db, const std::string& name
   m["subwords"] = model.has_subwords();
   m["model_file"] = "model.bin";
   m["index"] = (*c)->config().index;
-  if (!m.contains("created")) m["created"] = NowIso8601();
-  std::string bin = ModelDir(db.options().data_dir, name) + "/model.bin";
+  if (!m.contains("created")) m["created"] = models::NowIso8601();
+  std::string bin = models::ModelDir(db.options().data_dir, name) + "/model.bin";
   if (!m.contains("sha256")) {
     auto sha = Sha256File(bin);
     if (!sha.ok()) return Cleanup(db, name, sha.status());
     m["sha256"] = *sha;
   }
-  s = WriteManifest(db.options().data_dir, name, m);
+  s = models::WriteManifest(db.options().data_dir, name, m);
   if (!s.ok()) return Cleanup(db, name, s);
   return m;
 }
@@ -155,7 +155,7 @@ Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const
   }
   LDB_ASSIGN_OR_RETURN(std::string sha, Sha256File(o.path));
   json manifest = {{"name", o.name},        {"kind", "word2vec"}, {"format", VectorFormatName(format)},
-                   {"source", fs::absolute(o.path).string()}, {"sha256", sha}, {"created", NowIso8601()},
+                   {"source", fs::absolute(o.path).string()}, {"sha256", sha}, {"created", models::NowIso8601()},
                    {"model_file", nullptr}, {"scores", json::object()}};
   if (format == VectorFormat::kFastTextBin) {
     return ImportFastTextBin(db, o, manifest, progress);
@@ -193,7 +193,7 @@ Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const
   manifest["skipped"] = writer->Skipped();
   manifest["subwords"] = false;
   manifest["index"] = collection->config().index;
-  s = WriteManifest(db.options().data_dir, o.name, manifest);
+  s = models::WriteManifest(db.options().data_dir, o.name, manifest);
   if (!s.ok()) return Cleanup(db, o.name, s);
   return manifest;
 }

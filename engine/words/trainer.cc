@@ -7,7 +7,7 @@
 #include "common/file_util.h"
 #include "engine/words/evaluation.h"
 #include "engine/words/importer.h"
-#include "engine/words/model_registry.h"
+#include "engine/models/model_registry.h"
 #include "engine/words/sha256.h"
 
 namespace latentdb::words {
@@ -37,7 +37,7 @@ Status Concatenate(const std::vector<std::string>& files, const std::string& out
 
 Result<json> EvaluateAndRecord(engine::Database& db, const std::string& name, const std::string& analogies,
                                const std::string& pairs, int threads) {
-  LDB_ASSIGN_OR_RETURN(json manifest, ReadManifest(db.options().data_dir, name));
+  LDB_ASSIGN_OR_RETURN(json manifest, models::ReadManifest(db.options().data_dir, name));
   LDB_ASSIGN_OR_RETURN(auto c, db.GetCollection(name));
   LDB_ASSIGN_OR_RETURN(auto vocab, EvalVocabulary::Load(*c));
   json scores = manifest.value("scores", json::object());
@@ -56,7 +56,7 @@ Result<json> EvaluateAndRecord(engine::Database& db, const std::string& name, co
     scores["pairs"]["file"] = fs::path(pairs).filename().string();
   }
   manifest["scores"] = scores;
-  LDB_RETURN_IF_ERROR(WriteManifest(db.options().data_dir, name, manifest));
+  LDB_RETURN_IF_ERROR(models::WriteManifest(db.options().data_dir, name, manifest));
   return out;
 }
 
@@ -64,7 +64,7 @@ Result<json> TrainWordModel(engine::Database& db, const TrainWordModelOptions& o
                             const std::function<void(const TrainProgress&)>& progress) {
   LDB_RETURN_IF_ERROR(engine::ValidateCollectionName(o.name));
   if (o.corpora.empty()) return Status::InvalidArgument("no corpus given");
-  if (db.GetCollection(o.name).ok() || PathExists(ModelDir(db.options().data_dir, o.name) + "/manifest.json")) {
+  if (db.GetCollection(o.name).ok() || PathExists(models::ModelDir(db.options().data_dir, o.name) + "/manifest.json")) {
     return Status::AlreadyExists("word model or collection '" + o.name + "' already exists");
   }
   uint64_t bytes = 0;
@@ -74,7 +74,7 @@ Result<json> TrainWordModel(engine::Database& db, const TrainWordModelOptions& o
     if (ec) return Status::IOError("cannot read corpus " + f + ": " + ec.message());
     bytes += sz;
   }
-  std::string dir = ModelDir(db.options().data_dir, o.name);
+  std::string dir = models::ModelDir(db.options().data_dir, o.name);
   LDB_RETURN_IF_ERROR(CreateDirectories(dir));
   TrainOptions ft = o.fasttext;
   std::string joined;
@@ -90,13 +90,13 @@ Result<json> TrainWordModel(engine::Database& db, const TrainWordModelOptions& o
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!joined.empty()) (void)RemoveFileIfExists(joined);
   if (!model.ok()) {
-    (void)RemoveModelDir(db.options().data_dir, o.name);
+    (void)models::RemoveModelDir(db.options().data_dir, o.name);
     return model.status();
   }
   std::string bin = dir + "/model.bin";
   Status s = (*model)->Save(bin);
   if (!s.ok()) {
-    (void)RemoveModelDir(db.options().data_dir, o.name);
+    (void)models::RemoveModelDir(db.options().data_dir, o.name);
     return s;
   }
   json corpus_files = json::array();
@@ -115,7 +115,7 @@ Result<json> TrainWordModel(engine::Database& db, const TrainWordModelOptions& o
   if (!o.analogies.empty() || !o.pairs.empty()) {
     LDB_ASSIGN_OR_RETURN(json scores, EvaluateAndRecord(db, o.name, o.analogies, o.pairs, ft.threads));
     (void)scores;
-    LDB_ASSIGN_OR_RETURN(manifest, ReadManifest(db.options().data_dir, o.name));
+    LDB_ASSIGN_OR_RETURN(manifest, models::ReadManifest(db.options().data_dir, o.name));
   }
   return manifest;
 }

@@ -5,7 +5,7 @@
 
 #include "common/logging.h"
 #include "engine/words/fasttext_file.h"
-#include "engine/words/model_registry.h"
+#include "engine/models/model_registry.h"
 #include "engine/words/tokenize.h"
 
 namespace latentdb::words {
@@ -40,14 +40,14 @@ std::vector<float> UnitVector(const std::vector<float>& v) {
 }
 
 Result<std::shared_ptr<WordModel>> WordModel::Open(engine::Database* db, const std::string& name) {
-  LDB_ASSIGN_OR_RETURN(json manifest, ReadManifest(db->options().data_dir, name));
+  LDB_ASSIGN_OR_RETURN(json manifest, models::ReadManifest(db->options().data_dir, name));
   auto c = db->GetCollection(name);
   if (!c.ok()) return Status::NotFound("word model '" + name + "' has no collection (was it deleted?)");
   std::shared_ptr<WordModel> m(new WordModel());
   m->name_ = name;
   m->manifest_ = std::move(manifest);
   m->collection_ = *c;
-  std::string bin = FastTextPath(db->options().data_dir, m->manifest_);
+  std::string bin = models::FastTextPath(db->options().data_dir, m->manifest_);
   if (!bin.empty()) {
     // Validate now (cheap: the dictionary is read, the matrices are skipped); load on first use.
     auto info = InspectFastTextFile(bin);

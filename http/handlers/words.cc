@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "common/logging.h"
-#include "engine/words/model_registry.h"
+#include "engine/models/model_registry.h"
 #include "engine/words/word_model.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
@@ -70,7 +70,7 @@ void RegisterWordRoutes(Router& router, const HandlerContext& ctx) {
   std::string data_dir = ctx.db->options().data_dir;
   // Report broken models at startup (cheap checks only: the manifest and its collection); they
   // answer errors for their own routes while everything else serves.
-  for (const auto& m : words::ListManifests(data_dir)) {
+  for (const auto& m : models::ListManifests(data_dir)) {
     std::string name = m.value("name", std::string());
     if (m.contains("error")) {
       LogError("word model '" + name + "' is unusable: " + m["error"].get<std::string>());
@@ -81,11 +81,11 @@ void RegisterWordRoutes(Router& router, const HandlerContext& ctx) {
 
   router.Add("GET", "/models", JsonRoute([data_dir](const HttpRequest&, const PathParams&) -> Result<json> {
     json out = json::array();
-    for (auto& m : words::ListManifests(data_dir)) out.push_back(std::move(m));
+    for (auto& m : models::ListManifests(data_dir)) out.push_back(std::move(m));
     return out;
   }));
   router.Add("GET", "/models/{model}", JsonRoute([data_dir](const HttpRequest&, const PathParams& p) -> Result<json> {
-    return words::ReadManifest(data_dir, p.at("model"));
+    return models::ReadManifest(data_dir, p.at("model"));
   }));
   router.Add("GET", "/words/{model}/{word}/neighbors", JsonRoute([model](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(size_t k, QueryK(req));

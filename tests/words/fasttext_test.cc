@@ -13,7 +13,7 @@
 #include "engine/words/fasttext_file.h"
 #include "engine/words/fasttext_model.h"
 #include "engine/words/importer.h"
-#include "engine/words/model_registry.h"
+#include "engine/models/model_registry.h"
 #include "engine/words/word_model.h"
 #include "tests/support/temp_dir.h"
 
@@ -109,7 +109,7 @@ TEST_CASE("words: a model trained here imports with subwords equal to fastText's
   auto m = ImportWordModel(**db, o);
   REQUIRE(m.ok());
   CHECK((*m)["subwords"] == true);
-  CHECK(PathExists(ModelDir(dbo.data_dir, "tiny") + "/model.bin"));
+  CHECK(PathExists(models::ModelDir(dbo.data_dir, "tiny") + "/model.bin"));
   auto wm = WordModel::Open(db->get(), "tiny");
   REQUIRE(wm.ok());
   REQUIRE((*wm)->has_subwords());

@@ -8,7 +8,7 @@
 #include "common/file_util.h"
 #include "engine/database.h"
 #include "engine/words/importer.h"
-#include "engine/words/model_registry.h"
+#include "engine/models/model_registry.h"
 #include "engine/words/tokenize.h"
 #include "engine/words/vector_file.h"
 #include "tests/support/temp_dir.h"
@@ -145,7 +145,7 @@ TEST_CASE("words: the importer makes a collection of words in frequency order an
   CHECK(page->points[0].id.ToJson() == v.words[0]);
   CHECK(page->points[5].payload["rank"] == 5);
   CHECK(*page->points[3].vector == v.vectors[3]);
-  auto manifest = ReadManifest(tmp.Sub("data"), "m");
+  auto manifest = models::ReadManifest(tmp.Sub("data"), "m");
   REQUIRE(manifest.ok());
   CHECK((*manifest)["dim"] == 5);
   // The name is taken now.
@@ -156,7 +156,7 @@ TEST_CASE("words: the importer makes a collection of words in frequency order an
   o.name = "bad";
   CHECK(ImportWordModel(*db, o).status().code() == StatusCode::kCorruption);
   CHECK(!db->GetCollection("bad").ok());
-  CHECK(!PathExists(ModelDir(tmp.Sub("data"), "bad")));
+  CHECK(!PathExists(models::ModelDir(tmp.Sub("data"), "bad")));
 }
 
 TEST_CASE("words: every real fixture file imports, the old fastText format is refused", "[words]") {

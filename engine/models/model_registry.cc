@@ -1,4 +1,4 @@
-#include "engine/words/model_registry.h"
+#include "engine/models/model_registry.h"
 
 #include <ctime>
 #include <filesystem>
@@ -6,7 +6,7 @@
 #include "common/file_util.h"
 #include "engine/collection_config.h"
 
-namespace latentdb::words {
+namespace latentdb::models {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -22,7 +22,7 @@ std::string FastTextPath(const std::string& data_dir, const json& manifest) {
 Result<json> ReadManifest(const std::string& data_dir, const std::string& name) {
   LDB_RETURN_IF_ERROR(engine::ValidateCollectionName(name));
   std::string path = ModelDir(data_dir, name) + "/manifest.json";
-  if (!PathExists(path)) return Status::NotFound("word model '" + name + "' does not exist");
+  if (!PathExists(path)) return Status::NotFound("model '" + name + "' does not exist");
   LDB_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
   json j = json::parse(text, nullptr, false);
   if (!j.is_object() || !j.contains("dim") || !j["dim"].is_number_unsigned()) {
@@ -74,4 +74,4 @@ std::string NowIso8601() {
   return buf;
 }
 
-}  // namespace latentdb::words
+}  // namespace latentdb::models

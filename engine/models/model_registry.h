@@ -1,16 +1,16 @@
 #pragma once
-// The word models of a data directory:
+// The model registry of a data directory: word models, CNNs, VAEs and imported TorchScript files.
 //
 //   DATA_DIR/models/NAME/manifest.json   what the model is (below)
-//   DATA_DIR/models/NAME/model.bin       the fastText model, when there is one (OOV subwords)
+//   DATA_DIR/models/NAME/<files>         the model's own files (model.bin for fastText, weights.pt
+//                                        for the image models), named by the manifest
 //
-// The vectors themselves live in the collection NAME (RocksDB is the source of truth): point id =
-// the word, insertion order = frequency rank, payload {"rank", "count" when known}, cosine metric.
-//
-// manifest.json: {"name", "kind":"word2vec", "format" (the source format or "trained"), "source",
-// "dim", "vocab_size", "parameters":{…}, "corpus":{…} (trained models), "scores":{…},
-// "sha256" (of the source file, or of model.bin), "model_file" ("model.bin" or null),
-// "skipped":{…} (words not imported and why), "created" (UTC, ISO 8601)}.
+// Every manifest has "name", "kind" ("word2vec" | "cnn" | "vae" | "torchscript"), "dim" (the
+// vector dimension it produces), "created" (UTC, ISO 8601) and, per kind, what it needs:
+// word models: "format", "source", "vocab_size", "parameters", "corpus", "scores", "sha256",
+//   "model_file" ("model.bin" or null), "skipped". Their vectors live in the collection NAME
+//   (point id = the word, insertion order = frequency rank, payload {"rank","count"}, cosine).
+// image models: see engine/encoders/image_model.h.
 
 #include <nlohmann/json.hpp>
 
@@ -19,14 +19,14 @@
 
 #include "common/result.h"
 
-namespace latentdb::words {
+namespace latentdb::models {
 
 std::string ModelsDir(const std::string& data_dir);
 std::string ModelDir(const std::string& data_dir, const std::string& name);
 // ModelDir/model.bin when the manifest names a model file, else "".
 std::string FastTextPath(const std::string& data_dir, const nlohmann::json& manifest);
 
-// NotFound "word model 'NAME' does not exist" when there is no manifest.
+// NotFound "model 'NAME' does not exist" when there is no manifest.
 Result<nlohmann::json> ReadManifest(const std::string& data_dir, const std::string& name);
 // Publishes the manifest atomically (creating the model directory).
 Status WriteManifest(const std::string& data_dir, const std::string& name, const nlohmann::json& manifest);
@@ -37,4 +37,4 @@ Status RemoveModelDir(const std::string& data_dir, const std::string& name);
 
 std::string NowIso8601();
 
-}  // namespace latentdb::words
+}  // namespace latentdb::models
