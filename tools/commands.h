@@ -25,5 +25,9 @@ int Fail(const Status& status, const char* usage = nullptr);
 // Close), so the directory lock is taken and released with the command.
 Result<std::unique_ptr<engine::Database>> OpenDataDir(const std::string& data_dir);
 
+// `latentdb train KIND …` (argv[2] is the kind): tools/train_word2vec.cc, tools/train_image.cc.
+int TrainWord2VecCommand(int argc, char** argv);
+int TrainImageCommand(int argc, char** argv);  // cnn | vae
+
 
 }  // namespace latentdb::tools

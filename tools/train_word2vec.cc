@@ -1,0 +1,114 @@
+// latentdb train word2vec: train a fastText word model and register it in the data directory.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "common/logging.h"
+#include "engine/database.h"
+#include "engine/words/trainer.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+
+namespace latentdb::tools {
+
+namespace {
+
+constexpr const char* kTrainUsage =
+    "usage: latentdb train word2vec --corpus FILE [--corpus FILE…] --name NAME [--model skipgram|cbow]\n"
+    "                               [--dim 100] [--epoch 5] [--min-count 5] [--window 5] [--threads N]\n"
+    "                               [--minn 3] [--maxn 6] [--lr 0.05] [--analogies FILE] [--pairs FILE]\n"
+    "                               [--data-dir DIR]\n";
+
+}  // namespace
+
+int TrainWord2VecCommand(int argc, char** argv) {
+  // --corpus may repeat: collect it by hand, pass the rest to Args.
+  std::vector<std::string> corpora;
+  std::vector<char*> rest(argv, argv + 3);
+  for (int i = 3; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--corpus") == 0 && i + 1 < argc) {
+      corpora.push_back(argv[++i]);
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  auto args = Args::Parse(static_cast<int>(rest.size()), rest.data(), 3,
+                          {"data-dir", "name", "model", "dim", "epoch", "min-count", "window", "threads", "minn", "maxn",
+                           "lr", "analogies", "pairs"},
+                          {});
+  if (!args.ok()) return Fail(args.status(), kTrainUsage);
+  if (corpora.empty() || !args->Has("name")) return Fail(Status::InvalidArgument("--corpus and --name are required"), kTrainUsage);
+  words::TrainWordModelOptions o;
+  o.corpora = corpora;
+  o.name = args->Get("name");
+  o.analogies = args->Get("analogies");
+  o.pairs = args->Get("pairs");
+  auto& ft = o.fasttext;
+  ft.model = args->Get("model", "skipgram");
+  if (ft.model != "skipgram" && ft.model != "cbow") return Fail(Status::InvalidArgument("--model is skipgram or cbow"), kTrainUsage);
+  struct IntFlag {
+    const char* name;
+    int* out;
+    long def, min, max;
+  };
+  long hw = std::max(1u, std::thread::hardware_concurrency());
+  for (const IntFlag& f : {IntFlag{"dim", &ft.dim, 100, 1, 4096}, IntFlag{"epoch", &ft.epoch, 5, 1, 1000},
+                           IntFlag{"min-count", &ft.min_count, 5, 1, 1000000000}, IntFlag{"window", &ft.window, 5, 1, 100},
+                           IntFlag{"threads", &ft.threads, hw, 1, 256}, IntFlag{"minn", &ft.minn, 3, 0, 20},
+                           IntFlag{"maxn", &ft.maxn, 6, 0, 20}}) {
+    auto v = args->GetInt(f.name, f.def, f.min, f.max);
+    if (!v.ok()) return Fail(v.status(), kTrainUsage);
+    *f.out = static_cast<int>(*v);
+  }
+  if (ft.maxn > 0 && ft.minn > ft.maxn) return Fail(Status::InvalidArgument("--minn must be <= --maxn"), kTrainUsage);
+  if (args->Has("lr")) {
+    char* end = nullptr;
+    std::string s = args->Get("lr");
+    ft.lr = std::strtod(s.c_str(), &end);
+    if (end == s.c_str() || *end || !(ft.lr > 0 && ft.lr < 10)) return Fail(Status::InvalidArgument("--lr must be a number in (0, 10)"), kTrainUsage);
+  }
+
+  SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
+  auto db = OpenDataDir(args->Get("data-dir", "./data"));
+  if (!db.ok()) return Fail(db.status());
+  bool tty = isatty(STDERR_FILENO);
+  std::mutex print_mutex;
+  int last_decile = -1;  // without a terminal: one line per 10%
+  auto progress = [&](const words::TrainProgress& p) {
+    std::lock_guard<std::mutex> lock(print_mutex);
+    int decile = static_cast<int>(p.progress * 10);
+    if (!tty && decile == last_decile) return;
+    last_decile = decile;
+    int64_t eta = p.eta_seconds;
+    if (tty) std::fputc('\r', stderr);
+    std::fprintf(stderr, "Progress: %5.1f%%  words/sec: %9.0f  lr: %.6f  avg.loss: %.6f  ETA: %lldh%02lldm%02llds ",
+                 100 * p.progress, p.words_per_sec_per_thread * ft.threads, p.lr, p.loss, (long long)(eta / 3600),
+                 (long long)(eta / 60 % 60), (long long)(eta % 60));
+    if (!tty) std::fputc('\n', stderr);
+  };
+  auto m = words::TrainWordModel(**db, o, progress);
+  if (tty) std::fputc('\n', stderr);
+  (*db)->Close();
+  if (!m.ok()) return Fail(m.status());
+  const auto& t = (*m)["training"];
+  std::printf("trained word model '%s': %zu words x %d dims, %lld corpus tokens, %.1f s, %.0f words/s\n", o.name.c_str(),
+              (*m)["vocab_size"].get<size_t>(), ft.dim, (long long)(*m)["corpus"]["tokens"].get<int64_t>(),
+              t["seconds"].get<double>(), t["words_per_second"].get<double>());
+  if ((*m)["scores"].contains("analogies")) {
+    const auto& a = (*m)["scores"]["analogies"];
+    std::printf("analogies: total %.2f%%  semantic %.2f%%  syntactic %.2f%%  (%zu skipped of %zu)\n",
+                100 * a["total"].get<double>(), 100 * a["semantic"].get<double>(), 100 * a["syntactic"].get<double>(),
+                a["skipped"].get<size_t>(), a["questions"].get<size_t>());
+  }
+  if ((*m)["scores"].contains("pairs")) {
+    const auto& p = (*m)["scores"]["pairs"];
+    std::printf("pairs: spearman %.4f  pearson %.4f  (%zu OOV)\n", p["spearman"].get<double>(), p["pearson"].get<double>(),
+                p["oov"].get<size_t>());
+  }
+  return 0;
+}
+
+}  // namespace latentdb::tools
