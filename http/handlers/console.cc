@@ -1,0 +1,42 @@
+// GET /console: the web console (http/console/console_page.h), a single self-contained page.
+// GET /: a redirect to /console, with a link for clients that do not follow redirects.
+#include <string>
+
+#include "http/console/console_page.h"
+#include "http/handlers/handlers.h"
+
+namespace latentdb::http {
+
+namespace {
+
+// The page loads nothing from elsewhere: say so to the browser too.
+void AddPageHeaders(HttpResponse* r) {
+  r->headers["Content-Security-Policy"] =
+      "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+      "connect-src 'self'; img-src 'self' blob:; base-uri 'none'; form-action 'none'";
+  r->headers["X-Content-Type-Options"] = "nosniff";
+  r->headers["Cache-Control"] = "no-cache";
+}
+
+}  // namespace
+
+void RegisterConsoleRoutes(Router& router, const HandlerContext&) {
+  router.Add("GET", "/console", [](const HttpRequest&, const PathParams&) {
+    HttpResponse r;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = std::string(console::ConsolePage());
+    AddPageHeaders(&r);
+    return r;
+  });
+  router.Add("GET", "/", [](const HttpRequest&, const PathParams&) {
+    HttpResponse r;
+    r.status = 302;
+    r.content_type = "text/html; charset=utf-8";
+    r.headers["Location"] = "/console";
+    r.body = "<!doctype html><title>LatentDB</title><a href=\"/console\">LatentDB console</a>\n";
+    AddPageHeaders(&r);
+    return r;
+  });
+}
+
+}  // namespace latentdb::http
