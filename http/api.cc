@@ -17,6 +17,7 @@ Api::Api(engine::Database* db) : db_(db) {
   RegisterPointRoutes(router_, ctx);
   RegisterSearchRoutes(router_, ctx);
   RegisterWordRoutes(router_, ctx);
+  RegisterConsoleRoutes(router_, ctx);
 }
 
 HttpResponse Api::Handle(const HttpRequest& request) {
