@@ -1,0 +1,59 @@
+// The VAE's reparameterization and loss terms against values computed here by hand, and the shapes
+// of both nets.
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "engine/encoders/nets.h"
+
+using namespace latentdb::encoders;
+
+TEST_CASE("reparameterization is mean + exp(logvar/2) * eps", "[encoders]") {
+  auto mean = torch::tensor({{0.5f, -1.0f}});
+  auto logvar = torch::tensor({{std::log(4.0f), 0.0f}});
+  auto eps = torch::tensor({{1.0f, -2.0f}});
+  auto z = Reparameterize(mean, logvar, eps);
+  CHECK(z[0][0].item<float>() == Approx(0.5 + 2.0 * 1.0));
+  CHECK(z[0][1].item<float>() == Approx(-1.0 + 1.0 * -2.0));
+}
+
+TEST_CASE("KL divergence to the standard normal matches the closed form", "[encoders]") {
+  // KL(N(mu, s^2) || N(0,1)) = 0.5 (s^2 + mu^2 - 1 - ln s^2), summed over dimensions.
+  const double mu0 = 0.3, s0 = 0.5, mu1 = -1.2, s1 = 2.0;
+  auto expected = [](double mu, double s) { return 0.5 * (s * s + mu * mu - 1 - std::log(s * s)); };
+  auto mean = torch::tensor({{mu0, mu1}, {0.0, 0.0}}, torch::kFloat64);
+  auto logvar = torch::tensor({{std::log(s0 * s0), std::log(s1 * s1)}, {0.0, 0.0}}, torch::kFloat64);
+  auto kl = KlDivergence(mean, logvar);
+  CHECK(kl[0].item<double>() == Approx(expected(mu0, s0) + expected(mu1, s1)).epsilon(1e-9));
+  CHECK(kl[1].item<double>() == Approx(0.0).margin(1e-12));  // the prior itself
+}
+
+TEST_CASE("reconstruction NLL is the summed Bernoulli cross-entropy", "[encoders]") {
+  auto logits = torch::tensor({{{{0.0f, 2.0f}}}});  // 1 x 1 x 1 x 2
+  auto x = torch::tensor({{{{1.0f, 0.0f}}}});
+  double p1 = 1 / (1 + std::exp(-2.0));
+  double expected = -std::log(0.5) - std::log(1 - p1);
+  CHECK(ReconstructionNll(logits, x)[0].item<float>() == Approx(expected).epsilon(1e-5));
+}
+
+TEST_CASE("CNN and VAE produce the documented shapes", "[encoders]") {
+  torch::manual_seed(1);
+  CnnArch ca;
+  ca.dim = 24;
+  CnnNet cnn(ca);
+  cnn->eval();
+  auto x = torch::rand({5, 1, 28, 28});
+  CHECK(cnn->Embed(x).sizes() == torch::IntArrayRef({5, 24}));
+  CHECK(cnn->forward(x).sizes() == torch::IntArrayRef({5, 10}));
+  VaeArch va;
+  va.latent = 6;
+  VaeNet vae(va);
+  auto out = vae->forward(x, true);
+  CHECK(out.mean.sizes() == torch::IntArrayRef({5, 6}));
+  CHECK(out.logvar.sizes() == torch::IntArrayRef({5, 6}));
+  CHECK(out.logits.sizes() == x.sizes());
+  // Without sampling, z is the mean.
+  auto det = vae->forward(x, false);
+  CHECK(torch::equal(det.z, det.mean));
+}

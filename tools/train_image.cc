@@ -1,0 +1,123 @@
+// latentdb train cnn|vae: train a built-in image encoder (LibTorch) and register it in the data
+// directory. The data directory is not locked: a running server sees the model once its manifest
+// is written (last, atomically).
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "engine/encoders/fashion_mnist.h"
+#include "engine/encoders/trainer.h"
+#include "tools/args.h"
+#include "tools/commands.h"
+
+namespace latentdb::tools {
+
+namespace {
+
+constexpr const char* kTrainImageUsage =
+    "usage: latentdb train cnn --data fashion-mnist | --images DIR  --name NAME [--dim 128] [--epochs 3]\n"
+    "       latentdb train vae --data fashion-mnist | --images DIR  --name NAME [--latent 16] [--beta 1.0] [--epochs 8]\n"
+    "       common: [--batch 128] [--lr 0.001] [--seed 42] [--threads N] [--limit N training images]\n"
+    "               [--max-batches N per epoch] [--size HxW (--images; default 28x28)] [--channels 1|3]\n"
+    "               [--data-dir DIR]\n";
+
+Result<double> GetDouble(const Args& args, const char* name, double fallback, double lo, double hi) {
+  if (!args.Has(name)) return fallback;
+  std::string s = args.Get(name);
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end || !(v >= lo && v <= hi)) {
+    return Status::InvalidArgument("--" + std::string(name) + " must be a number in [" + std::to_string(lo) + ", " +
+                                   std::to_string(hi) + "]");
+  }
+  return v;
+}
+
+// The training and test sets: Fashion-MNIST's splits, or a class-per-folder tree split 9:1.
+Result<std::pair<encoders::ImageDataset, encoders::ImageDataset>> LoadData(const Args& args, size_t limit) {
+  if (args.Has("data") == args.Has("images")) return Status::InvalidArgument("give exactly one of --data fashion-mnist and --images DIR");
+  if (args.Has("data")) {
+    if (args.Get("data") != "fashion-mnist") return Status::InvalidArgument("--data knows 'fashion-mnist' only (or use --images DIR)");
+    LDB_ASSIGN_OR_RETURN(auto train, encoders::LoadFashionMnist(true, limit));
+    LDB_ASSIGN_OR_RETURN(auto test, encoders::LoadFashionMnist(false));
+    return std::make_pair(std::move(train), std::move(test));
+  }
+  int h = 28, w = 28;
+  if (args.Has("size") && std::sscanf(args.Get("size").c_str(), "%dx%d", &h, &w) != 2) {
+    return Status::InvalidArgument("--size is HxW, e.g. 64x64");
+  }
+  if (h < 4 || w < 4 || h > 1024 || w > 1024 || h % 4 || w % 4) return Status::InvalidArgument("--size: multiples of 4 up to 1024");
+  LDB_ASSIGN_OR_RETURN(long channels, args.GetInt("channels", 1, 1, 3));
+  if (channels == 2) return Status::InvalidArgument("--channels is 1 or 3");
+  size_t skipped = 0;
+  std::string reason;
+  LDB_ASSIGN_OR_RETURN(auto all, encoders::LoadImageFolder(args.Get("images"), static_cast<int>(channels), h, w, &skipped, &reason));
+  if (skipped) std::fprintf(stderr, "skipped %zu unreadable images (first: %s)\n", skipped, reason.c_str());
+  encoders::ImageDataset train, test;
+  encoders::SplitEveryKth(all, all.size() >= 20 ? 10 : 2, &train, &test);
+  return std::make_pair(train.Head(limit), std::move(test));
+}
+
+}  // namespace
+
+int TrainImageCommand(int argc, char** argv) {
+  const std::string kind = argv[2];
+  auto args = Args::Parse(argc, argv, 3,
+                          {"data-dir", "name", "data", "images", "dim", "latent", "beta", "epochs", "batch", "lr", "seed",
+                           "threads", "limit", "max-batches", "size", "channels"},
+                          {});
+  if (!args.ok()) return Fail(args.status(), kTrainImageUsage);
+  if (!args->Has("name")) return Fail(Status::InvalidArgument("--name is required"), kTrainImageUsage);
+  encoders::TrainImageOptions o;
+  o.kind = kind;
+  o.name = args->Get("name");
+  auto dim = args->GetInt("dim", 128, 2, 4096);
+  auto latent = args->GetInt("latent", 16, 2, 1024);
+  auto epochs = args->GetInt("epochs", 0, 1, 1000);
+  auto batch = args->GetInt("batch", 128, 1, 8192);
+  auto seed = args->GetInt("seed", 42, 0, 1L << 40);
+  auto threads = args->GetInt("threads", 0, 1, 256);
+  auto limit = args->GetInt("limit", 0, 1, 1L << 32);
+  auto max_batches = args->GetInt("max-batches", 0, 1, 1L << 32);
+  auto beta = GetDouble(*args, "beta", 1.0, 0.0, 1000.0);
+  auto lr = GetDouble(*args, "lr", 1e-3, 1e-7, 10.0);
+  for (const Status& s : {dim.status(), latent.status(), epochs.status(), batch.status(), seed.status(), threads.status(),
+                          limit.status(), max_batches.status(), beta.status(), lr.status()}) {
+    if (!s.ok()) return Fail(s, kTrainImageUsage);
+  }
+  o.dim = static_cast<int>(*dim);
+  o.latent = static_cast<int>(*latent);
+  o.epochs = static_cast<int>(*epochs);
+  o.batch_size = static_cast<int>(*batch);
+  o.seed = static_cast<uint64_t>(*seed);
+  o.threads = static_cast<int>(*threads);
+  o.max_batches_per_epoch = static_cast<size_t>(*max_batches);
+  o.beta = *beta;
+  o.lr = *lr;
+
+  auto data = LoadData(*args, *limit > 0 ? static_cast<size_t>(*limit) : SIZE_MAX);
+  if (!data.ok()) return Fail(data.status(), kTrainImageUsage);
+  const auto& [train, test] = *data;
+  std::fprintf(stderr, "training %s '%s' on %zu images (%dx%dx%d), testing on %zu\n", kind.c_str(), o.name.c_str(),
+               train.size(), train.channels, train.height, train.width, test.size());
+
+  const bool tty = isatty(STDERR_FILENO);
+  auto progress = [&](const encoders::TrainImageProgress& p) {
+    if (!p.epoch_done && !tty && p.batch % 100 != 0) return;  // without a terminal: a line per 100 batches
+    const long long eta = static_cast<long long>(p.eta_seconds);
+    std::fprintf(stderr, "%sepoch %d/%d  batch %zu/%zu  loss %.4f", tty ? "\r" : "", p.epoch, p.epochs, p.batch, p.batches, p.loss);
+    if (kind == "cnn") std::fprintf(stderr, "  acc %.4f", p.accuracy);
+    std::fprintf(stderr, "  %.0f img/s  ETA %lldm%02llds ", p.images_per_sec, eta / 60, eta % 60);
+    if (p.epoch_done) std::fprintf(stderr, " test %s", p.test_metrics.dump().c_str());
+    if (!tty || p.epoch_done) std::fputc('\n', stderr);
+  };
+  auto m = encoders::TrainImageModel(args->Get("data-dir", "./data"), o, train, test, progress);
+  if (!m.ok()) return Fail(m.status());
+  std::printf("trained %s '%s': dim %d, %.1f s, test %s\n", kind.c_str(), o.name.c_str(), (*m)["dim"].get<int>(),
+              (*m)["training"]["seconds"].get<double>(), (*m)["metrics"].dump().c_str());
+  return 0;
+}
+
+}  // namespace latentdb::tools
