@@ -99,7 +99,7 @@ const GRADIENT = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [25
 
 const state = {
   collections: [], models: {}, collection: null,
-  points: [], colourOf: [], legend: null, focusLabel: undefined,
+  points: [], colourOf: [], legend: null, focusLabel: undefined, pendingId: undefined,
   view: null, hover: -1, selected: null, highlight: new Set(), imageUrl: null,
 };
 
@@ -182,7 +182,10 @@ async function loadCollections() {
   if (!wordModels.length) select.append(el('option', '(no word models)'));
   select.disabled = $('word').disabled = $('wordgo').disabled = !wordModels.length;
   status(`${state.collections.length} collections, ${Object.keys(state.models).length} models`);
-  const wanted = decodeURIComponent(location.hash.slice(1));
+  // Deep links: #collection or #collection/point-id.
+  const hash = location.hash.slice(1), slash = hash.indexOf('/');
+  const wanted = decodeURIComponent(slash < 0 ? hash : hash.slice(0, slash));
+  state.pendingId = slash < 0 ? undefined : decodeURIComponent(hash.slice(slash + 1));
   const first = state.collections.find((c) => c.name === wanted) || state.collections[0];
   if (first) selectCollection(first.name);
 }
@@ -206,7 +209,7 @@ async function selectCollection(name) {
   fields.replaceChildren(...keys.map((k) => { const o = el('option'); o.value = k; return o; }));
   const preferred = ['label', 'class', 'category', 'cluster', 'color', 'colour', 'type'];
   const field = $('field');
-  if (!keys.includes(field.value)) field.value = preferred.find((k) => keys.includes(k)) || '';
+  if (!keys.includes(field.value)) field.value = preferred.find((k) => keys.includes(k)) || keys[0] || '';
   await plot();
 }
 
@@ -253,6 +256,11 @@ async function plot() {
   draw();
   message(state.points.length ? '' : 'This collection has no points.');
   status(`${name}: ${state.points.length} points plotted`);
+  if (state.pendingId !== undefined) {
+    const p = findPoint(state.pendingId);
+    state.pendingId = undefined;
+    if (p) selectPoint(p);
+  }
 }
 
 // Categorical colours for up to 20 labels (the rest grey), a gradient for many numeric labels.
@@ -272,7 +280,7 @@ function colour(field) {
     pts.forEach((p, i) => { state.colourOf[i] = typeof p.label === 'number' ? gradient((p.label - lo) / ((hi - lo) || 1)) : OTHER; });
     const bar = el('div', undefined, 'gradient');
     bar.style.background = `linear-gradient(to right, ${[0, .25, .5, .75, 1].map(gradient).join(', ')})`;
-    legend.append(el('b', field), bar, el('div', `${lo.toPrecision(4)} … ${hi.toPrecision(4)}`, 'muted'));
+    legend.append(el('b', field), bar, el('div', `${num(lo)} … ${num(hi)}`, 'muted'));
     return;
   }
   const order = [...counts.entries()].sort((a, b) => b[1] - a[1]);
@@ -290,6 +298,7 @@ function colour(field) {
   }
   if (order.length > PALETTE.length) legend.append(el('div', `+ ${order.length - PALETTE.length} more labels (grey)`, 'muted'));
 }
+function num(v) { return Number.isInteger(v) ? String(v) : v.toPrecision(4); }
 function gradient(t) {
   t = Math.min(1, Math.max(0, t)) * (GRADIENT.length - 1);
   const i = Math.min(GRADIENT.length - 2, Math.floor(t)), f = t - i;
@@ -437,6 +446,7 @@ function findPoint(id) {
 async function selectPoint(p) {
   const name = state.collection;
   state.selected = p;
+  history.replaceState(null, '', `#${seg(name)}/${seg(p.id)}`);
   draw();
   const box = $('point');
   box.replaceChildren(el('div', `id ${labelText(p.id)}`), el('div', `map (${p.x.toFixed(3)}, ${p.y.toFixed(3)})`, 'muted'));
@@ -461,7 +471,9 @@ async function selectPoint(p) {
     state.highlight = new Set(hits.map((h) => labelText(h.id)));
     for (const h of hits) {
       const onMap = findPoint(h.id);
-      const li = el('li', `${labelText(h.id)}  ${typeof h.score === 'number' ? h.score.toFixed(4) : ''}` + (onMap ? '' : ' (not on the map)'));
+      const label = onMap && onMap.label !== undefined ? ` · ${labelText(onMap.label)}` : '';
+      const score = typeof h.score === 'number' ? ` — ${h.score.toFixed(4)}` : '';
+      const li = el('li', `${labelText(h.id)}${label}${score}` + (onMap ? '' : ' (not on the map)'));
       if (onMap) li.onclick = () => selectPoint(onMap);
       list.append(li);
     }
