@@ -93,15 +93,6 @@ int IngestCommand(int argc, char** argv) {
   so.vector_prefix = args->Get("vector-prefix");
   so.labels_path = args->Get("labels");
 
-  // The encoder hook: no encoder exists yet, so naming one is a usage error.
-  std::unique_ptr<ingest::ItemEncoder> encoder;
-  if (args->Has("encoder")) {
-    auto e = ingest::MakeItemEncoder(args->Get("encoder"));
-    if (!e.ok()) return Usage(e.status().message());
-    encoder = std::move(*e);
-    po.encoder = encoder.get();
-  }
-
   std::vector<ingest::SourceSpec> specs;
   std::optional<ingest::Format> forced;
   if (args->Has("format")) {
@@ -122,7 +113,9 @@ int IngestCommand(int argc, char** argv) {
   }
 
   std::unique_ptr<ingest::Sink> sink;
-  if (args->Has("url")) {
+  const bool online = args->Has("url");
+  const std::string data_dir = args->Get("data-dir", "./data");
+  if (online) {
     ingest::OnlineSinkOptions oo;
     oo.url = args->Get("url");
     const char* env_key = std::getenv("LATENTDB_API_KEY");
@@ -130,13 +123,40 @@ int IngestCommand(int argc, char** argv) {
     sink = ingest::MakeOnlineSink(oo);
   } else {
     ingest::OfflineSinkOptions oo;
-    oo.data_dir = args->Get("data-dir", "./data");
+    oo.data_dir = data_dir;
     sink = ingest::MakeOfflineSink(oo);
   }
   // Fails at once when a server holds the data directory (Busy) or the server is unreachable.
   if (Status s = sink->Open(); !s.ok()) {
     std::fprintf(stderr, "latentdb ingest: %s\n", s.message().c_str());
     return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+
+  // The encoder: a model of the data directory's registry (offline: loaded here and run on the
+  // workers), or of the server's (online: the server encodes the raw inputs the tool sends).
+  std::unique_ptr<ingest::ItemEncoder> encoder;
+  if (args->Has("encoder")) {
+    const std::string name = args->Get("encoder");
+    auto manifest = sink->ModelManifest(name);
+    if (!manifest.ok()) {
+      const bool missing = manifest.status().code() == StatusCode::kNotFound;
+      std::fprintf(stderr, "latentdb ingest: %s\n",
+                   (missing ? "unknown encoder/model '" + name + "': " : std::string()).append(manifest.status().message()).c_str());
+      return missing ? 2 : 1;
+    }
+    auto info = ingest::EncoderInfoFromManifest(name, *manifest);
+    if (!info.ok()) return Usage(info.status().message());
+    if (online) {
+      po.server_encoder = *info;
+    } else {
+      auto e = ingest::MakeItemEncoder(*info, {data_dir, sink->database()});
+      if (!e.ok()) {
+        std::fprintf(stderr, "latentdb ingest: encoder '%s': %s\n", name.c_str(), e.status().message().c_str());
+        return e.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+      }
+      encoder = std::move(*e);
+      po.encoder = encoder.get();
+    }
   }
 
   po.show_progress = !args->Has("quiet");
@@ -160,7 +180,7 @@ int IngestCommand(int argc, char** argv) {
 
 }  // namespace
 
-static const CommandRegistrar kIngest("ingest", "bulk-load vectors (fvecs, npy, jsonl, csv, idx) into a collection",
+static const CommandRegistrar kIngest("ingest", "bulk-load vectors (fvecs, npy, jsonl, csv, idx) or, with an encoder, texts and image folders into a collection",
                                       &IngestCommand);
 
 }  // namespace latentdb::tools

@@ -1,8 +1,18 @@
 #pragma once
 // ItemEncoder: the pipeline's hook for sources whose records carry raw input (a text line, image
 // bytes) instead of a vector. Worker threads hand it the raw inputs of a batch and get one vector
-// (or one skip reason) per input back. No encoder exists in this build yet: MakeItemEncoder names
-// the models it knows and fails for everything else; the CNN, VAE and word models plug in here.
+// (or one skip reason) per input back.
+//
+// Models come from the data directory's model registry (engine/models):
+//   word models ("word2vec" kind: imported or trained word vectors) encode text: the vector is
+//     the mean of the unit vectors of the text's known tokens — words::WordModel::TextVector, the
+//     same computation as the server's "text" upserts, so ingested and queried texts match;
+//   image models ("cnn", "vae", "torchscript"; built when engine/encoders is) encode image bytes:
+//     images::Decode (PNG/JPEG/BMP/GIF, pixel limit), then encoders::ImageModel::Encode in one
+//     batch per call; a VAE also returns its anomaly scores as payload fields
+//     {"reconstruction_error", "kl", "neg_elbo"} (see encoders::AnomalyScores).
+
+#include <nlohmann/json.hpp>
 
 #include <memory>
 #include <string>
@@ -11,7 +21,17 @@
 #include "common/result.h"
 #include "engine/ingest/item.h"
 
+namespace latentdb::engine {
+class Database;
+}
+
 namespace latentdb::engine::ingest {
+
+// One encoded input: the vector and fields to add to the point's payload (null when none).
+struct EncodedInput {
+  std::vector<float> vector;
+  nlohmann::json payload;
+};
 
 class ItemEncoder {
  public:
@@ -21,12 +41,32 @@ class ItemEncoder {
   virtual size_t dim() const = 0;
   // Whether it can encode this kind of input (text models refuse images and vice versa).
   virtual bool Accepts(RawInput::Kind kind) const = 0;
-  // One result per input, in order: a vector of dim() floats, or the reason to skip the input
-  // ("corrupt image: …"). Called from several worker threads at once: must be thread-safe.
-  virtual std::vector<Result<std::vector<float>>> Encode(const std::vector<const RawInput*>& inputs) const = 0;
+  // One result per input, in order: a vector of dim() floats (and payload fields), or the reason
+  // to skip the input, "category: detail" ("corrupt image: …", "bad text: …"). Called from
+  // several worker threads at once: must be thread-safe.
+  virtual std::vector<Result<EncodedInput>> Encode(const std::vector<const RawInput*>& inputs) const = 0;
 };
 
-// NotFound "unknown encoder/model 'NAME' …" for every name today.
-Result<std::unique_ptr<ItemEncoder>> MakeItemEncoder(const std::string& name);
+// What a registered model encodes, read from its manifest (no loading).
+struct EncoderInfo {
+  std::string name;
+  std::string kind;  // manifest "kind"
+  size_t dim = 0;
+  RawInput::Kind input = RawInput::Kind::kNone;  // kText for word models, kImage for image models
+};
+// InvalidArgument when the manifest has no usable "kind" / "dim".
+Result<EncoderInfo> EncoderInfoFromManifest(const std::string& name, const nlohmann::json& manifest);
+
+// Where the models live. `db` is the open data directory (word models read their vectors from
+// their collection); image models read DATA_DIR/models/NAME.
+struct EncoderContext {
+  std::string data_dir;
+  engine::Database* db = nullptr;
+};
+
+// Loads the model described by `info`. NotFound / Corruption from the model loaders;
+// InvalidArgument for an image model in a build without engine/encoders, or a word model without
+// `db`.
+Result<std::unique_ptr<ItemEncoder>> MakeItemEncoder(const EncoderInfo& info, const EncoderContext& context);
 
 }  // namespace latentdb::engine::ingest

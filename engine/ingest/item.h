@@ -64,10 +64,12 @@ struct DecodedRecord {
   bool needs_encoding() const { return raw.kind != RawInput::Kind::kNone; }
 };
 
-// A validated point on its way to the sink.
+// A validated point on its way to the sink: a vector, or — when the server encodes (online with
+// an encoder) — the raw input, sent as "text" / "image" (base64) for the server's model.
 struct Item {
   engine::ExternalId id;
   std::vector<float> vector;
+  RawInput raw;            // kNone unless the server encodes
   nlohmann::json payload;  // object or null
   std::string wire;        // the sink's pre-serialized form (filled by Sink::Prepare on a worker)
   size_t source = 0;

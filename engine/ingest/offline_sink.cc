@@ -4,6 +4,7 @@
 // the store); background index saves are off; Finish() saves each index once and closes.
 #include "engine/database.h"
 #include "engine/ingest/sink.h"
+#include "engine/models/model_registry.h"
 
 namespace latentdb::engine::ingest {
 namespace {
@@ -24,6 +25,11 @@ class OfflineSink final : public Sink {
     LDB_ASSIGN_OR_RETURN(db_, Database::Open(dbo));
     return Status::Ok();
   }
+
+  Result<nlohmann::json> ModelManifest(const std::string& name) override {
+    return models::ReadManifest(options_.data_dir, name);
+  }
+  engine::Database* database() const override { return db_.get(); }
 
   Result<CollectionTarget> EnsureCollection(const std::string& name, const CollectionConfig& wanted) override {
     CollectionTarget t;

@@ -100,13 +100,29 @@ class OnlineSink final : public Sink {
     return Status::Conflict("collection '" + name + "' keeps changing while ingest starts");
   }
 
+  Result<json> ModelManifest(const std::string& name) override {
+    const std::string target = "/models/" + EncodeSegment(name);
+    LDB_ASSIGN_OR_RETURN(auto r, Send("GET", target, ""));
+    if (r.status == 404) return Status::NotFound("model '" + name + "' does not exist on the server");
+    if (r.status != 200) return StatusFor(r, "GET " + target);
+    json j = json::parse(r.body, nullptr, false);
+    if (!j.is_object() || !j.contains("result")) return Status::IOError("GET " + target + ": unexpected answer");
+    return j["result"];
+  }
+
   void Prepare(Item* item) const override {
     item->wire.clear();
-    item->wire.reserve(item->vector.size() * 12 + 64);
-    AppendPointJson(item->id, item->vector.data(), item->vector.size(),
-                    item->payload.is_null() ? std::string() : item->payload.dump(), &item->wire);
+    const std::string payload = item->payload.is_null() ? std::string() : item->payload.dump();
+    if (item->raw.kind != RawInput::Kind::kNone) {
+      item->wire.reserve(item->raw.bytes.size() * 4 / 3 + payload.size() + 64);
+      AppendRawPointJson(item->id, item->raw, payload, &item->wire);
+    } else {
+      item->wire.reserve(item->vector.size() * 12 + payload.size() + 64);
+      AppendPointJson(item->id, item->vector.data(), item->vector.size(), payload, &item->wire);
+    }
     // Only the wire form is sent from here on: free the rest so queued batches stay small.
     item->vector = std::vector<float>();
+    item->raw = RawInput();
     item->payload = nullptr;
   }
 
@@ -122,8 +138,15 @@ class OnlineSink final : public Sink {
     }
     body_.append("]}");
     LDB_ASSIGN_OR_RETURN(auto r, Send("PUT", collection_path_ + "/points", body_));
-    if (r.status != 200) return StatusFor(r, "PUT " + collection_path_ + "/points");
-    return Status::Ok();
+    if (r.status == 200) return Status::Ok();
+    Status s = StatusFor(r, "PUT " + collection_path_ + "/points");
+    if (r.status == 404) {
+      // The server answers 404 for an input its encoder has nothing for (a text without a known
+      // word) as well as for a collection that is gone: only the latter stops the run.
+      LDB_ASSIGN_OR_RETURN(auto c, Send("GET", collection_path_, ""));
+      if (c.status == 200) return Status::InvalidArgument(s.message());
+    }
+    return s;
   }
 
   Status Stored(const std::vector<Item>& items, std::vector<bool>* stored) override {

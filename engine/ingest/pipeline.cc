@@ -29,12 +29,20 @@ struct RunContext {
   Sink* sink = nullptr;
   IngestStats* stats = nullptr;
 
-  std::string Where(size_t source, uint64_t row) const { return labels[source] + " row " + std::to_string(row); }
+  std::string Where(size_t source, uint64_t row) const { return labels[source] + " " + sources[source]->RecordName(row); }
+  // The kind of raw input the run can turn into points (kNone: none).
+  RawInput::Kind Encodes() const {
+    if (options->encoder) return options->encoder->Accepts(RawInput::Kind::kText) ? RawInput::Kind::kText : RawInput::Kind::kImage;
+    if (options->server_encoder) return options->server_encoder->input;
+    return RawInput::Kind::kNone;
+  }
 };
 
 // Checks a decoded vector and payload against the collection. "category: detail" on failure.
-Status Validate(const RunContext& ctx, const std::vector<float>& v, const nlohmann::json& payload) {
-  if (v.size() != ctx.dim) {
+Status Validate(const RunContext& ctx, const DecodedRecord& rec) {
+  const std::vector<float>& v = rec.vector;
+  const nlohmann::json& payload = rec.payload;
+  if (!rec.needs_encoding() && v.size() != ctx.dim) {
     return Status::InvalidArgument("wrong dimension: " + std::to_string(v.size()) + ", the collection has " +
                                    std::to_string(ctx.dim));
   }
@@ -60,7 +68,11 @@ bool MakeId(const RunContext& ctx, size_t source, uint64_t row, const DecodedRec
       *id = *rec.field_id;
       return true;
     case IdRule::Kind::kPath:
-      *id = rec.path ? engine::ExternalId(*rec.path) : engine::ExternalId(ctx.labels[source] + ":" + std::to_string(row));
+      if (rec.path) {
+        *id = engine::ExternalId(ctx.multi ? ctx.labels[source] + "/" + *rec.path : *rec.path);
+      } else {
+        *id = engine::ExternalId(ctx.labels[source] + ":" + std::to_string(row));
+      }
       return true;
     case IdRule::Kind::kLine:
       *id = ctx.multi ? engine::ExternalId(ctx.labels[source] + ":" + std::to_string(row)) : engine::ExternalId(row);
@@ -86,11 +98,15 @@ std::vector<Item> DecodeBatch(const RunContext& ctx, const RecordBatch& batch) {
       continue;
     }
     if (recs[i].needs_encoding()) {
-      if (!ctx.options->encoder || !ctx.options->encoder->Accepts(recs[i].raw.kind)) {
-        stats.Skip("needs an encoder: this record has no vector", ctx.Where(batch.source, r.row));
+      if (recs[i].raw.kind != ctx.Encodes()) {
+        stats.Skip(ctx.Encodes() == RawInput::Kind::kNone
+                       ? "needs an encoder: this record has no vector"
+                       : std::string("needs an encoder: no ") + (recs[i].raw.kind == RawInput::Kind::kText ? "text" : "image") +
+                             " model for this record",
+                   ctx.Where(batch.source, r.row));
         continue;
       }
-      to_encode.push_back(i);
+      if (ctx.options->encoder) to_encode.push_back(i);  // else the server encodes it
     }
     ok[i] = true;
   }
@@ -102,8 +118,12 @@ std::vector<Item> DecodeBatch(const RunContext& ctx, const RecordBatch& batch) {
     for (size_t k = 0; k < to_encode.size(); ++k) {
       const size_t i = to_encode[k];
       if (k < vectors.size() && vectors[k].ok()) {
-        recs[i].vector = std::move(*vectors[k]);
+        recs[i].vector = std::move(vectors[k]->vector);
         recs[i].raw = RawInput();
+        if (vectors[k]->payload.is_object()) {  // e.g. a VAE's anomaly scores
+          if (!recs[i].payload.is_object()) recs[i].payload = nlohmann::json::object();
+          for (auto& [key, value] : vectors[k]->payload.items()) recs[i].payload[key] = std::move(value);
+        }
       } else {
         ok[i] = false;
         stats.Skip(k < vectors.size() ? vectors[k].status().message() : "encoder: no output",
@@ -118,7 +138,7 @@ std::vector<Item> DecodeBatch(const RunContext& ctx, const RecordBatch& batch) {
     if (!ok[i]) continue;
     const uint64_t row = batch.records[i].row;
     Item item;
-    Status s = Validate(ctx, recs[i].vector, recs[i].payload);
+    Status s = Validate(ctx, recs[i]);
     if (s.ok() && !MakeId(ctx, batch.source, row, recs[i], &item.id)) {
       s = Status::InvalidArgument("missing id: no field '" + ctx.options->id_rule.field + "'");
     }
@@ -127,6 +147,7 @@ std::vector<Item> DecodeBatch(const RunContext& ctx, const RecordBatch& batch) {
       continue;
     }
     item.vector = std::move(recs[i].vector);
+    item.raw = std::move(recs[i].raw);
     item.payload = std::move(recs[i].payload);
     item.source = batch.source;
     item.row = row;
@@ -217,9 +238,12 @@ Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const Sourc
   }
   // Open every source: an unreadable file is reported and left out; the others still load.
   for (const auto& spec : specs) {
-    if ((spec.format == Format::kText || spec.format == Format::kImageFolder) && !options.encoder) {
-      return Status::InvalidArgument("'" + spec.path + "' (" + FormatName(spec.format) +
-                                     ") has no vectors: it needs an encoder (--encoder MODEL), and this build has none");
+    if (spec.format == Format::kText || spec.format == Format::kImageFolder) {
+      const RawInput::Kind needed = spec.format == Format::kText ? RawInput::Kind::kText : RawInput::Kind::kImage;
+      if (ctx.Encodes() != needed) {
+        return Status::InvalidArgument("'" + spec.path + "' (" + FormatName(spec.format) + ") has no vectors: it needs an encoder (--encoder MODEL, " +
+                                       (needed == RawInput::Kind::kText ? "a word model" : "an image model") + ")");
+      }
     }
     auto src = OpenSource(spec.path, spec.format, source_options);
     if (!src.ok()) {
@@ -248,15 +272,24 @@ Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const Sourc
 
   // The dimension: the encoder's, else the first source that knows it; an existing collection's wins.
   CollectionConfig wanted = options.wanted;
-  wanted.dim = options.encoder ? options.encoder->dim() : 0;
+  wanted.dim = options.encoder ? options.encoder->dim() : options.server_encoder ? options.server_encoder->dim : 0;
   for (const auto& s : ctx.sources) {
     if (wanted.dim == 0) wanted.dim = s->dim();
   }
   if (options.encoder) wanted.encoder = options.encoder->name();
+  if (options.server_encoder) wanted.encoder = options.server_encoder->name;
   LDB_ASSIGN_OR_RETURN(CollectionTarget target, sink->EnsureCollection(options.collection, wanted));
   report.config = target.config;
   report.created = target.created;
   ctx.dim = target.config.dim;
+  if (wanted.encoder && target.config.encoder != wanted.encoder) {
+    // Vectors of another model (or raw inputs the server cannot encode) would not match the
+    // collection's queries: refuse before writing anything.
+    return Status::InvalidArgument("collection '" + options.collection + "' " +
+                                   (target.config.encoder ? "is bound to encoder '" + *target.config.encoder + "'"
+                                                          : std::string("has no encoder")) +
+                                   ", not '" + *wanted.encoder + "'");
+  }
   ctx.resume = options.resume && !target.created;  // a new collection holds nothing to skip
   if (!target.created) {
     if (options.metric_given && target.config.metric != options.wanted.metric) {

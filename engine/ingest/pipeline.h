@@ -13,8 +13,8 @@
 // Ids (--id-from):
 //   line        the record's row (see source.h) as an unsigned integer id with one source; with
 //               several sources, the string "<file name>:<row>" (file names must then differ)
-//   path        the string "<file name>:<row>" always (a future image-folder source gives the
-//               file's path relative to the folder)
+//   path        image folders: the file's path relative to the folder ("cat/001.png"; with several
+//               sources "<folder name>/<relative path>"); other sources: "<file name>:<row>"
 //   field:NAME  the JSONL field / CSV column NAME (unsigned integer, or string)
 //
 // Bad items — undecodable records, wrong dimension, NaN/Inf, payloads that are not objects or not
@@ -24,6 +24,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,12 @@ struct PipelineOptions {
   int threads = 2;                  // decode workers
   IdRule id_rule;
   bool resume = false;              // skip ids already stored
+  // Records with raw input (text, image bytes) need a model: either `encoder`, which encodes them
+  // on the workers (offline), or `server_encoder`, a model the server encodes with (online): such
+  // records are sent raw ("text" / base64 "image") and the collection must be bound to that model.
+  // The collection's dimension comes from the model when it is created.
   const ItemEncoder* encoder = nullptr;
+  std::optional<EncoderInfo> server_encoder;
   bool show_progress = true;
   ProgressOptions progress;         // total_items/total_bytes are filled in from the sources
 };

@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/ingest/base64.h"
+
 namespace latentdb::engine::ingest {
 
 void AppendFloatArray(const float* v, size_t n, std::string* out) {
@@ -33,6 +37,25 @@ void AppendPointJson(const engine::ExternalId& id, const float* v, size_t n, con
   out->append(id.ToJson().dump());
   out->append(",\"vector\":");
   AppendFloatArray(v, n, out);
+  if (!payload_json.empty()) {
+    out->append(",\"payload\":");
+    out->append(payload_json);
+  }
+  out->push_back('}');
+}
+
+void AppendRawPointJson(const engine::ExternalId& id, const RawInput& raw, const std::string& payload_json,
+                        std::string* out) {
+  out->append("{\"id\":");
+  out->append(id.ToJson().dump());
+  if (raw.kind == RawInput::Kind::kImage) {
+    out->append(",\"image\":\"");
+    AppendBase64(raw.bytes, out);
+    out->push_back('"');
+  } else {
+    out->append(",\"text\":");
+    out->append(nlohmann::json(raw.bytes).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
   if (!payload_json.empty()) {
     out->append(",\"payload\":");
     out->append(payload_json);

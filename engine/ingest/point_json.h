@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/external_id.h"
+#include "engine/ingest/item.h"
 
 namespace latentdb::engine::ingest {
 
@@ -15,5 +16,11 @@ void AppendFloatArray(const float* v, size_t n, std::string* out);
 // Appends `{"id":…,"vector":[…]}` or, when payload_json is not empty, `{"id":…,"vector":[…],"payload":…}`.
 void AppendPointJson(const engine::ExternalId& id, const float* v, size_t n, const std::string& payload_json,
                      std::string* out);
+
+// Appends `{"id":…,"text":"…"}` (raw.kind kText) or `{"id":…,"image":"<base64>"}` (kImage), with
+// `"payload":…` when payload_json is not empty: a point for the server to encode with the
+// collection's encoder.
+void AppendRawPointJson(const engine::ExternalId& id, const RawInput& raw, const std::string& payload_json,
+                        std::string* out);
 
 }  // namespace latentdb::engine::ingest

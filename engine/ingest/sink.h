@@ -4,6 +4,8 @@
 // worker threads, Prepare for each item, and from the one writer thread Write (and, with --resume,
 // Stored) for each batch, and Finish at the end.
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 #include <span>
 #include <string>
@@ -12,6 +14,10 @@
 #include "common/result.h"
 #include "engine/collection_config.h"
 #include "engine/ingest/item.h"
+
+namespace latentdb::engine {
+class Database;
+}
 
 namespace latentdb::engine::ingest {
 
@@ -28,12 +34,17 @@ class Sink {
   virtual std::string Describe() const = 0;
   // Connects / opens the data directory. Busy when a server holds the directory.
   virtual Status Open() = 0;
+  // The manifest of registered model NAME (its kind and dim; see engine/models): offline from the
+  // data directory, online from GET /models/NAME. NotFound when there is no such model.
+  virtual Result<nlohmann::json> ModelManifest(const std::string& name) = 0;
+  // The open data directory (offline, after Open), for encoders that read it; nullptr online.
+  virtual engine::Database* database() const { return nullptr; }
   // Returns the collection, creating it with `wanted` when it does not exist (wanted.dim == 0:
   // the dimension is unknown, so a missing collection is an error).
   virtual Result<CollectionTarget> EnsureCollection(const std::string& name, const CollectionConfig& wanted) = 0;
   // Called on worker threads for each validated item: the sink's chance to pre-serialize it into
   // item->wire (and drop what it no longer needs; Write then reads only what Prepare kept).
-  // Thread-safe.
+  // An item with raw input (item->raw) only reaches an online sink. Thread-safe.
   virtual void Prepare(Item* item) const = 0;
   // Upserts the items as one batch, all or nothing. InvalidArgument / PayloadTooLarge mean the
   // batch (some item in it) was refused and nothing was written; other errors are fatal.

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/ingest/idx_source.h"
+#include "engine/ingest/image_folder_source.h"
 #include "engine/ingest/line_source.h"
 #include "engine/ingest/npy_source.h"
 #include "engine/ingest/vecs_source.h"
@@ -76,9 +77,7 @@ Result<std::unique_ptr<Source>> OpenSource(const std::string& path, Format forma
     case Format::kCsv: return OpenCsvSource(path, options);
     case Format::kIdx: return OpenIdxSource(path, options.labels_path);
     case Format::kText: return OpenTextSource(path);
-    case Format::kImageFolder:
-      return Status::UnsupportedMedia("'" + path + "' is an image folder: images need an image encoder (--encoder MODEL), "
-                                      "and none is available in this build");
+    case Format::kImageFolder: return OpenImageFolderSource(path);
   }
   return Status::Internal("unhandled format");
 }

@@ -57,6 +57,8 @@ class Source {
   // A problem found when opening that does not stop reading (e.g. a truncated file whose complete
   // records are still read); "" when none.
   const std::string& warning() const { return warning_; }
+  // How messages name a record: "row N", or, for an image folder, the file's relative path.
+  virtual std::string RecordName(uint64_t row) const { return "row " + std::to_string(row); }
 
   // Appends up to `max_records` records to `batch`. Returns false when the source is exhausted.
   // An error means the rest of the file cannot be read (corrupt framing, I/O error); what was

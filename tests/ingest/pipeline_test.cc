@@ -31,6 +31,9 @@ class FakeSink final : public Sink {
 
   std::string Describe() const override { return "fake"; }
   Status Open() override { return Status::Ok(); }
+  latentdb::Result<nlohmann::json> ModelManifest(const std::string& name) override {
+    return Status::NotFound("model '" + name + "' does not exist");
+  }
   latentdb::Result<CollectionTarget> EnsureCollection(const std::string&, const latentdb::engine::CollectionConfig& w) override {
     CollectionTarget t;
     t.config = w;
@@ -192,21 +195,22 @@ TEST_CASE("ingest pipeline: sources without vectors need an encoder; unreadable 
 
 namespace {
 
-// Stands in for the CNN/word encoders to come: text -> {length, number of 'a's, 1}.
+// Exercises the hook's contract (batching, per-input failures) independently of any model:
+// text -> {length, number of 'a's, 1}. The real encoders are tested in encoder_test.cc.
 class FakeTextEncoder final : public ItemEncoder {
  public:
   const std::string& name() const override { return name_; }
   size_t dim() const override { return 3; }
   bool Accepts(RawInput::Kind kind) const override { return kind == RawInput::Kind::kText; }
-  std::vector<latentdb::Result<std::vector<float>>> Encode(const std::vector<const RawInput*>& inputs) const override {
-    std::vector<latentdb::Result<std::vector<float>>> out;
+  std::vector<latentdb::Result<EncodedInput>> Encode(const std::vector<const RawInput*>& inputs) const override {
+    std::vector<latentdb::Result<EncodedInput>> out;
     for (const RawInput* in : inputs) {
       if (in->bytes == "unreadable") {
         out.push_back(Status::InvalidArgument("cannot encode: unreadable"));
         continue;
       }
       float a = static_cast<float>(std::count(in->bytes.begin(), in->bytes.end(), 'a'));
-      out.push_back(std::vector<float>{static_cast<float>(in->bytes.size()), a, 1});
+      out.push_back(EncodedInput{{static_cast<float>(in->bytes.size()), a, 1}, nullptr});
     }
     return out;
   }
