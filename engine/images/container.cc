@@ -87,6 +87,20 @@ Status CheckJpegSegments(std::string_view b) {
   return Status::InvalidArgument("truncated jpeg: no end-of-image marker");
 }
 
+// Walks the chunks (length, type, data, CRC) from the signature to IEND: every chunk must lie
+// whole inside the file (PNG limits lengths to 2^31 - 1).
+Status CheckPngChunks(std::string_view b) {
+  size_t at = 8;
+  while (at + 8 <= b.size()) {
+    const uint64_t length = Be32(b, at);
+    if (length > 0x7fffffffu) return Status::InvalidArgument("corrupt png: chunk length over 2^31 - 1");
+    if (at + 12 + length > b.size()) break;
+    if (b.substr(at + 4, 4) == "IEND") return Status::Ok();
+    at += 12 + length;
+  }
+  return Status::InvalidArgument("truncated png: its chunks end before IEND");
+}
+
 }  // namespace
 
 Result<DeclaredSize> ReadDeclaredSize(std::string_view format, std::string_view b) {
@@ -112,14 +126,7 @@ Result<DeclaredSize> ReadDeclaredSize(std::string_view format, std::string_view 
 }
 
 Status CheckComplete(std::string_view format, std::string_view b, DeclaredSize size) {
-  if (format == "png") {
-    // The IEND chunk: length 0, type, CRC.
-    const size_t iend = b.rfind("IEND");
-    if (iend == std::string_view::npos || iend + 8 > b.size()) {
-      return Status::InvalidArgument("truncated png: no complete IEND chunk");
-    }
-    return Status::Ok();
-  }
+  if (format == "png") return CheckPngChunks(b);
   if (format == "jpeg") return CheckJpegSegments(b);
   if (format == "bmp" && b.size() >= 34 && Le32(b, 14) >= 40) {
     const uint32_t compression = Le32(b, 30);

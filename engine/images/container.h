@@ -20,7 +20,7 @@ struct DeclaredSize {
 // short or malformed. Zero sizes are returned as they are: the caller decides.
 Result<DeclaredSize> ReadDeclaredSize(std::string_view format, std::string_view bytes);
 
-// Checks what stb does not: a PNG ends with a complete IEND chunk; a JPEG's segments are whole
+// Checks what stb does not: a PNG's chunks are whole up to IEND; a JPEG's segments are whole
 // up to its EOI marker and its Huffman tables are well-formed (stb overflows on bad ones); an
 // uncompressed BMP holds all the rows it declares. InvalidArgument otherwise; GIF passes.
 Status CheckComplete(std::string_view format, std::string_view bytes, DeclaredSize size);

@@ -6,6 +6,8 @@
 #include <random>
 #include <thread>
 
+#include <zlib.h>
+
 #include "engine/images/image.h"
 #include "tests/images/image_fixtures.h"
 
@@ -127,6 +129,29 @@ TEST_CASE("A PNG whose IDAT declares 2 GiB fails as corrupt without allocating i
   auto r = Decode(png);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("A deflate bomb stops at the allocation cap instead of exhausting memory", "[images]") {
+  // An 8x8 gray PNG (64 + 8 filter bytes of pixel data) whose IDAT inflates to 64 MiB: stb would
+  // grow its output buffer to match; the cap of the declared size stops it.
+  const std::string zeros(64 << 20, '\0');
+  uLongf packed_size = compressBound(zeros.size());
+  std::string packed(packed_size, '\0');
+  REQUIRE(compress2(reinterpret_cast<Bytef*>(packed.data()), &packed_size,
+                    reinterpret_cast<const Bytef*>(zeros.data()), zeros.size(), 9) == Z_OK);
+  packed.resize(packed_size);
+  std::string png = PngHeader(8, 8);
+  png[8 + 8 + 8 + 1] = 0;  // colour type 0: gray
+  PutBe32(png, static_cast<uint32_t>(packed.size()));
+  png += "IDAT" + packed;
+  PutBe32(png, 0);
+  PutBe32(png, 0);
+  png += "IEND";
+  PutBe32(png, 0);
+  auto r = Decode(png);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(r.status().message(), Catch::Contains("outofmem"));
 }
 
 TEST_CASE("Every truncation and random bit flips of valid files never crash", "[images]") {
