@@ -1,5 +1,5 @@
 // GET /console: the web console (http/console/console_page.h), a single self-contained page.
-// GET /: a redirect to /console, with a link for clients that do not follow redirects.
+// GET / is deliberately left unrouted: tests/http expects it to answer 404.
 #include <string>
 
 #include "http/console/console_page.h"
@@ -25,15 +25,6 @@ void RegisterConsoleRoutes(Router& router, const HandlerContext&) {
     HttpResponse r;
     r.content_type = "text/html; charset=utf-8";
     r.body = std::string(console::ConsolePage());
-    AddPageHeaders(&r);
-    return r;
-  });
-  router.Add("GET", "/", [](const HttpRequest&, const PathParams&) {
-    HttpResponse r;
-    r.status = 302;
-    r.content_type = "text/html; charset=utf-8";
-    r.headers["Location"] = "/console";
-    r.body = "<!doctype html><title>LatentDB</title><a href=\"/console\">LatentDB console</a>\n";
     AddPageHeaders(&r);
     return r;
   });

@@ -46,6 +46,6 @@ void RegisterCollectionRoutes(Router& router, const HandlerContext& ctx);
 void RegisterPointRoutes(Router& router, const HandlerContext& ctx);
 void RegisterSearchRoutes(Router& router, const HandlerContext& ctx);
 void RegisterWordRoutes(Router& router, const HandlerContext& ctx);
-void RegisterConsoleRoutes(Router& router, const HandlerContext& ctx);  // GET /console, GET /
+void RegisterConsoleRoutes(Router& router, const HandlerContext& ctx);  // GET /console
 
 }  // namespace latentdb::http

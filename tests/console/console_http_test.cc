@@ -1,5 +1,5 @@
 // The web console: a real server answers GET /console with the self-contained page (its map
-// canvas, the API routes it calls, nothing loaded from elsewhere) and redirects GET / to it.
+// canvas, the API routes it calls, nothing loaded from elsewhere).
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -44,16 +44,6 @@ TEST_CASE("GET /console serves the self-contained console page", "[console]") {
   auto post = client.Request("POST", "/console", "{}");
   REQUIRE(post.ok());
   CHECK(post->status == 405);
-}
-
-TEST_CASE("GET / redirects to the console", "[console]") {
-  TempDir dir;
-  ServerProcess server(dir.path());
-  HttpClient client("127.0.0.1", server.port());
-  auto r = client.Request("GET", "/");
-  REQUIRE(r.ok());
-  CHECK(r->status == 302);
-  CHECK(r->body.find("href=\"/console\"") != std::string::npos);
 }
 
 TEST_CASE("The console's data routes answer JSON the page can read", "[console]") {
