@@ -18,6 +18,8 @@ PACKAGES=(
   dict-gcide wordnet-base bible-kjv-text  # English text for the default word corpus
   bible-kjv                           # the `bible` program: the only reader of bible-kjv-text's compressed data
   libssl-dev                          # SHA-256 (libcrypto) of model files in word-model manifests
+  libtorch-dev                        # CNN and VAE image encoders (LibTorch, CPU)
+  libstb-dev                          # image codecs (PNG, JPEG, BMP, GIF) and PNG writing
   curl                                # the README's examples and the smoke test of `make run`
 )
 

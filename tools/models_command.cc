@@ -1,4 +1,5 @@
-// latentdb models import|list|show|delete: the word models of a data directory (engine/words).
+// latentdb models import|list|show|delete: the model registry of a data directory (engine/models):
+// word models (engine/words) and image models (engine/encoders).
 #include <unistd.h>
 
 #include <cstdio>
@@ -6,6 +7,7 @@
 
 #include "common/logging.h"
 #include "engine/database.h"
+#include "engine/encoders/torchscript_import.h"
 #include "engine/words/importer.h"
 #include "engine/models/model_registry.h"
 #include "tools/args.h"
@@ -19,15 +21,63 @@ namespace {
 constexpr const char* kModelsUsage =
     "usage: latentdb models import PATH --name NAME [--format auto|word2vec|word2vec-bin|glove|vec|fasttext-bin]\n"
     "                              [--limit N] [--index FACTORY] [--data-dir DIR]\n"
+    "       latentdb models import MODEL.pt --name NAME --input CxHxW [--mean m1,m2,m3] [--std s1,s2,s3]\n"
+    "                              [--data-dir DIR]   (a TorchScript image encoder: trusted files only)\n"
     "       latentdb models list [--data-dir DIR]\n"
     "       latentdb models show NAME [--data-dir DIR]\n"
     "       latentdb models delete NAME [--data-dir DIR]   (the model directory and its collection)\n";
 
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// "0.5,0.4,0.3" → floats; InvalidArgument unless there are exactly `n` numbers.
+Result<std::vector<float>> ParseFloats(const std::string& text, size_t n, const char* flag) {
+  std::vector<float> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string part = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    char* end = nullptr;
+    float v = std::strtof(part.c_str(), &end);
+    if (part.empty() || *end) return Status::InvalidArgument(std::string("--") + flag + ": '" + part + "' is not a number");
+    out.push_back(v);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  if (out.size() != n) return Status::InvalidArgument(std::string("--") + flag + " needs one value per channel (" + std::to_string(n) + ")");
+  return out;
+}
+
+int ImportTorchScript(const Args& args) {
+  encoders::InputSpec spec;
+  if (!args.Has("input") || std::sscanf(args.Get("input").c_str(), "%dx%dx%d", &spec.channels, &spec.height, &spec.width) != 3) {
+    return Fail(Status::InvalidArgument("--input CxHxW is required for a TorchScript model, e.g. 3x224x224"), kModelsUsage);
+  }
+  const size_t c = spec.channels > 0 ? static_cast<size_t>(spec.channels) : 1;
+  auto mean = ParseFloats(args.Get("mean", ""), c, "mean");
+  auto std = ParseFloats(args.Get("std", ""), c, "std");
+  spec.mean = args.Has("mean") ? (mean.ok() ? *mean : std::vector<float>{}) : std::vector<float>(c, 0.0f);
+  spec.std = args.Has("std") ? (std.ok() ? *std : std::vector<float>{}) : std::vector<float>(c, 1.0f);
+  if (args.Has("mean") && !mean.ok()) return Fail(mean.status(), kModelsUsage);
+  if (args.Has("std") && !std.ok()) return Fail(std.status(), kModelsUsage);
+  auto m = encoders::ImportTorchScript(args.Get("data-dir", "./data"), args.positional()[0], args.Get("name"), spec);
+  if (!m.ok()) return Fail(m.status());
+  std::printf("imported TorchScript model '%s': %dx%dx%d -> %zu dims\n", args.Get("name").c_str(), spec.channels, spec.height,
+              spec.width, (*m)["dim"].get<size_t>());
+  return 0;
+}
+
 int Import(int argc, char** argv) {
-  auto args = Args::Parse(argc, argv, 3, {"data-dir", "name", "format", "limit", "index"}, {});
+  auto args = Args::Parse(argc, argv, 3, {"data-dir", "name", "format", "limit", "index", "input", "mean", "std"}, {});
   if (!args.ok()) return Fail(args.status(), kModelsUsage);
   if (args->positional().size() != 1) return Fail(Status::InvalidArgument("models import takes one PATH"), kModelsUsage);
   if (!args->Has("name")) return Fail(Status::InvalidArgument("--name is required"), kModelsUsage);
+  const std::string& path = args->positional()[0];
+  if (args->Get("format") == "torchscript" ||
+      (!args->Has("format") && (EndsWith(path, ".pt") || EndsWith(path, ".pth") || EndsWith(path, ".ptl")))) {
+    return ImportTorchScript(*args);
+  }
   auto format = words::ParseVectorFormat(args->Get("format", "auto"));
   if (!format.ok()) return Fail(format.status(), kModelsUsage);
   auto limit = args->GetInt("limit", 0, 0, 1L << 40);
@@ -61,9 +111,15 @@ int List(int argc, char** argv) {
     if (m.contains("error")) {
       std::printf("%-24s ERROR %s\n", m["name"].get<std::string>().c_str(), m["error"].get<std::string>().c_str());
     } else {
-      std::printf("%-24s %-12s %8zu words  dim %zu%s\n", m["name"].get<std::string>().c_str(),
-                  m.value("format", std::string("?")).c_str(), m.value("vocab_size", size_t{0}), m.value("dim", size_t{0}),
-                  m.value("subwords", false) ? "  subwords" : "");
+      std::string kind = m.value("kind", std::string("word2vec"));
+      if (kind == "word2vec") {
+        std::printf("%-24s %-12s %8zu words  dim %zu%s\n", m["name"].get<std::string>().c_str(),
+                    m.value("format", std::string("?")).c_str(), m.value("vocab_size", size_t{0}), m.value("dim", size_t{0}),
+                    m.value("subwords", false) ? "  subwords" : "");
+      } else {
+        std::printf("%-24s %-12s image model  dim %zu  %s\n", m["name"].get<std::string>().c_str(), kind.c_str(),
+                    m.value("dim", size_t{0}), m.contains("metrics") ? m["metrics"].dump().c_str() : "");
+      }
     }
   }
   return 0;
@@ -88,14 +144,17 @@ int Delete(int argc, char** argv) {
   const std::string data_dir = args->Get("data-dir", "./data");
   auto manifest = models::ReadManifest(data_dir, name);  // a corrupt manifest may still be deleted
   if (!manifest.ok() && manifest.status().code() != StatusCode::kCorruption) return Fail(manifest.status());
+  // A word model's vectors are the collection of its name; an image model owns no collection
+  // (collections bound to it keep their vectors).
+  const bool word_model = !manifest.ok() || manifest->value("kind", std::string("word2vec")) == "word2vec";
   auto db = OpenDataDir(data_dir);
   if (!db.ok()) return Fail(db.status());
-  Status s = (*db)->DropCollection(name);
+  Status s = word_model ? (*db)->DropCollection(name) : Status::Ok();
   if (!s.ok() && s.code() != StatusCode::kNotFound) return Fail(s);
   s = models::RemoveModelDir(data_dir, name);
   (*db)->Close();
   if (!s.ok()) return Fail(s);
-  std::printf("deleted word model '%s'\n", name.c_str());
+  std::printf("deleted %s model '%s'\n", word_model ? "word" : manifest->value("kind", std::string()).c_str(), name.c_str());
   return 0;
 }
 
@@ -110,6 +169,6 @@ int ModelsCommand(int argc, char** argv) {
 
 }  // namespace
 
-static const CommandRegistrar kModels("models", "import word-vector files as word models; list, show, delete", &ModelsCommand);
+static const CommandRegistrar kModels("models", "import word-vector files or TorchScript image encoders; list, show, delete models", &ModelsCommand);
 
 }  // namespace latentdb::tools

@@ -20,7 +20,7 @@ constexpr const char* kTrainImageUsage =
     "usage: latentdb train cnn --data fashion-mnist | --images DIR  --name NAME [--dim 128] [--epochs 3]\n"
     "       latentdb train vae --data fashion-mnist | --images DIR  --name NAME [--latent 16] [--beta 1.0] [--epochs 8]\n"
     "       common: [--batch 128] [--lr 0.001] [--seed 42] [--threads N] [--limit N training images]\n"
-    "               [--max-batches N per epoch] [--size HxW (--images; default 28x28)] [--channels 1|3]\n"
+    "               [--conv C1,C2 (channels of the two convolutions, default 16,32)] [--max-batches N per epoch] [--size HxW (--images; default 28x28)] [--channels 1|3]\n"
     "               [--data-dir DIR]\n";
 
 Result<double> GetDouble(const Args& args, const char* name, double fallback, double lo, double hi) {
@@ -66,7 +66,7 @@ int TrainImageCommand(int argc, char** argv) {
   const std::string kind = argv[2];
   auto args = Args::Parse(argc, argv, 3,
                           {"data-dir", "name", "data", "images", "dim", "latent", "beta", "epochs", "batch", "lr", "seed",
-                           "threads", "limit", "max-batches", "size", "channels"},
+                           "threads", "limit", "max-batches", "size", "channels", "conv"},
                           {});
   if (!args.ok()) return Fail(args.status(), kTrainImageUsage);
   if (!args->Has("name")) return Fail(Status::InvalidArgument("--name is required"), kTrainImageUsage);
@@ -96,6 +96,10 @@ int TrainImageCommand(int argc, char** argv) {
   o.max_batches_per_epoch = static_cast<size_t>(*max_batches);
   o.beta = *beta;
   o.lr = *lr;
+  if (args->Has("conv") && (std::sscanf(args->Get("conv").c_str(), "%d,%d", &o.conv1, &o.conv2) != 2 || o.conv1 < 1 ||
+                            o.conv2 < 1 || o.conv1 > 1024 || o.conv2 > 1024)) {
+    return Fail(Status::InvalidArgument("--conv is C1,C2 with 1..1024 channels each, e.g. 16,32"), kTrainImageUsage);
+  }
 
   auto data = LoadData(*args, *limit > 0 ? static_cast<size_t>(*limit) : SIZE_MAX);
   if (!data.ok()) return Fail(data.status(), kTrainImageUsage);

@@ -30,7 +30,7 @@ Status CheckDatasets(const TrainImageOptions& o, const ImageDataset& train, cons
     return Status::InvalidArgument("image height and width must be multiples of 4");
   }
   if (o.epochs < 0 || o.epochs > 1000 || o.batch_size < 1 || o.batch_size > 65536 || !(o.lr > 0) || o.dim < 1 ||
-      o.dim > 65536 || o.latent < 1 || o.latent > 4096 || !(o.beta >= 0)) {
+      o.dim > 65536 || o.latent < 1 || o.latent > 4096 || o.conv1 < 1 || o.conv1 > 1024 || o.conv2 < 1 || o.conv2 > 1024 || !(o.beta >= 0)) {
     return Status::InvalidArgument("training options out of range");
   }
   return Status::Ok();
@@ -189,6 +189,8 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
       arch.height = spec.height;
       arch.width = spec.width;
       arch.dim = o.dim;
+      arch.conv1 = o.conv1;
+      arch.conv2 = o.conv2;
       arch.classes = classes;
       CnnNet net(arch);
       torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
@@ -213,6 +215,8 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
       arch.height = spec.height;
       arch.width = spec.width;
       arch.latent = o.latent;
+      arch.conv1 = o.conv1;
+      arch.conv2 = o.conv2;
       VaeNet net(arch);
       torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
       auto step = [&](const torch::Tensor& xb, const torch::Tensor&) {
@@ -243,7 +247,7 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
     return Status::Internal("training " + o.kind + " '" + o.name + "': " + msg);
   }
   manifest["parameters"] = {{"dim", o.dim},       {"latent", o.latent},         {"beta", o.beta},
-                            {"epochs", epochs},   {"batch_size", o.batch_size}, {"lr", o.lr},
+                            {"epochs", epochs},   {"conv", {o.conv1, o.conv2}}, {"batch_size", o.batch_size}, {"lr", o.lr},
                             {"seed", o.seed},     {"optimizer", "adam"}};
   if (cnn) manifest["parameters"].erase("latent"), manifest["parameters"].erase("beta");
   else manifest["parameters"].erase("dim");

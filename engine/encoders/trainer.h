@@ -23,6 +23,9 @@ struct TrainImageOptions {
   int latent = 16;     // VAE: latent dimension
   double beta = 1.0;   // VAE: weight of the KL term
   int epochs = 0;      // 0 = the kind's default (CNN 3, VAE 8)
+  // Channels of the two convolutions (both kinds): the main speed/quality knob on a CPU.
+  int conv1 = 16;
+  int conv2 = 32;
   int batch_size = 128;
   double lr = 1e-3;    // Adam
   uint64_t seed = 42;  // initialization, shuffling and the VAE's ε: a run is reproducible
