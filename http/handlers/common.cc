@@ -1,13 +1,22 @@
+#include <charconv>
 #include <chrono>
 
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
 #include "http/json_body.h"
+#include "engine/encoders/image_model.h"
 #include "engine/words/word_model.h"
 
 namespace latentdb::http {
 
 using nlohmann::json;
+
+HttpResponse EnvelopeResponse(json result, double seconds) {
+  HttpResponse r;
+  json envelope = {{"result", std::move(result)}, {"status", "ok"}, {"time", seconds}};
+  r.body = envelope.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
 
 RouteHandler JsonRoute(JsonHandlerFn fn) {
   return [fn = std::move(fn)](const HttpRequest& req, const PathParams& params) {
@@ -15,20 +24,55 @@ RouteHandler JsonRoute(JsonHandlerFn fn) {
     Result<json> result = fn(req, params);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!result.ok()) return ErrorResponse(result.status(), secs);
-    HttpResponse r;
-    json envelope = {{"result", std::move(result).value()}, {"status", "ok"}, {"time", secs}};
-    r.body = envelope.dump(-1, ' ', false, json::error_handler_t::replace);
-    return r;
+    return EnvelopeResponse(std::move(result).value(), secs);
   };
+}
+
+RouteHandler RawRoute(RawHandlerFn fn) {
+  return [fn = std::move(fn)](const HttpRequest& req, const PathParams& params) {
+    auto start = std::chrono::steady_clock::now();
+    Result<HttpResponse> result = fn(req, params);
+    if (result.ok()) return std::move(result).value();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return ErrorResponse(result.status(), secs);
+  };
+}
+
+HttpResponse PngResponse(std::string png) {
+  HttpResponse r;
+  r.content_type = "image/png";
+  r.body = std::move(png);
+  return r;
+}
+
+Result<size_t> QueryCount(const HttpRequest& req, const std::string& key, size_t fallback, size_t min, size_t max) {
+  auto it = req.query.find(key);
+  if (it == req.query.end()) return fallback;
+  const std::string& text = it->second;
+  size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || value < min || value > max) {
+    return Status::InvalidArgument("query parameter '" + key + "' must be an integer between " + std::to_string(min) +
+                                   " and " + std::to_string(max));
+  }
+  return value;
 }
 
 Result<json> BodyJson(const HttpRequest& req) { return ParseJsonBody(req.body); }
 
 Status CheckEncoder(const HandlerContext& ctx, const std::string& encoder, size_t dim) {
-  auto model = ctx.word_models->Get(encoder);
-  if (!model.ok()) return Status::InvalidArgument("encoder '" + encoder + "' is not a registered model");
-  if ((*model)->dim() != dim) {
-    return Status::InvalidArgument("encoder '" + encoder + "' gives " + std::to_string((*model)->dim()) +
+  size_t model_dim = 0;
+  if (ctx.image_models->IsImageModel(encoder)) {
+    auto model = ctx.image_models->Get(encoder);
+    if (!model.ok()) return Status::InvalidArgument("encoder '" + encoder + "' does not load: " + model.status().message());
+    model_dim = (*model)->dim();
+  } else {
+    auto model = ctx.word_models->Get(encoder);
+    if (!model.ok()) return Status::InvalidArgument("encoder '" + encoder + "' is not a registered model");
+    model_dim = (*model)->dim();
+  }
+  if (model_dim != dim) {
+    return Status::InvalidArgument("encoder '" + encoder + "' gives " + std::to_string(model_dim) +
                                    "-d vectors, the collection is " + std::to_string(dim) + "-d");
   }
   return Status::Ok();
@@ -42,6 +86,10 @@ Status ResolveText(const HandlerContext& ctx, const engine::Collection& c, json*
   }
   const json& text = (*item)["text"];
   if (!text.is_string()) return Status::InvalidArgument("\"text\" must be a string");
+  if (ctx.image_models->IsImageModel(*c.config().encoder)) {
+    return Status::InvalidArgument("collection '" + c.name() + "' has the image encoder '" + *c.config().encoder +
+                                   "': send \"image\" instead of \"text\"");
+  }
   LDB_ASSIGN_OR_RETURN(auto model, ctx.word_models->Get(*c.config().encoder));
   LDB_ASSIGN_OR_RETURN(auto encoded, model->TextVector(text.get<std::string>()));
   if (encoded.tokens.size() == encoded.unknown.size()) {

@@ -1,6 +1,8 @@
 // PUT /collections/{c}/points, GET /collections/{c}/points/{id},
 // POST /collections/{c}/points/delete, POST /collections/{c}/points/scroll
+// (PUT /collections/{c}/points/{id} with a raw image is in images.cc.)
 #include "http/codec.h"
+#include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
 
 namespace latentdb::http {
@@ -11,6 +13,7 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("PUT", "/collections/{collection}/points", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+    std::vector<ItemError> rejected;
     if (body.is_object() && body.contains("points") && body["points"].is_array()) {
       size_t i = 0;
       for (auto& point : body["points"]) {
@@ -18,11 +21,25 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
         if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
         ++i;
       }
+      // Points whose image does not decode are left out and reported; the rest are stored.
+      LDB_ASSIGN_OR_RETURN(rejected, ResolvePointImages(ctx, *c, &body["points"]));
+      if (!rejected.empty() && body["points"].empty()) {
+        return rejected[0].status.WithContext("points[" + std::to_string(rejected[0].index) + "]");
+      }
     }
     LDB_ASSIGN_OR_RETURN(auto points, ParsePoints(body));
     const size_t n = points.size();
     LDB_RETURN_IF_ERROR(c->Upsert(std::move(points)));
-    return json{{"upserted", n}, {"status", "acknowledged"}};
+    json out = {{"upserted", n}, {"status", "acknowledged"}};
+    if (!rejected.empty()) {
+      json errors = json::array();
+      for (const auto& e : rejected) {
+        errors.push_back({{"index", e.index}, {"id", e.id}, {"status", HttpStatusFor(e.status.code())},
+                          {"error", e.status.message()}});
+      }
+      out["errors"] = std::move(errors);
+    }
+    return out;
   }));
   router.Add("GET", "/collections/{collection}/points/{id}", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));

@@ -1,4 +1,8 @@
 // POST /collections/{c}/search, /search/batch, /analogy
+// A search gives "vector", "id", "text" (word-model encoder) or "image" (image encoder, base64);
+// POST /collections/{c}/search also takes a raw image body (Content-Type image/…) with ?k=.
+// On a collection with a VAE encoder, the analogy also decodes the latent Σpositive − Σnegative.
+#include "engine/encoders/image_model.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 
@@ -9,17 +13,56 @@ using nlohmann::json;
 namespace {
 Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body) {
   LDB_RETURN_IF_ERROR(ResolveText(ctx, c, &body));
+  LDB_RETURN_IF_ERROR(ResolveImage(ctx, c, &body));
   LDB_ASSIGN_OR_RETURN(auto query, ParseSearch(body));
   LDB_ASSIGN_OR_RETURN(auto hits, c.Search(query));
   json out = json::array();
   for (const auto& h : hits) out.push_back(ScoredPointToJson(h));
   return out;
 }
+
+// A raw image body: the search parameters come from the query (?k=, ?with_vector=).
+Result<json> RawImageSearch(const HandlerContext& ctx, engine::Collection& c, const HttpRequest& req) {
+  LDB_ASSIGN_OR_RETURN(auto model, CollectionImageModel(ctx, c));
+  LDB_ASSIGN_OR_RETURN(auto image, DecodeRawImage(req, *model));
+  LDB_ASSIGN_OR_RETURN(auto vector, model->Encode(image));
+  LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 10, 1, engine::kMaxK));
+  auto with_vector = req.query.find("with_vector");
+  json body = {{"vector", VectorToJson(vector)}, {"k", k},
+               {"with_vector", with_vector != req.query.end() && with_vector->second == "true"}};
+  return RunSearch(ctx, c, std::move(body));
+}
+
+bool HasVaeEncoder(const HandlerContext& ctx, const engine::Collection& c) {
+  if (!c.config().encoder || !ctx.image_models->IsImageModel(*c.config().encoder)) return false;
+  auto model = ctx.image_models->Get(*c.config().encoder);
+  return model.ok() && (*model)->generative();
+}
+
+// Σpositive − Σnegative over the raw (not normalized) latents of the terms.
+Result<std::vector<float>> RawAnalogyVector(engine::Collection& c, const engine::AnalogyQuery& q) {
+  std::vector<float> sum(c.config().dim, 0.0f);
+  auto add = [&](const engine::AnalogyTerm& t, float sign) -> Status {
+    std::vector<float> v;
+    if (t.vector) {
+      v = *t.vector;
+    } else {
+      LDB_ASSIGN_OR_RETURN(v, c.VectorOf(*t.id));
+    }
+    if (v.size() != sum.size()) return Status::InvalidArgument("an analogy term has the wrong dimension");
+    for (size_t i = 0; i < sum.size(); ++i) sum[i] += sign * v[i];
+    return Status::Ok();
+  };
+  for (const auto& t : q.positive) LDB_RETURN_IF_ERROR(add(t, 1.0f));
+  for (const auto& t : q.negative) LDB_RETURN_IF_ERROR(add(t, -1.0f));
+  return sum;
+}
 }  // namespace
 
 void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("POST", "/collections/{collection}/search", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    if (IsImageRequest(req)) return RawImageSearch(ctx, *c, req);
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
     return RunSearch(ctx, *c, std::move(body));
   }));
@@ -47,8 +90,15 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
     LDB_ASSIGN_OR_RETURN(auto query, ParseAnalogy(body));
     LDB_ASSIGN_OR_RETURN(auto result, c->Analogy(query));
-    json out = json::array();
-    for (const auto& h : result.hits) out.push_back(ScoredPointToJson(h));
+    json hits = json::array();
+    for (const auto& h : result.hits) hits.push_back(ScoredPointToJson(h));
+    if (!HasVaeEncoder(ctx, *c)) return hits;
+    // VAE collections: {"hits", "vector": Σpositive − Σnegative, "image": its decoding (base64 PNG)}.
+    LDB_ASSIGN_OR_RETURN(auto model, CollectionVae(ctx, *c));
+    LDB_ASSIGN_OR_RETURN(auto latent, RawAnalogyVector(*c, query));
+    LDB_ASSIGN_OR_RETURN(auto decoded, model->Decode({latent}));
+    json out = {{"hits", std::move(hits)}, {"vector", VectorToJson(latent)}};
+    AddImageJson(decoded.at(0), &out);
     return out;
   }));
 }

@@ -1,0 +1,135 @@
+#pragma once
+// A real `latentdb serve` over a data directory holding a tiny CNN ("cnn", 16-d) and VAE ("vae",
+// 8-d latent) trained once per test process on a slice of Fashion-MNIST (a few seconds), plus
+// request helpers. Each test case creates its own collections on the shared server.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+#include "engine/encoders/fashion_mnist.h"
+#include "engine/encoders/trainer.h"
+#include "engine/images/image.h"
+#include "http/client.h"
+#include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace latentdb::testing::latent {
+
+struct Served {
+  TempDir dir;
+  ::latentdb::encoders::ImageDataset images;  // the first Fashion-MNIST training images
+  std::unique_ptr<ServerProcess> server;
+};
+
+// Trains and starts on first use; the server is stopped and the directory removed at exit.
+inline Served& Server() {
+  static Served served;
+  static bool started = [] {
+    Served* out = &served;
+    auto train = ::latentdb::encoders::LoadFashionMnist(true, 1000);
+    auto test = ::latentdb::encoders::LoadFashionMnist(false, 200);
+    REQUIRE(train.ok());
+    REQUIRE(test.ok());
+    out->images = std::move(*train);
+    ::latentdb::encoders::TrainImageOptions o;
+    o.kind = "cnn";
+    o.name = "cnn";
+    o.dim = 16;
+    o.epochs = 1;
+    o.threads = 2;
+    auto cnn = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
+    INFO(cnn.status().ToString());
+    REQUIRE(cnn.ok());
+    o.kind = "vae";
+    o.name = "vae";
+    o.latent = 8;
+    o.epochs = 2;
+    auto vae = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
+    INFO(vae.status().ToString());
+    REQUIRE(vae.ok());
+    out->server = std::make_unique<ServerProcess>(out->dir.Sub("data"));
+    return true;
+  }();
+  REQUIRE(started);
+  return served;
+}
+
+struct Reply {
+  int status = 0;
+  std::string content_type;
+  std::string raw;
+  nlohmann::json body;  // discarded when not JSON
+};
+
+inline Reply Send(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target, const std::string& body,
+                  const std::string& content_type = "application/json") {
+  auto r = c.Request(method, target, body, content_type);
+  REQUIRE(r.ok());
+  return Reply{r->status, r->content_type, r->body, nlohmann::json::parse(r->body, nullptr, false)};
+}
+
+inline Reply SendJson(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target,
+                      const nlohmann::json& body = nullptr) {
+  return Send(c, method, target, body.is_null() ? std::string() : body.dump());
+}
+
+// The "result" of a 200 JSON reply.
+inline nlohmann::json Ok(const Reply& r) {
+  INFO(r.status << " " << r.raw.substr(0, 600));
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body.is_object());
+  return r.body["result"];
+}
+
+inline nlohmann::json Ok(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target,
+                         const nlohmann::json& body = nullptr) {
+  INFO(method << " " << target);
+  return Ok(SendJson(c, method, target, body));
+}
+
+// An error reply with `code` whose message mentions `mention`.
+inline void Fails(const Reply& r, int code, const std::string& mention = "") {
+  INFO(r.status << " " << r.raw.substr(0, 600));
+  CHECK(r.status == code);
+  REQUIRE(r.body.is_object());
+  REQUIRE(r.body["status"].is_object());
+  if (!mention.empty()) CHECK(r.body["status"]["error"].get<std::string>().find(mention) != std::string::npos);
+}
+
+inline void Fails(::latentdb::http::HttpClient& c, int code, const std::string& method, const std::string& target,
+                  const nlohmann::json& body = nullptr, const std::string& mention = "") {
+  INFO(method << " " << target);
+  Fails(SendJson(c, method, target, body), code, mention);
+}
+
+inline std::string Png(const ::latentdb::images::Image& image) { return ::latentdb::images::EncodePng(image); }
+inline std::string Base64Png(const ::latentdb::images::Image& image) { return ::latentdb::images::Base64Encode(Png(image)); }
+
+// Decodes a PNG reply (or a base64 PNG) the test received.
+inline ::latentdb::images::Image DecodePng(const std::string& png) {
+  auto image = ::latentdb::images::Decode(png);
+  INFO(image.status().ToString());
+  REQUIRE(image.ok());
+  return *image;
+}
+inline ::latentdb::images::Image DecodeBase64Png(const nlohmann::json& b64) {
+  REQUIRE(b64.is_string());
+  auto bytes = ::latentdb::images::Base64Decode(b64.get<std::string>());
+  REQUIRE(bytes.ok());
+  return DecodePng(*bytes);
+}
+
+// Largest per-pixel difference of two images of one shape (256 when the shapes differ).
+inline int MaxPixelDiff(const ::latentdb::images::Image& a, const ::latentdb::images::Image& b) {
+  if (a.width != b.width || a.height != b.height || a.channels != b.channels) return 256;
+  int worst = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) worst = std::max(worst, std::abs(int(a.pixels[i]) - int(b.pixels[i])));
+  return worst;
+}
+
+inline std::vector<float> Floats(const nlohmann::json& v) { return v.get<std::vector<float>>(); }
+
+}  // namespace latentdb::testing::latent
