@@ -179,6 +179,7 @@ Status Collection::Upsert(std::vector<PointInput> points) {
   }
   batch.next_iid = next;
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
+  DropUnitMatrix();
 
   // Durable from here on: bring the index and the maps up to date.
   std::vector<uint64_t> ids;
@@ -219,6 +220,7 @@ Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys
   }
   if (batch.deletes.empty()) return size_t{0};
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
+  DropUnitMatrix();
   std::vector<uint64_t> ids;
   for (const auto& d : batch.deletes) {
     ids.push_back(d.iid);
@@ -379,7 +381,37 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q) {
   return out;
 }
 
-Result<std::vector<float>> Collection::ResolveTerm(const AnalogyTerm& t, std::vector<uint64_t>* exclude) const {
+const float* Collection::UnitMatrix::Row(uint64_t iid) const {
+  auto it = std::lower_bound(iids.begin(), iids.end(), iid);
+  if (it == iids.end() || *it != iid) return nullptr;
+  return rows.data() + static_cast<size_t>(it - iids.begin()) * (rows.size() / iids.size());
+}
+
+void Collection::DropUnitMatrix() {
+  std::lock_guard<std::mutex> lock(unit_mutex_);
+  unit_matrix_.reset();
+}
+
+Result<std::shared_ptr<const Collection::UnitMatrix>> Collection::UnitMatrixShared() const {
+  std::lock_guard<std::mutex> lock(unit_mutex_);
+  if (unit_matrix_) return unit_matrix_;
+  const size_t dim = config_.dim;
+  auto m = std::make_shared<UnitMatrix>();
+  m->iids.reserve(points_.size());
+  m->rows.reserve(points_.size() * dim);
+  LDB_RETURN_IF_ERROR(store_->ScanVectors(cid_, [&](uint64_t iid, const float* v, size_t d) {
+    if (d != dim || !points_.count(iid)) return true;
+    m->iids.push_back(iid);
+    m->rows.insert(m->rows.end(), v, v + dim);
+    index::NormalizeInPlace(m->rows.data() + m->rows.size() - dim, dim);
+    return true;
+  }));
+  unit_matrix_ = std::move(m);
+  return unit_matrix_;
+}
+
+Result<std::vector<float>> Collection::ResolveTerm(const AnalogyTerm& t, const UnitMatrix& m,
+                                                   std::vector<uint64_t>* exclude) const {
   std::vector<float> v;
   if (t.id) {
     auto it = key_to_iid_.find(t.id->ToKey());
@@ -387,15 +419,13 @@ Result<std::vector<float>> Collection::ResolveTerm(const AnalogyTerm& t, std::ve
       return Status::NotFound("point " + t.id->ToString() + " does not exist in collection '" + name_ + "'");
     }
     exclude->push_back(it->second);
-    bool found = false;
-    LDB_RETURN_IF_ERROR(store_->GetVector(cid_, it->second, &v, &found));
-    if (!found) return Status::Corruption("point " + t.id->ToString() + " has no stored vector");
-  } else if (t.vector) {
-    LDB_RETURN_IF_ERROR(ValidateVector(*t.vector, "analogy vector"));
-    v = *t.vector;
-  } else {
-    return Status::InvalidArgument("analogy term needs an id or a vector");
+    const float* row = m.Row(it->second);
+    if (!row) return Status::Corruption("point " + t.id->ToString() + " has no stored vector");
+    return std::vector<float>(row, row + config_.dim);  // already unit length
   }
+  if (!t.vector) return Status::InvalidArgument("analogy term needs an id or a vector");
+  LDB_RETURN_IF_ERROR(ValidateVector(*t.vector, "analogy vector"));
+  v = *t.vector;
   index::NormalizeInPlace(v.data(), v.size());
   return v;
 }
@@ -404,14 +434,16 @@ Result<AnalogyResult> Collection::Analogy(const AnalogyQuery& q) {
   if (q.k == 0 || q.k > kMaxK) return Status::InvalidArgument("k must be between 1 and " + std::to_string(kMaxK));
   if (q.positive.empty()) return Status::InvalidArgument("analogy needs at least one positive term");
   std::shared_lock lock(mutex_);
+  LDB_ASSIGN_OR_RETURN(std::shared_ptr<const UnitMatrix> matrix, UnitMatrixShared());
+  const UnitMatrix& m = *matrix;
   std::vector<uint64_t> exclude;
   std::vector<std::vector<float>> pos, neg;
   for (const auto& t : q.positive) {
-    LDB_ASSIGN_OR_RETURN(auto v, ResolveTerm(t, &exclude));
+    LDB_ASSIGN_OR_RETURN(auto v, ResolveTerm(t, m, &exclude));
     pos.push_back(std::move(v));
   }
   for (const auto& t : q.negative) {
-    LDB_ASSIGN_OR_RETURN(auto v, ResolveTerm(t, &exclude));
+    LDB_ASSIGN_OR_RETURN(auto v, ResolveTerm(t, m, &exclude));
     neg.push_back(std::move(v));
   }
   const size_t dim = config_.dim;
@@ -427,39 +459,35 @@ Result<AnalogyResult> Collection::Analogy(const AnalogyQuery& q) {
     index::NormalizeInPlace(result.query_vector.data(), dim);
   }
   std::sort(exclude.begin(), exclude.end());
-  // Exact scan in insertion order (which is frequency order for word models), keeping the best k.
+  // Exact scan of the unit matrix in insertion order (frequency order for word models), keeping
+  // the best k.
   using Entry = std::pair<float, uint64_t>;  // min-heap on score
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> best;
-  size_t visited = 0;
-  std::vector<float> unit(dim);
-  LDB_RETURN_IF_ERROR(store_->ScanVectors(cid_, [&](uint64_t iid, const float* v, size_t d) {
-    if (d != dim) return true;
-    if (q.restrict_to_first && visited >= q.restrict_to_first) return false;
-    ++visited;
-    if (std::binary_search(exclude.begin(), exclude.end(), iid)) return true;
-    auto meta = points_.find(iid);
-    if (meta == points_.end()) return true;
-    if (q.filter && !q.filter->Matches(meta->second.payload, meta->second.key)) return true;
-    std::copy(v, v + dim, unit.begin());
-    index::NormalizeInPlace(unit.data(), dim);
+  size_t rows = m.iids.size();
+  if (q.restrict_to_first) rows = std::min(rows, q.restrict_to_first);
+  const float* query = result.query_vector.data();
+  for (size_t r = 0; r < rows; ++r) {
+    const uint64_t iid = m.iids[r];
+    const float* unit = m.rows.data() + r * dim;
     float score;
     if (q.method == AnalogyMethod::kCosAdd) {
-      score = index::InnerProduct(unit.data(), result.query_vector.data(), dim);
+      score = index::InnerProduct(unit, query, dim);
     } else {
       // gensim most_similar_cosmul: prod((1+cos)/2 over positive) / (prod over negative + 1e-6)
       double num = 1.0, den = 1.0;
-      for (const auto& p : pos) num *= (1.0 + index::InnerProduct(unit.data(), p.data(), dim)) / 2.0;
-      for (const auto& n : neg) den *= (1.0 + index::InnerProduct(unit.data(), n.data(), dim)) / 2.0;
+      for (const auto& p : pos) num *= (1.0 + index::InnerProduct(unit, p.data(), dim)) / 2.0;
+      for (const auto& n : neg) den *= (1.0 + index::InnerProduct(unit, n.data(), dim)) / 2.0;
       score = static_cast<float>(num / (den + 1e-6));
     }
-    if (best.size() < q.k) {
-      best.emplace(score, iid);
-    } else if (score > best.top().first) {
-      best.pop();
-      best.emplace(score, iid);
+    if (best.size() == q.k && !(score > best.top().first)) continue;
+    if (std::binary_search(exclude.begin(), exclude.end(), iid)) continue;
+    if (q.filter) {
+      auto meta = points_.find(iid);
+      if (meta == points_.end() || !q.filter->Matches(meta->second.payload, meta->second.key)) continue;
     }
-    return true;
-  }));
+    if (best.size() == q.k) best.pop();
+    best.emplace(score, iid);
+  }
   result.hits.resize(best.size());
   for (size_t i = best.size(); i-- > 0;) {
     result.hits[i] = MakeScored(best.top().second, best.top().first, q.with_payload, false);

@@ -125,6 +125,9 @@ class Collection {
   Result<std::vector<ScoredPoint>> Search(const SearchQuery& query);
   // Word2vec-style analogy, exactly as gensim's most_similar (3CosAdd) and most_similar_cosmul
   // (3CosMul): inputs unit-normalized, exact cosine ranking, input ids excluded.
+  // Runs in memory: the first Analogy after a write copies the collection's vectors, unit-
+  // normalized, into a matrix (n × dim floats, kept until the next write); every query is then a
+  // scan of that matrix, never of the store.
   Result<AnalogyResult> Analogy(const AnalogyQuery& query);
   // The stored vector of a point (NotFound when absent).
   Result<std::vector<float>> VectorOf(const ExternalId& id);
@@ -150,6 +153,12 @@ class Collection {
     std::string key;  // encoded external id
     nlohmann::json payload;
   };
+  // The unit-normalized vectors of all points, rows in insertion (internal id) order.
+  struct UnitMatrix {
+    std::vector<uint64_t> iids;  // ascending
+    std::vector<float> rows;     // iids.size() × dim
+    const float* Row(uint64_t iid) const;  // nullptr when absent
+  };
 
   Collection(storage::Store* store, uint32_t cid, std::string name, CollectionConfig config, std::string index_path);
   Status LoadPoints();
@@ -158,7 +167,10 @@ class Collection {
   Status ValidateVector(const std::vector<float>& v, const std::string& what) const;
   Result<size_t> DeleteKeysLocked(const std::vector<std::string>& keys);
   ScoredPoint MakeScored(uint64_t iid, float score, bool with_payload, bool with_vector) const;
-  Result<std::vector<float>> ResolveTerm(const AnalogyTerm& t, std::vector<uint64_t>* exclude) const;
+  Result<std::vector<float>> ResolveTerm(const AnalogyTerm& t, const UnitMatrix& m, std::vector<uint64_t>* exclude) const;
+  // The matrix, built from the store when a write dropped it. Needs mutex_ held (shared is enough).
+  Result<std::shared_ptr<const UnitMatrix>> UnitMatrixShared() const;
+  void DropUnitMatrix();  // needs mutex_ held exclusively
 
   storage::Store* store_;
   const uint32_t cid_;
@@ -175,6 +187,8 @@ class Collection {
   uint64_t applied_seq_ = 0;    // last store sequence applied to this collection
   uint64_t persisted_seq_ = 0;  // sequence of the index file on disk
   bool bulk_loading_ = false;   // index updates deferred to EndBulkLoad()
+  mutable std::mutex unit_mutex_;  // guards unit_matrix_ (readers build it under the shared lock)
+  mutable std::shared_ptr<const UnitMatrix> unit_matrix_;
 };
 
 }  // namespace latentdb::engine

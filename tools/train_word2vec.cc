@@ -19,8 +19,9 @@ namespace {
 constexpr const char* kTrainUsage =
     "usage: latentdb train word2vec --corpus FILE [--corpus FILE…] --name NAME [--model skipgram|cbow]\n"
     "                               [--dim 100] [--epoch 5] [--min-count 5] [--window 5] [--threads N]\n"
-    "                               [--minn 3] [--maxn 6] [--lr 0.05] [--analogies FILE] [--pairs FILE]\n"
-    "                               [--data-dir DIR]\n";
+    "                               [--minn 3] [--maxn 6] [--bucket 2000000] [--lr 0.05]\n"
+    "                               [--analogies FILE] [--pairs FILE] [--data-dir DIR]\n"
+    "  --bucket: hash buckets for the subword n-grams (model.bin holds bucket × dim floats)\n";
 
 }  // namespace
 
@@ -37,7 +38,7 @@ int TrainWord2VecCommand(int argc, char** argv) {
   }
   auto args = Args::Parse(static_cast<int>(rest.size()), rest.data(), 3,
                           {"data-dir", "name", "model", "dim", "epoch", "min-count", "window", "threads", "minn", "maxn",
-                           "lr", "analogies", "pairs"},
+                           "bucket", "lr", "analogies", "pairs"},
                           {});
   if (!args.ok()) return Fail(args.status(), kTrainUsage);
   if (corpora.empty() || !args->Has("name")) return Fail(Status::InvalidArgument("--corpus and --name are required"), kTrainUsage);
@@ -58,7 +59,7 @@ int TrainWord2VecCommand(int argc, char** argv) {
   for (const IntFlag& f : {IntFlag{"dim", &ft.dim, 100, 1, 4096}, IntFlag{"epoch", &ft.epoch, 5, 1, 1000},
                            IntFlag{"min-count", &ft.min_count, 5, 1, 1000000000}, IntFlag{"window", &ft.window, 5, 1, 100},
                            IntFlag{"threads", &ft.threads, hw, 1, 256}, IntFlag{"minn", &ft.minn, 3, 0, 20},
-                           IntFlag{"maxn", &ft.maxn, 6, 0, 20}}) {
+                           IntFlag{"maxn", &ft.maxn, 6, 0, 20}, IntFlag{"bucket", &ft.bucket, 2000000, 1, 100000000}}) {
     auto v = args->GetInt(f.name, f.def, f.min, f.max);
     if (!v.ok()) return Fail(v.status(), kTrainUsage);
     *f.out = static_cast<int>(*v);

@@ -94,6 +94,39 @@ TEST_CASE("words: analogy equals gensim's most_similar and most_similar_cosmul",
   CHECK(nf.status().message().find("zzz") != std::string::npos);
 }
 
+TEST_CASE("words: analogy follows writes made after an earlier analogy (in-memory matrix dropped)", "[words]") {
+  Fixture f;
+  REQUIRE(f.model->Analogy({"w5", "w9"}, {"w12"}, 10, false, 0).ok());  // builds the matrix
+  // A new word pointing exactly along w5 + w9 - w12 must come first, with cosine 1.
+  std::vector<float> dir(f.v.dim);
+  auto u5 = Unit(f.v.vectors[5]), u9 = Unit(f.v.vectors[9]), u12 = Unit(f.v.vectors[12]);
+  for (size_t i = 0; i < dir.size(); ++i) dir[i] = static_cast<float>(u5[i] + u9[i] - u12[i]);
+  auto upsert = [&](const std::vector<float>& vec) {
+    REQUIRE(f.model->collection().Upsert({{engine::ExternalId(std::string("target")), vec, nlohmann::json::object()}}).ok());
+  };
+  auto top = [&]() {
+    auto r = f.model->Analogy({"w5", "w9"}, {"w12"}, 10, false, 0);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  upsert(dir);
+  auto r = top();
+  CHECK(r[0].word == "target");
+  CHECK(r[0].score == Approx(1.0).margin(1e-5));
+  // Replaced by the opposite direction: last of all, so not in the top 10.
+  std::vector<float> neg = dir;
+  for (auto& x : neg) x = -x;
+  upsert(neg);
+  for (const auto& s : top()) CHECK(s.word != "target");
+  upsert(dir);
+  CHECK(top()[0].word == "target");
+  REQUIRE(f.model->collection().Delete({engine::ExternalId(std::string("target"))}).ok());
+  for (const auto& s : top()) CHECK(s.word != "target");
+  // An input that was deleted is unknown.
+  REQUIRE(f.model->collection().Delete({engine::ExternalId(std::string("w9"))}).ok());
+  CHECK(f.model->Analogy({"w5", "w9"}, {"w12"}, 10, false, 0).status().code() == StatusCode::kNotFound);
+}
+
 TEST_CASE("words: odd-one-out equals gensim's doesnt_match", "[words]") {
   Fixture f;
   for (int trial = 0; trial < 5; ++trial) {
