@@ -45,8 +45,10 @@ class OfflineSink final : public Sink {
     }
     t.config = collection_->config();
     t.points_before = collection_->size();
-    // Build (or train) the index once at the end instead of per batch.
-    collection_->BeginBulkLoad();
+    // Build (or train) the index once at the end instead of per batch — except for a Flat index,
+    // where adding a batch is a copy and a rebuild at the end would only read every vector back
+    // from the store.
+    if (t.config.index != "Flat") collection_->BeginBulkLoad();
     return t;
   }
 

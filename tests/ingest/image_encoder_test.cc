@@ -176,6 +176,29 @@ TEST_CASE("ingest: a CNN encodes an image folder offline; corrupt files are skip
   CHECK(out.find("stored   6") != std::string::npos);
   CHECK(out.find("corrupt image:") != std::string::npos);
   CHECK(latentdb::testing::InspectCollection(data, "cli").size == 6);
+
+  // Online: the tool sends the files' bytes (base64) and the server encodes them with the same
+  // model; the corrupt files are refused by the server one by one and skipped.
+  {
+    latentdb::testing::ServerProcess server(data);
+    const int orc = latentdb::testing::RunLatentdb(
+        {"ingest", "--collection", "online", "--url", "http://127.0.0.1:" + std::to_string(server.port()), "--encoder",
+         "cnn", "--id-from", "path", "--batch", "4", "--quiet", dir.Sub("imgs")},
+        &out);
+    INFO(out);
+    CHECK(orc == 0);
+    CHECK(out.find("stored   6") != std::string::npos);
+    CHECK(out.find("refused by the collection") != std::string::npos);
+    REQUIRE(server.Terminate() == 0);
+  }
+  auto online = latentdb::testing::ReadPoints(data, "online", ids);
+  for (size_t i = 0; i < rels.size(); ++i) {
+    INFO(rels[i]);
+    CHECK(online[i].has_value() == pts[i].has_value());
+    if (!online[i] || !pts[i]) continue;
+    CHECK(Close(online[i]->vector, pts[i]->vector, 1e-5f));
+    CHECK(online[i]->payload["label"] == pts[i]->payload["label"]);
+  }
 }
 
 TEST_CASE("ingest: a VAE stores its posterior means and anomaly scores in the payload", "[ingest]") {
