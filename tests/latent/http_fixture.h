@@ -1,7 +1,8 @@
 #pragma once
 // A real `latentdb serve` over a data directory holding a tiny CNN ("cnn", 16-d) and VAE ("vae",
-// 8-d latent) trained once per test process on a slice of Fashion-MNIST (a few seconds), plus
-// request helpers. Each test case creates its own collections on the shared server.
+// 8-d latent) trained once per test process on a slice of Fashion-MNIST (a few seconds: a few
+// batches of one epoch each), plus request helpers. Each test case creates its own collections
+// on the shared server.
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -29,8 +30,8 @@ inline Served& Server() {
   static Served served;
   static bool started = [] {
     Served* out = &served;
-    auto train = ::latentdb::encoders::LoadFashionMnist(true, 1000);
-    auto test = ::latentdb::encoders::LoadFashionMnist(false, 200);
+    auto train = ::latentdb::encoders::LoadFashionMnist(true, 1024);
+    auto test = ::latentdb::encoders::LoadFashionMnist(false, 64);
     REQUIRE(train.ok());
     REQUIRE(test.ok());
     out->images = std::move(*train);
@@ -39,14 +40,17 @@ inline Served& Server() {
     o.name = "cnn";
     o.dim = 16;
     o.epochs = 1;
-    o.threads = 2;
+    o.batch_size = 64;
+    o.max_batches_per_epoch = 4;  // the routes need a model, not a good one
+    o.threads = 1;  // ctest runs cases in parallel; spinning OpenMP threads would oversubscribe
     auto cnn = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
     INFO(cnn.status().ToString());
     REQUIRE(cnn.ok());
     o.kind = "vae";
     o.name = "vae";
     o.latent = 8;
-    o.epochs = 2;
+    o.epochs = 1;
+    o.max_batches_per_epoch = 16;  // enough for reconstructions that resemble their inputs
     auto vae = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
     INFO(vae.status().ToString());
     REQUIRE(vae.ok());
