@@ -113,11 +113,10 @@ Result<std::shared_ptr<encoders::ImageModel>> CollectionImageModel(const Handler
     return Status::InvalidArgument("collection '" + c.name() + "' has no encoder: create it with \"encoder\":\"<image model>\"");
   }
   const std::string& name = *c.config().encoder;
-  if (!ctx.image_models->IsImageModel(name)) {
-    return Status::InvalidArgument("collection '" + c.name() + "' has the encoder '" + name +
-                                   "', which is not an image model");
-  }
-  return ctx.image_models->Get(name);
+  auto model = ctx.image_models->Get(name);  // a cache hit on the hot path: no manifest read
+  if (model.ok() || ctx.image_models->IsImageModel(name)) return model;  // or why it fails to load
+  return Status::InvalidArgument("collection '" + c.name() + "' has the encoder '" + name +
+                                 "', which is not an image model");
 }
 
 Result<std::shared_ptr<encoders::ImageModel>> CollectionVae(const HandlerContext& ctx, const engine::Collection& c) {
