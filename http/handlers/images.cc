@@ -116,7 +116,7 @@ Result<std::shared_ptr<encoders::ImageModel>> CollectionImageModel(const Handler
   auto model = ctx.image_models->Get(name);  // a cache hit on the hot path: no manifest read
   if (model.ok() || ctx.image_models->IsImageModel(name)) return model;  // or why it fails to load
   return Status::InvalidArgument("collection '" + c.name() + "' has the encoder '" + name +
-                                 "', which is not an image model");
+                                 "', which is not an image model (" + model.status().message() + ")");
 }
 
 Result<std::shared_ptr<encoders::ImageModel>> CollectionVae(const HandlerContext& ctx, const engine::Collection& c) {
