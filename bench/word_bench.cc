@@ -324,6 +324,7 @@ void EnsureLatencyModel(const Options& o, engine::Database& db) {
   fs::remove(vec);
   Check(db.PersistIndexes(), "saving the index");
   std::printf("[setup] %zu words x %d dims in %.1f s\n", o.vocab, model->dim(), Seconds(start));
+  std::fflush(stdout);
 }
 
 struct Latency {
@@ -503,7 +504,9 @@ json LatencyBench(const Options& o) {
   auto call = [&](const std::string& method, const std::string& target, const json& body) {
     auto r = Check(client.Request(method, target, body.is_null() ? std::string() : body.dump()), "HTTP " + target);
     if (r.status != 200) Die("HTTP " + method + " " + target + " -> " + std::to_string(r.status) + ": " + r.body);
-    return json::parse(r.body);
+    json envelope = json::parse(r.body, nullptr, false);
+    if (envelope.is_discarded() || !envelope.contains("result")) Die("HTTP " + target + ": unexpected body " + r.body);
+    return envelope["result"];
   };
   const std::string base = std::string("/words/") + kLatencyModel;
   rows.push_back({"neighbors exact, HTTP", Measure(o.queries, [&](size_t i) {
@@ -554,6 +557,7 @@ json LatencyBench(const Options& o) {
 
 int main(int argc, char** argv) {
   using namespace latentdb::bench;
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // tables survive a Die() mid-run
   Options o = ParseOptions(argc, argv);
   std::error_code ec;
   fs::create_directories(o.work_dir, ec);
