@@ -11,9 +11,10 @@
 //     encodes), images/s, as a fraction of the pure encoding rate measured just before.
 // It prints a table, PASS/FAIL against the targets, and one JSON line with every number.
 //
-// Usage: image_bench [--quick] [--models-dir DIR] [--http-images N] [--batch N] [--skip-http]
+// Usage: image_bench [--quick] [--models-dir DIR [--cnn NAME] [--vae NAME]] [--http-images N] [--batch N] [--skip-http]
 //   --quick        10k training / 2k test images, 1 epoch each (a smoke run; targets not judged)
-//   --models-dir   a data directory that already has models 'cnn' and 'vae' (skips training)
+//   --models-dir   a data directory that already has the models (default names 'cnn' and 'vae';
+//                  e.g. --models-dir ./data --cnn fashion-cnn --vae fashion-vae after `make run`)
 // Build: cmake --build build --target image_bench; run: build/bench/image_bench
 
 #include <nlohmann/json.hpp>
@@ -74,6 +75,7 @@ struct Options {
   bool quick = false;
   bool skip_http = false;
   std::string models_dir;
+  std::string cnn = "cnn", vae = "vae";  // model names in --models-dir
   size_t http_images = 20000;
   size_t batch = 1000;
 };
@@ -89,6 +91,8 @@ Options ParseOptions(int argc, char** argv) {
     if (a == "--quick") o.quick = true;
     else if (a == "--skip-http") o.skip_http = true;
     else if (a == "--models-dir") o.models_dir = next();
+    else if (a == "--cnn") o.cnn = next();
+    else if (a == "--vae") o.vae = next();
     else if (a == "--http-images") o.http_images = std::strtoul(next().c_str(), nullptr, 10);
     else if (a == "--batch") o.batch = std::max<size_t>(1, std::strtoul(next().c_str(), nullptr, 10));
     else Die("unknown option " + a + " (see the comment at the top of bench/image_bench.cc)");
@@ -201,6 +205,7 @@ long PeakRssMiB() {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show up when redirected to a file
   Options o = ParseOptions(argc, argv);
   const size_t n_train = o.quick ? 10000 : 60000, n_test = o.quick ? 2000 : 10000;
   auto train = Check(encoders::LoadFashionMnist(true, n_train), "loading Fashion-MNIST (apt-get install dataset-fashion-mnist)");
@@ -219,7 +224,7 @@ int Main(int argc, char** argv) {
     if (!o.models_dir.empty()) break;
     encoders::TrainImageOptions t;
     t.kind = kind;
-    t.name = kind;
+    t.name = std::string(kind) == "cnn" ? o.cnn : o.vae;
     if (o.quick) t.epochs = 1;
     std::printf("[train] %s ...\n", kind);
     std::fflush(stdout);
@@ -228,8 +233,8 @@ int Main(int argc, char** argv) {
                              {"epochs", m["parameters"]["epochs"]}};
     std::printf("[train] %s: %.1f s, %s\n", kind, m["training"]["seconds"].get<double>(), m["metrics"].dump().c_str());
   }
-  auto cnn = Check(encoders::ImageModel::Open(models_dir, "cnn"), "opening the CNN");
-  auto vae = Check(encoders::ImageModel::Open(models_dir, "vae"), "opening the VAE");
+  auto cnn = Check(encoders::ImageModel::Open(models_dir, o.cnn), "opening the CNN");
+  auto vae = Check(encoders::ImageModel::Open(models_dir, o.vae), "opening the VAE");
   if (!o.models_dir.empty()) {
     out["training"] = {{"cnn", {{"metrics", cnn->manifest()["metrics"]}, {"seconds", cnn->manifest()["training"]["seconds"]}}},
                        {"vae", {{"metrics", vae->manifest()["metrics"]}, {"seconds", vae->manifest()["training"]["seconds"]}}}};
@@ -278,14 +283,14 @@ int Main(int argc, char** argv) {
   if (!o.skip_http) {
     // The server's models come from its data directory: copy the CNN's model files there.
     std::error_code ec;
-    fs::copy(models_dir + "/models/cnn", g_temp_dir + "/knn/models/cnn", fs::copy_options::recursive, ec);
+    fs::copy(models_dir + "/models/" + o.cnn, g_temp_dir + "/knn/models/" + o.cnn, fs::copy_options::recursive, ec);
     if (ec) Die("copying the CNN into the server's data directory: " + ec.message());
     size_t n = std::min(o.http_images, all.size());
     double pure = 0;
     std::vector<images::Image> subset(all.begin(), all.begin() + n);
     (void)EncodeAll(*cnn, subset, 500, &pure);  // the same images, same batch size, just before
     size_t stored = 0;
-    double rate = HttpIngestRate(db.get(), "cnn", cnn->dim(), all, n, 500, &stored);
+    double rate = HttpIngestRate(db.get(), o.cnn, cnn->dim(), all, n, 500, &stored);
     std::printf("[http] %zu PNG images in batches of 500 into a CNN collection: %.0f images/s (pure encoding %.0f/s) = %.2fx, %zu stored\n",
                 n, rate, pure, rate / pure, stored);
     out["http_ingest"] = {{"images", n}, {"images_per_sec", rate}, {"pure_encoding_per_sec", pure}, {"ratio", rate / pure},

@@ -6,6 +6,7 @@
 #include "common/file_util.h"
 #include "engine/encoders/model_impl.h"
 #include "engine/encoders/tensor_convert.h"
+#include "engine/encoders/torch_runtime.h"
 #include "engine/models/model_registry.h"
 
 namespace latentdb::encoders {
@@ -61,6 +62,7 @@ ImageModel::~ImageModel() = default;
 
 Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir, const std::string& name) {
   LDB_ASSIGN_OR_RETURN(nlohmann::json manifest, models::ReadManifest(data_dir, name));
+  ConfigureTorchThreads();
   auto impl = std::make_unique<Impl>();
   impl->name = name;
   impl->kind = manifest.value("kind", std::string());
@@ -78,6 +80,7 @@ Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir
       impl->cnn = CnnNet(CnnArch::FromJson(manifest.at("architecture")));
       torch::load(impl->cnn, path);
       impl->cnn->eval();
+      impl->cnn->FoldBatchNorm();
     } else if (impl->kind == "vae") {
       impl->vae = VaeNet(VaeArch::FromJson(manifest.at("architecture")));
       torch::load(impl->vae, path);

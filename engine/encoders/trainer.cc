@@ -9,6 +9,7 @@
 #include "engine/encoders/model_impl.h"
 #include "engine/encoders/nets.h"
 #include "engine/encoders/tensor_convert.h"
+#include "engine/encoders/torch_runtime.h"
 #include "engine/models/model_registry.h"
 
 namespace latentdb::encoders {
@@ -177,7 +178,7 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
   auto start = Clock::now();
   try {
     torch::manual_seed(o.seed);
-    if (o.threads > 0) torch::set_num_threads(o.threads);
+    ConfigureTorchThreads(o.threads);
     torch::Tensor x_train = DatasetTensor(train, 0, train.size(), spec);
     torch::Tensor x_test = DatasetTensor(test, 0, test.size(), spec);
     json history;

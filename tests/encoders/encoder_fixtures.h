@@ -24,7 +24,7 @@ struct TrainedModels {
 inline const TrainedModels& SmallModels() {
   static TrainedModels* m = [] {
     auto* t = new TrainedModels;
-    auto train = encoders::LoadFashionMnist(true, 6000);
+    auto train = encoders::LoadFashionMnist(true, 3000);
     auto test = encoders::LoadFashionMnist(false, 1000);
     REQUIRE(train.ok());
     REQUIRE(test.ok());
@@ -35,6 +35,7 @@ inline const TrainedModels& SmallModels() {
     o.name = "cnn";
     o.dim = 32;
     o.epochs = 2;
+    o.threads = 1;  // ctest runs two test processes at once on two cores
     auto cnn = encoders::TrainImageModel(t->dir.path(), o, t->train, t->test);
     REQUIRE(cnn.ok());
     t->cnn_manifest = *cnn;

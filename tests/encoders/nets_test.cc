@@ -57,3 +57,28 @@ TEST_CASE("CNN and VAE produce the documented shapes", "[encoders]") {
   auto det = vae->forward(x, false);
   CHECK(torch::equal(det.z, det.mean));
 }
+
+TEST_CASE("folding batch norm into the CNN's layers keeps the embedding", "[encoders]") {
+  torch::manual_seed(3);
+  CnnArch ca;
+  ca.conv1 = 4;
+  ca.conv2 = 6;
+  ca.dim = 10;
+  CnnNet cnn(ca);
+  // Non-trivial running statistics and affine parameters.
+  cnn->train();
+  {
+    torch::NoGradGuard g;
+    for (int i = 0; i < 5; ++i) cnn->Embed(torch::rand({16, 1, 28, 28}) * 3 - 1);
+    for (auto& p : cnn->named_parameters()) {
+      if (p.key().find("bn") != std::string::npos) p.value().uniform_(-1.5, 1.5);
+    }
+  }
+  cnn->eval();
+  auto x = torch::rand({7, 1, 28, 28});
+  auto plain = cnn->Embed(x).detach();
+  cnn->FoldBatchNorm();
+  auto folded = cnn->Embed(x).detach();
+  CHECK(plain.abs().max().item<float>() > 0);
+  CHECK((plain - folded).abs().max().item<float>() < 1e-4);
+}

@@ -1,0 +1,19 @@
+#include "engine/encoders/torch_runtime.h"
+
+#include <torch/torch.h>
+
+#include <mutex>
+#include <thread>
+
+namespace latentdb::encoders {
+
+void ConfigureTorchThreads(int threads) {
+  if (threads > 0) {
+    torch::set_num_threads(threads);
+    return;
+  }
+  static std::once_flag once;
+  std::call_once(once, [] { torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))); });
+}
+
+}  // namespace latentdb::encoders
