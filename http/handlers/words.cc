@@ -73,8 +73,8 @@ void RegisterWordRoutes(Router& router, const HandlerContext& ctx) {
   for (const auto& m : models::ListManifests(data_dir)) {
     std::string name = m.value("name", std::string());
     if (m.contains("error")) {
-      LogError("word model '" + name + "' is unusable: " + m["error"].get<std::string>());
-    } else if (!ctx.db->GetCollection(name).ok()) {
+      LogError("model '" + name + "' is unusable: " + m["error"].get<std::string>());
+    } else if (m.value("kind", std::string("word2vec")) == "word2vec" && !ctx.db->GetCollection(name).ok()) {
       LogError("word model '" + name + "' has no collection; its routes will answer 404");
     }
   }
