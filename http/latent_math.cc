@@ -97,12 +97,19 @@ void Orthonormalize(Block* m, NormalStream* rng) {
   for (size_t j = 0; j < m->b; ++j) {
     for (int attempt = 0; attempt < 8; ++attempt) {
       double* v = m->col(j);
-      for (size_t i = 0; i < j; ++i) {
-        const double p = Dot(m->col(i), v, m->d);
-        for (size_t r = 0; r < m->d; ++r) v[r] -= p * m->col(i)[r];
+      const double before = std::sqrt(Dot(v, v, m->d));
+      // Two Gram-Schmidt passes: one pass leaves a column that was (nearly) in the span of the
+      // previous ones far from orthogonal to them, which breaks the Rayleigh-Ritz step when the
+      // data has fewer points than the block has vectors.
+      for (int pass = 0; pass < 2; ++pass) {
+        for (size_t i = 0; i < j; ++i) {
+          const double p = Dot(m->col(i), v, m->d);
+          for (size_t r = 0; r < m->d; ++r) v[r] -= p * m->col(i)[r];
+        }
       }
       const double norm = std::sqrt(Dot(v, v, m->d));
-      if (norm > 1e-150) {
+      // A column that was (numerically) dependent on the previous ones is replaced by a random one.
+      if (norm > 1e-150 && norm > 1e-9 * before) {
         for (size_t r = 0; r < m->d; ++r) v[r] /= norm;
         break;
       }

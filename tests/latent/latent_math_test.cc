@@ -266,3 +266,30 @@ TEST_CASE("latent math: PCA edge cases", "[latent]") {
   CHECK_FALSE(Pca({{1.0f, 2.0f}, {1.0f}}, 2).ok());
   CHECK_FALSE(Pca({{1.0f}}, 0).ok());
 }
+
+TEST_CASE("latent math: PCA of fewer points than dimensions keeps variance ratios within [0, 1]", "[latent]") {
+  // 3 points in 16-d: the scatter matrix has rank 2, fewer than the subspace block's vectors.
+  std::vector<std::vector<float>> rows(3, std::vector<float>(16, 0.0f));
+  for (size_t i = 0; i < 16; ++i) {
+    rows[0][i] = static_cast<float>(i % 5) - 1.0f;
+    rows[1][i] = static_cast<float>((i * 7) % 3) * 0.5f;
+    rows[2][i] = -static_cast<float>(i) * 0.1f;
+  }
+  auto pca = Pca(rows, 2);
+  REQUIRE(pca.ok());
+  // Exact total variance: the trace of the sample covariance.
+  double total = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    double mean = (rows[0][i] + rows[1][i] + rows[2][i]) / 3.0;
+    for (const auto& r : rows) total += (r[i] - mean) * (r[i] - mean) / 2.0;
+  }
+  double sum = 0;
+  for (size_t j = 0; j < 2; ++j) {
+    CHECK(pca->explained_variance_ratio[j] >= 0);
+    CHECK(pca->explained_variance_ratio[j] <= 1 + 1e-9);
+    sum += pca->explained_variance_ratio[j];
+  }
+  // Two components span all the variance of three points.
+  CHECK(sum == Approx(1.0).epsilon(1e-6));
+  CHECK(pca->explained_variance[0] + pca->explained_variance[1] == Approx(total).epsilon(1e-6));
+}
