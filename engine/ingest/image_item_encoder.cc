@@ -1,5 +1,7 @@
 #include "engine/ingest/image_item_encoder.h"
 
+#include <mutex>
+
 #include "engine/encoders/image_model.h"
 #include "engine/images/image.h"
 
@@ -38,6 +40,9 @@ class ImageItemEncoder final : public ItemEncoder {
       where.push_back(i);
     }
     if (decoded.empty()) return out;
+    // One batch in the model at a time: LibTorch already spreads a batch over every core, and two
+    // concurrent calls only fight over them. The other worker meanwhile reads and decodes files.
+    std::lock_guard lock(model_mutex_);
     if (model_->generative()) {
       auto rec = model_->Reconstruct(decoded);
       if (!rec.ok()) return Fail(std::move(out), where, rec.status());
@@ -64,6 +69,7 @@ class ImageItemEncoder final : public ItemEncoder {
   }
 
   std::shared_ptr<encoders::ImageModel> model_;
+  mutable std::mutex model_mutex_;
 };
 
 }  // namespace
