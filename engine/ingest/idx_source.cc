@@ -11,13 +11,13 @@ namespace {
 
 class IdxSource final : public Source {
  public:
-  IdxSource(std::string path, IdxImages images, std::vector<uint8_t> labels, std::string warning)
-      : Source(std::move(path), Format::kIdx), images_(std::move(images)), labels_(std::move(labels)) {
+  IdxSource(std::string path, IdxImages images, std::vector<uint8_t> labels, std::string warning, bool as_images)
+      : Source(std::move(path), Format::kIdx), images_(std::move(images)), labels_(std::move(labels)), as_images_(as_images) {
     total_bytes_ = images_.pixels.size();
     warning_ = std::move(warning);
   }
 
-  size_t dim() const override { return images_.image_size(); }
+  size_t dim() const override { return as_images_ ? 0 : images_.image_size(); }
   std::optional<uint64_t> total_records() const override { return images_.count; }
 
   Result<bool> Read(size_t max_records, RecordBatch* batch) override {
@@ -40,6 +40,15 @@ class IdxSource final : public Source {
   Status Decode(std::string_view record, uint64_t, DecodedRecord* out) const override {
     const size_t d = images_.image_size();
     const auto* p = reinterpret_cast<const unsigned char*>(record.data());
+    if (record.size() > d) out->payload = nlohmann::json{{"label", static_cast<int>(p[d])}};
+    if (as_images_) {
+      out->raw.kind = RawInput::Kind::kImage;
+      out->raw.bytes.assign(record.data(), d);
+      out->raw.width = static_cast<int>(images_.cols);
+      out->raw.height = static_cast<int>(images_.rows);
+      out->raw.channels = 1;
+      return Status::Ok();
+    }
     out->vector.resize(d);
     for (size_t i = 0; i < d; ++i) out->vector[i] = static_cast<float>(p[i]);
     if (record.size() > d) out->payload = nlohmann::json{{"label", static_cast<int>(p[d])}};
@@ -49,6 +58,7 @@ class IdxSource final : public Source {
  private:
   IdxImages images_;
   std::vector<uint8_t> labels_;
+  bool as_images_ = false;
   size_t next_ = 0;
 };
 
@@ -77,7 +87,7 @@ std::string SiblingLabelsPath(const std::string& images_path) {
   return IsFile(candidate) ? candidate : "";
 }
 
-Result<std::unique_ptr<Source>> OpenIdxSource(const std::string& path, const std::string& labels_path) {
+Result<std::unique_ptr<Source>> OpenIdxSource(const std::string& path, const std::string& labels_path, bool as_images) {
   auto images = ReadIdxImages(path);
   if (!images.ok()) return images.status();
   std::vector<uint8_t> labels;
@@ -91,7 +101,7 @@ Result<std::unique_ptr<Source>> OpenIdxSource(const std::string& path, const std
       warning = lp + " has " + std::to_string(labels.size()) + " labels for " + std::to_string(images->count) + " images";
     }
   }
-  auto s = std::make_unique<IdxSource>(path, std::move(*images), std::move(labels), std::move(warning));
+  auto s = std::make_unique<IdxSource>(path, std::move(*images), std::move(labels), std::move(warning), as_images);
   return std::unique_ptr<Source>(std::move(s));
 }
 

@@ -13,7 +13,9 @@
 
 namespace latentdb::engine::ingest {
 
-Result<std::unique_ptr<Source>> OpenIdxSource(const std::string& path, const std::string& labels_path);
+// as_images: records become raw images (RawInput kImage with pixels) for an image encoder;
+// otherwise their pixels are the vector (floats 0…255).
+Result<std::unique_ptr<Source>> OpenIdxSource(const std::string& path, const std::string& labels_path, bool as_images = false);
 
 // The labels file next to an images file, when it exists; "" otherwise.
 std::string SiblingLabelsPath(const std::string& images_path);

@@ -17,6 +17,15 @@ Status DecodeFailure(const Status& s) {
   }
 }
 
+images::Image RawPixels(const RawInput& raw) {
+  images::Image img;
+  img.width = raw.width;
+  img.height = raw.height;
+  img.channels = raw.channels;
+  img.pixels.assign(raw.bytes.begin(), raw.bytes.end());
+  return img;
+}
+
 class ImageItemEncoder final : public ItemEncoder {
  public:
   explicit ImageItemEncoder(std::shared_ptr<encoders::ImageModel> model) : model_(std::move(model)) {}
@@ -31,6 +40,11 @@ class ImageItemEncoder final : public ItemEncoder {
     std::vector<size_t> where;  // index in `inputs` of each decoded image
     decoded.reserve(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i]->width > 0) {  // raw pixels (IDX): no file to decode
+        decoded.push_back(RawPixels(*inputs[i]));
+        where.push_back(i);
+        continue;
+      }
       auto im = images::Decode(inputs[i]->bytes);
       if (!im.ok()) {
         out[i] = DecodeFailure(im.status());

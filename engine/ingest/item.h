@@ -52,6 +52,11 @@ struct RawInput {
   enum class Kind { kNone, kText, kImage };
   Kind kind = Kind::kNone;
   std::string bytes;
+  // kImage only: when width > 0, `bytes` holds width × height × channels raw 8-bit pixels
+  // (row-major, channels interleaved) instead of an image file — an IDX record, for instance.
+  int width = 0;
+  int height = 0;
+  int channels = 0;
 };
 
 struct DecodedRecord {

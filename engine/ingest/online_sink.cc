@@ -138,7 +138,21 @@ class OnlineSink final : public Sink {
     }
     body_.append("]}");
     LDB_ASSIGN_OR_RETURN(auto r, Send("PUT", collection_path_ + "/points", body_));
-    if (r.status == 200) return Status::Ok();
+    if (r.status == 200) {
+      // A batch whose images the server partly refused is stored without them and answered with
+      // "errors": report a refusal, so that the pipeline isolates (and skips) the refused items;
+      // re-sending the good ones is an idempotent upsert.
+      if (r.body.find("\"errors\"") == std::string::npos) return Status::Ok();
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      const auto* errors = j.is_object() && j.contains("result") && j["result"].is_object() && j["result"].contains("errors")
+                               ? &j["result"]["errors"]
+                               : nullptr;
+      if (!errors || !errors->is_array() || errors->empty()) return Status::Ok();
+      const auto& first = (*errors)[0];
+      return Status::InvalidArgument(first.is_object() && first.contains("error") && first["error"].is_string()
+                                         ? first["error"].get<std::string>()
+                                         : "the server refused " + std::to_string(errors->size()) + " item(s)");
+    }
     Status s = StatusFor(r, "PUT " + collection_path_ + "/points");
     if (r.status == 404) {
       // The server answers 404 for an input its encoder has nothing for (a text without a known

@@ -217,7 +217,7 @@ Result<IdRule> ParseIdRule(const std::string& text) {
   return Status::InvalidArgument("--id-from must be line, path or field:NAME (got '" + text + "')");
 }
 
-Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const SourceOptions& source_options, Sink* sink,
+Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const SourceOptions& given_source_options, Sink* sink,
                                const PipelineOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   IngestStats stats;
@@ -236,6 +236,9 @@ Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const Sourc
       }
     }
   }
+  // With an image encoder, IDX images go to the encoder instead of becoming 784-d pixel vectors.
+  SourceOptions source_options = given_source_options;
+  source_options.idx_as_images = ctx.Encodes() == RawInput::Kind::kImage;
   // Open every source: an unreadable file is reported and left out; the others still load.
   for (const auto& spec : specs) {
     if (spec.format == Format::kText || spec.format == Format::kImageFolder) {

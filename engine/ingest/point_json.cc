@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/ingest/base64.h"
+#include "engine/images/image.h"
 
 namespace latentdb::engine::ingest {
 
@@ -50,7 +50,16 @@ void AppendRawPointJson(const engine::ExternalId& id, const RawInput& raw, const
   out->append(id.ToJson().dump());
   if (raw.kind == RawInput::Kind::kImage) {
     out->append(",\"image\":\"");
-    AppendBase64(raw.bytes, out);
+    if (raw.width > 0) {  // raw pixels (IDX): the server takes image files, so send a PNG
+      images::Image img;
+      img.width = raw.width;
+      img.height = raw.height;
+      img.channels = raw.channels;
+      img.pixels.assign(raw.bytes.begin(), raw.bytes.end());
+      out->append(images::Base64Encode(images::EncodePng(img)));
+    } else {
+      out->append(images::Base64Encode(raw.bytes));
+    }
     out->push_back('"');
   } else {
     out->append(",\"text\":");

@@ -75,7 +75,7 @@ Result<std::unique_ptr<Source>> OpenSource(const std::string& path, Format forma
     case Format::kNpy: return OpenNpySource(path);
     case Format::kJsonl: return OpenJsonlSource(path, options);
     case Format::kCsv: return OpenCsvSource(path, options);
-    case Format::kIdx: return OpenIdxSource(path, options.labels_path);
+    case Format::kIdx: return OpenIdxSource(path, options.labels_path, options.idx_as_images);
     case Format::kText: return OpenTextSource(path);
     case Format::kImageFolder: return OpenImageFolderSource(path);
   }

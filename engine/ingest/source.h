@@ -40,6 +40,7 @@ struct SourceOptions {
   std::vector<std::string> payload_fields; // --payload-field a,b (JSONL: top-level fields; CSV: columns); "*" = all others
   std::string vector_prefix;               // CSV: vector columns are those whose name starts with it
   std::string labels_path;                 // IDX: a labels file ("" = look for the sibling *-labels-idx1-ubyte[.gz])
+  bool idx_as_images = false;              // IDX: hand each image to an image encoder instead of reading its pixels as a vector
 };
 
 class Source {

@@ -229,4 +229,53 @@ TEST_CASE("ingest: a VAE stores its posterior means and anomaly scores in the pa
   CHECK(p["kl"].get<double>() >= 0);
 }
 
+TEST_CASE("ingest: IDX images go to an image encoder, with their labels, when --encoder is given", "[ingest]") {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  TrainTiny(data, "cnn", "cnn");
+  // 5 images and their labels as IDX files (the Fashion-MNIST layout).
+  std::vector<uint8_t> pixels;
+  std::vector<uint8_t> labels;
+  for (int i = 0; i < 5; ++i) {
+    auto p = Stripes(i % 2, i);
+    pixels.insert(pixels.end(), p.begin(), p.end());
+    labels.push_back(static_cast<uint8_t>(i % 2));
+  }
+  const std::string images_path = dir.Sub("tiny-images-idx3-ubyte");
+  latentdb::testing::WriteIdxImages(images_path, 5, kSide, kSide, pixels);
+  latentdb::testing::WriteIdxLabels(dir.Sub("tiny-labels-idx1-ubyte"), labels);
+
+  auto sink = MakeOfflineSink({data});
+  REQUIRE(sink->Open().ok());
+  auto manifest = sink->ModelManifest("cnn");
+  REQUIRE(manifest.ok());
+  auto info = EncoderInfoFromManifest("cnn", *manifest);
+  REQUIRE(info.ok());
+  auto encoder = MakeItemEncoder(*info, {data, sink->database()});
+  REQUIRE(encoder.ok());
+  PipelineOptions po;
+  po.collection = "idx-images";
+  po.threads = 2;
+  po.batch = 2;
+  po.show_progress = false;
+  po.encoder = encoder->get();
+  auto r = RunIngest({{images_path, Format::kIdx}}, {}, sink.get(), po);
+  REQUIRE(r.ok());
+  INFO(FormatSummary(*r));
+  CHECK(r->config.dim == 8);  // the encoder's dimension, not 784 pixels
+  CHECK(r->stored == 5);
+  CHECK(r->skipped == 0);
+  sink.reset();
+
+  auto model = encoders::ImageModel::Open(data, "cnn");
+  REQUIRE(model.ok());
+  auto pts = latentdb::testing::ReadPoints(data, "idx-images", {json(3)});
+  REQUIRE(pts[0]);
+  latentdb::images::Image img{kSide, kSide, 1, Stripes(1, 3)};
+  auto v = (*model)->Encode(img);
+  REQUIRE(v.ok());
+  CHECK(Close(pts[0]->vector, *v, 1e-5f));
+  CHECK(pts[0]->payload["label"] == 1);
+}
+
 }  // namespace
