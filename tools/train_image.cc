@@ -18,7 +18,7 @@ namespace {
 
 constexpr const char* kTrainImageUsage =
     "usage: latentdb train cnn --data fashion-mnist | --images DIR  --name NAME [--dim 128] [--epochs 3]\n"
-    "       latentdb train vae --data fashion-mnist | --images DIR  --name NAME [--latent 16] [--beta 1.0] [--epochs 8]\n"
+    "       latentdb train vae --data fashion-mnist | --images DIR  --name NAME [--latent 16] [--beta 1.0] [--epochs 5]\n"
     "       common: [--batch 128] [--lr 0.001] [--seed 42] [--threads N] [--limit N training images]\n"
     "               [--conv C1,C2 (channels of the two convolutions, default 16,32)] [--max-batches N per epoch] [--size HxW (--images; default 28x28)] [--channels 1|3]\n"
     "               [--data-dir DIR]\n";

@@ -22,14 +22,14 @@ struct TrainImageOptions {
   int dim = 128;       // CNN: hidden-layer (embedding) size
   int latent = 16;     // VAE: latent dimension
   double beta = 1.0;   // VAE: weight of the KL term
-  int epochs = 0;      // 0 = the kind's default (CNN 3, VAE 8)
+  int epochs = 0;      // 0 = the kind's default (CNN 3, VAE 5)
   // Channels of the two convolutions (both kinds): the main speed/quality knob on a CPU.
   int conv1 = 16;
   int conv2 = 32;
   int batch_size = 128;
   double lr = 1e-3;    // Adam
   uint64_t seed = 42;  // initialization, shuffling and the VAE's ε: a run is reproducible
-  int threads = 0;     // LibTorch intra-op threads; 0 = all cores
+  int threads = 0;     // LibTorch intra-op threads; 0 = the kind's default (CNN all cores, VAE 1)
   // Limits the batches per epoch (0 = all): for tests that want a few steps on a slice.
   size_t max_batches_per_epoch = 0;
 };
