@@ -17,9 +17,7 @@ namespace {
 constexpr size_t kInferenceBatch = 256;
 
 Status TorchError(const std::string& what, const std::exception& e) {
-  std::string msg = e.what();
-  if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);  // drop LibTorch's backtrace
-  return Status::Internal(what + ": " + msg);
+  return Status::Internal(what + ": " + TorchMessage(e));
 }
 
 Status CheckImages(const std::vector<images::Image>& images) {
@@ -32,7 +30,17 @@ Status CheckImages(const std::vector<images::Image>& images) {
   return Status::Ok();
 }
 
+// Images [begin, end) fitted to the model's input, as one normalized N × C × H × W tensor.
+torch::Tensor FittedBatch(const std::vector<images::Image>& images, size_t begin, size_t end, const InputSpec& spec) {
+  std::vector<images::Image> fitted;
+  fitted.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) fitted.push_back(FitToInput(images[i], spec));
+  return InputTensor(fitted, spec);
+}
+
 }  // namespace
+
+bool IsImageModelKind(const std::string& kind) { return kind == "cnn" || kind == "vae" || kind == "torchscript"; }
 
 nlohmann::json InputSpecToJson(const InputSpec& s) {
   return {{"channels", s.channels}, {"height", s.height}, {"width", s.width}, {"mean", s.mean}, {"std", s.std}};
@@ -66,7 +74,7 @@ Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir
   auto impl = std::make_unique<Impl>();
   impl->name = name;
   impl->kind = manifest.value("kind", std::string());
-  if (impl->kind != "cnn" && impl->kind != "vae" && impl->kind != "torchscript") {
+  if (!IsImageModelKind(impl->kind)) {
     return Status::InvalidArgument("model '" + name + "' is a " + (impl->kind.empty() ? "word" : impl->kind) +
                                    " model, not an image model");
   }
@@ -112,10 +120,7 @@ Result<std::vector<std::vector<float>>> ImageModel::Encode(const std::vector<ima
     torch::InferenceMode guard;
     for (size_t begin = 0; begin < images.size(); begin += kInferenceBatch) {
       size_t end = std::min(images.size(), begin + kInferenceBatch);
-      std::vector<images::Image> fitted;
-      fitted.reserve(end - begin);
-      for (size_t i = begin; i < end; ++i) fitted.push_back(FitToInput(images[i], impl_->input));
-      torch::Tensor x = InputTensor(fitted, impl_->input);
+      torch::Tensor x = FittedBatch(images, begin, end, impl_->input);
       torch::Tensor v;
       if (impl_->cnn) {
         v = torch::nn::functional::normalize(impl_->cnn->Embed(x), torch::nn::functional::NormalizeFuncOptions().dim(1));
@@ -174,9 +179,7 @@ Result<std::vector<Reconstruction>> ImageModel::Reconstruct(const std::vector<im
     torch::InferenceMode guard;
     for (size_t begin = 0; begin < images.size(); begin += kInferenceBatch) {
       size_t end = std::min(images.size(), begin + kInferenceBatch);
-      std::vector<images::Image> fitted;
-      for (size_t i = begin; i < end; ++i) fitted.push_back(FitToInput(images[i], impl_->input));
-      torch::Tensor x = InputTensor(fitted, impl_->input);
+      torch::Tensor x = FittedBatch(images, begin, end, impl_->input);
       auto [mean, logvar] = impl_->vae->Encode(x);
       torch::Tensor logits = impl_->vae->DecodeLogits(mean);
       torch::Tensor recon = ReconstructionNll(logits, ToUnitRange(x, impl_->input).clamp(0, 1));

@@ -58,6 +58,9 @@ struct Reconstruction {
   AnomalyScores scores;
 };
 
+// Whether a registry manifest's "kind" names an image model ("cnn", "vae", "torchscript").
+bool IsImageModelKind(const std::string& kind);
+
 class ImageModel {
  public:
   ~ImageModel();

@@ -36,8 +36,7 @@ Result<std::shared_ptr<ImageModel>> ImageModelCache::Get(const std::string& name
 bool ImageModelCache::IsImageModel(const std::string& name) const {
   auto manifest = models::ReadManifest(data_dir_, name);
   if (!manifest.ok()) return false;
-  std::string kind = manifest->value("kind", std::string());
-  return kind == "cnn" || kind == "vae" || kind == "torchscript";
+  return IsImageModelKind(manifest->value("kind", std::string()));
 }
 
 }  // namespace latentdb::encoders

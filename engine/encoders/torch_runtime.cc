@@ -16,4 +16,10 @@ void ConfigureTorchThreads(int threads) {
   std::call_once(once, [] { torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))); });
 }
 
+std::string TorchMessage(const std::exception& e) {
+  std::string msg = e.what();
+  if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+  return msg;
+}
+
 }  // namespace latentdb::encoders

@@ -4,6 +4,7 @@
 
 #include "common/file_util.h"
 #include "engine/encoders/model_impl.h"
+#include "engine/encoders/torch_runtime.h"
 #include "engine/models/model_registry.h"
 
 namespace latentdb::encoders {
@@ -22,8 +23,7 @@ Result<nlohmann::json> ImportTorchScript(const std::string& data_dir, const std:
     if (!out.isTensor()) return Status::InvalidArgument(path + ": the module's forward does not return a tensor");
     dim = out.toTensor().numel();
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    const std::string msg = TorchMessage(e);
     return Status::InvalidArgument(path + " is not a TorchScript module taking a 1x" + std::to_string(spec.channels) + "x" +
                                    std::to_string(spec.height) + "x" + std::to_string(spec.width) + " input: " + msg);
   }

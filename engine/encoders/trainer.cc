@@ -56,6 +56,18 @@ void ChannelStats(const ImageDataset& ds, InputSpec* spec) {
   }
 }
 
+// The input shape and convolution widths both architectures share.
+template <typename Arch>
+Arch ShapedArch(const InputSpec& spec, const TrainImageOptions& o) {
+  Arch arch;
+  arch.channels = spec.channels;
+  arch.height = spec.height;
+  arch.width = spec.width;
+  arch.conv1 = o.conv1;
+  arch.conv2 = o.conv2;
+  return arch;
+}
+
 torch::Tensor Labels(const ImageDataset& ds) {
   std::vector<int64_t> l(ds.labels.begin(), ds.labels.end());
   return torch::tensor(l, torch::kInt64);
@@ -194,13 +206,8 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
     std::string tmp = dir + "/weights.pt.tmp";
     LDB_RETURN_IF_ERROR(CreateDirectories(dir));
     if (cnn) {
-      CnnArch arch;
-      arch.channels = spec.channels;
-      arch.height = spec.height;
-      arch.width = spec.width;
+      auto arch = ShapedArch<CnnArch>(spec, o);
       arch.dim = o.dim;
-      arch.conv1 = o.conv1;
-      arch.conv2 = o.conv2;
       arch.classes = classes;
       CnnNet net(arch);
       torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
@@ -220,13 +227,8 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
       manifest["metrics"] = {{"test_accuracy", last["accuracy"]}, {"test_loss", last["loss"]}};
       torch::save(net, tmp);
     } else {
-      VaeArch arch;
-      arch.channels = spec.channels;
-      arch.height = spec.height;
-      arch.width = spec.width;
+      auto arch = ShapedArch<VaeArch>(spec, o);
       arch.latent = o.latent;
-      arch.conv1 = o.conv1;
-      arch.conv2 = o.conv2;
       VaeNet net(arch);
       torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
       auto step = [&](const torch::Tensor& xb, const torch::Tensor&) {
@@ -252,9 +254,7 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
     manifest["history"] = history;
   } catch (const std::exception& e) {
     (void)models::RemoveModelDir(data_dir, o.name);
-    std::string msg = e.what();
-    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
-    return Status::Internal("training " + o.kind + " '" + o.name + "': " + msg);
+    return Status::Internal("training " + o.kind + " '" + o.name + "': " + TorchMessage(e));
   }
   manifest["parameters"] = {{"dim", o.dim},       {"latent", o.latent},         {"beta", o.beta},
                             {"epochs", epochs},   {"conv", {o.conv1, o.conv2}}, {"batch_size", o.batch_size}, {"lr", o.lr},
