@@ -117,7 +117,7 @@ TEST_CASE("ingest cli: offline npy, bvecs, jsonl, csv and IDX sources store thei
   CHECK(img[0]->payload == json{{"label", 6}});
 }
 
-TEST_CASE("ingest cli: bad items are skipped and reported; --strict turns skips into exit 1", "[ingest]") {
+TEST_CASE("ingest cli: bad items are skipped and reported, --strict turns skips into exit 1", "[ingest]") {
   TempDir dir;
   const std::string data = dir.Sub("data");
   Matrix m = latentdb::testing::RandomMatrix(100, 4, 23);

@@ -131,7 +131,7 @@ bool Close(const std::vector<float>& a, const std::vector<float>& b, float tol) 
   return true;
 }
 
-TEST_CASE("ingest: a CNN encodes an image folder offline; corrupt files are skipped with their path", "[ingest]") {
+TEST_CASE("ingest: a CNN encodes an image folder offline, corrupt files are skipped with their path", "[ingest]") {
   TempDir dir;
   const std::string data = dir.Sub("data");
   TrainTiny(data, "cnn", "cnn");

@@ -74,7 +74,7 @@ PipelineOptions Options(size_t batch = 16) {
   return o;
 }
 
-TEST_CASE("ingest pipeline: one source gets integer row ids; every row arrives once", "[ingest]") {
+TEST_CASE("ingest pipeline: one source gets integer row ids, every row arrives once", "[ingest]") {
   TempDir dir;
   auto m = latentdb::testing::RandomMatrix(1000, 4, 11);
   latentdb::testing::WriteFvecs(dir.Sub("a.fvecs"), m);
@@ -91,7 +91,7 @@ TEST_CASE("ingest pipeline: one source gets integer row ids; every row arrives o
   CHECK(sink.prepared == 1000);
 }
 
-TEST_CASE("ingest pipeline: several sources get '<file>:<row>' ids; same names are refused", "[ingest]") {
+TEST_CASE("ingest pipeline: several sources get '<file>:<row>' ids, same names are refused", "[ingest]") {
   TempDir dir;
   auto a = latentdb::testing::RandomMatrix(30, 3, 1), b = latentdb::testing::RandomMatrix(20, 3, 2);
   latentdb::testing::WriteFvecs(dir.Sub("a.fvecs"), a);
@@ -148,7 +148,7 @@ TEST_CASE("ingest pipeline: invalid items are skipped with reasons, the rest is 
   CHECK(summary.find("a.jsonl row 31: bad JSON") != std::string::npos);
 }
 
-TEST_CASE("ingest pipeline: --resume leaves stored ids out; a sink failure stops the run", "[ingest]") {
+TEST_CASE("ingest pipeline: --resume leaves stored ids out, a sink failure stops the run", "[ingest]") {
   TempDir dir;
   auto m = latentdb::testing::RandomMatrix(100, 2, 3);
   latentdb::testing::WriteFvecs(dir.Sub("a.fvecs"), m);
@@ -173,7 +173,7 @@ TEST_CASE("ingest pipeline: --resume leaves stored ids out; a sink failure stops
   CHECK(FormatSummary(*f).find("disk on fire") != std::string::npos);
 }
 
-TEST_CASE("ingest pipeline: sources without vectors need an encoder; unreadable files are skipped", "[ingest]") {
+TEST_CASE("ingest pipeline: sources without vectors need an encoder, unreadable files are skipped", "[ingest]") {
   TempDir dir;
   latentdb::testing::WriteBytes(dir.Sub("a.txt"), "hello\nworld\n");
   FakeSink sink;

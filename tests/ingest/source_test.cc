@@ -186,7 +186,7 @@ TEST_CASE("ingest: a truncated npy file reads its complete rows and reports the 
   CHECK(all.bad[0].row == 8);
 }
 
-TEST_CASE("ingest: JSONL lines give vector, payload and id fields; bad lines give reasons", "[ingest]") {
+TEST_CASE("ingest: JSONL lines give vector, payload and id fields, bad lines give reasons", "[ingest]") {
   TempDir dir;
   latentdb::testing::WriteBytes(dir.Sub("a.jsonl"),
                                 "{\"id\": \"p0\", \"vector\": [1, 2.5, -3], \"payload\": {\"color\": \"red\"}, \"x\": 1}\n"
