@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 namespace latentdb {
 namespace {
@@ -31,44 +29,112 @@ Status FsyncDirectoryOf(const std::string& path) {
 
 }  // namespace
 
-Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::string& path) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("creating", tmp);
-  size_t written = 0;
-  while (written < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + written, contents.size() - written);
+  return std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(path, fd));
+}
+
+AtomicFileWriter::AtomicFileWriter(std::string path, int fd) : path_(std::move(path)), tmp_(path_ + ".tmp"), fd_(fd) {}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+Status AtomicFileWriter::Append(std::string_view bytes) {
+  if (fd_ < 0) return Status::Internal("append to a closed file '" + tmp_ + "'");
+  crc_ = Crc32(bytes, crc_);
+  size_ += bytes.size();
+  constexpr size_t kBuffer = 1 << 20;
+  if (buffer_.size() + bytes.size() <= kBuffer) {
+    buffer_.append(bytes);
+    return Status::Ok();
+  }
+  LDB_RETURN_IF_ERROR(Flush());
+  if (bytes.size() < kBuffer) {
+    buffer_.append(bytes);
+    return Status::Ok();
+  }
+  // A large block goes straight to the file, without a copy.
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      Status s = ErrnoStatus("writing", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return s;
+      return ErrnoStatus("writing", tmp_);
     }
-    written += static_cast<size_t>(n);
+    bytes.remove_prefix(static_cast<size_t>(n));
   }
-  if (::fsync(fd) != 0) {
-    Status s = ErrnoStatus("fsync of", tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return s;
+  return Status::Ok();
+}
+
+Status AtomicFileWriter::Flush() {
+  std::string_view left = buffer_;
+  while (!left.empty()) {
+    ssize_t n = ::write(fd_, left.data(), left.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("writing", tmp_);
+    }
+    left.remove_prefix(static_cast<size_t>(n));
   }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status s = ErrnoStatus("renaming over", path);
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  return FsyncDirectoryOf(path);
+  buffer_.clear();
+  return Status::Ok();
+}
+
+Status AtomicFileWriter::Commit(bool sync) {
+  if (fd_ < 0) return Status::Internal("commit of a closed file '" + tmp_ + "'");
+  LDB_RETURN_IF_ERROR(Flush());
+  if (sync && ::fsync(fd_) != 0) return ErrnoStatus("fsync of", tmp_);
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) return ErrnoStatus("closing", tmp_);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("renaming over", path_);
+  committed_ = true;
+  return sync ? FsyncDirectoryOf(path_) : Status::Ok();
+}
+
+Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+  LDB_ASSIGN_OR_RETURN(auto file, AtomicFileWriter::Create(path));
+  LDB_RETURN_IF_ERROR(file->Append(contents));
+  return file->Commit(/*sync=*/true);
 }
 
 Result<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open '" + path + "'");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::IOError("reading '" + path + "' failed");
-  return ss.str();
+  // One allocation of the file's size and read(2) into it: index files are hundreds of
+  // megabytes, and a stream copy through a stringstream costs several passes over them.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Status::NotFound("cannot open '" + path + "': " + std::strerror(errno));
+    return ErrnoStatus("opening", path);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    Status s = ErrnoStatus("stat of", path);
+    ::close(fd);
+    return s;
+  }
+  std::string out;
+  size_t filled = 0;
+  out.resize(static_cast<size_t>(st.st_size));
+  char probe[4096];  // reads past the stated size: the file may have grown since fstat
+  for (;;) {
+    const bool full = filled == out.size();
+    ssize_t n = full ? ::read(fd, probe, sizeof probe) : ::read(fd, out.data() + filled, out.size() - filled);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status s = ErrnoStatus("reading", path);
+      ::close(fd);
+      return s;
+    }
+    if (n == 0) break;
+    if (full) out.append(probe, static_cast<size_t>(n));
+    filled += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(filled);
+  return out;
 }
 
 Status CreateDirectories(const std::string& path) {

@@ -1,8 +1,10 @@
 #pragma once
-// Files the project writes are published atomically: write a temporary file, fsync it, rename it
-// over the target, fsync the directory. A crash leaves either the old file or the new one.
+// Files the project writes are published atomically: write a temporary file, rename it over the
+// target. A crash of the process leaves either the old file or the new one; with `sync` the file
+// and its directory are fsynced too, so that a power loss does the same.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -10,6 +12,36 @@
 
 namespace latentdb {
 
+// Streams a file to `path + ".tmp"` and publishes it with Commit(). The CRC-32 of everything
+// appended so far is kept as it goes (for a trailing checksum without a second pass). A writer
+// destroyed without a successful Commit() removes its temporary file. Not thread-safe.
+class AtomicFileWriter {
+ public:
+  static Result<std::unique_ptr<AtomicFileWriter>> Create(const std::string& path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  Status Append(std::string_view bytes);
+  uint32_t crc() const { return crc_; }
+  uint64_t size() const { return size_; }
+  // Closes the temporary file and renames it over the target; with `sync`, fsyncs the file before
+  // and the directory after.
+  Status Commit(bool sync);
+
+ private:
+  AtomicFileWriter(std::string path, int fd);
+  Status Flush();
+
+  std::string path_, tmp_;
+  int fd_ = -1;
+  std::string buffer_;  // small appends are gathered into large writes
+  uint32_t crc_ = 0;
+  uint64_t size_ = 0;
+  bool committed_ = false;
+};
+
+// The whole of `contents` through an AtomicFileWriter, synced.
 Status WriteFileAtomically(const std::string& path, std::string_view contents);
 Result<std::string> ReadWholeFile(const std::string& path);
 Status CreateDirectories(const std::string& path);

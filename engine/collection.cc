@@ -52,6 +52,13 @@ Status Collection::LoadPoints() {
 
 Status Collection::LoadOrRebuildIndex() {
   const index::IndexSpec spec = config_.ToIndexSpec();
+  LDB_ASSIGN_OR_RETURN(auto probe, index::VectorIndex::Create(spec));
+  if (!probe->WorthSaving()) {
+    // Never saved (see PersistIndex): built from the store. A file left by an older version is
+    // removed, so that it can never be loaded against a changelog trimmed without it.
+    LDB_RETURN_IF_ERROR(RemoveFileIfExists(index_path_));
+    return RebuildIndexLocked();
+  }
   uint64_t file_seq = 0;
   if (PathExists(index_path_)) {
     auto loaded = index::VectorIndex::Load(index_path_, spec, &file_seq);
@@ -89,6 +96,7 @@ Status Collection::LoadOrRebuildIndex() {
 
 Status Collection::RebuildIndexLocked() {
   LDB_ASSIGN_OR_RETURN(auto fresh, index::VectorIndex::Create(config_.ToIndexSpec()));
+  fresh->Reserve(points_.size());
   const uint64_t seq = store_->LastSequence();
   std::vector<uint64_t> ids;
   std::vector<float> buf;
@@ -116,6 +124,13 @@ Status Collection::RebuildIndexLocked() {
   return Status::Ok();
 }
 
+void Collection::Reserve(size_t additional) {
+  std::unique_lock lock(mutex_);
+  points_.reserve(points_.size() + additional);
+  key_to_iid_.reserve(key_to_iid_.size() + additional);
+  if (!bulk_loading_) index_->Reserve(additional);  // a bulk load sizes the index when it builds it
+}
+
 void Collection::BeginBulkLoad() {
   std::unique_lock lock(mutex_);
   bulk_loading_ = true;
@@ -133,24 +148,28 @@ Status Collection::RebuildIndex() {
   return RebuildIndexLocked();
 }
 
-Status Collection::ValidateVector(const std::vector<float>& v, const std::string& what) const {
+std::optional<std::string> Collection::VectorProblem(const std::vector<float>& v) const {
   if (v.size() != config_.dim) {
-    return Status::InvalidArgument(what + " has dimension " + std::to_string(v.size()) + ", collection '" + name_ +
-                                   "' expects " + std::to_string(config_.dim));
+    return "has dimension " + std::to_string(v.size()) + ", collection '" + name_ + "' expects " + std::to_string(config_.dim);
   }
-  for (float x : v) {
-    if (!std::isfinite(x)) return Status::InvalidArgument(what + " contains NaN or Inf");
-  }
+  if (index::FirstNonFinite(v.data(), v.size()) != v.size()) return "contains NaN or Inf";
+  return std::nullopt;
+}
+
+Status Collection::ValidateVector(const std::vector<float>& v, const std::string& what) const {
+  if (auto problem = VectorProblem(v)) return Status::InvalidArgument(what + " " + *problem);
   return Status::Ok();
 }
 
 Status Collection::Upsert(std::vector<PointInput> points) {
   if (points.empty()) return Status::Ok();
   for (size_t i = 0; i < points.size(); ++i) {
-    const std::string what = "point " + points[i].id.ToString();
-    LDB_RETURN_IF_ERROR(ValidateVector(points[i].vector, what));
+    // The id is formatted only on failure: for every point it would cost more than the checks.
+    if (auto problem = VectorProblem(points[i].vector)) {
+      return Status::InvalidArgument("point " + points[i].id.ToString() + " " + *problem);
+    }
     if (!points[i].payload.is_null() && !points[i].payload.is_object()) {
-      return Status::InvalidArgument(what + ": payload must be a JSON object");
+      return Status::InvalidArgument("point " + points[i].id.ToString() + ": payload must be a JSON object");
     }
   }
   std::unique_lock lock(mutex_);
@@ -183,13 +202,15 @@ Status Collection::Upsert(std::vector<PointInput> points) {
 
   // Durable from here on: bring the index and the maps up to date.
   std::vector<uint64_t> ids;
-  std::vector<float> flat;
+  std::vector<float>& flat = index_batch_;
+  flat.clear();
+  if (flat.capacity() > (16u << 20)) flat.shrink_to_fit();  // after an unusually large batch
   ids.reserve(batch.upserts.size());
-  flat.reserve(batch.upserts.size() * config_.dim);
+  if (!bulk_loading_) flat.reserve(batch.upserts.size() * config_.dim);
   for (size_t i = 0; i < batch.upserts.size(); ++i) {
     auto& u = batch.upserts[i];
     ids.push_back(u.iid);
-    flat.insert(flat.end(), u.vector.begin(), u.vector.end());
+    if (!bulk_loading_) flat.insert(flat.end(), u.vector.begin(), u.vector.end());
     key_to_iid_[u.external_key] = u.iid;
     PointMeta& meta = points_[u.iid];
     meta.key = u.external_key;
@@ -513,22 +534,28 @@ size_t Collection::size() const {
   return points_.size();
 }
 
-Status Collection::PersistIndex() {
-  // Serialize under the shared lock (writers wait only for the copy), write and fsync without it.
-  // persist_mutex_ keeps two saves of this collection from racing on the file.
+Status Collection::PersistIndex(bool sync) {
+  // Stream the file under the shared lock (searches go on; writers wait for the page-cache
+  // writes), fsync and publish without it. persist_mutex_ keeps two saves from racing on the file.
+  // An index not worth saving (flat) writes no file: it is rebuilt from the store at every open,
+  // so the changelog is trimmed all the same.
   std::lock_guard<std::mutex> persist_lock(persist_mutex_);
   uint64_t seq;
-  std::string bytes;
+  std::unique_ptr<AtomicFileWriter> file;
   {
     std::shared_lock lock(mutex_);
     // A stale index must never be saved as covering the writes it lacks: during a bulk load the
     // file on disk stays at its older sequence, and the changelog covers the rest.
     if (bulk_loading_) return Status::Ok();
-    if (applied_seq_ == persisted_seq_ && PathExists(index_path_)) return Status::Ok();
+    const bool save = index_->WorthSaving();
+    if (applied_seq_ == persisted_seq_ && (!save || PathExists(index_path_))) return Status::Ok();
     seq = applied_seq_;
-    LDB_ASSIGN_OR_RETURN(bytes, index_->Serialize(seq));
+    if (save) {
+      LDB_ASSIGN_OR_RETURN(file, AtomicFileWriter::Create(index_path_));
+      LDB_RETURN_IF_ERROR(index_->WriteTo(file.get(), seq));
+    }
   }
-  LDB_RETURN_IF_ERROR(WriteFileAtomically(index_path_, bytes));
+  if (file) LDB_RETURN_IF_ERROR(file->Commit(sync));
   {
     std::unique_lock lock(mutex_);
     persisted_seq_ = std::max(persisted_seq_, seq);

@@ -4,7 +4,8 @@
 //
 // Write path: validate everything, then one storage::PointBatch (one RocksDB WriteBatch), then
 // the index and the in-memory maps are updated under the collection's exclusive lock. A write
-// returns only after it is in the WAL and visible to search.
+// returns only after it is in the WAL (in a bulk-load database: in the memtable, durable at the
+// next flush) and visible to search.
 // Thread-safety: every public method may be called from any thread. Reads (search, get, scroll)
 // run in parallel under a shared lock; writes are serialized under an exclusive lock.
 
@@ -135,6 +136,10 @@ class Collection {
   CollectionInfo Info() const;
   size_t size() const;
 
+  // A hint that about `additional` points are coming: sizes the maps and the index's storage
+  // once instead of growing them step by step.
+  void Reserve(size_t additional);
+
   // Bulk loading (offline ingest): between Begin and End, writes go to the store and the point
   // maps only, and the index is left as it was (searches see it stale; points deleted since are
   // skipped). EndBulkLoad() rebuilds the index once from the store, so IVF/PQ train on all the
@@ -143,8 +148,11 @@ class Collection {
   void BeginBulkLoad();
   Status EndBulkLoad();
 
-  // Saves the index if it changed since the last save, then trims the changelog up to it.
-  Status PersistIndex();
+  // Saves the index if it changed since the last save, then trims the changelog up to it. With
+  // `sync` the file is fsynced first (power-loss safe, like the store's synced writes); without,
+  // it is as durable as the store's unsynced WAL: it survives a crash of the process, and a file
+  // torn by a power loss fails its checksum and is rebuilt from the store.
+  Status PersistIndex(bool sync);
   // Rebuilds the index from the store (also used after too many tombstones).
   Status RebuildIndex();
 
@@ -164,6 +172,8 @@ class Collection {
   Status LoadPoints();
   Status LoadOrRebuildIndex();
   Status RebuildIndexLocked();
+  // Why `v` does not fit this collection ("has dimension …", "contains NaN or Inf"), or nullopt.
+  std::optional<std::string> VectorProblem(const std::vector<float>& v) const;
   Status ValidateVector(const std::vector<float>& v, const std::string& what) const;
   Result<size_t> DeleteKeysLocked(const std::vector<std::string>& keys);
   ScoredPoint MakeScored(uint64_t iid, float score, bool with_payload, bool with_vector) const;
@@ -187,6 +197,9 @@ class Collection {
   uint64_t applied_seq_ = 0;    // last store sequence applied to this collection
   uint64_t persisted_seq_ = 0;  // sequence of the index file on disk
   bool bulk_loading_ = false;   // index updates deferred to EndBulkLoad()
+  // Upsert()'s contiguous copy of a batch's vectors for the index, reused under the exclusive
+  // lock: a fresh multi-megabyte buffer per batch costs more in page faults than the copy itself.
+  std::vector<float> index_batch_;
   mutable std::mutex unit_mutex_;  // guards unit_matrix_ (readers build it under the shared lock)
   mutable std::shared_ptr<const UnitMatrix> unit_matrix_;
 };

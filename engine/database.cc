@@ -18,6 +18,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   LDB_RETURN_IF_ERROR(CreateDirectories(options.data_dir + "/indexes"));
   storage::StoreOptions so;
   so.sync_writes = options.sync_writes;
+  so.bulk_load = options.bulk_load;
   LDB_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(options.data_dir + "/store", so));
   LDB_ASSIGN_OR_RETURN(auto records, db->store_->ListCollections());
   for (const auto& rec : records) {
@@ -50,12 +51,8 @@ void Database::Close() {
   }
   persist_cv_.notify_all();
   if (persist_thread_.joinable()) persist_thread_.join();
-  Status s = PersistIndexes();
-  if (!s.ok()) LogError("saving indexes on close: " + s.ToString());
-  if (store_) {
-    Status f = store_->Flush();
-    if (!f.ok()) LogError("flushing the store on close: " + f.ToString());
-  }
+  Status s = Checkpoint();
+  if (!s.ok()) LogError("checkpoint on close: " + s.ToString());
   {
     std::lock_guard<std::mutex> lock(mutex_);
     collections_.clear();
@@ -119,10 +116,20 @@ Status Database::DropCollection(const std::string& name) {
   return Status::Ok();
 }
 
+Status Database::Checkpoint() {
+  if (!store_) return Status::Ok();
+  // The store's memtables are written out in RocksDB's background thread while this one saves
+  // the indexes.
+  Status flush = store_->Flush(/*wait=*/false);
+  Status persist = PersistIndexes();
+  if (flush.ok()) flush = store_->Flush(/*wait=*/true);
+  return persist.ok() ? flush : persist;
+}
+
 Status Database::PersistIndexes() {
   Status first_error;
   for (const auto& c : ListCollections()) {
-    Status s = c->PersistIndex();
+    Status s = c->PersistIndex(options_.sync_writes);
     if (!s.ok()) {
       LogError("saving index of '" + c->name() + "': " + s.ToString());
       if (first_error.ok()) first_error = s;

@@ -5,7 +5,8 @@
 // Layout of a data directory:
 //   LOCK.latentdb        flock held by the process that opened it (server or offline ingest)
 //   store/               RocksDB (source of truth)
-//   indexes/<cid>.idx    persisted VectorIndex per collection (derived; rebuilt when absent)
+//   indexes/<cid>.idx    persisted VectorIndex per HNSW/IVF collection (derived; rebuilt when
+//                        absent). A Flat index has no file: it is built from the store on open.
 //
 // Indexes are saved by a background thread every `persist_interval_seconds` when they changed,
 // and on Close(); a crash loses nothing, because newer writes are replayed from the store's
@@ -29,7 +30,10 @@ namespace latentdb::engine {
 
 struct DatabaseOptions {
   std::string data_dir = "./data";
-  bool sync_writes = false;          // fsync the WAL on every write
+  bool sync_writes = false;          // fsync the WAL on every write, and index files when saved
+  // Offline bulk load (see storage::StoreOptions::bulk_load): no WAL; writes are durable at each
+  // memtable flush and at Checkpoint(). Only for a process that is the directory's sole user.
+  bool bulk_load = false;
   int persist_interval_seconds = 30; // 0 disables background index saves
 };
 
@@ -39,7 +43,7 @@ class Database {
   static Result<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
   ~Database();  // Close()s
 
-  // Saves changed indexes, stops the background thread, flushes the store.
+  // Stops the background thread, Checkpoint()s (errors are logged), closes the store.
   void Close();
 
   // AlreadyExists (409) when the name is taken.
@@ -50,6 +54,9 @@ class Database {
 
   // Saves every changed index now.
   Status PersistIndexes();
+  // Saves every changed index and flushes the store's memtables to SST files, the two at once
+  // (what Close() does first; a bulk load calls it to learn whether it worked).
+  Status Checkpoint();
   const DatabaseOptions& options() const { return options_; }
 
  private:

@@ -1,6 +1,7 @@
 #include "index/distance.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -46,6 +47,22 @@ void NormalizeInPlace(float* v, size_t dim) {
   if (norm <= 0) return;
   float inv = static_cast<float>(1.0 / std::sqrt(norm));
   for (size_t i = 0; i < dim; ++i) v[i] *= inv;
+}
+
+size_t FirstNonFinite(const float* v, size_t dim) {
+  // A float is NaN or ±Inf exactly when its exponent bits are all ones.
+  constexpr uint32_t kExponent = 0x7f800000u;
+  uint32_t any = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, v + i, sizeof bits);
+    any |= static_cast<uint32_t>((bits & kExponent) == kExponent);
+  }
+  if (any == 0) return dim;
+  for (size_t i = 0; i < dim; ++i) {
+    if (!std::isfinite(v[i])) return i;
+  }
+  return dim;
 }
 
 }  // namespace latentdb::index

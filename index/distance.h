@@ -33,4 +33,8 @@ inline float InnerProduct(const float* a, const float* b, size_t dim) { return K
 // Scales v to unit L2 norm in place; leaves an all-zero vector unchanged.
 void NormalizeInPlace(float* v, size_t dim);
 
+// The position of the first NaN or ±Inf in v, or dim when every element is finite. The common
+// all-finite case is one branch-free (vectorized) pass over the bits.
+size_t FirstNonFinite(const float* v, size_t dim);
+
 }  // namespace latentdb::index

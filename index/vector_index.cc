@@ -259,6 +259,22 @@ Status VectorIndex::Upsert(const uint64_t* ids, const float* vectors, size_t n) 
   return im.TrainIfReady();
 }
 
+void VectorIndex::Reserve(size_t additional) {
+  Impl& im = *impl_;
+  faiss::Index* vectors = im.active.get();
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(vectors)) vectors = hnsw->storage;
+  try {
+    if (auto* flat = dynamic_cast<faiss::IndexFlatCodes*>(vectors)) {
+      flat->codes.reserve((static_cast<size_t>(flat->ntotal) + additional) * flat->code_size);
+    }
+    im.pos_to_id.reserve(im.pos_to_id.size() + additional);
+    im.dead.reserve(im.dead.size() + additional);
+    im.id_to_pos.reserve(im.id_to_pos.size() + additional);
+  } catch (const std::exception&) {
+    // Only a hint (too large for memory or for a vector): the storage grows as it goes instead.
+  }
+}
+
 void VectorIndex::Remove(const uint64_t* ids, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     auto it = impl_->id_to_pos.find(ids[i]);
@@ -301,6 +317,8 @@ Result<std::vector<Hit>> VectorIndex::Search(const float* query, size_t k, const
   return hits;
 }
 
+bool VectorIndex::WorthSaving() const { return impl_->kind != Kind::kFlat; }
+
 bool VectorIndex::Contains(uint64_t id) const { return impl_->id_to_pos.count(id) != 0; }
 size_t VectorIndex::size() const { return impl_->live(); }
 const IndexSpec& VectorIndex::spec() const { return impl_->spec; }
@@ -319,35 +337,68 @@ bool VectorIndex::NeedsRebuild() const {
   return impl_->tombstones > 1000 && impl_->tombstones * 4 > impl_->pos_to_id.size();
 }
 
-Status VectorIndex::Save(const std::string& path, uint64_t sequence) const {
-  LDB_ASSIGN_OR_RETURN(std::string bytes, Serialize(sequence));
-  return WriteFileAtomically(path, bytes);
+namespace {
+
+// FAISS's writer interface over an AtomicFileWriter; with no file it only counts the bytes.
+// A failed append is returned to FAISS as a short write, which makes it throw.
+struct FaissFileWriter : faiss::IOWriter {
+  AtomicFileWriter* file = nullptr;
+  uint64_t bytes = 0;
+  Status error;
+  size_t operator()(const void* ptr, size_t size, size_t nitems) override {
+    const size_t total = size * nitems;
+    bytes += total;
+    if (file && error.ok()) error = file->Append(std::string_view(static_cast<const char*>(ptr), total));
+    return error.ok() ? nitems : 0;
+  }
+};
+
+}  // namespace
+
+Status VectorIndex::Save(const std::string& path, uint64_t sequence, bool sync) const {
+  LDB_ASSIGN_OR_RETURN(auto file, AtomicFileWriter::Create(path));
+  LDB_RETURN_IF_ERROR(WriteTo(file.get(), sequence));
+  return file->Commit(sync);
 }
 
-Result<std::string> VectorIndex::Serialize(uint64_t sequence) const {
+Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
   const Impl& im = *impl_;
-  faiss::VectorIOWriter writer;
-  try {
-    faiss::write_index(im.active.get(), &writer);
-  } catch (const std::exception& e) {
-    return Status::Internal(std::string("serializing the FAISS index failed: ") + e.what());
-  }
-  std::string out;
-  out.reserve(64 + im.pos_to_id.size() * 9 + writer.data.size());
-  out.append(kMagic, sizeof kMagic);
-  PutFixed32LE(&out, kFormatVersion);
-  PutFixed64LE(&out, sequence);
-  PutFixed32LE(&out, static_cast<uint32_t>(im.spec.dim));
-  PutFixed32LE(&out, static_cast<uint32_t>(im.spec.metric));
-  PutFixed32LE(&out, static_cast<uint32_t>(im.kind));
-  PutFixed32LE(&out, im.pending() ? 1 : 0);
-  PutFixed64LE(&out, im.pos_to_id.size());
-  for (uint64_t id : im.pos_to_id) PutFixed64LE(&out, id);
-  out.append(reinterpret_cast<const char*>(im.dead.data()), im.dead.size());
-  PutFixed64LE(&out, writer.data.size());
-  out.append(reinterpret_cast<const char*>(writer.data.data()), writer.data.size());
-  PutFixed32LE(&out, Crc32(out));
-  return out;
+  // Two passes over the FAISS index: the first counts its bytes (the header states them), the
+  // second streams them to the file — no in-memory copy of an index that may be gigabytes.
+  auto write_faiss = [&](FaissFileWriter* w) -> Status {
+    try {
+      faiss::write_index(im.active.get(), w);
+    } catch (const std::exception& e) {
+      if (!w->error.ok()) return w->error;
+      return Status::Internal(std::string("serializing the FAISS index failed: ") + e.what());
+    }
+    return w->error;
+  };
+  FaissFileWriter counter;
+  LDB_RETURN_IF_ERROR(write_faiss(&counter));
+
+  std::string head;
+  head.reserve(64 + im.pos_to_id.size() * 9);
+  head.append(kMagic, sizeof kMagic);
+  PutFixed32LE(&head, kFormatVersion);
+  PutFixed64LE(&head, sequence);
+  PutFixed32LE(&head, static_cast<uint32_t>(im.spec.dim));
+  PutFixed32LE(&head, static_cast<uint32_t>(im.spec.metric));
+  PutFixed32LE(&head, static_cast<uint32_t>(im.kind));
+  PutFixed32LE(&head, im.pending() ? 1 : 0);
+  PutFixed64LE(&head, im.pos_to_id.size());
+  for (uint64_t id : im.pos_to_id) PutFixed64LE(&head, id);
+  head.append(reinterpret_cast<const char*>(im.dead.data()), im.dead.size());
+  PutFixed64LE(&head, counter.bytes);
+  LDB_RETURN_IF_ERROR(file->Append(head));
+
+  FaissFileWriter out;
+  out.file = file;
+  LDB_RETURN_IF_ERROR(write_faiss(&out));
+  if (out.bytes != counter.bytes) return Status::Internal("the FAISS index changed while it was being saved");
+  std::string crc;
+  PutFixed32LE(&crc, file->crc());
+  return file->Append(crc);
 }
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, const IndexSpec& spec,

@@ -25,6 +25,10 @@
 
 #include "common/result.h"
 
+namespace latentdb {
+class AtomicFileWriter;
+}
+
 namespace latentdb::index {
 
 enum class Metric { kL2, kInnerProduct, kCosine };
@@ -74,6 +78,9 @@ class VectorIndex {
 
   // Adds vectors (row-major, n × dim); an id already present is replaced. Vectors must be finite.
   Status Upsert(const uint64_t* ids, const float* vectors, size_t n);
+  // Makes room for `additional` more vectors in one allocation, so that a bulk load does not
+  // grow (copy, and page-fault in) the vector storage step by step. Only a hint.
+  void Reserve(size_t additional);
   // Removes ids; unknown ids are ignored.
   void Remove(const uint64_t* ids, size_t n);
 
@@ -89,10 +96,14 @@ class VectorIndex {
   bool NeedsRebuild() const;
   const IndexSpec& spec() const;
 
-  // The index file's bytes (magic, version, sequence, checksum); see Save().
-  Result<std::string> Serialize(uint64_t sequence) const;
-  // Writes Serialize() to `path` atomically (temp file, fsync, rename).
-  Status Save(const std::string& path, uint64_t sequence) const;
+  // Whether a saved file is worth having: false for a flat index, whose file would hold nothing
+  // but a second copy of the vectors (the store has them; reading them from it is as fast).
+  bool WorthSaving() const;
+  // Streams the index file (magic, version, sequence, ids, FAISS index, CRC-32) into `file`,
+  // without committing it. The caller keeps the index unchanged meanwhile (e.g. a shared lock).
+  Status WriteTo(AtomicFileWriter* file, uint64_t sequence) const;
+  // Writes the index file to `path` atomically; with `sync`, fsynced (see AtomicFileWriter).
+  Status Save(const std::string& path, uint64_t sequence, bool sync = true) const;
 
  private:
   struct Impl;

@@ -74,6 +74,9 @@ struct Store::Impl {
   std::vector<rocksdb::ColumnFamilyHandle*> cf;
   StoreOptions options;
   std::mutex write_mutex;  // serializes sequence assignment with the WAL write
+  // Apply()'s batch, reused under write_mutex: a bulk load writes megabytes per batch, and a
+  // fresh buffer each time costs an allocation that the kernel must zero page by page.
+  rocksdb::WriteBatch point_batch;
   std::atomic<uint64_t> last_seq{0};
   std::mutex catalog_mutex;
 
@@ -89,7 +92,9 @@ struct Store::Impl {
 
   rocksdb::WriteOptions WriteOpts() const {
     rocksdb::WriteOptions w;
-    w.sync = options.sync_writes;
+    // A bulk load writes no WAL (RocksDB refuses sync without one): see StoreOptions.
+    w.disableWAL = options.bulk_load;
+    w.sync = options.sync_writes && !options.bulk_load;
     return w;
   }
 
@@ -142,6 +147,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.max_total_wal_size = 256ull << 20;
+  // Without a WAL, each flush must commit every family at once, or a crash could leave one
+  // family's records of a batch without the others'.
+  db_options.atomic_flush = options.bulk_load;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 64ull << 20;
   rocksdb::BlockBasedTableOptions table;
@@ -151,8 +159,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   for (const char* name : kFamilyNames) {
     rocksdb::ColumnFamilyOptions o = cf_options;
-    // Raw float vectors do not compress; skip the CPU cost.
-    if (std::strcmp(name, "vectors") == 0) o.compression = rocksdb::kNoCompression;
+    // Vectors: LZ4, the cheapest try. Dense embeddings barely compress (RocksDB then keeps the
+    // block raw), but pixels and ReLU outputs are full of zeros.
+    if (std::strcmp(name, "vectors") == 0) o.compression = rocksdb::kLZ4Compression;
     descriptors.emplace_back(name, o);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -233,7 +242,14 @@ Status Store::DropCollection(const CollectionRecord& record) {
 Result<uint64_t> Store::Apply(const PointBatch& b) {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
   const uint64_t seq = impl_->last_seq.load() + 1;
-  rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch& batch = impl_->point_batch;
+  struct Reset {  // leaves the batch empty whatever happens; drops a buffer grown very large
+    rocksdb::WriteBatch& b;
+    ~Reset() {
+      if (b.GetDataSize() > (64u << 20)) b = rocksdb::WriteBatch();
+      b.Clear();
+    }
+  } reset{batch};
   std::string changes;
   changes.reserve((b.upserts.size() + b.deletes.size()) * 9);
   try {
@@ -367,9 +383,10 @@ Status Store::TrimChangelog(uint32_t cid, uint64_t up_to_seq) {
 
 uint64_t Store::LastSequence() const { return impl_->last_seq.load(); }
 
-Status Store::Flush() {
+Status Store::Flush(bool wait) {
   rocksdb::FlushOptions fo;
-  fo.wait = true;
+  fo.wait = wait;
+  fo.allow_write_stall = true;
   return FromRocks(impl_->db->Flush(fo, impl_->cf), "flushing");
 }
 

@@ -33,6 +33,12 @@ struct StoreOptions {
   // fsync the WAL on every write (safe against power loss); otherwise a write is durable against
   // a process crash once Apply() returns (it is in the OS page cache through the WAL).
   bool sync_writes = false;
+  // Bulk loading by a process that holds the directory alone (offline ingest): writes skip the
+  // WAL, which halves what a load writes, and become durable at the next flush instead — when a
+  // memtable fills (every 64 MB of writes) and at Flush(). Flushes are atomic across families,
+  // so a crash leaves the store exactly as of the last flush: consistent, and missing only
+  // writes the caller has not yet been told are durable. sync_writes is moot (flushes fsync).
+  bool bulk_load = false;
 };
 
 struct CollectionRecord {
@@ -106,8 +112,9 @@ class Store {
   Status TrimChangelog(uint32_t cid, uint64_t up_to_seq);
 
   uint64_t LastSequence() const;
-  // Flushes memtables to SST files (used before snapshots and on shutdown).
-  Status Flush();
+  // Flushes memtables to SST files (used before snapshots, on shutdown, and to make a bulk
+  // load's writes durable); without `wait` it only starts the flush in the background.
+  Status Flush(bool wait = true);
 
  private:
   struct Impl;

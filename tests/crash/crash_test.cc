@@ -303,8 +303,11 @@ TEST_CASE("acknowledged writes survive SIGKILL", "[crash]") {
       Ok(client, "PUT", "/collections/hnsw", {{"dim", kDim}, {"metric", "l2"}, {"index", "HNSW32"}});
       Ok(client, "PUT", "/collections/flat", {{"dim", kDim}, {"metric", "l2"}, {"index", "Flat"}});
     } else {
-      // Round 1 saves the index in the background; from round 2 on there is always a file.
-      for (const char* c : kCollections) replays += Verify(client, c, models[c], rng, round >= 2) ? 1 : 0;
+      // Round 1 saves the HNSW index in the background; from round 2 on there is always a file.
+      // A Flat index is never saved: it is rebuilt from the store at every start.
+      for (const char* c : kCollections) {
+        replays += Verify(client, c, models[c], rng, round >= 2 && std::string(c) == "hnsw") ? 1 : 0;
+      }
     }
     if (round == kRounds) break;  // the last start only verifies
 

@@ -113,7 +113,7 @@ TEST_CASE("a rejected batch changes nothing", "[engine]") {
   CHECK(*after->vector == *before->vector);
 }
 
-TEST_CASE("search by id excludes the point itself; k and query validation", "[engine]") {
+TEST_CASE("search by id excludes the point itself, k and query validation", "[engine]") {
   TempDir dir;
   auto db = OpenDb(dir.path());
   auto c = *db->CreateCollection("c", Config(8, "HNSW16", "cosine"));
@@ -163,7 +163,7 @@ TEST_CASE("a second Database on the same directory fails with a message naming t
   CHECK(second.status().message().find("LOCK.latentdb") != std::string::npos);
 }
 
-TEST_CASE("restart loads the saved index; a missing or corrupt index is rebuilt", "[engine][persist]") {
+TEST_CASE("restart loads the saved index, a missing or corrupt index is rebuilt", "[engine][persist]") {
   TempDir dir;
   std::vector<std::string> before;
   auto query = RandomPoints(1, 16, 999999, 77)[0].vector;
@@ -211,6 +211,52 @@ TEST_CASE("restart loads the saved index; a missing or corrupt index is rebuilt"
   }
 }
 
+TEST_CASE("a Flat index writes no file: it is built from the store, and a stale file is ignored", "[engine][persist]") {
+  TempDir dir;
+  const std::string idx = dir.path() + "/indexes/1.idx";
+  auto points = RandomPoints(500, 8, 0, 21);
+  {
+    auto db = OpenDb(dir.path());
+    auto c = *db->CreateCollection("c", Config(8, "Flat"));
+    REQUIRE(c->Upsert(points).ok());
+    REQUIRE(db->Checkpoint().ok());
+    // Nothing saved, yet the changelog is trimmed: the whole of it is in the store.
+    CHECK_FALSE(latentdb::PathExists(idx));
+    CHECK(c->Info().persisted_sequence == c->Info().applied_sequence);
+  }
+  CHECK_FALSE(latentdb::PathExists(idx));
+  // A file from an older version, holding other vectors, must neither be loaded nor survive.
+  {
+    auto db = OpenDb(dir.path());
+    auto c = *db->GetCollection("c");
+    REQUIRE(c->Upsert(RandomPoints(10, 8, 1000, 22)).ok());
+  }
+  {
+    latentdb::index::IndexSpec spec;
+    spec.dim = 8;
+    spec.metric = latentdb::index::Metric::kL2;
+    spec.factory = "Flat";
+    auto stale = *latentdb::index::VectorIndex::Create(spec);
+    auto other = RandomPoints(3, 8, 0, 99);
+    std::vector<uint64_t> ids = {0, 1, 2};
+    std::vector<float> flat;
+    for (const auto& p : other) flat.insert(flat.end(), p.vector.begin(), p.vector.end());
+    REQUIRE(stale->Upsert(ids.data(), flat.data(), 3).ok());
+    REQUIRE(stale->Save(idx, 1 << 20).ok());
+  }
+  auto db = OpenDb(dir.path());
+  auto c = *db->GetCollection("c");
+  CHECK_FALSE(latentdb::PathExists(idx));
+  CHECK(c->Info().index.live == 510);
+  SearchQuery q;
+  q.vector = points[123].vector;
+  q.k = 1;
+  auto hits = *c->Search(q);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0].id == points[123].id);
+  CHECK(hits[0].score == Approx(0.0).margin(1e-6));
+}
+
 // Runs only when the crash test below starts this binary again for it (hidden tag). The writer
 // must be a fresh process: forking a process whose OpenMP pool is running is undefined.
 TEST_CASE("crash writer (child process of the crash test)", "[.crash_writer]") {
@@ -228,6 +274,69 @@ TEST_CASE("crash writer (child process of the crash test)", "[.crash_writer]") {
   if (!(*c)->Delete({ExternalId(uint64_t{3}), ExternalId(uint64_t{600})}).ok()) _exit(7);
   if (!(*c)->Upsert(RandomPoints(1, 8, 10, 8)).ok()) _exit(8);  // a replacement after the save
   _exit(0);  // no Close(): like kill -9, nothing more reaches the disk
+}
+
+// Child process of the bulk-load crash test (hidden tag): a bulk-load database (no WAL) that
+// checkpoints after the first 300 points of each collection, writes 200 more, and dies.
+TEST_CASE("bulk crash writer (child process of the bulk crash test)", "[.bulk_crash_writer]") {
+  const char* dir = std::getenv("LATENTDB_CRASH_DIR");
+  REQUIRE(dir != nullptr);
+  DatabaseOptions o;
+  o.data_dir = dir;
+  o.persist_interval_seconds = 0;
+  o.bulk_load = true;
+  auto db = Database::Open(o);
+  if (!db.ok()) _exit(3);
+  auto flat = (*db)->CreateCollection("flat", Config(8, "Flat"));
+  auto hnsw = (*db)->CreateCollection("hnsw", Config(8, "HNSW16"));
+  if (!flat.ok() || !hnsw.ok()) _exit(4);
+  (*hnsw)->BeginBulkLoad();
+  for (auto* c : {&*flat, &*hnsw}) {
+    if (!(*c)->Upsert(RandomPoints(300, 8, 0, 31)).ok()) _exit(5);
+  }
+  if (!(*db)->Checkpoint().ok()) _exit(6);
+  for (auto* c : {&*flat, &*hnsw}) {
+    if (!(*c)->Upsert(RandomPoints(200, 8, 300, 32)).ok()) _exit(7);
+    if (!(*c)->Upsert(RandomPoints(1, 8, 7, 33)).ok()) _exit(8);  // a replacement, also lost
+  }
+  _exit(0);  // no Close(): like kill -9; the writes after the checkpoint were never flushed
+}
+
+TEST_CASE("a bulk load killed after a checkpoint reopens exactly as of the checkpoint", "[engine][persist][crash]") {
+  TempDir dir;
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    setenv("LATENTDB_CRASH_DIR", dir.path().c_str(), 1);
+    execl("/proc/self/exe", "engine_tests", "[.bulk_crash_writer]", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  auto db = OpenDb(dir.path());
+  const auto checkpointed = RandomPoints(300, 8, 0, 31);
+  for (const char* name : {"flat", "hnsw"}) {
+    INFO(name);
+    auto c = *db->GetCollection(name);
+    // Exactly the checkpointed points, with their checkpointed vectors, in store and index alike.
+    CHECK(c->size() == 300);
+    CHECK(c->Info().index.live == 300);
+    CHECK_FALSE(c->Get(ExternalId(uint64_t{300}), false)->has_value());
+    CHECK(*c->VectorOf(ExternalId(uint64_t{7})) == checkpointed[7].vector);
+    SearchQuery q;
+    q.vector = checkpointed[42].vector;
+    q.k = 1;
+    auto hits = *c->Search(q);
+    REQUIRE(hits.size() == 1);
+    CHECK(hits[0].id == checkpointed[42].id);
+    // The id counter survived with the points: a new point gets a fresh slot, not a used one.
+    REQUIRE(c->Upsert(RandomPoints(5, 8, 1000, 34)).ok());
+    CHECK(c->size() == 305);
+    CHECK(*c->VectorOf(ExternalId(uint64_t{7})) == checkpointed[7].vector);
+  }
 }
 
 TEST_CASE("after a crash, writes newer than the saved index are replayed", "[engine][persist][crash]") {
@@ -288,7 +397,7 @@ TEST_CASE("filtered search over a collection honours payload filters", "[engine]
   }
 }
 
-TEST_CASE("bulk load defers the index to one rebuild; a crash in between loses nothing", "[engine][bulk]") {
+TEST_CASE("bulk load defers the index to one rebuild, a crash in between loses nothing", "[engine][bulk]") {
   TempDir dir;
   {
     auto db = OpenDb(dir.path());

@@ -52,3 +52,23 @@ TEST_CASE("normalization gives unit length and leaves zero vectors alone", "[ind
   NormalizeInPlace(z.data(), 3);
   CHECK(z == std::vector<float>{0, 0, 0});
 }
+
+TEST_CASE("FirstNonFinite finds the first NaN or infinity at any position", "[index]") {
+  for (size_t dim : {size_t{0}, size_t{1}, size_t{7}, size_t{16}, size_t{785}}) {
+    std::vector<float> v(dim);
+    for (size_t i = 0; i < dim; ++i) v[i] = static_cast<float>(i) * 0.5f - 3.0f;
+    CHECK(FirstNonFinite(v.data(), dim) == dim);
+    for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+      for (size_t at : {size_t{0}, dim / 2, dim - 1}) {
+        if (dim == 0) continue;
+        std::vector<float> w = v;
+        w[at] = bad;
+        if (at + 1 < dim) w[dim - 1] = INFINITY;  // a later one must not hide the first
+        CHECK(FirstNonFinite(w.data(), dim) == at);
+      }
+    }
+  }
+  // The largest finite values and denormals are finite.
+  std::vector<float> edge = {3.4028235e38f, -3.4028235e38f, 1e-45f, -0.0f};
+  CHECK(FirstNonFinite(edge.data(), edge.size()) == edge.size());
+}

@@ -272,7 +272,7 @@ TEST_CASE("unsupported or invalid specs are rejected", "[index]") {
   CHECK_FALSE(VectorIndex::Create(spec).ok());
 }
 
-TEST_CASE("save and load round trip; corrupt files are refused", "[index][persist]") {
+TEST_CASE("save and load round trip, corrupt files are refused", "[index][persist]") {
   TempDir dir;
   Fixture fx(3000, 16, 10);
   for (const std::string factory : {"Flat", "HNSW32", "IVF16,Flat", "IVF64,Flat"}) {
@@ -310,6 +310,37 @@ TEST_CASE("save and load round trip; corrupt files are refused", "[index][persis
       other.dim = 8;
       REQUIRE(index->Save(path, 1).ok());
       CHECK_FALSE(VectorIndex::Load(path, other, &seq).ok());
+    }
+  }
+}
+
+TEST_CASE("Reserve is only a hint: results are the same, and an impossible size is ignored", "[index]") {
+  Fixture fx(2000, 16, 5);
+  for (const std::string factory : {"Flat", "HNSW16"}) {
+    SECTION(factory) {
+      IndexSpec spec;
+      spec.dim = fx.dim;
+      spec.metric = Metric::kL2;
+      spec.factory = factory;
+      auto plain = *VectorIndex::Create(spec);
+      auto reserved = *VectorIndex::Create(spec);
+      reserved->Reserve(fx.n);
+      reserved->Reserve(std::numeric_limits<size_t>::max() / 2);  // cannot be met: ignored
+      const size_t half = fx.n / 2;  // two steps, so that the second lands in the reserved room
+      for (auto* index : {plain.get(), reserved.get()}) {
+        REQUIRE(index->Upsert(fx.ids.data(), fx.data.data(), half).ok());
+        REQUIRE(index->Upsert(fx.ids.data() + half, fx.data.data() + half * fx.dim, fx.n - half).ok());
+      }
+      CHECK(reserved->size() == fx.n);
+      SearchParams exact;
+      exact.exact = true;  // the HNSW graphs may differ (parallel build); the stored vectors may not
+      CHECK(fx.MeanRecall(*reserved, Metric::kL2, exact) == 1.0);
+      for (size_t q = 0; q < 5; ++q) {
+        auto a = *plain->Search(fx.queries.data() + q * fx.dim, 10, exact, nullptr);
+        auto b = *reserved->Search(fx.queries.data() + q * fx.dim, 10, exact, nullptr);
+        REQUIRE(a.size() == b.size());
+        for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].id == b[i].id);
+      }
     }
   }
 }
