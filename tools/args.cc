@@ -1,5 +1,6 @@
 #include "tools/args.h"
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace latentdb::tools {
@@ -54,6 +55,18 @@ Result<long> Args::GetInt(const std::string& name, long fallback, long min, long
     return Status::InvalidArgument("--" + name + " must be an integer between " + std::to_string(min) + " and " +
                                    std::to_string(max));
   }
+}
+
+Result<double> Args::GetDouble(const std::string& name, double fallback, double lo, double hi) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  const std::string& s = it->second;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || *end || !(v >= lo && v <= hi)) {
+    return Status::InvalidArgument("--" + name + " must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  return v;
 }
 
 }  // namespace latentdb::tools

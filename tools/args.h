@@ -18,6 +18,8 @@ class Args {
   std::string Get(const std::string& name, const std::string& fallback = "") const;
   bool Has(const std::string& name) const;
   Result<long> GetInt(const std::string& name, long fallback, long min, long max) const;
+  // A number in [lo, hi]; InvalidArgument naming the flag otherwise.
+  Result<double> GetDouble(const std::string& name, double fallback, double lo, double hi) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:

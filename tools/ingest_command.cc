@@ -26,8 +26,11 @@ constexpr const char* kIngestUsage =
     "         [--batch 1000] [--threads N] [--id-from line|path|field:NAME] [--vector-field vector]\n"
     "         [--payload-field NAME[,NAME...]|*] [--vector-prefix PREFIX] [--labels IDX_LABELS_FILE]\n"
     "         [--text-field text] [--image-field image]\n"
-    "         [--encoder MODEL] [--api-key KEY] [--resume] [--strict] [--quiet]\n"
+    "         [--encoder MODEL] [--api-key KEY] [--resume] [--strict] [--quiet] [--checkpoint-seconds 10]\n"
     "  offline (default, --data-dir ./data) writes the data directory directly; it must not be served.\n"
+    "    It writes no WAL: what is stored becomes durable at a checkpoint (every --checkpoint-seconds,\n"
+    "    every 64 MB of writes, and at the end; 0 = only those two). A killed run loses at most the\n"
+    "    writes since the last checkpoint; run it again (ids are stable) or with --resume.\n"
     "  online (--url) sends batches to a running server. See docs/ingest.md.\n";
 
 std::vector<std::string> SplitList(const std::string& s) {
@@ -49,7 +52,7 @@ int IngestCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 2,
                           {"collection", "data-dir", "url", "format", "metric", "index", "batch", "threads", "id-from",
                            "vector-field", "payload-field", "vector-prefix", "labels", "encoder", "api-key", "text-field",
-                           "image-field"},
+                           "image-field", "checkpoint-seconds"},
                           {"resume", "strict", "quiet"});
   if (!args.ok()) return Usage(args.status().message());
   const std::string collection = args->Get("collection");
@@ -59,6 +62,8 @@ int IngestCommand(int argc, char** argv) {
   if (args->Has("url") && args->Has("data-dir")) return Usage("give --url (online) or --data-dir (offline), not both");
 
   auto batch = args->GetInt("batch", 1000, 1, 65536);
+  auto checkpoint_seconds = args->GetDouble("checkpoint-seconds", 10, 0, 86400);
+  if (!checkpoint_seconds.ok()) return Usage(checkpoint_seconds.status().message());
   const long cores = std::max(1u, std::thread::hardware_concurrency());
   auto threads = args->GetInt("threads", cores, 1, 256);
   for (const auto* r : {&batch, &threads}) {
@@ -124,6 +129,7 @@ int IngestCommand(int argc, char** argv) {
   } else {
     ingest::OfflineSinkOptions oo;
     oo.data_dir = data_dir;
+    oo.checkpoint_seconds = *checkpoint_seconds;
     sink = ingest::MakeOfflineSink(oo);
   }
   // Fails at once when a server holds the data directory (Busy) or the server is unreachable.

@@ -23,18 +23,6 @@ constexpr const char* kTrainImageUsage =
     "               [--conv C1,C2 (channels of the two convolutions, default 16,32)] [--max-batches N per epoch] [--size HxW (--images; default 28x28)] [--channels 1|3]\n"
     "               [--data-dir DIR]\n";
 
-Result<double> GetDouble(const Args& args, const char* name, double fallback, double lo, double hi) {
-  if (!args.Has(name)) return fallback;
-  std::string s = args.Get(name);
-  char* end = nullptr;
-  double v = std::strtod(s.c_str(), &end);
-  if (end == s.c_str() || *end || !(v >= lo && v <= hi)) {
-    return Status::InvalidArgument("--" + std::string(name) + " must be a number in [" + std::to_string(lo) + ", " +
-                                   std::to_string(hi) + "]");
-  }
-  return v;
-}
-
 // The training and test sets: Fashion-MNIST's splits, or a class-per-folder tree split 9:1.
 Result<std::pair<encoders::ImageDataset, encoders::ImageDataset>> LoadData(const Args& args, size_t limit) {
   if (args.Has("data") == args.Has("images")) return Status::InvalidArgument("give exactly one of --data fashion-mnist and --images DIR");
@@ -81,8 +69,8 @@ int TrainImageCommand(int argc, char** argv) {
   auto threads = args->GetInt("threads", 0, 1, 256);
   auto limit = args->GetInt("limit", 0, 1, 1L << 32);
   auto max_batches = args->GetInt("max-batches", 0, 1, 1L << 32);
-  auto beta = GetDouble(*args, "beta", 1.0, 0.0, 1000.0);
-  auto lr = GetDouble(*args, "lr", 1e-3, 1e-7, 10.0);
+  auto beta = args->GetDouble("beta", 1.0, 0.0, 1000.0);
+  auto lr = args->GetDouble("lr", 1e-3, 1e-7, 10.0);
   for (const Status& s : {dim.status(), latent.status(), epochs.status(), batch.status(), seed.status(), threads.status(),
                           limit.status(), max_batches.status(), beta.status(), lr.status()}) {
     if (!s.ok()) return Fail(s, kTrainImageUsage);

@@ -65,12 +65,9 @@ int TrainWord2VecCommand(int argc, char** argv) {
     *f.out = static_cast<int>(*v);
   }
   if (ft.maxn > 0 && ft.minn > ft.maxn) return Fail(Status::InvalidArgument("--minn must be <= --maxn"), kTrainUsage);
-  if (args->Has("lr")) {
-    char* end = nullptr;
-    std::string s = args->Get("lr");
-    ft.lr = std::strtod(s.c_str(), &end);
-    if (end == s.c_str() || *end || !(ft.lr > 0 && ft.lr < 10)) return Fail(Status::InvalidArgument("--lr must be a number in (0, 10)"), kTrainUsage);
-  }
+  auto lr = args->GetDouble("lr", ft.lr, 1e-7, 10.0);
+  if (!lr.ok()) return Fail(lr.status(), kTrainUsage);
+  ft.lr = *lr;
 
   SetLogLevel(LogLevel::kWarn);  // the collection-open lines are noise here
   auto db = OpenDataDir(args->Get("data-dir", "./data"));

@@ -1,7 +1,10 @@
-// The offline sink: opens the data directory with engine::Database (taking its lock, so a running
-// server makes Open fail with Busy) and upserts through Collection::Upsert in large batches.
+// The offline sink: opens the data directory with engine::Database in bulk-load mode (taking its
+// lock, so a running server makes Open fail with Busy) and upserts through Collection::Upsert in
+// large batches.
 // The collection is in bulk-load mode while ingesting (the index is built once, in Finish(), from
 // the store); background index saves are off; Finish() saves each index once and closes.
+#include <chrono>
+
 #include "engine/database.h"
 #include "engine/ingest/sink.h"
 #include "engine/models/model_registry.h"
@@ -22,6 +25,9 @@ class OfflineSink final : public Sink {
     DatabaseOptions dbo;
     dbo.data_dir = options_.data_dir;
     dbo.persist_interval_seconds = 0;  // one save at the end, not a full HNSW dump every 30 s
+    // No WAL: the load is durable at each memtable flush and at Finish(); a killed run loses the
+    // writes since the last flush, which the rerun writes again (ids are stable).
+    dbo.bulk_load = true;
     LDB_ASSIGN_OR_RETURN(db_, Database::Open(dbo));
     return Status::Ok();
   }
@@ -52,6 +58,8 @@ class OfflineSink final : public Sink {
     return t;
   }
 
+  void Expect(uint64_t items) override { collection_->Reserve(items); }
+
   void Prepare(Item*) const override {}
 
   Status Write(std::span<const Item> items) override {
@@ -59,7 +67,13 @@ class OfflineSink final : public Sink {
     std::vector<PointInput> points;
     points.reserve(items.size());
     for (const auto& it : items) points.push_back({it.id, it.vector, it.payload});
-    return collection_->Upsert(std::move(points));
+    LDB_RETURN_IF_ERROR(collection_->Upsert(std::move(points)));
+    if (options_.checkpoint_seconds > 0 &&
+        std::chrono::steady_clock::now() - last_checkpoint_ >= std::chrono::duration<double>(options_.checkpoint_seconds)) {
+      LDB_RETURN_IF_ERROR(db_->Checkpoint());
+      last_checkpoint_ = std::chrono::steady_clock::now();
+    }
+    return Status::Ok();
   }
 
   Status Stored(const std::vector<Item>& items, std::vector<bool>* stored) override {
@@ -76,7 +90,7 @@ class OfflineSink final : public Sink {
   Status Finish() override {
     if (!db_) return Status::Ok();
     Status s = collection_ ? collection_->EndBulkLoad() : Status::Ok();
-    if (s.ok()) s = db_->PersistIndexes();
+    if (s.ok()) s = db_->Checkpoint();
     db_->Close();
     db_.reset();
     return s;
@@ -86,6 +100,7 @@ class OfflineSink final : public Sink {
   OfflineSinkOptions options_;
   std::unique_ptr<Database> db_;
   std::shared_ptr<Collection> collection_;
+  std::chrono::steady_clock::time_point last_checkpoint_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "engine/ingest/bounded_queue.h"
+#include "index/distance.h"
 
 namespace latentdb::engine::ingest {
 namespace {
@@ -46,8 +47,8 @@ Status Validate(const RunContext& ctx, const DecodedRecord& rec) {
     return Status::InvalidArgument("wrong dimension: " + std::to_string(v.size()) + ", the collection has " +
                                    std::to_string(ctx.dim));
   }
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (!std::isfinite(v[i])) return Status::InvalidArgument("NaN/Inf: element " + std::to_string(i) + " is not finite");
+  if (const size_t i = index::FirstNonFinite(v.data(), v.size()); i != v.size()) {
+    return Status::InvalidArgument("NaN/Inf: element " + std::to_string(i) + " is not finite");
   }
   if (!payload.is_null() && !payload.is_object()) return Status::InvalidArgument("bad payload: not a JSON object");
   if (!payload.is_null()) {
@@ -314,7 +315,10 @@ Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const Sourc
     if (auto n = s->total_records()) total_items += *n;
     else all_known = false;
   }
-  if (all_known) po.total_items = total_items;
+  if (all_known) {
+    po.total_items = total_items;
+    sink->Expect(total_items);
+  }
   po.total_bytes = total_bytes;
   Progress progress(&stats, po);
   if (options.show_progress) progress.Start();

@@ -42,6 +42,9 @@ class Sink {
   // Returns the collection, creating it with `wanted` when it does not exist (wanted.dim == 0:
   // the dimension is unknown, so a missing collection is an error).
   virtual Result<CollectionTarget> EnsureCollection(const std::string& name, const CollectionConfig& wanted) = 0;
+  // A hint, when the sources know their size: about `items` items are coming (the offline sink
+  // sizes the collection's maps and index storage once).
+  virtual void Expect(uint64_t /*items*/) {}
   // Called on worker threads for each validated item: the sink's chance to pre-serialize it into
   // item->wire (and drop what it no longer needs; Write then reads only what Prepare kept).
   // An item with raw input (item->raw) only reaches an online sink. Thread-safe.
@@ -61,6 +64,10 @@ class Sink {
 
 struct OfflineSinkOptions {
   std::string data_dir = "./data";
+  // The data directory is opened for bulk loading (no WAL, see engine::DatabaseOptions): writes
+  // become durable at a checkpoint — every `checkpoint_seconds` (0: never on a timer), whenever a
+  // memtable fills, and in Finish().
+  double checkpoint_seconds = 10;
 };
 std::unique_ptr<Sink> MakeOfflineSink(const OfflineSinkOptions& options);
 

@@ -50,7 +50,8 @@ TEST_CASE("ingest kill: SIGKILL mid-run then a rerun leaves exactly the source's
   std::mt19937 rng(std::random_device{}());
 
   const std::vector<std::string> args = {"--collection", "big", "--data-dir", data, "--index", "Flat", "--metric",
-                                         "l2", "--batch", "500", "--quiet", dir.Sub("big.fvecs")};
+                                         "l2", "--batch", "500", "--quiet", "--checkpoint-seconds", "0.05",
+                                         dir.Sub("big.fvecs")};
   // Kill a fresh run, then kill a --resume run over the partial collection, then finish.
   size_t before_kill = 0;
   for (int round = 0; round < 2; ++round) {
@@ -67,7 +68,7 @@ TEST_CASE("ingest kill: SIGKILL mid-run then a rerun leaves exactly the source's
     INFO("round " << round << ": killed after " << delay_ms << " ms (" << (killed ? "mid-run" : "it had finished")
                   << "), " << partial.size << " points stored");
     if (killed) CHECK(partial.size < rows);
-    CHECK(partial.size >= before_kill);  // nothing acknowledged is lost
+    CHECK(partial.size >= before_kill);  // nothing checkpointed is lost
     before_kill = partial.size;
   }
 
