@@ -57,7 +57,16 @@ Status AtomicFileWriter::Append(std::string_view bytes) {
     buffer_.append(bytes);
     return Status::Ok();
   }
-  // A large block goes straight to the file, without a copy.
+  return WriteAll(bytes);  // a large block goes straight to the file, without a copy
+}
+
+Status AtomicFileWriter::Flush() {
+  LDB_RETURN_IF_ERROR(WriteAll(buffer_));
+  buffer_.clear();
+  return Status::Ok();
+}
+
+Status AtomicFileWriter::WriteAll(std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0) {
@@ -66,20 +75,6 @@ Status AtomicFileWriter::Append(std::string_view bytes) {
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
-  return Status::Ok();
-}
-
-Status AtomicFileWriter::Flush() {
-  std::string_view left = buffer_;
-  while (!left.empty()) {
-    ssize_t n = ::write(fd_, left.data(), left.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("writing", tmp_);
-    }
-    left.remove_prefix(static_cast<size_t>(n));
-  }
-  buffer_.clear();
   return Status::Ok();
 }
 

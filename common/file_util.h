@@ -31,7 +31,8 @@ class AtomicFileWriter {
 
  private:
   AtomicFileWriter(std::string path, int fd);
-  Status Flush();
+  Status Flush();  // writes out buffer_
+  Status WriteAll(std::string_view bytes);
 
   std::string path_, tmp_;
   int fd_ = -1;

@@ -35,6 +35,22 @@ CollectionConfig Config(size_t dim, const std::string& index = "HNSW32", const s
   return *c;
 }
 
+// Runs this binary's hidden case `tag` in a fresh process (a writer that dies without closing:
+// forking a process whose OpenMP pool is running is undefined) and requires it to exit 0.
+void RunChildCase(const char* tag, const std::string& dir) {
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    setenv("LATENTDB_CRASH_DIR", dir.c_str(), 1);
+    execl("/proc/self/exe", "engine_tests", tag, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
 std::vector<PointInput> RandomPoints(size_t n, size_t dim, uint64_t first_id, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1, 1);
@@ -304,17 +320,7 @@ TEST_CASE("bulk crash writer (child process of the bulk crash test)", "[.bulk_cr
 
 TEST_CASE("a bulk load killed after a checkpoint reopens exactly as of the checkpoint", "[engine][persist][crash]") {
   TempDir dir;
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    setenv("LATENTDB_CRASH_DIR", dir.path().c_str(), 1);
-    execl("/proc/self/exe", "engine_tests", "[.bulk_crash_writer]", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+  RunChildCase("[.bulk_crash_writer]", dir.path());
 
   auto db = OpenDb(dir.path());
   const auto checkpointed = RandomPoints(300, 8, 0, 31);
@@ -342,17 +348,7 @@ TEST_CASE("a bulk load killed after a checkpoint reopens exactly as of the check
 TEST_CASE("after a crash, writes newer than the saved index are replayed", "[engine][persist][crash]") {
   TempDir dir;
   // The child process writes, saves the index, writes more, and dies without closing.
-  pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    setenv("LATENTDB_CRASH_DIR", dir.path().c_str(), 1);
-    execl("/proc/self/exe", "engine_tests", "[.crash_writer]", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
+  RunChildCase("[.crash_writer]", dir.path());
 
   auto db = OpenDb(dir.path());
   auto c = *db->GetCollection("c");
