@@ -65,6 +65,8 @@ Result<InputSpec> InputSpecFromJson(const nlohmann::json& j) {
   return s;
 }
 
+void SetInferenceThreads(int threads) { ConfigureTorchThreads(threads); }
+
 ImageModel::ImageModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ImageModel::~ImageModel() = default;
 

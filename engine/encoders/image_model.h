@@ -61,6 +61,11 @@ struct Reconstruction {
 // Whether a registry manifest's "kind" names an image model ("cnn", "vae", "torchscript").
 bool IsImageModelKind(const std::string& kind);
 
+// How many threads one Encode/Decode/Reconstruct call may use (LibTorch's intra-op threads; a
+// process-wide setting; 0 = every core, the default). A caller that runs several calls at once —
+// the ingest's workers — gives each a share of the cores instead of letting them oversubscribe.
+void SetInferenceThreads(int threads);
+
 class ImageModel {
  public:
   ~ImageModel();

@@ -45,6 +45,9 @@ class ItemEncoder {
   // to skip the input, "category: detail" ("corrupt image: …", "bad text: …"). Called from
   // several worker threads at once: must be thread-safe.
   virtual std::vector<Result<EncodedInput>> Encode(const std::vector<const RawInput*>& inputs) const = 0;
+  // Called once before a run: `workers` threads will call Encode at once. A model that can use
+  // several cores per call gives each call its share.
+  virtual void SetConcurrency(int /*workers*/) const {}
 };
 
 // What a registered model encodes, read from its manifest (no loading).

@@ -1,6 +1,7 @@
 #include "engine/ingest/image_item_encoder.h"
 
-#include <mutex>
+#include <algorithm>
+#include <thread>
 
 #include "engine/encoders/image_model.h"
 #include "engine/images/image.h"
@@ -34,6 +35,14 @@ class ImageItemEncoder final : public ItemEncoder {
   size_t dim() const override { return model_->dim(); }
   bool Accepts(RawInput::Kind kind) const override { return kind == RawInput::Kind::kImage; }
 
+  // Each worker decodes its batch and then runs the model on its share of the cores (the model is
+  // thread-safe). One call at a time with every core instead would leave the cores to LibTorch's
+  // spinning threads while the other worker decodes, and two such calls at once oversubscribe.
+  void SetConcurrency(int workers) const override {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    encoders::SetInferenceThreads(std::max(1, cores / std::max(1, workers)));
+  }
+
   std::vector<Result<EncodedInput>> Encode(const std::vector<const RawInput*>& inputs) const override {
     std::vector<Result<EncodedInput>> out(inputs.size(), Status::Internal("not encoded"));
     std::vector<images::Image> decoded;
@@ -54,9 +63,6 @@ class ImageItemEncoder final : public ItemEncoder {
       where.push_back(i);
     }
     if (decoded.empty()) return out;
-    // One batch in the model at a time: LibTorch already spreads a batch over every core, and two
-    // concurrent calls only fight over them. The other worker meanwhile reads and decodes files.
-    std::lock_guard lock(model_mutex_);
     if (model_->generative()) {
       auto rec = model_->Reconstruct(decoded);
       if (!rec.ok()) return Fail(std::move(out), where, rec.status());
@@ -83,7 +89,6 @@ class ImageItemEncoder final : public ItemEncoder {
   }
 
   std::shared_ptr<encoders::ImageModel> model_;
-  mutable std::mutex model_mutex_;
 };
 
 }  // namespace

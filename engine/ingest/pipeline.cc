@@ -325,6 +325,7 @@ Result<IngestReport> RunIngest(const std::vector<SourceSpec>& specs, const Sourc
 
   // The pipeline.
   const int threads = std::max(1, options.threads);
+  if (options.encoder) options.encoder->SetConcurrency(threads);
   const size_t batch = std::max<size_t>(1, options.batch);
   BoundedQueue<RecordBatch> records(2 * static_cast<size_t>(threads));
   BoundedQueue<std::vector<Item>> decoded(2 * static_cast<size_t>(threads));
