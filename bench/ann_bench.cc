@@ -38,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "bench/hnswlib_baseline.h"
 #include "engine/collection.h"
 #include "engine/database.h"
@@ -53,36 +54,12 @@ namespace latentdb::bench {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 constexpr size_t kK = 10;
 constexpr size_t kGtK = 11;  // one extra neighbour to detect ties at rank 10
 constexpr double kTargetRecall = 0.99;
 constexpr size_t kMaxAutoEf = 2048;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
-
-std::string g_temp_data_dir;  // removed when the run dies
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "ann_bench: %s\n", what.c_str());
-  if (!g_temp_data_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(g_temp_data_dir, ec);
-  }
-  std::fflush(stdout);
-  std::exit(1);
-}
-
-template <typename T>
-T Check(Result<T> r, const std::string& what) {
-  if (!r.ok()) Die(what + ": " + r.status().ToString());
-  return std::move(r).value();
-}
-void Check(const Status& s, const std::string& what) {
-  if (!s.ok()) Die(what + ": " + s.ToString());
-}
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -630,6 +607,7 @@ std::vector<std::string> IndexFiles(const std::string& data_dir) {
 }
 
 int Main(int argc, char** argv) {
+  Dying().program = "ann_bench";
   const Options o = ParseArgs(argc, argv);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // keep stdout in order with the engine's log lines on stderr
   json report;
@@ -685,7 +663,7 @@ int Main(int argc, char** argv) {
   std::string tmpl = o.tmp_dir + "/ann_bench_XXXXXX";
   if (!mkdtemp(tmpl.data())) Die("cannot create a temporary directory under " + o.tmp_dir);
   const std::string data_dir = tmpl;
-  g_temp_data_dir = data_dir;
+  Dying().temp_dir = data_dir;
   engine::DatabaseOptions dbo;
   dbo.data_dir = data_dir;
   dbo.sync_writes = false;
@@ -1076,7 +1054,7 @@ int Main(int argc, char** argv) {
   }
   std::error_code ec;
   fs::remove_all(data_dir, ec);
-  g_temp_data_dir.clear();
+  Dying().temp_dir.clear();
 
   // --- summary ---
   PrintTable(engine_runs, http_runs, hnswlib_runs);

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "engine/collection.h"
 #include "engine/database.h"
 #include "engine/encoders/fashion_mnist.h"
@@ -47,30 +48,7 @@ namespace latentdb::bench {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
-
-std::string g_temp_dir;
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "image_bench: %s\n", what.c_str());
-  if (!g_temp_dir.empty()) {
-    std::error_code ec;
-    fs::remove_all(g_temp_dir, ec);
-  }
-  std::exit(1);
-}
-
-template <typename T>
-T Check(Result<T> r, const std::string& what) {
-  if (!r.ok()) Die(what + ": " + r.status().ToString());
-  return std::move(*r);
-}
-void Check(const Status& s, const std::string& what) {
-  if (!s.ok()) Die(what + ": " + s.ToString());
-}
 
 struct Options {
   bool quick = false;
@@ -215,6 +193,7 @@ long PeakRssMiB() {
 }  // namespace
 
 int Main(int argc, char** argv) {
+  Dying().program = "image_bench";
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines show up when redirected to a file
   Options o = ParseOptions(argc, argv);
   const size_t n_train = o.quick ? 10000 : 60000, n_test = o.quick ? 2000 : 10000;
@@ -225,8 +204,8 @@ int Main(int argc, char** argv) {
 
   char tmpl[] = "/tmp/image-bench-XXXXXX";
   if (!mkdtemp(tmpl)) Die("mkdtemp failed");
-  g_temp_dir = tmpl;
-  std::string models_dir = o.models_dir.empty() ? g_temp_dir + "/data" : o.models_dir;
+  Dying().temp_dir = tmpl;
+  std::string models_dir = o.models_dir.empty() ? Dying().temp_dir + "/data" : o.models_dir;
   json out;
 
   // --- training ---
@@ -270,7 +249,7 @@ int Main(int argc, char** argv) {
     raw[i].resize(all[i].pixels.size());
     for (size_t p = 0; p < raw[i].size(); ++p) raw[i][p] = all[i].pixels[p] / 255.0f;
   }
-  auto db = Check(engine::Database::Open({g_temp_dir + "/knn", false, 0}), "opening the database");
+  auto db = Check(engine::Database::Open({Dying().temp_dir + "/knn", false, 0}), "opening the database");
   struct Variant {
     const char* name;
     index::Metric metric;
@@ -293,8 +272,8 @@ int Main(int argc, char** argv) {
   if (!o.skip_http) {
     // The server's models come from its data directory: copy the CNN's model files there.
     std::error_code ec;
-    fs::create_directories(g_temp_dir + "/knn/models", ec);
-    fs::copy(models_dir + "/models/" + o.cnn, g_temp_dir + "/knn/models/" + o.cnn, fs::copy_options::recursive, ec);
+    fs::create_directories(Dying().temp_dir + "/knn/models", ec);
+    fs::copy(models_dir + "/models/" + o.cnn, Dying().temp_dir + "/knn/models/" + o.cnn, fs::copy_options::recursive, ec);
     if (ec) Die("copying the CNN into the server's data directory: " + ec.message());
     size_t n = std::min(o.http_images, all.size());
     double pure = 0;
@@ -324,7 +303,7 @@ int Main(int argc, char** argv) {
   }
   std::printf("\n%s\n", out.dump().c_str());
   std::error_code ec;
-  fs::remove_all(g_temp_dir, ec);
+  fs::remove_all(Dying().temp_dir, ec);
   return 0;
 }
 

@@ -52,6 +52,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "engine/database.h"
 #include "engine/ingest/encoder_hook.h"
 #include "engine/ingest/idx_reader.h"
@@ -83,13 +84,8 @@ namespace ingest = latentdb::engine::ingest;
 
 constexpr const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "ingest_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-void Check(const Status& s, const std::string& what) {
-  if (!s.ok()) Die(what + ": " + s.ToString());
-}
+using bench::Check;
+using bench::Die;
 
 double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
@@ -411,6 +407,7 @@ void PrintTable(const std::vector<Row>& rows) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  latentdb::bench::Dying().program = "ingest_bench";
   const Options o = ParseOptions(argc, argv);
   std::string tmp = o.keep;
   if (tmp.empty()) {

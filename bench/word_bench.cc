@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "engine/collection.h"
 #include "engine/database.h"
 #include "engine/words/fasttext_model.h"
@@ -45,33 +46,16 @@
 #include "engine/words/word_model.h"
 #include "http/api.h"
 #include "http/client.h"
+#include "http/message.h"
 #include "http/server.h"
 
 namespace latentdb::bench {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 constexpr size_t kK = 10;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "word_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Check(Result<T> r, const std::string& what) {
-  if (!r.ok()) Die(what + ": " + r.status().ToString());
-  return std::move(r).value();
-}
-
-void Check(const Status& s, const std::string& what) {
-  if (!s.ok()) Die(what + ": " + s.ToString());
-}
 
 struct Options {
   std::string corpus;
@@ -352,21 +336,6 @@ Latency Measure(size_t n, const std::function<void(size_t)>& op) {
   return l;
 }
 
-std::string PercentEncode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 double Recall(const std::vector<std::string>& exact, const std::vector<std::string>& approx) {
   if (exact.empty()) return 1.0;
   std::set<std::string> e(exact.begin(), exact.end());
@@ -510,7 +479,7 @@ json LatencyBench(const Options& o) {
   };
   const std::string base = std::string("/words/") + kLatencyModel;
   rows.push_back({"neighbors exact, HTTP", Measure(o.queries, [&](size_t i) {
-                    json r = call("GET", base + "/" + PercentEncode(words[i]) + "/neighbors?k=10", nullptr);
+                    json r = call("GET", base + "/" + http::PercentEncodeSegment(words[i]) + "/neighbors?k=10", nullptr);
                     if (r.empty() || r[0]["word"] != exact_nb[i][0]) ++mismatches;
                   })});
   std::vector<std::vector<std::string>> http_nb(o.queries);
@@ -557,6 +526,7 @@ json LatencyBench(const Options& o) {
 
 int main(int argc, char** argv) {
   using namespace latentdb::bench;
+  Dying().program = "word_bench";
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // tables survive a Die() mid-run
   Options o = ParseOptions(argc, argv);
   std::error_code ec;

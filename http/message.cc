@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include <cctype>
+
 namespace latentdb::http {
 namespace {
 
@@ -30,6 +32,22 @@ bool PercentDecode(const std::string& in, bool plus_is_space, std::string* out) 
     }
   }
   return true;
+}
+
+std::string PercentEncodeSegment(const std::string& in) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
 }
 
 bool ParseTarget(const std::string& target, std::string* path, std::map<std::string, std::string>* query) {

@@ -10,27 +10,12 @@
 #include "engine/ingest/point_json.h"
 #include "engine/ingest/sink.h"
 #include "http/client.h"
+#include "http/message.h"
 
 namespace latentdb::engine::ingest {
 namespace {
 
 using nlohmann::json;
-
-// Percent-encodes a path segment (ids and names may hold any byte).
-std::string EncodeSegment(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
 
 std::string ErrorText(const http::ClientResponse& r) {
   json j = json::parse(r.body, nullptr, false);
@@ -73,7 +58,7 @@ class OnlineSink final : public Sink {
   }
 
   Result<CollectionTarget> EnsureCollection(const std::string& name, const CollectionConfig& wanted) override {
-    collection_path_ = "/collections/" + EncodeSegment(name);
+    collection_path_ = "/collections/" + http::PercentEncodeSegment(name);
     CollectionTarget t;
     for (int round = 0; round < 2; ++round) {
       LDB_ASSIGN_OR_RETURN(auto r, Send("GET", collection_path_, ""));
@@ -101,7 +86,7 @@ class OnlineSink final : public Sink {
   }
 
   Result<json> ModelManifest(const std::string& name) override {
-    const std::string target = "/models/" + EncodeSegment(name);
+    const std::string target = "/models/" + http::PercentEncodeSegment(name);
     LDB_ASSIGN_OR_RETURN(auto r, Send("GET", target, ""));
     if (r.status == 404) return Status::NotFound("model '" + name + "' does not exist on the server");
     if (r.status != 200) return StatusFor(r, "GET " + target);

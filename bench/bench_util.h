@@ -1,0 +1,50 @@
+#pragma once
+// What every benchmark in bench/ needs around its measurements: a steady clock, dying with a
+// message (removing the run's temporary directory), and unwrapping Results on the way.
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <utility>
+
+#include "common/result.h"
+
+namespace latentdb::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+// How Die() reports and cleans up: set `program` first thing in main, `temp_dir` while a run owns
+// a temporary directory (empty: nothing to remove).
+struct DieContext {
+  const char* program = "bench";
+  std::string temp_dir;
+};
+inline DieContext& Dying() {
+  static DieContext context;
+  return context;
+}
+
+[[noreturn]] inline void Die(const std::string& what) {
+  std::fprintf(stderr, "%s: %s\n", Dying().program, what.c_str());
+  if (!Dying().temp_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(Dying().temp_dir, ec);
+  }
+  std::fflush(stdout);
+  std::exit(1);
+}
+
+template <typename T>
+T Check(Result<T> r, const std::string& what) {
+  if (!r.ok()) Die(what + ": " + r.status().ToString());
+  return std::move(r).value();
+}
+inline void Check(const Status& s, const std::string& what) {
+  if (!s.ok()) Die(what + ": " + s.ToString());
+}
+
+}  // namespace latentdb::bench
