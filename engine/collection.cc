@@ -52,12 +52,14 @@ Status Collection::LoadPoints() {
 
 Status Collection::LoadOrRebuildIndex() {
   const index::IndexSpec spec = config_.ToIndexSpec();
-  LDB_ASSIGN_OR_RETURN(auto probe, index::VectorIndex::Create(spec));
-  if (!probe->WorthSaving()) {
+  // Empty, of this collection's kind: says whether a file can exist, and is filled from the store
+  // whenever the file cannot be used.
+  LDB_ASSIGN_OR_RETURN(auto empty, index::VectorIndex::Create(spec));
+  if (!empty->WorthSaving()) {
     // Never saved (see PersistIndex): built from the store. A file left by an older version is
     // removed, so that it can never be loaded against a changelog trimmed without it.
     LDB_RETURN_IF_ERROR(RemoveFileIfExists(index_path_));
-    return RebuildIndexLocked();
+    return FillIndexFromStoreLocked(std::move(empty));
   }
   uint64_t file_seq = 0;
   if (PathExists(index_path_)) {
@@ -91,11 +93,15 @@ Status Collection::LoadOrRebuildIndex() {
               std::to_string(index_->size()) + " vs " + std::to_string(points_.size()) + "); rebuilding");
     }
   }
-  return RebuildIndexLocked();
+  return FillIndexFromStoreLocked(std::move(empty));
 }
 
 Status Collection::RebuildIndexLocked() {
   LDB_ASSIGN_OR_RETURN(auto fresh, index::VectorIndex::Create(config_.ToIndexSpec()));
+  return FillIndexFromStoreLocked(std::move(fresh));
+}
+
+Status Collection::FillIndexFromStoreLocked(std::unique_ptr<index::VectorIndex> fresh) {
   fresh->Reserve(points_.size());
   const uint64_t seq = store_->LastSequence();
   std::vector<uint64_t> ids;

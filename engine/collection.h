@@ -172,6 +172,9 @@ class Collection {
   Status LoadPoints();
   Status LoadOrRebuildIndex();
   Status RebuildIndexLocked();
+  // Adds every stored vector to `fresh` (an empty index of this collection's spec) and makes it
+  // the index, covering the store's last sequence.
+  Status FillIndexFromStoreLocked(std::unique_ptr<index::VectorIndex> fresh);
   // Why `v` does not fit this collection ("has dimension …", "contains NaN or Inf"), or nullopt.
   std::optional<std::string> VectorProblem(const std::vector<float>& v) const;
   Status ValidateVector(const std::vector<float>& v, const std::string& what) const;
