@@ -51,6 +51,18 @@ void RunChildCase(const char* tag, const std::string& dir) {
   REQUIRE(WEXITSTATUS(status) == 0);
 }
 
+// The one nearest point to `v` (a k=1 search that must succeed with exactly one hit).
+ScoredPoint Nearest(Collection& c, const std::vector<float>& v, bool exact = false) {
+  SearchQuery q;
+  q.vector = v;
+  q.k = 1;
+  q.params.exact = exact;
+  auto hits = c.Search(q);
+  REQUIRE(hits.ok());
+  REQUIRE(hits->size() == 1);
+  return (*hits)[0];
+}
+
 std::vector<PointInput> RandomPoints(size_t n, size_t dim, uint64_t first_id, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1, 1);
@@ -264,13 +276,9 @@ TEST_CASE("a Flat index writes no file: it is built from the store, and a stale 
   auto c = *db->GetCollection("c");
   CHECK_FALSE(latentdb::PathExists(idx));
   CHECK(c->Info().index.live == 510);
-  SearchQuery q;
-  q.vector = points[123].vector;
-  q.k = 1;
-  auto hits = *c->Search(q);
-  REQUIRE(hits.size() == 1);
-  CHECK(hits[0].id == points[123].id);
-  CHECK(hits[0].score == Approx(0.0).margin(1e-6));
+  auto nearest = Nearest(*c, points[123].vector);
+  CHECK(nearest.id == points[123].id);
+  CHECK(nearest.score == Approx(0.0).margin(1e-6));
 }
 
 // Runs only when the crash test below starts this binary again for it (hidden tag). The writer
@@ -332,12 +340,7 @@ TEST_CASE("a bulk load killed after a checkpoint reopens exactly as of the check
     CHECK(c->Info().index.live == 300);
     CHECK_FALSE(c->Get(ExternalId(uint64_t{300}), false)->has_value());
     CHECK(*c->VectorOf(ExternalId(uint64_t{7})) == checkpointed[7].vector);
-    SearchQuery q;
-    q.vector = checkpointed[42].vector;
-    q.k = 1;
-    auto hits = *c->Search(q);
-    REQUIRE(hits.size() == 1);
-    CHECK(hits[0].id == checkpointed[42].id);
+    CHECK(Nearest(*c, checkpointed[42].vector).id == checkpointed[42].id);
     // The id counter survived with the points: a new point gets a fresh slot, not a used one.
     REQUIRE(c->Upsert(RandomPoints(5, 8, 1000, 34)).ok());
     CHECK(c->size() == 305);
@@ -357,20 +360,13 @@ TEST_CASE("after a crash, writes newer than the saved index are replayed", "[eng
   CHECK(c->Info().persisted_sequence > 0);  // the saved index was used, then replayed
   CHECK_FALSE(c->Get(ExternalId(uint64_t{600}), false)->has_value());
   auto replaced = RandomPoints(1, 8, 10, 8)[0];
-  SearchQuery q;
-  q.vector = replaced.vector;
-  q.k = 1;
-  auto hits = *c->Search(q);
-  REQUIRE(hits.size() == 1);
-  CHECK(hits[0].id == ExternalId(uint64_t{10}));
-  CHECK(hits[0].score == Approx(0.0).margin(1e-4));
+  auto nearest = Nearest(*c, replaced.vector);
+  CHECK(nearest.id == ExternalId(uint64_t{10}));
+  CHECK(nearest.score == Approx(0.0).margin(1e-4));
   // Every point written after the save is searchable by its own vector.
   for (const auto& p : RandomPoints(200, 8, 500, 6)) {
     if (p.id == ExternalId(uint64_t{600})) continue;
-    q.vector = p.vector;
-    auto h = *c->Search(q);
-    REQUIRE(h.size() == 1);
-    CHECK(h[0].id == p.id);
+    CHECK(Nearest(*c, p.vector).id == p.id);
   }
 }
 
@@ -420,12 +416,6 @@ TEST_CASE("bulk load defers the index to one rebuild, a crash in between loses n
     REQUIRE(c->Upsert(RandomPoints(10, 8, 5000, 3)).ok());
     REQUIRE(c->EndBulkLoad().ok());
     CHECK(c->Info().index.live == 2109);
-    SearchQuery q;
-    q.vector = RandomPoints(1, 8, 5000, 3)[0].vector;
-    q.k = 1;
-    q.params.exact = true;
-    auto hits = *c->Search(q);
-    REQUIRE(hits.size() == 1);
-    CHECK(hits[0].id == ExternalId(uint64_t{5000}));
+    CHECK(Nearest(*c, RandomPoints(1, 8, 5000, 3)[0].vector, /*exact=*/true).id == ExternalId(uint64_t{5000}));
   }
 }
