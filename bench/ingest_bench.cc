@@ -87,7 +87,6 @@ constexpr const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 using bench::Check;
 using bench::Die;
 
-double Now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
 // Peak RSS of this process since the last ResetPeak(), in MB.
 void ResetPeak() {
@@ -114,9 +113,9 @@ struct Row {
 // Runs `fn` as one measured phase.
 Row Measure(const std::string& what, size_t items, const std::function<void()>& fn) {
   ResetPeak();
-  const double t0 = Now();
+  const auto t0 = bench::Clock::now();
   fn();
-  Row r{what, items, Now() - t0, PeakMb()};
+  Row r{what, items, bench::Seconds(t0), PeakMb()};
   std::fprintf(stderr, "  %-44s %8zu items %8.2f s %10.0f /s  peak %6.0f MB\n", what.c_str(), items, r.seconds, r.rate(),
                r.peak_mb);
   return r;
@@ -340,12 +339,12 @@ void Images(const std::string& tmp, const Options& o, std::vector<Row>* rows, st
     to.name = model;
     to.epochs = 1;
     to.max_batches_per_epoch = o.train_batches;
-    const double t0 = Now();
+    const auto t0 = bench::Clock::now();
     auto m = encoders::TrainImageModel(data, to, *train, test->Head(2000));
     if (!m.ok()) Die("training the CNN: " + m.status().ToString());
     char buf[256];
     std::snprintf(buf, sizeof buf, "CNN trained here: 1 epoch of %zu batches of 128 in %.0f s, test accuracy %.3f",
-                  o.train_batches, Now() - t0, (*m)["metrics"].value("test_accuracy", 0.0));
+                  o.train_batches, bench::Seconds(t0), (*m)["metrics"].value("test_accuracy", 0.0));
     *model_note = buf;
   } else {
     *model_note = "CNN '" + model + "' from " + data;
