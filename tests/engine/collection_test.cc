@@ -63,6 +63,17 @@ ScoredPoint Nearest(Collection& c, const std::vector<float>& v, bool exact = fal
   return (*hits)[0];
 }
 
+// In a child process started by RunChildCase: the database in the directory it was given.
+latentdb::Result<std::unique_ptr<Database>> OpenChildDatabase(bool bulk_load) {
+  const char* dir = std::getenv("LATENTDB_CRASH_DIR");
+  REQUIRE(dir != nullptr);
+  DatabaseOptions o;
+  o.data_dir = dir;
+  o.persist_interval_seconds = 0;
+  o.bulk_load = bulk_load;
+  return Database::Open(o);
+}
+
 std::vector<PointInput> RandomPoints(size_t n, size_t dim, uint64_t first_id, uint32_t seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1, 1);
@@ -284,12 +295,7 @@ TEST_CASE("a Flat index writes no file: it is built from the store, and a stale 
 // Runs only when the crash test below starts this binary again for it (hidden tag). The writer
 // must be a fresh process: forking a process whose OpenMP pool is running is undefined.
 TEST_CASE("crash writer (child process of the crash test)", "[.crash_writer]") {
-  const char* dir = std::getenv("LATENTDB_CRASH_DIR");
-  REQUIRE(dir != nullptr);
-  DatabaseOptions o;
-  o.data_dir = dir;
-  o.persist_interval_seconds = 0;
-  auto db = Database::Open(o);
+  auto db = OpenChildDatabase(/*bulk_load=*/false);
   if (!db.ok()) _exit(3);
   auto c = (*db)->CreateCollection("c", Config(8, "HNSW16"));
   if (!c.ok() || !(*c)->Upsert(RandomPoints(500, 8, 0, 5)).ok()) _exit(4);
@@ -303,13 +309,7 @@ TEST_CASE("crash writer (child process of the crash test)", "[.crash_writer]") {
 // Child process of the bulk-load crash test (hidden tag): a bulk-load database (no WAL) that
 // checkpoints after the first 300 points of each collection, writes 200 more, and dies.
 TEST_CASE("bulk crash writer (child process of the bulk crash test)", "[.bulk_crash_writer]") {
-  const char* dir = std::getenv("LATENTDB_CRASH_DIR");
-  REQUIRE(dir != nullptr);
-  DatabaseOptions o;
-  o.data_dir = dir;
-  o.persist_interval_seconds = 0;
-  o.bulk_load = true;
-  auto db = Database::Open(o);
+  auto db = OpenChildDatabase(/*bulk_load=*/true);
   if (!db.ok()) _exit(3);
   auto flat = (*db)->CreateCollection("flat", Config(8, "Flat"));
   auto hnsw = (*db)->CreateCollection("hnsw", Config(8, "HNSW16"));
