@@ -5,7 +5,13 @@ DATA_DIR ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: deps build run test test-fast test-slow asan-test bench clean
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 5
+# The sanitizer, ThreadSanitizer and fuzzing builds are slow and optional: nice'd, so that they do
+# not starve other work on the machine.
+NICE ?= nice -n 15
+
+.PHONY: deps build run test test-fast test-slow asan-test tsan-test fuzz-deps fuzz-build fuzz fuzz-smoke bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -34,8 +40,39 @@ asan-test: deps
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && ctest --output-on-failure -j$(JOBS) --timeout 1800
 
+# ThreadSanitizer build of the engine, index and HTTP tests (whole binaries, one process each;
+# the HTTP tests' `latentdb serve` children are TSan builds too). FAISS's OpenMP, RocksDB and
+# LibTorch are not instrumented: FAISS runs with one OpenMP thread (OMP_NUM_THREADS=1, set on
+# the tests) and tests/tsan.supp names the third-party frames TSan may not judge. Every report,
+# from any process, lands in build-tsan/tsan-reports/ and fails the target.
+tsan-test: deps
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DLATENTDB_TSAN=ON -DLATENTDB_BUILD_BENCH=OFF
+	$(NICE) cmake --build build-tsan -j$(JOBS) --target latentdb engine_tests index_tests http_tests http_unit_tests
+	rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
+	cd build-tsan && $(NICE) ctest --output-on-failure -j$(JOBS) -L tsan
+	@if [ -n "$$(ls build-tsan/tsan-reports)" ]; then cat build-tsan/tsan-reports/*; \
+	  echo "tsan-test: ThreadSanitizer reports above (build-tsan/tsan-reports/)"; exit 1; fi
+	@echo "tsan-test: no ThreadSanitizer reports"
+
+# libFuzzer targets (fuzz/, clang 14) in build-fuzz: `make fuzz` runs each for FUZZ_SECONDS and
+# saves crashing inputs to fuzz/crashes/<target>/ (commit them: `make test` replays them);
+# `make fuzz-smoke` runs each for a few seconds.
+fuzz-deps: deps
+	./scripts/install-fuzz-deps.sh
+
+fuzz-build: fuzz-deps
+	cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLATENTDB_FUZZ=ON
+	$(NICE) cmake --build build-fuzz -j$(JOBS) --target fuzz_all
+
+fuzz: fuzz-build
+	FUZZ_FORK=1 $(NICE) ./fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	$(NICE) ./fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
+
 bench: build
 	$(BUILD_DIR)/bench/ann_bench
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-tsan build-fuzz
