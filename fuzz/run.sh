@@ -30,6 +30,7 @@ fi
 # FAISS's OpenMP threads only slow one-input-at-a-time fuzzing down.
 export OMP_NUM_THREADS=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp}
 
 failed=()
 for t in "${targets[@]}"; do
@@ -48,7 +49,8 @@ for t in "${targets[@]}"; do
     > "$build/fuzz-$t.log" 2>&1
   rc=$?
   after=$(ls "fuzz/crashes/$t" | wc -l)
-  grep -E '^(stat::number_of_executed_units|stat::new_units_added)|^#[0-9]+.*DONE' "$build/fuzz-$t.log" | tail -3
+  # The last status line: executions, coverage, corpus size (and, in fork mode, crashes).
+  grep -E '^#[0-9]+' "$build/fuzz-$t.log" | tail -1
   if [ $rc -ne 0 ] || [ "$after" -ne "$before" ]; then
     echo "*** $t: exit $rc, $((after - before)) new input(s) in fuzz/crashes/$t (log: $build/fuzz-$t.log)"
     grep -m3 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|fuzz property violated|Test unit written' "$build/fuzz-$t.log"
