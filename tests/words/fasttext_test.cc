@@ -54,10 +54,7 @@ std::string TrainTiny(const TempDir& tmp) {
 
 TEST_CASE("words: truncated or corrupted fastText files are refused before the library loads them", "[words]") {
   std::string src = std::string(LATENTDB_FIXTURES_DIR) + "/lee_fasttext_new.bin";
-  if (!PathExists(src)) {
-    WARN("no fixture " << src);
-    return;
-  }
+  REQUIRE(PathExists(src));
   auto ok = InspectFastTextFile(src);
   REQUIRE(ok.ok());
   CHECK(ok->dim == 10);
@@ -94,7 +91,7 @@ TEST_CASE("words: truncated or corrupted fastText files are refused before the l
 }
 
 TEST_CASE("words: a model trained here imports with subwords equal to fastText's own vectors", "[words]") {
-  if (!PathExists(std::string(LATENTDB_FIXTURES_DIR) + "/lee_background.cor")) return;
+  REQUIRE(PathExists(std::string(LATENTDB_FIXTURES_DIR) + "/lee_background.cor"));
   TempDir tmp;
   std::string bin = TrainTiny(tmp);
   REQUIRE(InspectFastTextFile(bin).ok());
@@ -137,7 +134,7 @@ TEST_CASE("words: a model trained here imports with subwords equal to fastText's
 
 TEST_CASE("words: fastText files with random bytes changed in the header and dictionary never crash", "[words]") {
   std::string src = std::string(LATENTDB_FIXTURES_DIR) + "/crime-and-punishment.bin";
-  if (!PathExists(src)) return;
+  REQUIRE(PathExists(src));
   std::string bytes = *ReadWholeFile(src);
   TempDir tmp;
   std::mt19937 rng(42);
