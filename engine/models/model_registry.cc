@@ -1,5 +1,9 @@
 #include "engine/models/model_registry.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 
@@ -72,6 +76,17 @@ std::string NowIso8601() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+Status RequireRegularFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound(path + " does not exist");
+    return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+  }
+  // A device (/dev/zero), FIFO or socket never ends or blocks; a directory has no bytes.
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + " is not a regular file");
+  return Status::Ok();
 }
 
 }  // namespace latentdb::models

@@ -149,6 +149,7 @@ Result<json> RegisterFastTextModel(engine::Database& db, const std::string& name
 
 Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const ImportProgress& progress) {
   LDB_RETURN_IF_ERROR(CheckFree(db, o.name));
+  LDB_RETURN_IF_ERROR(models::RequireRegularFile(o.path));  // /dev/zero or a FIFO would never end
   VectorFormat format = o.format;
   if (format == VectorFormat::kAuto) {
     LDB_ASSIGN_OR_RETURN(format, DetectVectorFormat(o.path));
@@ -164,6 +165,7 @@ Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const
   std::shared_ptr<engine::Collection> collection;
   std::unique_ptr<WordWriter> writer;
   size_t declared = 0, dim = 0;
+  VectorFileReport report;
   Status s = ReadVectorFile(
       o.path, format, o.limit,
       [&](const VectorFileHeader& h) -> Status {
@@ -179,7 +181,7 @@ Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const
         writer = std::make_unique<WordWriter>(collection, progress);
         return Status::Ok();
       },
-      [&](WordVector&& wv) -> Status { return writer->Add(std::move(wv.word), std::move(wv.vector), -1); });
+      [&](WordVector&& wv) -> Status { return writer->Add(std::move(wv.word), std::move(wv.vector), -1); }, &report);
   if (s.ok() && writer) s = writer->Flush();
   if (s.ok() && (!writer || writer->imported() == 0)) s = Status::Corruption(o.path + ": no words");
   if (!s.ok()) {
@@ -189,6 +191,7 @@ Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const
   manifest["dim"] = dim;
   manifest["vocab_size"] = writer->imported();
   manifest["declared_words"] = declared;
+  manifest["rows_after_declared"] = report.rows_after_declared;
   manifest["limit"] = o.limit;
   manifest["skipped"] = writer->Skipped();
   manifest["subwords"] = false;

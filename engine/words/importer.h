@@ -10,6 +10,9 @@
 // Duplicate words keep their first (most frequent) occurrence; words that are not valid UTF-8 or
 // longer than 512 bytes are skipped. Both are counted in the manifest's "skipped".
 // On any failure nothing is left behind: the collection and the model directory are removed.
+// The path must be a regular file (InvalidArgument for devices, FIFOs, directories). A text file
+// whose header declares fewer rows than it has imports exactly the declared rows, as gensim's
+// load_word2vec_format does; the manifest's "rows_after_declared" counts the rest (callers warn).
 
 #include <nlohmann/json.hpp>
 

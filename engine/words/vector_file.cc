@@ -1,5 +1,6 @@
 #include "engine/words/vector_file.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -7,31 +8,50 @@
 #include <cstring>
 #include <memory>
 
+#include "common/utf8_bom.h"
+#include "engine/models/model_registry.h"
+
 namespace latentdb::words {
 
 namespace {
 
 constexpr uint32_t kFastTextMagic = 793712314;
+// A text line of kMaxWordDim numbers written with %.9g plus a long word fits many times over;
+// a longer "line" is a file without line breaks, not a vector file.
+constexpr size_t kMaxLineBytes = size_t{64} << 20;
+constexpr size_t kMaxBinaryWordBytes = 4096;
+// How much of the first record format detection reads as a line.
+constexpr size_t kProbeLineBytes = size_t{4} << 20;
+// Records of a binary candidate checked before it is taken for word2vec binary.
+constexpr size_t kBinaryProbeRecords = 16;
 using File = std::unique_ptr<FILE, int (*)(FILE*)>;
 
 Result<File> Open(const std::string& path) {
+  LDB_RETURN_IF_ERROR(models::RequireRegularFile(path));
   File f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
   return f;
 }
 
-// One line without its '\n' (and '\r'); false at end of file.
-bool ReadLine(FILE* f, std::string* line) {
+// One line without its '\n' (and '\r') into *line; *got is false at end of file. Corruption for a
+// line longer than kMaxLineBytes.
+Status ReadLine(FILE* f, const std::string& path, std::string* line, bool* got, size_t max_bytes = kMaxLineBytes) {
   line->clear();
   int c;
   bool any = false;
   while ((c = std::getc(f)) != EOF) {
     any = true;
     if (c == '\n') break;
+    if (line->size() >= max_bytes) {
+      return Status::Corruption(path + ": a line is longer than " + std::to_string(max_bytes >> 20) +
+                                " MiB: not a word-vector text file");
+    }
     line->push_back(static_cast<char>(c));
   }
   if (!line->empty() && line->back() == '\r') line->pop_back();
-  return any;
+  if (std::ferror(f)) return Status::IOError(path + ": read error");
+  *got = any;
+  return Status::Ok();
 }
 
 std::vector<std::string_view> SplitSpaces(std::string_view s) {
@@ -68,10 +88,26 @@ bool ParseFloat(std::string_view s, float* out) {
   return true;
 }
 
+bool IsBlankLine(const std::string& line) { return line.find_first_not_of(" \t") == std::string::npos; }
+
 // "COUNT DIM" with sane values.
 bool ParseHeader(const std::string& line, VectorFileHeader* h) {
   auto parts = SplitSpaces(line);
   return parts.size() == 2 && ParseSize(parts[0], &h->declared_words) && ParseSize(parts[1], &h->dim);
+}
+
+// Positive evidence of a text record: a word, then up to the end of the line only printable
+// ASCII and tabs (numbers, signs, exponents — and the malformed text the reader must report
+// with its line number). Raw float32 bytes practically never look like that: every negative
+// value has a byte >= 0x80, and most small ones contain control bytes.
+bool LooksLikeTextRecord(std::string_view line) {
+  size_t sep = line.find_first_of(" \t");
+  if (sep == std::string_view::npos || sep == 0) return false;
+  for (char ch : line.substr(sep)) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u != '\t' && (u < 0x20 || u > 0x7E)) return false;
+  }
+  return line.find_first_not_of(" \t", sep) != std::string_view::npos;
 }
 
 // A text record "word v1 … vdim": fills wv; the error names the line.
@@ -79,7 +115,8 @@ Status ParseTextRecord(const std::string& line, size_t dim, size_t line_no, Word
   auto parts = SplitSpaces(line);
   if (parts.size() != dim + 1) {
     return Status::Corruption("line " + std::to_string(line_no) + ": expected a word and " + std::to_string(dim) +
-                              " numbers, found " + std::to_string(parts.size()) + " fields");
+                              " numbers, found " + std::to_string(parts.size()) + " fields" +
+                              (parts.size() > dim + 1 ? " (a word with a space in it, or one number too many)" : ""));
   }
   wv->word.assign(parts[0]);
   wv->vector.resize(dim);
@@ -101,17 +138,21 @@ Status CheckDim(size_t dim, const std::string& path) {
 
 Status ReadText(FILE* f, const std::string& path, bool has_header, size_t limit,
                 const std::function<Status(const VectorFileHeader&)>& on_header,
-                const std::function<Status(WordVector&&)>& sink) {
+                const std::function<Status(WordVector&&)>& sink, VectorFileReport* report) {
   std::string line;
+  bool got = false;
   size_t line_no = 0;
   VectorFileHeader h;
   WordVector wv;
   bool pending = false;  // glove: the first line is already a record
   if (has_header) {
-    if (!ReadLine(f, &line) || !ParseHeader(line, &h)) return Status::Corruption(path + ": line 1 is not a 'COUNT DIM' header");
+    LDB_RETURN_IF_ERROR(ReadLine(f, path, &line, &got));
+    if (!got || !ParseHeader(line, &h)) return Status::Corruption(path + ": line 1 is not a 'COUNT DIM' header");
     line_no = 1;
   } else {
-    while (ReadLine(f, &line)) {
+    for (;;) {
+      LDB_RETURN_IF_ERROR(ReadLine(f, path, &line, &got));
+      if (!got) break;
       ++line_no;
       if (!line.empty()) break;
     }
@@ -122,12 +163,17 @@ Status ReadText(FILE* f, const std::string& path, bool has_header, size_t limit,
   }
   LDB_RETURN_IF_ERROR(CheckDim(h.dim, path));
   LDB_RETURN_IF_ERROR(on_header(h));
+  // With a header, exactly the declared rows are vectors (gensim's load_word2vec_format reads
+  // `count` lines and ignores the rest); lines after them are counted and reported, not read.
+  size_t want = has_header ? h.declared_words : SIZE_MAX;
+  if (limit != 0) want = std::min(want, limit);
   size_t n = 0;
-  while (limit == 0 || n < limit) {
+  while (n < want) {
     if (!pending) {
-      if (!ReadLine(f, &line)) break;
+      LDB_RETURN_IF_ERROR(ReadLine(f, path, &line, &got));
+      if (!got) break;
       ++line_no;
-      if (line.empty() || line.find_first_not_of(" \t") == std::string::npos) continue;
+      if (IsBlankLine(line)) continue;
     }
     pending = false;
     Status s = ParseTextRecord(line, h.dim, line_no, &wv);
@@ -136,45 +182,93 @@ Status ReadText(FILE* f, const std::string& path, bool has_header, size_t limit,
     wv = WordVector();
     ++n;
   }
-  if (std::ferror(f)) return Status::IOError(path + ": read error");
   if (has_header && n < h.declared_words && (limit == 0 || n < limit)) {
     return Status::Corruption(path + ": truncated: the header declares " + std::to_string(h.declared_words) +
                               " words, the file has " + std::to_string(n));
   }
+  if (has_header && n == h.declared_words && report) {
+    for (;;) {
+      LDB_RETURN_IF_ERROR(ReadLine(f, path, &line, &got));
+      if (!got) break;
+      if (!IsBlankLine(line)) ++report->rows_after_declared;
+    }
+  }
   return Status::Ok();
+}
+
+// One binary record: optional '\n' separators, "word ", dim float32. `n` is 0-based.
+Status ReadBinaryRecord(FILE* f, const std::string& path, size_t n, size_t dim, size_t declared, WordVector* wv) {
+  wv->word.clear();
+  int c;
+  while ((c = std::getc(f)) == '\n' || c == '\r') {
+  }
+  const std::string which = "word " + std::to_string(n + 1) + " of " + std::to_string(declared);
+  while (c != EOF && c != ' ') {
+    if (c < 0x20 || c == 0x7F) {
+      return Status::Corruption(path + ": " + which + " contains the control byte " + std::to_string(c) +
+                                " (not word2vec binary, or the header count is wrong)");
+    }
+    if (wv->word.size() >= kMaxBinaryWordBytes) {
+      return Status::Corruption(path + ": " + which + " is longer than " + std::to_string(kMaxBinaryWordBytes) +
+                                " bytes (not word2vec binary?)");
+    }
+    wv->word.push_back(static_cast<char>(c));
+    c = std::getc(f);
+  }
+  if (c == EOF) return Status::Corruption(path + ": truncated at " + which);
+  if (wv->word.empty()) return Status::Corruption(path + ": " + which + " is empty");
+  wv->vector.resize(dim);
+  if (std::fread(wv->vector.data(), sizeof(float), dim, f) != dim) {
+    return Status::Corruption(path + ": truncated at " + which);
+  }
+  for (float x : wv->vector) {
+    if (!std::isfinite(x)) return Status::Corruption(path + ": " + which + " has a non-finite value");
+  }
+  return Status::Ok();
+}
+
+// After the last declared record only line breaks may follow.
+Status CheckNoTrailingBytes(FILE* f, const std::string& path, size_t declared) {
+  int c;
+  while ((c = std::getc(f)) == '\n' || c == '\r' || c == ' ') {
+  }
+  if (c == EOF) return Status::Ok();
+  const off_t at = ftello(f) - 1;
+  std::fseek(f, 0, SEEK_END);
+  const off_t size = ftello(f);
+  return Status::Corruption(path + ": " + std::to_string(size - at) + " unexpected bytes after the " +
+                            std::to_string(declared) + " words the header declares");
 }
 
 Status ReadBinary(FILE* f, const std::string& path, size_t limit,
                   const std::function<Status(const VectorFileHeader&)>& on_header,
                   const std::function<Status(WordVector&&)>& sink) {
   std::string line;
+  bool got = false;
   VectorFileHeader h;
-  if (!ReadLine(f, &line) || !ParseHeader(line, &h)) return Status::Corruption(path + ": line 1 is not a 'COUNT DIM' header");
+  LDB_RETURN_IF_ERROR(ReadLine(f, path, &line, &got));
+  if (!got || !ParseHeader(line, &h)) return Status::Corruption(path + ": line 1 is not a 'COUNT DIM' header");
   LDB_RETURN_IF_ERROR(CheckDim(h.dim, path));
   LDB_RETURN_IF_ERROR(on_header(h));
   size_t want = limit ? std::min(limit, h.declared_words) : h.declared_words;
   for (size_t n = 0; n < want; ++n) {
     WordVector wv;
-    int c;
-    while ((c = std::getc(f)) == '\n' || c == '\r') {
-    }
-    while (c != EOF && c != ' ') {
-      if (wv.word.size() > 4096) {
-        return Status::Corruption(path + ": word " + std::to_string(n + 1) + " is longer than 4096 bytes (not word2vec binary?)");
-      }
-      wv.word.push_back(static_cast<char>(c));
-      c = std::getc(f);
-    }
-    wv.vector.resize(h.dim);
-    if (c == EOF || std::fread(wv.vector.data(), sizeof(float), h.dim, f) != h.dim) {
-      return Status::Corruption(path + ": truncated at word " + std::to_string(n + 1) + " of " +
-                                std::to_string(h.declared_words));
-    }
-    for (float x : wv.vector) {
-      if (!std::isfinite(x)) return Status::Corruption(path + ": word " + std::to_string(n + 1) + " has a non-finite value");
-    }
+    LDB_RETURN_IF_ERROR(ReadBinaryRecord(f, path, n, h.dim, h.declared_words, &wv));
     LDB_RETURN_IF_ERROR(sink(std::move(wv)));
   }
+  if (want == h.declared_words) return CheckNoTrailingBytes(f, path, h.declared_words);
+  return Status::Ok();
+}
+
+// Positive evidence of word2vec binary after a "COUNT DIM" header (f is just after it): the first
+// records (up to kBinaryProbeRecords, all of them in a small file) read as binary records, and a
+// file read to its declared end has nothing after it.
+Status ProbeBinary(FILE* f, const std::string& path, const VectorFileHeader& h) {
+  LDB_RETURN_IF_ERROR(CheckDim(h.dim, path));
+  const size_t probe = std::min(h.declared_words, kBinaryProbeRecords);
+  WordVector wv;
+  for (size_t n = 0; n < probe; ++n) LDB_RETURN_IF_ERROR(ReadBinaryRecord(f, path, n, h.dim, h.declared_words, &wv));
+  if (probe == h.declared_words) return CheckNoTrailingBytes(f, path, h.declared_words);
   return Status::Ok();
 }
 
@@ -207,30 +301,60 @@ Result<VectorFormat> DetectVectorFormat(const std::string& path) {
   uint32_t magic = 0;
   if (std::fread(&magic, 4, 1, f.get()) == 1 && magic == kFastTextMagic) return VectorFormat::kFastTextBin;
   std::rewind(f.get());
+  SkipUtf8Bom(f.get());
   std::string line;
-  if (!ReadLine(f.get(), &line)) return Status::Corruption(path + ": empty file");
+  bool got = false;
+  LDB_RETURN_IF_ERROR(ReadLine(f.get(), path, &line, &got));
+  if (!got) return Status::Corruption(path + ": empty file");
   VectorFileHeader h;
-  bool ends_bin = path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
+  const bool ends_bin = path.size() >= 4 && path.compare(path.size() - 4, 4, ".bin") == 0;
   if (ParseHeader(line, &h)) {
-    if (!ReadLine(f.get(), &line)) return VectorFormat::kWord2VecText;  // header only
+    // Text or binary, decided only on positive evidence. Text when the first record looks like
+    // text: a word, then only printable ASCII (a malformed text line included, whose error the
+    // text reader then reports with its line number). This comes first because text can parse as
+    // binary: lines of three short numbers are exactly 12 bytes, three float32s. Binary when the
+    // first records (all of them in a small file) parse as binary records and nothing but line
+    // breaks follows the declared count. Anything else is an error naming both readings.
+    const off_t records = ftello(f.get());
+    size_t line_no = 1;
+    bool more = false;
+    Status text;
+    bool long_line = false;
+    do {
+      // Binary files written by gensim have no line breaks: look at a bounded prefix only.
+      text = ReadLine(f.get(), path, &line, &more, kProbeLineBytes);
+      if (text.code() == StatusCode::kIOError) return text;
+      long_line = !text.ok();
+      ++line_no;
+    } while (!long_line && more && IsBlankLine(line));
+    if (!long_line && !more) return VectorFormat::kWord2VecText;  // a header only: the text reader reports it
     WordVector wv;
-    if (h.dim > 0 && h.dim <= kMaxWordDim && ParseTextRecord(line, h.dim, 2, &wv).ok()) return VectorFormat::kWord2VecText;
-    return VectorFormat::kWord2VecBinary;
+    if (!long_line) text = ParseTextRecord(line, h.dim, line_no, &wv);
+    const bool text_like = !long_line && LooksLikeTextRecord(line);
+    if (text_like) return VectorFormat::kWord2VecText;
+    if (fseeko(f.get(), records, SEEK_SET) != 0) return Status::IOError(path + ": seek failed");
+    Status binary = ProbeBinary(f.get(), path, h);
+    if (binary.ok()) return VectorFormat::kWord2VecBinary;
+    return Status::Corruption(path + ": " + text.message() + "; and not word2vec binary either (" + binary.message() +
+                              "); give --format if you know the format");
   }
-  if (ends_bin) return VectorFormat::kFastTextBin;
-  return VectorFormat::kGlove;
+  if (LooksLikeTextRecord(line)) return VectorFormat::kGlove;
+  if (ends_bin) return VectorFormat::kFastTextBin;  // refused with a clear message by the fastText checks
+  return Status::Corruption(path + ": line 1 is neither a 'COUNT DIM' header nor a 'word v1 … vN' text vector, "
+                            "and the file is not a fastText model: not a word-vector file");
 }
 
 Status ReadVectorFile(const std::string& path, VectorFormat format, size_t limit,
                       const std::function<Status(const VectorFileHeader&)>& on_header,
-                      const std::function<Status(WordVector&&)>& sink) {
+                      const std::function<Status(WordVector&&)>& sink, VectorFileReport* report) {
   LDB_ASSIGN_OR_RETURN(File f, Open(path));
+  SkipUtf8Bom(f.get());
   switch (format) {
     case VectorFormat::kWord2VecText:
     case VectorFormat::kFastTextVec:
-      return ReadText(f.get(), path, true, limit, on_header, sink);
+      return ReadText(f.get(), path, true, limit, on_header, sink, report);
     case VectorFormat::kGlove:
-      return ReadText(f.get(), path, false, limit, on_header, sink);
+      return ReadText(f.get(), path, false, limit, on_header, sink, report);
     case VectorFormat::kWord2VecBinary:
       return ReadBinary(f.get(), path, limit, on_header, sink);
     default:

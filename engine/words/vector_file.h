@@ -25,9 +25,15 @@ enum class VectorFormat { kAuto, kWord2VecText, kWord2VecBinary, kGlove, kFastTe
 // "auto", "word2vec", "word2vec-bin", "glove", "vec", "fasttext-bin".
 Result<VectorFormat> ParseVectorFormat(const std::string& name);
 const char* VectorFormatName(VectorFormat format);
-// Looks at the first bytes: fastText magic -> fasttext-bin; "COUNT DIM" header -> word2vec text or
-// binary (text when the first record parses as DIM numbers); otherwise glove. A file that ends in
-// ".bin" with neither is taken for an old fastText file (refused later with a clear message).
+// Looks at the first bytes (after a UTF-8 BOM): fastText magic -> fasttext-bin; a "COUNT DIM"
+// header -> word2vec text or binary, chosen only on positive evidence: text when the first record
+// is a word followed by printable ASCII only (the text reader then reports any error in it with
+// its line number), binary when the first records parse as binary records (a non-empty word
+// without control bytes, DIM finite float32) and, in a small file, nothing follows the declared
+// count; otherwise Corruption naming both readings.
+// No header: glove when line 1 is text; a ".bin" file is taken for an old fastText file (refused
+// later with a clear message); anything else is Corruption. InvalidArgument for a path that is
+// not a regular file (device, FIFO, directory), NotFound when it does not exist.
 Result<VectorFormat> DetectVectorFormat(const std::string& path);
 
 struct VectorFileHeader {
@@ -40,12 +46,24 @@ struct WordVector {
   std::vector<float> vector;
 };
 
-// Reads up to `limit` words (0 = all) of a text or binary vector file. `on_header` runs once
-// before the first word; `sink` once per word in file order. A non-OK status from either stops
-// the read and is returned.
+// What a read found besides the vectors.
+struct VectorFileReport {
+  // Text files with a header: non-blank lines after the declared count. They are not read (as
+  // gensim's KeyedVectors.load_word2vec_format, which reads exactly `count` rows); the importer
+  // records and reports them. Counted only when the whole declared count was read.
+  size_t rows_after_declared = 0;
+};
+
+// Reads up to `limit` words (0 = all) of a text or binary vector file; a leading UTF-8 BOM is
+// skipped. With a header, exactly min(declared, limit) records are read: fewer in the file is
+// Corruption ("truncated"); more is reported in `report` (text) or Corruption (binary: any byte
+// but line breaks after the declared records). Binary words must be non-empty and free of control
+// bytes. `on_header` runs once before the first word; `sink` once per word in file order. A non-OK
+// status from either stops the read and is returned.
 Status ReadVectorFile(const std::string& path, VectorFormat format, size_t limit,
                       const std::function<Status(const VectorFileHeader&)>& on_header,
-                      const std::function<Status(WordVector&&)>& sink);
+                      const std::function<Status(WordVector&&)>& sink, VectorFileReport* report = nullptr);
+
 
 constexpr size_t kMaxWordDim = 65536;
 

@@ -2,6 +2,9 @@
 // the importer on every real file in tests/fixtures.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -18,6 +21,7 @@ using namespace latentdb;
 using namespace latentdb::words;
 using latentdb::testing::TempDir;
 using namespace latentdb::testing::words;
+using nlohmann::json;
 
 namespace {
 
@@ -118,7 +122,7 @@ TEST_CASE("words: malformed and truncated vector files give clear errors", "[wor
   WriteBytes(tmp.Sub("dim.txt"), "1 0\n");
   ReadAll(tmp.Sub("dim.txt"), VectorFormat::kWord2VecText, 0, &s);
   CHECK(s.code() == StatusCode::kCorruption);
-  CHECK(ReadVectorFile(tmp.Sub("missing"), VectorFormat::kGlove, 0, nullptr, nullptr).code() == StatusCode::kIOError);
+  CHECK(ReadVectorFile(tmp.Sub("missing"), VectorFormat::kGlove, 0, nullptr, nullptr).code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("words: the importer makes a collection of words in frequency order and a manifest", "[words]") {
@@ -200,4 +204,213 @@ TEST_CASE("words: every real fixture file imports, the old fastText format is re
   auto l = ImportWordModel(*db, lim);
   REQUIRE(l.ok());
   CHECK((*l)["vocab_size"] == 100);
+}
+
+namespace {
+
+std::string Floats(std::initializer_list<float> v) {
+  std::string out(v.size() * sizeof(float), '\0');
+  std::memcpy(out.data(), std::data(v), out.size());
+  return out;
+}
+
+// Imports `path` as "m" into a fresh database; the status, and the collection must not exist
+// after a failure.
+Status ImportStatus(const TempDir& tmp, const std::string& path, json* manifest = nullptr) {
+  auto db = OpenDb(tmp.Sub("data"));
+  ImportOptions o;
+  o.path = path;
+  o.name = "m";
+  auto m = ImportWordModel(*db, o);
+  if (!m.ok()) {
+    CHECK(!db->GetCollection("m").ok());
+    CHECK(!PathExists(models::ModelDir(tmp.Sub("data"), "m")));
+    return m.status();
+  }
+  if (manifest) *manifest = *m;
+  CHECK(db->DropCollection("m").ok());
+  CHECK(models::RemoveModelDir(tmp.Sub("data"), "m").ok());
+  return Status::Ok();
+}
+
+}  // namespace
+
+TEST_CASE("words: a malformed first text record is a text error with its line number, never binary garbage",
+          "[words][format]") {
+  TempDir tmp;
+  struct Case {
+    const char* what;
+    std::string body;  // after the "3 3" header
+    const char* error;
+  };
+  const std::string rest = "summer 0.1 0.2 0.3\nwinter 0.4 0.5 0.6\n";
+  for (const auto& c : {Case{"a word with a space", "new york 0.1 0.2 0.3\n", "line 2: expected a word and 3 numbers, found 5"},
+                        Case{"inf", "spring inf 0.2 0.3\n", "line 2: 'inf' is not a finite number"},
+                        Case{"nan", "spring 0.1 nan 0.3\n", "line 2: 'nan' is not a finite number"},
+                        Case{"one number too many", "spring 0.1 0.2 0.3 0.4\n", "line 2: expected a word and 3 numbers, found 5"},
+                        Case{"one number too few", "spring 0.1 0.2\n", "line 2: expected a word and 3 numbers, found 3"},
+                        Case{"a word with a space and a non-ASCII byte", "new zürich 0.1 0.2\n", "line 2"}}) {
+    INFO(c.what);
+    const std::string path = tmp.Sub("bad.txt");
+    WriteBytes(path, "3 3\n" + c.body + rest);
+    auto detected = DetectVectorFormat(path);
+    // Either detected as text (the reader then reports the line) or refused here with the text error.
+    if (detected.ok()) CHECK(*detected == VectorFormat::kWord2VecText);
+    Status s = ImportStatus(tmp, path);
+    INFO(s.ToString());
+    CHECK(s.code() == StatusCode::kCorruption);
+    CHECK(s.message().find(c.error) != std::string::npos);
+  }
+  // A bad line further down keeps its own line number (blank lines count).
+  WriteBytes(tmp.Sub("late.txt"), "3 3\na 1 2 3\n\nb 1 2 3\nc 1 2 inf\n");
+  Status s = ImportStatus(tmp, tmp.Sub("late.txt"));
+  CHECK(s.message().find("line 5") != std::string::npos);
+}
+
+TEST_CASE("words: word2vec binary is chosen on evidence and its reader refuses empty words, control bytes and trailing bytes",
+          "[words][format]") {
+  TempDir tmp;
+  const std::string a = Floats({1, 2}), b = Floats({-3, 0.5f});
+  Status s;
+  // Well-formed, with and without the '\n' word2vec's C tool writes after each vector (gensim writes none).
+  for (const std::string& sep : {std::string("\n"), std::string()}) {
+    WriteBytes(tmp.Sub("ok.bin"), "2 2\nalpha " + a + sep + "beta " + b + sep);
+    auto f = DetectVectorFormat(tmp.Sub("ok.bin"));
+    REQUIRE(f.ok());
+    CHECK(*f == VectorFormat::kWord2VecBinary);
+    auto got = ReadAll(tmp.Sub("ok.bin"), VectorFormat::kWord2VecBinary, 0, &s);
+    REQUIRE(s.ok());
+    REQUIRE(got.size() == 2);
+    CHECK(got[1].word == "beta");
+    CHECK(got[1].vector == std::vector<float>{-3, 0.5f});
+  }
+  struct Case {
+    const char* what;
+    std::string bytes;
+    const char* error;
+  };
+  for (const auto& c : {Case{"an empty word", "2 2\nalpha " + a + "\n " + b, "word 2 of 2 is empty"},
+                        Case{"a control byte in a word", "2 2\nalpha " + a + "\nbe\x01ta " + b, "word 2 of 2 contains the control byte 1"},
+                        Case{"a tab in a word", "2 2\nal\tpha " + a + "\nbeta " + b, "word 1 of 2 contains the control byte 9"},
+                        Case{"trailing bytes", "2 2\nalpha " + a + "\nbeta " + b + "\ngamma " + a, "unexpected bytes after the 2 words"},
+                        Case{"more declared than present", "3 2\nalpha " + a + "\nbeta " + b + "\n", "truncated at word 3 of 3"}}) {
+    INFO(c.what);
+    WriteBytes(tmp.Sub("bad.bin"), c.bytes);
+    ReadAll(tmp.Sub("bad.bin"), VectorFormat::kWord2VecBinary, 0, &s);
+    INFO(s.ToString());
+    CHECK(s.code() == StatusCode::kCorruption);
+    CHECK(s.message().find(c.error) != std::string::npos);
+    Status imported = ImportStatus(tmp, tmp.Sub("bad.bin"));
+    INFO(imported.ToString());
+    CHECK(imported.code() == StatusCode::kCorruption);
+  }
+  // --limit below the declared count reads the first words only; trailing bytes are not looked at.
+  WriteBytes(tmp.Sub("lim.bin"), "2 2\nalpha " + a + "\nbeta " + b + "junk");
+  auto first = ReadAll(tmp.Sub("lim.bin"), VectorFormat::kWord2VecBinary, 1, &s);
+  CHECK(s.ok());
+  CHECK(first.size() == 1);
+}
+
+TEST_CASE("words: a header that declares fewer rows than the file has reads exactly the declared count, as gensim",
+          "[words][format]") {
+  TempDir tmp;
+  WriteBytes(tmp.Sub("more.txt"), "2 2\na 1 2\nb 3 4\nc 5 6\n\nd 7 8\n");
+  Status s;
+  VectorFileReport report;
+  std::vector<WordVector> got;
+  s = ReadVectorFile(
+      tmp.Sub("more.txt"), VectorFormat::kWord2VecText, 0, [](const VectorFileHeader&) { return Status::Ok(); },
+      [&](WordVector&& wv) {
+        got.push_back(std::move(wv));
+        return Status::Ok();
+      },
+      &report);
+  REQUIRE(s.ok());
+  CHECK(got.size() == 2);
+  CHECK(got[1].word == "b");
+  CHECK(report.rows_after_declared == 2);
+  json m;
+  REQUIRE(ImportStatus(tmp, tmp.Sub("more.txt"), &m).ok());
+  CHECK(m["vocab_size"] == 2);
+  CHECK(m["declared_words"] == 2);
+  CHECK(m["rows_after_declared"] == 2);
+  // Rows after the declared count are not parsed: gensim ignores them too.
+  WriteBytes(tmp.Sub("junk.txt"), "1 2\na 1 2\nnot a vector at all\n");
+  REQUIRE(ImportStatus(tmp, tmp.Sub("junk.txt"), &m).ok());
+  CHECK(m["vocab_size"] == 1);
+  CHECK(m["rows_after_declared"] == 1);
+  // More declared than present stays an error.
+  WriteBytes(tmp.Sub("less.txt"), "3 2\na 1 2\nb 3 4\n");
+  s = ImportStatus(tmp, tmp.Sub("less.txt"));
+  CHECK(s.code() == StatusCode::kCorruption);
+  CHECK(s.message().find("the header declares 3 words, the file has 2") != std::string::npos);
+}
+
+TEST_CASE("words: GloVe and fastText .vec files are still detected and read", "[words][format]") {
+  TempDir tmp;
+  WriteBytes(tmp.Sub("g.txt"), "the 0.1 -0.2 3e-2\nof 1 2 3\n");
+  auto g = DetectVectorFormat(tmp.Sub("g.txt"));
+  REQUIRE(g.ok());
+  CHECK(*g == VectorFormat::kGlove);
+  WriteBytes(tmp.Sub("v.vec"), "2 3\nthe 0.1 -0.2 3e-2 \nof 1 2 3 \n");  // fastText writes a trailing space
+  auto v = DetectVectorFormat(tmp.Sub("v.vec"));
+  REQUIRE(v.ok());
+  CHECK(*v == VectorFormat::kWord2VecText);
+  Status s;
+  CHECK(ReadAll(tmp.Sub("v.vec"), VectorFormat::kFastTextVec, 0, &s).size() == 2);
+  CHECK(s.ok());
+  // Neither a header, nor a text vector, nor fastText: refused by name.
+  WriteBytes(tmp.Sub("x.dat"), std::string("\x01\x02\x03\x04 \x05\x06", 7));
+  auto x = DetectVectorFormat(tmp.Sub("x.dat"));
+  CHECK(x.status().code() == StatusCode::kCorruption);
+  CHECK(x.status().message().find("not a word-vector file") != std::string::npos);
+}
+
+TEST_CASE("words: word-vector files that start with a UTF-8 byte-order mark read as without it", "[words][bom]") {
+  TempDir tmp;
+  const std::string bom = "\xEF\xBB\xBF";
+  struct Case {
+    const char* file;
+    std::string bytes;
+    VectorFormat format;
+  };
+  for (const auto& c : {Case{"w.txt", bom + "2 2\nthe 1 2\nof 3 4\n", VectorFormat::kWord2VecText},
+                        Case{"g.txt", bom + "the 1 2\nof 3 4\n", VectorFormat::kGlove},
+                        Case{"w.bin", bom + "2 2\nthe " + Floats({1, 2}) + "\nof " + Floats({3, 4}) + "\n",
+                             VectorFormat::kWord2VecBinary}}) {
+    INFO(c.file);
+    WriteBytes(tmp.Sub(c.file), c.bytes);
+    auto f = DetectVectorFormat(tmp.Sub(c.file));
+    INFO(f.status().ToString());
+    REQUIRE(f.ok());
+    CHECK(*f == c.format);
+    Status s;
+    auto got = ReadAll(tmp.Sub(c.file), c.format, 0, &s);
+    INFO(s.ToString());
+    REQUIRE(s.ok());
+    REQUIRE(got.size() == 2);
+    CHECK(got[0].word == "the");
+    CHECK(got[0].vector == std::vector<float>{1, 2});
+    json m;
+    REQUIRE(ImportStatus(tmp, tmp.Sub(c.file), &m).ok());
+    CHECK(m["dim"] == 2);
+    CHECK(m["vocab_size"] == 2);
+  }
+}
+
+TEST_CASE("words: devices, FIFOs and directories are refused as not regular files", "[words][files]") {
+  TempDir tmp;
+  REQUIRE(::mkfifo(tmp.Sub("fifo").c_str(), 0600) == 0);
+  std::filesystem::create_directory(tmp.Sub("dir"));
+  for (const std::string& path : {std::string("/dev/zero"), tmp.Sub("fifo"), tmp.Sub("dir")}) {
+    INFO(path);
+    CHECK(DetectVectorFormat(path).status().code() == StatusCode::kInvalidArgument);
+    Status s = ImportStatus(tmp, path);
+    CHECK(s.code() == StatusCode::kInvalidArgument);
+    CHECK(s.message().find("is not a regular file") != std::string::npos);
+    for (auto f : {VectorFormat::kWord2VecText, VectorFormat::kWord2VecBinary, VectorFormat::kGlove}) {
+      CHECK(ReadVectorFile(path, f, 0, nullptr, nullptr).code() == StatusCode::kInvalidArgument);
+    }
+  }
+  CHECK(ImportStatus(tmp, tmp.Sub("absent")).code() == StatusCode::kNotFound);
 }
