@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/utf8_bom.h"
+
 namespace latentdb::engine::ingest {
 
 Status LineReader::Open(const std::string& path) {
@@ -20,6 +22,8 @@ Result<bool> LineReader::Next(std::string_view* line) {
       consumed_ += len + (nl ? 1 : 0);
       if (len > 0 && buf_[pos_ + len - 1] == '\r') --len;
       *line = std::string_view(buf_.data() + pos_, len);
+      if (first_line_) *line = SkipUtf8Bom(*line);
+      first_line_ = false;
       pos_ = nl ? stop + 1 : end_;
       return true;
     }

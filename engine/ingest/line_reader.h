@@ -1,6 +1,8 @@
 #pragma once
 // LineReader: reads a text file line by line through a large buffer. Lines end at '\n'; a '\r'
-// before it is dropped; a last line without '\n' is still a line. Not thread-safe.
+// before it is dropped; a last line without '\n' is still a line. A UTF-8 byte-order mark at the
+// start of the file is not part of the first line (common/utf8_bom.h): every line-based source
+// (CSV, JSONL, text) reads through here. Not thread-safe.
 
 #include <cstdint>
 #include <string>
@@ -28,6 +30,7 @@ class LineReader {
   std::string buf_;
   size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
+  bool first_line_ = true;
   uint64_t consumed_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/file_util.h"
+#include "common/utf8_bom.h"
 #include "engine/words/tokenize.h"
 
 namespace latentdb::words {
@@ -19,6 +20,7 @@ struct Sink {
   FILE* out;
   size_t lines = 0, tokens = 0, bad = 0;
   void Line(std::string text) {
+    StripUtf8Bom(&text);  // the first line of a source file may carry one
     bad += StripInvalidUtf8(&text);
     auto toks = Tokenize(text, true);
     if (toks.empty()) return;

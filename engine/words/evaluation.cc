@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/utf8_bom.h"
 #include "engine/words/word_model.h"
 
 namespace latentdb::words {
@@ -168,6 +169,7 @@ Result<AnalogyEvaluation> EvaluateAnalogies(const EvalVocabulary& v, const std::
   size_t line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
+    if (line_no == 1) StripUtf8Bom(&line);
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     if (line[0] == ':') {
@@ -223,7 +225,10 @@ Result<PairsEvaluation> EvaluatePairs(const EvalVocabulary& v, const std::string
   PairsEvaluation out;
   std::vector<double> gold, model;
   std::string line;
+  bool first = true;
   while (std::getline(in, line)) {
+    if (first) StripUtf8Bom(&line);
+    first = false;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line[0] == '#') continue;
     std::vector<std::string> f;

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/file_util.h"
+#include "common/utf8_bom.h"
 #include "engine/words/evaluation.h"
 #include "engine/words/importer.h"
 #include "engine/models/model_registry.h"
@@ -24,6 +25,13 @@ Status Concatenate(const std::vector<std::string>& files, const std::string& out
   for (const auto& f : files) {
     std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(f.c_str(), "rb"), &std::fclose);
     if (!in) return Status::IOError("cannot open corpus " + f);
+    // A BOM would become part of the first word of the corpus: drop it, keep any other first bytes.
+    unsigned char head[3] = {0, 0, 0};
+    size_t got = std::fread(head, 1, 3, in.get());
+    if (!StartsWithUtf8Bom(std::string_view(reinterpret_cast<const char*>(head), got)) &&
+        std::fwrite(head, 1, got, out.get()) != got) {
+      return Status::IOError("writing " + out_path);
+    }
     size_t n;
     while ((n = std::fread(buf.data(), 1, buf.size(), in.get())) > 0) {
       if (std::fwrite(buf.data(), 1, n, out.get()) != n) return Status::IOError("writing " + out_path);
@@ -31,6 +39,11 @@ Status Concatenate(const std::vector<std::string>& files, const std::string& out
     std::fputc('\n', out.get());
   }
   return Status::Ok();
+}
+
+bool FileStartsWithBom(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(path.c_str(), "rb"), &std::fclose);
+  return in && SkipUtf8Bom(in.get());
 }
 
 }  // namespace
@@ -78,7 +91,9 @@ Result<json> TrainWordModel(engine::Database& db, const TrainWordModelOptions& o
   LDB_RETURN_IF_ERROR(CreateDirectories(dir));
   TrainOptions ft = o.fasttext;
   std::string joined;
-  if (o.corpora.size() == 1) {
+  // fastText reads one file as it is: several corpora, or one that starts with a UTF-8 BOM, go
+  // through a joined copy without BOMs.
+  if (o.corpora.size() == 1 && !FileStartsWithBom(o.corpora[0])) {
     ft.corpus = o.corpora[0];
   } else {
     joined = dir + "/corpus.tmp";

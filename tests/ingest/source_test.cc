@@ -270,6 +270,53 @@ TEST_CASE("ingest: CSV rows split into id, vector columns and typed payload", "[
   CHECK(all2.records[1].payload == json{{"label", "dog"}});
 }
 
+TEST_CASE("ingest: a UTF-8 byte-order mark at the start of CSV, JSONL and text files is not data", "[ingest][bom]") {
+  const std::string bom = "\xEF\xBB\xBF";
+  TempDir dir;
+  // CSV: the BOM would be part of the first column's name ("no CSV column 'id'"), and with a
+  // vector prefix the first vector column would silently drop out of the vector.
+  latentdb::testing::WriteBytes(dir.Sub("b.csv"), bom + "v0,v1,v2,name\n1,2,3,x\n4,5,6,y\n");
+  SourceOptions p;
+  p.vector_prefix = "v";
+  auto prefixed = Open(dir.Sub("b.csv"), Format::kCsv, p);
+  CHECK(prefixed->dim() == 3);
+  auto rows = ReadEverything(*prefixed);
+  REQUIRE(rows.records.size() == 2);
+  CHECK(rows.records[0].vector == std::vector<float>{1, 2, 3});
+  CHECK(rows.records[1].payload == json{{"name", "y"}});
+  // The id column found through a BOM-prefixed header.
+  latentdb::testing::WriteBytes(dir.Sub("c.csv"), bom + "id,v0,v1\r\n7,1,2\r\n");
+  SourceOptions q;
+  q.id_field = "id";
+  q.vector_prefix = "v";
+  auto ids = ReadEverything(*Open(dir.Sub("c.csv"), Format::kCsv, q));
+  REQUIRE(ids.records.size() == 1);
+  CHECK(ids.records[0].field_id->ToJson() == 7);
+  CHECK(ids.records[0].vector == std::vector<float>{1, 2});
+
+  // JSONL: the first line parses, its id is the one written.
+  latentdb::testing::WriteBytes(dir.Sub("a.jsonl"), bom + "{\"id\": \"p0\", \"vector\": [1, 2]}\n{\"id\": \"p1\", \"vector\": [3, 4]}\n");
+  SourceOptions j;
+  j.id_field = "id";
+  auto jsonl = Open(dir.Sub("a.jsonl"), Format::kJsonl, j);
+  CHECK(jsonl->dim() == 2);
+  auto lines = ReadEverything(*jsonl);
+  CHECK(lines.decode_errors.empty());
+  REQUIRE(lines.records.size() == 2);
+  CHECK(lines.records[0].field_id->ToJson() == "p0");
+
+  // Text: the first text is the words, without the mark.
+  latentdb::testing::WriteBytes(dir.Sub("a.txt"), bom + "hello world\nsecond\n");
+  auto text = ReadEverything(*Open(dir.Sub("a.txt"), Format::kText));
+  REQUIRE(text.records.size() == 2);
+  CHECK(text.records[0].raw.bytes == "hello world");
+  // A BOM-only file has no records; a BOM later in the file is data, not stripped.
+  latentdb::testing::WriteBytes(dir.Sub("b.txt"), "a\n" + bom + "b\n");
+  auto later = ReadEverything(*Open(dir.Sub("b.txt"), Format::kText));
+  REQUIRE(later.records.size() == 2);
+  CHECK(later.records[1].raw.bytes == bom + "b");
+}
+
 TEST_CASE("ingest: IDX images become pixel vectors with labels from the sibling file", "[ingest]") {
   TempDir dir;
   const size_t n = 5, rows = 3, cols = 2;

@@ -6,6 +6,8 @@
 #include "engine/database.h"
 #include "engine/words/evaluation.h"
 #include "engine/words/importer.h"
+#include "engine/words/trainer.h"
+#include "engine/words/word_model.h"
 #include "tests/support/temp_dir.h"
 #include "tests/words/words_test_util.h"
 
@@ -67,4 +69,62 @@ TEST_CASE("words: analogy evaluation: case-insensitive, skipped questions, secti
   for (auto [x, y] : {std::pair{0, 1}, std::pair{2, 3}, std::pair{5, 7}}) model.push_back(Dot(Unit(v.vectors[x]), Unit(v.vectors[y])));
   CHECK(p->spearman == Approx(Spearman({5, 7, 1}, model)));
   CHECK(p->pearson == Approx(Pearson({5, 7, 1}, model)));
+}
+
+TEST_CASE("words: evaluation sets and training corpora that start with a UTF-8 byte-order mark read as without it",
+          "[words][bom]") {
+  const std::string bom = "\xEF\xBB\xBF";
+  TempDir tmp;
+  Vocab v;
+  v.dim = 3;
+  v.words = {"man", "woman", "king", "queen"};
+  v.vectors = {{1, 0, 0}, {1, 1, 0}, {0, 0, 1}, {0, 1, 1}};
+  WriteText(v, tmp.Sub("v.txt"), true);
+  // With the mark, the first line is no longer ": family" (a question before any section) and
+  // the first pair's word is not "man".
+  std::ofstream(tmp.Sub("q.txt")) << bom << ": family\nman woman king queen\n";
+  std::ofstream(tmp.Sub("p.tsv")) << bom << "man\twoman\t5\nking\tqueen\t7\nman\tqueen\t1\n";
+  engine::DatabaseOptions o;
+  o.data_dir = tmp.Sub("data");
+  o.persist_interval_seconds = 0;
+  auto db = std::move(engine::Database::Open(o)).value();
+  ImportOptions io;
+  io.path = tmp.Sub("v.txt");
+  io.name = "v";
+  REQUIRE(ImportWordModel(*db, io).ok());
+  auto vocab = EvalVocabulary::Load(*db->GetCollection("v").value());
+  REQUIRE(vocab.ok());
+  auto a = EvaluateAnalogies(*vocab, tmp.Sub("q.txt"), 1);
+  INFO(a.status().ToString());
+  REQUIRE(a.ok());
+  REQUIRE(a->sections.size() == 1);
+  CHECK(a->sections[0].name == "family");
+  CHECK(a->questions == 1);
+  CHECK(a->skipped == 0);
+  auto p = EvaluatePairs(*vocab, tmp.Sub("p.tsv"));
+  REQUIRE(p.ok());
+  CHECK(p->pairs == 3);
+  CHECK(p->oov == 0);
+
+  // A training corpus: fastText reads the file as it is, so the mark would glue onto the first word.
+  std::ofstream corpus(tmp.Sub("corpus.txt"));
+  corpus << bom << "alpha beta gamma delta\n";
+  for (int i = 0; i < 30; ++i) corpus << "beta gamma delta alpha epsilon\n";
+  corpus.close();
+  TrainWordModelOptions t;
+  t.corpora = {tmp.Sub("corpus.txt")};
+  t.name = "bom";
+  t.fasttext.dim = 4;
+  t.fasttext.epoch = 1;
+  t.fasttext.threads = 1;
+  t.fasttext.min_count = 1;
+  t.fasttext.maxn = 0;
+  auto m = TrainWordModel(*db, t, nullptr);
+  INFO(m.status().ToString());
+  REQUIRE(m.ok());
+  auto wm = WordModel::Open(db.get(), "bom");
+  REQUIRE(wm.ok());
+  CHECK((*wm)->InVocabulary("alpha"));
+  CHECK(!(*wm)->InVocabulary(bom + "alpha"));
+  CHECK((*m)["vocab_size"] == 6);  // five words and fastText's end-of-line token </s>
 }
