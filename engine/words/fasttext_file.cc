@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -12,6 +13,7 @@ namespace {
 
 constexpr int32_t kMagic = 793712314;
 constexpr int32_t kMaxVocab = 30000000;  // fastText's Dictionary::MAX_VOCAB_SIZE
+constexpr int64_t kMaxCount = 1000000000000000;  // 1e15: the "infinite" count of fastText's Huffman tree
 
 class Reader {
  public:
@@ -105,6 +107,15 @@ Result<FastTextFileInfo> InspectFastTextFile(const std::string& path) {
   if (info.bucket < 0 || info.minn < 0 || info.maxn < 0 || info.maxn > 64 || info.word_ngrams < 0 || info.word_ngrams > 64) {
     return Status::Corruption(path + ": bucket/minn/maxn/wordNgrams out of range");
   }
+  // fastText hashes every n-gram modulo `bucket` when maxn > 0 (Dictionary::computeSubwords): a
+  // bucket of 0 there is an integer division by zero (SIGFPE) when the model loads.
+  if (info.maxn > 0 && info.bucket == 0) {
+    return Status::Corruption(path + ": subword n-grams are on (maxn " + std::to_string(info.maxn) +
+                              ") but the bucket count is 0");
+  }
+  if (info.maxn > 0 && info.minn > info.maxn) {
+    return Status::Corruption(path + ": minn " + std::to_string(info.minn) + " is greater than maxn " + std::to_string(info.maxn));
+  }
   if (info.model == 3) return Status::UnsupportedMedia(path + ": a supervised fastText classifier, not a word model");
 
   int32_t size = 0;
@@ -118,12 +129,34 @@ Result<FastTextFileInfo> InspectFastTextFile(const std::string& path) {
       info.ntokens < 0) {
     return Status::Corruption(path + ": dictionary sizes are inconsistent");
   }
+  // fastText looks words up modulo a table sized from the vocabulary: an empty one divides by 0.
+  if (info.nwords == 0) return Status::Corruption(path + ": the dictionary has no words");
+  // Input rows are addressed as nwords + (hash % bucket) in int32 arithmetic.
+  if (int64_t{info.nwords} + info.bucket > INT32_MAX) return Status::Corruption(path + ": nwords + bucket overflows");
   // Each entry takes at least 10 bytes: a NUL, int64 count, int8 type.
   if (static_cast<uint64_t>(size) * 10 > r.remaining()) return r.Truncated("dictionary");
+  bool any_count = false;
   for (int32_t i = 0; i < size; ++i) {
     LDB_RETURN_IF_ERROR(r.SkipCString("dictionary"));
-    LDB_RETURN_IF_ERROR(r.Skip(9, "dictionary"));
+    int64_t count = 0;
+    int8_t type = 0;
+    LDB_RETURN_IF_ERROR(r.Read(&count, "dictionary"));
+    LDB_RETURN_IF_ERROR(r.Read(&type, "dictionary"));
+    // The loss tables are built from the counts when the model loads: negative ones make
+    // pow(count, 0.5) NaN (a NaN-sized negative-sampling table), counts of 1e15 and more break
+    // the Huffman tree of the hierarchical softmax (out-of-bounds reads).
+    if (count < 0 || count >= kMaxCount) {
+      return Status::Corruption(path + ": dictionary entry " + std::to_string(i) + " has the count " + std::to_string(count));
+    }
+    // Words come first, then labels (Dictionary::threshold sorts them so).
+    if (type != (i < info.nwords ? 0 : 1)) {
+      return Status::Corruption(path + ": dictionary entry " + std::to_string(i) + " has the type " + std::to_string(type) +
+                                ", expected " + (i < info.nwords ? "0 (word)" : "1 (label)"));
+    }
+    any_count = any_count || (i < info.nwords && count > 0);
   }
+  // All-zero counts divide 0 by 0 in the negative-sampling table.
+  if (!any_count) return Status::Corruption(path + ": every word count in the dictionary is 0");
   if (prune >= 0) {
     return Status::UnsupportedMedia(path + ": a pruned (quantized) fastText model; only full .bin models are supported");
   }
@@ -134,7 +167,8 @@ Result<FastTextFileInfo> InspectFastTextFile(const std::string& path) {
   uint8_t qout = 0;
   LDB_RETURN_IF_ERROR(r.Read(&qout, "output matrix"));
   if (qout != 0) return Status::UnsupportedMedia(path + ": a quantized fastText output matrix is not supported");
-  LDB_RETURN_IF_ERROR(Matrix(r, path, "output matrix", -1, info.dim));
+  // cbow and skipgram models have one output row per word (FastText::createTrainOutputMatrix).
+  LDB_RETURN_IF_ERROR(Matrix(r, path, "output matrix", info.nwords, info.dim));
   if (r.remaining() != 0) {
     return Status::Corruption(path + ": " + std::to_string(r.remaining()) + " unexpected bytes after the output matrix");
   }

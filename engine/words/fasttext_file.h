@@ -5,7 +5,11 @@
 // allocate whatever the file says (std::bad_alloc, or an abort) and a truncated one leaves
 // uninitialized matrices. InspectFastTextFile walks the whole layout — header, arguments,
 // dictionary, both matrices — checking every declared size against the bytes actually in the
-// file, without allocating anything the file asks for.
+// file, without allocating anything the file asks for — and every value the library divides by,
+// allocates by or indexes with when it loads: dim 1…65536; bucket > 0 when subword n-grams are
+// on (maxn > 0; a 0 is SIGFPE in fastText); minn <= maxn; at least one word; nwords + bucket
+// within int32; dictionary counts 0 <= count < 1e15, not all 0; entry types words then labels;
+// input matrix (nwords + bucket) x dim, output matrix nwords x dim; no bytes after it.
 //
 // Layout (fastText >= 0.9, versions 11 and 12): int32 magic 793712314, int32 version;
 // args (12 int32 + double t); dictionary (int32 size, nwords, nlabels; int64 ntokens,

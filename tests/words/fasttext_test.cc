@@ -15,6 +15,7 @@
 #include "engine/words/importer.h"
 #include "engine/models/model_registry.h"
 #include "engine/words/word_model.h"
+#include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 using namespace latentdb;
@@ -154,4 +155,86 @@ TEST_CASE("words: fastText files with random bytes changed in the header and dic
     }
   }
   CHECK(loaded + refused == 60);
+}
+
+namespace {
+
+// fastText's header: int32 magic, version, then the arguments (int32 dim, ws, epoch, minCount,
+// neg, wordNgrams, loss, model, bucket, minn, maxn, lrUpdateRate; double t), then the dictionary
+// (int32 size, nwords, nlabels; int64 ntokens, pruneidx_size; entries from byte 92).
+constexpr size_t kDimAt = 8, kBucketAt = 40, kMinnAt = 44, kMaxnAt = 48, kSizeAt = 64, kNwordsAt = 68, kEntriesAt = 92;
+
+std::string Patched(std::string bytes, size_t at, int32_t value) {
+  std::memcpy(&bytes[at], &value, 4);
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("words: fastText header fields the library divides or allocates by are refused before it sees the file",
+          "[words][fasttext]") {
+  TempDir tmp;
+  // A real model without subwords: maxn 0, so fastText saves bucket 0 and the input matrix has
+  // exactly nwords rows. Turning n-grams on in its header keeps every size consistent, and
+  // fastText would then hash n-grams modulo a bucket count of 0 while loading: SIGFPE.
+  TrainOptions o;
+  o.corpus = std::string(LATENTDB_FIXTURES_DIR) + "/lee_background.cor";
+  o.dim = 8;
+  o.epoch = 1;
+  o.threads = 1;
+  o.maxn = 0;
+  o.minn = 0;
+  auto trained = FastTextModel::Train(o, nullptr);
+  REQUIRE(trained.ok());
+  const std::string plain = tmp.Sub("plain.bin");
+  REQUIRE((*trained)->Save(plain).ok());
+  auto info = InspectFastTextFile(plain);
+  REQUIRE(info.ok());
+  REQUIRE(info->bucket == 0);
+  REQUIRE(info->maxn == 0);
+  const std::string bytes = *ReadWholeFile(plain);
+  const std::string path = tmp.Sub("x.bin");
+
+  WriteBytes(path, Patched(Patched(bytes, kMinnAt, 3), kMaxnAt, 6));
+  auto r = InspectFastTextFile(path);
+  INFO(r.status().ToString());
+  REQUIRE(!r.ok());  // REQUIRE: loading it would kill this test process
+  CHECK(r.status().message().find("bucket count is 0") != std::string::npos);
+  CHECK(!FastTextModel::Load(path).ok());
+  // The command line: an error and exit code 1, not a signal.
+  std::string out;
+  CHECK(latentdb::testing::RunLatentdb({"models", "import", path, "--name", "x", "--data-dir", tmp.Sub("data")}, &out) == 1);
+  CHECK(out.find("bucket count is 0") != std::string::npos);
+  CHECK(!PathExists(models::ModelDir(tmp.Sub("data"), "x")));
+
+  // The same checks on the real fixture (subwords on, bucket 1000), one field at a time.
+  const std::string real = *ReadWholeFile(std::string(LATENTDB_FIXTURES_DIR) + "/lee_fasttext_new.bin");
+  REQUIRE(InspectFastTextFile(std::string(LATENTDB_FIXTURES_DIR) + "/lee_fasttext_new.bin").ok());
+  int64_t negative = -5;
+  std::string negative_count = real;
+  std::memcpy(&negative_count[kEntriesAt + 4], &negative, 8);  // "the\0" then its int64 count
+  std::string bad_type = real;
+  bad_type[kEntriesAt + 4 + 8] = 2;
+  struct Case {
+    const char* what;
+    std::string file;
+    const char* error;
+  };
+  for (const auto& c : {Case{"bucket 0 with n-grams on", Patched(real, kBucketAt, 0), "bucket count is 0"},
+                        Case{"minn > maxn", Patched(real, kMinnAt, 7), "minn 7 is greater than maxn 6"},
+                        Case{"dim 0", Patched(real, kDimAt, 0), "dimension 0 out of range"},
+                        Case{"dim huge", Patched(real, kDimAt, 1 << 30), "out of range"},
+                        Case{"negative bucket", Patched(real, kBucketAt, -1), "out of range"},
+                        Case{"no words", Patched(Patched(real, kSizeAt, 0), kNwordsAt, 0), "no words"},
+                        Case{"nwords beyond the file", Patched(Patched(real, kSizeAt, 20000000), kNwordsAt, 20000000), "truncated"},
+                        Case{"a negative count", negative_count, "has the count -5"},
+                        Case{"an entry type that is neither word nor label", bad_type, "has the type 2"}}) {
+    INFO(c.what);
+    WriteBytes(path, c.file);
+    auto bad = InspectFastTextFile(path);
+    INFO(bad.status().ToString());
+    REQUIRE(!bad.ok());
+    CHECK(bad.status().message().find(c.error) != std::string::npos);
+    CHECK(!FastTextModel::Load(path).ok());
+  }
 }
