@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/dir_lock.h"
 #include "common/logging.h"
 #include "engine/database.h"
 #include "engine/encoders/torchscript_import.h"
@@ -61,7 +62,12 @@ int ImportTorchScript(const Args& args) {
   spec.std = args.Has("std") ? (std.ok() ? *std : std::vector<float>{}) : std::vector<float>(c, 1.0f);
   if (args.Has("mean") && !mean.ok()) return Fail(mean.status(), kModelsUsage);
   if (args.Has("std") && !std.ok()) return Fail(std.status(), kModelsUsage);
-  auto m = encoders::ImportTorchScript(args.Get("data-dir", "./data"), args.positional()[0], args.Get("name"), spec);
+  // The import writes into the data directory without opening the database: take its lock
+  // itself, as every writer does (a word import takes it through Database::Open).
+  const std::string data_dir = args.Get("data-dir", "./data");
+  auto lock = DirLock::Acquire(data_dir);
+  if (!lock.ok()) return Fail(lock.status());
+  auto m = encoders::ImportTorchScript(data_dir, args.positional()[0], args.Get("name"), spec);
   if (!m.ok()) return Fail(m.status());
   std::printf("imported TorchScript model '%s': %dx%dx%d -> %zu dims\n", args.Get("name").c_str(), spec.channels, spec.height,
               spec.width, (*m)["dim"].get<size_t>());
@@ -101,6 +107,11 @@ int Import(int argc, char** argv) {
   if (!m.ok()) return Fail(m.status());
   std::printf("imported word model '%s': %zu words x %zu dims (%s)\n", o.name.c_str(), (*m)["vocab_size"].get<size_t>(),
               (*m)["dim"].get<size_t>(), (*m)["format"].get<std::string>().c_str());
+  // gensim's rule: the header's count is what is read. Say so when the file has more.
+  if (size_t extra = m->value("rows_after_declared", size_t{0}); extra > 0) {
+    std::fprintf(stderr, "latentdb: warning: %s has %zu more rows after the %zu its header declares; they were not imported\n",
+                 o.path.c_str(), extra, (*m)["declared_words"].get<size_t>());
+  }
   return 0;
 }
 

@@ -1,12 +1,14 @@
 // latentdb train cnn|vae: train a built-in image encoder (LibTorch) and register it in the data
-// directory. The data directory is not locked: a running server sees the model once its manifest
-// is written (last, atomically).
+// directory. Like every command that writes into a data directory it holds the directory's lock
+// (common/dir_lock.h) from the start: with a server running on it, it fails at once naming the
+// directory and the holder instead of training for minutes and writing under the server.
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "common/dir_lock.h"
 #include "engine/encoders/fashion_mnist.h"
 #include "engine/encoders/trainer.h"
 #include "tools/args.h"
@@ -89,6 +91,10 @@ int TrainImageCommand(int argc, char** argv) {
     return Fail(Status::InvalidArgument("--conv is C1,C2 with 1..1024 channels each, e.g. 16,32"), kTrainImageUsage);
   }
 
+  const std::string data_dir = args->Get("data-dir", "./data");
+  auto lock = DirLock::Acquire(data_dir);  // held until the manifest is written
+  if (!lock.ok()) return Fail(lock.status());
+
   auto data = LoadData(*args, *limit > 0 ? static_cast<size_t>(*limit) : SIZE_MAX);
   if (!data.ok()) return Fail(data.status(), kTrainImageUsage);
   const auto& [train, test] = *data;
@@ -105,7 +111,7 @@ int TrainImageCommand(int argc, char** argv) {
     if (p.epoch_done) std::fprintf(stderr, " test %s", p.test_metrics.dump().c_str());
     if (!tty || p.epoch_done) std::fputc('\n', stderr);
   };
-  auto m = encoders::TrainImageModel(args->Get("data-dir", "./data"), o, train, test, progress);
+  auto m = encoders::TrainImageModel(data_dir, o, train, test, progress);
   if (!m.ok()) return Fail(m.status());
   std::printf("trained %s '%s': dim %d, %.1f s, test %s\n", kind.c_str(), o.name.c_str(), (*m)["dim"].get<int>(),
               (*m)["training"]["seconds"].get<double>(), (*m)["metrics"].dump().c_str());
