@@ -11,7 +11,9 @@ using nlohmann::json;
 
 class Parser {
  public:
-  Parser(std::string_view text, int max_depth) : p_(text.data()), begin_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+  Parser(std::string_view text, int max_depth, size_t max_values)
+      : p_(text.data()), begin_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth),
+        max_values_(max_values) {}
 
   Result<json> Run() {
     json root;
@@ -27,6 +29,10 @@ class Parser {
 
  private:
   Status Fail() const {
+    if (too_many_values_) {
+      return Status::PayloadTooLarge("JSON body holds more than " + std::to_string(max_values_) +
+                                     " values (numbers, strings, …); send it in smaller requests");
+    }
     return Status::InvalidArgument("malformed JSON at byte " + std::to_string(p_ - begin_) + ": " + error_);
   }
 
@@ -44,6 +50,13 @@ class Parser {
   }
 
   bool ParseValue(json* out, int depth) {
+    // Every value costs a json node (16 bytes, more for containers) whatever its text length:
+    // counting them bounds the document's memory before it is built, not after.
+    if (++values_ > max_values_) {
+      too_many_values_ = true;
+      error_ = "too many values";
+      return false;
+    }
     if (p_ == end_) {
       error_ = "unexpected end of input";
       return false;
@@ -353,13 +366,16 @@ class Parser {
   const char* begin_;
   const char* end_;
   int max_depth_;
+  size_t max_values_;
+  size_t values_ = 0;
+  bool too_many_values_ = false;
   std::string error_;
 };
 
 }  // namespace
 
-Result<nlohmann::json> ParseJson(std::string_view text, int max_depth) {
-  return Parser(text, max_depth).Run();
+Result<nlohmann::json> ParseJson(std::string_view text, int max_depth, size_t max_values) {
+  return Parser(text, max_depth, max_values).Run();
 }
 
 }  // namespace latentdb::http

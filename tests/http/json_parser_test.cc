@@ -112,3 +112,24 @@ TEST_CASE("random corruptions: accepted exactly when nlohmann accepts", "[http][
     if (mine.ok() && theirs) CHECK(*mine == json::parse(text));
   }
 }
+
+TEST_CASE("the number of values is bounded while parsing: 413 before the document is built", "[http][json][limits]") {
+  // {"a":[1,2]} holds 4 values: the object, the array and two numbers.
+  CHECK(ParseJson(R"({"a":[1,2]})", 64, 4).ok());
+  auto over = ParseJson(R"({"a":[1,2]})", 64, 3);
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.status().code() == latentdb::StatusCode::kPayloadTooLarge);
+  CHECK(over.status().message().find("3 values") != std::string::npos);
+  // Stops at the limit: the rest of the text is never read (here it is not even JSON).
+  auto early = ParseJson("[0,0,0,0,0,0,0,0,0,0,0,0 this is not JSON", 64, 5);
+  REQUIRE_FALSE(early.ok());
+  CHECK(early.status().code() == latentdb::StatusCode::kPayloadTooLarge);
+  // The default allows 2^23 values.
+  std::string many = "[0";
+  for (size_t i = 1; i < latentdb::http::kDefaultMaxJsonValues - 1; ++i) many += ",0";
+  many += "]";
+  CHECK(ParseJson(many, 64).ok());
+  many.back() = ',';
+  many += "0]";
+  CHECK(ParseJson(many, 64).status().code() == latentdb::StatusCode::kPayloadTooLarge);
+}
