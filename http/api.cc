@@ -1,7 +1,9 @@
 #include "http/api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
+#include <new>
 
 #include "common/logging.h"
 #include "http/error_mapping.h"
@@ -31,6 +33,11 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   if (match.handler) {
     try {
       response = (*match.handler)(request, match.params);
+    } catch (const std::bad_alloc&) {
+      // One request too big for the memory left: refuse it, keep serving the others.
+      LogError("handler for " + match.pattern + " ran out of memory");
+      response = ErrorResponse(Status(StatusCode::kBusy, "out of memory while handling this request; retry with a "
+                                                         "smaller request"));
     } catch (const std::exception& e) {
       // A bug: handlers report errors through Status. Keep serving, but say so.
       LogError("handler for " + match.pattern + " threw: " + e.what());
@@ -45,6 +52,36 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_.Record(request.method, match.pattern, response.status, secs);
   return response;
+}
+
+bool Api::NeedsWorker(const HttpRequest& request) const {
+  // Routes cheap enough for the I/O threads; everything else goes to the worker pool.
+  static const char* const kLight[][2] = {
+      {"GET", "/healthz"},
+      {"GET", "/readyz"},
+      {"GET", "/metrics"},
+      {"GET", "/console"},
+      {"GET", "/collections"},
+      {"GET", "/collections/{collection}"},
+      {"GET", "/collections/{collection}/points/{id}"},
+      {"POST", "/collections/{collection}/points"},
+      {"POST", "/collections/{collection}/points/scroll"},
+      {"POST", "/collections/{collection}/search"},
+      {"POST", "/collections/{collection}/search/batch"},
+      {"GET", "/models"},
+      {"GET", "/models/{model}"},
+  };
+  auto match = router_.Find(request.method, request.path);
+  if (!match.handler) return false;  // 404 / 405: answered at once
+  const bool light = std::any_of(std::begin(kLight), std::end(kLight), [&](const auto& r) {
+    return request.method == r[0] && match.pattern == r[1];
+  });
+  if (!light) return true;
+  // A search by image or by text decodes and encodes it first (and may load a model): that is
+  // not a plain vector search. Looking for the key as text over-approximates, which only costs
+  // a hop to the pool.
+  if (IsImageRequest(request)) return true;
+  return request.body.find("\"image\"") != std::string::npos || request.body.find("\"text\"") != std::string::npos;
 }
 
 }  // namespace latentdb::http

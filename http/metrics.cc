@@ -1,10 +1,23 @@
 #include "http/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace latentdb::http {
 
-void Metrics::Record(const std::string& method, const std::string& route, int status, double seconds) {
+const std::string& Metrics::MethodLabel(const std::string& method) {
+  // The methods of RFC 9110 and PATCH; any other token a client invents shares one label, so
+  // that invented methods cannot grow the metrics without end.
+  static const std::string kKnown[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+  static const std::string kOther = "other";
+  auto it = std::find(std::begin(kKnown), std::end(kKnown), method);
+  return it == std::end(kKnown) ? kOther : *it;
+}
+
+void Metrics::Record(const std::string& raw_method, const std::string& route, int status, double seconds) {
+  const std::string& method = MethodLabel(raw_method);
+  // Status codes are the API's own (a bounded set); clamp anyway so a label can never be invented.
+  if (status < 100 || status > 599) status = 0;
   std::lock_guard<std::mutex> lock(mutex_);
   ++requests_[{method, route, status}];
   Histogram& h = latency_[{method, route}];

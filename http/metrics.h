@@ -1,5 +1,7 @@
 #pragma once
 // Request counters and latency histograms by route, rendered as Prometheus text.
+// Labels are bounded: `route` is a route pattern of the router (or "unmatched"), never a path a
+// client chose, and methods outside the standard ones are counted under method="other".
 
 #include <array>
 #include <map>
@@ -11,7 +13,10 @@ namespace latentdb::http {
 
 class Metrics {
  public:
+  // `route`: a route pattern or "unmatched" (the caller guarantees a bounded set).
   void Record(const std::string& method, const std::string& route, int status, double seconds);
+  // The label for a request method: the method itself when standard, else "other".
+  static const std::string& MethodLabel(const std::string& method);
   // Appends the HTTP metrics in Prometheus text exposition format.
   void Render(std::string* out) const;
 

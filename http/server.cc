@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -40,8 +41,8 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServerOptions& options, Api* api)
-      : stream_(std::move(socket)), options_(options), api_(api) {}
+  Session(tcp::socket socket, const ServerOptions& options, Api* api, net::thread_pool* workers)
+      : stream_(std::move(socket)), options_(options), api_(api), workers_(workers) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
@@ -114,7 +115,19 @@ class Session : public std::enable_shared_from_this<Session> {
       request.headers[name] = std::string(field.value());
     }
     request.body = std::move(req.body());
-    Reply(api_->Handle(request), req.version(), req.keep_alive());
+    const unsigned version = req.version();
+    const bool keep_alive = req.keep_alive();
+    if (workers_ == nullptr || !api_->NeedsWorker(request)) return Reply(api_->Handle(request), version, keep_alive);
+    // Long work runs on the worker pool; the answer is written from this connection's own I/O
+    // thread again (its handlers never run on two threads). The connection reads nothing
+    // meanwhile: HTTP/1.1 answers in order, so a pipelined request waits in the buffer.
+    auto shared = std::make_shared<HttpRequest>(std::move(request));
+    net::post(*workers_, [self = shared_from_this(), shared, version, keep_alive] {
+      auto response = std::make_shared<HttpResponse>(self->api_->Handle(*shared));
+      net::post(self->stream_.get_executor(), [self, response, version, keep_alive] {
+        self->Reply(std::move(*response), version, keep_alive);
+      });
+    });
   }
 
   bool Authorized(const bhttp::request<bhttp::empty_body>& req) const {
@@ -146,6 +159,8 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
+    // A fresh deadline for the write: the read's may have passed while a long request ran.
+    stream_.expires_after(options_.read_timeout);
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, keep_alive, body_unread](beast::error_code ec, size_t) {
                          if (!ec && body_unread) return self->Linger();
@@ -179,6 +194,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   const ServerOptions& options_;
   Api* api_;
+  net::thread_pool* workers_;  // null: everything runs on the I/O thread
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
   std::array<char, 16384> drain_buffer_;
@@ -193,6 +209,7 @@ struct Server::Impl {
   ServerOptions options;
   Api* api;
   std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::unique_ptr<net::thread_pool> workers;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   std::optional<tcp::acceptor> acceptor;
   size_t next_context = 0;
@@ -210,7 +227,7 @@ struct Server::Impl {
       } else {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<Session>(std::move(socket), options, api)->Start();
+        std::make_shared<Session>(std::move(socket), options, api, workers.get())->Start();
       }
       Accept();
     });
@@ -230,6 +247,9 @@ Status Server::Start() {
   if (ec) return Status::InvalidArgument("invalid host address '" + impl_->options.host + "': " + ec.message());
   const int n = impl_->options.threads > 0 ? impl_->options.threads
                                            : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  const int workers = impl_->options.workers > 0 ? impl_->options.workers
+                                                 : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
+  impl_->workers = std::make_unique<net::thread_pool>(static_cast<size_t>(workers));
   for (int i = 0; i < n; ++i) {
     impl_->contexts.push_back(std::make_unique<net::io_context>(1));
     impl_->guards.push_back(net::make_work_guard(*impl_->contexts.back()));
@@ -268,6 +288,12 @@ void Server::Stop() {
       closed.set_value();
     });
     if (!impl_->threads.empty()) closed.get_future().wait();
+  }
+  // Requests running on workers finish (their answers are dropped with the contexts); queued
+  // ones are abandoned. Joined before returning: the caller closes the database next.
+  if (impl_->workers) {
+    impl_->workers->stop();
+    impl_->workers->join();
   }
   for (auto& g : impl_->guards) g.reset();
   for (auto& ctx : impl_->contexts) ctx->stop();

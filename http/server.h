@@ -3,8 +3,11 @@
 //
 // One session per connection with keep-alive; a read timeout on every read; the API key is
 // checked after the headers and before the body is read; bodies over the limit get 413 without
-// being read; `Expect: 100-continue` is answered. Requests are handled on a pool of I/O threads
-// (searches run in parallel; the engine serializes writes per collection).
+// being read; `Expect: 100-continue` is answered; chunked bodies are read under the same limit.
+// Requests are handled on a pool of I/O threads (searches run in parallel; the engine
+// serializes writes per collection), except those Api::NeedsWorker names (image decoding and
+// encoding, model inference, writes, scans): they run on a separate worker pool, so that one slow
+// request never delays /healthz or a light request on another connection.
 
 #include <chrono>
 #include <cstdint>
@@ -20,7 +23,8 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0 picks a free port (see Server::port())
   std::string api_key;   // empty: no authentication
-  int threads = 0;       // 0: one per core, at least 2
+  int threads = 0;       // I/O threads; 0: one per core, at least 2
+  int workers = 0;       // worker threads for long requests; 0: one per core, at least 2
   size_t body_limit = 64u << 20;
   std::chrono::seconds read_timeout{30};
 };
