@@ -165,29 +165,48 @@ json VectorToJson(const std::vector<float>& v) {
 
 json ScoredPointToJson(const engine::ScoredPoint& p) {
   json j = {{"id", p.id.ToJson()}, {"score", p.score}};
-  if (p.payload) j["payload"] = *p.payload;
+  if (p.payload) j["payload"] = p.payload->is_null() ? json::object() : *p.payload;
   if (p.vector) j["vector"] = VectorToJson(*p.vector);
   return j;
 }
 
-json PointRecordToJson(const engine::PointRecord& p) {
-  json j = {{"id", p.id.ToJson()}, {"payload", p.payload.is_null() ? json::object() : p.payload}};
+json PointRecordToJson(const engine::PointRecord& p, bool with_payload) {
+  json j = {{"id", p.id.ToJson()}};
+  if (with_payload) j["payload"] = p.payload.is_null() ? json::object() : p.payload;
   if (p.vector) j["vector"] = VectorToJson(*p.vector);
   return j;
+}
+
+Status CheckAnswerSize(size_t hits, size_t floats, const std::string& what) {
+  if (hits > kMaxAnswerHits) {
+    return Status::PayloadTooLarge(what + " would answer " + std::to_string(hits) + " points; at most " +
+                                   std::to_string(kMaxAnswerHits) + " per request (lower k/limit or split the request)");
+  }
+  if (floats > kMaxAnswerFloats) {
+    return Status::PayloadTooLarge(what + " would answer " + std::to_string(floats) + " vector components; at most " +
+                                   std::to_string(kMaxAnswerFloats) +
+                                   " per request (lower k/limit, split the request or drop with_vector)");
+  }
+  return Status::Ok();
 }
 
 json CollectionInfoToJson(const engine::CollectionInfo& info) {
-  return {{"name", info.name},
-          {"config", info.config.ToJson()},
-          {"points_count", info.points},
-          {"index",
-           {{"kind", info.index.kind},
-            {"live", info.index.live},
-            {"tombstones", info.index.tombstones},
-            {"trained", info.index.trained},
-            {"train_threshold", info.index.train_threshold},
-            {"applied_sequence", info.applied_sequence},
-            {"persisted_sequence", info.persisted_sequence}}}};
+  // "status" as Qdrant's: green serves normally, yellow serves degraded ("warning" says how); a
+  // collection that failed to load is listed red by GET /collections.
+  json j = {{"name", info.name},
+            {"status", info.warning.empty() ? "green" : "yellow"},
+            {"config", info.config.ToJson()},
+            {"points_count", info.points},
+            {"index",
+             {{"kind", info.index.kind},
+              {"live", info.index.live},
+              {"tombstones", info.index.tombstones},
+              {"trained", info.index.trained},
+              {"train_threshold", info.index.train_threshold},
+              {"applied_sequence", info.applied_sequence},
+              {"persisted_sequence", info.persisted_sequence}}}};
+  if (!info.warning.empty()) j["warning"] = info.warning;
+  return j;
 }
 
 }  // namespace latentdb::http

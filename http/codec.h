@@ -12,8 +12,19 @@
 
 namespace latentdb::http {
 
-constexpr size_t kMaxPointsPerRequest = 65536;
-constexpr size_t kMaxBatchSearches = 1024;
+// Limits on what one request may cost (README "Limits"). The JSON body itself is bounded by the
+// server's body limit and by kDefaultMaxJsonValues (http/json_parser.h) while it is parsed.
+constexpr size_t kMaxPointsPerRequest = 65536;  // points per upsert, ids per retrieval
+constexpr size_t kMaxBatchSearches = 1024;      // searches per /search/batch
+// An answer carries at most this many points (k × searches for a batch, limit for a scroll,
+// ids for a retrieval) ...
+constexpr size_t kMaxAnswerHits = 100000;
+// ... and at most this many vector components (points × dim when with_vector).
+constexpr size_t kMaxAnswerFloats = size_t{1} << 22;  // 4,194,304 (16 MiB of floats)
+
+// PayloadTooLarge when an answer of `hits` points carrying `floats` vector components would
+// pass the limits above; `what` names the request in the message. Checked before any work.
+Status CheckAnswerSize(size_t hits, size_t floats, const std::string& what);
 
 Result<std::vector<float>> ParseVector(const nlohmann::json& j, const std::string& what);
 // Absent or null -> nullptr.
@@ -26,8 +37,11 @@ Result<engine::AnalogyQuery> ParseAnalogy(const nlohmann::json& body);
 Result<size_t> ParseCount(const nlohmann::json& body, const char* key, size_t fallback, size_t min, size_t max);
 
 nlohmann::json VectorToJson(const std::vector<float>& v);
+// Payloads follow one rule in every answer (search, batch, analogy, scroll, retrieval, GET):
+// when payloads were asked for, "payload" is an object — {} for a point stored without one, as
+// Qdrant answers; when they were not, the key is absent.
 nlohmann::json ScoredPointToJson(const engine::ScoredPoint& p);
-nlohmann::json PointRecordToJson(const engine::PointRecord& p);
+nlohmann::json PointRecordToJson(const engine::PointRecord& p, bool with_payload = true);
 nlohmann::json CollectionInfoToJson(const engine::CollectionInfo& info);
 
 }  // namespace latentdb::http

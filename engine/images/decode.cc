@@ -47,6 +47,16 @@ std::vector<uint8_t> KeepColour(const stbi_uc* data, size_t pixel_count, int sto
 
 }  // namespace
 
+Result<ImageInfo> Inspect(std::string_view bytes) {
+  if (bytes.empty()) return Status::InvalidArgument("empty image (zero bytes)");
+  const std::string_view format = SniffFormat(bytes);
+  if (format.empty()) {
+    return Status::UnsupportedMedia("unsupported image format (expected PNG, JPEG, BMP or GIF)");
+  }
+  LDB_ASSIGN_OR_RETURN(const internal::DeclaredSize declared, internal::ReadDeclaredSize(format, bytes));
+  return ImageInfo{format, declared.width, declared.height};
+}
+
 Result<Image> Decode(std::string_view bytes, const DecodeLimits& limits) {
   if (bytes.empty()) return Status::InvalidArgument("empty image (zero bytes)");
   const std::string_view format = SniffFormat(bytes);

@@ -29,6 +29,19 @@ struct DecodeLimits {
 // "png", "jpeg", "bmp", "gif" from the first bytes; "" when none matches.
 std::string_view SniffFormat(std::string_view bytes);
 
+// What a file declares, read from its header alone (no pixel decoded: microseconds whatever the
+// size), so that callers can charge an image against a budget before decoding it. For a GIF
+// the size is its logical screen, which is what decoding allocates.
+struct ImageInfo {
+  std::string_view format;  // as SniffFormat
+  uint32_t width = 0;
+  uint32_t height = 0;
+  uint64_t pixels() const { return uint64_t{width} * height; }
+};
+// UnsupportedMedia (not PNG/JPEG/BMP/GIF), InvalidArgument (empty, header cut short or
+// malformed). Zero sizes are returned as they are (Decode refuses them).
+Result<ImageInfo> Inspect(std::string_view bytes);
+
 // Decodes a whole file's bytes into 1 or 3 channels (alpha dropped; gray stays gray).
 // Errors: UnsupportedMedia (not PNG/JPEG/BMP/GIF), PayloadTooLarge (declared size over the
 // limit), InvalidArgument (zero size, truncated or corrupt data; the message says which).

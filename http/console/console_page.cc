@@ -126,10 +126,12 @@ async function api(method, path, body) {
   try { json = await res.json(); } catch (_) { throw new Error(`${method} ${path}: the answer is not JSON`); }
   return json && typeof json === 'object' && 'result' in json ? json.result : json;
 }
-// An image route (image/png) as an object URL.
-async function imageUrl(path) {
-  const res = await fetch(path, { headers: authHeaders() });
-  if (!res.ok) throw await errorOf('GET', path, res);
+// An image route (image/png) as an object URL; `body` (JSON) makes it a POST.
+async function imageUrl(path, body) {
+  const init = { headers: authHeaders() };
+  if (body !== undefined) { init.method = 'POST'; init.body = JSON.stringify(body); init.headers['content-type'] = 'application/json'; }
+  const res = await fetch(path, init);
+  if (!res.ok) throw await errorOf(init.method || 'GET', path, res);
   return URL.createObjectURL(await res.blob());
 }
 function status(text, isError) {
@@ -450,16 +452,19 @@ async function selectPoint(p) {
   draw();
   const box = $('point');
   box.replaceChildren(el('div', `id ${labelText(p.id)}`), el('div', `map (${p.x.toFixed(3)}, ${p.y.toFixed(3)})`, 'muted'));
-  const base = `/collections/${seg(name)}/points/${seg(p.id)}`;
+  // Body forms, not /points/{id}: in a path an id of digits is an integer, so a string id such
+  // as "1990" can only be named in JSON.
+  const base = `/collections/${seg(name)}/points`;
   try {
-    const rec = await api('GET', `${base}?with_vector=false`);
+    const found = await api('POST', base, { ids: [p.id], with_payload: true, with_vector: false });
+    const rec = Array.isArray(found) && found.length ? found[0] : null;
     box.append(el('pre', JSON.stringify(rec && rec.payload !== undefined ? rec.payload : rec, null, 2)));
   } catch (e) { box.append(el('div', e.message, 'muted')); }
   const info = state.collections.find((c) => c.name === name);
   const model = modelOf(info);
   showImage(null);
   if (model && (model.kind === 'vae' || model.kind === undefined)) {
-    try { showImage(await imageUrl(`${base}/decode`)); }
+    try { showImage(await imageUrl(`${base}/decode`, { id: p.id })); }
     catch (e) { if (model.kind === 'vae') box.append(el('div', e.message, 'muted')); }
   }
   const list = $('neighbours');

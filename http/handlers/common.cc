@@ -60,17 +60,19 @@ Result<size_t> QueryCount(const HttpRequest& req, const std::string& key, size_t
 
 Result<json> BodyJson(const HttpRequest& req) { return ParseJsonBody(req.body); }
 
-Status CheckEncoder(const HandlerContext& ctx, const std::string& encoder, size_t dim) {
-  size_t model_dim = 0;
+Result<size_t> EncoderDim(const HandlerContext& ctx, const std::string& encoder) {
   if (ctx.image_models->IsImageModel(encoder)) {
     auto model = ctx.image_models->Get(encoder);
     if (!model.ok()) return Status::InvalidArgument("encoder '" + encoder + "' does not load: " + model.status().message());
-    model_dim = (*model)->dim();
-  } else {
-    auto model = ctx.word_models->Get(encoder);
-    if (!model.ok()) return Status::InvalidArgument("encoder '" + encoder + "' is not a registered model");
-    model_dim = (*model)->dim();
+    return (*model)->dim();
   }
+  auto model = ctx.word_models->Get(encoder);
+  if (!model.ok()) return Status::InvalidArgument("encoder '" + encoder + "' is not a registered model");
+  return (*model)->dim();
+}
+
+Status CheckEncoder(const HandlerContext& ctx, const std::string& encoder, size_t dim) {
+  LDB_ASSIGN_OR_RETURN(size_t model_dim, EncoderDim(ctx, encoder));
   if (model_dim != dim) {
     return Status::InvalidArgument("encoder '" + encoder + "' gives " + std::to_string(model_dim) +
                                    "-d vectors, the collection is " + std::to_string(dim) + "-d");
@@ -100,6 +102,21 @@ Status ResolveText(const HandlerContext& ctx, const engine::Collection& c, json*
   item->erase("text");
   (*item)["vector"] = std::move(vec);
   return Status::Ok();
+}
+
+Result<engine::ExternalId> PathId(const PathParams& params) {
+  const std::string& s = params.at("id");
+  if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) {
+      return Status::InvalidArgument("point id " + s + " in the path is an integer over 2^64 - 1; a string id made "
+                                     "of digits cannot be named in a path: send it in a JSON body (e.g. POST "
+                                     "/collections/{c}/points {\"ids\":[\"" + s + "\"]})");
+    }
+    return engine::ExternalId(v);
+  }
+  return engine::ExternalId::FromJson(json(s));  // the string as sent (length checked)
 }
 
 Result<std::shared_ptr<engine::Collection>> PathCollection(const HandlerContext& ctx, const PathParams& params) {

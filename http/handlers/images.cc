@@ -3,6 +3,8 @@
 //   POST /encode                              {"model","image"} or a raw image with ?model=NAME
 //   POST /decode                              {"model","vector","format":"png"|"json"} (VAE)
 //   PUT  /collections/{c}/points/{id}         a raw image body (?payload=<JSON object>)
+//   PUT  /collections/{c}/points?id=<JSON id>  the same, with the id's JSON type explicit
+//                                             (?id=%221990%22 is the string "1990")
 #include <algorithm>
 #include <cctype>
 #include <chrono>
@@ -36,9 +38,24 @@ bool SupportedImageType(const std::string& type) {
   return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return type == t; });
 }
 
-Result<images::Image> DecodeForModel(std::string_view bytes, const encoders::ImageModel& model) {
+Status CheckImagePixels(const images::ImageInfo& info) {
+  if (info.pixels() > kMaxImagePixels) {
+    return Status::PayloadTooLarge(std::string(info.format) + " image of " + std::to_string(info.width) + "x" +
+                                   std::to_string(info.height) + " pixels is over the limit of " +
+                                   std::to_string(kMaxImagePixels) + " pixels per image");
+  }
+  return Status::Ok();
+}
+
+// Checks the declared size against the per-image limit and charges it to `budget` (or to a
+// budget of its own), then decodes and fits the image to the model's input.
+Result<images::Image> DecodeForModel(std::string_view bytes, const encoders::ImageModel& model, PixelBudget* budget) {
   if (bytes.empty()) return Status::InvalidArgument("the image is empty (0 bytes)");
-  LDB_ASSIGN_OR_RETURN(auto image, images::Decode(bytes));
+  LDB_ASSIGN_OR_RETURN(const images::ImageInfo info, images::Inspect(bytes));
+  LDB_RETURN_IF_ERROR(CheckImagePixels(info));
+  PixelBudget own;
+  LDB_RETURN_IF_ERROR((budget ? budget : &own)->Spend(info.pixels()));
+  LDB_ASSIGN_OR_RETURN(auto image, images::Decode(bytes, images::DecodeLimits{kMaxImagePixels}));
   const auto& in = model.input();
   return images::Resize(images::ConvertChannels(image, in.channels), in.width, in.height);
 }
@@ -83,22 +100,31 @@ Result<std::shared_ptr<encoders::ImageModel>> NamedImageModel(const HandlerConte
 
 }  // namespace
 
+Status PixelBudget::Spend(uint64_t pixels) {
+  if (pixels > left_) {
+    return Status::PayloadTooLarge("the images of this request declare more than " +
+                                   std::to_string(kMaxRequestPixels) + " pixels in all; send fewer per request");
+  }
+  left_ -= pixels;
+  return Status::Ok();
+}
+
 bool IsImageRequest(const HttpRequest& req) { return ContentType(req).rfind("image/", 0) == 0; }
 
-Result<images::Image> DecodeRawImage(const HttpRequest& req, const encoders::ImageModel& model) {
+Result<images::Image> DecodeRawImage(const HttpRequest& req, const encoders::ImageModel& model, PixelBudget* budget) {
   const std::string type = ContentType(req);
   if (!SupportedImageType(type)) {
     return Status::UnsupportedMedia("Content-Type '" + type +
                                     "' is not an image type LatentDB reads: send image/png, image/jpeg, image/bmp or "
                                     "image/gif");
   }
-  return DecodeForModel(req.body, model);
+  return DecodeForModel(req.body, model, budget);
 }
 
-Result<images::Image> DecodeImageField(const json& value, const encoders::ImageModel& model) {
+Result<images::Image> DecodeImageField(const json& value, const encoders::ImageModel& model, PixelBudget* budget) {
   if (!value.is_string()) return Status::InvalidArgument("\"image\" must be a base64 string");
   LDB_ASSIGN_OR_RETURN(std::string bytes, images::Base64Decode(value.get<std::string>()));
-  return DecodeForModel(bytes, model);
+  return DecodeForModel(bytes, model, budget);
 }
 
 void AddImageJson(const images::Image& image, json* out) {
@@ -131,11 +157,11 @@ Result<std::shared_ptr<encoders::ImageModel>> CollectionVae(const HandlerContext
   return model;
 }
 
-Status ResolveImage(const HandlerContext& ctx, const engine::Collection& c, json* item) {
+Status ResolveImage(const HandlerContext& ctx, const engine::Collection& c, json* item, PixelBudget* budget) {
   if (!item->is_object() || !item->contains("image")) return Status::Ok();
   if (item->contains("vector")) return Status::InvalidArgument("give either \"image\" or \"vector\", not both");
   LDB_ASSIGN_OR_RETURN(auto model, CollectionImageModel(ctx, c));
-  LDB_ASSIGN_OR_RETURN(auto image, DecodeImageField((*item)["image"], *model));
+  LDB_ASSIGN_OR_RETURN(auto image, DecodeImageField((*item)["image"], *model, budget));
   LDB_ASSIGN_OR_RETURN(auto vector, model->Encode(image));
   item->erase("image");
   (*item)["vector"] = VectorToJson(vector);
@@ -150,28 +176,62 @@ Result<std::vector<ItemError>> ResolvePointImages(const HandlerContext& ctx, con
   if (!any) return errors;
   LDB_ASSIGN_OR_RETURN(auto model, CollectionImageModel(ctx, c));
 
-  std::vector<size_t> encoded;  // indices of the points whose image decoded
-  std::vector<images::Image> batch;
+  // Pass 1, headers only: each image's bytes and declared size. Images that cannot be read or
+  // are over the per-image limit become item errors; if the rest together pass the request's
+  // pixel budget, the whole request is refused before a single pixel is decoded.
+  struct Pending {
+    size_t index;
+    std::string bytes;
+  };
+  std::vector<Pending> pending;
+  uint64_t total_pixels = 0;
   for (size_t i = 0; i < points->size(); ++i) {
     json& p = (*points)[i];
     if (!p.is_object() || !p.contains("image")) continue;
     if (p.contains("vector")) {
       return Status::InvalidArgument("give either \"image\" or \"vector\", not both").WithContext("points[" + std::to_string(i) + "]");
     }
-    auto image = DecodeImageField(p["image"], *model);
-    if (!image.ok()) {
-      errors.push_back({i, p.value("id", json()), image.status()});
+    auto checked = [&]() -> Result<std::string> {
+      if (!p["image"].is_string()) return Status::InvalidArgument("\"image\" must be a base64 string");
+      LDB_ASSIGN_OR_RETURN(std::string bytes, images::Base64Decode(p["image"].get<std::string>()));
+      if (bytes.empty()) return Status::InvalidArgument("the image is empty (0 bytes)");
+      LDB_ASSIGN_OR_RETURN(const images::ImageInfo info, images::Inspect(bytes));
+      LDB_RETURN_IF_ERROR(CheckImagePixels(info));
+      total_pixels += info.pixels();
+      return bytes;
+    }();
+    if (!checked.ok()) {
+      errors.push_back({i, p.value("id", json()), checked.status()});
       continue;
     }
-    encoded.push_back(i);
+    p.erase("image");  // the bytes move to `pending`: the body does not hold them twice
+    pending.push_back({i, std::move(checked).value()});
+  }
+  if (total_pixels > kMaxRequestPixels) {
+    return Status::PayloadTooLarge("the images of this request declare " + std::to_string(total_pixels) +
+                                   " pixels in all, over the limit of " + std::to_string(kMaxRequestPixels) +
+                                   " per request; send fewer per request");
+  }
+  // Pass 2: decode (within the budget just checked).
+  std::vector<size_t> encoded;  // indices of the points whose image decoded
+  std::vector<images::Image> batch;
+  for (auto& item : pending) {
+    json& p = (*points)[item.index];
+    auto image = DecodeForModel(item.bytes, *model, nullptr);
+    std::string().swap(item.bytes);
+    if (!image.ok()) {
+      errors.push_back({item.index, p.value("id", json()), image.status()});
+      continue;
+    }
+    encoded.push_back(item.index);
     batch.push_back(std::move(image).value());
   }
+  std::sort(errors.begin(), errors.end(), [](const ItemError& a, const ItemError& b) { return a.index < b.index; });
   std::vector<std::vector<float>> vectors;
   std::vector<encoders::AnomalyScores> scores;
   if (!batch.empty()) LDB_RETURN_IF_ERROR(EncodeImages(*model, batch, &vectors, &scores));
   for (size_t j = 0; j < encoded.size(); ++j) {
     json& p = (*points)[encoded[j]];
-    p.erase("image");
     p["vector"] = VectorToJson(vectors[j]);
     if (!scores.empty()) {
       if (!p.contains("payload")) p["payload"] = json::object();
@@ -191,6 +251,49 @@ Result<std::vector<ItemError>> ResolvePointImages(const HandlerContext& ctx, con
     *points = std::move(kept);
   }
   return errors;
+}
+
+Result<engine::ExternalId> QueryId(const HttpRequest& req) {
+  auto it = req.query.find("id");
+  if (it == req.query.end()) {
+    return Status::InvalidArgument("a raw image upsert to PUT /collections/{c}/points names its point with ?id=<JSON id> "
+                                   "(e.g. ?id=7 or ?id=%221990%22)");
+  }
+  auto id = ParseJsonBody(it->second);
+  if (!id.ok()) {
+    return Status::InvalidArgument("query parameter 'id' must be a JSON id: an unsigned integer (7) or a quoted string "
+                                   "(\"1990\")");
+  }
+  return engine::ExternalId::FromJson(*id);
+}
+
+Result<json> UpsertRawImage(const HandlerContext& ctx, engine::Collection& c, const HttpRequest& req, engine::ExternalId id) {
+  LDB_ASSIGN_OR_RETURN(auto model, CollectionImageModel(ctx, c));
+  if (!IsImageRequest(req)) {
+    return Status::UnsupportedMedia("PUT /collections/{c}/points/{id} takes a raw image body (Content-Type image/png, "
+                                    "image/jpeg, image/bmp or image/gif); send JSON points to PUT /collections/{c}/points");
+  }
+  engine::PointInput point;
+  point.id = std::move(id);
+  auto payload = req.query.find("payload");
+  if (payload != req.query.end()) {
+    LDB_ASSIGN_OR_RETURN(point.payload, ParseJsonBody(payload->second));
+    if (!point.payload.is_object()) return Status::InvalidArgument("query parameter 'payload' must be a JSON object");
+  }
+  LDB_ASSIGN_OR_RETURN(auto image, DecodeRawImage(req, *model));
+  std::vector<std::vector<float>> vectors;
+  std::vector<encoders::AnomalyScores> scores;
+  LDB_RETURN_IF_ERROR(EncodeImages(*model, {image}, &vectors, &scores));
+  point.vector = std::move(vectors.at(0));
+  json out = {{"upserted", 1}, {"status", "acknowledged"}, {"id", point.id.ToJson()}};
+  if (!scores.empty()) {
+    LDB_RETURN_IF_ERROR(SetScores(scores[0], &point.payload));
+    out["scores"] = ScoresJson(scores[0]);
+  }
+  std::vector<engine::PointInput> batch;
+  batch.push_back(std::move(point));
+  LDB_RETURN_IF_ERROR(c.Upsert(std::move(batch)));
+  return out;
 }
 
 void RegisterImageRoutes(Router& router, const HandlerContext& ctx) {
@@ -235,32 +338,8 @@ void RegisterImageRoutes(Router& router, const HandlerContext& ctx) {
 
   router.Add("PUT", "/collections/{collection}/points/{id}", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
-    LDB_ASSIGN_OR_RETURN(auto model, CollectionImageModel(ctx, *c));
-    if (!IsImageRequest(req)) {
-      return Status::UnsupportedMedia("PUT /collections/{c}/points/{id} takes a raw image body (Content-Type image/png, "
-                                      "image/jpeg, image/bmp or image/gif); send JSON points to PUT /collections/{c}/points");
-    }
-    engine::PointInput point;
-    point.id = engine::ExternalId::FromPathSegment(p.at("id"));
-    auto payload = req.query.find("payload");
-    if (payload != req.query.end()) {
-      LDB_ASSIGN_OR_RETURN(point.payload, ParseJsonBody(payload->second));
-      if (!point.payload.is_object()) return Status::InvalidArgument("query parameter 'payload' must be a JSON object");
-    }
-    LDB_ASSIGN_OR_RETURN(auto image, DecodeRawImage(req, *model));
-    std::vector<std::vector<float>> vectors;
-    std::vector<encoders::AnomalyScores> scores;
-    LDB_RETURN_IF_ERROR(EncodeImages(*model, {image}, &vectors, &scores));
-    point.vector = std::move(vectors.at(0));
-    json out = {{"upserted", 1}, {"status", "acknowledged"}, {"id", point.id.ToJson()}};
-    if (!scores.empty()) {
-      LDB_RETURN_IF_ERROR(SetScores(scores[0], &point.payload));
-      out["scores"] = ScoresJson(scores[0]);
-    }
-    std::vector<engine::PointInput> batch;
-    batch.push_back(std::move(point));
-    LDB_RETURN_IF_ERROR(c->Upsert(std::move(batch)));
-    return out;
+    LDB_ASSIGN_OR_RETURN(auto id, PathId(p));
+    return UpsertRawImage(ctx, *c, req, std::move(id));
   }));
 }
 

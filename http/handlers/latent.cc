@@ -1,6 +1,7 @@
 // Latent-space routes of a collection. The VAE ones need a collection whose encoder is a VAE
 // (400 otherwise); the map works on any collection.
 //   GET  /collections/{c}/points/{id}/decode   image/png of decode(stored latent)
+//   POST /collections/{c}/points/decode        the same with {"id":…,"format":"png"|"json"} (any id type)
 //   POST /collections/{c}/interpolate          {"from":id|vector,"to":id|vector,"steps":8,"mode":"linear"|"slerp"}
 //   POST /collections/{c}/sample               {"n":16,"seed":…}
 //   POST /collections/{c}/reconstruct          {"image":base64} or a raw image body
@@ -8,6 +9,7 @@
 //   GET  /collections/{c}/map?n=5000&field=…   2-D PCA of an evenly spaced sample
 // Latent math (interpolation, sampling, PCA) is in http/latent_math.h.
 #include <algorithm>
+#include <chrono>
 #include <random>
 
 #include "engine/encoders/image_model.h"
@@ -24,6 +26,7 @@ namespace {
 constexpr size_t kMaxInterpolationSteps = 256;
 constexpr size_t kMaxSamples = 256;
 constexpr size_t kMaxMapPoints = 50000;
+constexpr size_t kMaxMapFloats = size_t{1} << 24;  // 16,777,216 vector components (64 MiB) per map
 constexpr size_t kScrollPage = 10000;
 
 // An endpoint of an interpolation: a stored point's id or a vector of the collection's dim.
@@ -96,9 +99,29 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("GET", "/collections/{collection}/points/{id}/decode", RawRoute([ctx](const HttpRequest&, const PathParams& p) -> Result<HttpResponse> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
-    LDB_ASSIGN_OR_RETURN(auto latent, c->VectorOf(engine::ExternalId::FromPathSegment(p.at("id"))));
+    LDB_ASSIGN_OR_RETURN(auto id, PathId(p));
+    LDB_ASSIGN_OR_RETURN(auto latent, c->VectorOf(id));
     LDB_ASSIGN_OR_RETURN(auto decoded, vae->Decode({latent}));
     return PngResponse(images::EncodePng(decoded.at(0)));
+  }));
+  // The body form, for any id ("1990" the string included): {"id": …, "format": "png"|"json"}.
+  router.Add("POST", "/collections/{collection}/points/decode", RawRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<HttpResponse> {
+    auto start = std::chrono::steady_clock::now();
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+    if (!body.is_object() || !body.contains("id")) {
+      return Status::InvalidArgument("body must be {\"id\":<point id>, \"format\":\"png\"|\"json\"}");
+    }
+    const json format = body.value("format", json("png"));
+    if (format != "png" && format != "json") return Status::InvalidArgument("\"format\" must be \"png\" or \"json\"");
+    LDB_ASSIGN_OR_RETURN(auto id, engine::ExternalId::FromJson(body["id"]));
+    LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
+    LDB_ASSIGN_OR_RETURN(auto latent, c->VectorOf(id));
+    LDB_ASSIGN_OR_RETURN(auto decoded, vae->Decode({latent}));
+    if (format == "png") return PngResponse(images::EncodePng(decoded.at(0)));
+    json out = {{"id", id.ToJson()}};
+    AddImageJson(decoded.at(0), &out);
+    return EnvelopeResponse(std::move(out), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }));
 
   router.Add("POST", "/collections/{collection}/interpolate", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
@@ -199,7 +222,9 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
 
   router.Add("GET", "/collections/{collection}/map", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
-    LDB_ASSIGN_OR_RETURN(size_t n, QueryCount(req, "n", 5000, 1, kMaxMapPoints));
+    // The map holds n × dim floats at once (the PCA input): n is bounded by both.
+    const size_t max_n = std::max<size_t>(2, std::min(kMaxMapPoints, kMaxMapFloats / std::max<size_t>(1, c->config().dim)));
+    LDB_ASSIGN_OR_RETURN(size_t n, QueryCount(req, "n", std::min<size_t>(5000, max_n), 1, max_n));
     auto field_it = req.query.find("field");
     const bool with_field = field_it != req.query.end();
     if (with_field && field_it->second.empty()) return Status::InvalidArgument("query parameter 'field' is empty");

@@ -1,6 +1,12 @@
 // PUT /collections/{c}/points, GET /collections/{c}/points/{id},
+// POST /collections/{c}/points (retrieve by ids, as Qdrant: {"ids":[…],"with_payload","with_vector"}),
 // POST /collections/{c}/points/delete, POST /collections/{c}/points/scroll
-// (PUT /collections/{c}/points/{id} with a raw image is in images.cc.)
+// (PUT /collections/{c}/points/{id} and PUT /collections/{c}/points with a raw image are in images.cc.)
+//
+// Ids in paths follow Qdrant's rule (PathId): all digits = unsigned integer id. The retrieval
+// body names any id with its JSON type, so "1990" (a string) and 1990 (an integer) both work.
+#include <set>
+
 #include "http/codec.h"
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
@@ -9,9 +15,22 @@ namespace latentdb::http {
 
 using nlohmann::json;
 
+namespace {
+// An optional boolean field; `fallback` when absent or null, InvalidArgument when not a boolean.
+Result<bool> BoolField(const json& body, const char* key, bool fallback) {
+  if (!body.contains(key) || body[key].is_null()) return fallback;
+  if (!body[key].is_boolean()) return Status::InvalidArgument(std::string("\"") + key + "\" must be a boolean");
+  return body[key].get<bool>();
+}
+}  // namespace
+
 void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("PUT", "/collections/{collection}/points", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    if (IsImageRequest(req)) {
+      LDB_ASSIGN_OR_RETURN(auto id, QueryId(req));
+      return UpsertRawImage(ctx, *c, req, std::move(id));
+    }
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
     std::vector<ItemError> rejected;
     if (body.is_object() && body.contains("points") && body["points"].is_array()) {
@@ -43,11 +62,34 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
   }));
   router.Add("GET", "/collections/{collection}/points/{id}", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
-    auto id = engine::ExternalId::FromPathSegment(p.at("id"));
+    LDB_ASSIGN_OR_RETURN(auto id, PathId(p));
     bool with_vector = req.query.count("with_vector") == 0 || req.query.at("with_vector") != "false";
     LDB_ASSIGN_OR_RETURN(auto rec, c->Get(id, with_vector));
     if (!rec) return Status::NotFound("point " + id.ToString() + " does not exist in collection '" + c->name() + "'");
     return PointRecordToJson(*rec);
+  }));
+  router.Add("POST", "/collections/{collection}/points", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+    if (!body.is_object() || !body.contains("ids")) {
+      return Status::InvalidArgument("body must be {\"ids\":[…], \"with_payload\":bool, \"with_vector\":bool}");
+    }
+    LDB_ASSIGN_OR_RETURN(auto ids, ParseIdList(body["ids"]));
+    if (ids.size() > kMaxPointsPerRequest) {
+      return Status::PayloadTooLarge("at most " + std::to_string(kMaxPointsPerRequest) + " ids per request");
+    }
+    LDB_ASSIGN_OR_RETURN(bool with_payload, BoolField(body, "with_payload", true));
+    LDB_ASSIGN_OR_RETURN(bool with_vector, BoolField(body, "with_vector", false));
+    LDB_RETURN_IF_ERROR(CheckAnswerSize(ids.size(), with_vector ? ids.size() * c->config().dim : 0, "this retrieval"));
+    // Qdrant's answer: the points found, in the order asked, each once; missing ids are skipped.
+    json out = json::array();
+    std::set<std::string> seen;
+    for (const auto& id : ids) {
+      if (!seen.insert(id.ToKey()).second) continue;
+      LDB_ASSIGN_OR_RETURN(auto rec, c->Get(id, with_vector));
+      if (rec) out.push_back(PointRecordToJson(*rec, with_payload));
+    }
+    return out;
   }));
   router.Add("POST", "/collections/{collection}/points/delete", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
@@ -80,11 +122,12 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
       offset = std::move(id);
     }
     LDB_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(body));
-    bool with_payload = !body.contains("with_payload") || body["with_payload"] == true;
-    bool with_vector = body.contains("with_vector") && body["with_vector"] == true;
+    LDB_ASSIGN_OR_RETURN(bool with_payload, BoolField(body, "with_payload", true));
+    LDB_ASSIGN_OR_RETURN(bool with_vector, BoolField(body, "with_vector", false));
+    LDB_RETURN_IF_ERROR(CheckAnswerSize(limit, with_vector ? limit * c->config().dim : 0, "this scroll"));
     LDB_ASSIGN_OR_RETURN(auto page, c->Scroll(limit, offset, filter, with_payload, with_vector));
     json points = json::array();
-    for (const auto& rec : page.points) points.push_back(PointRecordToJson(rec));
+    for (const auto& rec : page.points) points.push_back(PointRecordToJson(rec, with_payload));
     return json{{"points", points}, {"next_page_offset", page.next_offset ? page.next_offset->ToJson() : json(nullptr)}};
   }));
 }

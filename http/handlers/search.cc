@@ -2,6 +2,8 @@
 // A search gives "vector", "id", "text" (word-model encoder) or "image" (image encoder, base64);
 // POST /collections/{c}/search also takes a raw image body (Content-Type image/…) with ?k=.
 // On a collection with a VAE encoder, the analogy also decodes the latent Σpositive − Σnegative.
+#include <algorithm>
+
 #include "engine/encoders/image_model.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
@@ -11,9 +13,25 @@ namespace latentdb::http {
 using nlohmann::json;
 
 namespace {
-Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body) {
+// The points and vector components a search body would answer, read before it runs (an invalid
+// k or with_vector is refused later by ParseSearch; here it counts as its bound).
+struct Cost {
+  size_t hits = 0, floats = 0;
+};
+Cost SearchCost(const json& s, size_t dim) {
+  if (!s.is_object()) return {};
+  const char* key = s.contains("k") ? "k" : "limit";
+  size_t k = 10;
+  if (s.contains(key) && s[key].is_number_unsigned()) k = static_cast<size_t>(std::min<uint64_t>(s[key].get<uint64_t>(), engine::kMaxK));
+  else if (s.contains(key) && !s[key].is_null()) k = engine::kMaxK;
+  const bool with_vector = s.contains("with_vector") && s["with_vector"] == true;
+  return {k, with_vector ? k * dim : 0};
+}
+
+// `budget`: the request's image pixels (a batch shares one).
+Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body, PixelBudget* budget = nullptr) {
   LDB_RETURN_IF_ERROR(ResolveText(ctx, c, &body));
-  LDB_RETURN_IF_ERROR(ResolveImage(ctx, c, &body));
+  LDB_RETURN_IF_ERROR(ResolveImage(ctx, c, &body, budget));
   LDB_ASSIGN_OR_RETURN(auto query, ParseSearch(body));
   LDB_ASSIGN_OR_RETURN(auto hits, c.Search(query));
   json out = json::array();
@@ -23,13 +41,15 @@ Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json bo
 
 // A raw image body: the search parameters come from the query (?k=, ?with_vector=).
 Result<json> RawImageSearch(const HandlerContext& ctx, engine::Collection& c, const HttpRequest& req) {
+  LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 10, 1, engine::kMaxK));
   LDB_ASSIGN_OR_RETURN(auto model, CollectionImageModel(ctx, c));
   LDB_ASSIGN_OR_RETURN(auto image, DecodeRawImage(req, *model));
   LDB_ASSIGN_OR_RETURN(auto vector, model->Encode(image));
-  LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 10, 1, engine::kMaxK));
   auto with_vector = req.query.find("with_vector");
   json body = {{"vector", VectorToJson(vector)}, {"k", k},
                {"with_vector", with_vector != req.query.end() && with_vector->second == "true"}};
+  const Cost cost = SearchCost(body, c.config().dim);
+  LDB_RETURN_IF_ERROR(CheckAnswerSize(cost.hits, cost.floats, "this search"));
   return RunSearch(ctx, c, std::move(body));
 }
 
@@ -64,6 +84,8 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     if (IsImageRequest(req)) return RawImageSearch(ctx, *c, req);
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+    const Cost cost = SearchCost(body, c->config().dim);
+    LDB_RETURN_IF_ERROR(CheckAnswerSize(cost.hits, cost.floats, "this search"));
     return RunSearch(ctx, *c, std::move(body));
   }));
   router.Add("POST", "/collections/{collection}/search/batch", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
@@ -75,10 +97,18 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     if (body["searches"].size() > kMaxBatchSearches) {
       return Status::PayloadTooLarge("at most " + std::to_string(kMaxBatchSearches) + " searches per batch");
     }
+    Cost total;
+    for (const auto& s : body["searches"]) {
+      const Cost cost = SearchCost(s, c->config().dim);
+      total.hits += cost.hits;
+      total.floats += cost.floats;
+    }
+    LDB_RETURN_IF_ERROR(CheckAnswerSize(total.hits, total.floats, "this batch"));
     json out = json::array();
     size_t i = 0;
+    PixelBudget budget;
     for (const auto& s : body["searches"]) {
-      auto r = RunSearch(ctx, *c, s);
+      auto r = RunSearch(ctx, *c, s, &budget);
       if (!r.ok()) return r.status().WithContext("searches[" + std::to_string(i) + "]");
       out.push_back(std::move(r).value());
       ++i;

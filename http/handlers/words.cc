@@ -141,6 +141,7 @@ void RegisterWordRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto list, WordList(body, "words"));
     if (list.empty()) return Status::InvalidArgument("words is empty");
     LDB_ASSIGN_OR_RETURN(auto m, model(p));
+    LDB_RETURN_IF_ERROR(CheckAnswerSize(list.size(), list.size() * m->dim(), "this request"));
     json out = json::array();
     for (const auto& w : list) {
       LDB_ASSIGN_OR_RETURN(auto v, m->Vector(w));

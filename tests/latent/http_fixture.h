@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/encoders/fashion_mnist.h"
 #include "engine/encoders/trainer.h"
@@ -25,10 +26,11 @@ struct Served {
   std::unique_ptr<ServerProcess> server;
 };
 
-// Trains and starts on first use; the server is stopped and the directory removed at exit.
-inline Served& Server() {
+// Trains and starts on first use (with `server_args` added to `latentdb serve`: only the first
+// call's count); the server is stopped and the directory removed at exit.
+inline Served& Server(const std::vector<std::string>& server_args = {}) {
   static Served served;
-  static bool started = [] {
+  static bool started = [&] {
     Served* out = &served;
     auto train = ::latentdb::encoders::LoadFashionMnist(true, 1024);
     auto test = ::latentdb::encoders::LoadFashionMnist(false, 64);
@@ -54,7 +56,7 @@ inline Served& Server() {
     auto vae = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
     INFO(vae.status().ToString());
     REQUIRE(vae.ok());
-    out->server = std::make_unique<ServerProcess>(out->dir.Sub("data"));
+    out->server = std::make_unique<ServerProcess>(out->dir.Sub("data"), server_args);
     return true;
   }();
   REQUIRE(started);
