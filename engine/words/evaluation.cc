@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/utf8_bom.h"
+#include "engine/models/model_registry.h"
 #include "engine/words/word_model.h"
 
 namespace latentdb::words {
@@ -161,6 +162,7 @@ json PairsEvaluation::ToJson() const {
 }
 
 Result<AnalogyEvaluation> EvaluateAnalogies(const EvalVocabulary& v, const std::string& path, int threads) {
+  LDB_RETURN_IF_ERROR(models::RequireRegularFile(path));  // /dev/zero has no lines to end
   std::ifstream in(path);
   if (!in) return Status::IOError("cannot open " + path);
   AnalogyEvaluation out;
@@ -220,6 +222,7 @@ Result<AnalogyEvaluation> EvaluateAnalogies(const EvalVocabulary& v, const std::
 }
 
 Result<PairsEvaluation> EvaluatePairs(const EvalVocabulary& v, const std::string& path) {
+  LDB_RETURN_IF_ERROR(models::RequireRegularFile(path));
   std::ifstream in(path);
   if (!in) return Status::IOError("cannot open " + path);
   PairsEvaluation out;

@@ -105,6 +105,9 @@ TEST_CASE("words: evaluation sets and training corpora that start with a UTF-8 b
   REQUIRE(p.ok());
   CHECK(p->pairs == 3);
   CHECK(p->oov == 0);
+  // Evaluation sets must be regular files: /dev/zero would be read forever as one line.
+  CHECK(EvaluateAnalogies(*vocab, "/dev/zero", 1).status().code() == StatusCode::kInvalidArgument);
+  CHECK(EvaluatePairs(*vocab, tmp.path()).status().code() == StatusCode::kInvalidArgument);
 
   // A training corpus: fastText reads the file as it is, so the mark would glue onto the first word.
   std::ofstream corpus(tmp.Sub("corpus.txt"));
