@@ -42,6 +42,9 @@ HttpResponse Api::Handle(const HttpRequest& request) {
       // A bug: handlers report errors through Status. Keep serving, but say so.
       LogError("handler for " + match.pattern + " threw: " + e.what());
       response = ErrorResponse(Status::Internal(std::string("internal error: ") + e.what()));
+    } catch (...) {
+      LogError("handler for " + match.pattern + " threw a non-standard exception");
+      response = ErrorResponse(Status::Internal("internal error"));
     }
   } else if (match.method_mismatch) {
     response = ErrorResponse(Status::InvalidArgument("method " + request.method + " is not allowed on " + request.path));

@@ -123,7 +123,13 @@ class Session : public std::enable_shared_from_this<Session> {
     // meanwhile: HTTP/1.1 answers in order, so a pipelined request waits in the buffer.
     auto shared = std::make_shared<HttpRequest>(std::move(request));
     net::post(*workers_, [self = shared_from_this(), shared, version, keep_alive] {
-      auto response = std::make_shared<HttpResponse>(self->api_->Handle(*shared));
+      std::shared_ptr<HttpResponse> response;
+      try {
+        response = std::make_shared<HttpResponse>(self->api_->Handle(*shared));
+      } catch (const std::exception&) {  // Handle never throws; only this allocation can
+        response = std::make_shared<HttpResponse>(
+            ErrorResponse(Status(StatusCode::kBusy, "out of memory while handling this request")));
+      }
       net::post(self->stream_.get_executor(), [self, response, version, keep_alive] {
         self->Reply(std::move(*response), version, keep_alive);
       });
@@ -267,7 +273,19 @@ Status Server::Start() {
   }
   impl_->Accept();
   for (int i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([ctx = impl_->contexts[i].get()] { ctx->run(); });
+    impl_->threads.emplace_back([ctx = impl_->contexts[i].get()] {
+      // An exception escaping a handler (memory exhausted while reading a request, say) ends
+      // run(); log it and keep serving instead of terminating the process. The connection whose
+      // handler threw is dropped with it.
+      for (;;) {
+        try {
+          ctx->run();
+          return;
+        } catch (const std::exception& e) {
+          LogError(std::string("HTTP I/O thread: ") + e.what());
+        }
+      }
+    });
   }
   return Status::Ok();
 }
