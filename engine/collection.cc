@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
 #include <queue>
 
@@ -159,6 +160,17 @@ std::optional<std::string> Collection::VectorProblem(const std::vector<float>& v
     return "has dimension " + std::to_string(v.size()) + ", collection '" + name_ + "' expects " + std::to_string(config_.dim);
   }
   if (index::FirstNonFinite(v.data(), v.size()) != v.size()) return "contains NaN or Inf";
+  // Cosine vectors are normalized (in double) before any kernel sees them; l2 and ip vectors are
+  // used as given, so their size must keep every distance and product finite in float.
+  if (config_.metric != index::Metric::kCosine) {
+    const double norm = index::L2Norm(v.data(), v.size());
+    if (norm > index::kMaxVectorNorm) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.3g", norm);
+      return std::string("has norm ") + buf + ", above 1e18, the largest an " + index::MetricName(config_.metric) +
+             " collection can score without overflowing float";
+    }
+  }
   return std::nullopt;
 }
 
@@ -401,9 +413,19 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q) {
   LDB_ASSIGN_OR_RETURN(auto hits, index_->Search(query, q.k, q.params, need_filter ? &id_filter : nullptr));
   std::vector<ScoredPoint> out;
   out.reserve(hits.size());
+  const bool distance = config_.metric == index::Metric::kL2;
+  bool clamped = false;
   for (const auto& h : hits) {
     if (!points_.count(h.id)) continue;  // deleted during a bulk load: the index is stale
-    out.push_back(MakeScored(h.id, h.score, q.with_payload, q.with_vector));
+    // Never NaN/Inf in an answer (JSON would carry null): see index::FiniteScore.
+    const float score = index::FiniteScore(h.score, distance);
+    clamped |= score != h.score;
+    out.push_back(MakeScored(h.id, score, q.with_payload, q.with_vector));
+  }
+  if (clamped) {  // an overflowed score may have been ranked anywhere: best first again
+    std::stable_sort(out.begin(), out.end(), [distance](const ScoredPoint& a, const ScoredPoint& b) {
+      return distance ? a.score < b.score : a.score > b.score;
+    });
   }
   return out;
 }

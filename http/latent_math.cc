@@ -6,6 +6,8 @@
 #include <random>
 #include <string>
 
+#include "index/distance.h"
+
 namespace latentdb::http::latent {
 
 Result<InterpolationMode> ParseInterpolationMode(std::string_view name) {
@@ -21,14 +23,13 @@ std::vector<float> Lerp(const std::vector<float>& a, const std::vector<float>& b
 }
 
 std::vector<float> Slerp(const std::vector<float>& a, const std::vector<float>& b, double t) {
-  double dot = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    dot += static_cast<double>(a[i]) * b[i];
-    na += static_cast<double>(a[i]) * a[i];
-    nb += static_cast<double>(b[i]) * b[i];
-  }
-  if (na == 0 || nb == 0) return Lerp(a, b, t);
-  const double cos_omega = std::clamp(dot / std::sqrt(na * nb), -1.0, 1.0);
+  // Norms through the engine's one routine (double: no underflow for tiny latents, no overflow
+  // for huge ones); a zero vector has no direction, so it falls back to Lerp.
+  const double na = index::L2Norm(a.data(), a.size()), nb = index::L2Norm(b.data(), b.size());
+  if (!(na > 0) || !(nb > 0)) return Lerp(a, b, t);
+  double dot = 0;
+  for (size_t i = 0; i < a.size(); ++i) dot += static_cast<double>(a[i]) * b[i];
+  const double cos_omega = std::clamp(dot / na / nb, -1.0, 1.0);
   const double omega = std::acos(cos_omega);
   const double sin_omega = std::sin(omega);
   if (sin_omega < 1e-6) return Lerp(a, b, t);
@@ -36,6 +37,9 @@ std::vector<float> Slerp(const std::vector<float>& a, const std::vector<float>& 
   const double wb = std::sin(t * omega) / sin_omega;
   std::vector<float> out(a.size());
   for (size_t i = 0; i < a.size(); ++i) out[i] = static_cast<float>(wa * a[i] + wb * b[i]);
+  // The weights exceed 1 near Ω = π: latents close to FLT_MAX could leave float range. Lerp never
+  // does (each element lies between a's and b's), and no response may carry Inf.
+  if (index::FirstNonFinite(out.data(), out.size()) != out.size()) return Lerp(a, b, t);
   return out;
 }
 

@@ -24,7 +24,8 @@ std::vector<float> Lerp(const std::vector<float>& a, const std::vector<float>& b
 // 2016): with Ω the angle between a and b,
 //   slerp(a, b, t) = sin((1 − t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b.
 // The norms are interpolated along with the direction (a and b need not be unit vectors). Falls
-// back to Lerp when sin Ω is below 1e-6 (a and b parallel or opposite) or either is zero.
+// back to Lerp when sin Ω is below 1e-6 (a and b parallel or opposite), when either is zero, and
+// when a slerp element would leave float range (latents near FLT_MAX): the result is always finite.
 // Exactly a at t = 0 and b at t = 1.
 std::vector<float> Slerp(const std::vector<float>& a, const std::vector<float>& b, double t);
 

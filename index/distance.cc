@@ -1,9 +1,11 @@
 #include "index/distance.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 
 #include "index/simd/kernels.h"
 
@@ -41,12 +43,23 @@ const DistanceKernels& ScalarKernels() {
   return kernels;
 }
 
+double L2Norm(const float* v, size_t dim) {
+  double sum = 0;
+  for (size_t i = 0; i < dim; ++i) sum += static_cast<double>(v[i]) * v[i];
+  return std::sqrt(sum);
+}
+
 void NormalizeInPlace(float* v, size_t dim) {
-  double norm = 0;
-  for (size_t i = 0; i < dim; ++i) norm += static_cast<double>(v[i]) * v[i];
-  if (norm <= 0) return;
-  float inv = static_cast<float>(1.0 / std::sqrt(norm));
-  for (size_t i = 0; i < dim; ++i) v[i] *= inv;
+  const double norm = L2Norm(v, dim);
+  if (!(norm > 0)) return;  // all zero (or NaN, which callers never pass): left as it is
+  // Divide in double: 1 / norm as a float is +Inf for norms below ~3e-39.
+  for (size_t i = 0; i < dim; ++i) v[i] = static_cast<float>(static_cast<double>(v[i]) / norm);
+}
+
+float FiniteScore(float score, bool smaller_is_better) {
+  constexpr float kMax = std::numeric_limits<float>::max();
+  if (std::isnan(score)) return smaller_is_better ? kMax : -kMax;
+  return std::clamp(score, -kMax, kMax);
 }
 
 size_t FirstNonFinite(const float* v, size_t dim) {

@@ -30,8 +30,33 @@ const DistanceKernels& ScalarKernels();
 inline float L2Sqr(const float* a, const float* b, size_t dim) { return Kernels().l2_sqr(a, b, dim); }
 inline float InnerProduct(const float* a, const float* b, size_t dim) { return Kernels().inner_product(a, b, dim); }
 
-// Scales v to unit L2 norm in place; leaves an all-zero vector unchanged.
+// The one normalization routine of LatentDB: cosine collections (points and queries), the analogy
+// matrix, word neighbours and text vectors all go through it.
+//
+// Scales v to unit L2 norm in place. The norm and the quotients are computed in double, where the
+// square of any float (denormal 1e-45 up to 3.4e38) and their sum over 65536 dimensions neither
+// underflow nor overflow; so every finite non-zero vector, however small ([1e-40, 0, 0, 0]) or
+// large ([1e30, 0, 0, 0]), becomes a finite unit vector. (In float, 1e-40 squared is 0 and 1e30
+// squared is inf, and 1/norm overflowed: the cause of `null` scores.)
+//
+// Zero vectors: an all-zero vector stays all-zero (Qdrant's rule), so its cosine with anything is
+// 0. The caller must pass finite values; NaN/Inf are rejected before vectors reach an index.
 void NormalizeInPlace(float* v, size_t dim);
+
+// The Euclidean norm of v, computed in double (exact range as above; never overflows for floats).
+double L2Norm(const float* v, size_t dim);
+
+// The largest L2 norm a vector of an l2 or ip collection may have: with ||a||, ||b|| <= 1e18,
+// ||a - b||^2 <= 4e36 and |a . b| <= 1e36 stay far below FLT_MAX (3.4e38), so float kernels can
+// never overflow into an infinite or NaN score. (Cosine vectors are normalized first: any finite
+// vector is fine there.)
+inline constexpr double kMaxVectorNorm = 1e18;
+
+// A score that JSON can carry. Scores come out of float kernels and FAISS; if one ever overflows
+// (a vector stored before kMaxVectorNorm existed), +Inf becomes FLT_MAX and -Inf -FLT_MAX, and
+// NaN becomes the worst finite score: FLT_MAX for a distance (`smaller_is_better`), -FLT_MAX for
+// a similarity. Finite scores are returned unchanged.
+float FiniteScore(float score, bool smaller_is_better);
 
 // The position of the first NaN or ±Inf in v, or dim when every element is finite. The common
 // all-finite case is one branch-free (vectorized) pass over the bits.

@@ -7,6 +7,7 @@
 #include "engine/words/fasttext_file.h"
 #include "engine/models/model_registry.h"
 #include "engine/words/tokenize.h"
+#include "index/distance.h"
 
 namespace latentdb::words {
 
@@ -29,13 +30,8 @@ Status CheckWordList(const std::vector<std::string>& words, const char* what) {
 }  // namespace
 
 std::vector<float> UnitVector(const std::vector<float>& v) {
-  double n = 0;
-  for (float x : v) n += double(x) * x;
-  n = std::sqrt(n);
   std::vector<float> u(v);
-  if (n > 0) {
-    for (auto& x : u) x = static_cast<float>(x / n);
-  }
+  index::NormalizeInPlace(u.data(), u.size());  // the engine's one normalization (zero stays zero)
   return u;
 }
 
@@ -210,14 +206,12 @@ Result<TextVectorResult> WordModel::TextVector(const std::string& text) const {
       out.unknown.push_back(tok);
       continue;
     }
-    double n = 0;
-    for (float x : v) n += double(x) * x;
-    if (n <= 0) {  // fastText skips zero vectors (a token with no known n-gram)
+    if (!(index::L2Norm(v.data(), v.size()) > 0)) {  // fastText skips zero vectors (a token with no known n-gram)
       out.unknown.push_back(tok);
       continue;
     }
-    n = std::sqrt(n);
-    for (size_t i = 0; i < v.size(); ++i) out.vector[i] += static_cast<float>(v[i] / n);
+    index::NormalizeInPlace(v.data(), v.size());
+    for (size_t i = 0; i < v.size(); ++i) out.vector[i] += v[i];
     ++used;
   }
   if (used == 0) return Status::NotFound("no token of the text has a vector in model '" + name_ + "'");

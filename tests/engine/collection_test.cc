@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -417,5 +418,106 @@ TEST_CASE("bulk load defers the index to one rebuild, a crash in between loses n
     REQUIRE(c->EndBulkLoad().ok());
     CHECK(c->Info().index.live == 2109);
     CHECK(Nearest(*c, RandomPoints(1, 8, 5000, 3)[0].vector, /*exact=*/true).id == ExternalId(uint64_t{5000}));
+  }
+}
+
+// Issue 10, kind 2: tiny, huge and zero vectors. Every score of every search is finite.
+namespace {
+PointInput Pt(uint64_t id, std::vector<float> v) {
+  PointInput p;
+  p.id = ExternalId(id);
+  p.vector = std::move(v);
+  return p;
+}
+void RequireFiniteScores(const std::vector<ScoredPoint>& hits) {
+  for (const auto& h : hits) {
+    INFO("point " << h.id.ToString() << " score " << h.score);
+    REQUIRE(std::isfinite(h.score));
+  }
+}
+}  // namespace
+
+TEST_CASE("cosine: tiny, huge and zero vectors get finite scores; zero scores 0", "[engine][normalize]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  for (const std::string index : {"Flat", "HNSW16"}) {
+    SECTION(index) {
+      auto c = *db->CreateCollection("c", Config(4, index, "cosine"));
+      REQUIRE(c->Upsert({Pt(1, {1e-40f, 0, 0, 0}), Pt(2, {1e30f, 0, 0, 0}), Pt(3, {0, 0, 0, 0}),
+                         Pt(4, {0, 1, 0, 0}), Pt(5, {1e-45f, 1e-45f, 0, 0}), Pt(6, {3.4e38f, 3.4e38f, 3.4e38f, 3.4e38f})})
+                  .ok());
+      for (const std::vector<float>& query : {std::vector<float>{1e-40f, 0, 0, 0}, std::vector<float>{1, 0, 0, 0},
+                                              std::vector<float>{2e38f, 0, 0, 0}, std::vector<float>{0, 0, 0, 0}}) {
+        SearchQuery q;
+        q.vector = query;
+        q.k = 6;
+        auto hits = c->Search(q);
+        REQUIRE(hits.ok());
+        REQUIRE(hits->size() == 6);
+        RequireFiniteScores(*hits);
+        for (const auto& h : *hits) {
+          if (query[0] == 0) {
+            CHECK(h.score == 0);  // the zero query has no direction: cosine 0 with everything
+          } else if (h.id == ExternalId(uint64_t{1}) || h.id == ExternalId(uint64_t{2})) {
+            CHECK(h.score == Approx(1).epsilon(1e-5));  // the same direction as [1, 0, 0, 0]
+          } else if (h.id == ExternalId(uint64_t{3})) {
+            CHECK(h.score == 0);  // a stored zero vector scores 0
+          } else if (h.id == ExternalId(uint64_t{5})) {
+            CHECK(h.score == Approx(std::sqrt(0.5)).epsilon(1e-5));
+          } else if (h.id == ExternalId(uint64_t{6})) {
+            CHECK(h.score == Approx(0.5).epsilon(1e-5));
+          }
+        }
+      }
+      // Search by a stored tiny point, and the analogy matrix built from them.
+      SearchQuery by_id;
+      by_id.id = ExternalId(uint64_t{1});
+      by_id.k = 5;
+      auto hits = c->Search(by_id);
+      REQUIRE(hits.ok());
+      RequireFiniteScores(*hits);
+      CHECK((*hits)[0].id == ExternalId(uint64_t{2}));
+      CHECK((*hits)[0].score == Approx(1).epsilon(1e-5));
+      AnalogyQuery a;
+      a.positive.push_back({ExternalId(uint64_t{1}), std::nullopt});
+      a.positive.push_back({std::nullopt, std::vector<float>{0, 1e-42f, 0, 0}});
+      a.negative.push_back({ExternalId(uint64_t{3}), std::nullopt});
+      a.k = 4;
+      for (auto method : {AnalogyMethod::kCosAdd, AnalogyMethod::kCosMul}) {
+        a.method = method;
+        auto r = c->Analogy(a);
+        REQUIRE(r.ok());
+        RequireFiniteScores(r->hits);
+        for (float x : r->query_vector) CHECK(std::isfinite(x));
+      }
+    }
+  }
+}
+
+TEST_CASE("l2/ip: a vector whose distances would overflow float is refused, nothing stored", "[engine][normalize]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  for (const std::string metric : {"l2", "ip"}) {
+    SECTION(metric) {
+      auto c = *db->CreateCollection("c", Config(4, "Flat", metric));
+      REQUIRE(c->Upsert({Pt(1, {1, 0, 0, 0})}).ok());
+      auto s = c->Upsert({Pt(2, {1, 2, 3, 4}), Pt(3, {1e30f, 0, 0, 0})});
+      CHECK(s.code() == StatusCode::kInvalidArgument);
+      CHECK(s.message().find("norm") != std::string::npos);
+      CHECK(c->size() == 1);  // the whole batch was refused
+      SearchQuery q;
+      q.vector = std::vector<float>{0, 0, 2e18f, 0};
+      CHECK(c->Search(q).status().code() == StatusCode::kInvalidArgument);
+      // At the limit, the largest distances and products stay finite and ordered.
+      REQUIRE(c->Upsert({Pt(4, {-7e17f, -7e17f, 0, 0}), Pt(5, {7e17f, 7e17f, 0, 0}), Pt(6, {0, 1e-40f, 0, 0})}).ok());
+      q.vector = std::vector<float>{7e17f, 7e17f, 0, 0};
+      q.k = 4;
+      auto hits = c->Search(q);
+      REQUIRE(hits.ok());
+      REQUIRE(hits->size() == 4);
+      RequireFiniteScores(*hits);
+      CHECK((*hits)[0].id == ExternalId(uint64_t{5}));
+      CHECK((*hits)[3].id == ExternalId(uint64_t{4}));
+    }
   }
 }

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -71,4 +72,42 @@ TEST_CASE("FirstNonFinite finds the first NaN or infinity at any position", "[in
   // The largest finite values and denormals are finite.
   std::vector<float> edge = {3.4028235e38f, -3.4028235e38f, 1e-45f, -0.0f};
   CHECK(FirstNonFinite(edge.data(), edge.size()) == edge.size());
+}
+
+// Issue 10, kind 2: 1/norm overflowed in float for norms below ~3e-39, and squares overflowed
+// above ~1.8e19; the normalization now works for every finite float vector.
+TEST_CASE("normalization is exact for tiny, denormal and huge vectors", "[index][normalize]") {
+  auto unit_norm = [](const std::vector<float>& v) { return L2Norm(v.data(), v.size()); };
+  for (const std::vector<float>& in :
+       {std::vector<float>{1e-40f, 0, 0, 0}, std::vector<float>{1e-45f, 0, -1e-45f, 0}, std::vector<float>{1e-20f, 1e-20f},
+        std::vector<float>{1e30f, 0, 0, 0}, std::vector<float>{3.4028235e38f, -3.4028235e38f, 3.4028235e38f},
+        std::vector<float>(65536, 3e38f)}) {
+    std::vector<float> v = in;
+    NormalizeInPlace(v.data(), v.size());
+    INFO("first input " << in[0] << ", dim " << in.size());
+    CHECK(FirstNonFinite(v.data(), v.size()) == v.size());
+    CHECK(unit_norm(v) == Approx(1).epsilon(1e-6));
+    for (size_t i = 0; i < v.size(); ++i) CHECK((v[i] > 0) == (in[i] > 0));  // direction kept
+  }
+  std::vector<float> tiny = {1e-40f, 0, 0, 0};
+  NormalizeInPlace(tiny.data(), 4);
+  CHECK(tiny == std::vector<float>{1, 0, 0, 0});
+  std::vector<float> mixed = {1e-30f, 1e30f};  // 1e-60 is below float's range: it rounds to 0
+  NormalizeInPlace(mixed.data(), 2);
+  CHECK(mixed == std::vector<float>{0, 1});
+  std::vector<float> zero = {0, -0.0f, 0};
+  NormalizeInPlace(zero.data(), 3);
+  CHECK(zero == std::vector<float>{0, 0, 0});  // zero stays zero (Qdrant)
+  CHECK(L2Norm(std::vector<float>(65536, 3.4e38f).data(), 65536) == Approx(3.4e38 * 256));
+}
+
+TEST_CASE("FiniteScore maps overflowed scores to the worst finite value", "[index][normalize]") {
+  const float max = std::numeric_limits<float>::max();
+  CHECK(FiniteScore(0.5f, false) == 0.5f);
+  CHECK(FiniteScore(-3e38f, true) == -3e38f);
+  CHECK(FiniteScore(INFINITY, true) == max);    // an overflowed distance: farther than anything
+  CHECK(FiniteScore(std::nanf(""), true) == max);
+  CHECK(FiniteScore(INFINITY, false) == max);   // an overflowed product is still the largest
+  CHECK(FiniteScore(-INFINITY, false) == -max);
+  CHECK(FiniteScore(std::nanf(""), false) == -max);
 }

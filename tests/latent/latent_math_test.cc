@@ -293,3 +293,35 @@ TEST_CASE("latent math: PCA of fewer points than dimensions keeps variance ratio
   CHECK(sum == Approx(1.0).epsilon(1e-6));
   CHECK(pca->explained_variance[0] + pca->explained_variance[1] == Approx(total).epsilon(1e-6));
 }
+
+// Issue 10, kind 2: interpolation and PCA of tiny and huge latents stay finite.
+TEST_CASE("latent math: tiny and huge latents give finite interpolations and PCA", "[latent][normalize]") {
+  auto finite = [](const std::vector<float>& v) {
+    for (float x : v)
+      if (!std::isfinite(x)) return false;
+    return true;
+  };
+  // Nearly opposite latents near FLT_MAX: the slerp weights (~1/sin Ω = 1e5) would overflow float.
+  std::vector<float> big_a{3e38f, 0}, big_b{-1e38f, 1e33f};
+  for (double t : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+    INFO("t = " << t);
+    CHECK(finite(Slerp(big_a, big_b, t)));
+  }
+  CHECK(Slerp(big_a, big_b, 0.0) == big_a);
+  CHECK(Slerp(big_a, big_b, 1.0) == big_b);
+  // Tiny orthogonal latents: a real slerp (the norm underflows in float, not in double).
+  std::vector<float> tiny_a{1e-40f, 0}, tiny_b{0, 1e-40f};
+  auto mid = Slerp(tiny_a, tiny_b, 0.5);
+  REQUIRE(finite(mid));
+  CHECK(mid[0] == Approx(1e-40 * std::sqrt(0.5)).epsilon(1e-3));
+  CHECK(mid[1] == Approx(1e-40 * std::sqrt(0.5)).epsilon(1e-3));
+  for (const float scale : {1e-40f, 1e30f, 3e38f}) {
+    std::vector<std::vector<float>> rows = {{scale, 0, 0}, {-scale, 0, 0}, {0, scale / 2, 0}, {0, -scale / 2, 0}};
+    auto pca = Pca(rows, 2);
+    REQUIRE(pca.ok());
+    INFO("scale " << scale);
+    for (const auto& r : pca->coords)
+      for (double x : r) CHECK(std::isfinite(x));
+    CHECK(pca->explained_variance_ratio[0] == Approx(0.8));
+  }
+}
