@@ -25,7 +25,7 @@ Result<std::unique_ptr<DirLock>> DirLock::Acquire(const std::string& dir) {
     std::string holder = n > 0 ? std::string(" by pid ") + std::string(buf, static_cast<size_t>(n)) : "";
     if (err == EWOULDBLOCK) {
       return Status::Busy("data directory '" + dir + "' is in use: lock file '" + path + "' is held" +
-                          holder + " (is another latentdb server or ingest running on it?)");
+                          holder + " (a latentdb server, offline ingest, model import or training runs on it; stop it first)");
     }
     return Status::IOError("locking '" + path + "': " + std::strerror(err));
   }

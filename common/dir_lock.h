@@ -1,7 +1,10 @@
 #pragma once
 // An exclusive lock on a data directory, held for the life of the object.
-// A second process (server, offline ingest) that tries to lock the same directory fails at once
-// with a message that names the lock file, instead of corrupting the first one's files.
+// Every process that writes into a data directory holds it: the server, offline ingest, and the
+// one-shot commands (models import|delete, train word2vec|cnn|vae, eval) — through Database::Open
+// or, for those that write model files without opening the database (train cnn|vae, TorchScript
+// import), by taking it directly. A second one fails at once with a message that names the
+// directory, the lock file and the holder's pid, instead of corrupting the first one's files.
 
 #include <memory>
 #include <string>
