@@ -70,7 +70,6 @@ bool Api::NeedsWorker(const HttpRequest& request) const {
       {"POST", "/collections/{collection}/points"},
       {"POST", "/collections/{collection}/points/scroll"},
       {"POST", "/collections/{collection}/search"},
-      {"POST", "/collections/{collection}/search/batch"},
       {"GET", "/models"},
       {"GET", "/models/{model}"},
   };
@@ -81,10 +80,13 @@ bool Api::NeedsWorker(const HttpRequest& request) const {
   });
   if (!light) return true;
   // A search by image or by text decodes and encodes it first (and may load a model): that is
-  // not a plain vector search. Looking for the key as text over-approximates, which only costs
-  // a hop to the pool.
+  // not a plain vector search; a scroll with a filter may scan the whole collection. Looking for
+  // the keys as text over-approximates, which only costs a hop to the pool.
   if (IsImageRequest(request)) return true;
-  return request.body.find("\"image\"") != std::string::npos || request.body.find("\"text\"") != std::string::npos;
+  auto has = [&](const char* key) { return request.body.find(key) != std::string::npos; };
+  if (match.pattern == "/collections/{collection}/search") return has("\"image\"") || has("\"text\"");
+  if (match.pattern == "/collections/{collection}/points/scroll") return has("\"filter\"");
+  return false;
 }
 
 }  // namespace latentdb::http

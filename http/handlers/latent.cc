@@ -60,6 +60,11 @@ Result<json> Nearest(engine::Collection& c, const std::vector<float>& vector) {
 // For each latent: {"vector", "image" (base64 PNG), "width", "height", "channels", "nearest"}.
 Result<json> DecodedLatents(engine::Collection& c, const encoders::ImageModel& vae,
                             const std::vector<std::vector<float>>& latents) {
+  // The images decoded for one request count against the same pixel budget as decoded inputs.
+  const uint64_t pixels = uint64_t{latents.size()} * static_cast<uint64_t>(vae.input().width) *
+                          static_cast<uint64_t>(vae.input().height);
+  PixelBudget budget;
+  LDB_RETURN_IF_ERROR(budget.Spend(pixels));
   LDB_ASSIGN_OR_RETURN(auto decoded, vae.Decode(latents));
   json out = json::array();
   for (size_t i = 0; i < latents.size(); ++i) {

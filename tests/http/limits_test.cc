@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "engine/database.h"
+#include "http/api.h"
 #include "http/client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -290,6 +292,48 @@ TEST_CASE("limits: /metrics keeps one label for every invented HTTP method", "[h
   r = RawExchange(s.process.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   CHECK(r.body.find("/no/such") == std::string::npos);
   CHECK(r.body.find("route=\"unmatched\",code=\"404\"} 5") != std::string::npos);
+}
+
+TEST_CASE("workers: which requests leave the I/O threads", "[http][limits][workers]") {
+  TempDir dir;
+  latentdb::engine::DatabaseOptions o;
+  o.data_dir = dir.Sub("data");
+  o.persist_interval_seconds = 0;
+  auto db = latentdb::engine::Database::Open(o);
+  REQUIRE(db.ok());
+  latentdb::http::Api api(db->get());
+  auto request = [](std::string method, std::string path, std::string body = "", std::string type = "") {
+    latentdb::http::HttpRequest r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.body = std::move(body);
+    if (!type.empty()) r.headers["content-type"] = type;
+    return r;
+  };
+  // Light: health, metrics, reads of single points, plain vector searches, plain scrolls.
+  CHECK_FALSE(api.NeedsWorker(request("GET", "/healthz")));
+  CHECK_FALSE(api.NeedsWorker(request("GET", "/metrics")));
+  CHECK_FALSE(api.NeedsWorker(request("GET", "/collections/c/points/7")));
+  CHECK_FALSE(api.NeedsWorker(request("POST", "/collections/c/points", R"({"ids":[1]})")));
+  CHECK_FALSE(api.NeedsWorker(request("POST", "/collections/c/search", R"({"vector":[1,2],"k":3})")));
+  CHECK_FALSE(api.NeedsWorker(request("POST", "/collections/c/points/scroll", R"({"limit":3})")));
+  CHECK_FALSE(api.NeedsWorker(request("GET", "/no/such/route")));
+  // Long: images, texts, models, writes, scans.
+  CHECK(api.NeedsWorker(request("POST", "/collections/c/search", R"({"image":"iVBOR","k":3})")));
+  CHECK(api.NeedsWorker(request("POST", "/collections/c/search", R"({"text":"a shirt"})")));
+  CHECK(api.NeedsWorker(request("POST", "/collections/c/search", "\x89PNG", "image/png")));
+  CHECK(api.NeedsWorker(request("POST", "/collections/c/search/batch", R"({"searches":[]})")));
+  CHECK(api.NeedsWorker(request("POST", "/collections/c/points/scroll", R"({"filter":{"must":[]}})")));
+  CHECK(api.NeedsWorker(request("PUT", "/collections/c/points", R"({"points":[]})")));
+  CHECK(api.NeedsWorker(request("PUT", "/collections/c/points/7", "GIF89a", "image/gif")));
+  CHECK(api.NeedsWorker(request("POST", "/collections/c/points/decode", R"({"id":"1990"})")));
+  CHECK(api.NeedsWorker(request("GET", "/collections/c/points/7/decode")));
+  CHECK(api.NeedsWorker(request("POST", "/encode", "{}")));
+  CHECK(api.NeedsWorker(request("POST", "/collections/c/analogy", "{}")));
+  CHECK(api.NeedsWorker(request("GET", "/collections/c/map")));
+  CHECK(api.NeedsWorker(request("GET", "/collections/c/anomalies")));
+  CHECK(api.NeedsWorker(request("POST", "/words/m/analogy", "{}")));
+  CHECK(api.NeedsWorker(request("PUT", "/collections/c", "{}")));
 }
 
 TEST_CASE("limits: a long request on one connection does not delay /healthz on another", "[http][limits][workers]") {
