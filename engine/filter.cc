@@ -1,6 +1,7 @@
 #include "engine/filter.h"
 
-#include <optional>
+#include <cmath>
+#include <cstdint>
 #include <unordered_set>
 
 #include "engine/external_id.h"
@@ -9,183 +10,356 @@ namespace latentdb::engine {
 
 using nlohmann::json;
 
-struct Filter::Condition {
-  enum class Type { kMatchValue, kMatchAny, kRange, kHasId, kNested } type;
-  std::vector<std::string> path;
-  std::vector<json> values;  // match value / any-of
-  std::optional<double> gt, gte, lt, lte;
-  std::unordered_set<std::string> ids;
-  std::shared_ptr<const Filter> nested;
+namespace {
 
-  static bool ScalarEquals(const json& a, const json& b) {
-    if (a.is_number() && b.is_number()) {
-      if (a.is_number_float() || b.is_number_float()) return a.get<double>() == b.get<double>();
-      if (a.is_number_unsigned() && b.is_number_unsigned()) return a.get<uint64_t>() == b.get<uint64_t>();
-      return a.get<int64_t>() == b.get<int64_t>();
+constexpr int kMaxFilterDepth = 16;
+constexpr int kUnordered = 2;
+
+// Exact comparisons between the three number kinds nlohmann keeps. A double outside an integer
+// type's range is beyond every value of it; inside, floor(d) converts exactly, and the fraction
+// d - floor(d) decides ties.
+int Sign(bool less, bool greater) { return less ? -1 : (greater ? 1 : 0); }
+
+int CompareIntDouble(int64_t x, double y) {
+  if (std::isnan(y)) return kUnordered;
+  if (y < -9223372036854775808.0) return 1;
+  if (y >= 9223372036854775808.0) return -1;
+  const double t = std::floor(y);
+  const auto ti = static_cast<int64_t>(t);
+  if (x != ti) return Sign(x < ti, x > ti);
+  return y > t ? -1 : 0;
+}
+
+int CompareUintDouble(uint64_t x, double y) {
+  if (std::isnan(y)) return kUnordered;
+  if (y < 0) return 1;
+  if (y >= 18446744073709551616.0) return -1;
+  const double t = std::floor(y);
+  const auto tu = static_cast<uint64_t>(t);
+  if (x != tu) return Sign(x < tu, x > tu);
+  return y > t ? -1 : 0;
+}
+
+int CompareIntUint(int64_t x, uint64_t y) {
+  if (x < 0) return -1;
+  const auto xu = static_cast<uint64_t>(x);
+  return Sign(xu < y, xu > y);
+}
+
+// Match values are strings, integers and bools; a number equals a number of any kind with the
+// same value, never a string or bool.
+bool ValueEquals(const json& stored, const json& want) {
+  if (stored.is_number() && want.is_number()) return CompareJsonNumbers(stored, want) == 0;
+  if (stored.is_number() || want.is_number()) return false;
+  return stored == want;
+}
+
+}  // namespace
+
+int CompareJsonNumbers(const json& a, const json& b) {
+  if (!a.is_number() || !b.is_number()) return kUnordered;
+  if (a.is_number_float() && b.is_number_float()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    if (std::isnan(x) || std::isnan(y)) return kUnordered;
+    return Sign(x < y, x > y);  // -0.0 == 0.0
+  }
+  auto flip = [](int c) { return c == kUnordered ? c : -c; };
+  if (a.is_number_float()) return flip(CompareJsonNumbers(b, a));
+  // a is an integer from here on.
+  if (b.is_number_float()) {
+    return a.is_number_unsigned() ? CompareUintDouble(a.get<uint64_t>(), b.get<double>())
+                                  : CompareIntDouble(a.get<int64_t>(), b.get<double>());
+  }
+  if (a.is_number_unsigned() && b.is_number_unsigned()) {
+    const uint64_t x = a.get<uint64_t>(), y = b.get<uint64_t>();
+    return Sign(x < y, x > y);
+  }
+  if (!a.is_number_unsigned() && !b.is_number_unsigned()) {
+    const int64_t x = a.get<int64_t>(), y = b.get<int64_t>();
+    return Sign(x < y, x > y);
+  }
+  if (a.is_number_unsigned()) return flip(CompareIntUint(b.get<int64_t>(), a.get<uint64_t>()));
+  return CompareIntUint(a.get<int64_t>(), b.get<uint64_t>());
+}
+
+struct Filter::Condition {
+  enum class Type { kMatchValue, kMatchAny, kMatchExcept, kRange, kHasId, kSubFilter, kNested } type;
+  struct PathItem {
+    enum class Kind { kKey, kEach, kIndex } kind;
+    std::string key;   // kKey
+    size_t index = 0;  // kIndex
+  };
+  std::vector<PathItem> path;
+  std::vector<json> values;         // match value / any / except
+  json gt, gte, lt, lte;            // range bounds (null = absent), compared exactly
+  std::unordered_set<std::string> ids;
+  std::shared_ptr<const Filter> filter;  // kSubFilter, kNested
+
+  // Every value at path[i…] below `node`, arrays on the way flattened (see filter.h).
+  void Collect(const json& node, size_t i, std::vector<const json*>* out) const {
+    if (i == path.size()) {
+      if (!node.is_null()) out->push_back(&node);
+      return;
     }
-    return a == b;
+    const PathItem& item = path[i];
+    switch (item.kind) {
+      case PathItem::Kind::kKey:
+        if (node.is_object()) {
+          auto it = node.find(item.key);
+          if (it != node.end()) Collect(*it, i + 1, out);
+        } else if (node.is_array()) {
+          for (const auto& element : node) Collect(element, i, out);
+        }
+        return;
+      case PathItem::Kind::kEach:
+        if (node.is_array()) {
+          for (const auto& element : node) Collect(element, i + 1, out);
+        }
+        return;
+      case PathItem::Kind::kIndex:
+        if (node.is_array() && item.index < node.size()) Collect(node[item.index], i + 1, out);
+        return;
+    }
   }
 
+  bool InRange(const json& v) const {
+    auto cmp = [&](const json& bound) { return CompareJsonNumbers(v, bound); };
+    if (!gt.is_null() && cmp(gt) != 1) return false;
+    if (!gte.is_null()) {
+      int c = cmp(gte);
+      if (c != 0 && c != 1) return false;
+    }
+    if (!lt.is_null() && cmp(lt) != -1) return false;
+    if (!lte.is_null()) {
+      int c = cmp(lte);
+      if (c != 0 && c != -1) return false;
+    }
+    return true;
+  }
+
+  // One scalar (never an array) found at the key.
   bool TestScalar(const json& v) const {
+    if (v.is_null()) return false;  // null is absence, also inside arrays
     switch (type) {
       case Type::kMatchValue:
       case Type::kMatchAny:
         for (const auto& want : values) {
-          if (ScalarEquals(v, want)) return true;
+          if (ValueEquals(v, want)) return true;
         }
         return false;
-      case Type::kRange: {
-        if (!v.is_number()) return false;
-        double x = v.get<double>();
-        if (gt && !(x > *gt)) return false;
-        if (gte && !(x >= *gte)) return false;
-        if (lt && !(x < *lt)) return false;
-        if (lte && !(x <= *lte)) return false;
+      case Type::kMatchExcept:
+        if (v.is_object()) return false;
+        for (const auto& unwanted : values) {
+          if (ValueEquals(v, unwanted)) return false;
+        }
         return true;
-      }
+      case Type::kRange:
+        return v.is_number() && InRange(v);
       default:
         return false;
     }
   }
 
+  bool TestValue(const json& v) const {
+    if (!v.is_array()) return TestScalar(v);
+    for (const auto& element : v) {
+      if (TestValue(element)) return true;
+    }
+    return false;
+  }
+
   bool Test(const json& payload, const std::string& key) const {
     if (type == Type::kHasId) return ids.count(key) != 0;
-    if (type == Type::kNested) return nested->Matches(payload, key);
-    const json* node = &payload;
-    for (const auto& part : path) {
-      if (!node->is_object()) return false;
-      auto it = node->find(part);
-      if (it == node->end()) return false;
-      node = &*it;
-    }
-    if (node->is_array()) {
-      for (const auto& element : *node) {
-        if (TestScalar(element)) return true;
+    if (type == Type::kSubFilter) return filter->Matches(payload, key);
+    std::vector<const json*> found;
+    Collect(payload, 0, &found);
+    if (type == Type::kNested) {
+      for (const json* v : found) {
+        if (v->is_object() && filter->Matches(*v, key)) return true;
+        if (v->is_array()) {
+          for (const auto& element : *v) {
+            if (element.is_object() && filter->Matches(element, key)) return true;
+          }
+        }
       }
       return false;
     }
-    return TestScalar(*node);
+    for (const json* v : found) {
+      if (TestValue(*v)) return true;
+    }
+    return false;
   }
 };
 
 Filter::Filter() = default;
 Filter::~Filter() = default;
 
-namespace {
+struct FilterParser {
+  using Condition = Filter::Condition;
+  using Type = Condition::Type;
+  using PathItem = Condition::PathItem;
 
-constexpr int kMaxFilterDepth = 16;
-
-Status ParseFilterInto(const json& spec, int depth, std::vector<Filter::Condition>* must,
-                       std::vector<Filter::Condition>* should, std::vector<Filter::Condition>* must_not);
-
-bool IsMatchScalar(const json& v) { return v.is_string() || v.is_number_integer() || v.is_boolean(); }
-
-Result<Filter::Condition> ParseCondition(const json& c, int depth) {
-  using Type = Filter::Condition::Type;
-  if (!c.is_object()) return Status::InvalidArgument("filter condition must be an object, got " + c.dump());
-  Filter::Condition cond;
-  if (c.contains("has_id")) {
-    const json& ids = c["has_id"];
-    if (!ids.is_array()) return Status::InvalidArgument("has_id must be an array of ids");
-    cond.type = Type::kHasId;
-    for (const auto& id : ids) {
-      LDB_ASSIGN_OR_RETURN(ExternalId eid, ExternalId::FromJson(id));
-      cond.ids.insert(eid.ToKey());
-    }
-    return cond;
-  }
-  if (c.contains("must") || c.contains("should") || c.contains("must_not")) {
-    auto parsed = Filter::Parse(c, depth);
-    if (!parsed.ok()) return parsed.status();
-    cond.type = Type::kNested;
-    cond.nested = *parsed;
-    return cond;
-  }
-  if (!c.contains("key") || !c["key"].is_string() || c["key"].get_ref<const std::string&>().empty()) {
-    return Status::InvalidArgument("filter condition needs a non-empty string \"key\": " + c.dump());
-  }
-  const std::string& key = c["key"].get_ref<const std::string&>();
-  size_t start = 0;
-  while (true) {
-    size_t dot = key.find('.', start);
-    cond.path.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  if (c.contains("match")) {
-    const json& m = c["match"];
-    if (!m.is_object()) return Status::InvalidArgument("\"match\" must be an object");
-    if (m.contains("value")) {
-      if (!IsMatchScalar(m["value"])) return Status::InvalidArgument("match value must be a string, integer or bool");
-      cond.type = Type::kMatchValue;
-      cond.values.push_back(m["value"]);
-    } else if (m.contains("any")) {
-      if (!m["any"].is_array()) return Status::InvalidArgument("match any must be an array");
-      cond.type = Type::kMatchAny;
-      for (const auto& v : m["any"]) {
-        if (!IsMatchScalar(v)) return Status::InvalidArgument("match any values must be strings, integers or bools");
-        cond.values.push_back(v);
+  static Status ParseKey(const std::string& key, std::vector<PathItem>* path) {
+    auto bad = [&](const std::string& why) {
+      return Status::InvalidArgument("filter key '" + key + "' is not a valid path: " + why +
+                                     " (use a.b, items[].color, items[0].color or \"a.b\".c)");
+    };
+    size_t i = 0;
+    while (true) {
+      PathItem item{PathItem::Kind::kKey, {}, 0};
+      if (i < key.size() && key[i] == '"') {
+        size_t close = key.find('"', i + 1);
+        if (close == std::string::npos) return bad("unclosed quote");
+        item.key = key.substr(i + 1, close - i - 1);
+        i = close + 1;
+      } else {
+        size_t end = key.find_first_of(".[\"", i);
+        if (end == std::string::npos) end = key.size();
+        if (end < key.size() && key[end] == '"') return bad("a quote inside a segment");
+        item.key = key.substr(i, end - i);
+        i = end;
       }
-    } else {
-      return Status::InvalidArgument("\"match\" needs \"value\" or \"any\"");
+      if (item.key.empty()) return bad("empty segment");
+      path->push_back(std::move(item));
+      while (i < key.size() && key[i] == '[') {
+        size_t close = key.find(']', i);
+        if (close == std::string::npos) return bad("unclosed [");
+        const std::string inside = key.substr(i + 1, close - i - 1);
+        if (inside.empty()) {
+          path->push_back({PathItem::Kind::kEach, {}, 0});
+        } else if (inside.size() <= 9 && inside.find_first_not_of("0123456789") == std::string::npos) {
+          path->push_back({PathItem::Kind::kIndex, {}, static_cast<size_t>(std::stoul(inside))});
+        } else {
+          return bad("[" + inside + "] is not [] or an index");
+        }
+        i = close + 1;
+      }
+      if (i == key.size()) return Status::Ok();
+      if (key[i] != '.') return bad("unexpected '" + std::string(1, key[i]) + "'");
+      ++i;
     }
-    return cond;
   }
-  if (c.contains("range")) {
-    const json& r = c["range"];
-    if (!r.is_object() || r.empty()) return Status::InvalidArgument("\"range\" must be an object with gt/gte/lt/lte");
-    cond.type = Type::kRange;
-    for (auto it = r.begin(); it != r.end(); ++it) {
-      if (!it.value().is_number()) return Status::InvalidArgument("range bound '" + it.key() + "' must be a number");
-      double v = it.value().get<double>();
-      if (it.key() == "gt") cond.gt = v;
-      else if (it.key() == "gte") cond.gte = v;
-      else if (it.key() == "lt") cond.lt = v;
-      else if (it.key() == "lte") cond.lte = v;
-      else return Status::InvalidArgument("unknown range bound '" + it.key() + "' (use gt, gte, lt, lte)");
-    }
-    return cond;
-  }
-  return Status::InvalidArgument("filter condition needs \"match\", \"range\", \"has_id\" or a nested filter: " + c.dump());
-}
 
-Status ParseList(const json& spec, const char* name, int depth, std::vector<Filter::Condition>* out) {
-  if (!spec.contains(name)) return Status::Ok();
-  const json& list = spec[name];
-  if (list.is_object()) {  // a single condition is accepted as a list of one
-    LDB_ASSIGN_OR_RETURN(auto c, ParseCondition(list, depth + 1));
-    out->push_back(std::move(c));
+  static bool IsMatchScalar(const json& v) { return v.is_string() || v.is_number_integer() || v.is_boolean(); }
+
+  static Status ParseValueList(const json& m, const char* name, Condition* cond) {
+    if (!m[name].is_array()) return Status::InvalidArgument(std::string("match ") + name + " must be an array");
+    for (const auto& v : m[name]) {
+      if (!IsMatchScalar(v)) {
+        return Status::InvalidArgument(std::string("match ") + name + " values must be strings, integers or bools");
+      }
+      cond->values.push_back(v);
+    }
     return Status::Ok();
   }
-  if (!list.is_array()) return Status::InvalidArgument(std::string("filter \"") + name + "\" must be an array of conditions");
-  for (const auto& c : list) {
-    LDB_ASSIGN_OR_RETURN(auto cond, ParseCondition(c, depth + 1));
-    out->push_back(std::move(cond));
-  }
-  return Status::Ok();
-}
 
-Status ParseFilterInto(const json& spec, int depth, std::vector<Filter::Condition>* must,
-                       std::vector<Filter::Condition>* should, std::vector<Filter::Condition>* must_not) {
-  if (depth > kMaxFilterDepth) return Status::InvalidArgument("filter is nested too deeply");
-  if (!spec.is_object()) return Status::InvalidArgument("filter must be an object");
-  for (auto it = spec.begin(); it != spec.end(); ++it) {
-    if (it.key() != "must" && it.key() != "should" && it.key() != "must_not") {
-      return Status::InvalidArgument("unknown filter clause '" + it.key() + "' (use must, should, must_not)");
+  static Result<Condition> ParseCondition(const json& c, int depth, bool in_nested) {
+    if (!c.is_object()) return Status::InvalidArgument("filter condition must be an object, got " + c.dump());
+    Condition cond;
+    if (c.contains("has_id")) {
+      if (in_nested) return Status::InvalidArgument("has_id is not supported inside a nested filter");
+      const json& ids = c["has_id"];
+      if (!ids.is_array()) return Status::InvalidArgument("has_id must be an array of ids");
+      cond.type = Type::kHasId;
+      for (const auto& id : ids) {
+        LDB_ASSIGN_OR_RETURN(ExternalId eid, ExternalId::FromJson(id));
+        cond.ids.insert(eid.ToKey());
+      }
+      return cond;
     }
+    if (c.contains("must") || c.contains("should") || c.contains("must_not")) {
+      LDB_ASSIGN_OR_RETURN(cond.filter, ParseFilter(c, depth, in_nested));
+      cond.type = Type::kSubFilter;
+      return cond;
+    }
+    if (c.contains("nested")) {
+      const json& n = c["nested"];
+      if (!n.is_object() || !n.contains("key") || !n["key"].is_string() || !n.contains("filter")) {
+        return Status::InvalidArgument("\"nested\" must be {\"key\": \"<array of objects>\", \"filter\": {…}}");
+      }
+      LDB_RETURN_IF_ERROR(ParseKey(n["key"].get<std::string>(), &cond.path));
+      LDB_ASSIGN_OR_RETURN(cond.filter, ParseFilter(n["filter"], depth + 1, /*in_nested=*/true));
+      cond.type = Type::kNested;
+      return cond;
+    }
+    if (!c.contains("key") || !c["key"].is_string() || c["key"].get_ref<const std::string&>().empty()) {
+      return Status::InvalidArgument("filter condition needs a non-empty string \"key\": " + c.dump());
+    }
+    LDB_RETURN_IF_ERROR(ParseKey(c["key"].get<std::string>(), &cond.path));
+    if (c.contains("match")) {
+      const json& m = c["match"];
+      if (!m.is_object()) return Status::InvalidArgument("\"match\" must be an object");
+      if (m.contains("value")) {
+        if (!IsMatchScalar(m["value"])) {
+          return Status::InvalidArgument("match value must be a string, integer or bool (use range for other numbers)");
+        }
+        cond.type = Type::kMatchValue;
+        cond.values.push_back(m["value"]);
+      } else if (m.contains("any")) {
+        cond.type = Type::kMatchAny;
+        LDB_RETURN_IF_ERROR(ParseValueList(m, "any", &cond));
+      } else if (m.contains("except")) {
+        cond.type = Type::kMatchExcept;
+        LDB_RETURN_IF_ERROR(ParseValueList(m, "except", &cond));
+      } else {
+        return Status::InvalidArgument("\"match\" needs \"value\", \"any\" or \"except\"");
+      }
+      return cond;
+    }
+    if (c.contains("range")) {
+      const json& r = c["range"];
+      if (!r.is_object() || r.empty()) return Status::InvalidArgument("\"range\" must be an object with gt/gte/lt/lte");
+      cond.type = Type::kRange;
+      for (auto it = r.begin(); it != r.end(); ++it) {
+        json* bound = it.key() == "gt" ? &cond.gt : it.key() == "gte" ? &cond.gte : it.key() == "lt" ? &cond.lt
+                      : it.key() == "lte" ? &cond.lte : nullptr;
+        if (bound == nullptr) return Status::InvalidArgument("unknown range bound '" + it.key() + "' (use gt, gte, lt, lte)");
+        if (it.value().is_null()) continue;  // Qdrant's clients send absent bounds as null
+        if (!it.value().is_number()) return Status::InvalidArgument("range bound '" + it.key() + "' must be a number");
+        *bound = it.value();
+      }
+      return cond;
+    }
+    return Status::InvalidArgument(
+        "filter condition needs \"match\", \"range\", \"has_id\", \"nested\" or a sub-filter: " + c.dump());
   }
-  LDB_RETURN_IF_ERROR(ParseList(spec, "must", depth, must));
-  LDB_RETURN_IF_ERROR(ParseList(spec, "should", depth, should));
-  LDB_RETURN_IF_ERROR(ParseList(spec, "must_not", depth, must_not));
-  return Status::Ok();
-}
 
-}  // namespace
+  static Status ParseList(const json& spec, const char* name, int depth, bool in_nested, std::vector<Condition>* out,
+                          bool* present = nullptr) {
+    if (!spec.contains(name) || spec[name].is_null()) return Status::Ok();
+    if (present) *present = true;
+    const json& list = spec[name];
+    if (list.is_object()) {  // a single condition is accepted as a list of one
+      LDB_ASSIGN_OR_RETURN(auto c, ParseCondition(list, depth + 1, in_nested));
+      out->push_back(std::move(c));
+      return Status::Ok();
+    }
+    if (!list.is_array()) return Status::InvalidArgument(std::string("filter \"") + name + "\" must be an array of conditions");
+    for (const auto& c : list) {
+      LDB_ASSIGN_OR_RETURN(auto cond, ParseCondition(c, depth + 1, in_nested));
+      out->push_back(std::move(cond));
+    }
+    return Status::Ok();
+  }
+
+  static Result<std::shared_ptr<const Filter>> ParseFilter(const json& spec, int depth, bool in_nested) {
+    if (depth > kMaxFilterDepth) return Status::InvalidArgument("filter is nested too deeply");
+    if (!spec.is_object()) return Status::InvalidArgument("filter must be an object");
+    for (auto it = spec.begin(); it != spec.end(); ++it) {
+      if (it.key() != "must" && it.key() != "should" && it.key() != "must_not") {
+        return Status::InvalidArgument("unknown filter clause '" + it.key() + "' (use must, should, must_not)");
+      }
+    }
+    std::shared_ptr<Filter> f(new Filter());
+    LDB_RETURN_IF_ERROR(ParseList(spec, "must", depth, in_nested, &f->must_));
+    LDB_RETURN_IF_ERROR(ParseList(spec, "should", depth, in_nested, &f->should_, &f->has_should_));
+    LDB_RETURN_IF_ERROR(ParseList(spec, "must_not", depth, in_nested, &f->must_not_));
+    return std::shared_ptr<const Filter>(std::move(f));
+  }
+};
 
 Result<std::shared_ptr<const Filter>> Filter::Parse(const json& spec, int depth) {
-  std::shared_ptr<Filter> f(new Filter());
-  LDB_RETURN_IF_ERROR(ParseFilterInto(spec, depth, &f->must_, &f->should_, &f->must_not_));
-  return std::shared_ptr<const Filter>(f);
+  return FilterParser::ParseFilter(spec, depth, /*in_nested=*/false);
 }
 
 bool Filter::Matches(const json& payload, const std::string& key) const {
@@ -195,7 +369,7 @@ bool Filter::Matches(const json& payload, const std::string& key) const {
   for (const auto& c : must_not_) {
     if (c.Test(payload, key)) return false;
   }
-  if (should_.empty()) return true;
+  if (!has_should_) return true;  // absent: no constraint. Present and empty: nothing holds (Qdrant)
   for (const auto& c : should_) {
     if (c.Test(payload, key)) return true;
   }

@@ -2,14 +2,44 @@
 // Payload filters, in Qdrant's shape:
 //   {"must":[C…], "should":[C…], "must_not":[C…]}
 // where a condition C is one of
-//   {"key":"color", "match":{"value":"red"}}          equality (string, integer, bool)
-//   {"key":"color", "match":{"any":["red","blue"]}}   any-of
+//   {"key":"color", "match":{"value":"red"}}           equality (string, integer, bool)
+//   {"key":"color", "match":{"any":["red","blue"]}}    any-of
+//   {"key":"color", "match":{"except":["red"]}}        none-of (a value outside the list)
 //   {"key":"price", "range":{"gt":1, "gte":…, "lt":…, "lte":…}}
-//   {"has_id":[1, "a", …]}                            external ids
-//   a nested filter {"must":…, "should":…, "must_not":…}
-// Keys may be dotted paths ("meta.author"). When the payload value is an array, a condition holds
-// if it holds for any element. `should` holds when at least one of its conditions does (an empty
-// or absent `should` places no constraint).
+//   {"has_id":[1, "a", …]}                             external ids
+//   {"nested":{"key":"items", "filter":{…}}}           one element of an array of objects
+//   a filter {"must":…, "should":…, "must_not":…}      (sub-expression)
+//
+// Keys (Qdrant's JSON path syntax): segments separated by dots; "a.b" reads field b of object a.
+// A segment may be followed by [] (every element of an array: "items[].color") or [N] (element
+// N); a segment containing dots or brackets is written in double quotes: `"a.b".c`.
+// Arrays on the path are flattened: when `items` is an array of objects, "items.color" reads the
+// color of every element, exactly like "items[].color" (Qdrant 1.x reads nothing there; LatentDB
+// keeps the older Qdrant / MongoDB reading, which is what users write). A condition on a key holds
+// when it holds for ANY value found at the key; a value that is an array is tested element by
+// element. A key that is absent or null holds no value: match, any, except and range fail there.
+//
+// `nested` tests its filter against each element of the array at `key` (a single object counts as
+// an array of one) and holds when ONE element satisfies all of it: {"nested":{"key":"items",
+// "filter":{"must":[color = red, size = 1]}}} needs a red item of size 1, where the flat
+// conditions "items[].color = red" and "items[].size = 1" may be met by two different items.
+// Keys inside are relative to the element; has_id is refused there (as Qdrant).
+//
+// Numbers compare by their exact mathematical value across JSON's three kinds (signed integer,
+// unsigned integer, floating point), in match, any, except and range: 18446744073709551615 and -1
+// differ, 2^53 + 1 differs from the double 2^53, 3 equals 3.0, -0.0 equals 0. Match values must be
+// strings, integers or bools (as Qdrant; use range for floating point).
+//
+// Empty and absent lists, as Qdrant evaluates them (lib/segment/src/payload_storage/
+// query_checker.rs: must = all(), should = any(), must_not = none()):
+//   must: []          holds for every point (no condition to fail); same as absent
+//   should: []        holds for NO point (none of zero conditions holds); absent: no constraint
+//   must_not: []      holds for every point; same as absent
+//   match.any: []     holds for no point (no value to equal)
+//   match.except: []  holds for every point that has a (non-null) value at the key
+//   has_id: []        holds for no point
+//   {} (no clauses)   holds for every point; a clause given as null counts as absent
+// (LatentDB has no min_should / is_empty / is_null conditions.)
 
 #include <nlohmann/json.hpp>
 
@@ -34,8 +64,14 @@ class Filter {
   ~Filter();
 
  private:
+  friend struct FilterParser;
   Filter();
   std::vector<Condition> must_, should_, must_not_;
+  bool has_should_ = false;  // `should` given (even empty): at least one of should_ must hold
 };
+
+// Three-way comparison of two JSON numbers by their exact values: -1, 0 or 1, or 2 when either is
+// not a number (or is NaN). Exposed for the tests.
+int CompareJsonNumbers(const nlohmann::json& a, const nlohmann::json& b);
 
 }  // namespace latentdb::engine
