@@ -99,7 +99,8 @@ bool ParseHeader(const std::string& line, VectorFileHeader* h) {
 // Positive evidence of a text record: a word, then up to the end of the line only printable
 // ASCII and tabs (numbers, signs, exponents — and the malformed text the reader must report
 // with its line number). Raw float32 bytes practically never look like that: every negative
-// value has a byte >= 0x80, and most small ones contain control bytes.
+// value has a byte >= 0x80 and random mantissa bytes are control or high bytes 5 times in 8, so
+// a binary vector of more than a couple of dimensions is never all printable.
 bool LooksLikeTextRecord(std::string_view line) {
   size_t sep = line.find_first_of(" \t");
   if (sep == std::string_view::npos || sep == 0) return false;
@@ -227,14 +228,15 @@ Status ReadBinaryRecord(FILE* f, const std::string& path, size_t n, size_t dim, 
   return Status::Ok();
 }
 
-// After the last declared record only line breaks may follow.
+// After the last declared record only line breaks (and spaces) may follow: anything else means
+// the count is wrong or the file is not word2vec binary, and is refused rather than ignored.
 Status CheckNoTrailingBytes(FILE* f, const std::string& path, size_t declared) {
   int c;
   while ((c = std::getc(f)) == '\n' || c == '\r' || c == ' ') {
   }
   if (c == EOF) return Status::Ok();
   const off_t at = ftello(f) - 1;
-  std::fseek(f, 0, SEEK_END);
+  fseeko(f, 0, SEEK_END);
   const off_t size = ftello(f);
   return Status::Corruption(path + ": " + std::to_string(size - at) + " unexpected bytes after the " +
                             std::to_string(declared) + " words the header declares");
