@@ -117,6 +117,34 @@ TEST_CASE("ingest cli: offline npy, bvecs, jsonl, csv and IDX sources store thei
   CHECK(img[0]->payload == json{{"label", 6}});
 }
 
+TEST_CASE("ingest cli: CSV and JSONL files that start with a UTF-8 BOM store what a file without it stores", "[ingest][bom]") {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  const std::string bom = "\xEF\xBB\xBF";
+  std::string out;
+  // Excel's "CSV UTF-8": with the BOM in the first column's name, --vector-prefix e_ used to drop
+  // e_0 and store 1-d vectors with exit code 0.
+  latentdb::testing::WriteBytes(dir.Sub("t.csv"), bom + "e_0,e_1,id\r\n1.5,2,10\r\n-3,4,11\r\n");
+  REQUIRE(Ingest({"--collection", "table", "--data-dir", data, "--id-from", "field:id", "--vector-prefix", "e_",
+                  dir.Sub("t.csv")},
+                 &out) == 0);
+  auto rows = latentdb::testing::ReadPoints(data, "table", {10, 11});
+  REQUIRE(rows[1]);
+  CHECK(rows[1]->vector == std::vector<float>{-3, 4});
+  // The id column named first ("no CSV column 'id'" before).
+  latentdb::testing::WriteBytes(dir.Sub("u.csv"), bom + "id,e_0,e_1\n10,1.5,2\n");
+  REQUIRE(Ingest({"--collection", "ids", "--data-dir", data, "--id-from", "field:id", "--vector-prefix", "e_", dir.Sub("u.csv")},
+                 &out) == 0);
+  auto ids = latentdb::testing::ReadPoints(data, "ids", {10});
+  REQUIRE(ids[0]);
+  CHECK(ids[0]->vector == std::vector<float>{1.5f, 2});
+  latentdb::testing::WriteBytes(dir.Sub("d.jsonl"), bom + "{\"key\": \"a\", \"vector\": [1, 2]}\n{\"key\": \"b\", \"vector\": [3, 4]}\n");
+  REQUIRE(Ingest({"--collection", "docs", "--data-dir", data, "--id-from", "field:key", dir.Sub("d.jsonl")}, &out) == 0);
+  auto docs = latentdb::testing::ReadPoints(data, "docs", {"a", "b"});
+  REQUIRE(docs[0]);
+  CHECK(docs[0]->vector == std::vector<float>{1, 2});
+}
+
 TEST_CASE("ingest cli: bad items are skipped and reported, --strict turns skips into exit 1", "[ingest]") {
   TempDir dir;
   const std::string data = dir.Sub("data");
