@@ -2,7 +2,9 @@
 
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFFlat.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/impl/io.h>
@@ -19,6 +21,7 @@
 #include "index/distance.h"
 #include "index/fast_flat.h"
 #include "index/hnsw_search.h"
+#include "index/index_spec.h"
 
 namespace latentdb::index {
 namespace {
@@ -43,33 +46,126 @@ faiss::MetricType FaissMetric(Metric m) {
   return m == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
 }
 
-// Builds the FAISS index for a spec and classifies it; rejects what we do not support.
-Status MakeFaissIndex(const IndexSpec& spec, std::unique_ptr<faiss::Index>* out, Kind* kind) {
+// The most memory an IVF-PQ index may spend on its precomputed distance tables (nlist × m ×
+// 2^nbits floats). FAISS's own limit is 2 GiB, a lot to allocate for one PUT; above this the
+// tables are computed per query instead.
+constexpr size_t kMaxPrecomputedTableBytes = size_t{256} << 20;
+
+// Builds the FAISS index for a spec and classifies it. The spec is parsed and bounds-checked
+// first (index/index_spec.h): FAISS only ever sees a canonical string of the whitelisted grammar.
+Status MakeFaissIndex(const IndexSpec& spec, const ParsedIndexSpec& parsed, std::unique_ptr<faiss::Index>* out,
+                      Kind* kind) {
   std::unique_ptr<faiss::Index> idx;
+  const std::string factory = parsed.FaissFactory();
   try {
-    idx.reset(faiss::index_factory(static_cast<int>(spec.dim), spec.factory.c_str(), FaissMetric(spec.metric)));
+    idx.reset(faiss::index_factory(static_cast<int>(spec.dim), factory.c_str(), FaissMetric(spec.metric)));
   } catch (const std::exception& e) {
-    return Status::InvalidArgument("index '" + spec.factory + "' is not a valid FAISS factory string");
+    return Status::InvalidArgument("index '" + factory + "' could not be built by FAISS: " + e.what());
   }
-  if (auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(idx.get())) {
-    // Swap FAISS's SSE flat storage for ours so the graph build uses the SIMD kernels too.
-    delete hnsw->storage;
-    hnsw->storage = new FastFlatIndex(static_cast<idx_t>(spec.dim), FaissMetric(spec.metric));
-    hnsw->own_fields = true;
-    hnsw->hnsw.efConstruction = std::max(16, spec.hnsw_ef_construction);
-    *kind = Kind::kHnsw;
-  } else if (dynamic_cast<faiss::IndexIVF*>(idx.get())) {
-    *kind = Kind::kIvf;
-  } else if (typeid(*idx) == typeid(faiss::IndexFlat) || typeid(*idx) == typeid(faiss::IndexFlatL2) ||
-             typeid(*idx) == typeid(faiss::IndexFlatIP)) {
-    idx.reset(new FastFlatIndex(static_cast<idx_t>(spec.dim), FaissMetric(spec.metric)));
-    *kind = Kind::kFlat;
-  } else {
-    return Status::InvalidArgument("index '" + spec.factory +
-                                   "' is not supported; use Flat, HNSW<M>, IVF<n>,Flat, IVF<n>,PQ<m> or IVF<n>,SQ8");
+  switch (parsed.family) {
+    case IndexFamily::kHnsw: {
+      auto* hnsw = dynamic_cast<faiss::IndexHNSWFlat*>(idx.get());
+      if (!hnsw) return Status::Internal("FAISS built no IndexHNSWFlat for '" + factory + "'");
+      // Swap FAISS's SSE flat storage for ours so the graph build uses the SIMD kernels too.
+      delete hnsw->storage;
+      hnsw->storage = new FastFlatIndex(static_cast<idx_t>(spec.dim), FaissMetric(spec.metric));
+      hnsw->own_fields = true;
+      hnsw->hnsw.efConstruction = std::clamp(spec.hnsw_ef_construction, 16, 2048);
+      *kind = Kind::kHnsw;
+      break;
+    }
+    case IndexFamily::kIvf: {
+      if (!dynamic_cast<faiss::IndexIVF*>(idx.get())) return Status::Internal("FAISS built no IndexIVF for '" + factory + "'");
+      if (auto* pq = dynamic_cast<faiss::IndexIVFPQ*>(idx.get())) {
+        // The factory turns on polysemous training (a simulated annealing that reorders the
+        // centroids for Hamming-distance filtering, which LatentDB never uses): seconds to minutes
+        // of CPU under the collection's write lock at the upsert that triggers training.
+        pq->do_polysemous_training = false;
+        const double table = double(parsed.nlist) * double(parsed.pq_m) * double(size_t{1} << parsed.pq_nbits) * 4.0;
+        if (table > double(kMaxPrecomputedTableBytes)) pq->use_precomputed_table = -1;
+      }
+      *kind = Kind::kIvf;
+      break;
+    }
+    case IndexFamily::kFlat:
+      idx.reset(new FastFlatIndex(static_cast<idx_t>(spec.dim), FaissMetric(spec.metric)));
+      *kind = Kind::kFlat;
+      break;
   }
   *out = std::move(idx);
   return Status::Ok();
+}
+
+// The FAISS type tag (fourcc) that write_index() puts first for this spec's index: a flat one
+// for an IVF index still waiting for training.
+bool ExpectedFourcc(const ParsedIndexSpec& p, bool pending, std::string_view tag) {
+  if (pending || p.family == IndexFamily::kFlat) return tag == "IxF2" || tag == "IxFI" || tag == "IxFl";
+  if (p.family == IndexFamily::kHnsw) return tag == "IHNf";
+  switch (p.encoding) {
+    case IvfEncoding::kFlat: return tag == "IwFl";
+    case IvfEncoding::kPQ: return tag == "IwPQ";
+    case IvfEncoding::kSQ: return tag == "IwSq";
+  }
+  return false;
+}
+
+faiss::ScalarQuantizer::QuantizerType SqType(const std::string& name) {
+  if (name == "SQ4") return faiss::ScalarQuantizer::QT_4bit;
+  if (name == "SQ6") return faiss::ScalarQuantizer::QT_6bit;
+  if (name == "SQfp16") return faiss::ScalarQuantizer::QT_fp16;
+  return faiss::ScalarQuantizer::QT_8bit;
+}
+
+// Whether a FAISS index read from a file has exactly the structure the collection's spec
+// describes, and an HNSW graph whose links all stay inside it (the graph walk follows them
+// without checks). The file passed its checksum; this catches one written for another spec or
+// crafted by hand.
+bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, size_t dim, faiss::MetricType metric) {
+  if (idx->d != static_cast<int>(dim) || idx->ntotal < 0 || idx->metric_type != metric) return false;
+  const size_t n = static_cast<size_t>(idx->ntotal);
+  if (const auto* h = dynamic_cast<const faiss::IndexHNSWFlat*>(idx)) {
+    if (p.family != IndexFamily::kHnsw) return false;
+    const faiss::HNSW& g = h->hnsw;
+    if (!h->storage || h->storage->ntotal != idx->ntotal || h->storage->d != idx->d ||
+        h->storage->metric_type != metric) {
+      return false;
+    }
+    if (g.cum_nneighbor_per_level.size() < 2 || g.nb_neighbors(0) != static_cast<int>(2 * p.hnsw_m)) return false;
+    if (g.levels.size() != n || g.offsets.size() != n + 1 || g.offsets[0] != 0) return false;
+    const int max_levels = static_cast<int>(g.cum_nneighbor_per_level.size()) - 1;
+    if (g.max_level >= max_levels || (n > 0 && (g.entry_point < 0 || static_cast<size_t>(g.entry_point) >= n))) {
+      return false;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (g.levels[i] < 1 || g.levels[i] > max_levels || g.levels[i] - 1 > g.max_level) return false;
+      if (g.offsets[i + 1] != g.offsets[i] + static_cast<size_t>(g.cum_nneighbor_per_level[g.levels[i]])) return false;
+    }
+    if (g.neighbors.size() != g.offsets[n]) return false;
+    for (auto nb : g.neighbors) {
+      if (nb < -1 || nb >= static_cast<faiss::HNSW::storage_idx_t>(n)) return false;
+    }
+    return true;
+  }
+  if (const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(idx)) {
+    if (p.family != IndexFamily::kIvf || ivf->nlist != p.nlist || !ivf->quantizer) return false;
+    if (ivf->quantizer->ntotal != static_cast<idx_t>(p.nlist) || ivf->quantizer->d != idx->d) return false;
+    if (ivf->nprobe < 1 || ivf->nprobe > ivf->nlist) return false;
+    if (!ivf->invlists || ivf->invlists->nlist != p.nlist) return false;
+    size_t listed = 0;
+    for (size_t l = 0; l < ivf->nlist; ++l) listed += ivf->invlists->list_size(l);
+    if (listed != n) return false;
+    const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(idx);
+    const auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(idx);
+    switch (p.encoding) {
+      case IvfEncoding::kFlat: return dynamic_cast<const faiss::IndexIVFFlat*>(idx) != nullptr && !pq && !sq;
+      case IvfEncoding::kPQ:
+        return pq && typeid(*idx) == typeid(faiss::IndexIVFPQ) && pq->pq.M == p.pq_m && pq->pq.nbits == p.pq_nbits;
+      case IvfEncoding::kSQ: return sq != nullptr && sq->sq.qtype == SqType(p.sq);
+    }
+    return false;
+  }
+  // A flat index: LatentDB's own or FAISS's.
+  return dynamic_cast<const faiss::IndexFlatCodes*>(idx) != nullptr && p.family != IndexFamily::kHnsw;
 }
 
 size_t TrainThreshold(const faiss::Index* idx) {
@@ -102,6 +198,7 @@ const char* MetricName(Metric metric) {
 
 struct VectorIndex::Impl {
   IndexSpec spec;
+  ParsedIndexSpec parsed;
   Kind kind = Kind::kFlat;
   // The index searched now. For an IVF index that is not trained yet this is a FastFlatIndex
   // holding the vectors until `untrained_ivf` can be trained on them.
@@ -178,7 +275,7 @@ struct VectorIndex::Impl {
       HnswQuery hq;
       hq.query = q;
       hq.k = k;
-      hq.ef = params.ef ? params.ef : std::max<size_t>(64, k);
+      hq.ef = params.ef ? std::max(params.ef, k) : std::max<size_t>(64, k);
       hq.selector = sel;
       for (auto& [d, pos] : HnswGraphSearch(h->hnsw, storage->vectors(), spec.dim, ip, hq)) {
         out.emplace_back(ip ? -d : d, pos);
@@ -212,12 +309,11 @@ VectorIndex::VectorIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 VectorIndex::~VectorIndex() = default;
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexSpec& spec) {
-  if (spec.dim == 0 || spec.dim > 65536) {
-    return Status::InvalidArgument("dim must be between 1 and 65536 (got " + std::to_string(spec.dim) + ")");
-  }
+  LDB_ASSIGN_OR_RETURN(ParsedIndexSpec parsed, ParseIndexSpec(spec.factory, spec.dim));
   auto impl = std::make_unique<Impl>();
   impl->spec = spec;
-  LDB_RETURN_IF_ERROR(MakeFaissIndex(spec, &impl->active, &impl->kind));
+  impl->parsed = parsed;
+  LDB_RETURN_IF_ERROR(MakeFaissIndex(spec, parsed, &impl->active, &impl->kind));
   if (impl->kind == Kind::kIvf) {
     impl->train_threshold = TrainThreshold(impl->active.get());
     impl->untrained_ivf = std::move(impl->active);
@@ -287,6 +383,12 @@ void VectorIndex::Remove(const uint64_t* ids, size_t n) {
 Result<std::vector<Hit>> VectorIndex::Search(const float* query, size_t k, const SearchParams& params,
                                              const IdFilter* filter) const {
   const Impl& im = *impl_;
+  if (params.ef > kMaxSearchEf) {
+    return Status::InvalidArgument("ef must be at most " + std::to_string(kMaxSearchEf));
+  }
+  if (params.nprobe > kMaxSearchNprobe) {
+    return Status::InvalidArgument("nprobe must be at most " + std::to_string(kMaxSearchNprobe));
+  }
   std::vector<Hit> hits;
   const size_t live = im.live();
   if (k == 0 || live == 0) return hits;
@@ -432,6 +534,11 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
   uint64_t faiss_len;
   std::string_view faiss_bytes;
   if (!r.ReadU64(&faiss_len) || !r.ReadBytes(faiss_len, &faiss_bytes)) return corrupt("truncated FAISS section");
+  // FAISS's reader trusts its input (some malformed files abort the process rather than throw), so
+  // it only sees a section whose type tag is the one this collection's spec writes.
+  if (faiss_bytes.size() < 4 || !ExpectedFourcc(im.parsed, pending != 0, faiss_bytes.substr(0, 4))) {
+    return corrupt("FAISS section is not of the collection's index type");
+  }
   faiss::VectorIOReader reader;
   reader.data.assign(faiss_bytes.begin(), faiss_bytes.end());
   std::unique_ptr<faiss::Index> loaded;
@@ -439,15 +546,20 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
     loaded.reset(faiss::read_index(&reader));
   } catch (const std::exception& e) {
     return corrupt(std::string("FAISS could not read it: ") + e.what());
+  } catch (...) {
+    return corrupt("FAISS could not read it");
   }
   if (static_cast<uint64_t>(loaded->ntotal) != npos || loaded->d != static_cast<int>(dim)) {
     return corrupt("FAISS index size differs from the id map");
   }
+  if (!MatchesSpec(loaded.get(), im.parsed, dim, FaissMetric(spec.metric))) return corrupt("FAISS index does not match the collection's spec");
   if (auto* h = dynamic_cast<faiss::IndexHNSWFlat*>(loaded.get())) {
     auto* flat = dynamic_cast<faiss::IndexFlat*>(h->storage);
     if (!flat) return corrupt("HNSW storage is not flat");
     h->storage = ConvertToFastFlat(flat);
     delete flat;
+    // Build parameters come from the collection's spec, never from the file.
+    h->hnsw.efConstruction = std::clamp(spec.hnsw_ef_construction, 16, 2048);
   } else if (auto* flat = dynamic_cast<faiss::IndexFlat*>(loaded.get())) {
     loaded.reset(ConvertToFastFlat(flat));
   }

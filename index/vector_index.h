@@ -5,11 +5,13 @@
 // it. Callers identify vectors by 64-bit internal ids; inside, FAISS stores them at dense
 // positions 0..n-1 and this class owns the position <-> id map and the tombstones.
 //
-// Supported index specs (FAISS factory strings):
+// Supported index specs (a whitelisted subset of FAISS factory strings, with bounds on every
+// number: see index/index_spec.h):
 //   Flat                 exact search (LatentDB's SIMD scan)
 //   HNSW<M>[,Flat]       graph index; built by FAISS, searched with LatentDB's graph walk
-//   IVF<n>,Flat | IVF<n>,PQ<m>[x<b>] | IVF<n>,SQ8   inverted lists; trained automatically once
-//                        enough vectors exist (39 per list, 39×256 for PQ), exact search before
+//   IVF<n>,Flat | IVF<n>,PQ<m>[x<b>] | IVF<n>,SQ4|SQ6|SQ8|SQfp16   inverted lists; trained
+//                        automatically once enough vectors exist (39 per list, 39×2^b for PQ),
+//                        exact search before
 //
 // Deletes and replacements are tombstones (HNSW cannot remove); NeedsRebuild() says when they
 // have grown past a quarter of the index, and the owner then rebuilds from the store.
@@ -42,9 +44,13 @@ struct IndexSpec {
   int hnsw_ef_construction = 100;
 };
 
+// Upper bounds of the search parameters: Search() refuses larger ones with InvalidArgument.
+constexpr size_t kMaxSearchEf = 100000;
+constexpr size_t kMaxSearchNprobe = size_t{1} << 20;
+
 struct SearchParams {
-  size_t ef = 0;      // HNSW beam width; 0 = default (max(64, k))
-  size_t nprobe = 0;  // IVF lists to visit; 0 = default (max(8, nlist/16))
+  size_t ef = 0;      // HNSW beam width; 0 = default (max(64, k)); raised to k when smaller
+  size_t nprobe = 0;  // IVF lists to visit; 0 = default (max(8, nlist/16)); at most nlist are visited
   bool exact = false; // exhaustive search
 };
 
@@ -68,9 +74,12 @@ struct IndexStats {
 
 class VectorIndex {
  public:
-  // Validates the spec (dimension 1..65536, a supported factory string).
+  // Validates the spec (dimension 1..65536, a supported factory string with every parameter in
+  // bounds) before FAISS sees it; InvalidArgument otherwise.
   static Result<std::unique_ptr<VectorIndex>> Create(const IndexSpec& spec);
-  // Loads a file written by Save(); fails with Corruption on any format or checksum problem.
+  // Loads a file written by Save(); fails with Corruption on any format or checksum problem, and on
+  // a FAISS section whose type or structure (HNSW M and links, IVF lists, PQ/SQ parameters)
+  // differs from `spec` — checked before and after FAISS reads it.
   // *sequence receives the store sequence number the file was saved at.
   static Result<std::unique_ptr<VectorIndex>> Load(const std::string& path, const IndexSpec& spec,
                                                    uint64_t* sequence);

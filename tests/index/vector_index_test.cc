@@ -277,6 +277,175 @@ TEST_CASE("unsupported or invalid specs are rejected", "[index]") {
   CHECK_FALSE(VectorIndex::Create(spec).ok());
 }
 
+// Issue 10, kind 9: factory strings FAISS cannot survive (HNSW0 SIGSEGV, IVF0,Flat SIGABRT,
+// IVF4,PQ8x0 SIGFPE, HNSW1 unbounded memory, IVF4,PQ8x4fs failing searches) and everything outside
+// the whitelisted grammar are refused before FAISS sees them.
+TEST_CASE("index specs outside the grammar or its bounds are refused with what is allowed", "[index][spec]") {
+  const std::string nul_inside("IVF4,Flat\0", 10);
+  const std::vector<std::string> bad = {
+      "HNSW0", "HNSW1", "HNSW", "HNSW257", "HNSW-1", "HNSW+8", "HNSW 32", "hnsw32", "HNSW032", "HNSW99999999999999999999",
+      "HNSW4294967312", "HNSW32,PQ8", "HNSW32,SQ8", "HNSW32_SQ8", "HNSW32,Flat,Flat", "HNSW32,", "HNSW32x",
+      "IVF0,Flat", "IVF", "IVF4", "IVF4,", "IVF65537,Flat", "IVF-4,Flat", "IVF4,flat", "IVF4,Flat,RFlat",
+      "IVF4,Flat,Refine(Flat)", "IVF4_HNSW32,Flat", "IVF4(PQ2),Flat", "IMI2x4,Flat", "IVF4,PQ8x0", "IVF4,PQ8x9", "IVF4,PQ8x13",
+      "IVF4,PQ8x64", "IVF4,PQ3", "IVF4,PQ0", "IVF4,PQ32", "IVF4,PQ", "IVF4,PQ8x", "IVF4,PQ8x4fs", "IVF4,PQ8fs",
+      "IVF4,PQ8x4fsr", "IVF4,PQ8np", "IVF4,PQ8+16", "IVF4,SQ7", "IVF4,SQ", "IVF4,SQ8,Refine(Flat)", "IVF4,RQ2x4",
+      "IVF4,LSQ2x4", "OPQ4,IVF4,PQ4", "OPQ4_16,IVF4,PQ4", "PCA8,Flat", "PCAR4,IVF4,Flat", "RR16,Flat", "L2norm,Flat",
+      "ITQ,Flat", "Pad32,Flat", "IDMap,Flat", "IDMap2,HNSW32", "LSH", "NSG32", "NSG32,Flat", "PQ4", "PQ4x4fs",
+      "SQ8", "RQ4x8", "Flat ", " Flat", "Flat\n", "flat", "Flat,Flat", "", nul_inside, std::string(200, 'H')};
+  for (const auto& factory : bad) {
+    IndexSpec spec;
+    spec.dim = 16;
+    spec.factory = factory;
+    auto r = VectorIndex::Create(spec);
+    INFO("spec '" << factory << "'");
+    REQUIRE(r.status().code() == latentdb::StatusCode::kInvalidArgument);
+    CHECK(r.status().message().find("Supported: Flat") != std::string::npos);
+    CHECK(r.status().message().size() < 600);  // the input is echoed cut short
+  }
+  // Bounds that depend on the dimension: PQ's m must divide it; the centroids are bounded.
+  IndexSpec spec;
+  spec.dim = 12;
+  for (const std::string f : {"IVF4,PQ8", "IVF4,PQ5", "IVF4,PQ24"}) {
+    spec.factory = f;
+    CHECK(VectorIndex::Create(spec).status().code() == latentdb::StatusCode::kInvalidArgument);
+  }
+  for (const std::string f : {"IVF4,PQ6", "IVF4,PQ12x4", "IVF4,PQ1"}) {
+    spec.factory = f;
+    CHECK(VectorIndex::Create(spec).ok());
+  }
+  spec.dim = 65536;
+  spec.factory = "IVF4097,Flat";  // 4097 × 65536 floats > 2^28
+  CHECK(VectorIndex::Create(spec).status().code() == latentdb::StatusCode::kInvalidArgument);
+  spec.factory = "IVF4096,Flat";
+  CHECK(VectorIndex::Create(spec).ok());
+}
+
+// Every accepted form at its bounds goes through the whole life of an index: create, upsert
+// until trained, filtered search, search parameters at and past their bounds, save, reload.
+TEST_CASE("every accepted index spec survives create, train, search, save and reload", "[index][spec]") {
+  TempDir dir;
+  struct Case {
+    std::string factory;
+    size_t n;  // enough vectors to train it
+  };
+  const size_t dim = 16;
+  for (const Case& c : {Case{"Flat", 300}, Case{"HNSW2", 1500}, Case{"HNSW16,Flat", 1500}, Case{"HNSW256", 600},
+                        Case{"IVF1,Flat", 1100}, Case{"IVF4,Flat", 1100}, Case{"IVF4,PQ4", 10100},
+                        Case{"IVF4,PQ16x4", 1100}, Case{"IVF2,PQ2x1", 1100}, Case{"IVF4,PQ8x5", 1300},
+                        Case{"IVF4,SQ4", 1100}, Case{"IVF4,SQ6", 1100}, Case{"IVF4,SQ8", 1100},
+                        Case{"IVF4,SQfp16", 1100}}) {
+    for (Metric metric : {Metric::kL2, Metric::kInnerProduct, Metric::kCosine}) {
+      SECTION(c.factory + "/" + MetricName(metric)) {
+        Fixture fx(c.n, dim, 5);
+        auto index = Build(fx, c.factory, metric);
+        CHECK(index->Stats().trained);
+        CHECK(index->size() == c.n);
+        IdFilter even = [](uint64_t id) { return id % 2 == 0; };
+        for (size_t q = 0; q < 5; ++q) {
+          for (const IdFilter* f : std::vector<const IdFilter*>{nullptr, &even}) {
+            auto got = index->Search(fx.queries.data() + q * dim, 10, {}, f);
+            REQUIRE(got.ok());
+            CHECK(got->size() == 10);
+            for (const auto& h : *got) {
+              CHECK(std::isfinite(h.score));
+              if (f) CHECK((*f)(h.id));
+            }
+          }
+        }
+        // Search parameters: ef below k is raised to k, nprobe past nlist is clipped, and values
+        // past the bounds are refused.
+        SearchParams small;
+        small.ef = 1;
+        small.nprobe = 1;
+        auto got = index->Search(fx.queries.data(), 10, small, nullptr);
+        REQUIRE(got.ok());
+        CHECK(got->size() == 10);
+        SearchParams big;
+        big.ef = kMaxSearchEf;
+        big.nprobe = kMaxSearchNprobe;
+        CHECK(index->Search(fx.queries.data(), 10, big, nullptr).ok());
+        big.ef = kMaxSearchEf + 1;
+        CHECK(index->Search(fx.queries.data(), 10, big, nullptr).status().code() ==
+              latentdb::StatusCode::kInvalidArgument);
+        big.ef = 0;
+        big.nprobe = kMaxSearchNprobe + 1;
+        CHECK(index->Search(fx.queries.data(), 10, big, nullptr).status().code() ==
+              latentdb::StatusCode::kInvalidArgument);
+
+        const std::string path = dir.Sub("spec.idx");
+        REQUIRE(index->Save(path, 7).ok());
+        uint64_t seq = 0;
+        auto loaded = VectorIndex::Load(path, index->spec(), &seq);
+        REQUIRE(loaded.ok());
+        CHECK((*loaded)->size() == c.n);
+        auto a = *index->Search(fx.queries.data(), 10, {}, &even);
+        auto b = *(*loaded)->Search(fx.queries.data(), 10, {}, &even);
+        REQUIRE(a.size() == b.size());
+        // More upserts after the reload (HNSW keeps building its graph, IVF adds to its lists).
+        std::vector<uint64_t> more = Ids(50, 1000000);
+        auto more_data = MakeData(50, dim, 9);
+        REQUIRE((*loaded)->Upsert(more.data(), more_data.data(), 50).ok());
+        CHECK((*loaded)->size() == c.n + 50);
+      }
+    }
+  }
+}
+
+// A file that passed its checksum but holds a FAISS index of another spec, or a hand-crafted one,
+// is refused as Corruption before or after FAISS reads it — never loaded, never a crash.
+TEST_CASE("index files of another spec, or with hostile contents, are refused", "[index][persist][spec]") {
+  TempDir dir;
+  Fixture fx(1200, 16, 1);
+  struct Pair {
+    std::string saved, expected;
+  };
+  for (const Pair& p : {Pair{"HNSW16", "HNSW32"}, Pair{"IVF4,Flat", "IVF8,Flat"}, Pair{"IVF4,Flat", "IVF4,SQ8"},
+                        Pair{"IVF4,SQ8", "IVF4,SQ4"}, Pair{"IVF4,SQ8", "IVF4,SQfp16"},
+                        Pair{"IVF4,PQ4x4", "IVF4,PQ8x4"}, Pair{"IVF4,PQ4x4", "IVF4,PQ4x5"},
+                        Pair{"IVF4,PQ4x4", "IVF4,Flat"}, Pair{"IVF4,Flat", "IVF4,PQ4x4"}}) {
+    SECTION(p.saved + " read as " + p.expected) {
+      auto index = Build(fx, p.saved, Metric::kL2);
+      REQUIRE(index->Stats().trained);  // an untrained IVF file holds a plain flat index
+      const std::string path = dir.Sub("x.idx");
+      REQUIRE(index->Save(path, 1).ok());
+      IndexSpec other = index->spec();
+      other.factory = p.expected;
+      uint64_t seq = 0;
+      CHECK(VectorIndex::Load(path, other, &seq).status().code() == latentdb::StatusCode::kCorruption);
+    }
+  }
+  SECTION("byte mutations with a recomputed checksum") {
+    // A tiny fuzz of the FAISS section: whatever one changed byte does, Load either refuses the file
+    // or returns an index that searches without crashing.
+    for (const std::string factory : {"HNSW8", "IVF4,Flat", "IVF4,PQ4x4", "IVF4,SQ8"}) {
+      Fixture small(factory == "HNSW8" ? 200 : 1100, 16, 1);
+      auto index = Build(small, factory, Metric::kL2);
+      const std::string path = dir.Sub("m.idx");
+      REQUIRE(index->Save(path, 1).ok());
+      const std::string orig = *latentdb::ReadWholeFile(path);
+      const size_t head = 8 + 4 + 8 + 4 * 4 + 8 + small.n * 9 + 8;  // up to the FAISS section
+      std::mt19937 rng(11);
+      for (int i = 0; i < 300; ++i) {
+        std::string bytes = orig;
+        const size_t at = head + rng() % (bytes.size() - 4 - head);
+        bytes[at] = static_cast<char>(i % 3 == 0 ? 0xff : i % 3 == 1 ? 0x00 : static_cast<int>(rng() & 0xff));
+        std::string crc;
+        const uint32_t c = latentdb::Crc32(std::string_view(bytes.data(), bytes.size() - 4));
+        for (int b = 0; b < 4; ++b) crc.push_back(static_cast<char>((c >> (8 * b)) & 0xff));
+        bytes.replace(bytes.size() - 4, 4, crc);
+        REQUIRE(latentdb::WriteFileAtomically(path, bytes).ok());
+        uint64_t seq = 0;
+        auto loaded = VectorIndex::Load(path, index->spec(), &seq);
+        if (!loaded.ok()) {
+          CHECK(loaded.status().code() == latentdb::StatusCode::kCorruption);
+          continue;
+        }
+        CHECK((*loaded)->Search(small.queries.data(), 10, {}, nullptr).ok());
+      }
+    }
+  }
+}
+
 TEST_CASE("save and load round trip, corrupt files are refused", "[index][persist]") {
   TempDir dir;
   Fixture fx(3000, 16, 10);
