@@ -204,3 +204,34 @@ TEST_CASE("Concurrent decodes keep their own results and failure reasons", "[ima
   for (auto& t : threads) t.join();
   CHECK(failures == 0);
 }
+
+TEST_CASE("Inspect reads the declared size from the header alone, whatever it claims", "[images][hostile]") {
+  // 10^10 pixels declared in 33 bytes: reported, not decoded (callers budget before decoding).
+  auto png = Inspect(PngHeader(100000, 100000));
+  REQUIRE(png.ok());
+  CHECK(png->format == "png");
+  CHECK(png->pixels() == 10'000'000'000ull);
+  // A GIF: its logical screen, which is what decoding allocates, not its (tiny) frame.
+  const uint8_t palette[4][3] = {{0, 0, 0}, {255, 255, 255}, {255, 0, 0}, {0, 255, 0}};
+  std::string gif = Gif(1, 1, palette, {GifFrame{{0}}});
+  gif[6] = static_cast<char>(6000 & 0xff);
+  gif[7] = static_cast<char>(6000 >> 8);
+  gif[8] = static_cast<char>(6000 & 0xff);
+  gif[9] = static_cast<char>(6000 >> 8);
+  auto screen = Inspect(gif);
+  REQUIRE(screen.ok());
+  CHECK(screen->format == "gif");
+  CHECK(screen->width == 6000);
+  CHECK(screen->height == 6000);
+  const Image small = Pattern(5, 3, 3);
+  auto jpeg = Inspect(Jpeg(small));
+  REQUIRE(jpeg.ok());
+  CHECK((jpeg->width == 5 && jpeg->height == 3));
+  auto bmp = Inspect(Bmp(small));
+  REQUIRE(bmp.ok());
+  CHECK((bmp->width == 5 && bmp->height == 3));
+  // Errors as Decode's: not an image 415, cut header 400.
+  CHECK(Inspect("hello").status().code() == StatusCode::kUnsupportedMedia);
+  CHECK(Inspect("").status().code() == StatusCode::kInvalidArgument);
+  CHECK(Inspect(PngHeader(10, 10).substr(0, 20)).status().code() == StatusCode::kInvalidArgument);
+}
