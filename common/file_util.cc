@@ -13,7 +13,12 @@ namespace latentdb {
 namespace {
 
 Status ErrnoStatus(const std::string& what, const std::string& path) {
-  return Status::IOError(what + " '" + path + "': " + std::strerror(errno));
+  const int err = errno;
+  // A full disk or quota is the caller's to fix (and retry): its own code, HTTP 507.
+  if (err == ENOSPC || err == EDQUOT) {
+    return Status::NoSpace(what + " '" + path + "': " + std::strerror(err) + "; retry once space is freed");
+  }
+  return Status::IOError(what + " '" + path + "': " + std::strerror(err));
 }
 
 Status FsyncDirectoryOf(const std::string& path) {

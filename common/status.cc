@@ -13,6 +13,8 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kUnsupportedMedia: return "UnsupportedMedia";
     case StatusCode::kUnauthenticated: return "Unauthenticated";
     case StatusCode::kBusy: return "Busy";
+    case StatusCode::kUnavailable: return "Unavailable";
+    case StatusCode::kNoSpace: return "NoSpace";
     case StatusCode::kIOError: return "IOError";
     case StatusCode::kCorruption: return "Corruption";
     case StatusCode::kInternal: return "Internal";

@@ -22,6 +22,8 @@ enum class StatusCode {
   kUnsupportedMedia,  // a content type or file format we do not read (415)
   kUnauthenticated,   // missing or wrong credentials (401)
   kBusy,              // a resource is held by someone else, e.g. the data-directory lock
+  kUnavailable,       // a thing exists but cannot serve, e.g. a collection that failed to load (503)
+  kNoSpace,           // the disk (or quota) is full; retry once space is freed (507)
   kIOError,           // the operating system or the storage engine failed
   kCorruption,        // stored data failed a checksum or a format check
   kInternal,          // a bug: an invariant did not hold
@@ -43,6 +45,8 @@ class [[nodiscard]] Status {
   static Status UnsupportedMedia(std::string m) { return {StatusCode::kUnsupportedMedia, std::move(m)}; }
   static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
   static Status Busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
+  static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+  static Status NoSpace(std::string m) { return {StatusCode::kNoSpace, std::move(m)}; }
   static Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }

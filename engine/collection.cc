@@ -9,6 +9,7 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "index/distance.h"
+#include "index/index_spec.h"
 #include "storage/store.h"
 
 namespace latentdb::engine {
@@ -21,7 +22,18 @@ constexpr size_t kRebuildChunk = 4096;
 
 Collection::Collection(storage::Store* store, uint32_t cid, std::string name, CollectionConfig config,
                        std::string index_path)
-    : store_(store), cid_(cid), name_(std::move(name)), config_(std::move(config)), index_path_(std::move(index_path)) {}
+    : store_(store), cid_(cid), name_(std::move(name)), config_(std::move(config)), index_path_(std::move(index_path)) {
+  index_spec_ = config_.ToIndexSpec();
+  auto parsed = index::ParseIndexSpec(index_spec_.factory, index_spec_.dim);
+  if (!parsed.ok()) {
+    // Written by a version that accepted it: the points are all in the store, so serve them with
+    // exact search rather than not at all, or with an index FAISS may crash on.
+    index_warning_ = "the stored index spec is no longer accepted (" + parsed.status().message() +
+                     "); searches use an exact Flat index";
+    LogWarn("collection '" + name_ + "': " + index_warning_);
+    index_spec_.factory = "Flat";
+  }
+}
 
 Result<std::shared_ptr<Collection>> Collection::Open(storage::Store* store, uint32_t cid, std::string name,
                                                      CollectionConfig config, std::string index_path) {
@@ -52,7 +64,7 @@ Status Collection::LoadPoints() {
 }
 
 Status Collection::LoadOrRebuildIndex() {
-  const index::IndexSpec spec = config_.ToIndexSpec();
+  const index::IndexSpec spec = index_spec_;
   // Empty, of this collection's kind: says whether a file can exist, and is filled from the store
   // whenever the file cannot be used.
   LDB_ASSIGN_OR_RETURN(auto empty, index::VectorIndex::Create(spec));
@@ -83,6 +95,9 @@ Status Collection::LoadOrRebuildIndex() {
         }
         bool found = false;
         replay_error = store_->GetVector(cid_, iid, &v, &found);
+        if (replay_error.ok() && found && v.size() != config_.dim) {
+          replay_error = Status::Corruption("stored vector has dimension " + std::to_string(v.size()));
+        }
         if (replay_error.ok() && found) replay_error = index_->Upsert(&iid, v.data(), 1);
       }));
       if (replay_error.ok() && index_->size() == points_.size()) {
@@ -98,7 +113,7 @@ Status Collection::LoadOrRebuildIndex() {
 }
 
 Status Collection::RebuildIndexLocked() {
-  LDB_ASSIGN_OR_RETURN(auto fresh, index::VectorIndex::Create(config_.ToIndexSpec()));
+  LDB_ASSIGN_OR_RETURN(auto fresh, index::VectorIndex::Create(index_spec_));
   return FillIndexFromStoreLocked(std::move(fresh));
 }
 
@@ -554,6 +569,7 @@ CollectionInfo Collection::Info() const {
   info.index = index_->Stats();
   info.applied_sequence = applied_seq_;
   info.persisted_sequence = persisted_seq_;
+  info.warning = index_warning_;
   return info;
 }
 

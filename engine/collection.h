@@ -96,6 +96,9 @@ struct CollectionInfo {
   index::IndexStats index;
   uint64_t applied_sequence = 0;
   uint64_t persisted_sequence = 0;
+  // Non-empty when the collection serves in a degraded way, e.g. its stored index spec is one that
+  // today's validation refuses and an exact Flat index stands in for it.
+  std::string warning;
 };
 
 constexpr size_t kMaxK = 10000;
@@ -104,7 +107,8 @@ class Collection {
  public:
   // Loads the collection: point metadata from the store, then the index from `index_path` with
   // the changelog replayed, or rebuilt from the store when the file is missing, corrupt or
-  // disagrees with the store.
+  // disagrees with the store. A config whose index spec index::ParseIndexSpec refuses (stored
+  // by an older version) opens with an exact Flat index instead, and Info().warning says so.
   static Result<std::shared_ptr<Collection>> Open(storage::Store* store, uint32_t cid, std::string name,
                                                   CollectionConfig config, std::string index_path);
 
@@ -190,6 +194,9 @@ class Collection {
   const std::string name_;
   const CollectionConfig config_;
   const std::string index_path_;
+  // The spec the index is built with: config_'s, or Flat when that one is refused (see Open()).
+  index::IndexSpec index_spec_;
+  std::string index_warning_;
 
   mutable std::shared_mutex mutex_;
   std::mutex persist_mutex_;

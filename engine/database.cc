@@ -22,23 +22,39 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   LDB_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(options.data_dir + "/store", so));
   LDB_ASSIGN_OR_RETURN(auto records, db->store_->ListCollections());
   for (const auto& rec : records) {
-    json config_json;
-    try {
-      config_json = json::parse(rec.config_json);
-    } catch (const std::exception&) {
-      return Status::Corruption("catalog entry of collection '" + rec.name + "' is not JSON");
-    }
-    auto config = CollectionConfig::FromJson(config_json);
-    if (!config.ok()) return config.status().WithContext("catalog entry of collection '" + rec.name + "'");
     auto started = std::chrono::steady_clock::now();
-    LDB_ASSIGN_OR_RETURN(auto collection, Collection::Open(db->store_.get(), rec.id, rec.name, *config, db->IndexPath(rec.id)));
+    auto collection = db->OpenCollection(rec);
+    if (!collection.ok()) {
+      // Kept aside, not fatal: the other collections serve, and this one answers its error.
+      LogError("collection '" + rec.name + "' failed to load and is not served: " + collection.status().ToString());
+      db->failed_[rec.name] = FailedCollection{rec.name, rec.id, collection.status()};
+      continue;
+    }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    LogInfo("opened collection '" + rec.name + "' with " + std::to_string(collection->size()) + " points in " +
+    LogInfo("opened collection '" + rec.name + "' with " + std::to_string((*collection)->size()) + " points in " +
             std::to_string(secs) + " s");
-    db->collections_[rec.name] = std::move(collection);
+    db->collections_[rec.name] = std::move(collection).value();
   }
   if (options.persist_interval_seconds > 0) db->persist_thread_ = std::thread([d = db.get()] { d->PersistLoop(); });
   return db;
+}
+
+Result<std::shared_ptr<Collection>> Database::OpenCollection(const storage::CollectionRecord& rec) {
+  json config_json;
+  try {
+    config_json = json::parse(rec.config_json);
+  } catch (const std::exception&) {
+    return Status::Corruption("its catalog entry is not JSON");
+  }
+  auto config = CollectionConfig::FromJson(config_json);
+  if (!config.ok()) return Status::Corruption("its catalog entry is not a valid config: " + config.status().message());
+  try {
+    return Collection::Open(store_.get(), rec.id, rec.name, *config, IndexPath(rec.id));
+  } catch (const std::bad_alloc&) {
+    return Status::Internal("out of memory while loading it");
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("loading it threw: ") + e.what());
+  }
 }
 
 Database::~Database() { Close(); }
@@ -56,6 +72,7 @@ void Database::Close() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     collections_.clear();
+    failed_.clear();
   }
   store_.reset();
   lock_.reset();
@@ -83,7 +100,9 @@ Result<std::shared_ptr<Collection>> Database::CreateCollection(const std::string
   LDB_ASSIGN_OR_RETURN(auto probe, index::VectorIndex::Create(config.ToIndexSpec()));
   (void)probe;
   std::lock_guard<std::mutex> lock(mutex_);
-  if (collections_.count(name)) return Status::AlreadyExists("collection '" + name + "' already exists");
+  if (collections_.count(name) || failed_.count(name)) {
+    return Status::AlreadyExists("collection '" + name + "' already exists");
+  }
   LDB_ASSIGN_OR_RETURN(auto rec, store_->CreateCollection(name, config.ToJson().dump()));
   LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
   LDB_ASSIGN_OR_RETURN(auto collection, Collection::Open(store_.get(), rec.id, name, config, IndexPath(rec.id)));
@@ -94,8 +113,22 @@ Result<std::shared_ptr<Collection>> Database::CreateCollection(const std::string
 Result<std::shared_ptr<Collection>> Database::GetCollection(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = collections_.find(name);
-  if (it == collections_.end()) return Status::NotFound("collection '" + name + "' does not exist");
+  if (it == collections_.end()) {
+    auto failed = failed_.find(name);
+    if (failed != failed_.end()) {
+      return Status::Unavailable("collection '" + name + "' failed to load (" + failed->second.error.ToString() +
+                                 "); its data is left as it is; DELETE the collection to remove it");
+    }
+    return Status::NotFound("collection '" + name + "' does not exist");
+  }
   return it->second;
+}
+
+std::vector<FailedCollection> Database::FailedCollections() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<FailedCollection> out;
+  for (const auto& [name, f] : failed_) out.push_back(f);
+  return out;
 }
 
 std::vector<std::shared_ptr<Collection>> Database::ListCollections() const {
@@ -108,7 +141,15 @@ std::vector<std::shared_ptr<Collection>> Database::ListCollections() const {
 Status Database::DropCollection(const std::string& name) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = collections_.find(name);
-  if (it == collections_.end()) return Status::NotFound("collection '" + name + "' does not exist");
+  if (it == collections_.end()) {
+    auto failed = failed_.find(name);
+    if (failed == failed_.end()) return Status::NotFound("collection '" + name + "' does not exist");
+    storage::CollectionRecord rec{failed->second.id, name, ""};
+    LDB_RETURN_IF_ERROR(store_->DropCollection(rec));
+    LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
+    failed_.erase(failed);
+    return Status::Ok();
+  }
   storage::CollectionRecord rec{it->second->id(), name, ""};
   LDB_RETURN_IF_ERROR(store_->DropCollection(rec));
   LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));

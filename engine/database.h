@@ -11,6 +11,13 @@
 // Indexes are saved by a background thread every `persist_interval_seconds` when they changed,
 // and on Close(); a crash loses nothing, because newer writes are replayed from the store's
 // changelog when the collection opens.
+//
+// One collection never keeps the others from opening: a collection whose catalog entry, stored
+// points or vectors cannot be loaded is logged and kept aside as failed — GetCollection() answers
+// Unavailable (HTTP 503) with the reason, FailedCollections() lists it, DropCollection() removes
+// it — while the others serve. (An index file that cannot be used is not a failure: the index is
+// rebuilt from the store, the source of truth; a stored index spec that today's validation refuses
+// is served by an exact Flat index, see Collection.)
 // Thread-safety: all methods may be called from any thread.
 
 #include <atomic>
@@ -26,6 +33,10 @@
 #include "common/result.h"
 #include "engine/collection.h"
 
+namespace latentdb::storage {
+struct CollectionRecord;
+}
+
 namespace latentdb::engine {
 
 struct DatabaseOptions {
@@ -37,6 +48,13 @@ struct DatabaseOptions {
   int persist_interval_seconds = 30; // 0 disables background index saves
 };
 
+// A collection of the catalog that could not be opened.
+struct FailedCollection {
+  std::string name;
+  uint32_t id = 0;
+  Status error;  // why (its code is the one loading returned)
+};
+
 class Database {
  public:
   // Fails with Busy when another process holds the directory.
@@ -46,10 +64,14 @@ class Database {
   // Stops the background thread, Checkpoint()s (errors are logged), closes the store.
   void Close();
 
-  // AlreadyExists (409) when the name is taken.
+  // AlreadyExists (409) when the name is taken (also by a failed collection).
   Result<std::shared_ptr<Collection>> CreateCollection(const std::string& name, const CollectionConfig& config);
+  // NotFound, or Unavailable (503) naming the reason when the collection failed to load.
   Result<std::shared_ptr<Collection>> GetCollection(const std::string& name) const;
+  // The collections that opened (failed ones are in FailedCollections()).
   std::vector<std::shared_ptr<Collection>> ListCollections() const;
+  std::vector<FailedCollection> FailedCollections() const;
+  // Drops a collection, whether it opened or failed to.
   Status DropCollection(const std::string& name);
 
   // Saves every changed index now.
@@ -62,14 +84,17 @@ class Database {
  private:
   explicit Database(DatabaseOptions options);
   std::string IndexPath(uint32_t cid) const;
+  // Opens one catalog entry; never throws.
+  Result<std::shared_ptr<Collection>> OpenCollection(const storage::CollectionRecord& rec);
   void PersistLoop();
 
   DatabaseOptions options_;
   std::unique_ptr<DirLock> lock_;
   std::unique_ptr<storage::Store> store_;
 
-  mutable std::mutex mutex_;  // guards collections_
+  mutable std::mutex mutex_;  // guards collections_ and failed_
   std::map<std::string, std::shared_ptr<Collection>> collections_;
+  std::map<std::string, FailedCollection> failed_;
 
   std::mutex persist_mutex_;
   std::condition_variable persist_cv_;

@@ -15,6 +15,8 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kPayloadTooLarge: return 413;
     case StatusCode::kUnsupportedMedia: return 415;
     case StatusCode::kBusy: return 503;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kNoSpace: return 507;  // Insufficient Storage (RFC 4918)
     case StatusCode::kIOError: return 500;
     case StatusCode::kCorruption: return 500;
     case StatusCode::kInternal: return 500;

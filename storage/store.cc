@@ -1,26 +1,47 @@
 #include "storage/store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <mutex>
 
 #include "common/coding.h"
+#include "common/file_util.h"
+#include "common/logging.h"
 
 namespace latentdb::storage {
 namespace {
 
+constexpr uint64_t kWriteBufferSize = 64ull << 20;
+constexpr uint64_t kOpenWriteBufferSize = 4ull << 20;
+
 enum Family { kCatalog = 0, kVectors, kPoints, kIds, kChangelog, kMeta, kNumFamilies };
 const char* const kFamilyNames[kNumFamilies] = {"catalog", "vectors", "points", "ids", "changelog", "meta"};
 
+// Whether a RocksDB error means the disk (or quota) is full. RocksDB marks ENOSPC with the
+// NoSpace subcode; a background error it reports again later may carry only the text.
+bool IsNoSpace(const rocksdb::Status& s) {
+  if (s.IsNoSpace()) return true;
+  const std::string text = s.ToString();
+  return text.find("No space left on device") != std::string::npos || text.find("Disk quota exceeded") != std::string::npos;
+}
+
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
+  if (IsNoSpace(s)) {
+    return Status::NoSpace(what + ": the disk is full (" + s.ToString() + "); retry once space is freed");
+  }
   if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
   if (s.IsInvalidArgument()) return Status::InvalidArgument(what + ": " + s.ToString());
@@ -67,6 +88,42 @@ std::string Fixed64(uint64_t v) {
   return s;
 }
 
+// RocksDB's info log, written to <dir>/LOG (the previous one kept as LOG.old) with plain write(2)
+// calls whose failures are ignored, errors also to LatentDB's log. RocksDB's own file logger
+// aborts the process (an assertion in Debian's build) on the first line after a failed one —
+// i.e. as soon as the disk is full. A log line is the one write a full disk may cost silently.
+class InfoLog : public rocksdb::Logger {
+ public:
+  explicit InfoLog(const std::string& dir) : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {
+    const std::string path = dir + "/LOG";
+    (void)std::rename(path.c_str(), (path + ".old").c_str());
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  }
+  ~InfoLog() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Write(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    Write(level, format, ap);
+  }
+
+ private:
+  void Write(rocksdb::InfoLogLevel level, const char* format, va_list ap) {
+    char buf[4096];
+    int n = std::vsnprintf(buf, sizeof buf - 1, format, ap);
+    if (n < 0) return;
+    size_t len = std::min(static_cast<size_t>(n), sizeof buf - 2);
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) LogError("rocksdb: " + std::string(buf, len));
+    buf[len++] = '\n';
+    if (fd_ >= 0 && ::write(fd_, buf, len) < 0) {
+      // Ignored: see the class comment.
+    }
+  }
+  int fd_ = -1;
+};
+
 }  // namespace
 
 struct Store::Impl {
@@ -98,12 +155,51 @@ struct Store::Impl {
     return w;
   }
 
-  Status Write(rocksdb::WriteBatch* batch, const std::string& what) {
+  // After a failed write (a full disk above all) RocksDB stops accepting writes — or, when it has
+  // not recorded a background error, its WAL writer is left in an error state that the next write
+  // would trip over (an assertion in Debian's build). So a failed write marks the store, and the
+  // next write first calls DB::Resume(), which flushes the memtables and starts a new WAL; only
+  // when that works does it write. While the disk stays full, writes fail cleanly with NoSpace;
+  // once space is back, the first write resumes the store.
+  std::atomic<bool> needs_resume{false};
+  std::mutex resume_mutex;
+  rocksdb::Status last_error;  // the failure that set needs_resume (guarded by resume_mutex)
+
+  void MarkFailed(const rocksdb::Status& s) {
+    std::lock_guard<std::mutex> lock(resume_mutex);
+    last_error = s;
+    needs_resume.store(true);
+  }
+
+  Status ResumeIfNeeded(const std::string& what) {
+    if (!needs_resume.load()) return Status::Ok();
+    std::lock_guard<std::mutex> lock(resume_mutex);
+    if (!needs_resume.load()) return Status::Ok();
+    rocksdb::Status r;
     try {
-      return FromRocks(db->Write(WriteOpts(), batch), what);
+      r = db->Resume();
     } catch (const std::exception& e) {
-      return Status::IOError(what + ": " + e.what());
+      r = rocksdb::Status::IOError(e.what());
     }
+    // Busy: RocksDB's own recovery of the error is still running; the error stands meanwhile.
+    if (r.IsBusy()) r = last_error;
+    if (!r.ok()) return FromRocks(r, what + " (the store is recovering from an earlier write error; nothing was stored)");
+    needs_resume.store(false);
+    return Status::Ok();
+  }
+
+  Status Write(rocksdb::WriteBatch* batch, const std::string& what) {
+    LDB_RETURN_IF_ERROR(ResumeIfNeeded(what));
+    rocksdb::Status s;
+    try {
+      s = db->Write(WriteOpts(), batch);
+    } catch (const std::exception& e) {
+      s = rocksdb::Status::IOError(e.what());
+    }
+    if (!s.ok() && !s.IsInvalidArgument() && !s.IsNotFound()) MarkFailed(s);
+    // A failed write batch is applied not at all (the WAL record is incomplete, the memtable
+    // untouched): the caller may retry it as a whole.
+    return FromRocks(s, what + " (nothing of it was stored)");
   }
 
   Result<std::optional<std::string>> Get(Family f, const std::string& key) {
@@ -142,7 +238,9 @@ Store::~Store() = default;
 Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  LDB_RETURN_IF_ERROR(CreateDirectories(dir));
   rocksdb::Options db_options;
+  db_options.info_log = std::make_shared<InfoLog>(dir);
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
@@ -151,7 +249,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   // family's records of a batch without the others'.
   db_options.atomic_flush = options.bulk_load;
   rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.write_buffer_size = 64ull << 20;
+  // Opened with small memtables, raised to kWriteBufferSize right after: RocksDB reserves the
+  // memtable size *at open* as the free space it waits for before resuming writes after a full
+  // disk (its SstFileManager checks every 5 s). 64 MB would keep a small or nearly full disk
+  // refusing writes long after space came back; then a flush that still does not fit fails again,
+  // cleanly (507), and recovery starts over.
+  cf_options.write_buffer_size = kOpenWriteBufferSize;
   rocksdb::BlockBasedTableOptions table;
   table.block_size = 16 * 1024;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -180,6 +283,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   // handles[0] is the default family, which we do not use.
   impl->db->DestroyColumnFamilyHandle(handles[0]);
   impl->cf.assign(handles.begin() + 1, handles.end());
+  for (auto* h : impl->cf) {
+    rocksdb::Status so = impl->db->SetOptions(h, {{"write_buffer_size", std::to_string(kWriteBufferSize)}});
+    if (!so.ok()) return FromRocks(so, "setting the memtable size");
+  }
 
   LDB_ASSIGN_OR_RETURN(auto seq, impl->Get(kMeta, "seq"));
   if (seq) {
@@ -333,6 +440,19 @@ Status Store::ScanPoints(uint32_t cid, uint64_t start_iid, const std::function<b
   return bad;
 }
 
+Status Store::ScanIds(uint32_t cid, std::string_view start_key,
+                      const std::function<bool(std::string_view, uint64_t)>& visit) {
+  Status bad;
+  LDB_RETURN_IF_ERROR(impl_->ScanPrefix(kIds, CidPrefix(cid), IdKey(cid, start_key), [&](std::string_view k, std::string_view v) {
+    if (k.size() <= 4 || v.size() != 8) {
+      bad = Status::Corruption("id map entry is malformed");
+      return false;
+    }
+    return visit(k.substr(4), DecodeFixed64BE(v.data()));
+  }));
+  return bad;
+}
+
 Status Store::ScanVectors(uint32_t cid, const std::function<bool(uint64_t, const float*, size_t)>& visit) {
   Status bad;
   std::vector<float> aligned;
@@ -384,10 +504,13 @@ Status Store::TrimChangelog(uint32_t cid, uint64_t up_to_seq) {
 uint64_t Store::LastSequence() const { return impl_->last_seq.load(); }
 
 Status Store::Flush(bool wait) {
+  LDB_RETURN_IF_ERROR(impl_->ResumeIfNeeded("flushing"));
   rocksdb::FlushOptions fo;
   fo.wait = wait;
   fo.allow_write_stall = true;
-  return FromRocks(impl_->db->Flush(fo, impl_->cf), "flushing");
+  rocksdb::Status s = impl_->db->Flush(fo, impl_->cf);
+  if (!s.ok()) impl_->MarkFailed(s);
+  return FromRocks(s, "flushing");
 }
 
 }  // namespace latentdb::storage
