@@ -1,9 +1,14 @@
 // AtomicFileWriter: streamed files appear only on Commit(), with the checksum of what was written.
+// DirLock: one holder per data directory. The UTF-8 BOM helpers every text reader uses.
 #include <catch2/catch.hpp>
+
+#include <unistd.h>
 
 #include <string>
 
+#include "common/dir_lock.h"
 #include "common/file_util.h"
+#include "common/utf8_bom.h"
 #include "tests/support/temp_dir.h"
 
 using latentdb::AtomicFileWriter;
@@ -66,4 +71,30 @@ TEST_CASE("ReadWholeFile reads empty and large files and reports a missing one",
   auto missing = latentdb::ReadWholeFile(dir.Sub("none"));
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().code() == latentdb::StatusCode::kNotFound);
+}
+
+TEST_CASE("DirLock: a second holder fails at once, naming the directory and the holder's pid", "[common][lock]") {
+  TempDir dir;
+  const std::string data = dir.Sub("data");
+  auto first = latentdb::DirLock::Acquire(data);  // creates the directory
+  REQUIRE(first.ok());
+  // flock locks belong to an open file description: a second open in this process conflicts
+  // exactly as another process would.
+  auto second = latentdb::DirLock::Acquire(data);
+  REQUIRE(!second.ok());
+  CHECK(second.status().code() == latentdb::StatusCode::kBusy);
+  CHECK(second.status().message().find("data directory '" + data + "' is in use") != std::string::npos);
+  CHECK(second.status().message().find("by pid " + std::to_string(::getpid())) != std::string::npos);
+  first->reset();
+  CHECK(latentdb::DirLock::Acquire(data).ok());
+}
+
+TEST_CASE("UTF-8 BOM helpers drop the mark at the start only", "[common][bom]") {
+  const std::string bom = "\xEF\xBB\xBF";
+  CHECK(latentdb::SkipUtf8Bom(std::string_view(bom + "id,x")) == "id,x");
+  CHECK(latentdb::SkipUtf8Bom(std::string_view("id," + bom)) == "id," + bom);
+  CHECK(latentdb::SkipUtf8Bom(std::string_view("\xEF\xBB")) == "\xEF\xBB");  // a partial mark is data
+  std::string s = bom + bom + "x";
+  CHECK(latentdb::StripUtf8Bom(&s));
+  CHECK(s == bom + "x");  // one mark only: a second one is text
 }
