@@ -335,42 +335,87 @@ Result<std::vector<float>> Collection::VectorOf(const ExternalId& id) {
   return v;
 }
 
+Status Collection::FillRecordLocked(uint64_t iid, const PointMeta& meta, bool with_payload, bool with_vector,
+                                    PointRecord* rec) const {
+  LDB_ASSIGN_OR_RETURN(rec->id, ExternalId::FromKey(meta.key));
+  if (with_payload) rec->payload = meta.payload;
+  if (with_vector) {
+    std::vector<float> v;
+    bool found = false;
+    LDB_RETURN_IF_ERROR(store_->GetVector(cid_, iid, &v, &found));
+    if (!found) return Status::Corruption("point " + rec->id.ToString() + " has no stored vector");
+    rec->vector = std::move(v);
+  }
+  return Status::Ok();
+}
+
 Result<ScrollPage> Collection::Scroll(size_t limit, const std::optional<ExternalId>& offset,
                                       const std::shared_ptr<const Filter>& filter, bool with_payload,
                                       bool with_vector) {
   if (limit == 0 || limit > kMaxK) return Status::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxK));
   std::shared_lock lock(mutex_);
-  uint64_t start = 0;
-  if (offset) {
-    auto it = key_to_iid_.find(offset->ToKey());
-    if (it == key_to_iid_.end()) return Status::NotFound("offset point " + offset->ToString() + " does not exist");
-    start = it->second;
-  }
+  // The store's id map is ordered by encoded id ('s' + bytes before 'u' + big-endian integer): seek
+  // to the offset's place (the offset point itself may be gone) instead of looking the point up.
+  // Integer ids come first, as in Qdrant: the 'u' block, then the 's' block.
+  const std::string offset_key = offset ? offset->ToKey() : std::string();
+  const bool from_strings = !offset_key.empty() && offset_key[0] == 's';
   ScrollPage page;
   Status bad;
-  LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, start, [&](const storage::StoredPoint& p) {
-    auto meta = points_.find(p.iid);
-    if (meta == points_.end()) return true;  // written after our lock was taken: not visible yet
-    if (filter && !filter->Matches(meta->second.payload, meta->second.key)) return true;
-    auto id = ExternalId::FromKey(p.external_key);
-    if (!id.ok()) {
-      bad = id.status();
+  bool done = false, scanning_strings = false;
+  auto visit = [&](std::string_view key, uint64_t iid) {
+    if (key.empty() || (key[0] != 's' && key[0] != 'u')) {
+      bad = Status::Corruption("malformed external id key in collection '" + name_ + "'");
       return false;
     }
+    if (key[0] == 'u' && scanning_strings) return false;  // the end of the string block
+    auto meta = points_.find(iid);
+    // Written after our lock was taken (or mid-replacement): not visible yet.
+    if (meta == points_.end() || meta->second.key != key) return true;
+    if (filter && !filter->Matches(meta->second.payload, meta->second.key)) return true;
     if (page.points.size() == limit) {
+      auto id = ExternalId::FromKey(meta->second.key);
+      if (!id.ok()) {
+        bad = id.status();
+        return false;
+      }
       page.next_offset = *id;
       return false;
     }
     PointRecord rec;
-    rec.id = *id;
-    if (with_payload) rec.payload = meta->second.payload;
-    if (with_vector) {
-      std::vector<float> v;
-      bool found = false;
-      bad = store_->GetVector(cid_, p.iid, &v, &found);
-      if (!bad.ok()) return false;
-      rec.vector = std::move(v);
+    bad = FillRecordLocked(iid, meta->second, with_payload, with_vector, &rec);
+    if (!bad.ok()) return false;
+    page.points.push_back(std::move(rec));
+    return true;
+  };
+  if (!from_strings) {
+    LDB_RETURN_IF_ERROR(store_->ScanIds(cid_, offset ? offset_key : std::string("u"), visit));
+    LDB_RETURN_IF_ERROR(bad);
+    done = page.next_offset.has_value();
+  }
+  if (!done) {
+    scanning_strings = true;
+    LDB_RETURN_IF_ERROR(store_->ScanIds(cid_, from_strings ? offset_key : std::string("s"), visit));
+    LDB_RETURN_IF_ERROR(bad);
+  }
+  return page;
+}
+
+Result<InsertionOrderPage> Collection::ScrollInsertionOrder(size_t limit, uint64_t position, bool with_payload,
+                                                            bool with_vector) {
+  if (limit == 0 || limit > kMaxK) return Status::InvalidArgument("limit must be between 1 and " + std::to_string(kMaxK));
+  std::shared_lock lock(mutex_);
+  InsertionOrderPage page;
+  Status bad;
+  LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, position, [&](const storage::StoredPoint& p) {
+    auto meta = points_.find(p.iid);
+    if (meta == points_.end()) return true;  // written after our lock was taken: not visible yet
+    if (page.points.size() == limit) {
+      page.next_position = p.iid;
+      return false;
     }
+    PointRecord rec;
+    bad = FillRecordLocked(p.iid, meta->second, with_payload, with_vector, &rec);
+    if (!bad.ok()) return false;
     page.points.push_back(std::move(rec));
     return true;
   }));

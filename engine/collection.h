@@ -89,6 +89,11 @@ struct ScrollPage {
   std::optional<ExternalId> next_offset;
 };
 
+struct InsertionOrderPage {
+  std::vector<PointRecord> points;
+  std::optional<uint64_t> next_position;  // absent after the last page
+};
+
 struct CollectionInfo {
   std::string name;
   CollectionConfig config;
@@ -123,9 +128,21 @@ class Collection {
   Result<size_t> DeleteMatching(const Filter& filter);
 
   Result<std::optional<PointRecord>> Get(const ExternalId& id, bool with_vector);
-  // Points in insertion order from `offset` (an id; absent = start), at most `limit`.
+  // Qdrant's scroll: at most `limit` points in id order (integer ids ascending, then string ids by
+  // their UTF-8 bytes), starting at the first id >= `offset` (absent = the beginning; the offset
+  // need not exist). next_offset is the id where the next page starts. Because a page boundary is a
+  // position in that order, not a lookup of a point, every point that exists for the whole scroll
+  // is returned exactly once, whatever is deleted, re-inserted or added meanwhile (points added
+  // during the scroll may or may not appear).
   Result<ScrollPage> Scroll(size_t limit, const std::optional<ExternalId>& offset,
                             const std::shared_ptr<const Filter>& filter, bool with_payload, bool with_vector);
+  // Points in insertion order, for readers that need it (a word model stores its vocabulary most
+  // frequent first): at most `limit` from `position` (0 = the beginning; next_position of the
+  // previous page after that). The position is an internal one, so it stays valid whatever is
+  // deleted meanwhile: every point that exists for the whole walk is visited exactly once (an
+  // upsert of an existing id keeps its place; a deleted and re-inserted one moves to the end).
+  Result<InsertionOrderPage> ScrollInsertionOrder(size_t limit, uint64_t position, bool with_payload,
+                                                  bool with_vector);
 
   Result<std::vector<ScoredPoint>> Search(const SearchQuery& query);
   // Word2vec-style analogy, exactly as gensim's most_similar (3CosAdd) and most_similar_cosmul
@@ -184,6 +201,9 @@ class Collection {
   Status ValidateVector(const std::vector<float>& v, const std::string& what) const;
   Result<size_t> DeleteKeysLocked(const std::vector<std::string>& keys);
   ScoredPoint MakeScored(uint64_t iid, float score, bool with_payload, bool with_vector) const;
+  // A point's record for scroll pages. Needs mutex_ held (shared is enough).
+  Status FillRecordLocked(uint64_t iid, const PointMeta& meta, bool with_payload, bool with_vector,
+                          PointRecord* rec) const;
   Result<std::vector<float>> ResolveTerm(const AnalogyTerm& t, const UnitMatrix& m, std::vector<uint64_t>* exclude) const;
   // The matrix, built from the store when a write dropped it. Needs mutex_ held (shared is enough).
   Result<std::shared_ptr<const UnitMatrix>> UnitMatrixShared() const;

@@ -102,6 +102,12 @@ class Store {
   // Visits points in iid order starting at `start_iid`; the visitor returns false to stop.
   Status ScanPoints(uint32_t cid, uint64_t start_iid,
                     const std::function<bool(const StoredPoint&)>& visit);
+  // Visits the collection's external ids in key order from `start_key` (inclusive; it need not
+  // exist) with their iids; the visitor returns false to stop. With the engine's id encoding this is
+  // string ids by bytes ('s' + bytes), then integer ids ascending ('u' + big-endian): a stable order
+  // for paging (scroll), whatever is deleted meanwhile.
+  Status ScanIds(uint32_t cid, std::string_view start_key,
+                 const std::function<bool(std::string_view external_key, uint64_t iid)>& visit);
   // Visits every vector of a collection in iid order; the visitor returns false to stop.
   Status ScanVectors(uint32_t cid,
                      const std::function<bool(uint64_t iid, const float* v, size_t dim)>& visit);

@@ -25,10 +25,11 @@ std::string UpperAscii(std::string s) {
 Result<EvalVocabulary> EvalVocabulary::Load(engine::Collection& c, size_t restrict_vocab) {
   EvalVocabulary v;
   v.dim_ = c.config().dim;
-  std::optional<engine::ExternalId> offset;
+  // Insertion order: the vocabulary is stored most frequent first (gensim's restrict_vocab).
+  uint64_t position = 0;
   while (v.words_.size() < restrict_vocab) {
     size_t want = std::min<size_t>(10000, restrict_vocab - v.words_.size());
-    LDB_ASSIGN_OR_RETURN(auto page, c.Scroll(want, offset, nullptr, false, true));
+    LDB_ASSIGN_OR_RETURN(auto page, c.ScrollInsertionOrder(want, position, false, true));
     for (auto& p : page.points) {
       if (v.words_.size() >= restrict_vocab) break;
       auto id = p.id.ToJson();
@@ -37,8 +38,8 @@ Result<EvalVocabulary> EvalVocabulary::Load(engine::Collection& c, size_t restri
       auto u = UnitVector(*p.vector);
       v.unit_.insert(v.unit_.end(), u.begin(), u.end());
     }
-    if (!page.next_offset) break;
-    offset = page.next_offset;
+    if (!page.next_position) break;
+    position = *page.next_position;
   }
   // Reversed, so the most frequent variant of an upper-cased form wins (as gensim).
   for (size_t i = v.words_.size(); i-- > 0;) v.upper_[UpperAscii(v.words_[i])] = i;

@@ -200,9 +200,9 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     };
     std::vector<Scored> top;  // a heap whose front is the least anomalous kept
     size_t order = 0, scored = 0;
-    std::optional<engine::ExternalId> offset;
+    std::optional<uint64_t> position = 0;
     do {
-      LDB_ASSIGN_OR_RETURN(auto page, c->Scroll(kScrollPage, offset, nullptr, true, false));
+      LDB_ASSIGN_OR_RETURN(auto page, c->ScrollInsertionOrder(kScrollPage, *position, true, false));
       for (auto& rec : page.points) {
         const json& s = rec.payload.is_object() ? rec.payload.value("neg_elbo", json()) : json();
         ++order;
@@ -215,8 +215,8 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
           top.pop_back();
         }
       }
-      offset = page.next_offset;
-    } while (offset);
+      position = page.next_position;
+    } while (position);
     std::sort_heap(top.begin(), top.end(), worse);
     json points = json::array();
     for (auto& s : top) {
@@ -237,9 +237,9 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     const auto wanted = latent::EvenlySpacedIndices(c->size(), n);
     std::vector<engine::ExternalId> ids;
     size_t position = 0, next = 0;
-    std::optional<engine::ExternalId> offset;
+    uint64_t scan_position = 0;
     while (next < wanted.size()) {
-      LDB_ASSIGN_OR_RETURN(auto page, c->Scroll(kScrollPage, offset, nullptr, false, false));
+      LDB_ASSIGN_OR_RETURN(auto page, c->ScrollInsertionOrder(kScrollPage, scan_position, false, false));
       for (auto& rec : page.points) {
         if (next < wanted.size() && position == wanted[next]) {
           ids.push_back(std::move(rec.id));
@@ -247,8 +247,8 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
         }
         ++position;
       }
-      if (!page.next_offset) break;  // points were deleted meanwhile
-      offset = page.next_offset;
+      if (!page.next_position) break;  // points were deleted meanwhile
+      scan_position = *page.next_position;
     }
     std::vector<std::vector<float>> rows;
     json points = json::array();

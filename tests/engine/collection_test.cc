@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -520,4 +521,125 @@ TEST_CASE("l2/ip: a vector whose distances would overflow float is refused, noth
       CHECK((*hits)[3].id == ExternalId(uint64_t{4}));
     }
   }
+}
+
+// Issue 10, kind 5: a scroll returns every point that exists for the whole scroll exactly once,
+// whatever happens to the offset point or to others between pages.
+namespace {
+std::vector<PointInput> Numbered(const std::vector<uint64_t>& ids, float group = 0) {
+  std::vector<PointInput> pts;
+  for (uint64_t id : ids) {
+    PointInput p = Pt(id, {static_cast<float>(id % 1000), 1, 0});
+    p.payload = {{"group", group}};
+    pts.push_back(std::move(p));
+  }
+  return pts;
+}
+}  // namespace
+
+TEST_CASE("scroll pages are positions in id order: deletes, re-inserts and inserts between pages", "[engine][scroll]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = *db->CreateCollection("c", Config(3, "HNSW16"));
+  std::vector<uint64_t> original;
+  for (uint64_t id = 10; id < 40; ++id) original.push_back(id * 10);  // 100, 110, …, 390
+  REQUIRE(c->Upsert(Numbered(original)).ok());
+
+  for (const std::string what : {"delete", "delete and reinsert", "insert around", "replace"}) {
+    SECTION(what) {
+      std::vector<uint64_t> seen;
+      std::optional<ExternalId> offset;
+      int page_no = 0;
+      do {
+        auto page = c->Scroll(4, offset, nullptr, true, false);
+        REQUIRE(page.ok());  // never a 404 for an offset that is gone
+        for (const auto& p : page->points) {
+          if (p.id.ToJson().is_number_unsigned()) seen.push_back(p.id.ToJson().get<uint64_t>());
+        }
+        offset = page->next_offset;
+        if (!offset || !offset->ToJson().is_number_unsigned()) break;
+        const uint64_t next = offset->ToJson().get<uint64_t>();
+        if (++page_no == 1 || page_no == 3) {
+          if (what == "delete") {
+            REQUIRE(*c->Delete({*offset}) == 1);
+          } else if (what == "delete and reinsert") {
+            REQUIRE(*c->Delete({*offset}) == 1);
+            REQUIRE(c->Upsert(Numbered({next})).ok());  // a new internal id, the same place in id order
+          } else if (what == "insert around") {
+            REQUIRE(c->Upsert(Numbered({next - 1, next + 1, 5, 10000})).ok());
+            REQUIRE(c->Upsert({[] { PointInput p = Pt(0, {1, 1, 1}); p.id = ExternalId(std::string("s")); return p; }()}).ok());
+          } else {
+            REQUIRE(c->Upsert(Numbered({next}, 1)).ok());
+          }
+        }
+      } while (true);
+      // Ascending, no duplicates; every original point that was never deleted is there.
+      CHECK(std::is_sorted(seen.begin(), seen.end()));
+      CHECK(std::adjacent_find(seen.begin(), seen.end()) == seen.end());
+      std::set<uint64_t> got(seen.begin(), seen.end());
+      for (uint64_t id : original) {
+        if (what == "delete" && c->Get(ExternalId(id), false)->has_value() == false) continue;
+        INFO("id " << id);
+        CHECK(got.count(id) == 1);
+      }
+      if (what == "delete") CHECK(got.size() == original.size() - 2);
+      if (what == "delete and reinsert" || what == "replace") CHECK(got.size() == original.size());
+    }
+  }
+}
+
+TEST_CASE("scroll order and offsets: integers ascending, then strings; any offset is a position", "[engine][scroll]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = *db->CreateCollection("c", Config(3, "Flat"));
+  std::vector<PointInput> pts = Numbered({300, 2, 18446744073709551615u, 20});
+  for (const char* s : {"b", "a", "10", "ab"}) {
+    PointInput p = Pt(0, {1, 2, 3});
+    p.id = ExternalId(std::string(s));
+    pts.push_back(p);
+  }
+  REQUIRE(c->Upsert(pts).ok());
+  auto all = c->Scroll(100, std::nullopt, nullptr, false, false);
+  REQUIRE(all.ok());
+  std::vector<json> order;
+  for (const auto& p : all->points) order.push_back(p.id.ToJson());
+  CHECK(json(order) == json::parse(R"([2, 20, 300, 18446744073709551615, "10", "a", "ab", "b"])"));
+  CHECK_FALSE(all->next_offset);
+  // An offset that never existed starts at the next id in the order.
+  auto from = c->Scroll(2, ExternalId(uint64_t{21}), nullptr, false, false);
+  REQUIRE(from.ok());
+  REQUIRE(from->points.size() == 2);
+  CHECK(from->points[0].id == ExternalId(uint64_t{300}));
+  CHECK(from->points[1].id == ExternalId(uint64_t{18446744073709551615u}));
+  CHECK(*from->next_offset == ExternalId(std::string("10")));
+  auto strings = c->Scroll(10, ExternalId(std::string("aa")), nullptr, false, false);
+  REQUIRE(strings.ok());
+  REQUIRE(strings->points.size() == 2);
+  CHECK(strings->points[0].id == ExternalId(std::string("ab")));
+  // With a filter, pages hold matching points only and still cover the order once.
+  auto f = *Filter::Parse(json::parse(R"({"must":[{"key":"group","match":{"value":0}}]})"));
+  auto filtered = c->Scroll(1, ExternalId(uint64_t{3}), f, false, false);
+  REQUIRE(filtered.ok());
+  REQUIRE(filtered->points.size() == 1);
+  CHECK(filtered->points[0].id == ExternalId(uint64_t{20}));
+  CHECK(*filtered->next_offset == ExternalId(uint64_t{300}));
+}
+
+TEST_CASE("insertion-order walks survive deletes of the next point", "[engine][scroll]") {
+  TempDir dir;
+  auto db = OpenDb(dir.path());
+  auto c = *db->CreateCollection("c", Config(3, "Flat"));
+  REQUIRE(c->Upsert(Numbered({50, 40, 30, 20, 10, 5})).ok());
+  std::vector<uint64_t> seen;
+  uint64_t position = 0;
+  int page_no = 0;
+  while (true) {
+    auto page = c->ScrollInsertionOrder(2, position, false, false);
+    REQUIRE(page.ok());
+    for (const auto& p : page->points) seen.push_back(p.id.ToJson().get<uint64_t>());
+    if (!page->next_position) break;
+    position = *page->next_position;
+    if (++page_no == 1) REQUIRE(*c->Delete({ExternalId(uint64_t{30})}) == 1);  // the next page's first point
+  }
+  CHECK(seen == std::vector<uint64_t>{50, 40, 20, 10, 5});
 }

@@ -1496,3 +1496,65 @@ TEST_CASE("concurrent searches while another client upserts", "[http][concurrenc
   }
   CHECK(Ok(s.client, "GET", "/collections/cc/points/3")["payload"]["rewritten"] == true);
 }
+
+// Issue 10, kind 2: tiny, huge and zero vectors never produce a null (NaN/Inf) score.
+TEST_CASE("search scores are numbers for tiny, huge and zero vectors", "[http][normalize]") {
+  TestServer s;
+  CreateCollection(s.client, "cos", 4, "cosine", "HNSW16");
+  Upsert(s.client, "cos", {PointJson(1, {1e-40f, 0, 0, 0}), PointJson(2, {1e30f, 0, 0, 0}), PointJson(3, {0, 0, 0, 0}),
+                           PointJson(4, {0, 1, 0, 0})});
+  for (const Vec& q : {Vec{1e-40f, 0, 0, 0}, Vec{1, 0, 0, 0}, Vec{0, 0, 0, 0}, Vec{3e38f, 3e38f, 0, 0}}) {
+    json hits = Search(s.client, "cos", {{"vector", q}, {"k", 4}});
+    REQUIRE(hits.size() == 4);
+    for (const auto& h : hits) {
+      INFO(h.dump());
+      REQUIRE(h["score"].is_number());
+      if (q[0] == 0) CHECK(h["score"].get<double>() == 0);  // a zero query: cosine 0 with everything
+      if (q[0] == 1 && h["id"] == 1) CHECK(h["score"].get<double>() == Approx(1).epsilon(1e-5));
+      if (h["id"] == 3) CHECK(h["score"].get<double>() == 0);  // a zero point scores 0
+    }
+  }
+  // l2: a vector whose distances would overflow float is refused (400) and nothing is stored.
+  CreateCollection(s.client, "l2", 4, "l2", "Flat");
+  ExpectError(s.client, "PUT", "/collections/l2/points", {{"points", {PointJson(1, {1e30f, 0, 0, 0})}}}, 400);
+  CHECK(PointsCount(s.client, "l2") == 0);
+}
+
+// Issue 10, kinds 3, 5, 6, 7 over HTTP: exact numbers, array paths, empty should, stable scroll.
+TEST_CASE("filters and scroll pagination over HTTP", "[http][filter][scroll]") {
+  TestServer s;
+  CreateCollection(s.client, "c", 2, "l2", "Flat");
+  json points = json::array();
+  for (int i = 0; i < 10; ++i) points.push_back(PointJson(i, {float(i), 0}, {{"n", i}}));
+  points.push_back(PointJson(100, {1, 1}, json::parse(R"({"n": 18446744073709551615,
+      "items": [{"color": "red", "size": 1}, {"color": "blue", "size": 2}]})")));
+  points.push_back(PointJson(101, {1, 1}, json::parse(R"({"n": -1})")));
+  Upsert(s.client, "c", points);
+  auto ids = [&](const json& filter) {
+    std::set<std::string> out;
+    for (const auto& [id, p] : ScrollAll(s.client, "c", filter)) out.insert(id);
+    return out;
+  };
+  CHECK(ids(json::parse(R"({"must":[{"key":"n","match":{"value":-1}}]})")) == std::set<std::string>{"101"});
+  CHECK(ids(json::parse(R"({"must":[{"key":"items[].color","match":{"value":"blue"}}]})")) == std::set<std::string>{"100"});
+  CHECK(ids(json::parse(R"({"must":[{"nested":{"key":"items","filter":{"must":[
+      {"key":"color","match":{"value":"red"}},{"key":"size","match":{"value":2}}]}}}]})")).empty());
+  CHECK(ids(json::parse(R"({"should":[]})")).empty());
+  CHECK(ids(json::parse(R"({"must":[]})")).size() == 12);
+  // The offset point is deleted, then re-inserted, between pages: no 404, nothing skipped.
+  for (const bool reinsert : {false, true}) {
+    Upsert(s.client, "c", {PointJson(3, {3, 0}, {{"n", 3}})});
+    json page = Ok(s.client, "POST", "/collections/c/points/scroll", {{"limit", 3}});
+    REQUIRE(page["next_page_offset"] == 3);
+    Ok(s.client, "POST", "/collections/c/points/delete", {{"ids", {3}}});
+    if (reinsert) Upsert(s.client, "c", {PointJson(3, {3, 0}, {{"n", 3}})});
+    json rest = Ok(s.client, "POST", "/collections/c/points/scroll", {{"limit", 100}, {"offset", 3}});
+    std::vector<json> got;
+    for (const auto& p : rest["points"]) got.push_back(p["id"]);
+    if (reinsert) {
+      CHECK(json(got) == json::parse("[3, 4, 5, 6, 7, 8, 9, 100, 101]"));
+    } else {
+      CHECK(json(got) == json::parse("[4, 5, 6, 7, 8, 9, 100, 101]"));
+    }
+  }
+}

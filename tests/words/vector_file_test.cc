@@ -143,7 +143,7 @@ TEST_CASE("words: the importer makes a collection of words in frequency order an
   auto c = db->GetCollection("m");
   REQUIRE(c.ok());
   CHECK((*c)->config().metric == index::Metric::kCosine);
-  auto page = (*c)->Scroll(100, std::nullopt, nullptr, true, true);
+  auto page = (*c)->ScrollInsertionOrder(100, 0, true, true);  // the file's order
   REQUIRE(page.ok());
   REQUIRE(page->points.size() == 29);
   CHECK(page->points[0].id.ToJson() == v.words[0]);
