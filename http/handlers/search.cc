@@ -14,7 +14,7 @@ using nlohmann::json;
 
 namespace {
 // The points and vector components a search body would answer, read before it runs (an invalid
-// k or with_vector is refused later by ParseSearch; here it counts as its bound).
+// k is refused later by ParseSearch with 400; here it counts as nothing).
 struct Cost {
   size_t hits = 0, floats = 0;
 };
@@ -23,7 +23,7 @@ Cost SearchCost(const json& s, size_t dim) {
   const char* key = s.contains("k") ? "k" : "limit";
   size_t k = 10;
   if (s.contains(key) && s[key].is_number_unsigned()) k = static_cast<size_t>(std::min<uint64_t>(s[key].get<uint64_t>(), engine::kMaxK));
-  else if (s.contains(key) && !s[key].is_null()) k = engine::kMaxK;
+  else if (s.contains(key) && !s[key].is_null()) k = 0;
   const bool with_vector = s.contains("with_vector") && s["with_vector"] == true;
   return {k, with_vector ? k * dim : 0};
 }
