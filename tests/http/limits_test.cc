@@ -151,7 +151,7 @@ std::vector<float> Unit(size_t dim, size_t hot) {
 // ---------------------------------------------------------------------------------------------
 // Kind 4: ids in URLs
 
-TEST_CASE("ids: a path segment of digits is an integer id; body forms name string ids of digits", "[http][ids]") {
+TEST_CASE("ids: a path segment of digits is an integer id, body forms name string ids of digits", "[http][ids]") {
   TestServer s;
   Ok(s.client, "PUT", "/collections/c", {{"dim", 2}, {"metric", "l2"}, {"index", "Flat"}});
   const std::string uuid = "550E8400-e29b-41d4-A716-446655440000";  // mixed case on purpose

@@ -186,7 +186,7 @@ TEST_CASE("ids: raw image upserts and decodes name string ids of digits in JSON"
   Fails(c, 400, "POST", "/collections/vae_ids/points/decode", {{"id", 7}, {"format", "gif"}});
 }
 
-TEST_CASE("collections: an encoder fixes the dim; a contradicting one is refused", "[latent][http][collections]") {
+TEST_CASE("collections: an encoder fixes the dim and a contradicting one is refused", "[latent][http][collections]") {
   Served& s = OneIoThreadServer();
   HttpClient c("127.0.0.1", s.server->port());
   SendJson(c, "DELETE", "/collections/enc_dim");
