@@ -121,3 +121,64 @@ TEST_CASE("analogy matches gensim's most_similar and most_similar_cosmul", "[eng
     }
   }
 }
+
+// Issue 10, kind 2: cosine is scale-free, so a vocabulary scaled to tiny (norms ~1e-39, where 1/norm
+// overflows float) or huge (1e30, whose squares overflow float) norms ranks exactly as gensim
+// ranks the unscaled one.
+TEST_CASE("analogy on tiny and huge vectors ranks as on unscaled ones", "[engine][analogy][normalize]") {
+  TempDir dir;
+  DatabaseOptions o;
+  o.data_dir = dir.path();
+  o.persist_interval_seconds = 0;
+  auto db = *Database::Open(o);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> g(0, 1);
+  std::map<std::string, std::vector<float>> vocab;
+  for (int i = 0; i < 60; ++i) {
+    std::vector<float> v(8);
+    for (auto& x : v) x = g(rng);
+    vocab["w" + std::to_string(i)] = v;
+  }
+  const std::vector<std::string> pos = {"w1", "w2"}, neg = {"w3"};
+  for (const float scale : {1e-39f, 1e30f}) {
+    auto c = *db->CreateCollection(scale < 1 ? "tiny" : "huge",
+                                   *CollectionConfig::FromJson(json{{"dim", 8}, {"metric", "cosine"}, {"index", "Flat"}}));
+    std::vector<PointInput> points;
+    for (const auto& [word, v] : vocab) {
+      PointInput p;
+      p.id = ExternalId(word);
+      for (float x : v) p.vector.push_back(x * scale);
+      points.push_back(p);
+    }
+    REQUIRE(c->Upsert(points).ok());
+    for (bool cosmul : {false, true}) {
+      AnalogyQuery q;
+      auto term = [](const std::string& w) {
+        AnalogyTerm t;
+        t.id = ExternalId(w);
+        return t;
+      };
+      for (const auto& w : pos) q.positive.push_back(term(w));
+      for (const auto& w : neg) q.negative.push_back(term(w));
+      q.k = 5;
+      q.method = cosmul ? AnalogyMethod::kCosMul : AnalogyMethod::kCosAdd;
+      auto got = c->Analogy(q);
+      REQUIRE(got.ok());
+      auto want = Gensim(vocab, pos, neg, 5, cosmul);
+      REQUIRE(got->hits.size() == want.words.size());
+      for (size_t i = 0; i < want.words.size(); ++i) {
+        INFO("scale " << scale << " rank " << i << (cosmul ? " cosmul" : " cosadd"));
+        CHECK(got->hits[i].id == ExternalId(want.words[i]));
+        CHECK(std::abs(got->hits[i].score - want.scores[i]) < 1e-4);
+      }
+    }
+    // Neighbours of a stored word (the index path) agree too, and are finite.
+    SearchQuery nq;
+    nq.id = ExternalId(std::string("w1"));
+    nq.k = 3;
+    auto hits = c->Search(nq);
+    REQUIRE(hits.ok());
+    REQUIRE(hits->size() == 3);
+    for (const auto& h : *hits) CHECK(std::isfinite(h.score));
+  }
+}
