@@ -4,6 +4,7 @@
 #include <faiss/impl/IDSelector.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <queue>
 #include <utility>
@@ -61,6 +62,9 @@ void FastFlatIndex::search(idx_t n, const float* x, idx_t k, float* distances, i
       if (sel && !sel->is_member(i)) continue;
       float dist = fn(query, base + i * dim, dim);
       float key = l2 ? dist : -dist;
+      // NaN (inf - inf from vectors stored before the norm limit) would break the heap's order:
+      // it ranks last. The engine turns it into a finite score (index::FiniteScore).
+      if (std::isnan(key)) key = std::numeric_limits<float>::infinity();
       if (static_cast<idx_t>(heap.size()) < k) {
         heap.emplace_back(key, i);
         std::push_heap(heap.begin(), heap.end());

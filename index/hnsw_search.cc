@@ -3,6 +3,7 @@
 #include <xmmintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <queue>
 
@@ -50,9 +51,12 @@ std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph,
   const size_t n = graph.levels.size();
   if (n == 0 || graph.entry_point < 0 || q.k == 0) return out;
   const DistanceFn raw = inner_product ? Kernels().inner_product : Kernels().l2_sqr;
+  // NaN (inf - inf from vectors stored before the engine's norm limit) ranks last: compared as is
+  // it would break the heaps' order.
+  auto key = [](float d) { return std::isnan(d) ? std::numeric_limits<float>::infinity() : d; };
   auto dist = [&](int32_t node) {
     float d = raw(q.query, base + static_cast<size_t>(node) * dim, dim);
-    return inner_product ? -d : d;
+    return key(inner_product ? -d : d);
   };
 
   // Greedy descent through the upper layers.
@@ -127,7 +131,7 @@ std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph,
                               base + static_cast<size_t>(fresh[i + 2]) * dim, base + static_cast<size_t>(fresh[i + 3]) * dim};
       float d4[4];
       raw4(q.query, rows, dim, d4);
-      for (int r = 0; r < 4; ++r) consider(fresh[i + r], inner_product ? -d4[r] : d4[r]);
+      for (int r = 0; r < 4; ++r) consider(fresh[i + r], key(inner_product ? -d4[r] : d4[r]));
     }
     for (; i < fresh.size(); ++i) consider(fresh[i], dist(fresh[i]));
   }

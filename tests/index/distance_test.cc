@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "index/distance.h"
+#include "index/vector_index.h"
 
 using namespace latentdb::index;
 
@@ -110,4 +111,44 @@ TEST_CASE("FiniteScore maps overflowed scores to the worst finite value", "[inde
   CHECK(FiniteScore(INFINITY, false) == max);   // an overflowed product is still the largest
   CHECK(FiniteScore(-INFINITY, false) == -max);
   CHECK(FiniteScore(std::nanf(""), false) == -max);
+}
+
+// A NaN distance (inf - inf, from vectors stored before the engine's norm limit) ranks last in
+// the flat scan and the HNSW walk instead of breaking their heaps and the other points' order.
+TEST_CASE("NaN distances rank last in flat and HNSW search", "[index][normalize]") {
+  for (const char* factory : {"Flat", "HNSW8"}) {
+    INFO(factory);
+    IndexSpec spec;
+    spec.dim = 4;
+    spec.metric = Metric::kInnerProduct;
+    spec.factory = factory;
+    auto index = VectorIndex::Create(spec);
+    REQUIRE(index.ok());
+    // Point 0's product with the query is 1e60 - 1e60 in float: inf + -inf = NaN.
+    const std::vector<float> rows = {1e30f, 1e30f, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 2, 0, 0, 0};
+    const std::vector<uint64_t> ids = {0, 1, 2, 3, 4};
+    REQUIRE((*index)->Upsert(ids.data(), rows.data(), ids.size()).ok());
+    const std::vector<float> query = {1e30f, -1e30f, 0, 0};
+    for (bool exact : {false, true}) {
+      SearchParams params;
+      params.exact = exact;
+      auto hits = (*index)->Search(query.data(), 5, params, nullptr);
+      REQUIRE(hits.ok());
+      REQUIRE(hits->size() == 5);
+      std::string got;
+      for (const auto& h : *hits) got += std::to_string(h.id) + ":" + std::to_string(h.score) + " ";
+      INFO("exact " << exact << ": " << got);
+      // Point 0 overflows: NaN where the kernel adds inf and -inf (ranked last), +inf where FMA
+      // adds the exact -1e60 to inf (ranked first). Either way the others keep their order.
+      std::vector<uint64_t> rest;
+      for (const auto& h : *hits) {
+        if (h.id != 0) rest.push_back(h.id);
+      }
+      const bool zero_first = (*hits)[0].id == 0, zero_last = (*hits)[4].id == 0;
+      CHECK((zero_last || (zero_first && std::isinf((*hits)[0].score))));
+      REQUIRE(rest.size() == 4);
+      CHECK(rest[0] == 4);  // 2e30
+      CHECK(rest[1] == 1);  // 1e30
+    }
+  }
 }
