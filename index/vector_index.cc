@@ -8,6 +8,7 @@
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/impl/io.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 
@@ -114,6 +115,55 @@ faiss::ScalarQuantizer::QuantizerType SqType(const std::string& name) {
   if (name == "SQ6") return faiss::ScalarQuantizer::QT_6bit;
   if (name == "SQfp16") return faiss::ScalarQuantizer::QT_fp16;
   return faiss::ScalarQuantizer::QT_8bit;
+}
+
+// Whether `rows` vectors of `dim` floats are all finite with an L2 norm of at most `max_norm`
+// (kMaxVectorNorm for vectors: the bound under which no float kernel overflows into Inf or NaN).
+bool BoundedRows(const float* data, size_t rows, size_t dim, double max_norm = kMaxVectorNorm) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* row = data + r * dim;
+    if (FirstNonFinite(row, dim) != dim || L2Norm(row, dim) > max_norm) return false;
+  }
+  return true;
+}
+
+bool BoundedFlat(const faiss::Index* idx) {
+  const auto* flat = dynamic_cast<const faiss::IndexFlatCodes*>(idx);
+  if (!flat || flat->code_size != static_cast<size_t>(idx->d) * sizeof(float) ||
+      flat->codes.size() != static_cast<size_t>(idx->ntotal) * flat->code_size) {
+    return false;
+  }
+  return BoundedRows(reinterpret_cast<const float*>(flat->codes.data()), static_cast<size_t>(idx->ntotal),
+                     static_cast<size_t>(idx->d));
+}
+
+// Whether every number a loaded index computes scores from (vectors, centroids, codebooks,
+// quantizer ranges) is finite and bounded: a file with a right checksum may still hold NaN or
+// 1e38 (written by hand, or by a bug), which would come back as NaN or null scores.
+bool BoundedData(const faiss::Index* idx) {
+  const size_t d = static_cast<size_t>(idx->d);
+  if (const auto* h = dynamic_cast<const faiss::IndexHNSWFlat*>(idx)) return BoundedFlat(h->storage);
+  if (const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(idx)) {
+    if (!BoundedFlat(ivf->quantizer)) return false;
+    if (dynamic_cast<const faiss::IndexIVFFlat*>(idx)) {
+      if (ivf->code_size != d * sizeof(float)) return false;
+      for (size_t l = 0; l < ivf->nlist; ++l) {
+        faiss::InvertedLists::ScopedCodes codes(ivf->invlists, l);
+        if (!BoundedRows(reinterpret_cast<const float*>(codes.get()), ivf->invlists->list_size(l), d)) return false;
+      }
+    }
+    if (const auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(idx)) {
+      const auto& q = pq->pq;
+      if (q.centroids.size() != q.M * q.ksub * q.dsub) return false;
+      // Codebooks of residuals (vector minus centroid): up to twice a vector's norm.
+      if (!BoundedRows(q.centroids.data(), q.M * q.ksub, q.dsub, 4 * kMaxVectorNorm)) return false;
+    }
+    if (const auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(idx)) {
+      if (!BoundedRows(sq->sq.trained.data(), 1, sq->sq.trained.size(), 4 * kMaxVectorNorm)) return false;
+    }
+    return true;
+  }
+  return BoundedFlat(idx);
 }
 
 // Whether a FAISS index read from a file has exactly the structure the collection's spec
@@ -553,6 +603,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
     return corrupt("FAISS index size differs from the id map");
   }
   if (!MatchesSpec(loaded.get(), im.parsed, dim, FaissMetric(spec.metric))) return corrupt("FAISS index does not match the collection's spec");
+  if (!BoundedData(loaded.get())) return corrupt("FAISS index holds non-finite or out-of-range numbers");
   if (auto* h = dynamic_cast<faiss::IndexHNSWFlat*>(loaded.get())) {
     auto* flat = dynamic_cast<faiss::IndexFlat*>(h->storage);
     if (!flat) return corrupt("HNSW storage is not flat");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 #include <set>
 #include <unordered_set>
@@ -412,6 +413,32 @@ TEST_CASE("index files of another spec, or with hostile contents, are refused", 
       other.factory = p.expected;
       uint64_t seq = 0;
       CHECK(VectorIndex::Load(path, other, &seq).status().code() == latentdb::StatusCode::kCorruption);
+    }
+  }
+  SECTION("NaN or huge numbers inside, with a right checksum") {
+    // The fuzzer's finding (fuzz/crashes/index_load): such a file loaded and answered NaN scores.
+    for (const std::string factory : {"HNSW8", "IVF4,Flat"}) {
+      for (const float poison : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(), 1e30f}) {
+        Fixture small(1100, 16, 1);
+        const float marker = 12345.678f;
+        small.data[5 * 16 + 3] = marker;
+        auto index = Build(small, factory, Metric::kL2);
+        const std::string path = dir.Sub("p.idx");
+        REQUIRE(index->Save(path, 1).ok());
+        std::string bytes = *latentdb::ReadWholeFile(path);
+        const std::string needle(reinterpret_cast<const char*>(&marker), sizeof marker);
+        const size_t at = bytes.find(needle);
+        REQUIRE(at != std::string::npos);
+        bytes.replace(at, sizeof poison, std::string(reinterpret_cast<const char*>(&poison), sizeof poison));
+        std::string crc;
+        const uint32_t c = latentdb::Crc32(std::string_view(bytes.data(), bytes.size() - 4));
+        for (int b = 0; b < 4; ++b) crc.push_back(static_cast<char>((c >> (8 * b)) & 0xff));
+        bytes.replace(bytes.size() - 4, 4, crc);
+        REQUIRE(latentdb::WriteFileAtomically(path, bytes).ok());
+        uint64_t seq = 0;
+        INFO(factory << " with " << poison);
+        CHECK(VectorIndex::Load(path, index->spec(), &seq).status().code() == latentdb::StatusCode::kCorruption);
+      }
     }
   }
   SECTION("byte mutations with a recomputed checksum") {
