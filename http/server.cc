@@ -39,10 +39,39 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+// The worker pool and what waits for it. I/O threads keep reading requests while workers are
+// busy, so without a bound the bodies of queued requests would grow without end.
+struct WorkQueue {
+  net::thread_pool* pool = nullptr;  // null: everything runs on the I/O threads
+  size_t max_bytes = 0, max_requests = 0;
+  std::atomic<size_t> bytes{0}, requests{0};
+
+  // Counts a request of `cost` bytes in, or false when the bounds are reached (an empty queue
+  // always admits).
+  bool Admit(size_t cost) {
+    size_t n = requests.load();
+    do {
+      if (n != 0 && n >= max_requests) return false;
+    } while (!requests.compare_exchange_weak(n, n + 1));
+    size_t b = bytes.load();
+    do {
+      if (n != 0 && b + cost > max_bytes) {
+        --requests;
+        return false;
+      }
+    } while (!bytes.compare_exchange_weak(b, b + cost));
+    return true;
+  }
+  void Release(size_t cost) {
+    bytes -= cost;
+    --requests;
+  }
+};
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServerOptions& options, Api* api, net::thread_pool* workers)
-      : stream_(std::move(socket)), options_(options), api_(api), workers_(workers) {}
+  Session(tcp::socket socket, const ServerOptions& options, Api* api, WorkQueue* work)
+      : stream_(std::move(socket)), options_(options), api_(api), work_(work) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::ReadHeader, shared_from_this()));
@@ -117,12 +146,20 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(req.body());
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
-    if (workers_ == nullptr || !api_->NeedsWorker(request)) return Reply(api_->Handle(request), version, keep_alive);
+    if (work_->pool == nullptr || !api_->NeedsWorker(request)) return Reply(api_->Handle(request), version, keep_alive);
+    const size_t cost = request.body.size() + 1;  // an empty body still holds a place
+    if (!work_->Admit(cost)) {
+      HttpResponse busy = ErrorResponse(Status(
+          StatusCode::kBusy, "server busy: " + std::to_string(work_->requests.load()) +
+                                 " long requests are waiting or running; retry shortly"));
+      busy.headers["Retry-After"] = "1";
+      return Reply(std::move(busy), version, keep_alive);
+    }
     // Long work runs on the worker pool; the answer is written from this connection's own I/O
     // thread again (its handlers never run on two threads). The connection reads nothing
     // meanwhile: HTTP/1.1 answers in order, so a pipelined request waits in the buffer.
     auto shared = std::make_shared<HttpRequest>(std::move(request));
-    net::post(*workers_, [self = shared_from_this(), shared, version, keep_alive] {
+    net::post(*work_->pool, [self = shared_from_this(), shared, version, keep_alive, cost]() mutable {
       std::shared_ptr<HttpResponse> response;
       try {
         response = std::make_shared<HttpResponse>(self->api_->Handle(*shared));
@@ -130,6 +167,8 @@ class Session : public std::enable_shared_from_this<Session> {
         response = std::make_shared<HttpResponse>(
             ErrorResponse(Status(StatusCode::kBusy, "out of memory while handling this request")));
       }
+      shared.reset();  // the body is released before the answer is queued for writing
+      self->work_->Release(cost);
       net::post(self->stream_.get_executor(), [self, response, version, keep_alive] {
         self->Reply(std::move(*response), version, keep_alive);
       });
@@ -200,7 +239,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   const ServerOptions& options_;
   Api* api_;
-  net::thread_pool* workers_;  // null: everything runs on the I/O thread
+  WorkQueue* work_;
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
   std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
   std::array<char, 16384> drain_buffer_;
@@ -216,6 +255,7 @@ struct Server::Impl {
   Api* api;
   std::vector<std::unique_ptr<net::io_context>> contexts;
   std::unique_ptr<net::thread_pool> workers;
+  WorkQueue work;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   std::optional<tcp::acceptor> acceptor;
   size_t next_context = 0;
@@ -233,7 +273,7 @@ struct Server::Impl {
       } else {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<Session>(std::move(socket), options, api, workers.get())->Start();
+        std::make_shared<Session>(std::move(socket), options, api, &work)->Start();
       }
       Accept();
     });
@@ -256,6 +296,9 @@ Status Server::Start() {
   const int workers = impl_->options.workers > 0 ? impl_->options.workers
                                                  : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   impl_->workers = std::make_unique<net::thread_pool>(static_cast<size_t>(workers));
+  impl_->work.pool = impl_->workers.get();
+  impl_->work.max_bytes = impl_->options.max_pending_bytes;
+  impl_->work.max_requests = std::max<size_t>(1, impl_->options.max_pending_requests);
   for (int i = 0; i < n; ++i) {
     impl_->contexts.push_back(std::make_unique<net::io_context>(1));
     impl_->guards.push_back(net::make_work_guard(*impl_->contexts.back()));

@@ -25,6 +25,11 @@ struct ServerOptions {
   std::string api_key;   // empty: no authentication
   int threads = 0;       // I/O threads; 0: one per core, at least 2
   int workers = 0;       // worker threads for long requests; 0: one per core, at least 2
+  // Bounds on the long requests waiting for or running on the workers (their bodies are held
+  // meanwhile): beyond either, a long request is answered 503 with Retry-After at once. One
+  // request is always admitted when none is pending, whatever its size.
+  size_t max_pending_bytes = size_t{1} << 30;  // 1 GiB of request bodies
+  size_t max_pending_requests = 1024;
   size_t body_limit = 64u << 20;
   std::chrono::seconds read_timeout{30};
 };

@@ -24,6 +24,7 @@
 #include "engine/database.h"
 #include "http/api.h"
 #include "http/client.h"
+#include "http/server.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -334,6 +335,63 @@ TEST_CASE("workers: which requests leave the I/O threads", "[http][limits][worke
   CHECK(api.NeedsWorker(request("GET", "/collections/c/anomalies")));
   CHECK(api.NeedsWorker(request("POST", "/words/m/analogy", "{}")));
   CHECK(api.NeedsWorker(request("PUT", "/collections/c", "{}")));
+}
+
+TEST_CASE("workers: long requests beyond the pending bound get 503 at once, light ones still answer",
+          "[http][limits][workers]") {
+  TempDir dir;
+  latentdb::engine::DatabaseOptions o;
+  o.data_dir = dir.Sub("data");
+  o.persist_interval_seconds = 0;
+  auto db = latentdb::engine::Database::Open(o);
+  REQUIRE(db.ok());
+  latentdb::http::Api api(db->get());
+  latentdb::http::ServerOptions so;
+  so.port = 0;
+  so.threads = 1;
+  so.workers = 1;
+  so.max_pending_requests = 1;  // one long request at a time, none waiting
+  latentdb::http::Server server(so, &api);
+  REQUIRE(server.Start().ok());
+  HttpClient c("127.0.0.1", server.port());
+  Ok(c, "PUT", "/collections/q", {{"dim", 128}, {"metric", "l2"}, {"index", "Flat"}});
+  std::string body = "{\"points\":[";
+  std::string vector = "[";
+  for (int i = 0; i < 128; ++i) vector += i ? ",0.25" : "0.25";
+  vector += "]";
+  for (int i = 0; i < 60000; ++i) {
+    if (i) body += ',';
+    body += "{\"id\":" + std::to_string(i) + ",\"vector\":" + vector + "}";
+  }
+  body += "]}";
+  std::atomic<bool> done{false};
+  int first_status = 0;
+  std::thread writer([&] {
+    HttpClient w("127.0.0.1", server.port());
+    auto r = w.Request("PUT", "/collections/q/points", body);
+    first_status = r.ok() ? r->status : -1;
+    done = true;
+  });
+  int busy = 0, light = 0;
+  while (!done) {
+    Reply r = Send(c, "POST", "/collections/q/points/delete", json{{"ids", {123456}}});
+    if (r.status == 503) {
+      ++busy;
+      CHECK(r.body["status"]["error"].get<std::string>().find("busy") != std::string::npos);
+    } else {
+      CHECK(r.status == 200);
+    }
+    if (Send(c, "GET", "/healthz").status == 200) ++light;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  writer.join();
+  CHECK(first_status == 200);
+  INFO(busy << " busy answers, " << light << " health answers");
+  CHECK(busy >= 1);
+  CHECK(light >= 1);
+  // Once the long request is done, the next one is admitted.
+  CHECK(Ok(c, "POST", "/collections/q/points/delete", {{"ids", {1}}})["deleted"] == 1);
+  server.Stop();
 }
 
 TEST_CASE("limits: a long request on one connection does not delay /healthz on another", "[http][limits][workers]") {
