@@ -40,6 +40,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
 }
 
 Result<std::shared_ptr<Collection>> Database::OpenCollection(const storage::CollectionRecord& rec) {
+  if (!rec.damage.empty()) return Status::Corruption(rec.damage);
   json config_json;
   try {
     config_json = json::parse(rec.config_json);
@@ -144,13 +145,13 @@ Status Database::DropCollection(const std::string& name) {
   if (it == collections_.end()) {
     auto failed = failed_.find(name);
     if (failed == failed_.end()) return Status::NotFound("collection '" + name + "' does not exist");
-    storage::CollectionRecord rec{failed->second.id, name, ""};
+    storage::CollectionRecord rec{failed->second.id, name, "", ""};
     LDB_RETURN_IF_ERROR(store_->DropCollection(rec));
     LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
     failed_.erase(failed);
     return Status::Ok();
   }
-  storage::CollectionRecord rec{it->second->id(), name, ""};
+  storage::CollectionRecord rec{it->second->id(), name, "", ""};
   LDB_RETURN_IF_ERROR(store_->DropCollection(rec));
   LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
   collections_.erase(it);

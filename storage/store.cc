@@ -301,10 +301,10 @@ Result<std::vector<CollectionRecord>> Store::ListCollections() {
   Status bad;
   LDB_RETURN_IF_ERROR(impl_->ScanPrefix(kCatalog, "", "", [&](std::string_view k, std::string_view v) {
     if (v.size() < 4) {
-      bad = Status::Corruption("catalog entry for '" + std::string(k) + "' is truncated");
-      return false;
+      out.push_back(CollectionRecord{0, std::string(k), "", "its catalog entry is truncated"});
+      return true;
     }
-    out.push_back(CollectionRecord{DecodeFixed32BE(v.data()), std::string(k), std::string(v.substr(4))});
+    out.push_back(CollectionRecord{DecodeFixed32BE(v.data()), std::string(k), std::string(v.substr(4)), ""});
     return true;
   }));
   LDB_RETURN_IF_ERROR(bad);
@@ -326,7 +326,7 @@ Result<CollectionRecord> Store::CreateCollection(const std::string& name, const 
   batch.Put(impl_->cf[kCatalog], name, value);
   batch.Put(impl_->cf[kMeta], "next_cid", CidPrefix(cid + 1));
   LDB_RETURN_IF_ERROR(impl_->Write(&batch, "creating collection '" + name + "'"));
-  return CollectionRecord{cid, name, config_json};
+  return CollectionRecord{cid, name, config_json, ""};
 }
 
 Status Store::UpdateCollectionConfig(const CollectionRecord& record) {
@@ -339,10 +339,12 @@ Status Store::DropCollection(const CollectionRecord& record) {
   std::lock_guard<std::mutex> lock(impl_->catalog_mutex);
   rocksdb::WriteBatch batch;
   batch.Delete(impl_->cf[kCatalog], record.name);
-  std::string begin = CidPrefix(record.id);
-  std::string end = CidPrefix(record.id + 1);
-  for (Family f : {kVectors, kPoints, kIds, kChangelog}) batch.DeleteRange(impl_->cf[f], begin, end);
-  batch.Delete(impl_->cf[kMeta], NextIidKey(record.id));
+  if (record.id != 0) {  // 0: a damaged entry whose records cannot be found (ids start at 1)
+    std::string begin = CidPrefix(record.id);
+    std::string end = CidPrefix(record.id + 1);
+    for (Family f : {kVectors, kPoints, kIds, kChangelog}) batch.DeleteRange(impl_->cf[f], begin, end);
+    batch.Delete(impl_->cf[kMeta], NextIidKey(record.id));
+  }
   return impl_->Write(&batch, "dropping collection '" + record.name + "'");
 }
 

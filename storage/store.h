@@ -45,6 +45,10 @@ struct CollectionRecord {
   uint32_t id = 0;
   std::string name;
   std::string config_json;
+  // Non-empty when the catalog entry itself is unreadable (then id is 0 and config_json empty):
+  // listed rather than failing the whole catalog, so that one damaged entry cannot keep the
+  // database from opening. DropCollection() removes such an entry.
+  std::string damage;
 };
 
 enum class ChangeOp : uint8_t { kUpsert = 1, kDelete = 2 };

@@ -10,6 +10,8 @@
 #include <map>
 #include <random>
 
+#include <rocksdb/db.h>
+
 #include "common/file_util.h"
 #include "engine/database.h"
 #include "storage/store.h"
@@ -120,6 +122,19 @@ TEST_CASE("collections that fail to load are reported, the others serve", "[engi
     }
   }
 
+  {
+    // A catalog entry too short to hold its collection id, written with RocksDB itself.
+    rocksdb::Options o;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, o}};
+    for (const char* f : {"catalog", "vectors", "points", "ids", "changelog", "meta"}) families.emplace_back(f, o);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    REQUIRE(rocksdb::DB::Open(o, opts.data_dir + "/store", families, &handles, &raw).ok());
+    REQUIRE(raw->Put(rocksdb::WriteOptions(), handles[1], "truncated", "\x01").ok());
+    for (auto* h : handles) raw->DestroyColumnFamilyHandle(h);
+    delete raw;
+  }
+
   auto db = Database::Open(opts);
   REQUIRE(db.ok());
   CheckServes(**(*db)->GetCollection("good"), good_points);
@@ -128,8 +143,8 @@ TEST_CASE("collections that fail to load are reported, the others serve", "[engi
   auto failed = (*db)->FailedCollections();
   std::map<std::string, Status> by_name;
   for (const auto& f : failed) by_name[f.name] = f.error;
-  CHECK(by_name.size() == 5);
-  for (const std::string name : {"bad_json", "bad_config", "unknown_key", "bad_payload", "bad_vector"}) {
+  CHECK(by_name.size() == 6);
+  for (const std::string name : {"bad_json", "bad_config", "unknown_key", "bad_payload", "bad_vector", "truncated"}) {
     INFO(name);
     REQUIRE(by_name.count(name));
     auto got = (*db)->GetCollection(name);
@@ -171,6 +186,7 @@ TEST_CASE("collections that fail to load are reported, the others serve", "[engi
   REQUIRE(fresh.ok());
   CHECK((*fresh)->size() == 0);
   REQUIRE((*db)->DropCollection("bad_json").ok());
+  REQUIRE((*db)->DropCollection("truncated").ok());
   CHECK((*db)->FailedCollections().size() == 3);
   (*db)->Close();
 
