@@ -58,6 +58,14 @@ Result<size_t> QueryCount(const HttpRequest& req, const std::string& key, size_t
   return value;
 }
 
+Result<bool> QueryBool(const HttpRequest& req, const std::string& key, bool fallback) {
+  auto it = req.query.find(key);
+  if (it == req.query.end()) return fallback;
+  if (it->second == "true") return true;
+  if (it->second == "false") return false;
+  return Status::InvalidArgument("query parameter '" + key + "' must be true or false");
+}
+
 Result<json> BodyJson(const HttpRequest& req) { return ParseJsonBody(req.body); }
 
 Result<size_t> EncoderDim(const HandlerContext& ctx, const std::string& encoder) {

@@ -46,6 +46,8 @@ RouteHandler RawRoute(RawHandlerFn fn);
 HttpResponse PngResponse(std::string png);
 // An optional unsigned integer query parameter in [min, max]; `fallback` when absent.
 Result<size_t> QueryCount(const HttpRequest& req, const std::string& key, size_t fallback, size_t min, size_t max);
+// An optional boolean query parameter: "true" or "false" (else InvalidArgument); `fallback` when absent.
+Result<bool> QueryBool(const HttpRequest& req, const std::string& key, bool fallback);
 // Parses the request body as JSON (depth-capped).
 Result<nlohmann::json> BodyJson(const HttpRequest& req);
 // For a collection with a word-model encoder: replaces "text" in `item` (a point or a search)

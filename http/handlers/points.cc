@@ -63,7 +63,7 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("GET", "/collections/{collection}/points/{id}", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(auto id, PathId(p));
-    bool with_vector = req.query.count("with_vector") == 0 || req.query.at("with_vector") != "false";
+    LDB_ASSIGN_OR_RETURN(bool with_vector, QueryBool(req, "with_vector", true));
     LDB_ASSIGN_OR_RETURN(auto rec, c->Get(id, with_vector));
     if (!rec) return Status::NotFound("point " + id.ToString() + " does not exist in collection '" + c->name() + "'");
     return PointRecordToJson(*rec);

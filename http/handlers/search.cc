@@ -42,14 +42,12 @@ Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json bo
 // A raw image body: the search parameters come from the query (?k=, ?with_vector=).
 Result<json> RawImageSearch(const HandlerContext& ctx, engine::Collection& c, const HttpRequest& req) {
   LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 10, 1, engine::kMaxK));
+  LDB_ASSIGN_OR_RETURN(bool with_vector, QueryBool(req, "with_vector", false));
+  LDB_RETURN_IF_ERROR(CheckAnswerSize(k, with_vector ? k * c.config().dim : 0, "this search"));
   LDB_ASSIGN_OR_RETURN(auto model, CollectionImageModel(ctx, c));
   LDB_ASSIGN_OR_RETURN(auto image, DecodeRawImage(req, *model));
   LDB_ASSIGN_OR_RETURN(auto vector, model->Encode(image));
-  auto with_vector = req.query.find("with_vector");
-  json body = {{"vector", VectorToJson(vector)}, {"k", k},
-               {"with_vector", with_vector != req.query.end() && with_vector->second == "true"}};
-  const Cost cost = SearchCost(body, c.config().dim);
-  LDB_RETURN_IF_ERROR(CheckAnswerSize(cost.hits, cost.floats, "this search"));
+  json body = {{"vector", VectorToJson(vector)}, {"k", k}, {"with_vector", with_vector}};
   return RunSearch(ctx, c, std::move(body));
 }
 

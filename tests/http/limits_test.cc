@@ -175,6 +175,10 @@ TEST_CASE("ids: a path segment of digits is an integer id, body forms name strin
   Fails(Send(s.client, "GET", "/collections/c/points/18446744073709551616"), 400, "2^64");
   Fails(Send(s.client, "GET", "/collections/c/points/99999999999999999999999999"), 400);
   Fails(Send(s.client, "GET", "/collections/c/points/18446744073709551615"), 404);  // the largest id: absent
+  // Query booleans are true or false, nothing else.
+  CHECK_FALSE(Ok(s.client, "GET", "/collections/c/points/1990?with_vector=false").contains("vector"));
+  CHECK(Ok(s.client, "GET", "/collections/c/points/1990?with_vector=true").contains("vector"));
+  Fails(Send(s.client, "GET", "/collections/c/points/1990?with_vector=no"), 400, "with_vector");
 
   // Retrieval by ids in a body, as Qdrant: found points in the order asked, missing ids skipped.
   json found = Ok(s.client, "POST", "/collections/c/points", {{"ids", {"1990", 1990, "missing", 5, "1", "1990"}}});
