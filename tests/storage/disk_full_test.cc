@@ -218,6 +218,16 @@ TEST_CASE("a full disk answers 507, loses nothing, and writes work again once sp
       for (int i = 0; i < 5; ++i) REQUIRE(Upsert(client, name, &acked[name], &next_id, rng, 100) == 200);
     }
 
+    // The HNSW index has been saved (persist interval 1 s): a failed save must leave it in place.
+    std::string saved_index;
+    for (int i = 0; i < 100 && saved_index.empty(); ++i) {
+      for (const auto& entry : std::filesystem::directory_iterator(servers.Path("data/indexes"))) {
+        if (entry.path().extension() == ".idx") saved_index = entry.path().string();
+      }
+      if (saved_index.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE_FALSE(saved_index.empty());
+
     // Fill the filesystem, then write until the server notices (RocksDB may have room left in a
     // preallocated WAL). Every answer is 200 or 507 — never 500, never a dead server.
     FillDisk(servers.Path("filler"));
@@ -250,7 +260,8 @@ TEST_CASE("a full disk answers 507, loses nothing, and writes work again once sp
     if (del->status == 200) acked["hnsw"].points.erase(victim);
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
     REQUIRE(servers.ServerAlive());
-    // Failed index saves leave no temporary file behind (and the old file, if any, in place).
+    // Failed index saves leave no temporary file behind, and the old file in place.
+    CHECK(std::filesystem::file_size(saved_index) > 0);
     for (const auto& entry : std::filesystem::directory_iterator(servers.Path("data/indexes"))) {
       CHECK(entry.path().extension() != ".tmp");
     }
