@@ -8,17 +8,53 @@
 // pass); the crashes folder holds the regression inputs fuzzing found and may be absent or empty.
 // A README* file in either folder is documentation, not an input. An input that crashes the
 // target ends the process: its name was printed to stderr just before, so ctest shows it.
+//
+// Like libFuzzer (-malloc_limit_mb, 2 GiB by default), the driver treats one allocation larger
+// than 2 GiB as a crash: an input that makes a reader allocate what its header declares is a bug
+// even on a machine where the allocation would succeed (and zero-filling it would cost gigabytes
+// in `make test`). Sanitizer builds keep their own allocator, which refuses such sizes itself.
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <string>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define LDB_REPLAY_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+#define LDB_REPLAY_SANITIZER 1
+#endif
+#endif
+
+#ifndef LDB_REPLAY_SANITIZER
+constexpr size_t kMaxAllocation = size_t{2} << 30;
+
+// The replaceable global allocation functions (the nothrow forms call these); the aligned forms
+// keep their defaults.
+void* operator new(size_t n) {
+  if (n > kMaxAllocation) {
+    std::fprintf(stderr, "replay: one allocation of %zu bytes, over the 2 GiB limit: the input makes the code "
+                 "allocate what it declares\n", n);
+    std::abort();
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#endif
 
 namespace {
 
