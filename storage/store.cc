@@ -24,7 +24,6 @@ namespace latentdb::storage {
 namespace {
 
 constexpr uint64_t kWriteBufferSize = 64ull << 20;
-constexpr uint64_t kOpenWriteBufferSize = 4ull << 20;
 
 enum Family { kCatalog = 0, kVectors, kPoints, kIds, kChangelog, kMeta, kNumFamilies };
 const char* const kFamilyNames[kNumFamilies] = {"catalog", "vectors", "points", "ids", "changelog", "meta"};
@@ -249,12 +248,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   // family's records of a batch without the others'.
   db_options.atomic_flush = options.bulk_load;
   rocksdb::ColumnFamilyOptions cf_options;
-  // Opened with small memtables, raised to kWriteBufferSize right after: RocksDB reserves the
-  // memtable size *at open* as the free space it waits for before resuming writes after a full
-  // disk (its SstFileManager checks every 5 s). 64 MB would keep a small or nearly full disk
-  // refusing writes long after space came back; then a flush that still does not fit fails again,
-  // cleanly (507), and recovery starts over.
-  cf_options.write_buffer_size = kOpenWriteBufferSize;
+  // RocksDB reserves this much free space (the memtable size at open) before it resumes writes by
+  // itself after a full disk: its SstFileManager checks every 5 s.
+  cf_options.write_buffer_size = kWriteBufferSize;
   rocksdb::BlockBasedTableOptions table;
   table.block_size = 16 * 1024;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -283,12 +279,6 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   // handles[0] is the default family, which we do not use.
   impl->db->DestroyColumnFamilyHandle(handles[0]);
   impl->cf.assign(handles.begin() + 1, handles.end());
-  for (auto* h : impl->cf) {
-    // Not fatal (it rewrites the OPTIONS file, which a full disk refuses): smaller memtables only
-    // cost more flushes.
-    rocksdb::Status so = impl->db->SetOptions(h, {{"write_buffer_size", std::to_string(kWriteBufferSize)}});
-    if (!so.ok()) LogWarn("RocksDB at '" + dir + "': keeping small memtables: " + so.ToString());
-  }
 
   LDB_ASSIGN_OR_RETURN(auto seq, impl->Get(kMeta, "seq"));
   if (seq) {

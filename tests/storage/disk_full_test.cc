@@ -38,17 +38,21 @@ using Vec = std::vector<float>;
 
 constexpr size_t kDim = 64;
 
-// A shell in its own mount namespace with a tmpfs of `size_mb` at `dir`, starting `latentdb serve`
-// on it twice in a row (the second start is the restart). The filesystem lives as long as the
+// A shell in its own mount namespace with a tmpfs of `size_mb` at `dir` (all but `free_mb` of it
+// filled by the file "filler"), starting `latentdb serve` on it twice in a row (the second start
+// is the restart). The filesystem lives as long as the
 // shell; the test reaches it through /proc/<shell>/root.
 class ServersOnTmpfs {
  public:
-  ServersOnTmpfs(const std::string& dir, int size_mb) : dir_(dir) {
+  ServersOnTmpfs(const std::string& dir, int size_mb, int free_mb) : dir_(dir) {
     const std::string bin = latentdb::testing::LatentdbBinary();
     const std::string serve = "'" + bin + "' serve --data-dir '" + dir + "/data' --port 0 --persist-interval 1";
+    // All but `free_mb` is taken by the filler before the server starts: RocksDB then cannot
+    // preallocate its WAL (70 MB) and meets the full disk at once, not after 70 MB of writes.
     const std::string script = "mount -t tmpfs -o size=" + std::to_string(size_mb) + "m tmpfs '" + dir +
-                               "' || { echo 'MOUNT FAILED'; exit 90; }\n" + serve + " & echo \"server-pid $!\"; wait $!\n" +
-                               serve + " & echo \"server-pid $!\"; wait $!\n";
+                               "' || { echo 'MOUNT FAILED'; exit 90; }\n" + "head -c " +
+                               std::to_string(size_mb - free_mb) + "M /dev/zero > '" + dir + "/filler'\n" + serve +
+                               " & echo \"server-pid $!\"; wait $!\n" + serve + " & echo \"server-pid $!\"; wait $!\n";
     std::vector<std::string> args = {"unshare", "--mount", "--propagation", "private"};
     if (geteuid() != 0) {
       args.push_back("--user");
@@ -203,7 +207,9 @@ void CheckAllThere(HttpClient& client, const std::string& collection, const Acke
 
 TEST_CASE("a full disk answers 507, loses nothing, and writes work again once space is back", "[disk][slow]") {
   TempDir dir;
-  ServersOnTmpfs servers(dir.path(), 24);
+  // 96 MB: once the filler is removed, RocksDB's own recovery wants 64 MB free (its memtable
+  // size) before it resumes writes.
+  ServersOnTmpfs servers(dir.path(), 96, 8);
   uint16_t port = servers.WaitForServer();
   std::mt19937 rng(5);
   std::map<std::string, Acked> acked;
@@ -270,7 +276,7 @@ TEST_CASE("a full disk answers 507, loses nothing, and writes work again once sp
     CHECK(health->status == 200);
 
     // Space is back: writes succeed again without a restart — at once, or once RocksDB's own
-    // recovery notices the free space (its SstFileManager checks every 5 s).
+    // recovery notices the free space (its SstFileManager checks every 5 s for 64 MB).
     REQUIRE(::unlink(servers.Path("filler").c_str()) == 0);
     const auto freed = std::chrono::steady_clock::now();
     for (const std::string name : {"flat", "hnsw"}) {
