@@ -49,10 +49,10 @@ tsan-test: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DLATENTDB_TSAN=ON -DLATENTDB_BUILD_BENCH=OFF
 	$(NICE) cmake --build build-tsan -j$(JOBS) --target latentdb engine_tests index_tests http_tests http_unit_tests
 	rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
-	cd build-tsan && $(NICE) ctest --output-on-failure -j$(JOBS) -L tsan
-	@if [ -n "$$(ls build-tsan/tsan-reports)" ]; then cat build-tsan/tsan-reports/*; \
-	  echo "tsan-test: ThreadSanitizer reports above (build-tsan/tsan-reports/)"; exit 1; fi
-	@echo "tsan-test: no ThreadSanitizer reports"
+	@cd build-tsan && $(NICE) ctest --output-on-failure -j$(JOBS) -L tsan; rc=$$?; cd ..; \
+	if [ -n "$$(ls build-tsan/tsan-reports)" ]; then cat build-tsan/tsan-reports/*; \
+	  echo "tsan-test: ThreadSanitizer reports above (build-tsan/tsan-reports/)"; exit 1; fi; \
+	if [ $$rc -ne 0 ]; then exit $$rc; fi; echo "tsan-test: no ThreadSanitizer reports"
 
 # libFuzzer targets (fuzz/, clang 14) in build-fuzz: `make fuzz` runs each for FUZZ_SECONDS and
 # saves crashing inputs to fuzz/crashes/<target>/ (commit them: `make test` replays them);
