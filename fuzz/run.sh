@@ -30,7 +30,6 @@ fi
 # FAISS's OpenMP threads only slow one-input-at-a-time fuzzing down.
 export OMP_NUM_THREADS=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp}
 
 failed=()
 for t in "${targets[@]}"; do
