@@ -11,6 +11,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kConflict: return "Conflict";
     case StatusCode::kPayloadTooLarge: return "PayloadTooLarge";
     case StatusCode::kUnsupportedMedia: return "UnsupportedMedia";
+    case StatusCode::kNotImplemented: return "NotImplemented";
     case StatusCode::kUnauthenticated: return "Unauthenticated";
     case StatusCode::kBusy: return "Busy";
     case StatusCode::kUnavailable: return "Unavailable";

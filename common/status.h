@@ -20,6 +20,7 @@ enum class StatusCode {
   kConflict,          // the operation conflicts with the current state (409)
   kPayloadTooLarge,   // a size limit was exceeded (413)
   kUnsupportedMedia,  // a content type or file format we do not read (415)
+  kNotImplemented,    // a well-formed request using a feature we do not have, e.g. a transfer coding (501)
   kUnauthenticated,   // missing or wrong credentials (401)
   kBusy,              // a resource is held by someone else, e.g. the data-directory lock
   kUnavailable,       // a thing exists but cannot serve, e.g. a collection that failed to load (503)
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
   static Status PayloadTooLarge(std::string m) { return {StatusCode::kPayloadTooLarge, std::move(m)}; }
   static Status UnsupportedMedia(std::string m) { return {StatusCode::kUnsupportedMedia, std::move(m)}; }
+  static Status NotImplemented(std::string m) { return {StatusCode::kNotImplemented, std::move(m)}; }
   static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
   static Status Busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }

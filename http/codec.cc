@@ -190,6 +190,56 @@ Status CheckAnswerSize(size_t hits, size_t floats, const std::string& what) {
   return Status::Ok();
 }
 
+namespace {
+// The length of j's compact JSON text, counted up to a little past `cap` (then it stops: the
+// caller only needs to know that the cap is passed). Escapes are counted as one byte, so this is
+// a lower bound of the text; payload nesting is bounded by the parser's depth limit.
+size_t JsonTextSizeUpTo(const json& j, size_t cap) {
+  switch (j.type()) {
+    case json::value_t::string: return j.get_ref<const std::string&>().size() + 2;
+    case json::value_t::object: {
+      size_t n = 2;
+      for (auto it = j.begin(); it != j.end() && n <= cap; ++it) n += it.key().size() + 4 + JsonTextSizeUpTo(it.value(), cap - std::min(n, cap));
+      return n;
+    }
+    case json::value_t::array: {
+      size_t n = 2;
+      for (auto it = j.begin(); it != j.end() && n <= cap; ++it) n += 1 + JsonTextSizeUpTo(*it, cap - std::min(n, cap));
+      return n;
+    }
+    case json::value_t::binary: return j.get_binary().size();
+    default: return 8;  // numbers, booleans, null: a few bytes each
+  }
+}
+}  // namespace
+
+Status AnswerBudget::Charge(const json& payload) {
+  bytes_ += JsonTextSizeUpTo(payload, kMaxAnswerPayloadBytes);
+  if (bytes_ > kMaxAnswerPayloadBytes) {
+    return Status::PayloadTooLarge("the payloads of this answer pass " + std::to_string(kMaxAnswerPayloadBytes >> 20) +
+                                   " MiB; ask for fewer points (k/limit/ids) or without payloads (\"with_payload\": false)");
+  }
+  return Status::Ok();
+}
+
+Result<json> ScoredPointsToJson(const std::vector<engine::ScoredPoint>& hits, AnswerBudget& budget) {
+  json out = json::array();
+  for (const auto& h : hits) {
+    if (h.payload) LDB_RETURN_IF_ERROR(budget.Charge(*h.payload));
+    out.push_back(ScoredPointToJson(h));
+  }
+  return out;
+}
+
+Result<json> PointRecordsToJson(const std::vector<engine::PointRecord>& records, bool with_payload, AnswerBudget& budget) {
+  json out = json::array();
+  for (const auto& r : records) {
+    if (with_payload) LDB_RETURN_IF_ERROR(budget.Charge(r.payload));
+    out.push_back(PointRecordToJson(r, with_payload));
+  }
+  return out;
+}
+
 json CollectionInfoToJson(const engine::CollectionInfo& info) {
   // "status" as Qdrant's: green serves normally, yellow serves degraded ("warning" says how); a
   // collection that failed to load is listed red by GET /collections.

@@ -14,7 +14,7 @@ namespace latentdb::http {
 
 // Limits on what one request may cost (README "Limits"). The JSON body itself is bounded by the
 // server's body limit and by kDefaultMaxJsonValues (http/json_parser.h) while it is parsed.
-constexpr size_t kMaxPointsPerRequest = 65536;  // points per upsert, ids per retrieval
+constexpr size_t kMaxPointsPerRequest = 65536;  // points per upsert, ids per retrieval or delete
 constexpr size_t kMaxBatchSearches = 1024;      // searches per /search/batch
 // An answer carries at most this many points (k × searches for a batch, limit for a scroll,
 // ids for a retrieval) ...
@@ -22,9 +22,25 @@ constexpr size_t kMaxAnswerHits = 100000;
 // ... and at most this many vector components (points × dim when with_vector).
 constexpr size_t kMaxAnswerFloats = size_t{1} << 22;  // 4,194,304 (16 MiB of floats)
 
+// ... and at most this many bytes of payloads (as JSON text), so that a small request over
+// points with large payloads cannot build an answer of gigabytes (64 MiB, the default body limit).
+constexpr size_t kMaxAnswerPayloadBytes = size_t{64} << 20;
+
 // PayloadTooLarge when an answer of `hits` points carrying `floats` vector components would
 // pass the limits above; `what` names the request in the message. Checked before any work.
 Status CheckAnswerSize(size_t hits, size_t floats, const std::string& what);
+
+// The payload bytes of one answer, charged point by point before a payload is copied into the
+// answer (a batch search shares one). Not thread-safe: one per request.
+class AnswerBudget {
+ public:
+  // PayloadTooLarge once the payloads charged so far pass kMaxAnswerPayloadBytes. The size is
+  // that of the payload's compact JSON text, counted without serializing (and stopping early).
+  Status Charge(const nlohmann::json& payload);
+
+ private:
+  size_t bytes_ = 0;
+};
 
 Result<std::vector<float>> ParseVector(const nlohmann::json& j, const std::string& what);
 // Absent or null -> nullptr.
@@ -42,6 +58,10 @@ nlohmann::json VectorToJson(const std::vector<float>& v);
 // Qdrant answers; when they were not, the key is absent.
 nlohmann::json ScoredPointToJson(const engine::ScoredPoint& p);
 nlohmann::json PointRecordToJson(const engine::PointRecord& p, bool with_payload = true);
+// A list of hits or records as an answer, each payload charged to `budget` first.
+Result<nlohmann::json> ScoredPointsToJson(const std::vector<engine::ScoredPoint>& hits, AnswerBudget& budget);
+Result<nlohmann::json> PointRecordsToJson(const std::vector<engine::PointRecord>& records, bool with_payload,
+                                          AnswerBudget& budget);
 nlohmann::json CollectionInfoToJson(const engine::CollectionInfo& info);
 
 }  // namespace latentdb::http

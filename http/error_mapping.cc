@@ -14,6 +14,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kConflict: return 409;
     case StatusCode::kPayloadTooLarge: return 413;
     case StatusCode::kUnsupportedMedia: return 415;
+    case StatusCode::kNotImplemented: return 501;
     case StatusCode::kBusy: return 503;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kNoSpace: return 507;  // Insufficient Storage (RFC 4918)

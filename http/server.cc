@@ -32,6 +32,17 @@ namespace {
 constexpr std::chrono::seconds kLingerTime{5};
 constexpr size_t kMaxLingerBytes = 64u << 20;
 
+// A Transfer-Encoding other than plain "chunked" (a list such as "gzip, chunked", or
+// "identity" which HTTP/1.1 removed) is refused: Beast strips only the chunked framing.
+Status CheckTransferCoding(beast::string_view te) {
+  if (te.empty()) return Status::Ok();
+  size_t begin = te.find_first_not_of(" \t");
+  size_t end = te.find_last_not_of(" \t");
+  if (begin != beast::string_view::npos && beast::iequals(te.substr(begin, end - begin + 1), "chunked")) return Status::Ok();
+  return Status::NotImplemented("Transfer-Encoding '" + std::string(te) +
+                                "' is not supported: send the body plain or with 'Transfer-Encoding: chunked' only");
+}
+
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
@@ -96,6 +107,11 @@ class Session : public std::enable_shared_from_this<Session> {
       return Reply(ErrorResponse(Status::Unauthenticated("missing or wrong API key (send 'api-key: KEY' or "
                                                          "'Authorization: Bearer KEY')")),
                    req.version(), false, !header_parser_->is_done());
+    }
+    // Beast decodes only the chunked framing: a body under any other transfer coding (gzip,
+    // deflate, …) would reach the handlers still encoded. RFC 9112 §6.1: answer 501.
+    if (Status te = CheckTransferCoding(req[bhttp::field::transfer_encoding]); !te.ok()) {
+      return Reply(ErrorResponse(te), req.version(), false, true);
     }
     auto length = header_parser_->content_length();
     if (length && *length > options_.body_limit) {

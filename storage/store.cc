@@ -39,7 +39,8 @@ bool IsNoSpace(const rocksdb::Status& s) {
 Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
   if (IsNoSpace(s)) {
-    return Status::NoSpace(what + ": the disk is full (" + s.ToString() + "); retry once space is freed");
+    return Status::NoSpace(what + ": the disk is full (" + s.ToString() + "); writes resume by themselves once " +
+                           std::to_string(kWriteBufferSize >> 20) + " MiB are free in the data directory");
   }
   if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());

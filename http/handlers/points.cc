@@ -84,10 +84,13 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
     // Qdrant's answer: the points found, in the order asked, each once; missing ids are skipped.
     json out = json::array();
     std::set<std::string> seen;
+    AnswerBudget answer;
     for (const auto& id : ids) {
       if (!seen.insert(id.ToKey()).second) continue;
       LDB_ASSIGN_OR_RETURN(auto rec, c->Get(id, with_vector));
-      if (rec) out.push_back(PointRecordToJson(*rec, with_payload));
+      if (!rec) continue;
+      if (with_payload) LDB_RETURN_IF_ERROR(answer.Charge(rec->payload));
+      out.push_back(PointRecordToJson(*rec, with_payload));
     }
     return out;
   }));
@@ -100,6 +103,10 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
     size_t deleted = 0;
     if (has_ids) {
       LDB_ASSIGN_OR_RETURN(auto ids, ParseIdList(body["ids"]));
+      if (ids.size() > kMaxPointsPerRequest) {
+        return Status::PayloadTooLarge("at most " + std::to_string(kMaxPointsPerRequest) +
+                                       " ids per delete (or delete by filter)");
+      }
       LDB_ASSIGN_OR_RETURN(deleted, c->Delete(ids));
     } else {
       LDB_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(body));
@@ -126,8 +133,8 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(bool with_vector, BoolField(body, "with_vector", false));
     LDB_RETURN_IF_ERROR(CheckAnswerSize(limit, with_vector ? limit * c->config().dim : 0, "this scroll"));
     LDB_ASSIGN_OR_RETURN(auto page, c->Scroll(limit, offset, filter, with_payload, with_vector));
-    json points = json::array();
-    for (const auto& rec : page.points) points.push_back(PointRecordToJson(rec, with_payload));
+    AnswerBudget answer;
+    LDB_ASSIGN_OR_RETURN(json points, PointRecordsToJson(page.points, with_payload, answer));
     return json{{"points", points}, {"next_page_offset", page.next_offset ? page.next_offset->ToJson() : json(nullptr)}};
   }));
 }

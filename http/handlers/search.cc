@@ -28,15 +28,19 @@ Cost SearchCost(const json& s, size_t dim) {
   return {k, with_vector ? k * dim : 0};
 }
 
-// `budget`: the request's image pixels (a batch shares one).
-Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body, PixelBudget* budget = nullptr) {
+// `pixels`: the request's image pixels; `answer`: its payload bytes (a batch shares both).
+Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body, PixelBudget* pixels,
+                       AnswerBudget& answer) {
   LDB_RETURN_IF_ERROR(ResolveText(ctx, c, &body));
-  LDB_RETURN_IF_ERROR(ResolveImage(ctx, c, &body, budget));
+  LDB_RETURN_IF_ERROR(ResolveImage(ctx, c, &body, pixels));
   LDB_ASSIGN_OR_RETURN(auto query, ParseSearch(body));
   LDB_ASSIGN_OR_RETURN(auto hits, c.Search(query));
-  json out = json::array();
-  for (const auto& h : hits) out.push_back(ScoredPointToJson(h));
-  return out;
+  return ScoredPointsToJson(hits, answer);
+}
+
+Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body) {
+  AnswerBudget answer;
+  return RunSearch(ctx, c, std::move(body), nullptr, answer);
 }
 
 // A raw image body: the search parameters come from the query (?k=, ?with_vector=).
@@ -104,9 +108,10 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     LDB_RETURN_IF_ERROR(CheckAnswerSize(total.hits, total.floats, "this batch"));
     json out = json::array();
     size_t i = 0;
-    PixelBudget budget;
+    PixelBudget pixels;
+    AnswerBudget answer;
     for (const auto& s : body["searches"]) {
-      auto r = RunSearch(ctx, *c, s, &budget);
+      auto r = RunSearch(ctx, *c, s, &pixels, answer);
       if (!r.ok()) return r.status().WithContext("searches[" + std::to_string(i) + "]");
       out.push_back(std::move(r).value());
       ++i;
@@ -118,8 +123,8 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
     LDB_ASSIGN_OR_RETURN(auto query, ParseAnalogy(body));
     LDB_ASSIGN_OR_RETURN(auto result, c->Analogy(query));
-    json hits = json::array();
-    for (const auto& h : result.hits) hits.push_back(ScoredPointToJson(h));
+    AnswerBudget answer;
+    LDB_ASSIGN_OR_RETURN(json hits, ScoredPointsToJson(result.hits, answer));
     if (!HasVaeEncoder(ctx, *c)) return hits;
     // VAE collections: {"hits", "vector": Σpositive − Σnegative, "image": its decoding (base64 PNG)}.
     LDB_ASSIGN_OR_RETURN(auto model, CollectionVae(ctx, *c));
