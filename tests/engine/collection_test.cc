@@ -438,7 +438,7 @@ void RequireFiniteScores(const std::vector<ScoredPoint>& hits) {
 }
 }  // namespace
 
-TEST_CASE("cosine: tiny, huge and zero vectors get finite scores; zero scores 0", "[engine][normalize]") {
+TEST_CASE("cosine: tiny, huge and zero vectors get finite scores, and zero scores 0", "[engine][normalize]") {
   TempDir dir;
   auto db = OpenDb(dir.path());
   for (const std::string index : {"Flat", "HNSW16"}) {
@@ -588,7 +588,7 @@ TEST_CASE("scroll pages are positions in id order: deletes, re-inserts and inser
   }
 }
 
-TEST_CASE("scroll order and offsets: integers ascending, then strings; any offset is a position", "[engine][scroll]") {
+TEST_CASE("scroll order and offsets: integers ascending, then strings, and any offset is a position", "[engine][scroll]") {
   TempDir dir;
   auto db = OpenDb(dir.path());
   auto c = *db->CreateCollection("c", Config(3, "Flat"));
