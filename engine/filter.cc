@@ -83,7 +83,7 @@ int CompareJsonNumbers(const json& a, const json& b) {
 }
 
 struct Filter::Condition {
-  enum class Type { kMatchValue, kMatchAny, kMatchExcept, kRange, kHasId, kSubFilter, kNested } type;
+  enum class Type { kMatchValue, kMatchAny, kMatchExcept, kRange, kHasId, kSubFilter, kNested, kIsEmpty, kIsNull } type;
   struct PathItem {
     enum class Kind { kKey, kEach, kIndex } kind;
     std::string key;   // kKey
@@ -95,10 +95,12 @@ struct Filter::Condition {
   std::unordered_set<std::string> ids;
   std::shared_ptr<const Filter> filter;  // kSubFilter, kNested
 
-  // Every value at path[i…] below `node`, arrays on the way flattened (see filter.h).
-  void Collect(const json& node, size_t i, std::vector<const json*>* out) const {
+  // Every value at path[i…] below `node`, arrays on the way flattened (see filter.h); the value at
+  // the end of the path is not flattened. Nulls there are kept only with `keep_null` (is_empty,
+  // is_null): for every other condition null is absence.
+  void Collect(const json& node, size_t i, std::vector<const json*>* out, bool keep_null = false) const {
     if (i == path.size()) {
-      if (!node.is_null()) out->push_back(&node);
+      if (keep_null || !node.is_null()) out->push_back(&node);
       return;
     }
     const PathItem& item = path[i];
@@ -106,18 +108,18 @@ struct Filter::Condition {
       case PathItem::Kind::kKey:
         if (node.is_object()) {
           auto it = node.find(item.key);
-          if (it != node.end()) Collect(*it, i + 1, out);
+          if (it != node.end()) Collect(*it, i + 1, out, keep_null);
         } else if (node.is_array()) {
-          for (const auto& element : node) Collect(element, i, out);
+          for (const auto& element : node) Collect(element, i, out, keep_null);
         }
         return;
       case PathItem::Kind::kEach:
         if (node.is_array()) {
-          for (const auto& element : node) Collect(element, i + 1, out);
+          for (const auto& element : node) Collect(element, i + 1, out, keep_null);
         }
         return;
       case PathItem::Kind::kIndex:
-        if (node.is_array() && item.index < node.size()) Collect(node[item.index], i + 1, out);
+        if (node.is_array() && item.index < node.size()) Collect(node[item.index], i + 1, out, keep_null);
         return;
     }
   }
@@ -172,6 +174,17 @@ struct Filter::Condition {
     if (type == Type::kHasId) return ids.count(key) != 0;
     if (type == Type::kSubFilter) return filter->Matches(payload, key);
     std::vector<const json*> found;
+    if (type == Type::kIsEmpty || type == Type::kIsNull) {
+      // Qdrant's check_is_empty / check_is_null over every value the key reaches (the last one not
+      // flattened): empty when each is null or [] (so also when there is none); null when one is.
+      Collect(payload, 0, &found, /*keep_null=*/true);
+      for (const json* v : found) {
+        const bool null = v->is_null();
+        if (type == Type::kIsNull && null) return true;
+        if (type == Type::kIsEmpty && !null && !(v->is_array() && v->empty())) return false;
+      }
+      return type == Type::kIsEmpty;
+    }
     Collect(payload, 0, &found);
     if (type == Type::kNested) {
       for (const json* v : found) {
@@ -198,6 +211,9 @@ struct FilterParser {
   using Condition = Filter::Condition;
   using Type = Condition::Type;
   using PathItem = Condition::PathItem;
+  static constexpr const char* kSupported =
+      "{\"key\":…, \"match\":…}, {\"key\":…, \"range\":…}, has_id, nested, is_empty, is_null, "
+      "and sub-filters of must/should/must_not";
 
   static Status ParseKey(const std::string& key, std::vector<PathItem>* path) {
     auto bad = [&](const std::string& why) {
@@ -282,7 +298,21 @@ struct FilterParser {
       cond.type = Type::kNested;
       return cond;
     }
-    if (!c.contains("key") || !c["key"].is_string() || c["key"].get_ref<const std::string&>().empty()) {
+    for (const char* name : {"is_empty", "is_null"}) {
+      if (!c.contains(name)) continue;
+      const json& k = c[name];
+      if (!k.is_object() || !k.contains("key") || !k["key"].is_string() || k["key"].get_ref<const std::string&>().empty()) {
+        return Status::InvalidArgument(std::string("\"") + name + "\" must be {\"key\": \"<non-empty path>\"}, got " + k.dump());
+      }
+      LDB_RETURN_IF_ERROR(ParseKey(k["key"].get<std::string>(), &cond.path));
+      cond.type = std::string(name) == "is_empty" ? Type::kIsEmpty : Type::kIsNull;
+      return cond;
+    }
+    if (!c.contains("key")) {
+      if (c.empty()) return Status::InvalidArgument(std::string("empty filter condition {}; supported: ") + kSupported);
+      return Status::InvalidArgument("unsupported condition '" + c.begin().key() + "'; supported: " + kSupported);
+    }
+    if (!c["key"].is_string() || c["key"].get_ref<const std::string&>().empty()) {
       return Status::InvalidArgument("filter condition needs a non-empty string \"key\": " + c.dump());
     }
     LDB_RETURN_IF_ERROR(ParseKey(c["key"].get<std::string>(), &cond.path));
@@ -320,8 +350,14 @@ struct FilterParser {
       }
       return cond;
     }
-    return Status::InvalidArgument(
-        "filter condition needs \"match\", \"range\", \"has_id\", \"nested\" or a sub-filter: " + c.dump());
+    for (auto it = c.begin(); it != c.end(); ++it) {
+      if (it.key() != "key") {
+        return Status::InvalidArgument("unsupported condition '" + it.key() + "' (on key '" + c["key"].get<std::string>() +
+                                       "'); supported: " + kSupported);
+      }
+    }
+    return Status::InvalidArgument("filter condition on key '" + c["key"].get<std::string>() +
+                                   "' needs \"match\" or \"range\"; supported: " + kSupported);
   }
 
   static Status ParseList(const json& spec, const char* name, int depth, bool in_nested, std::vector<Condition>* out,

@@ -8,6 +8,8 @@
 //   {"key":"price", "range":{"gt":1, "gte":…, "lt":…, "lte":…}}
 //   {"has_id":[1, "a", …]}                             external ids
 //   {"nested":{"key":"items", "filter":{…}}}           one element of an array of objects
+//   {"is_empty":{"key":"tags"}}                        missing, null or [] (see below)
+//   {"is_null":{"key":"tags"}}                         explicitly null (see below)
 //   a filter {"must":…, "should":…, "must_not":…}      (sub-expression)
 //
 // Keys (Qdrant's JSON path syntax): segments separated by dots; "a.b" reads field b of object a.
@@ -39,7 +41,16 @@
 //   match.except: []  holds for every point that has a (non-null) value at the key
 //   has_id: []        holds for no point
 //   {} (no clauses)   holds for every point; a clause given as null counts as absent
-// (LatentDB has no min_should / is_empty / is_null conditions.)
+//
+// is_empty and is_null follow Qdrant (lib/segment/src/payload_storage/query_checker.rs,
+// check_is_empty / check_is_null) over the values the key reaches, arrays on the path flattened
+// as above but the value at the end taken whole:
+//   is_empty  holds when every value reached is null or [] — so also when the key is missing, or
+//             a path through an array reaches no value ({"a":[]} for "a[].b"); {} and "" are not empty
+//   is_null   holds when one value reached is null: {"a":null}, and {"a":[{"b":1},{"b":null}]}
+//             for "a[].b" or "a.b"; not a missing key, not [] and not [null] (an array, not null)
+// Both work inside `nested` (keys relative to the element). Any other condition (min_should,
+// values_count, geo_*, has_vector, …) is refused with "unsupported condition 'X'; supported: …".
 
 #include <nlohmann/json.hpp>
 

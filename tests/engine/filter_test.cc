@@ -201,3 +201,90 @@ TEST_CASE("empty must, should, must_not, any, has_id", "[engine][filter][empty]"
   CHECK(Eval(R"({"should":[{"should":[]}, {"key":"color","match":{"value":"red"}}]})", p));
   CHECK_FALSE(Eval(R"({"must":[], "should":[], "must_not":[]})", p));
 }
+
+TEST_CASE("is_empty and is_null as Qdrant: missing, null, [] and paths through arrays", "[engine][filter][is_empty]") {
+  auto empty = [](const char* key, const json& p) {
+    return Eval(json({{"must", {{{"is_empty", {{"key", key}}}}}}}).dump(), p);
+  };
+  auto null = [](const char* key, const json& p) {
+    return Eval(json({{"must", {{{"is_null", {{"key", key}}}}}}}).dump(), p);
+  };
+  // is_empty: the field is missing, null or an empty array.
+  CHECK(empty("a", json::object()));
+  CHECK(empty("a", json(nullptr)));  // a point without payload
+  CHECK(empty("a", {{"a", nullptr}}));
+  CHECK(empty("a", {{"a", json::array()}}));
+  CHECK_FALSE(empty("a", {{"a", json::array({nullptr})}}));
+  CHECK_FALSE(empty("a", {{"a", json::object()}}));
+  CHECK_FALSE(empty("a", {{"a", ""}}));
+  CHECK_FALSE(empty("a", {{"a", 0}}));
+  CHECK_FALSE(empty("a", {{"a", {1, 2}}}));
+  CHECK(empty("a.b", {{"a", {{"c", 1}}}}));
+  CHECK_FALSE(empty("a.b", {{"a", {{"b", false}}}}));
+  // Paths through arrays: empty when every value reached is empty.
+  json items = {{"items", {{{"tags", json::array()}}, {{"tags", nullptr}}, {{"name", "x"}}}}};
+  CHECK(empty("items[].tags", items));
+  CHECK(empty("items.tags", items));
+  items["items"].push_back({{"tags", {"t"}}});
+  CHECK_FALSE(empty("items[].tags", items));
+  CHECK(empty("items[].tags", {{"items", json::array()}}));
+  // is_null: explicitly null, not missing, not [] and not [null].
+  CHECK(null("a", {{"a", nullptr}}));
+  CHECK_FALSE(null("a", json::object()));
+  CHECK_FALSE(null("a", json(nullptr)));
+  CHECK_FALSE(null("a", {{"a", json::array()}}));
+  CHECK_FALSE(null("a", {{"a", json::array({nullptr})}}));
+  CHECK_FALSE(null("a", {{"a", 0}}));
+  CHECK_FALSE(null("a", {{"a", ""}}));
+  json arr = {{"a", {{{"b", 1}}, {{"b", nullptr}}}}};  // Qdrant's own examples
+  CHECK(null("a[].b", arr));
+  CHECK(null("a.b", arr));
+  CHECK(null("a[1].b", arr));
+  CHECK_FALSE(null("a[0].b", arr));
+  CHECK_FALSE(null("a[].b", {{"a", {{{"b", 1}}, {{"b", 2}}}}}));
+  CHECK_FALSE(null("a[].b", {{"a", {{{"b", 1}}, {{"c", nullptr}}}}}));
+  // With must_not: "has a value" / "is not null".
+  CHECK(Eval(R"({"must_not":[{"is_empty":{"key":"a"}}]})", {{"a", {1}}}));
+  CHECK_FALSE(Eval(R"({"must_not":[{"is_null":{"key":"a"}}]})", {{"a", nullptr}}));
+  // Other conditions still treat null as absence.
+  CHECK_FALSE(Eval(R"({"must":[{"key":"a","match":{"except":["x"]}}]})", {{"a", nullptr}}));
+}
+
+TEST_CASE("is_empty and is_null inside nested hold on one array element", "[engine][filter][is_empty]") {
+  json p = {{"items", {{{"color", "red"}, {"size", nullptr}}, {{"color", "blue"}, {"tags", json::array()}}}}};
+  CHECK(Eval(R"({"must":[{"nested":{"key":"items","filter":{"must":[
+      {"key":"color","match":{"value":"red"}},{"is_null":{"key":"size"}}]}}}]})", p));
+  CHECK_FALSE(Eval(R"({"must":[{"nested":{"key":"items","filter":{"must":[
+      {"key":"color","match":{"value":"blue"}},{"is_null":{"key":"size"}}]}}}]})", p));
+  CHECK(Eval(R"({"must":[{"nested":{"key":"items","filter":{"must":[
+      {"key":"color","match":{"value":"blue"}},{"is_empty":{"key":"size"}},{"is_empty":{"key":"tags"}}]}}}]})", p));
+  CHECK_FALSE(Eval(R"({"must":[{"nested":{"key":"items","filter":{"must":[
+      {"key":"color","match":{"value":"red"}},{"is_empty":{"key":"color"}}]}}}]})", p));
+}
+
+TEST_CASE("unknown or malformed conditions name what is wrong and what is supported", "[engine][filter][is_empty]") {
+  struct Case {
+    const char* filter;
+    const char* says;
+  };
+  for (const Case& c : {Case{R"({"must":[{"is_empty":{"key":""}}]})", "\"is_empty\" must be {\"key\""},
+                        Case{R"({"must":[{"is_null":"a"}]})", "\"is_null\" must be {\"key\""},
+                        Case{R"({"must":[{"is_null":{"key":"a[x]"}}]})", "is not a valid path"},
+                        Case{R"({"must":[{"min_should":{"conditions":[],"min_count":1}}]})",
+                             "unsupported condition 'min_should'; supported: "},
+                        Case{R"({"must":[{"has_vector":"image"}]})", "unsupported condition 'has_vector'; supported: "},
+                        Case{R"({"must":[{"key":"loc","geo_radius":{"center":{"lat":0,"lon":0},"radius":1}}]})",
+                             "unsupported condition 'geo_radius' (on key 'loc'); supported: "},
+                        Case{R"({"must":[{"key":"tags","values_count":{"gt":1}}]})", "unsupported condition 'values_count'"},
+                        Case{R"({"must":[{}]})", "empty filter condition {}; supported: "},
+                        Case{R"({"must":[{"key":"a"}]})", "needs \"match\" or \"range\""}}) {
+    INFO(c.filter);
+    auto f = Filter::Parse(json::parse(c.filter));
+    REQUIRE(f.status().code() == latentdb::StatusCode::kInvalidArgument);
+    INFO(f.status().message());
+    CHECK(f.status().message().find(c.says) != std::string::npos);
+    if (std::string(c.says).find("supported: ") != std::string::npos) {
+      CHECK(f.status().message().find("is_empty, is_null") != std::string::npos);
+    }
+  }
+}
