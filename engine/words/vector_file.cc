@@ -90,6 +90,26 @@ bool ParseFloat(std::string_view s, float* out) {
 
 bool IsBlankLine(const std::string& line) { return line.find_first_not_of(" \t") == std::string::npos; }
 
+char HexDigit(unsigned v) { return "0123456789abcdef"[v & 15]; }
+
+std::string HexByte(unsigned char c) { return std::string("0x") + HexDigit(c >> 4) + HexDigit(c); }
+
+// A word that is not valid UTF-8 (gensim's default, unicode_errors='strict', refuses the file
+// too): "the word 'ab\xff' is not valid UTF-8 (byte 0xff at offset 2)", or "" when it is valid.
+std::string InvalidUtf8Problem(std::string_view word) {
+  const size_t bad = FirstInvalidUtf8(word);
+  if (bad == std::string_view::npos) return {};
+  return "the word '" + PrintableWord(word) + "' is not valid UTF-8 (byte " +
+         HexByte(static_cast<unsigned char>(word[bad])) + " at offset " + std::to_string(bad) +
+         "); gensim refuses such files too (unicode_errors='strict'): re-encode the file as UTF-8";
+}
+
+// "PATH: message" → "message", to nest one reader's error inside another message.
+std::string WithoutPath(const std::string& message, const std::string& path) {
+  const std::string prefix = path + ": ";
+  return message.compare(0, prefix.size(), prefix) == 0 ? message.substr(prefix.size()) : message;
+}
+
 // "COUNT DIM" with sane values.
 bool ParseHeader(const std::string& line, VectorFileHeader* h) {
   auto parts = SplitSpaces(line);
@@ -102,6 +122,9 @@ bool ParseHeader(const std::string& line, VectorFileHeader* h) {
 // value has a byte >= 0x80 and random mantissa bytes are control or high bytes 5 times in 8, so
 // a binary vector of more than a couple of dimensions is never all printable.
 bool LooksLikeTextRecord(std::string_view line) {
+  const size_t start = line.find_first_not_of(" \t");  // leading blanks: the text reader skips them
+  if (start == std::string_view::npos) return false;
+  line.remove_prefix(start);
   size_t sep = line.find_first_of(" \t");
   if (sep == std::string_view::npos || sep == 0) return false;
   for (char ch : line.substr(sep)) {
@@ -120,6 +143,9 @@ Status ParseTextRecord(const std::string& line, size_t dim, size_t line_no, Word
                               (parts.size() > dim + 1 ? " (a word with a space in it, or one number too many)" : ""));
   }
   wv->word.assign(parts[0]);
+  if (std::string problem = InvalidUtf8Problem(wv->word); !problem.empty()) {
+    return Status::Corruption("line " + std::to_string(line_no) + ": " + problem);
+  }
   wv->vector.resize(dim);
   for (size_t i = 0; i < dim; ++i) {
     if (!ParseFloat(parts[i + 1], &wv->vector[i])) {
@@ -132,7 +158,8 @@ Status ParseTextRecord(const std::string& line, size_t dim, size_t line_no, Word
 
 Status CheckDim(size_t dim, const std::string& path) {
   if (dim == 0 || dim > kMaxWordDim) {
-    return Status::Corruption(path + ": dimension " + std::to_string(dim) + " out of range 1…" + std::to_string(kMaxWordDim));
+    return Status::Corruption(path + ": the vectors' dimension " + std::to_string(dim) + " (from the first line) is outside 1…" +
+                              std::to_string(kMaxWordDim) + ": not a word-vector file");
   }
   return Status::Ok();
 }
@@ -197,8 +224,11 @@ Status ReadText(FILE* f, const std::string& path, bool has_header, size_t limit,
   return Status::Ok();
 }
 
-// One binary record: optional '\n' separators, "word ", dim float32. `n` is 0-based.
-Status ReadBinaryRecord(FILE* f, const std::string& path, size_t n, size_t dim, size_t declared, WordVector* wv) {
+// One binary record: optional '\n' separators, "word ", dim float32. `n` is 0-based. The word must
+// be valid UTF-8 when `check_utf8` (not while probing the format: a binary file with a bad word is
+// still binary, and its reader then names the word).
+Status ReadBinaryRecord(FILE* f, const std::string& path, size_t n, size_t dim, size_t declared, WordVector* wv,
+                        bool check_utf8 = true) {
   wv->word.clear();
   int c;
   while ((c = std::getc(f)) == '\n' || c == '\r') {
@@ -218,6 +248,11 @@ Status ReadBinaryRecord(FILE* f, const std::string& path, size_t n, size_t dim, 
   }
   if (c == EOF) return Status::Corruption(path + ": truncated at " + which);
   if (wv->word.empty()) return Status::Corruption(path + ": " + which + " is empty");
+  if (check_utf8) {
+    if (std::string problem = InvalidUtf8Problem(wv->word); !problem.empty()) {
+      return Status::Corruption(path + ": " + which + ": " + problem);
+    }
+  }
   wv->vector.resize(dim);
   if (std::fread(wv->vector.data(), sizeof(float), dim, f) != dim) {
     return Status::Corruption(path + ": truncated at " + which);
@@ -269,12 +304,58 @@ Status ProbeBinary(FILE* f, const std::string& path, const VectorFileHeader& h) 
   LDB_RETURN_IF_ERROR(CheckDim(h.dim, path));
   const size_t probe = std::min(h.declared_words, kBinaryProbeRecords);
   WordVector wv;
-  for (size_t n = 0; n < probe; ++n) LDB_RETURN_IF_ERROR(ReadBinaryRecord(f, path, n, h.dim, h.declared_words, &wv));
+  for (size_t n = 0; n < probe; ++n) {
+    LDB_RETURN_IF_ERROR(ReadBinaryRecord(f, path, n, h.dim, h.declared_words, &wv, /*check_utf8=*/false));
+  }
   if (probe == h.declared_words) return CheckNoTrailingBytes(f, path, h.declared_words);
   return Status::Ok();
 }
 
 }  // namespace
+
+size_t FirstInvalidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    const unsigned char c = p[i];
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (size_t j = 1; ok && j < len; ++j) ok = (p[i + j] & 0xC0) == 0x80;
+    if (ok && len == 2 && c < 0xC2) ok = false;                                   // overlong
+    if (ok && len == 3 && c == 0xE0 && p[i + 1] < 0xA0) ok = false;               // overlong
+    if (ok && len == 3 && c == 0xED && p[i + 1] >= 0xA0) ok = false;              // surrogate
+    if (ok && len == 4 && (c > 0xF4 || (c == 0xF0 && p[i + 1] < 0x90) || (c == 0xF4 && p[i + 1] >= 0x90))) ok = false;
+    if (!ok) return i;
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+std::string PrintableWord(std::string_view word, size_t max_bytes) {
+  std::string out;
+  size_t i = 0;
+  while (i < word.size()) {
+    if (i >= max_bytes) return out + "…";
+    const auto c = static_cast<unsigned char>(word[i]);
+    // A valid multi-byte character stays as it is; a stray byte is shown as \xNN.
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len > 1 && i + len <= word.size() && FirstInvalidUtf8(word.substr(i, len)) == std::string_view::npos) {
+      out.append(word.substr(i, len));
+      i += len;
+      continue;
+    }
+    if (c < 0x20 || c >= 0x7F || c == '\\' || c == '\'') {
+      out += "\\x";
+      out += HexDigit(c >> 4);
+      out += HexDigit(c);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+    ++i;
+  }
+  return out;
+}
 
 Result<VectorFormat> ParseVectorFormat(const std::string& name) {
   if (name == "auto") return VectorFormat::kAuto;
@@ -317,6 +398,8 @@ Result<VectorFormat> DetectVectorFormat(const std::string& path) {
     // binary: lines of three short numbers are exactly 12 bytes, three float32s. Binary when the
     // first records (all of them in a small file) parse as binary records and nothing but line
     // breaks follows the declared count. Anything else is an error naming both readings.
+    // A header that cannot be right is that error, whatever follows it.
+    LDB_RETURN_IF_ERROR(CheckDim(h.dim, path));
     const off_t records = ftello(f.get());
     size_t line_no = 1;
     bool more = false;
@@ -337,8 +420,20 @@ Result<VectorFormat> DetectVectorFormat(const std::string& path) {
     if (fseeko(f.get(), records, SEEK_SET) != 0) return Status::IOError(path + ": seek failed");
     Status binary = ProbeBinary(f.get(), path, h);
     if (binary.ok()) return VectorFormat::kWord2VecBinary;
-    return Status::Corruption(path + ": " + text.message() + "; and not word2vec binary either (" + binary.message() +
-                              "); give --format if you know the format");
+    // Both readings in plain words, neither empty: the text reading's own error, or why the
+    // record does not look like text when it parses (it always names the line).
+    std::string as_text;
+    if (long_line) {
+      as_text = "line " + std::to_string(line_no) + " is longer than " + std::to_string(kProbeLineBytes >> 20) +
+                " MiB without a line break";
+    } else if (!text.ok()) {
+      as_text = WithoutPath(text.message(), path);
+    } else {
+      as_text = "line " + std::to_string(line_no) + " is not a 'word v1 … v" + std::to_string(h.dim) +
+                "' text record (bytes outside printable ASCII after the word)";
+    }
+    return Status::Corruption(path + ": not word2vec text (" + as_text + ") and not word2vec binary (" +
+                              WithoutPath(binary.message(), path) + "); give --format if you know the format");
   }
   if (LooksLikeTextRecord(line)) return VectorFormat::kGlove;
   if (ends_bin) return VectorFormat::kFastTextBin;  // refused with a clear message by the fastText checks

@@ -9,11 +9,14 @@
 // Files are read front to back once, one word at a time: memory is one vector, whatever the
 // file size. Files list words most frequent first (all these tools write them so), so `limit`
 // keeps the N most frequent. Malformed or truncated input is a Corruption status naming the
-// line (text) or word number (binary); nothing here aborts.
+// line (text) or word number (binary); nothing here aborts. A word that is not valid UTF-8 is
+// Corruption with its line (text) or word number (binary), as gensim's default
+// unicode_errors='strict' raises on it.
 
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -66,5 +69,12 @@ Status ReadVectorFile(const std::string& path, VectorFormat format, size_t limit
 
 
 constexpr size_t kMaxWordDim = 65536;
+
+// The offset of the first byte of `s` that is not part of valid UTF-8 (overlong forms, surrogates
+// and code points above U+10FFFF are invalid, as in Python's strict decoder), npos when valid.
+size_t FirstInvalidUtf8(std::string_view s);
+// `word` for a message: printable ASCII and valid multi-byte characters as they are, every other
+// byte (and \ and ') as \xNN, cut after `max_bytes` bytes with "…".
+std::string PrintableWord(std::string_view word, size_t max_bytes = 40);
 
 }  // namespace latentdb::words
