@@ -17,6 +17,8 @@
 
 namespace latentdb::tools {
 
+using nlohmann::json;
+
 namespace {
 
 constexpr const char* kModelsUsage =
@@ -111,6 +113,21 @@ int Import(int argc, char** argv) {
   if (size_t extra = m->value("rows_after_declared", size_t{0}); extra > 0) {
     std::fprintf(stderr, "latentdb: warning: %s has %zu more rows after the %zu its header declares; they were not imported\n",
                  o.path.c_str(), extra, (*m)["declared_words"].get<size_t>());
+  }
+  // Every word left out is said, with the count and the first one (the manifest keeps both).
+  struct Reason {
+    const char* key;
+    const char* what;
+  };
+  const json skipped = m->value("skipped", json::object());
+  const json examples = m->value("skipped_examples", json::object());
+  for (const Reason& r : {Reason{"duplicates", "duplicate words (the first occurrence of each was kept)"},
+                          Reason{"invalid_utf8", "words that are not valid UTF-8"},
+                          Reason{"too_long_or_empty", "words that are empty or longer than 512 bytes"}}) {
+    const size_t n = skipped.value(r.key, size_t{0});
+    if (n == 0) continue;
+    std::fprintf(stderr, "latentdb: warning: %s: skipped %zu %s; the first: '%s'\n", o.path.c_str(), n, r.what,
+                 examples.value(r.key, std::string("?")).c_str());
   }
   return 0;
 }

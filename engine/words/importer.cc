@@ -26,16 +26,17 @@ class WordWriter {
 
   Status Add(std::string word, std::vector<float> vec, int64_t count) {
     if (word.empty() || word.size() > kMaxWordBytes) {
-      ++too_long_;
+      Skip(&too_long_, "too_long_or_empty", word);
       return Status::Ok();
     }
-    std::string copy = word;
-    if (StripInvalidUtf8(&copy) > 0) {
-      ++bad_utf8_;
+    // Text and word2vec binary files refuse such words in their readers (as gensim); fastText
+    // models (whose words are bytes) get here.
+    if (FirstInvalidUtf8(word) != std::string_view::npos) {
+      Skip(&bad_utf8_, "invalid_utf8", word);
       return Status::Ok();
     }
     if (!seen_.insert(word).second) {
-      ++duplicates_;
+      Skip(&duplicates_, "duplicates", word);
       return Status::Ok();
     }
     json payload = {{"rank", rank_++}};
@@ -56,12 +57,19 @@ class WordWriter {
   }
   size_t imported() const { return rank_; }
   json Skipped() const { return {{"duplicates", duplicates_}, {"invalid_utf8", bad_utf8_}, {"too_long_or_empty", too_long_}}; }
+  // The first word skipped for each reason, printable (see PrintableWord): {} when none was.
+  const json& SkippedExamples() const { return examples_; }
 
  private:
   std::shared_ptr<engine::Collection> c_;
   const ImportProgress& progress_;
   std::vector<engine::PointInput> batch_;
+  void Skip(size_t* counter, const char* reason, const std::string& word) {
+    if ((*counter)++ == 0) examples_[reason] = PrintableWord(word);
+  }
+
   std::unordered_set<std::string> seen_;
+  json examples_ = json::object();
   size_t rank_ = 0, duplicates_ = 0, bad_utf8_ = 0, too_long_ = 0;
 };
 
@@ -132,6 +140,7 @@ Result<json> RegisterFastTextModel(engine::Database& db, const std::string& name
   m["dim"] = model.dim();
   m["vocab_size"] = w.imported();
   m["skipped"] = w.Skipped();
+  m["skipped_examples"] = w.SkippedExamples();
   m["subwords"] = model.has_subwords();
   m["model_file"] = "model.bin";
   m["index"] = (*c)->config().index;
@@ -194,6 +203,7 @@ Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const
   manifest["rows_after_declared"] = report.rows_after_declared;
   manifest["limit"] = o.limit;
   manifest["skipped"] = writer->Skipped();
+  manifest["skipped_examples"] = writer->SkippedExamples();
   manifest["subwords"] = false;
   manifest["index"] = collection->config().index;
   s = models::WriteManifest(db.options().data_dir, o.name, manifest);

@@ -7,8 +7,12 @@
 //
 // Text and word2vec-binary files are streamed once (one batch of vectors in memory at a time).
 // fastText .bin files are validated, then loaded by the fastText library once.
-// Duplicate words keep their first (most frequent) occurrence; words that are not valid UTF-8 or
-// longer than 512 bytes are skipped. Both are counted in the manifest's "skipped".
+// Duplicate words keep their first (most frequent) occurrence; words longer than 512 bytes are
+// skipped, and so are words of a fastText model that are not valid UTF-8 (a text or word2vec
+// binary file with such a word is refused with its line or word number, as gensim's default
+// unicode_errors='strict'). Skips are counted in the manifest's "skipped" ({"duplicates",
+// "invalid_utf8", "too_long_or_empty"}), the first word of each reason in "skipped_examples";
+// `latentdb models import` prints a warning for each.
 // On any failure nothing is left behind: the collection and the model directory are removed.
 // The path must be a regular file (InvalidArgument for devices, FIFOs, directories). A text file
 // whose header declares fewer rows than it has imports exactly the declared rows, as gensim's
