@@ -39,3 +39,31 @@ TEST_CASE("words: models import of a malformed word2vec text file exits 1 with t
   CHECK(RunLatentdb({"models", "import", tmp.Sub("bom.txt"), "--name", "bom", "--data-dir", data}, &out) == 0);
   CHECK(out.find("2 words x 2 dims (word2vec)") != std::string::npos);
 }
+
+TEST_CASE("words: models import refuses invalid UTF-8 with the line and warns about every skipped word", "[words][utf8]") {
+  TempDir tmp;
+  const std::string data = tmp.Sub("data");
+  std::string out;
+  // gensim's default (unicode_errors='strict') raises: so does the import, exit 1, nothing stored.
+  std::ofstream(tmp.Sub("bad.txt")) << "3 2\na 1 2\nb\xff 3 4\nc 5 6\n";
+  CHECK(RunLatentdb({"models", "import", tmp.Sub("bad.txt"), "--name", "bad", "--data-dir", data}, &out) == 1);
+  INFO(out);
+  CHECK(out.find("line 3: the word 'b\\xff' is not valid UTF-8") != std::string::npos);
+  CHECK(!PathExists(data + "/models/bad"));
+  // Duplicates (gensim warns too) and over-long words: imported, exit 0, one warning each.
+  std::ofstream(tmp.Sub("dup.txt")) << "5 2\nthe 1 2\nof 3 4\nthe 5 6\nof 7 8\n" << std::string(513, 'x') << " 9 9\n";
+  CHECK(RunLatentdb({"models", "import", tmp.Sub("dup.txt"), "--name", "dup", "--data-dir", data}, &out) == 0);
+  CHECK(out.find("2 words x 2 dims") != std::string::npos);
+  CHECK(out.find("warning: " + tmp.Sub("dup.txt") +
+                 ": skipped 2 duplicate words (the first occurrence of each was kept); the first: 'the'") != std::string::npos);
+  CHECK(out.find("skipped 1 words that are empty or longer than 512 bytes; the first: 'xxxx") != std::string::npos);
+  // A clean file: no warning.
+  std::ofstream(tmp.Sub("ok.txt")) << "2 2\na 1 2\nb 3 4\n";
+  CHECK(RunLatentdb({"models", "import", tmp.Sub("ok.txt"), "--name", "ok", "--data-dir", data}, &out) == 0);
+  CHECK(out.find("warning") == std::string::npos);
+  // The header "3 0": the problem in plain words, no empty part.
+  std::ofstream(tmp.Sub("q_dim0.txt")) << "3 0\nalpha\nbeta\ngamma\n";
+  CHECK(RunLatentdb({"models", "import", tmp.Sub("q_dim0.txt"), "--name", "q", "--data-dir", data}, &out) == 1);
+  CHECK(out.find("dimension 0 (from the first line) is outside 1") != std::string::npos);
+  CHECK(out.find(": ;") == std::string::npos);
+}

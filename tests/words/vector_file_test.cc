@@ -414,3 +414,89 @@ TEST_CASE("words: devices, FIFOs and directories are refused as not regular file
   }
   CHECK(ImportStatus(tmp, tmp.Sub("absent")).code() == StatusCode::kNotFound);
 }
+
+TEST_CASE("words: every refusal of format detection says what is wrong, with no empty or doubled parts", "[words][format]") {
+  TempDir tmp;
+  struct Case {
+    const char* what;
+    std::string bytes;
+    std::vector<const char*> says;
+  };
+  for (const auto& c :
+       {Case{"dimension 0 with words after it (the reviewer's q_dim0.txt)", "3 0\nalpha\nbeta\ngamma\n",
+             {"dimension 0 (from the first line) is outside 1…65536"}},
+        Case{"dimension 0, header only", "3 0\n", {"dimension 0"}},
+        Case{"a dimension too large", "2 70000\na 1\n", {"dimension 70000"}},
+        Case{"neither text nor binary", "2 2\nalpha \x01\x02\n", {"not word2vec text (line 2", "not word2vec binary (truncated at word 1 of 2"}},
+        Case{"a non-ASCII number field", "1 2\nnew zürich 0.1\n", {"not word2vec text (line 2: 'zürich' is not a finite number",
+                                                                 "not word2vec binary ("}},
+        Case{"no header and no vector", "\x01\x02\x03\n", {"line 1 is neither a 'COUNT DIM' header"}}}) {
+    INFO(c.what);
+    const std::string path = tmp.Sub("q_dim0.txt");
+    WriteBytes(path, c.bytes);
+    auto detected = DetectVectorFormat(path);
+    Status s = detected.ok() ? ImportStatus(tmp, path) : detected.status();
+    INFO(s.ToString());
+    REQUIRE(s.code() == StatusCode::kCorruption);
+    const std::string& msg = s.message();
+    for (const char* part : c.says) CHECK(msg.find(part) != std::string::npos);
+    CHECK(msg.rfind(path + ": ", 0) == 0);                         // names the file once, first
+    CHECK(msg.find(path, path.size()) == std::string::npos);       // and only once
+    for (const char* garbled : {": ;", "()", "( ", " )", ": )", ":  ", "; and"}) CHECK(msg.find(garbled) == std::string::npos);
+  }
+  // Leading blanks before a word are text (the text reader skips them), not a failed binary probe.
+  WriteBytes(tmp.Sub("indent.txt"), "2 2\n  alpha 1 2\n\tbeta 3 4\n");
+  auto f = DetectVectorFormat(tmp.Sub("indent.txt"));
+  REQUIRE(f.ok());
+  CHECK(*f == VectorFormat::kWord2VecText);
+  CHECK(ImportStatus(tmp, tmp.Sub("indent.txt")).ok());
+}
+
+TEST_CASE("words: a word that is not valid UTF-8 is refused with its line or word number, as gensim", "[words][utf8]") {
+  TempDir tmp;
+  const std::string a = Floats({1, 2}), b = Floats({3, 4});
+  struct Case {
+    const char* what;
+    std::string bytes;
+    std::vector<const char*> says;
+  };
+  for (const auto& c :
+       {Case{"word2vec text", "2 2\nalpha 1 2\nbe\xfft\xc3\xa9 3 4\n", {"line 3: the word 'be\\xfft\xc3\xa9'", "byte 0xff at offset 2"}},
+        Case{"a character cut by word2vec's 50-byte limit", "2 2\ncaf\xc3 1 2\nb 3 4\n", {"line 2", "byte 0xc3 at offset 3"}},
+        Case{"GloVe", "a 1 2\n\n\xed\xa0\x80x 3 4\n", {"line 3", "not valid UTF-8", "byte 0xed at offset 0"}},  // a surrogate
+        Case{"an overlong form", "1 2\n\xc0\xaf 1 2\n", {"line 2", "byte 0xc0"}},
+        Case{"word2vec binary", "2 2\nalpha " + a + "\nbet\xe2\x82 " + b + "\n", {"word 2 of 2: the word 'bet\\xe2\\x82'"}},
+        Case{"word2vec binary, first word", "2 2\n\xff" "alpha " + a + "beta " + b, {"word 1 of 2", "byte 0xff at offset 0"}}}) {
+    INFO(c.what);
+    WriteBytes(tmp.Sub("u.txt"), c.bytes);
+    Status s = ImportStatus(tmp, tmp.Sub("u.txt"));
+    INFO(s.ToString());
+    CHECK(s.code() == StatusCode::kCorruption);
+    CHECK(s.message().find("not valid UTF-8") != std::string::npos);
+    CHECK(s.message().find("unicode_errors='strict'") != std::string::npos);
+    for (const char* part : c.says) CHECK(s.message().find(part) != std::string::npos);
+  }
+  // Valid multi-byte words of every length read as they are.
+  WriteBytes(tmp.Sub("ok.txt"), "4 1\n\xc3\xa9 1\n\xe2\x82\xac 2\n\xf0\x9f\x98\x80 3\nplain 4\n");
+  json m;
+  REQUIRE(ImportStatus(tmp, tmp.Sub("ok.txt"), &m).ok());
+  CHECK(m["vocab_size"] == 4);
+  CHECK(m["skipped"]["invalid_utf8"] == 0);
+  CHECK(m["skipped_examples"] == json::object());
+  CHECK(FirstInvalidUtf8("ok\xf4\x90\x80\x80") == 2);  // above U+10FFFF
+  CHECK(PrintableWord("a'\\\x01\xc3\xa9\xff") == "a\\x27\\x5c\\x01\xc3\xa9\\xff");
+  CHECK(PrintableWord(std::string(50, 'x'), 4) == "xxxx…");
+}
+
+TEST_CASE("words: skipped words are counted with the first example of each reason", "[words][utf8]") {
+  TempDir tmp;
+  WriteBytes(tmp.Sub("dup.txt"), "4 1\nthe 1\nof 2\nthe 3\n" + std::string(600, 'w') + " 4\n");
+  json m;
+  REQUIRE(ImportStatus(tmp, tmp.Sub("dup.txt"), &m).ok());
+  CHECK(m["vocab_size"] == 2);
+  CHECK(m["skipped"]["duplicates"] == 1);
+  CHECK(m["skipped"]["too_long_or_empty"] == 1);
+  CHECK(m["skipped_examples"]["duplicates"] == "the");
+  CHECK(m["skipped_examples"]["too_long_or_empty"] == std::string(40, 'w') + "…");
+  CHECK(!m["skipped_examples"].contains("invalid_utf8"));
+}
