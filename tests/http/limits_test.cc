@@ -117,6 +117,20 @@ RawReply RawExchange(uint16_t port, const std::string& request) {
   return out;
 }
 
+// An upsert body written as text (a json tree of it would cost the test what the server saves):
+// ids 0…n-1, each with the vector of `dim` copies of `value` (e.g. "0.5").
+std::string UpsertBody(int n, int dim, const std::string& value) {
+  std::string vector = "[";
+  for (int i = 0; i < dim; ++i) vector += (i ? "," : "") + value;
+  vector += "]";
+  std::string body = "{\"points\":[";
+  for (int i = 0; i < n; ++i) {
+    if (i) body += ',';
+    body += "{\"id\":" + std::to_string(i) + ",\"vector\":" + vector + "}";
+  }
+  return body + "]}";
+}
+
 // A chunked body: `body` cut into chunks of `chunk` bytes.
 std::string Chunked(const std::string& body, size_t chunk) {
   std::string out;
@@ -215,15 +229,7 @@ TEST_CASE("limits: a 60 MB upsert is refused with 413 while it is parsed, withou
   Ok(s.client, "PUT", "/collections/big", {{"dim", 250}, {"metric", "l2"}, {"index", "Flat"}});
   // 60,000 points of 250 numbers "0.5": 15 million values in 60 MB, under the body limit (64 MB)
   // and the points limit (65,536), over the values limit (8,388,608).
-  std::string body = "{\"points\":[";
-  std::string vector = "[";
-  for (int i = 0; i < 250; ++i) vector += i ? ",0.5" : "0.5";
-  vector += "]";
-  for (int i = 0; i < 60000; ++i) {
-    if (i) body += ',';
-    body += "{\"id\":" + std::to_string(i) + ",\"vector\":" + vector + "}";
-  }
-  body += "]}";
+  const std::string body = UpsertBody(60000, 250, "0.5");
   REQUIRE(body.size() > (58u << 20));
   REQUIRE(body.size() < (64u << 20));
   const size_t before = PeakRss(s.process.pid());
@@ -359,15 +365,7 @@ TEST_CASE("workers: long requests beyond the pending bound get 503 at once, ligh
   REQUIRE(server.Start().ok());
   HttpClient c("127.0.0.1", server.port());
   Ok(c, "PUT", "/collections/q", {{"dim", 128}, {"metric", "l2"}, {"index", "Flat"}});
-  std::string body = "{\"points\":[";
-  std::string vector = "[";
-  for (int i = 0; i < 128; ++i) vector += i ? ",0.25" : "0.25";
-  vector += "]";
-  for (int i = 0; i < 60000; ++i) {
-    if (i) body += ',';
-    body += "{\"id\":" + std::to_string(i) + ",\"vector\":" + vector + "}";
-  }
-  body += "]}";
+  const std::string body = UpsertBody(60000, 128, "0.25");
   std::atomic<bool> done{false};
   int first_status = 0;
   std::thread writer([&] {
@@ -403,15 +401,7 @@ TEST_CASE("limits: a long request on one connection does not delay /healthz on a
   TestServer s({"--threads", "1"});
   Ok(s.client, "PUT", "/collections/slow", {{"dim", 128}, {"metric", "l2"}, {"index", "Flat"}});
   // The long request: upserts of 40,000 points (5 million values: under the limits) in a loop.
-  std::string body = "{\"points\":[";
-  std::string vector = "[";
-  for (int i = 0; i < 128; ++i) vector += i ? ",0.25" : "0.25";
-  vector += "]";
-  for (int i = 0; i < 40000; ++i) {
-    if (i) body += ',';
-    body += "{\"id\":" + std::to_string(i) + ",\"vector\":" + vector + "}";
-  }
-  body += "]}";
+  const std::string body = UpsertBody(40000, 128, "0.25");
   std::atomic<bool> done{false};
   std::atomic<int> upserts{0};
   double slowest_upsert = 0;
