@@ -25,6 +25,7 @@
 #include "http/api.h"
 #include "http/client.h"
 #include "http/server.h"
+#include "tests/support/http_reply.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -32,43 +33,14 @@ namespace {
 
 using nlohmann::json;
 using latentdb::http::HttpClient;
+using latentdb::testing::Fails;
+using latentdb::testing::Ok;
+using latentdb::testing::Reply;
+using latentdb::testing::Send;
+using latentdb::testing::SendJson;
 using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;
 using Clock = std::chrono::steady_clock;
-
-struct Reply {
-  int status = 0;
-  std::string raw;
-  json body;  // discarded when not JSON
-};
-
-Reply SendRaw(HttpClient& client, const std::string& method, const std::string& target, const std::string& body,
-              const std::string& content_type = "application/json") {
-  auto r = client.Request(method, target, body, content_type);
-  INFO(method << " " << target << ": " << (r.ok() ? std::string("ok") : r.status().ToString()));
-  REQUIRE(r.ok());
-  return Reply{r->status, r->body, json::parse(r->body, nullptr, false)};
-}
-
-Reply Send(HttpClient& client, const std::string& method, const std::string& target, const json& body = nullptr) {
-  return SendRaw(client, method, target, body.is_null() ? std::string() : body.dump());
-}
-
-json Ok(HttpClient& client, const std::string& method, const std::string& target, const json& body = nullptr) {
-  Reply r = Send(client, method, target, body);
-  INFO(method << " " << target << " -> " << r.status << " " << r.raw.substr(0, 1000));
-  REQUIRE(r.status == 200);
-  REQUIRE(r.body.is_object());
-  return r.body["result"];
-}
-
-void Fails(const Reply& r, int code, const std::string& mention = "") {
-  INFO(r.status << " " << r.raw.substr(0, 1000));
-  CHECK(r.status == code);
-  REQUIRE(r.body.is_object());
-  REQUIRE(r.body["status"].is_object());
-  if (!mention.empty()) CHECK(r.body["status"]["error"].get<std::string>().find(mention) != std::string::npos);
-}
 
 struct TestServer {
   explicit TestServer(std::vector<std::string> args = {})
@@ -186,13 +158,13 @@ TEST_CASE("ids: a path segment of digits is an integer id, body forms name strin
   CHECK(got["id"] == uuid);
   CHECK(got["payload"]["kind"] == "uuid");
   // Over 2^64 - 1 is an error, not silently a string id.
-  Fails(Send(s.client, "GET", "/collections/c/points/18446744073709551616"), 400, "2^64");
-  Fails(Send(s.client, "GET", "/collections/c/points/99999999999999999999999999"), 400);
-  Fails(Send(s.client, "GET", "/collections/c/points/18446744073709551615"), 404);  // the largest id: absent
+  Fails(SendJson(s.client, "GET", "/collections/c/points/18446744073709551616"), 400, "2^64");
+  Fails(SendJson(s.client, "GET", "/collections/c/points/99999999999999999999999999"), 400);
+  Fails(SendJson(s.client, "GET", "/collections/c/points/18446744073709551615"), 404);  // the largest id: absent
   // Query booleans are true or false, nothing else.
   CHECK_FALSE(Ok(s.client, "GET", "/collections/c/points/1990?with_vector=false").contains("vector"));
   CHECK(Ok(s.client, "GET", "/collections/c/points/1990?with_vector=true").contains("vector"));
-  Fails(Send(s.client, "GET", "/collections/c/points/1990?with_vector=no"), 400, "with_vector");
+  Fails(SendJson(s.client, "GET", "/collections/c/points/1990?with_vector=no"), 400, "with_vector");
 
   // Retrieval by ids in a body, as Qdrant: found points in the order asked, missing ids skipped.
   json found = Ok(s.client, "POST", "/collections/c/points", {{"ids", {"1990", 1990, "missing", 5, "1", "1990"}}});
@@ -207,11 +179,11 @@ TEST_CASE("ids: a path segment of digits is an integer id, body forms name strin
   REQUIRE(found.size() == 1);
   CHECK(found[0]["vector"] == json({1.0, 0.0}));
   CHECK_FALSE(found[0].contains("payload"));
-  Fails(Send(s.client, "POST", "/collections/c/points", json{{"ids", 5}}), 400);
-  Fails(Send(s.client, "POST", "/collections/c/points", json{{"ids", {-1}}}), 400);
-  Fails(Send(s.client, "POST", "/collections/c/points", json{{"ids", {"1"}}, {"with_vector", "yes"}}), 400);
-  Fails(Send(s.client, "POST", "/collections/c/points", json::object()), 400);
-  Fails(Send(s.client, "POST", "/collections/missing/points", json{{"ids", {1}}}), 404);
+  Fails(SendJson(s.client, "POST", "/collections/c/points", json{{"ids", 5}}), 400);
+  Fails(SendJson(s.client, "POST", "/collections/c/points", json{{"ids", {-1}}}), 400);
+  Fails(SendJson(s.client, "POST", "/collections/c/points", json{{"ids", {"1"}}, {"with_vector", "yes"}}), 400);
+  Fails(SendJson(s.client, "POST", "/collections/c/points", json::object()), 400);
+  Fails(SendJson(s.client, "POST", "/collections/missing/points", json{{"ids", {1}}}), 404);
 
   // Deleting the string id leaves the integer one.
   Ok(s.client, "POST", "/collections/c/points/delete", {{"ids", {"1990"}}});
@@ -234,7 +206,7 @@ TEST_CASE("limits: a 60 MB upsert is refused with 413 while it is parsed, withou
   REQUIRE(body.size() < (64u << 20));
   const size_t before = PeakRss(s.process.pid());
   auto start = Clock::now();
-  Reply r = SendRaw(s.client, "PUT", "/collections/big/points", body);
+  Reply r = Send(s.client, "PUT", "/collections/big/points", body);
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   Fails(r, 413, "values");
   CHECK(secs < 10);
@@ -260,16 +232,16 @@ TEST_CASE("limits: a search's answer is bounded before it runs (k, searches, wit
   // The issue's request: 64 searches of k = 10,000 with vectors of 1,024-d.
   json searches = json::array();
   for (int i = 0; i < 64; ++i) searches.push_back({{"vector", query}, {"k", 10000}, {"with_vector", true}});
-  Fails(Send(s.client, "POST", "/collections/wide/search/batch", {{"searches", searches}}), 413);
+  Fails(SendJson(s.client, "POST", "/collections/wide/search/batch", {{"searches", searches}}), 413);
   // Without vectors, 640,000 hits are still over the 100,000 points an answer may carry.
   for (auto& q : searches) q["with_vector"] = false;
-  Fails(Send(s.client, "POST", "/collections/wide/search/batch", {{"searches", searches}}), 413, "points");
+  Fails(SendJson(s.client, "POST", "/collections/wide/search/batch", {{"searches", searches}}), 413, "points");
   // One search: 10,000 × 1,024 vector components are over 4,194,304.
-  Fails(Send(s.client, "POST", "/collections/wide/search", {{"vector", query}, {"k", 10000}, {"with_vector", true}}),
+  Fails(SendJson(s.client, "POST", "/collections/wide/search", {{"vector", query}, {"k", 10000}, {"with_vector", true}}),
         413, "with_vector");
-  Fails(Send(s.client, "POST", "/collections/wide/search", {{"vector", query}, {"limit", 10001}}), 400);
+  Fails(SendJson(s.client, "POST", "/collections/wide/search", {{"vector", query}, {"limit", 10001}}), 400);
   // A scroll of 10,000 with vectors likewise; retrieval of ids too.
-  Fails(Send(s.client, "POST", "/collections/wide/points/scroll", {{"limit", 10000}, {"with_vector", true}}), 413);
+  Fails(SendJson(s.client, "POST", "/collections/wide/points/scroll", {{"limit", 10000}, {"with_vector", true}}), 413);
   // Within the bounds everything answers.
   json hits = Ok(s.client, "POST", "/collections/wide/search", {{"vector", query}, {"k", 4000}, {"with_vector", true}});
   CHECK(hits.size() == 50);
@@ -376,14 +348,14 @@ TEST_CASE("workers: long requests beyond the pending bound get 503 at once, ligh
   });
   int busy = 0, light = 0;
   while (!done) {
-    Reply r = Send(c, "POST", "/collections/q/points/delete", json{{"ids", {123456}}});
+    Reply r = SendJson(c, "POST", "/collections/q/points/delete", json{{"ids", {123456}}});
     if (r.status == 503) {
       ++busy;
       CHECK(r.body["status"]["error"].get<std::string>().find("busy") != std::string::npos);
     } else {
       CHECK(r.status == 200);
     }
-    if (Send(c, "GET", "/healthz").status == 200) ++light;
+    if (SendJson(c, "GET", "/healthz").status == 200) ++light;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   writer.join();
@@ -518,13 +490,13 @@ TEST_CASE("limits: the payload bytes of one answer are bounded, in every route t
   }
   json searches = json::array();
   for (int i = 0; i < 32; ++i) searches.push_back({{"vector", {0, 0}}, {"k", 10}});
-  Fails(Send(s.client, "POST", "/collections/fat/search/batch", {{"searches", searches}}), 413, "with_payload");
-  Fails(Send(s.client, "POST", "/collections/fat/search", {{"vector", {0, 0}}, {"k", 14}}), 413, "MiB");
-  Fails(Send(s.client, "POST", "/collections/fat/points/scroll", {{"limit", 14}}), 413, "MiB");
+  Fails(SendJson(s.client, "POST", "/collections/fat/search/batch", {{"searches", searches}}), 413, "with_payload");
+  Fails(SendJson(s.client, "POST", "/collections/fat/search", {{"vector", {0, 0}}, {"k", 14}}), 413, "MiB");
+  Fails(SendJson(s.client, "POST", "/collections/fat/points/scroll", {{"limit", 14}}), 413, "MiB");
   json all_ids = json::array();
   for (int i = 0; i < 14; ++i) all_ids.push_back(i);
-  Fails(Send(s.client, "POST", "/collections/fat/points", {{"ids", all_ids}}), 413, "MiB");
-  Fails(Send(s.client, "POST", "/collections/fat/analogy", {{"positive", {1}}, {"k", 13}}), 413, "MiB");
+  Fails(SendJson(s.client, "POST", "/collections/fat/points", {{"ids", all_ids}}), 413, "MiB");
+  Fails(SendJson(s.client, "POST", "/collections/fat/analogy", {{"positive", {1}}, {"k", 13}}), 413, "MiB");
   // Without payloads, or fewer points, the same requests answer.
   CHECK(Ok(s.client, "POST", "/collections/fat/search/batch",
            {{"searches", {{{"vector", {0, 0}}, {"k", 14}, {"with_payload", false}}}}})[0].size() == 14);
@@ -542,7 +514,7 @@ TEST_CASE("limits: a delete by ids names at most as many ids as an upsert", "[ht
   Ok(s.client, "PUT", "/collections/c/points", {{"points", {{{"id", 1}, {"vector", {1, 2}}}}}});
   json ids = json::array();
   for (int i = 0; i < 65537; ++i) ids.push_back(i);
-  Fails(Send(s.client, "POST", "/collections/c/points/delete", {{"ids", ids}}), 413, "65536");
+  Fails(SendJson(s.client, "POST", "/collections/c/points/delete", {{"ids", ids}}), 413, "65536");
   CHECK(Ok(s.client, "GET", "/collections/c")["points_count"] == 1);
   ids.erase(ids.begin() + 2, ids.end());  // ids 0 and 1: one exists
   CHECK(Ok(s.client, "POST", "/collections/c/points/delete", {{"ids", ids}})["deleted"] == 1);

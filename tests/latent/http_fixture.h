@@ -1,7 +1,7 @@
 #pragma once
 // A real `latentdb serve` over a data directory holding a tiny CNN ("cnn", 16-d) and VAE ("vae",
 // 8-d latent) trained once per test process on a slice of Fashion-MNIST (a few seconds: a few
-// batches of one epoch each), plus request helpers. Each test case creates its own collections
+// batches of one epoch each), plus image helpers (the request helpers are tests/support/http_reply.h). Each test case creates its own collections
 // on the shared server.
 
 #include <catch2/catch.hpp>
@@ -15,10 +15,18 @@
 #include "engine/encoders/trainer.h"
 #include "engine/images/image.h"
 #include "http/client.h"
+#include "tests/support/http_reply.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace latentdb::testing::latent {
+
+// The request helpers, for the tests that say `using namespace latentdb::testing::latent`.
+using ::latentdb::testing::Fails;
+using ::latentdb::testing::Ok;
+using ::latentdb::testing::Reply;
+using ::latentdb::testing::Send;
+using ::latentdb::testing::SendJson;
 
 struct Served {
   TempDir dir;
@@ -61,54 +69,6 @@ inline Served& Server(const std::vector<std::string>& server_args = {}) {
   }();
   REQUIRE(started);
   return served;
-}
-
-struct Reply {
-  int status = 0;
-  std::string content_type;
-  std::string raw;
-  nlohmann::json body;  // discarded when not JSON
-};
-
-inline Reply Send(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target, const std::string& body,
-                  const std::string& content_type = "application/json") {
-  auto r = c.Request(method, target, body, content_type);
-  REQUIRE(r.ok());
-  return Reply{r->status, r->content_type, r->body, nlohmann::json::parse(r->body, nullptr, false)};
-}
-
-inline Reply SendJson(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target,
-                      const nlohmann::json& body = nullptr) {
-  return Send(c, method, target, body.is_null() ? std::string() : body.dump());
-}
-
-// The "result" of a 200 JSON reply.
-inline nlohmann::json Ok(const Reply& r) {
-  INFO(r.status << " " << r.raw.substr(0, 600));
-  REQUIRE(r.status == 200);
-  REQUIRE(r.body.is_object());
-  return r.body["result"];
-}
-
-inline nlohmann::json Ok(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target,
-                         const nlohmann::json& body = nullptr) {
-  INFO(method << " " << target);
-  return Ok(SendJson(c, method, target, body));
-}
-
-// An error reply with `code` whose message mentions `mention`.
-inline void Fails(const Reply& r, int code, const std::string& mention = "") {
-  INFO(r.status << " " << r.raw.substr(0, 600));
-  CHECK(r.status == code);
-  REQUIRE(r.body.is_object());
-  REQUIRE(r.body["status"].is_object());
-  if (!mention.empty()) CHECK(r.body["status"]["error"].get<std::string>().find(mention) != std::string::npos);
-}
-
-inline void Fails(::latentdb::http::HttpClient& c, int code, const std::string& method, const std::string& target,
-                  const nlohmann::json& body = nullptr, const std::string& mention = "") {
-  INFO(method << " " << target);
-  Fails(SendJson(c, method, target, body), code, mention);
 }
 
 inline std::string Png(const ::latentdb::images::Image& image) { return ::latentdb::images::EncodePng(image); }

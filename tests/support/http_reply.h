@@ -1,0 +1,64 @@
+#pragma once
+// Requests to a real server in tests, and checks of LatentDB's answer envelope
+// ({"result": …, "status": "ok"} or {"status": {"error": "…"}}). Catch2 assertions: call them
+// from a test case's thread.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "http/client.h"
+
+namespace latentdb::testing {
+
+struct Reply {
+  int status = 0;
+  std::string content_type;
+  std::string raw;
+  nlohmann::json body;  // discarded when not JSON
+};
+
+inline Reply Send(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target, const std::string& body,
+                  const std::string& content_type = "application/json") {
+  auto r = c.Request(method, target, body, content_type);
+  INFO(method << " " << target << ": " << (r.ok() ? std::string("ok") : r.status().ToString()));
+  REQUIRE(r.ok());
+  return Reply{r->status, r->content_type, r->body, nlohmann::json::parse(r->body, nullptr, false)};
+}
+
+inline Reply SendJson(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target,
+                      const nlohmann::json& body = nullptr) {
+  return Send(c, method, target, body.is_null() ? std::string() : body.dump());
+}
+
+// The "result" of a 200 JSON reply.
+inline nlohmann::json Ok(const Reply& r) {
+  INFO(r.status << " " << r.raw.substr(0, 600));
+  REQUIRE(r.status == 200);
+  REQUIRE(r.body.is_object());
+  return r.body["result"];
+}
+
+inline nlohmann::json Ok(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target,
+                         const nlohmann::json& body = nullptr) {
+  INFO(method << " " << target);
+  return Ok(SendJson(c, method, target, body));
+}
+
+// An error reply with `code` whose message mentions `mention`.
+inline void Fails(const Reply& r, int code, const std::string& mention = "") {
+  INFO(r.status << " " << r.raw.substr(0, 600));
+  CHECK(r.status == code);
+  REQUIRE(r.body.is_object());
+  REQUIRE(r.body["status"].is_object());
+  if (!mention.empty()) CHECK(r.body["status"]["error"].get<std::string>().find(mention) != std::string::npos);
+}
+
+inline void Fails(::latentdb::http::HttpClient& c, int code, const std::string& method, const std::string& target,
+                  const nlohmann::json& body = nullptr, const std::string& mention = "") {
+  INFO(method << " " << target);
+  Fails(SendJson(c, method, target, body), code, mention);
+}
+
+}  // namespace latentdb::testing
