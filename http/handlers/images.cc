@@ -47,12 +47,24 @@ Status CheckImagePixels(const images::ImageInfo& info) {
   return Status::Ok();
 }
 
-// Checks the declared size against the per-image limit and charges it to `budget` (or to a
-// budget of its own), then decodes and fits the image to the model's input.
-Result<images::Image> DecodeForModel(std::string_view bytes, const encoders::ImageModel& model, PixelBudget* budget) {
+// An image's header, read without decoding, whose declared size is within the per-image limit.
+Result<images::ImageInfo> InspectWithinLimit(std::string_view bytes) {
   if (bytes.empty()) return Status::InvalidArgument("the image is empty (0 bytes)");
   LDB_ASSIGN_OR_RETURN(const images::ImageInfo info, images::Inspect(bytes));
   LDB_RETURN_IF_ERROR(CheckImagePixels(info));
+  return info;
+}
+
+// The bytes of a JSON "image" field (base64).
+Result<std::string> ImageFieldBytes(const json& value) {
+  if (!value.is_string()) return Status::InvalidArgument("\"image\" must be a base64 string");
+  return images::Base64Decode(value.get_ref<const std::string&>());
+}
+
+// Checks the declared size against the per-image limit and charges it to `budget` (or to a
+// budget of its own), then decodes and fits the image to the model's input.
+Result<images::Image> DecodeForModel(std::string_view bytes, const encoders::ImageModel& model, PixelBudget* budget) {
+  LDB_ASSIGN_OR_RETURN(const images::ImageInfo info, InspectWithinLimit(bytes));
   PixelBudget own;
   LDB_RETURN_IF_ERROR((budget ? budget : &own)->Spend(info.pixels()));
   LDB_ASSIGN_OR_RETURN(auto image, images::Decode(bytes, images::DecodeLimits{kMaxImagePixels}));
@@ -122,8 +134,7 @@ Result<images::Image> DecodeRawImage(const HttpRequest& req, const encoders::Ima
 }
 
 Result<images::Image> DecodeImageField(const json& value, const encoders::ImageModel& model, PixelBudget* budget) {
-  if (!value.is_string()) return Status::InvalidArgument("\"image\" must be a base64 string");
-  LDB_ASSIGN_OR_RETURN(std::string bytes, images::Base64Decode(value.get<std::string>()));
+  LDB_ASSIGN_OR_RETURN(std::string bytes, ImageFieldBytes(value));
   return DecodeForModel(bytes, model, budget);
 }
 
@@ -192,11 +203,8 @@ Result<std::vector<ItemError>> ResolvePointImages(const HandlerContext& ctx, con
       return Status::InvalidArgument("give either \"image\" or \"vector\", not both").WithContext("points[" + std::to_string(i) + "]");
     }
     auto checked = [&]() -> Result<std::string> {
-      if (!p["image"].is_string()) return Status::InvalidArgument("\"image\" must be a base64 string");
-      LDB_ASSIGN_OR_RETURN(std::string bytes, images::Base64Decode(p["image"].get<std::string>()));
-      if (bytes.empty()) return Status::InvalidArgument("the image is empty (0 bytes)");
-      LDB_ASSIGN_OR_RETURN(const images::ImageInfo info, images::Inspect(bytes));
-      LDB_RETURN_IF_ERROR(CheckImagePixels(info));
+      LDB_ASSIGN_OR_RETURN(std::string bytes, ImageFieldBytes(p["image"]));
+      LDB_ASSIGN_OR_RETURN(const images::ImageInfo info, InspectWithinLimit(bytes));
       total_pixels += info.pixels();
       return bytes;
     }();
