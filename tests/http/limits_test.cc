@@ -17,6 +17,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -277,14 +278,20 @@ TEST_CASE("limits: /metrics keeps one label for every invented HTTP method", "[h
   CHECK(r.body.find("route=\"unmatched\",code=\"404\"} 5") != std::string::npos);
 }
 
-TEST_CASE("workers: which requests leave the I/O threads", "[http][limits][workers]") {
-  TempDir dir;
+// A database in `dir` for an in-process server (no background index saves).
+std::unique_ptr<latentdb::engine::Database> OpenDatabase(TempDir& dir) {
   latentdb::engine::DatabaseOptions o;
   o.data_dir = dir.Sub("data");
   o.persist_interval_seconds = 0;
   auto db = latentdb::engine::Database::Open(o);
   REQUIRE(db.ok());
-  latentdb::http::Api api(db->get());
+  return std::move(db).value();
+}
+
+TEST_CASE("workers: which requests leave the I/O threads", "[http][limits][workers]") {
+  TempDir dir;
+  auto db = OpenDatabase(dir);
+  latentdb::http::Api api(db.get());
   auto request = [](std::string method, std::string path, std::string body = "", std::string type = "") {
     latentdb::http::HttpRequest r;
     r.method = std::move(method);
@@ -322,12 +329,8 @@ TEST_CASE("workers: which requests leave the I/O threads", "[http][limits][worke
 TEST_CASE("workers: long requests beyond the pending bound get 503 at once, light ones still answer",
           "[http][limits][workers]") {
   TempDir dir;
-  latentdb::engine::DatabaseOptions o;
-  o.data_dir = dir.Sub("data");
-  o.persist_interval_seconds = 0;
-  auto db = latentdb::engine::Database::Open(o);
-  REQUIRE(db.ok());
-  latentdb::http::Api api(db->get());
+  auto db = OpenDatabase(dir);
+  latentdb::http::Api api(db.get());
   latentdb::http::ServerOptions so;
   so.port = 0;
   so.threads = 1;
