@@ -19,7 +19,8 @@ PACKAGES=(
   bible-kjv                           # the `bible` program: the only reader of bible-kjv-text's compressed data
   libssl-dev                          # SHA-256 (libcrypto) of model files in word-model manifests
   libtorch-dev                        # CNN and VAE image encoders (LibTorch, CPU)
-  libstb-dev                          # image codecs (PNG, JPEG, BMP, GIF) and PNG writing
+  libstb-dev                          # image codecs (PNG, BMP, GIF) and PNG writing
+  libjpeg62-turbo-dev                 # JPEG decoding (stb's JPEG decoder reads out of bounds on corrupt files)
   curl                                # the README's examples and the smoke test of `make run`
 )
 

@@ -41,9 +41,8 @@ Result<DeclaredSize> JpegSize(std::string_view b) {
   }
 }
 
-// A DHT segment's tables: each declares up to 256 codes. stb's Huffman builder (this Debian
-// version) writes past its 257-entry arrays when the 16 counts add up to more — a heap overflow
-// found by the mutation test under UBSan — so such tables are refused here first.
+// A DHT segment's tables: each declares up to 256 codes. Kept from the stb decoder (whose Huffman
+// builder wrote past its arrays on more): libjpeg refuses them too, this says so earlier.
 Status CheckHuffmanTables(std::string_view segment) {
   size_t at = 0;
   while (at < segment.size()) {

@@ -21,7 +21,7 @@ struct DeclaredSize {
 Result<DeclaredSize> ReadDeclaredSize(std::string_view format, std::string_view bytes);
 
 // Checks what stb does not: a PNG's chunks are whole up to IEND; a JPEG's segments are whole
-// up to its EOI marker and its Huffman tables are well-formed (stb overflows on bad ones); an
+// up to its EOI marker and its Huffman tables declare at most 256 codes each; an
 // uncompressed BMP holds all the rows it declares. InvalidArgument otherwise; GIF passes.
 Status CheckComplete(std::string_view format, std::string_view bytes, DeclaredSize size);
 

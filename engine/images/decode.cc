@@ -1,5 +1,6 @@
-// Decode: untrusted bytes → Image, with stb_image behind four guards:
-//  1. the format is sniffed first (UnsupportedMedia otherwise), so stb never guesses;
+// Decode: untrusted bytes → Image. JPEG goes to libjpeg-turbo (decode_jpeg.cc); PNG, BMP and
+// GIF to stb_image. Both sit behind the same guards:
+//  1. the format is sniffed first (UnsupportedMedia otherwise), so no decoder guesses;
 //  2. the declared width × height is read from the header by container.cc and checked against
 //     DecodeLimits before any pixel is decoded (PayloadTooLarge), zero sizes refused;
 //  3. every allocation stb makes is capped by what that declared size needs (stb_alloc.h), so
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "engine/images/container.h"
+#include "engine/images/decode_jpeg.h"
 #include "engine/images/image.h"
 #include "engine/images/stb_alloc.h"
 
@@ -76,6 +78,7 @@ Result<Image> Decode(std::string_view bytes, const DecodeLimits& limits) {
                                    std::to_string(limits.max_pixels) + " pixels");
   }
   LDB_RETURN_IF_ERROR(internal::CheckComplete(format, bytes, declared));
+  if (format == "jpeg") return internal::DecodeJpeg(bytes, declared);
 
   int w = 0, h = 0, stored = 0;
   std::unique_ptr<stbi_uc, void (*)(void*)> decoded(nullptr, stbi_image_free);

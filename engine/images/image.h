@@ -1,7 +1,7 @@
 #pragma once
 // Images as LatentDB handles them: 8-bit pixels, row-major, channels interleaved (1 = gray,
-// 3 = RGB). Decoding untrusted bytes (PNG, JPEG, BMP, GIF first frame) with stb, resizing,
-// channel conversion and PNG encoding. No LibTorch here: the encoders turn an Image into a tensor.
+// 3 = RGB). Decoding untrusted bytes (JPEG with libjpeg-turbo; PNG, BMP, GIF first frame with
+// stb), resizing, channel conversion and PNG encoding. No LibTorch here: the encoders turn an Image into a tensor.
 
 #include <cstdint>
 #include <string>

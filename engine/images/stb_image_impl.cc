@@ -1,5 +1,6 @@
-// The one compilation of stb_image's implementation, restricted to the formats LatentDB reads
-// (PNG, JPEG, BMP, GIF) and routed through the bounded allocator of stb_alloc.h.
+// The one compilation of stb_image's implementation, restricted to the formats LatentDB decodes
+// with it (PNG, BMP, GIF; JPEG goes to libjpeg-turbo, see decode_jpeg.cc) and routed through the
+// bounded allocator of stb_alloc.h.
 //
 // Thread safety: this stb (2.27+) keeps its failure reason in a thread_local (STBI_THREAD_LOCAL
 // is defined for C++11 and later; the static_assert below checks it). The only other global
@@ -29,7 +30,6 @@ ScopedAllocationLimit::~ScopedAllocationLimit() { g_max_allocation = previous_; 
 
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_ONLY_PNG
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_GIF
 #define STBI_NO_STDIO
