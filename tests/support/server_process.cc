@@ -7,12 +7,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
 namespace latentdb::testing {
 
-const char* LatentdbBinary() { return LATENTDB_BINARY; }
+const char* LatentdbBinary() {
+  // Another build's binary can be tested with this suite (for example an older commit's, to see
+  // which new tests it fails): LATENTDB_BINARY_UNDER_TEST=/path/to/latentdb.
+  static const char* const overridden = std::getenv("LATENTDB_BINARY_UNDER_TEST");
+  return overridden && *overridden ? overridden : LATENTDB_BINARY;
+}
 
 namespace {
 // Starts `latentdb EXTRA…` with its stdout (and stderr too, when asked) on a pipe; returns the

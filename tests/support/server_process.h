@@ -31,7 +31,7 @@ class ServerProcess {
 // Runs `latentdb ARGS…` to completion; returns the exit code and captures stderr+stdout.
 int RunLatentdb(const std::vector<std::string>& args, std::string* output);
 
-// The path of the latentdb binary under test.
+// The path of the latentdb binary under test: this build's, or $LATENTDB_BINARY_UNDER_TEST.
 const char* LatentdbBinary();
 
 }  // namespace latentdb::testing
