@@ -230,3 +230,17 @@ TEST_CASE("A progressive JPEG with more than 500 scans is refused", "[images]") 
   REQUIRE(decoded.ok());
   CHECK(MeanAbsDiff(*decoded, rgb) < 6.0);
 }
+
+TEST_CASE("A 12-bit JPEG is refused as unsupported media, not as corrupt", "[images]") {
+  // An extended sequential (SOF1) frame declaring 12-bit samples: valid JPEG that Debian's 8-bit
+  // libjpeg-turbo build does not decode. The test patches the frame header of an 8-bit file.
+  std::string jpeg = LibjpegEncode(Smooth(16, 16, 1));
+  const size_t sof = jpeg.find("\xff\xc0");
+  REQUIRE(sof != std::string::npos);
+  jpeg[sof + 1] = '\xc1';
+  jpeg[sof + 4] = 12;  // precision, after the marker and the 2-byte length
+  auto decoded = Decode(jpeg);
+  REQUIRE_FALSE(decoded.ok());
+  CHECK(decoded.status().code() == StatusCode::kUnsupportedMedia);
+  CHECK(decoded.status().message().find("12") != std::string::npos);
+}
