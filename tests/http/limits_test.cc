@@ -206,11 +206,10 @@ TEST_CASE("limits: a 60 MB upsert is refused with 413 while it is parsed, withou
   REQUIRE(body.size() > (58u << 20));
   REQUIRE(body.size() < (64u << 20));
   const size_t before = PeakRss(s.process.pid());
-  auto start = Clock::now();
   Reply r = Send(s.client, "PUT", "/collections/big/points", body);
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   Fails(r, 413, "values");
-  CHECK(secs < 10);
+  // Refused while parsed: the server's peak memory grew far less than the ~1.2 GB a whole parse
+  // of 15 million values takes (a bound on memory, not on time: timings are for bench/).
   const size_t after = PeakRss(s.process.pid());
   INFO("peak RSS before " << (before >> 20) << " MiB, after " << (after >> 20) << " MiB");
   CHECK(after - before < (800u << 20));
