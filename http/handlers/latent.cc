@@ -7,7 +7,7 @@
 //   POST /collections/{c}/reconstruct          {"image":base64} or a raw image body
 //   GET  /collections/{c}/anomalies?k=20       the k points of highest payload "neg_elbo"
 //   GET  /collections/{c}/map?n=5000&field=…   2-D PCA of an evenly spaced sample
-// Latent math (interpolation, sampling, PCA) is in http/latent_math.h.
+// Latent math (interpolation, sampling, PCA) is in engine/latent/math.h.
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -15,7 +15,7 @@
 #include "engine/encoders/image_model.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
-#include "http/latent_math.h"
+#include "engine/latent/math.h"
 
 namespace latentdb::http {
 
