@@ -50,7 +50,8 @@ int Usage(const std::string& message) {
 }
 
 // A step of the run failed: exit code 2 when the input was refused (InvalidArgument), else 1.
-int Fail(const Status& s, const std::string& prefix = "") {
+// Like tools::Fail, but ingest's messages start with "latentdb ingest:" and print no usage.
+int RunFailed(const Status& s, const std::string& prefix = "") {
   std::fprintf(stderr, "latentdb ingest: %s%s\n", prefix.c_str(), s.message().c_str());
   return s.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
@@ -70,9 +71,9 @@ Status CheckRequired(const Args& args) {
 // Where the items go: a running server (--url) or a data directory (--data-dir).
 struct Destination {
   bool online = false;
-  std::string url, api_key;             // online
-  std::string data_dir;                 // offline, and where an offline encoder's model is registered
-  double checkpoint_seconds = 10;       // offline
+  std::string url, api_key;        // online
+  std::string data_dir;            // offline, and where an offline encoder's model is registered
+  double checkpoint_seconds = 10;  // offline
 };
 
 Result<Destination> ParseDestination(const Args& args) {
@@ -177,7 +178,7 @@ int SetUpEncoder(const std::string& name, const Destination& d, ingest::Sink* si
     return 0;
   }
   auto e = ingest::MakeItemEncoder(*info, {d.data_dir, sink->database()});
-  if (!e.ok()) return Fail(e.status(), "encoder '" + name + "': ");
+  if (!e.ok()) return RunFailed(e.status(), "encoder '" + name + "': ");
   *encoder = std::move(*e);
   po->encoder = encoder->get();
   return 0;
@@ -213,14 +214,14 @@ int IngestCommand(int argc, char** argv) {
 
   std::unique_ptr<ingest::Sink> sink = MakeSink(*destination);
   // Fails at once when a server holds the data directory (Busy) or the server is unreachable.
-  if (Status s = sink->Open(); !s.ok()) return Fail(s);
+  if (Status s = sink->Open(); !s.ok()) return RunFailed(s);
   std::unique_ptr<ingest::ItemEncoder> encoder;
   if (args->Has("encoder")) {
     if (int code = SetUpEncoder(args->Get("encoder"), *destination, sink.get(), &*po, &encoder); code != 0) return code;
   }
 
   auto report = ingest::RunIngest(*specs, so, sink.get(), *po);
-  if (!report.ok()) return Fail(report.status());
+  if (!report.ok()) return RunFailed(report.status());
   return Report(*report, args->Has("strict"));
 }
 
