@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/encoders/image_model.h"
+#include "engine/latent/analogy.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 
@@ -62,24 +63,6 @@ bool HasVaeEncoder(const HandlerContext& ctx, const engine::Collection& c) {
   return encoder.ok() && (*encoder)->image_model() && (*encoder)->image_model()->generative();
 }
 
-// Σpositive − Σnegative over the raw (not normalized) latents of the terms.
-Result<std::vector<float>> RawAnalogyVector(engine::Collection& c, const engine::AnalogyQuery& q) {
-  std::vector<float> sum(c.config().dim, 0.0f);
-  auto add = [&](const engine::AnalogyTerm& t, float sign) -> Status {
-    std::vector<float> v;
-    if (t.vector) {
-      v = *t.vector;
-    } else {
-      LDB_ASSIGN_OR_RETURN(v, c.VectorOf(*t.id));
-    }
-    if (v.size() != sum.size()) return Status::InvalidArgument("an analogy term has the wrong dimension");
-    for (size_t i = 0; i < sum.size(); ++i) sum[i] += sign * v[i];
-    return Status::Ok();
-  };
-  for (const auto& t : q.positive) LDB_RETURN_IF_ERROR(add(t, 1.0f));
-  for (const auto& t : q.negative) LDB_RETURN_IF_ERROR(add(t, -1.0f));
-  return sum;
-}
 }  // namespace
 
 void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
@@ -131,7 +114,7 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     if (!HasVaeEncoder(ctx, *c)) return hits;
     // VAE collections: {"hits", "vector": Σpositive − Σnegative, "image": its decoding (base64 PNG)}.
     LDB_ASSIGN_OR_RETURN(auto model, CollectionVae(ctx, *c));
-    LDB_ASSIGN_OR_RETURN(auto latent, RawAnalogyVector(*c, query));
+    LDB_ASSIGN_OR_RETURN(auto latent, latent::AnalogySum(*c, query));
     LDB_ASSIGN_OR_RETURN(auto decoded, model->Decode({latent}));
     json out = {{"hits", std::move(hits)}, {"vector", VectorToJson(latent)}};
     AddImageJson(decoded.at(0), &out);
