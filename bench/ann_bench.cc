@@ -44,7 +44,7 @@
 #include "engine/database.h"
 #include "engine/ingest/idx_reader.h"
 #include "http/api.h"
-#include "http/client.h"
+#include "client/http_client.h"
 #include "http/codec.h"
 #include "http/json_body.h"
 #include "http/server.h"
@@ -757,7 +757,7 @@ int Main(int argc, char** argv) {
   // --- HTTP server ---
   std::unique_ptr<http::Api> api;
   std::unique_ptr<http::Server> server;
-  std::unique_ptr<http::HttpClient> client;
+  std::unique_ptr<client::HttpClient> client;
   if (!o.skip_http) {
     api = std::make_unique<http::Api>(db.get());
     http::ServerOptions so;
@@ -766,7 +766,7 @@ int Main(int argc, char** argv) {
     so.threads = o.http_threads;
     server = std::make_unique<http::Server>(so, api.get());
     Check(server->Start(), "starting the HTTP server");
-    client = std::make_unique<http::HttpClient>("127.0.0.1", server->port());
+    client = std::make_unique<client::HttpClient>("127.0.0.1", server->port());
     std::printf("\n[http] server on 127.0.0.1:%u (%d I/O threads), one keep-alive client connection\n", server->port(),
                 o.http_threads);
   }
@@ -866,7 +866,7 @@ int Main(int argc, char** argv) {
       auto c2 = Clock::now();
       auto query = Check(http::ParseSearch(parsed), "decoding a search body");
       auto c3 = Clock::now();
-      auto hits = Check(coll->Search(query), "searching");
+      auto hits = Check(coll->Search(query.query), "searching");
       auto c4 = Clock::now();
       json result = json::array();
       for (const auto& h : hits) result.push_back(http::ScoredPointToJson(h));

@@ -41,7 +41,7 @@
 #include "engine/encoders/trainer.h"
 #include "engine/images/image.h"
 #include "http/api.h"
-#include "http/client.h"
+#include "client/http_client.h"
 #include "http/server.h"
 
 namespace latentdb::bench {
@@ -149,7 +149,7 @@ double HttpIngestRate(engine::Database* db, const std::string& model, size_t dim
   so.port = 0;
   http::Server server(so, &api);
   Check(server.Start(), "starting the HTTP server");
-  http::HttpClient client("127.0.0.1", server.port());
+  client::HttpClient client("127.0.0.1", server.port());
   json create = {{"dim", dim}, {"metric", "cosine"}, {"index", "Flat"}, {"encoder", model}};
   auto r = Check(client.Request("PUT", "/collections/http_images", create.dump()), "creating the HTTP collection");
   if (r.status != 200) Die("creating a collection with encoder " + model + ": HTTP " + std::to_string(r.status) + " " + r.body);
@@ -168,7 +168,7 @@ double HttpIngestRate(engine::Database* db, const std::string& model, size_t dim
   std::vector<std::thread> senders;
   for (size_t t = 0; t < 2; ++t) {
     senders.emplace_back([&, t] {
-      http::HttpClient conn("127.0.0.1", server.port());
+      client::HttpClient conn("127.0.0.1", server.port());
       for (size_t b = t; b < bodies.size(); b += 2) {
         auto resp = Check(conn.Request("PUT", "/collections/http_images/points", bodies[b]), "upserting images over HTTP");
         if (resp.status != 200) Die("HTTP upsert of images: " + std::to_string(resp.status) + " " + resp.body.substr(0, 300));

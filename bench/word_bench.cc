@@ -45,8 +45,7 @@
 #include "engine/words/trainer.h"
 #include "engine/words/word_model.h"
 #include "http/api.h"
-#include "http/client.h"
-#include "http/message.h"
+#include "client/http_client.h"
 #include "http/server.h"
 
 namespace latentdb::bench {
@@ -468,7 +467,7 @@ json LatencyBench(const Options& o) {
   so.threads = 2;
   http::Server server(so, &api);
   Check(server.Start(), "starting the HTTP server");
-  http::HttpClient client("127.0.0.1", server.port());
+  client::HttpClient client("127.0.0.1", server.port());
   size_t mismatches = 0;
   auto call = [&](const std::string& method, const std::string& target, const json& body) {
     auto r = Check(client.Request(method, target, body.is_null() ? std::string() : body.dump()), "HTTP " + target);
@@ -479,7 +478,7 @@ json LatencyBench(const Options& o) {
   };
   const std::string base = std::string("/words/") + kLatencyModel;
   rows.push_back({"neighbors exact, HTTP", Measure(o.queries, [&](size_t i) {
-                    json r = call("GET", base + "/" + http::PercentEncodeSegment(words[i]) + "/neighbors?k=10", nullptr);
+                    json r = call("GET", base + "/" + client::PercentEncodeSegment(words[i]) + "/neighbors?k=10", nullptr);
                     if (r.empty() || r[0]["word"] != exact_nb[i][0]) ++mismatches;
                   })});
   std::vector<std::vector<std::string>> http_nb(o.queries);

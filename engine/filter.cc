@@ -269,45 +269,81 @@ struct FilterParser {
     return Status::Ok();
   }
 
-  static Result<Condition> ParseCondition(const json& c, int depth, bool in_nested) {
-    if (!c.is_object()) return Status::InvalidArgument("filter condition must be an object, got " + c.dump());
+  // {"has_id": [ids]}
+  static Result<Condition> ParseHasId(const json& ids, bool in_nested) {
+    if (in_nested) return Status::InvalidArgument("has_id is not supported inside a nested filter");
+    if (!ids.is_array()) return Status::InvalidArgument("has_id must be an array of ids");
     Condition cond;
-    if (c.contains("has_id")) {
-      if (in_nested) return Status::InvalidArgument("has_id is not supported inside a nested filter");
-      const json& ids = c["has_id"];
-      if (!ids.is_array()) return Status::InvalidArgument("has_id must be an array of ids");
-      cond.type = Type::kHasId;
-      for (const auto& id : ids) {
-        LDB_ASSIGN_OR_RETURN(ExternalId eid, ExternalId::FromJson(id));
-        cond.ids.insert(eid.ToKey());
+    cond.type = Type::kHasId;
+    for (const auto& id : ids) {
+      LDB_ASSIGN_OR_RETURN(ExternalId eid, ExternalId::FromJson(id));
+      cond.ids.insert(eid.ToKey());
+    }
+    return cond;
+  }
+
+  // {"nested": {"key": "<array of objects>", "filter": {…}}}: the sub-filter runs on each element.
+  static Result<Condition> ParseNested(const json& n, int depth) {
+    if (!n.is_object() || !n.contains("key") || !n["key"].is_string() || !n.contains("filter")) {
+      return Status::InvalidArgument("\"nested\" must be {\"key\": \"<array of objects>\", \"filter\": {…}}");
+    }
+    Condition cond;
+    LDB_RETURN_IF_ERROR(ParseKey(n["key"].get<std::string>(), &cond.path));
+    LDB_ASSIGN_OR_RETURN(cond.filter, ParseFilter(n["filter"], depth + 1, /*in_nested=*/true));
+    cond.type = Type::kNested;
+    return cond;
+  }
+
+  // {"is_empty": {"key": …}} or {"is_null": {"key": …}}
+  static Result<Condition> ParseIsEmptyOrNull(const std::string& name, const json& k) {
+    if (!k.is_object() || !k.contains("key") || !k["key"].is_string() || k["key"].get_ref<const std::string&>().empty()) {
+      return Status::InvalidArgument("\"" + name + "\" must be {\"key\": \"<non-empty path>\"}, got " + k.dump());
+    }
+    Condition cond;
+    LDB_RETURN_IF_ERROR(ParseKey(k["key"].get<std::string>(), &cond.path));
+    cond.type = name == "is_empty" ? Type::kIsEmpty : Type::kIsNull;
+    return cond;
+  }
+
+  // "match": {"value": v} | {"any": [v…]} | {"except": [v…]}
+  static Status ParseMatch(const json& m, Condition* cond) {
+    if (!m.is_object()) return Status::InvalidArgument("\"match\" must be an object");
+    if (m.contains("value")) {
+      if (!IsMatchScalar(m["value"])) {
+        return Status::InvalidArgument("match value must be a string, integer or bool (use range for other numbers)");
       }
-      return cond;
+      cond->type = Type::kMatchValue;
+      cond->values.push_back(m["value"]);
+      return Status::Ok();
     }
-    if (c.contains("must") || c.contains("should") || c.contains("must_not")) {
-      LDB_ASSIGN_OR_RETURN(cond.filter, ParseFilter(c, depth, in_nested));
-      cond.type = Type::kSubFilter;
-      return cond;
+    if (m.contains("any")) {
+      cond->type = Type::kMatchAny;
+      return ParseValueList(m, "any", cond);
     }
-    if (c.contains("nested")) {
-      const json& n = c["nested"];
-      if (!n.is_object() || !n.contains("key") || !n["key"].is_string() || !n.contains("filter")) {
-        return Status::InvalidArgument("\"nested\" must be {\"key\": \"<array of objects>\", \"filter\": {…}}");
-      }
-      LDB_RETURN_IF_ERROR(ParseKey(n["key"].get<std::string>(), &cond.path));
-      LDB_ASSIGN_OR_RETURN(cond.filter, ParseFilter(n["filter"], depth + 1, /*in_nested=*/true));
-      cond.type = Type::kNested;
-      return cond;
+    if (m.contains("except")) {
+      cond->type = Type::kMatchExcept;
+      return ParseValueList(m, "except", cond);
     }
-    for (const char* name : {"is_empty", "is_null"}) {
-      if (!c.contains(name)) continue;
-      const json& k = c[name];
-      if (!k.is_object() || !k.contains("key") || !k["key"].is_string() || k["key"].get_ref<const std::string&>().empty()) {
-        return Status::InvalidArgument(std::string("\"") + name + "\" must be {\"key\": \"<non-empty path>\"}, got " + k.dump());
-      }
-      LDB_RETURN_IF_ERROR(ParseKey(k["key"].get<std::string>(), &cond.path));
-      cond.type = std::string(name) == "is_empty" ? Type::kIsEmpty : Type::kIsNull;
-      return cond;
+    return Status::InvalidArgument("\"match\" needs \"value\", \"any\" or \"except\"");
+  }
+
+  // "range": {"gt"|"gte"|"lt"|"lte": number, …}
+  static Status ParseRange(const json& r, Condition* cond) {
+    if (!r.is_object() || r.empty()) return Status::InvalidArgument("\"range\" must be an object with gt/gte/lt/lte");
+    cond->type = Type::kRange;
+    for (auto it = r.begin(); it != r.end(); ++it) {
+      json* bound = it.key() == "gt" ? &cond->gt : it.key() == "gte" ? &cond->gte : it.key() == "lt" ? &cond->lt
+                    : it.key() == "lte" ? &cond->lte : nullptr;
+      if (bound == nullptr) return Status::InvalidArgument("unknown range bound '" + it.key() + "' (use gt, gte, lt, lte)");
+      if (it.value().is_null()) continue;  // Qdrant's clients send absent bounds as null
+      if (!it.value().is_number()) return Status::InvalidArgument("range bound '" + it.key() + "' must be a number");
+      *bound = it.value();
     }
+    return Status::Ok();
+  }
+
+  // {"key": path, "match"|"range": …}; anything else names what is not supported.
+  static Result<Condition> ParseFieldCondition(const json& c) {
     if (!c.contains("key")) {
       if (c.empty()) return Status::InvalidArgument(std::string("empty filter condition {}; supported: ") + kSupported);
       return Status::InvalidArgument("unsupported condition '" + c.begin().key() + "'; supported: " + kSupported);
@@ -315,39 +351,14 @@ struct FilterParser {
     if (!c["key"].is_string() || c["key"].get_ref<const std::string&>().empty()) {
       return Status::InvalidArgument("filter condition needs a non-empty string \"key\": " + c.dump());
     }
+    Condition cond;
     LDB_RETURN_IF_ERROR(ParseKey(c["key"].get<std::string>(), &cond.path));
     if (c.contains("match")) {
-      const json& m = c["match"];
-      if (!m.is_object()) return Status::InvalidArgument("\"match\" must be an object");
-      if (m.contains("value")) {
-        if (!IsMatchScalar(m["value"])) {
-          return Status::InvalidArgument("match value must be a string, integer or bool (use range for other numbers)");
-        }
-        cond.type = Type::kMatchValue;
-        cond.values.push_back(m["value"]);
-      } else if (m.contains("any")) {
-        cond.type = Type::kMatchAny;
-        LDB_RETURN_IF_ERROR(ParseValueList(m, "any", &cond));
-      } else if (m.contains("except")) {
-        cond.type = Type::kMatchExcept;
-        LDB_RETURN_IF_ERROR(ParseValueList(m, "except", &cond));
-      } else {
-        return Status::InvalidArgument("\"match\" needs \"value\", \"any\" or \"except\"");
-      }
+      LDB_RETURN_IF_ERROR(ParseMatch(c["match"], &cond));
       return cond;
     }
     if (c.contains("range")) {
-      const json& r = c["range"];
-      if (!r.is_object() || r.empty()) return Status::InvalidArgument("\"range\" must be an object with gt/gte/lt/lte");
-      cond.type = Type::kRange;
-      for (auto it = r.begin(); it != r.end(); ++it) {
-        json* bound = it.key() == "gt" ? &cond.gt : it.key() == "gte" ? &cond.gte : it.key() == "lt" ? &cond.lt
-                      : it.key() == "lte" ? &cond.lte : nullptr;
-        if (bound == nullptr) return Status::InvalidArgument("unknown range bound '" + it.key() + "' (use gt, gte, lt, lte)");
-        if (it.value().is_null()) continue;  // Qdrant's clients send absent bounds as null
-        if (!it.value().is_number()) return Status::InvalidArgument("range bound '" + it.key() + "' must be a number");
-        *bound = it.value();
-      }
+      LDB_RETURN_IF_ERROR(ParseRange(c["range"], &cond));
       return cond;
     }
     for (auto it = c.begin(); it != c.end(); ++it) {
@@ -358,6 +369,23 @@ struct FilterParser {
     }
     return Status::InvalidArgument("filter condition on key '" + c["key"].get<std::string>() +
                                    "' needs \"match\" or \"range\"; supported: " + kSupported);
+  }
+
+  // One condition; which kind is decided by the first of these keys it has, in this order.
+  static Result<Condition> ParseCondition(const json& c, int depth, bool in_nested) {
+    if (!c.is_object()) return Status::InvalidArgument("filter condition must be an object, got " + c.dump());
+    if (c.contains("has_id")) return ParseHasId(c["has_id"], in_nested);
+    if (c.contains("must") || c.contains("should") || c.contains("must_not")) {
+      Condition cond;
+      LDB_ASSIGN_OR_RETURN(cond.filter, ParseFilter(c, depth, in_nested));
+      cond.type = Type::kSubFilter;
+      return cond;
+    }
+    if (c.contains("nested")) return ParseNested(c["nested"], depth);
+    for (const char* name : {"is_empty", "is_null"}) {
+      if (c.contains(name)) return ParseIsEmptyOrNull(name, c[name]);
+    }
+    return ParseFieldCondition(c);
   }
 
   static Status ParseList(const json& spec, const char* name, int depth, bool in_nested, std::vector<Condition>* out,

@@ -12,7 +12,7 @@
 #include "engine/external_id.h"
 #include "engine/filter.h"
 #include "fuzz/fuzz_util.h"
-#include "http/json_parser.h"
+#include "common/json_parser.h"
 
 namespace {
 
@@ -31,7 +31,7 @@ const nlohmann::json& Payloads() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto doc = latentdb::http::ParseJson(text, 64);
+  auto doc = latentdb::ParseJson(text, 64);
   if (!doc.ok()) return 0;
 
   const nlohmann::json* spec = &*doc;

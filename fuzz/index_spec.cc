@@ -14,7 +14,7 @@
 
 #include "engine/collection_config.h"
 #include "fuzz/fuzz_util.h"
-#include "http/json_parser.h"
+#include "common/json_parser.h"
 #include "index/vector_index.h"
 
 using latentdb::fuzz::Check;
@@ -35,7 +35,7 @@ void CheckHits(const latentdb::Result<std::vector<ldbi::Hit>>& hits, size_t k, u
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto doc = latentdb::http::ParseJson(text, 16);
+  auto doc = latentdb::ParseJson(text, 16);
   if (!doc.ok()) return 0;
   auto config = latentdb::engine::CollectionConfig::FromJson(*doc);
   if (!config.ok()) return 0;

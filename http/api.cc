@@ -7,15 +7,12 @@
 
 #include "common/logging.h"
 #include "http/error_mapping.h"
-#include "engine/encoders/image_model.h"
-#include "engine/words/word_model.h"
 #include "http/handlers/handlers.h"
 
 namespace latentdb::http {
 
 Api::Api(engine::Database* db) : db_(db) {
-  HandlerContext ctx{db_, &metrics_, std::make_shared<words::WordModelCache>(db_),
-                     std::make_shared<encoders::ImageModelCache>(db_->options().data_dir)};
+  HandlerContext ctx{db_, &metrics_, std::make_shared<inference::Models>(db_->options().data_dir, db_)};
   RegisterSystemRoutes(router_, ctx);
   RegisterCollectionRoutes(router_, ctx);
   RegisterPointRoutes(router_, ctx);

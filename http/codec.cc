@@ -1,5 +1,7 @@
 #include "http/codec.h"
 
+#include "engine/images/image.h"
+
 namespace latentdb::http {
 
 using nlohmann::json;
@@ -33,7 +35,45 @@ Result<std::shared_ptr<const engine::Filter>> ParseOptionalFilter(const json& bo
   return engine::Filter::Parse(body["filter"]);
 }
 
-Result<std::vector<engine::PointInput>> ParsePoints(const json& body) {
+namespace {
+
+// The one input of a point or a search: exactly one of "vector", "text", "image" (null counts as
+// absent); nullopt when there is none. `where` names the item in messages ("points[3]", or ""
+// for a search).
+Result<std::optional<inference::Input>> ParseInput(const json& item, const std::string& where) {
+  auto fail = [&](const std::string& message) {
+    const Status s = Status::InvalidArgument(message);
+    return where.empty() ? s : s.WithContext(where);
+  };
+  const bool has_vector = item.contains("vector") && !item["vector"].is_null();
+  const bool has_text = item.contains("text") && !item["text"].is_null();
+  const bool has_image = item.contains("image") && !item["image"].is_null();
+  if (has_text && has_image) return fail("give only one of \"vector\", \"text\" or \"image\"");
+  if (has_vector && (has_text || has_image)) {
+    return fail(std::string("give either ") + (has_text ? "\"text\"" : "\"image\"") + " or \"vector\", not both");
+  }
+  if (has_vector) {
+    LDB_ASSIGN_OR_RETURN(auto v, ParseVector(item["vector"], where.empty() ? "\"vector\"" : where + ".vector"));
+    return std::optional<inference::Input>(inference::Input::Vector(std::move(v)));
+  }
+  if (has_text) {
+    if (!item["text"].is_string()) return fail("\"text\" must be a string");
+    return std::optional<inference::Input>(inference::Input::Text(item["text"].get<std::string>()));
+  }
+  if (has_image) return std::optional<inference::Input>(ParseImageField(item["image"]));
+  return std::optional<inference::Input>();
+}
+
+}  // namespace
+
+inference::Input ParseImageField(const json& value) {
+  if (!value.is_string()) return inference::Input::BadImage(Status::InvalidArgument("\"image\" must be a base64 string"));
+  auto bytes = images::Base64Decode(value.get_ref<const std::string&>());
+  if (!bytes.ok()) return inference::Input::BadImage(bytes.status());
+  return inference::Input::Image(std::move(bytes).value());
+}
+
+Result<std::vector<inference::PointRequest>> ParsePoints(const json& body) {
   if (!body.is_object() || !body.contains("points") || !body["points"].is_array()) {
     return Status::InvalidArgument("body must be {\"points\":[{\"id\":…, \"vector\":[…], \"payload\":{…}}, …]}");
   }
@@ -42,19 +82,20 @@ Result<std::vector<engine::PointInput>> ParsePoints(const json& body) {
   if (arr.size() > kMaxPointsPerRequest) {
     return Status::PayloadTooLarge("at most " + std::to_string(kMaxPointsPerRequest) + " points per request");
   }
-  std::vector<engine::PointInput> out;
+  std::vector<inference::PointRequest> out;
   out.reserve(arr.size());
   for (size_t i = 0; i < arr.size(); ++i) {
     const json& p = arr[i];
     const std::string where = "points[" + std::to_string(i) + "]";
     if (!p.is_object()) return Status::InvalidArgument(where + " must be an object");
     if (!p.contains("id")) return Status::InvalidArgument(where + " has no \"id\"");
-    engine::PointInput in;
+    inference::PointRequest in;
     auto id = ExternalId::FromJson(p["id"]);
     if (!id.ok()) return id.status().WithContext(where);
     in.id = *id;
-    if (!p.contains("vector")) return Status::InvalidArgument(where + " has no \"vector\"");
-    LDB_ASSIGN_OR_RETURN(in.vector, ParseVector(p["vector"], where + ".vector"));
+    LDB_ASSIGN_OR_RETURN(auto input, ParseInput(p, where));
+    if (!input) return Status::InvalidArgument(where + " has no \"vector\"");
+    in.input = std::move(*input);
     if (p.contains("payload")) {
       if (!p["payload"].is_object() && !p["payload"].is_null()) {
         return Status::InvalidArgument(where + ".payload must be an object");
@@ -76,18 +117,22 @@ Result<std::vector<ExternalId>> ParseIdList(const json& ids) {
   return out;
 }
 
-Result<engine::SearchQuery> ParseSearch(const json& body) {
+Result<SearchRequest> ParseSearch(const json& body) {
   if (!body.is_object()) return Status::InvalidArgument("search body must be a JSON object");
-  engine::SearchQuery q;
-  const bool has_vector = body.contains("vector") && !body["vector"].is_null();
+  SearchRequest request;
+  engine::SearchQuery& q = request.query;
+  LDB_ASSIGN_OR_RETURN(auto input, ParseInput(body, ""));
   const bool has_id = body.contains("id") && !body["id"].is_null();
-  if (has_vector == has_id) return Status::InvalidArgument("search needs exactly one of \"vector\" or \"id\"");
-  if (has_vector) {
-    LDB_ASSIGN_OR_RETURN(auto v, ParseVector(body["vector"], "\"vector\""));
-    q.vector = std::move(v);
-  } else {
+  if (input.has_value() == has_id) {
+    return Status::InvalidArgument("search needs exactly one of \"vector\", \"id\", \"text\" or \"image\"");
+  }
+  if (has_id) {
     LDB_ASSIGN_OR_RETURN(auto id, ExternalId::FromJson(body["id"]));
     q.id = std::move(id);
+  } else if (input->kind == inference::Input::Kind::kVector) {
+    q.vector = std::move(input->vector);
+  } else {
+    request.input = std::move(input);
   }
   const char* k_key = body.contains("k") ? "k" : "limit";  // Qdrant clients say "limit"
   LDB_ASSIGN_OR_RETURN(q.k, ParseCount(body, k_key, 10, 1, engine::kMaxK));
@@ -110,7 +155,7 @@ Result<engine::SearchQuery> ParseSearch(const json& body) {
       q.params.exact = p["exact"].get<bool>();
     }
   }
-  return q;
+  return request;
 }
 
 namespace {

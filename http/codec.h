@@ -9,11 +9,12 @@
 
 #include "common/result.h"
 #include "engine/collection.h"
+#include "engine/inference/point_encoding.h"
 
 namespace latentdb::http {
 
 // Limits on what one request may cost (README "Limits"). The JSON body itself is bounded by the
-// server's body limit and by kDefaultMaxJsonValues (http/json_parser.h) while it is parsed.
+// server's body limit and by kDefaultMaxJsonValues (common/json_parser.h) while it is parsed.
 constexpr size_t kMaxPointsPerRequest = 65536;  // points per upsert, ids per retrieval or delete
 constexpr size_t kMaxBatchSearches = 1024;      // searches per /search/batch
 // An answer carries at most this many points (k × searches for a batch, limit for a scroll,
@@ -45,9 +46,24 @@ class AnswerBudget {
 Result<std::vector<float>> ParseVector(const nlohmann::json& j, const std::string& what);
 // Absent or null -> nullptr.
 Result<std::shared_ptr<const engine::Filter>> ParseOptionalFilter(const nlohmann::json& body);
-Result<std::vector<engine::PointInput>> ParsePoints(const nlohmann::json& body);
+// The points of an upsert, {"points":[{"id", "vector"|"text"|"image", "payload"}, …]}, as typed
+// inputs for the inference layer: each point gives exactly one of "vector", "text" (a collection
+// with a word-model encoder) or "image" (base64, a collection with an image encoder). Structure
+// errors fail the request; an "image" that is not base64 stays with its point (ParseImageField).
+Result<std::vector<inference::PointRequest>> ParsePoints(const nlohmann::json& body);
+// A JSON "image" value (a base64 string; a "data:image/…;base64," prefix allowed) as an input.
+// When it is not one, the input carries the reason (Input::BadImage), so that a batch rejects
+// that item alone.
+inference::Input ParseImageField(const nlohmann::json& value);
 Result<std::vector<engine::ExternalId>> ParseIdList(const nlohmann::json& ids);
-Result<engine::SearchQuery> ParseSearch(const nlohmann::json& body);
+// A search body: exactly one of "vector", "id", "text" or "image", and k/limit, filter,
+// with_payload, with_vector, params. A text or image comes back as `input`, to be encoded into
+// query.vector by the caller (inference::EncodeQuery).
+struct SearchRequest {
+  engine::SearchQuery query;
+  std::optional<inference::Input> input;
+};
+Result<SearchRequest> ParseSearch(const nlohmann::json& body);
 Result<engine::AnalogyQuery> ParseAnalogy(const nlohmann::json& body);
 // Reads an optional unsigned integer field with bounds; `fallback` when absent.
 Result<size_t> ParseCount(const nlohmann::json& body, const char* key, size_t fallback, size_t min, size_t max);

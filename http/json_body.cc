@@ -1,6 +1,6 @@
 #include "http/json_body.h"
 
-#include "http/json_parser.h"
+#include "common/json_parser.h"
 
 namespace latentdb::http {
 

@@ -1,6 +1,7 @@
 #pragma once
-// Parsing untrusted JSON bodies. nlohmann_json's dump() and destructor recurse, so nesting is
-// capped by a linear pre-scan before the parser ever sees the text.
+// Request bodies as JSON: ParseJson (common/json_parser.h) with the API's nesting limit, which
+// it enforces while parsing (nlohmann_json's dump() and destructor recurse); an empty body is
+// an error of its own.
 
 #include <nlohmann/json.hpp>
 
@@ -12,7 +13,8 @@ namespace latentdb::http {
 
 constexpr int kDefaultMaxJsonDepth = 64;
 
-// InvalidArgument for malformed JSON or nesting deeper than max_depth.
+// InvalidArgument for an empty body, malformed JSON or nesting deeper than max_depth;
+// PayloadTooLarge over kDefaultMaxJsonValues values.
 Result<nlohmann::json> ParseJsonBody(std::string_view body, int max_depth = kDefaultMaxJsonDepth);
 
 }  // namespace latentdb::http

@@ -12,6 +12,17 @@ int HexValue(char c) {
   return -1;
 }
 
+// Whether every '%' starts a %XX escape. ParseTarget checks the path with it and leaves the
+// decoding to the router, which decodes each segment once.
+bool PercentEncodingValid(const std::string& in) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') continue;
+    if (i + 2 >= in.size() || HexValue(in[i + 1]) < 0 || HexValue(in[i + 2]) < 0) return false;
+    i += 2;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool PercentDecode(const std::string& in, bool plus_is_space, std::string* out) {
@@ -34,27 +45,10 @@ bool PercentDecode(const std::string& in, bool plus_is_space, std::string* out) 
   return true;
 }
 
-std::string PercentEncodeSegment(const std::string& in) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size());
-  for (unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 bool ParseTarget(const std::string& target, std::string* path, std::map<std::string, std::string>* query) {
   size_t q = target.find('?');
   *path = target.substr(0, q);
-  std::string decoded;
-  if (!PercentDecode(*path, false, &decoded)) return false;  // validate only: segments decode in the router
+  if (!PercentEncodingValid(*path)) return false;
   if (q == std::string::npos) return true;
   std::string rest = target.substr(q + 1);
   size_t start = 0;

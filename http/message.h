@@ -31,9 +31,6 @@ struct HttpResponse {
 
 // Decodes %XX escapes (and '+' as space when asked). False on a malformed escape.
 bool PercentDecode(const std::string& in, bool plus_is_space, std::string* out);
-// Encodes one path segment for a request target (clients: ids and names may hold any byte):
-// everything but RFC 3986's unreserved characters becomes %XX. PercentDecode reverses it.
-std::string PercentEncodeSegment(const std::string& in);
 
 // Splits "/a/b?x=1&y=%20" into the raw path and decoded query parameters. False on a malformed
 // escape anywhere in the target.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <queue>
 
 #include "index/distance.h"
@@ -42,106 +43,158 @@ inline void PrefetchVector(const float* v, size_t dim) {
 
 using Entry = std::pair<float, int32_t>;  // (distance, node)
 
-}  // namespace
+// Distances from the query to stored nodes as "smaller is better" keys: the inner product is
+// negated, and NaN (inf - inf from vectors stored before the engine's norm limit) ranks last:
+// compared as is it would break the heaps' order.
+class QueryDistance {
+ public:
+  QueryDistance(const float* query, const float* base, size_t dim, bool inner_product)
+      : query_(query),
+        base_(base),
+        dim_(dim),
+        inner_product_(inner_product),
+        raw_(inner_product ? Kernels().inner_product : Kernels().l2_sqr),
+        raw4_(inner_product ? Kernels().inner_product_batch4 : Kernels().l2_sqr_batch4) {}
 
-std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph, const float* base,
-                                                       size_t dim, bool inner_product,
-                                                       const HnswQuery& q) {
-  std::vector<std::pair<float, int64_t>> out;
-  const size_t n = graph.levels.size();
-  if (n == 0 || graph.entry_point < 0 || q.k == 0) return out;
-  const DistanceFn raw = inner_product ? Kernels().inner_product : Kernels().l2_sqr;
-  // NaN (inf - inf from vectors stored before the engine's norm limit) ranks last: compared as is
-  // it would break the heaps' order.
-  auto key = [](float d) { return std::isnan(d) ? std::numeric_limits<float>::infinity() : d; };
-  auto dist = [&](int32_t node) {
-    float d = raw(q.query, base + static_cast<size_t>(node) * dim, dim);
-    return key(inner_product ? -d : d);
-  };
+  const float* Row(int32_t node) const { return base_ + static_cast<size_t>(node) * dim_; }
+  size_t dim() const { return dim_; }
 
-  // Greedy descent through the upper layers.
-  int32_t current = graph.entry_point;
-  float current_dist = dist(current);
+  float operator()(int32_t node) const { return Key(raw_(query_, Row(node), dim_)); }
+  // Four rows at once: the query is read once per four rows.
+  void Four(const int32_t* nodes, float out[4]) const {
+    const float* rows[4] = {Row(nodes[0]), Row(nodes[1]), Row(nodes[2]), Row(nodes[3])};
+    raw4_(query_, rows, dim_, out);
+    for (int r = 0; r < 4; ++r) out[r] = Key(out[r]);
+  }
+
+ private:
+  float Key(float d) const {
+    d = inner_product_ ? -d : d;
+    return std::isnan(d) ? std::numeric_limits<float>::infinity() : d;
+  }
+
+  const float* query_;
+  const float* base_;
+  size_t dim_;
+  bool inner_product_;
+  DistanceFn raw_;
+  Batch4Fn raw4_;
+};
+
+// Greedy descent through the upper layers, from the graph's entry point: the node where the
+// search of layer 0 starts.
+Entry GreedyDescent(const faiss::HNSW& graph, const QueryDistance& dist) {
+  Entry current(dist(graph.entry_point), graph.entry_point);
   for (int level = graph.max_level; level >= 1; --level) {
     bool changed = true;
     while (changed) {
       changed = false;
       size_t begin, end;
-      graph.neighbor_range(current, level, &begin, &end);
+      graph.neighbor_range(current.second, level, &begin, &end);
       for (size_t j = begin; j < end; ++j) {
         int32_t nb = graph.neighbors[j];
         if (nb < 0) break;
         float d = dist(nb);
-        if (d < current_dist) {
-          current_dist = d;
-          current = nb;
+        if (d < current.first) {
+          current = {d, nb};
           changed = true;
         }
       }
     }
   }
+  return current;
+}
 
-  // Beam search on layer 0.
-  thread_local VisitedTable visited;
-  visited.Prepare(n);
-  const size_t ef = std::max(q.ef, q.k);
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> candidates;  // min-heap
-  std::priority_queue<Entry> top;  // max-heap of accepted results, size <= ef
-  auto allowed = [&](int32_t node) { return !q.selector || q.selector->is_member(node); };
+// The beam search of layer 0 (hnswlib's search_base_layer): `candidates` to expand, nearest
+// first, and `top`, the best `ef` nodes the selector allows. Excluded nodes are still expanded,
+// so a filter does not cut the graph into pieces.
+class Layer0Beam {
+ public:
+  Layer0Beam(size_t ef, const faiss::IDSelector* selector) : ef_(ef), selector_(selector) {}
 
-  visited.TestAndSet(static_cast<size_t>(current));
-  candidates.emplace(current_dist, current);
-  float lower_bound = std::numeric_limits<float>::max();
-  if (allowed(current)) {
-    top.emplace(current_dist, current);
-    lower_bound = current_dist;
-  }
-  const Batch4Fn raw4 = inner_product ? Kernels().inner_product_batch4 : Kernels().l2_sqr_batch4;
-  std::vector<int32_t> fresh;  // unvisited neighbours of the current candidate
-  fresh.reserve(128);
-  auto consider = [&](int32_t nb, float d) {
-    if (top.size() < ef || d < lower_bound) {
-      candidates.emplace(d, nb);
-      if (allowed(nb)) {
-        top.emplace(d, nb);
-        if (top.size() > ef) top.pop();
-        lower_bound = top.top().first;
+  void Consider(int32_t node, float d) {
+    if (top_.size() < ef_ || d < lower_bound_) {
+      candidates_.emplace(d, node);
+      if (Allowed(node)) {
+        top_.emplace(d, node);
+        if (top_.size() > ef_) top_.pop();
+        lower_bound_ = top_.top().first;
       }
     }
-  };
-  while (!candidates.empty()) {
-    Entry c = candidates.top();
-    if (c.first > lower_bound && top.size() >= ef) break;
-    candidates.pop();
-    size_t begin, end;
-    graph.neighbor_range(c.second, 0, &begin, &end);
-    // Collect the unvisited neighbours first and prefetch their vectors, then compute distances
-    // four at a time (the query is read once per four rows).
-    fresh.clear();
-    for (size_t j = begin; j < end; ++j) {
-      int32_t nb = graph.neighbors[j];
-      if (nb < 0) break;
-      if (visited.TestAndSet(static_cast<size_t>(nb))) continue;
-      PrefetchVector(base + static_cast<size_t>(nb) * dim, dim);
-      fresh.push_back(nb);
+  }
+  // The next candidate to expand; none once the nearest candidate is farther than a full top.
+  std::optional<int32_t> Next() {
+    if (candidates_.empty()) return std::nullopt;
+    const Entry c = candidates_.top();
+    if (c.first > lower_bound_ && top_.size() >= ef_) return std::nullopt;
+    candidates_.pop();
+    return c.second;
+  }
+  // The best k, best first.
+  std::vector<std::pair<float, int64_t>> Best(size_t k) {
+    while (top_.size() > k) top_.pop();
+    std::vector<std::pair<float, int64_t>> out(top_.size());
+    for (size_t i = out.size(); i-- > 0;) {
+      out[i] = {top_.top().first, top_.top().second};
+      top_.pop();
     }
+    return out;
+  }
+
+ private:
+  bool Allowed(int32_t node) const { return !selector_ || selector_->is_member(node); }
+
+  const size_t ef_;
+  const faiss::IDSelector* selector_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> candidates_;  // min-heap
+  std::priority_queue<Entry> top_;  // max-heap of accepted results, size <= ef
+  float lower_bound_ = std::numeric_limits<float>::max();
+};
+
+// The unvisited layer-0 neighbours of `node`, marked visited, their vectors prefetched so the
+// distances that follow find them in cache.
+void CollectUnvisited(const faiss::HNSW& graph, int32_t node, const QueryDistance& dist, VisitedTable* visited,
+                      std::vector<int32_t>* fresh) {
+  fresh->clear();
+  size_t begin, end;
+  graph.neighbor_range(node, 0, &begin, &end);
+  for (size_t j = begin; j < end; ++j) {
+    int32_t nb = graph.neighbors[j];
+    if (nb < 0) break;
+    if (visited->TestAndSet(static_cast<size_t>(nb))) continue;
+    PrefetchVector(dist.Row(nb), dist.dim());
+    fresh->push_back(nb);
+  }
+}
+
+}  // namespace
+
+std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph, const float* base,
+                                                       size_t dim, bool inner_product,
+                                                       const HnswQuery& q) {
+  const size_t n = graph.levels.size();
+  if (n == 0 || graph.entry_point < 0 || q.k == 0) return {};
+  const QueryDistance dist(q.query, base, dim, inner_product);
+  const Entry entry = GreedyDescent(graph, dist);
+
+  thread_local VisitedTable visited;
+  visited.Prepare(n);
+  visited.TestAndSet(static_cast<size_t>(entry.second));
+  Layer0Beam beam(std::max(q.ef, q.k), q.selector);
+  beam.Consider(entry.second, entry.first);
+  std::vector<int32_t> fresh;  // unvisited neighbours of the candidate being expanded
+  fresh.reserve(128);
+  while (auto node = beam.Next()) {
+    CollectUnvisited(graph, *node, dist, &visited, &fresh);
     size_t i = 0;
     for (; i + 4 <= fresh.size(); i += 4) {
-      const float* rows[4] = {base + static_cast<size_t>(fresh[i]) * dim, base + static_cast<size_t>(fresh[i + 1]) * dim,
-                              base + static_cast<size_t>(fresh[i + 2]) * dim, base + static_cast<size_t>(fresh[i + 3]) * dim};
       float d4[4];
-      raw4(q.query, rows, dim, d4);
-      for (int r = 0; r < 4; ++r) consider(fresh[i + r], key(inner_product ? -d4[r] : d4[r]));
+      dist.Four(&fresh[i], d4);
+      for (int r = 0; r < 4; ++r) beam.Consider(fresh[i + r], d4[r]);
     }
-    for (; i < fresh.size(); ++i) consider(fresh[i], dist(fresh[i]));
+    for (; i < fresh.size(); ++i) beam.Consider(fresh[i], dist(fresh[i]));
   }
-  while (top.size() > q.k) top.pop();
-  out.resize(top.size());
-  for (size_t i = out.size(); i-- > 0;) {
-    out[i] = {top.top().first, top.top().second};
-    top.pop();
-  }
-  return out;
+  return beam.Best(q.k);
 }
 
 }  // namespace latentdb::index

@@ -401,16 +401,14 @@ Result<std::optional<StoredPoint>> Store::GetPoint(uint32_t cid, uint64_t iid) {
   return std::optional<StoredPoint>(std::move(p));
 }
 
-Status Store::GetVector(uint32_t cid, uint64_t iid, std::vector<float>* out, bool* found) {
-  auto v = impl_->Get(kVectors, PointKey(cid, iid));
-  if (!v.ok()) return v.status();
-  *found = v->has_value();
-  if (!*found) return Status::Ok();
-  const std::string& bytes = **v;
+Result<std::optional<std::vector<float>>> Store::GetVector(uint32_t cid, uint64_t iid) {
+  LDB_ASSIGN_OR_RETURN(auto v, impl_->Get(kVectors, PointKey(cid, iid)));
+  if (!v) return std::optional<std::vector<float>>();
+  const std::string& bytes = *v;
   if (bytes.size() % sizeof(float) != 0) return Status::Corruption("vector record has a bad size");
-  out->resize(bytes.size() / sizeof(float));
-  std::memcpy(out->data(), bytes.data(), bytes.size());
-  return Status::Ok();
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+  return std::optional<std::vector<float>>(std::move(out));
 }
 
 Result<uint64_t> Store::NextInternalId(uint32_t cid) {

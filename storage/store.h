@@ -99,8 +99,9 @@ class Store {
   Result<uint64_t> Apply(const PointBatch& batch);
   Result<std::optional<uint64_t>> FindInternalId(uint32_t cid, std::string_view external_key);
   Result<std::optional<StoredPoint>> GetPoint(uint32_t cid, uint64_t iid);
-  // Returns false in *found when the point has no vector.
-  Status GetVector(uint32_t cid, uint64_t iid, std::vector<float>* out, bool* found);
+  // The point's vector; nullopt when it has none. Absence is nullopt everywhere in the store
+  // (FindInternalId, GetPoint, GetVector): NotFound is never returned for a missing point.
+  Result<std::optional<std::vector<float>>> GetVector(uint32_t cid, uint64_t iid);
   Result<uint64_t> NextInternalId(uint32_t cid);
 
   // Visits points in iid order starting at `start_iid`; the visitor returns false to stop.

@@ -40,7 +40,7 @@ torch::Tensor FittedBatch(const std::vector<images::Image>& images, size_t begin
 
 }  // namespace
 
-bool IsImageModelKind(const std::string& kind) { return kind == "cnn" || kind == "vae" || kind == "torchscript"; }
+
 
 nlohmann::json InputSpecToJson(const InputSpec& s) {
   return {{"channels", s.channels}, {"height", s.height}, {"width", s.width}, {"mean", s.mean}, {"std", s.std}};
@@ -76,7 +76,7 @@ Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir
   auto impl = std::make_unique<Impl>();
   impl->name = name;
   impl->kind = manifest.value("kind", std::string());
-  if (!IsImageModelKind(impl->kind)) {
+  if (impl->kind != "cnn" && impl->kind != "vae" && impl->kind != "torchscript") {  // the kinds built below
     return Status::InvalidArgument("model '" + name + "' is a " + (impl->kind.empty() ? "word" : impl->kind) +
                                    " model, not an image model");
   }
@@ -172,7 +172,8 @@ Result<std::vector<images::Image>> ImageModel::Decode(const std::vector<std::vec
   }
 }
 
-Result<std::vector<Reconstruction>> ImageModel::Reconstruct(const std::vector<images::Image>& images) const {
+Result<std::vector<Reconstruction>> ImageModel::Reconstruct(const std::vector<images::Image>& images,
+                                                         bool with_images) const {
   if (!generative()) return Status::InvalidArgument("model '" + impl_->name + "' is a " + impl_->kind + ": only a VAE reconstructs images");
   LDB_RETURN_IF_ERROR(CheckImages(images));
   std::vector<Reconstruction> out;
@@ -186,7 +187,7 @@ Result<std::vector<Reconstruction>> ImageModel::Reconstruct(const std::vector<im
       torch::Tensor logits = impl_->vae->DecodeLogits(mean);
       torch::Tensor recon = ReconstructionNll(logits, ToUnitRange(x, impl_->input).clamp(0, 1));
       torch::Tensor kl = KlDivergence(mean, logvar);
-      auto decoded = TensorToImages(torch::sigmoid(logits));
+      auto decoded = with_images ? TensorToImages(torch::sigmoid(logits)) : std::vector<images::Image>(end - begin);
       auto means = TensorRows(mean);
       auto r = recon.to(torch::kFloat64).contiguous();
       auto k = kl.to(torch::kFloat64).contiguous();

@@ -58,9 +58,6 @@ struct Reconstruction {
   AnomalyScores scores;
 };
 
-// Whether a registry manifest's "kind" names an image model ("cnn", "vae", "torchscript").
-bool IsImageModelKind(const std::string& kind);
-
 // How many threads one Encode/Decode/Reconstruct call may use (LibTorch's intra-op threads; a
 // process-wide setting; 0 = every core, the default). A caller that runs several calls at once —
 // the ingest's workers — gives each a share of the cores instead of letting them oversubscribe.
@@ -91,29 +88,16 @@ class ImageModel {
   // VAE only (InvalidArgument otherwise, or when a latent's size is not dim()): images at the
   // model's input size, pixel values clamped to [0, 255].
   Result<std::vector<images::Image>> Decode(const std::vector<std::vector<float>>& latents) const;
-  // VAE only: μ, decode(μ) and the anomaly scores of each image.
-  Result<std::vector<Reconstruction>> Reconstruct(const std::vector<images::Image>& images) const;
+  // VAE only: μ, decode(μ) and the anomaly scores of each image. Without `with_images` the
+  // reconstructions are scored but not converted to images (Reconstruction::image left empty):
+  // what an upsert needs.
+  Result<std::vector<Reconstruction>> Reconstruct(const std::vector<images::Image>& images,
+                                                  bool with_images = true) const;
 
  private:
   struct Impl;
   explicit ImageModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
-};
-
-// Image models opened by one process, by name; each is loaded once and shared. Safe to use from
-// many threads. A model that fails to load is not cached (the next Get tries again).
-class ImageModelCache {
- public:
-  explicit ImageModelCache(std::string data_dir);
-  ~ImageModelCache();
-  Result<std::shared_ptr<ImageModel>> Get(const std::string& name);
-  // Whether NAME is an image model of the registry (reads its manifest's kind; no loading).
-  bool IsImageModel(const std::string& name) const;
-
- private:
-  struct State;
-  std::string data_dir_;
-  std::unique_ptr<State> state_;
 };
 
 }  // namespace latentdb::encoders

@@ -160,17 +160,78 @@ json EvaluateVae(VaeNet& net, const torch::Tensor& x, double beta) {
   return {{"neg_elbo", (recon + kl) / n}, {"reconstruction", recon / n}, {"kl", kl / n}, {"beta_loss", (recon + beta * kl) / n}};
 }
 
-}  // namespace
+// The tensors and settings one training run shares between its steps.
+struct TrainingRun {
+  const TrainImageOptions& o;
+  int epochs;
+  torch::Tensor x_train, x_test;  // normalized images, N × C × H × W
+  const TrainImageProgressFn& progress;
+};
 
-Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOptions& o, const ImageDataset& train,
-                             const ImageDataset& test, const TrainImageProgressFn& progress) {
-  LDB_RETURN_IF_ERROR(CheckDatasets(o, train, test));
-  std::string dir = models::ModelDir(data_dir, o.name);
-  if (models::ReadManifest(data_dir, o.name).ok() || PathExists(dir + "/manifest.json")) {
-    return Status::AlreadyExists("model '" + o.name + "' already exists");
+// What a trained network adds to the manifest: "dim", "architecture", "metrics", "history".
+// Both kinds save the weights to `weights_path` and throw (LibTorch) on failure.
+json TrainCnn(const TrainingRun& run, const InputSpec& spec, const ImageDataset& train, const ImageDataset& test,
+              const std::string& weights_path) {
+  const TrainImageOptions& o = run.o;
+  auto arch = ShapedArch<CnnArch>(spec, o);
+  arch.dim = o.dim;
+  arch.classes = std::max<int>(static_cast<int>(train.class_names.size()),
+                               1 + *std::max_element(train.labels.begin(), train.labels.end()));
+  CnnNet net(arch);
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
+  torch::Tensor y_train = Labels(train), y_test = Labels(test);
+  auto step = [&](const torch::Tensor& xb, const torch::Tensor& yb) {
+    opt.zero_grad();
+    auto logits = net->forward(xb);
+    auto loss = torch::nn::functional::cross_entropy(logits, yb);
+    loss.backward();
+    opt.step();
+    return std::pair<double, double>(loss.item<double>() * xb.size(0), logits.argmax(1).eq(yb).sum().item<double>());
+  };
+  json history = RunEpochs(o, run.epochs, run.x_train, y_train, *net, step,
+                           [&] { return EvaluateCnn(net, run.x_test, y_test); }, run.progress);
+  torch::save(net, weights_path);
+  const json& last = history.back()["test"];
+  return {{"dim", o.dim},
+          {"architecture", arch.ToJson()},
+          {"metrics", {{"test_accuracy", last["accuracy"]}, {"test_loss", last["loss"]}}},
+          {"history", history}};
+}
+
+json TrainVae(const TrainingRun& run, const InputSpec& spec, const std::string& weights_path) {
+  const TrainImageOptions& o = run.o;
+  auto arch = ShapedArch<VaeArch>(spec, o);
+  arch.latent = o.latent;
+  VaeNet net(arch);
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
+  auto step = [&](const torch::Tensor& xb, const torch::Tensor&) {
+    opt.zero_grad();
+    auto out = net->forward(xb, /*sample=*/true);
+    auto loss = (ReconstructionNll(out.logits, xb) + o.beta * KlDivergence(out.mean, out.logvar)).sum();
+    (loss / xb.size(0)).backward();
+    opt.step();
+    return std::pair<double, double>(loss.item<double>(), 0.0);
+  };
+  json history = RunEpochs(o, run.epochs, run.x_train, torch::Tensor(), *net, step,
+                           [&] { return EvaluateVae(net, run.x_test, o.beta); }, run.progress);
+  torch::save(net, weights_path);
+  const json& last = history.back()["test"];
+  return {{"dim", o.latent},
+          {"architecture", arch.ToJson()},
+          {"metrics", {{"test_neg_elbo", last["neg_elbo"]}, {"test_reconstruction", last["reconstruction"]}, {"test_kl", last["kl"]}}},
+          {"history", history}};
+}
+
+// A model NAME is taken when the registry knows it or its folder already holds a manifest.
+Status CheckNameFree(const std::string& data_dir, const std::string& name) {
+  if (models::ReadManifest(data_dir, name).ok() || PathExists(models::ModelDir(data_dir, name) + "/manifest.json")) {
+    return Status::AlreadyExists("model '" + name + "' already exists");
   }
-  const bool cnn = o.kind == "cnn";
-  const int epochs = o.epochs > 0 ? o.epochs : (cnn ? 3 : 5);
+  return Status::Ok();
+}
+
+// The input normalization the model is trained (and later served) with.
+InputSpec TrainingInput(const ImageDataset& train, bool cnn) {
   InputSpec spec;
   spec.channels = train.channels;
   spec.height = train.height;
@@ -182,90 +243,88 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
     spec.mean.assign(spec.channels, 0.0f);
     spec.std.assign(spec.channels, 1.0f);
   }
-  const int classes = std::max<int>(static_cast<int>(train.class_names.size()),
-                                    1 + *std::max_element(train.labels.begin(), train.labels.end()));
+  return spec;
+}
 
-  json manifest = {{"name", o.name}, {"kind", o.kind}, {"model_file", "weights.pt"}, {"input", InputSpecToJson(spec)},
-                   {"classes", train.class_names}};
-  auto start = Clock::now();
-  ConfigureTorchThreads();  // the process-wide default, restored after training
-  const int threads_before = torch::get_num_threads();
+// LibTorch's thread count is process-wide: training sets its own and this puts the one inference
+// in this process uses back, however training ends.
+class TorchThreadsScope {
+ public:
+  explicit TorchThreadsScope(int threads) : before_(torch::get_num_threads()) { ConfigureTorchThreads(threads); }
+  ~TorchThreadsScope() { torch::set_num_threads(before_); }
+  TorchThreadsScope(const TorchThreadsScope&) = delete;
+  TorchThreadsScope& operator=(const TorchThreadsScope&) = delete;
+
+ private:
+  int before_;
+};
+
+// Trains the network and moves its weights into DATA_DIR/models/NAME/weights.pt (written to a
+// temporary name first, so weights.pt is always complete). Returns the manifest fields of
+// TrainCnn / TrainVae; on failure, removes the model's folder.
+Result<json> TrainAndSaveWeights(const std::string& data_dir, const TrainImageOptions& o, int epochs, const InputSpec& spec,
+                                 const ImageDataset& train, const ImageDataset& test, const TrainImageProgressFn& progress) {
+  const bool cnn = o.kind == "cnn";
+  const std::string dir = models::ModelDir(data_dir, o.name);
   try {
     torch::manual_seed(o.seed);
     // The VAE's small transposed convolutions train slower on two OpenMP threads than on one
     // (measured on the 2-core VM: 541 s for 8 epochs on 2 threads, about 320 s of CPU on one), so
     // its default is one thread; the CNN gains from every core.
-    ConfigureTorchThreads(o.threads > 0 ? o.threads : (cnn ? 0 : 1));
-    struct RestoreThreads {  // inference in this process keeps its own setting
-      int before;
-      ~RestoreThreads() { torch::set_num_threads(before); }
-    } restore{threads_before};
-    torch::Tensor x_train = DatasetTensor(train, 0, train.size(), spec);
-    torch::Tensor x_test = DatasetTensor(test, 0, test.size(), spec);
-    json history;
-    std::string tmp = dir + "/weights.pt.tmp";
+    TorchThreadsScope threads(o.threads > 0 ? o.threads : (cnn ? 0 : 1));
+    const TrainingRun run{o, epochs, DatasetTensor(train, 0, train.size(), spec), DatasetTensor(test, 0, test.size(), spec),
+                          progress};
+    const std::string tmp = dir + "/weights.pt.tmp";
     LDB_RETURN_IF_ERROR(CreateDirectories(dir));
-    if (cnn) {
-      auto arch = ShapedArch<CnnArch>(spec, o);
-      arch.dim = o.dim;
-      arch.classes = classes;
-      CnnNet net(arch);
-      torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
-      torch::Tensor y_train = Labels(train), y_test = Labels(test);
-      auto step = [&](const torch::Tensor& xb, const torch::Tensor& yb) {
-        opt.zero_grad();
-        auto logits = net->forward(xb);
-        auto loss = torch::nn::functional::cross_entropy(logits, yb);
-        loss.backward();
-        opt.step();
-        return std::pair<double, double>(loss.item<double>() * xb.size(0), logits.argmax(1).eq(yb).sum().item<double>());
-      };
-      history = RunEpochs(o, epochs, x_train, y_train, *net, step, [&] { return EvaluateCnn(net, x_test, y_test); }, progress);
-      manifest["dim"] = o.dim;
-      manifest["architecture"] = arch.ToJson();
-      const json& last = history.back()["test"];
-      manifest["metrics"] = {{"test_accuracy", last["accuracy"]}, {"test_loss", last["loss"]}};
-      torch::save(net, tmp);
-    } else {
-      auto arch = ShapedArch<VaeArch>(spec, o);
-      arch.latent = o.latent;
-      VaeNet net(arch);
-      torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
-      auto step = [&](const torch::Tensor& xb, const torch::Tensor&) {
-        opt.zero_grad();
-        auto out = net->forward(xb, /*sample=*/true);
-        auto loss = (ReconstructionNll(out.logits, xb) + o.beta * KlDivergence(out.mean, out.logvar)).sum();
-        (loss / xb.size(0)).backward();
-        opt.step();
-        return std::pair<double, double>(loss.item<double>(), 0.0);
-      };
-      history = RunEpochs(o, epochs, x_train, torch::Tensor(), *net, step, [&] { return EvaluateVae(net, x_test, o.beta); }, progress);
-      manifest["dim"] = o.latent;
-      manifest["architecture"] = arch.ToJson();
-      const json& last = history.back()["test"];
-      manifest["metrics"] = {{"test_neg_elbo", last["neg_elbo"]}, {"test_reconstruction", last["reconstruction"]},
-                             {"test_kl", last["kl"]}};
-      torch::save(net, tmp);
-    }
+    json trained = cnn ? TrainCnn(run, spec, train, test, tmp) : TrainVae(run, spec, tmp);
     if (std::rename(tmp.c_str(), (dir + "/weights.pt").c_str()) != 0) {
       (void)models::RemoveModelDir(data_dir, o.name);
       return Status::IOError("renaming " + tmp);
     }
-    manifest["history"] = history;
+    return trained;
   } catch (const std::exception& e) {
     (void)models::RemoveModelDir(data_dir, o.name);
     return Status::Internal("training " + o.kind + " '" + o.name + "': " + TorchMessage(e));
   }
-  manifest["parameters"] = {{"dim", o.dim},       {"latent", o.latent},         {"beta", o.beta},
-                            {"epochs", epochs},   {"conv", {o.conv1, o.conv2}}, {"batch_size", o.batch_size}, {"lr", o.lr},
-                            {"seed", o.seed},     {"optimizer", "adam"}};
-  if (cnn) manifest["parameters"].erase("latent"), manifest["parameters"].erase("beta");
-  else manifest["parameters"].erase("dim");
+}
+
+// The training parameters of the manifest, those of the model's kind only.
+json TrainingParameters(const TrainImageOptions& o, int epochs) {
+  json p = {{"dim", o.dim},         {"latent", o.latent},   {"beta", o.beta}, {"epochs", epochs},
+            {"conv", {o.conv1, o.conv2}}, {"batch_size", o.batch_size}, {"lr", o.lr}, {"seed", o.seed},
+            {"optimizer", "adam"}};
+  if (o.kind == "cnn") {
+    p.erase("latent");
+    p.erase("beta");
+  } else {
+    p.erase("dim");
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOptions& o, const ImageDataset& train,
+                             const ImageDataset& test, const TrainImageProgressFn& progress) {
+  LDB_RETURN_IF_ERROR(CheckDatasets(o, train, test));
+  LDB_RETURN_IF_ERROR(CheckNameFree(data_dir, o.name));
+  const bool cnn = o.kind == "cnn";
+  const int epochs = o.epochs > 0 ? o.epochs : (cnn ? 3 : 5);
+  const InputSpec spec = TrainingInput(train, cnn);
+
+  const auto start = Clock::now();
+  // The process-wide default: training restores it when it ends, and the manifest records it for the CNN.
+  ConfigureTorchThreads();
+  const int default_threads = torch::get_num_threads();
+  LDB_ASSIGN_OR_RETURN(json manifest, TrainAndSaveWeights(data_dir, o, epochs, spec, train, test, progress));
+
+  manifest.update({{"name", o.name}, {"kind", o.kind}, {"model_file", "weights.pt"}, {"input", InputSpecToJson(spec)},
+                   {"classes", train.class_names}, {"parameters", TrainingParameters(o, epochs)}});
   manifest["data"] = {{"train_images", train.size()}, {"test_images", test.size()}};
-  manifest["training"] = {{"seconds", Seconds(start)}, {"threads", o.threads > 0 ? o.threads : (cnn ? threads_before : 1)}};
+  manifest["training"] = {{"seconds", Seconds(start)}, {"threads", o.threads > 0 ? o.threads : (cnn ? default_threads : 1)}};
   manifest["created"] = models::NowIso8601();
-  Status s = models::WriteManifest(data_dir, o.name, manifest);
-  if (!s.ok()) {
+  // The manifest is written last: a model whose manifest exists is complete.
+  if (Status s = models::WriteManifest(data_dir, o.name, manifest); !s.ok()) {
     (void)models::RemoveModelDir(data_dir, o.name);
     return s;
   }

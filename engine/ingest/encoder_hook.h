@@ -3,14 +3,11 @@
 // bytes) instead of a vector. Worker threads hand it the raw inputs of a batch and get one vector
 // (or one skip reason) per input back.
 //
-// Models come from the data directory's model registry (engine/models):
-//   word models ("word2vec" kind: imported or trained word vectors) encode text: the vector is
-//     the mean of the unit vectors of the text's known tokens — words::WordModel::TextVector, the
-//     same computation as the server's "text" upserts, so ingested and queried texts match;
-//   image models ("cnn", "vae", "torchscript"; built when engine/encoders is) encode image bytes:
-//     images::Decode (PNG/JPEG/BMP/GIF, pixel limit), then encoders::ImageModel::Encode in one
-//     batch per call; a VAE also returns its anomaly scores as payload fields
-//     {"reconstruction_error", "kl", "neg_elbo"} (see encoders::AnomalyScores).
+// Models come from the data directory's model registry and are encoded through the inference
+// layer (engine/inference), exactly as the server encodes its "text" and "image" inputs, so
+// ingested and queried inputs match: word models encode text, image models encode image bytes
+// (decoded with a limit of 40 megapixels per image) or raw pixels, in one batch per call; a VAE
+// adds its anomaly scores to the payload (inference::AddAnomalyScores).
 
 #include <nlohmann/json.hpp>
 
@@ -67,9 +64,8 @@ struct EncoderContext {
   engine::Database* db = nullptr;
 };
 
-// Loads the model described by `info`. NotFound / Corruption from the model loaders;
-// InvalidArgument for an image model in a build without engine/encoders, or a word model without
-// `db`.
+// Loads the model described by `info` (through inference::LoadEncoder). NotFound / Corruption
+// from the model loaders; InvalidArgument for a word model without `db`.
 Result<std::unique_ptr<ItemEncoder>> MakeItemEncoder(const EncoderInfo& info, const EncoderContext& context);
 
 }  // namespace latentdb::engine::ingest

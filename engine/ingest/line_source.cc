@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "common/json_parser.h"
 #include "engine/ingest/line_reader.h"
 
 namespace latentdb::engine::ingest {
@@ -24,26 +25,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-// nlohmann's parser recurses: refuse deep nesting before parsing.
-bool TooDeep(std::string_view s) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
 }
 
 std::string Clip(std::string_view s) {
@@ -125,9 +106,10 @@ class JsonlSource final : public LineSource {
   }
 
   Status Decode(std::string_view record, uint64_t, DecodedRecord* out) const override {
-    if (TooDeep(record)) return Status::InvalidArgument("bad JSON: nested deeper than 64 levels");
-    json j = json::parse(record.begin(), record.end(), nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return Status::InvalidArgument("bad JSON: cannot parse '" + Clip(record) + "'");
+    // The same parser as request bodies: depth and size bounded while parsing, numbers read fast.
+    auto parsed = ParseJson(record, kMaxJsonDepth);
+    if (!parsed.ok()) return Status::InvalidArgument("bad JSON: " + parsed.status().message() + " in '" + Clip(record) + "'");
+    json j = std::move(parsed).value();
     if (!j.is_object()) return Status::InvalidArgument("bad JSON: the line is not an object");
     if (opt_.id_field) {
       auto it = j.find(*opt_.id_field);

@@ -9,15 +9,14 @@
 
 #include "engine/ingest/point_json.h"
 #include "engine/ingest/sink.h"
-#include "http/client.h"
-#include "http/message.h"
+#include "client/http_client.h"
 
 namespace latentdb::engine::ingest {
 namespace {
 
 using nlohmann::json;
 
-std::string ErrorText(const http::ClientResponse& r) {
+std::string ErrorText(const client::ClientResponse& r) {
   json j = json::parse(r.body, nullptr, false);
   if (j.is_object() && j.contains("status") && j["status"].is_object() && j["status"].contains("error") &&
       j["status"]["error"].is_string()) {
@@ -26,7 +25,7 @@ std::string ErrorText(const http::ClientResponse& r) {
   return r.body.substr(0, 200);
 }
 
-Status StatusFor(const http::ClientResponse& r, const std::string& what) {
+Status StatusFor(const client::ClientResponse& r, const std::string& what) {
   const std::string msg = what + ": HTTP " + std::to_string(r.status) + ": " + ErrorText(r);
   switch (r.status) {
     case 400: return Status::InvalidArgument(msg);
@@ -48,8 +47,8 @@ class OnlineSink final : public Sink {
   Status Open() override {
     std::string host;
     uint16_t port = 0;
-    LDB_RETURN_IF_ERROR(http::ParseHttpUrl(options_.url, &host, &port));
-    client_ = std::make_unique<http::HttpClient>(host, port, std::chrono::seconds(300));
+    LDB_RETURN_IF_ERROR(client::ParseHttpUrl(options_.url, &host, &port));
+    client_ = std::make_unique<client::HttpClient>(host, port, std::chrono::seconds(300));
     if (!options_.api_key.empty()) client_->SetHeader("api-key", options_.api_key);
     // One attempt: a server that is not there at the start is a mistake to report at once.
     LDB_ASSIGN_OR_RETURN(auto r, Send("GET", "/healthz", "", /*attempts=*/1));
@@ -58,7 +57,7 @@ class OnlineSink final : public Sink {
   }
 
   Result<CollectionTarget> EnsureCollection(const std::string& name, const CollectionConfig& wanted) override {
-    collection_path_ = "/collections/" + http::PercentEncodeSegment(name);
+    collection_path_ = "/collections/" + client::PercentEncodeSegment(name);
     CollectionTarget t;
     for (int round = 0; round < 2; ++round) {
       LDB_ASSIGN_OR_RETURN(auto r, Send("GET", collection_path_, ""));
@@ -86,7 +85,7 @@ class OnlineSink final : public Sink {
   }
 
   Result<json> ModelManifest(const std::string& name) override {
-    const std::string target = "/models/" + http::PercentEncodeSegment(name);
+    const std::string target = "/models/" + client::PercentEncodeSegment(name);
     LDB_ASSIGN_OR_RETURN(auto r, Send("GET", target, ""));
     if (r.status == 404) return Status::NotFound("model '" + name + "' does not exist on the server");
     if (r.status != 200) return StatusFor(r, "GET " + target);
@@ -168,7 +167,7 @@ class OnlineSink final : public Sink {
 
  private:
   // One request with retries on connection loss and 5xx.
-  Result<http::ClientResponse> Send(const std::string& method, const std::string& target, const std::string& body,
+  Result<client::ClientResponse> Send(const std::string& method, const std::string& target, const std::string& body,
                                     int attempts = 0) {
     if (attempts <= 0) attempts = options_.max_attempts;
     int backoff = options_.initial_backoff_ms;
@@ -209,7 +208,7 @@ class OnlineSink final : public Sink {
   }
 
   OnlineSinkOptions options_;
-  std::unique_ptr<http::HttpClient> client_;
+  std::unique_ptr<client::HttpClient> client_;
   std::string collection_path_;
   std::string body_;
   bool stored_loaded_ = false;

@@ -219,22 +219,4 @@ Result<TextVectorResult> WordModel::TextVector(const std::string& text) const {
   return out;
 }
 
-Result<std::shared_ptr<WordModel>> WordModelCache::Get(const std::string& name) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = models_.find(name);
-    if (it != models_.end()) return it->second;
-  }
-  auto m = WordModel::Open(db_, name);  // outside the lock: loading a .bin takes a while
-  if (!m.ok()) {
-    if (m.status().code() != StatusCode::kNotFound && m.status().code() != StatusCode::kInvalidArgument) {
-      LogError("word model '" + name + "' failed to load: " + m.status().ToString());
-    }
-    return m.status();
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto [it, inserted] = models_.emplace(name, *m);
-  return it->second;
-}
-
 }  // namespace latentdb::words

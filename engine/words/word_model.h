@@ -89,20 +89,6 @@ class WordModel {
   mutable Status fasttext_status_;
 };
 
-// The models a server has opened, by name; opened on first use. A model that fails to open is
-// reported to that request only (and retried on the next), so one bad model never takes the
-// server down.
-class WordModelCache {
- public:
-  explicit WordModelCache(engine::Database* db) : db_(db) {}
-  Result<std::shared_ptr<WordModel>> Get(const std::string& name);
-
- private:
-  engine::Database* db_;
-  std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<WordModel>> models_;
-};
-
 std::vector<float> UnitVector(const std::vector<float>& v);
 
 }  // namespace latentdb::words

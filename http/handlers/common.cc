@@ -4,7 +4,6 @@
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
 #include "http/json_body.h"
-#include "engine/encoders/image_model.h"
 #include "engine/words/word_model.h"
 
 namespace latentdb::http {
@@ -69,13 +68,13 @@ Result<bool> QueryBool(const HttpRequest& req, const std::string& key, bool fall
 Result<json> BodyJson(const HttpRequest& req) { return ParseJsonBody(req.body); }
 
 Result<size_t> EncoderDim(const HandlerContext& ctx, const std::string& encoder) {
-  if (ctx.image_models->IsImageModel(encoder)) {
-    auto model = ctx.image_models->Get(encoder);
-    if (!model.ok()) return Status::InvalidArgument("encoder '" + encoder + "' does not load: " + model.status().message());
-    return (*model)->dim();
+  auto model = ctx.models->Get(encoder);
+  if (!model.ok()) {
+    if (model.status().code() == StatusCode::kNotFound) {
+      return Status::InvalidArgument("encoder '" + encoder + "' is not a registered model");
+    }
+    return Status::InvalidArgument("encoder '" + encoder + "' does not load: " + model.status().message());
   }
-  auto model = ctx.word_models->Get(encoder);
-  if (!model.ok()) return Status::InvalidArgument("encoder '" + encoder + "' is not a registered model");
   return (*model)->dim();
 }
 
@@ -88,28 +87,12 @@ Status CheckEncoder(const HandlerContext& ctx, const std::string& encoder, size_
   return Status::Ok();
 }
 
-Status ResolveText(const HandlerContext& ctx, const engine::Collection& c, json* item) {
-  if (!item->is_object() || !item->contains("text")) return Status::Ok();
-  if (item->contains("vector")) return Status::InvalidArgument("give either \"text\" or \"vector\", not both");
-  if (!c.config().encoder) {
-    return Status::InvalidArgument("collection '" + c.name() + "' has no encoder: send \"vector\" instead of \"text\"");
+Result<std::shared_ptr<words::WordModel>> NamedWordModel(const HandlerContext& ctx, const std::string& name) {
+  LDB_ASSIGN_OR_RETURN(auto encoder, ctx.models->Get(name));
+  if (!encoder->word_model()) {
+    return Status::InvalidArgument("model '" + name + "' is a " + encoder->kind() + " image model, not a word model");
   }
-  const json& text = (*item)["text"];
-  if (!text.is_string()) return Status::InvalidArgument("\"text\" must be a string");
-  if (ctx.image_models->IsImageModel(*c.config().encoder)) {
-    return Status::InvalidArgument("collection '" + c.name() + "' has the image encoder '" + *c.config().encoder +
-                                   "': send \"image\" instead of \"text\"");
-  }
-  LDB_ASSIGN_OR_RETURN(auto model, ctx.word_models->Get(*c.config().encoder));
-  LDB_ASSIGN_OR_RETURN(auto encoded, model->TextVector(text.get<std::string>()));
-  if (encoded.tokens.size() == encoded.unknown.size()) {
-    return Status::InvalidArgument("no word of the text is known to encoder '" + *c.config().encoder + "'");
-  }
-  json vec = json::array();
-  for (float x : encoded.vector) vec.push_back(x);
-  item->erase("text");
-  (*item)["vector"] = std::move(vec);
-  return Status::Ok();
+  return encoder->word_model();
 }
 
 Result<engine::ExternalId> PathId(const PathParams& params) {

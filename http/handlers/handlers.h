@@ -1,6 +1,7 @@
 #pragma once
 // Route handlers, one file per resource. Each Register* function adds its routes to the router.
-// Handlers see only the engine API.
+// Handlers parse a request into typed inputs (http/codec.h), call the engine — the inference
+// layer (engine/inference) for texts and images, collections for the rest — and encode the answer.
 
 #include <functional>
 #include <memory>
@@ -11,15 +12,16 @@
 #include "common/result.h"
 #include "engine/database.h"
 #include "engine/images/image.h"
+#include "engine/inference/models.h"
+#include "engine/inference/point_encoding.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
 namespace latentdb::words {
-class WordModelCache;
+class WordModel;
 }
 namespace latentdb::encoders {
 class ImageModel;
-class ImageModelCache;
 }
 
 namespace latentdb::http {
@@ -27,10 +29,9 @@ namespace latentdb::http {
 struct HandlerContext {
   engine::Database* db = nullptr;
   Metrics* metrics = nullptr;
-  // Word models opened by this server (shared by the word routes and text encoding).
-  std::shared_ptr<words::WordModelCache> word_models;
-  // Image models (CNN, VAE, TorchScript) opened by this server (image encoding, the VAE routes).
-  std::shared_ptr<encoders::ImageModelCache> image_models;
+  // The models this server has loaded (word and image models alike): text and image encoding,
+  // the word routes, the VAE routes.
+  std::shared_ptr<inference::Models> models;
 };
 
 using JsonHandlerFn = std::function<Result<nlohmann::json>(const HttpRequest&, const PathParams&)>;
@@ -50,42 +51,39 @@ Result<size_t> QueryCount(const HttpRequest& req, const std::string& key, size_t
 Result<bool> QueryBool(const HttpRequest& req, const std::string& key, bool fallback);
 // Parses the request body as JSON (depth-capped).
 Result<nlohmann::json> BodyJson(const HttpRequest& req);
-// For a collection with a word-model encoder: replaces "text" in `item` (a point or a search)
-// with the text's "vector" (mean of unit word vectors). InvalidArgument when the collection has no
-// encoder or no word of the text is known. A no-op when `item` has no "text".
-Status ResolveText(const HandlerContext& ctx, const engine::Collection& c, nlohmann::json* item);
 // The dimension of the vectors an encoder (a word model or an image model) gives;
 // InvalidArgument when it names no model or the model does not load.
 Result<size_t> EncoderDim(const HandlerContext& ctx, const std::string& encoder);
 // NotFound-free check used at collection creation: the encoder names a word model or an image
 // model (which must load) of this dim.
 Status CheckEncoder(const HandlerContext& ctx, const std::string& encoder, size_t dim);
+// The word model NAME (the word routes): its load error, or InvalidArgument for an image model.
+Result<std::shared_ptr<words::WordModel>> NamedWordModel(const HandlerContext& ctx, const std::string& name);
 
 // --- image input (http/handlers/images.cc) ---
 // Decoding limits of the API, checked against each image's declared size (its header) before
-// any pixel is decoded: PayloadTooLarge (413) beyond them.
+// any pixel is decoded: PayloadTooLarge (413) beyond them. The ingest tool has its own.
 constexpr uint64_t kMaxImagePixels = uint64_t{1} << 24;    // per image: 16,777,216 (4096 × 4096)
 constexpr uint64_t kMaxRequestPixels = uint64_t{1} << 26;  // per request, all images: 67,108,864
-// The pixels one request may still decode. Not thread-safe: one per request.
-class PixelBudget {
+constexpr inference::ImageLimits kImageLimits{kMaxImagePixels, kMaxRequestPixels};
+// The pixels one request may still decode (inference::PixelBudget at the API's request limit).
+class PixelBudget : public inference::PixelBudget {
  public:
-  // Takes `pixels` from the budget, or PayloadTooLarge (nothing taken) when they do not fit.
-  Status Spend(uint64_t pixels);
-
- private:
-  uint64_t left_ = kMaxRequestPixels;
+  PixelBudget() : inference::PixelBudget(kMaxRequestPixels) {}
 };
 // Raw image bodies: true when the request's Content-Type is image/* (parameters after ';'
 // ignored); such a body is an image, any other body is JSON.
 bool IsImageRequest(const HttpRequest& req);
-// The raw image body of `req` fitted to the model's input (channels, height × width), so that a
-// large image is not kept at full size. UnsupportedMedia (415) unless the Content-Type is
-// image/png, image/jpeg, image/bmp or image/gif; the format itself is sniffed from the bytes.
-// Decoding errors as for ResolveImage. The image's declared pixels are charged to `budget`
-// (null: a budget of its own) before it is decoded.
+// The raw image body of `req` as an input. UnsupportedMedia (415) unless the Content-Type is
+// image/png, image/jpeg, image/bmp or image/gif (the format itself is sniffed from the bytes
+// when it is decoded).
+Result<inference::Input> RawImageInput(const HttpRequest& req);
+// The raw image body of `req`, or a JSON "image" value, decoded within kImageLimits and fitted
+// to `model`'s input (routes that use the image itself, not its vector). Its declared pixels are
+// charged to `budget` (null: a budget of its own). Image errors keep their codes: 400 (corrupt,
+// truncated, zero size, bad base64), 413 (declared size over the pixel limits), 415.
 Result<images::Image> DecodeRawImage(const HttpRequest& req, const encoders::ImageModel& model,
                                      PixelBudget* budget = nullptr);
-// The same for a JSON "image" value (a base64 string, "data:image/…;base64," prefix allowed).
 Result<images::Image> DecodeImageField(const nlohmann::json& value, const encoders::ImageModel& model,
                                        PixelBudget* budget = nullptr);
 // {"image": base64 PNG, "width", "height", "channels"} fields for a response object.
@@ -97,30 +95,11 @@ HttpResponse EnvelopeResponse(nlohmann::json result, double seconds);
 Result<std::shared_ptr<encoders::ImageModel>> CollectionImageModel(const HandlerContext& ctx, const engine::Collection& c);
 // The same, restricted to VAE encoders (decode, interpolate, sample, reconstruct, anomalies).
 Result<std::shared_ptr<encoders::ImageModel>> CollectionVae(const HandlerContext& ctx, const engine::Collection& c);
-// For a collection with an image encoder: replaces "image" (base64) in `item` (a search) with the
-// image's "vector". A no-op when `item` has no "image". Image errors keep their codes: 400
-// (corrupt, truncated, zero size, bad base64), 413 (declared size over the pixel limits), 415
-// (not PNG/JPEG/BMP/GIF).
-Status ResolveImage(const HandlerContext& ctx, const engine::Collection& c, nlohmann::json* item,
-                    PixelBudget* budget = nullptr);
-// An item of a batch that was left out, with its reason.
-struct ItemError {
-  size_t index = 0;  // position in the request's array
-  nlohmann::json id;  // the item's "id" as sent (null when absent)
-  Status status;
-};
-// For the points of an upsert (`points`, a JSON array): replaces each "image" with its "vector"
-// (all images of the batch encoded at once) and, when the encoder is a VAE, sets the point's
-// payload fields "reconstruction_error", "kl" and "neg_elbo". Points whose image cannot be
-// decoded are removed from `points` and returned; the others stay in order. Errors that concern
-// the whole request (no image encoder, the model fails, the images together declare more than
-// kMaxRequestPixels — checked from their headers before any is decoded) are returned as the Status.
-Result<std::vector<ItemError>> ResolvePointImages(const HandlerContext& ctx, const engine::Collection& c,
-                                                  nlohmann::json* points);
 
-// A raw image upsert (Content-Type image/…): decodes and encodes the body with the collection's
-// image model and stores it as point `id` (payload from ?payload=<JSON object>; a VAE adds its
-// anomaly scores). PUT /collections/{c}/points/{id} and PUT /collections/{c}/points?id=.
+// A raw image upsert (Content-Type image/…): encodes the body with the collection's image model
+// (inference::EncodePoints, as for JSON points) and stores it as point `id` (payload from
+// ?payload=<JSON object>; a VAE adds its anomaly scores). PUT /collections/{c}/points/{id} and
+// PUT /collections/{c}/points?id=.
 Result<nlohmann::json> UpsertRawImage(const HandlerContext& ctx, engine::Collection& c, const HttpRequest& req,
                                       engine::ExternalId id);
 // The ?id= query parameter of a raw image upsert: a JSON id (7, "1990"), so its type is explicit.

@@ -7,15 +7,25 @@
 //   POST /collections/{c}/reconstruct          {"image":base64} or a raw image body
 //   GET  /collections/{c}/anomalies?k=20       the k points of highest payload "neg_elbo"
 //   GET  /collections/{c}/map?n=5000&field=…   2-D PCA of an evenly spaced sample
-// Latent math (interpolation, sampling, PCA) is in http/latent_math.h.
+// Each handler parses the request, calls the latent module (engine/latent) and encodes its
+// result; the operations, their errors and their algorithms are documented there.
+//
+// Limits: the API's own policy stays here — at most 256 interpolation steps or samples per request
+// (the size of one answer), and the pixels of the decoded frames charged to the request's
+// PixelBudget (as decoded inputs are). The map's bounds (points, and points × dim) protect the
+// engine's memory, so they are the module's (latent::MaxMapPoints); this route only turns them
+// into the bounds of its ?n=.
 #include <algorithm>
 #include <chrono>
-#include <random>
+#include <optional>
 
 #include "engine/encoders/image_model.h"
+#include "engine/latent/anomalies.h"
+#include "engine/latent/decode.h"
+#include "engine/latent/interpolation.h"
+#include "engine/latent/map.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
-#include "http/latent_math.h"
 
 namespace latentdb::http {
 
@@ -25,55 +35,33 @@ namespace {
 
 constexpr size_t kMaxInterpolationSteps = 256;
 constexpr size_t kMaxSamples = 256;
-constexpr size_t kMaxMapPoints = 50000;
-constexpr size_t kMaxMapFloats = size_t{1} << 24;  // 16,777,216 vector components (64 MiB) per map
-constexpr size_t kScrollPage = 10000;
+constexpr size_t kDefaultMapPoints = 5000;
 
-// An endpoint of an interpolation: a stored point's id or a vector of the collection's dim.
-Result<std::vector<float>> Latent(engine::Collection& c, const json& body, const char* key) {
+// An endpoint of an interpolation ("from", "to"): a point id or a vector.
+Result<latent::Endpoint> ParseEndpoint(const json& body, const char* key) {
   if (!body.contains(key) || body[key].is_null()) {
     return Status::InvalidArgument(std::string("missing \"") + key + "\": a point id or a vector");
   }
   const json& v = body[key];
   if (v.is_array()) {
     LDB_ASSIGN_OR_RETURN(auto vec, ParseVector(v, key));
-    if (vec.size() != c.config().dim) {
-      return Status::InvalidArgument(std::string("\"") + key + "\" has " + std::to_string(vec.size()) +
-                                     " values, the collection is " + std::to_string(c.config().dim) + "-d");
-    }
-    return vec;
+    return latent::Endpoint(std::move(vec));
   }
   LDB_ASSIGN_OR_RETURN(auto id, engine::ExternalId::FromJson(v));
-  return c.VectorOf(id);
+  return latent::Endpoint(std::move(id));
 }
 
-// The stored point closest to `vector` ({"id","score","payload"}), null for an empty collection.
-Result<json> Nearest(engine::Collection& c, const std::vector<float>& vector) {
-  engine::SearchQuery q;
-  q.vector = vector;
-  q.k = 1;
-  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(q));
-  if (hits.empty()) return json(nullptr);
-  return ScoredPointToJson(hits[0]);
+// The decoded frames of one request count against the same pixel budget as decoded inputs.
+latent::PixelCharge ChargeTo(PixelBudget* budget) {
+  return [budget](uint64_t pixels) { return budget->Spend(pixels); };
 }
 
-// For each latent: {"vector", "image" (base64 PNG), "width", "height", "channels", "nearest"}.
-Result<json> DecodedLatents(engine::Collection& c, const encoders::ImageModel& vae,
-                            const std::vector<std::vector<float>>& latents) {
-  // The images decoded for one request count against the same pixel budget as decoded inputs.
-  const uint64_t pixels = uint64_t{latents.size()} * static_cast<uint64_t>(vae.input().width) *
-                          static_cast<uint64_t>(vae.input().height);
-  PixelBudget budget;
-  LDB_RETURN_IF_ERROR(budget.Spend(pixels));
-  LDB_ASSIGN_OR_RETURN(auto decoded, vae.Decode(latents));
-  json out = json::array();
-  for (size_t i = 0; i < latents.size(); ++i) {
-    json item = {{"vector", VectorToJson(latents[i])}};
-    AddImageJson(decoded.at(i), &item);
-    LDB_ASSIGN_OR_RETURN(item["nearest"], Nearest(c, latents[i]));
-    out.push_back(std::move(item));
-  }
-  return out;
+// {"vector", "image" (base64 PNG), "width", "height", "channels", "nearest" (a hit, or null)}.
+json DecodedLatentJson(const latent::DecodedLatent& d) {
+  json item = {{"vector", VectorToJson(d.latent)}};
+  AddImageJson(d.image, &item);
+  item["nearest"] = d.nearest ? ScoredPointToJson(*d.nearest) : json(nullptr);
+  return item;
 }
 
 Result<json> ObjectBody(const HttpRequest& req) {
@@ -84,20 +72,6 @@ Result<json> ObjectBody(const HttpRequest& req) {
   return body;
 }
 
-// A dotted path ("a.b") into a payload; null when absent.
-json PayloadField(const json& payload, const std::string& path) {
-  const json* cur = &payload;
-  size_t start = 0;
-  while (true) {
-    size_t dot = path.find('.', start);
-    std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    if (!cur->is_object() || !cur->contains(key)) return nullptr;
-    cur = &(*cur)[key];
-    if (dot == std::string::npos) return *cur;
-    start = dot + 1;
-  }
-}
-
 }  // namespace
 
 void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
@@ -105,9 +79,8 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
     LDB_ASSIGN_OR_RETURN(auto id, PathId(p));
-    LDB_ASSIGN_OR_RETURN(auto latent, c->VectorOf(id));
-    LDB_ASSIGN_OR_RETURN(auto decoded, vae->Decode({latent}));
-    return PngResponse(images::EncodePng(decoded.at(0)));
+    LDB_ASSIGN_OR_RETURN(auto image, latent::DecodePoint(*c, *vae, id));
+    return PngResponse(images::EncodePng(image));
   }));
   // The body form, for any id ("1990" the string included): {"id": …, "format": "png"|"json"}.
   router.Add("POST", "/collections/{collection}/points/decode", RawRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<HttpResponse> {
@@ -121,11 +94,10 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     if (format != "png" && format != "json") return Status::InvalidArgument("\"format\" must be \"png\" or \"json\"");
     LDB_ASSIGN_OR_RETURN(auto id, engine::ExternalId::FromJson(body["id"]));
     LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
-    LDB_ASSIGN_OR_RETURN(auto latent, c->VectorOf(id));
-    LDB_ASSIGN_OR_RETURN(auto decoded, vae->Decode({latent}));
-    if (format == "png") return PngResponse(images::EncodePng(decoded.at(0)));
+    LDB_ASSIGN_OR_RETURN(auto image, latent::DecodePoint(*c, *vae, id));
+    if (format == "png") return PngResponse(images::EncodePng(image));
     json out = {{"id", id.ToJson()}};
-    AddImageJson(decoded.at(0), &out);
+    AddImageJson(image, &out);
     return EnvelopeResponse(std::move(out), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }));
 
@@ -133,16 +105,21 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req));
     LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
-    LDB_ASSIGN_OR_RETURN(size_t steps, ParseCount(body, "steps", 8, 2, kMaxInterpolationSteps));
+    latent::InterpolationRequest r;
+    LDB_ASSIGN_OR_RETURN(r.steps, ParseCount(body, "steps", 8, 2, kMaxInterpolationSteps));
     const json mode_name = body.value("mode", json("linear"));
     if (!mode_name.is_string()) return Status::InvalidArgument("\"mode\" must be \"linear\" or \"slerp\"");
-    LDB_ASSIGN_OR_RETURN(auto mode, latent::ParseInterpolationMode(mode_name.get<std::string>()));
-    LDB_ASSIGN_OR_RETURN(auto from, Latent(*c, body, "from"));
-    LDB_ASSIGN_OR_RETURN(auto to, Latent(*c, body, "to"));
-    auto latents = latent::Interpolate(from, to, steps, mode);
-    LDB_ASSIGN_OR_RETURN(json items, DecodedLatents(*c, *vae, latents));
-    for (size_t i = 0; i < items.size(); ++i) items[i]["t"] = static_cast<double>(i) / static_cast<double>(steps - 1);
-    return json{{"mode", mode_name}, {"steps", std::move(items)}};
+    LDB_ASSIGN_OR_RETURN(r.mode, latent::ParseInterpolationMode(mode_name.get<std::string>()));
+    LDB_ASSIGN_OR_RETURN(r.from, ParseEndpoint(body, "from"));
+    LDB_ASSIGN_OR_RETURN(r.to, ParseEndpoint(body, "to"));
+    PixelBudget budget;
+    LDB_ASSIGN_OR_RETURN(auto result, latent::InterpolateDecoded(*c, *vae, r, ChargeTo(&budget)));
+    json steps = json::array();
+    for (size_t i = 0; i < result.steps.size(); ++i) {
+      steps.push_back(DecodedLatentJson(result.steps[i]));
+      steps.back()["t"] = result.t[i];
+    }
+    return json{{"mode", mode_name}, {"steps", std::move(steps)}};
   }));
 
   router.Add("POST", "/collections/{collection}/sample", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
@@ -150,16 +127,16 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req));
     LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
     LDB_ASSIGN_OR_RETURN(size_t n, ParseCount(body, "n", 16, 1, kMaxSamples));
-    uint64_t seed = 0;
+    std::optional<uint64_t> seed;  // absent: the module draws one and returns it
     if (body.contains("seed") && !body["seed"].is_null()) {
       if (!body["seed"].is_number_unsigned()) return Status::InvalidArgument("\"seed\" must be an unsigned integer");
       seed = body["seed"].get<uint64_t>();
-    } else {
-      seed = (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
     }
-    auto latents = latent::StandardNormalSamples(n, vae->dim(), seed);
-    LDB_ASSIGN_OR_RETURN(json items, DecodedLatents(*c, *vae, latents));
-    return json{{"seed", seed}, {"samples", std::move(items)}};
+    PixelBudget budget;
+    LDB_ASSIGN_OR_RETURN(auto result, latent::SampleFromPrior(*c, *vae, n, seed, ChargeTo(&budget)));
+    json samples = json::array();
+    for (const auto& s : result.samples) samples.push_back(DecodedLatentJson(s));
+    return json{{"seed", result.seed}, {"samples", std::move(samples)}};
   }));
 
   router.Add("POST", "/collections/{collection}/reconstruct", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
@@ -175,8 +152,7 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
       }
       LDB_ASSIGN_OR_RETURN(image, DecodeImageField(body["image"], *vae));
     }
-    LDB_ASSIGN_OR_RETURN(auto recs, vae->Reconstruct({image}));
-    const auto& r = recs.at(0);
+    LDB_ASSIGN_OR_RETURN(auto r, latent::ReconstructImage(*vae, image));
     json out = {{"vector", VectorToJson(r.mean)},
                 {"reconstruction_error", r.scores.reconstruction_error},
                 {"kl", r.scores.kl},
@@ -189,86 +165,34 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 20, 1, engine::kMaxK));
     LDB_RETURN_IF_ERROR(CollectionVae(ctx, *c).status());
-    // Scores come from the payloads written at upsert; points without one are not ranked.
-    struct Scored {
-      double neg_elbo;
-      size_t order;  // insertion order: ties keep it
-      engine::PointRecord rec;
-    };
-    auto worse = [](const Scored& a, const Scored& b) {
-      return a.neg_elbo != b.neg_elbo ? a.neg_elbo > b.neg_elbo : a.order < b.order;
-    };
-    std::vector<Scored> top;  // a heap whose front is the least anomalous kept
-    size_t order = 0, scored = 0;
-    std::optional<uint64_t> position = 0;
-    do {
-      LDB_ASSIGN_OR_RETURN(auto page, c->ScrollInsertionOrder(kScrollPage, *position, true, false));
-      for (auto& rec : page.points) {
-        const json& s = rec.payload.is_object() ? rec.payload.value("neg_elbo", json()) : json();
-        ++order;
-        if (!s.is_number()) continue;
-        ++scored;
-        top.push_back({s.get<double>(), order, std::move(rec)});
-        std::push_heap(top.begin(), top.end(), worse);
-        if (top.size() > k) {
-          std::pop_heap(top.begin(), top.end(), worse);
-          top.pop_back();
-        }
-      }
-      position = page.next_position;
-    } while (position);
-    std::sort_heap(top.begin(), top.end(), worse);
+    LDB_ASSIGN_OR_RETURN(auto ranking, latent::RankAnomalies(*c, k));
     json points = json::array();
-    for (auto& s : top) {
-      points.push_back({{"id", s.rec.id.ToJson()}, {"neg_elbo", s.neg_elbo}, {"payload", std::move(s.rec.payload)}});
+    for (auto& a : ranking.points) {
+      points.push_back({{"id", a.id.ToJson()}, {"neg_elbo", a.neg_elbo}, {"payload", std::move(a.payload)}});
     }
-    return json{{"points", std::move(points)}, {"scored", scored}};
+    return json{{"points", std::move(points)}, {"scored", ranking.scored}};
   }));
 
   router.Add("GET", "/collections/{collection}/map", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
-    // The map holds n × dim floats at once (the PCA input): n is bounded by both.
-    const size_t max_n = std::max<size_t>(2, std::min(kMaxMapPoints, kMaxMapFloats / std::max<size_t>(1, c->config().dim)));
-    LDB_ASSIGN_OR_RETURN(size_t n, QueryCount(req, "n", std::min<size_t>(5000, max_n), 1, max_n));
-    auto field_it = req.query.find("field");
-    const bool with_field = field_it != req.query.end();
-    if (with_field && field_it->second.empty()) return Status::InvalidArgument("query parameter 'field' is empty");
-    // Pass 1: the ids in insertion order, keeping the evenly spaced ones. Pass 2: their vectors.
-    const auto wanted = latent::EvenlySpacedIndices(c->size(), n);
-    std::vector<engine::ExternalId> ids;
-    size_t position = 0, next = 0;
-    uint64_t scan_position = 0;
-    while (next < wanted.size()) {
-      LDB_ASSIGN_OR_RETURN(auto page, c->ScrollInsertionOrder(kScrollPage, scan_position, false, false));
-      for (auto& rec : page.points) {
-        if (next < wanted.size() && position == wanted[next]) {
-          ids.push_back(std::move(rec.id));
-          ++next;
-        }
-        ++position;
-      }
-      if (!page.next_position) break;  // points were deleted meanwhile
-      scan_position = *page.next_position;
+    const size_t max_n = latent::MaxMapPoints(c->config().dim);
+    latent::MapRequest r;
+    LDB_ASSIGN_OR_RETURN(r.n, QueryCount(req, "n", std::min(kDefaultMapPoints, max_n), 1, max_n));
+    if (auto field = req.query.find("field"); field != req.query.end()) {
+      if (field->second.empty()) return Status::InvalidArgument("query parameter 'field' is empty");
+      r.field = field->second;
     }
-    std::vector<std::vector<float>> rows;
+    LDB_ASSIGN_OR_RETURN(auto map, latent::MapCollection(*c, r));
     json points = json::array();
-    for (const auto& id : ids) {
-      LDB_ASSIGN_OR_RETURN(auto rec, c->Get(id, true));
-      if (!rec || !rec->vector) continue;  // deleted meanwhile
-      json item = {{"id", id.ToJson()}};
-      if (with_field) item["label"] = PayloadField(rec->payload, field_it->second);
+    for (auto& pt : map.points) {
+      json item = {{"id", pt.id.ToJson()}, {"x", pt.x}, {"y", pt.y}};
+      if (pt.label) item["label"] = std::move(*pt.label);
       points.push_back(std::move(item));
-      rows.push_back(std::move(*rec->vector));
-    }
-    LDB_ASSIGN_OR_RETURN(auto pca, latent::Pca(rows, 2));
-    for (size_t i = 0; i < rows.size(); ++i) {
-      points[i]["x"] = pca.coords[i][0];
-      points[i]["y"] = pca.coords[i][1];
     }
     return json{{"points", std::move(points)},
-                {"explained_variance", pca.explained_variance},
-                {"explained_variance_ratio", pca.explained_variance_ratio},
-                {"total", c->size()}};
+                {"explained_variance", map.explained_variance},
+                {"explained_variance_ratio", map.explained_variance_ratio},
+                {"total", map.total}};
   }));
 }
 

@@ -32,28 +32,21 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
       return UpsertRawImage(ctx, *c, req, std::move(id));
     }
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
-    std::vector<ItemError> rejected;
-    if (body.is_object() && body.contains("points") && body["points"].is_array()) {
-      size_t i = 0;
-      for (auto& point : body["points"]) {
-        Status s = ResolveText(ctx, *c, &point);
-        if (!s.ok()) return s.WithContext("points[" + std::to_string(i) + "]");
-        ++i;
-      }
-      // Points whose image does not decode are left out and reported; the rest are stored.
-      LDB_ASSIGN_OR_RETURN(rejected, ResolvePointImages(ctx, *c, &body["points"]));
-      if (!rejected.empty() && body["points"].empty()) {
-        return rejected[0].status.WithContext("points[" + std::to_string(rejected[0].index) + "]");
-      }
+    LDB_ASSIGN_OR_RETURN(auto requests, ParsePoints(body));
+    // Texts and images become vectors here; a point whose image does not decode is left out and
+    // reported, the rest are stored.
+    LDB_ASSIGN_OR_RETURN(auto encoded, inference::EncodePoints(*ctx.models, *c, std::move(requests), kImageLimits));
+    const auto& rejected = encoded.rejected;
+    if (encoded.points.empty()) {
+      return rejected[0].status.WithContext("points[" + std::to_string(rejected[0].index) + "]");
     }
-    LDB_ASSIGN_OR_RETURN(auto points, ParsePoints(body));
-    const size_t n = points.size();
-    LDB_RETURN_IF_ERROR(c->Upsert(std::move(points)));
+    const size_t n = encoded.points.size();
+    LDB_RETURN_IF_ERROR(c->Upsert(std::move(encoded.points)));
     json out = {{"upserted", n}, {"status", "acknowledged"}};
     if (!rejected.empty()) {
       json errors = json::array();
       for (const auto& e : rejected) {
-        errors.push_back({{"index", e.index}, {"id", e.id}, {"status", HttpStatusFor(e.status.code())},
+        errors.push_back({{"index", e.index}, {"id", e.id.ToJson()}, {"status", HttpStatusFor(e.status.code())},
                           {"error", e.status.message()}});
       }
       out["errors"] = std::move(errors);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/encoders/image_model.h"
+#include "engine/latent/analogy.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 
@@ -29,18 +30,15 @@ Cost SearchCost(const json& s, size_t dim) {
 }
 
 // `pixels`: the request's image pixels; `answer`: its payload bytes (a batch shares both).
-Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body, PixelBudget* pixels,
+Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, const json& body, PixelBudget& pixels,
                        AnswerBudget& answer) {
-  LDB_RETURN_IF_ERROR(ResolveText(ctx, c, &body));
-  LDB_RETURN_IF_ERROR(ResolveImage(ctx, c, &body, pixels));
-  LDB_ASSIGN_OR_RETURN(auto query, ParseSearch(body));
-  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(query));
+  LDB_ASSIGN_OR_RETURN(auto request, ParseSearch(body));
+  if (request.input) {
+    LDB_ASSIGN_OR_RETURN(request.query.vector,
+                         inference::EncodeQuery(*ctx.models, c, std::move(*request.input), kImageLimits, pixels));
+  }
+  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(request.query));
   return ScoredPointsToJson(hits, answer);
-}
-
-Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, json body) {
-  AnswerBudget answer;
-  return RunSearch(ctx, c, std::move(body), nullptr, answer);
 }
 
 // A raw image body: the search parameters come from the query (?k=, ?with_vector=).
@@ -48,37 +46,23 @@ Result<json> RawImageSearch(const HandlerContext& ctx, engine::Collection& c, co
   LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 10, 1, engine::kMaxK));
   LDB_ASSIGN_OR_RETURN(bool with_vector, QueryBool(req, "with_vector", false));
   LDB_RETURN_IF_ERROR(CheckAnswerSize(k, with_vector ? k * c.config().dim : 0, "this search"));
-  LDB_ASSIGN_OR_RETURN(auto model, CollectionImageModel(ctx, c));
-  LDB_ASSIGN_OR_RETURN(auto image, DecodeRawImage(req, *model));
-  LDB_ASSIGN_OR_RETURN(auto vector, model->Encode(image));
-  json body = {{"vector", VectorToJson(vector)}, {"k", k}, {"with_vector", with_vector}};
-  return RunSearch(ctx, c, std::move(body));
+  LDB_ASSIGN_OR_RETURN(auto input, RawImageInput(req));
+  engine::SearchQuery query;
+  query.k = k;
+  query.with_vector = with_vector;
+  PixelBudget pixels;
+  LDB_ASSIGN_OR_RETURN(query.vector, inference::EncodeQuery(*ctx.models, c, std::move(input), kImageLimits, pixels));
+  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(query));
+  AnswerBudget answer;
+  return ScoredPointsToJson(hits, answer);
 }
 
 bool HasVaeEncoder(const HandlerContext& ctx, const engine::Collection& c) {
-  if (!c.config().encoder || !ctx.image_models->IsImageModel(*c.config().encoder)) return false;
-  auto model = ctx.image_models->Get(*c.config().encoder);
-  return model.ok() && (*model)->generative();
+  if (!c.config().encoder) return false;
+  auto encoder = ctx.models->Get(*c.config().encoder);
+  return encoder.ok() && (*encoder)->image_model() && (*encoder)->image_model()->generative();
 }
 
-// Σpositive − Σnegative over the raw (not normalized) latents of the terms.
-Result<std::vector<float>> RawAnalogyVector(engine::Collection& c, const engine::AnalogyQuery& q) {
-  std::vector<float> sum(c.config().dim, 0.0f);
-  auto add = [&](const engine::AnalogyTerm& t, float sign) -> Status {
-    std::vector<float> v;
-    if (t.vector) {
-      v = *t.vector;
-    } else {
-      LDB_ASSIGN_OR_RETURN(v, c.VectorOf(*t.id));
-    }
-    if (v.size() != sum.size()) return Status::InvalidArgument("an analogy term has the wrong dimension");
-    for (size_t i = 0; i < sum.size(); ++i) sum[i] += sign * v[i];
-    return Status::Ok();
-  };
-  for (const auto& t : q.positive) LDB_RETURN_IF_ERROR(add(t, 1.0f));
-  for (const auto& t : q.negative) LDB_RETURN_IF_ERROR(add(t, -1.0f));
-  return sum;
-}
 }  // namespace
 
 void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
@@ -88,7 +72,9 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
     const Cost cost = SearchCost(body, c->config().dim);
     LDB_RETURN_IF_ERROR(CheckAnswerSize(cost.hits, cost.floats, "this search"));
-    return RunSearch(ctx, *c, std::move(body));
+    PixelBudget pixels;
+    AnswerBudget answer;
+    return RunSearch(ctx, *c, body, pixels, answer);
   }));
   router.Add("POST", "/collections/{collection}/search/batch", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
@@ -111,7 +97,7 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     PixelBudget pixels;
     AnswerBudget answer;
     for (const auto& s : body["searches"]) {
-      auto r = RunSearch(ctx, *c, s, &pixels, answer);
+      auto r = RunSearch(ctx, *c, s, pixels, answer);
       if (!r.ok()) return r.status().WithContext("searches[" + std::to_string(i) + "]");
       out.push_back(std::move(r).value());
       ++i;
@@ -128,7 +114,7 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     if (!HasVaeEncoder(ctx, *c)) return hits;
     // VAE collections: {"hits", "vector": Σpositive − Σnegative, "image": its decoding (base64 PNG)}.
     LDB_ASSIGN_OR_RETURN(auto model, CollectionVae(ctx, *c));
-    LDB_ASSIGN_OR_RETURN(auto latent, RawAnalogyVector(*c, query));
+    LDB_ASSIGN_OR_RETURN(auto latent, latent::AnalogySum(*c, query));
     LDB_ASSIGN_OR_RETURN(auto decoded, model->Decode({latent}));
     json out = {{"hits", std::move(hits)}, {"vector", VectorToJson(latent)}};
     AddImageJson(decoded.at(0), &out);

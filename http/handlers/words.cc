@@ -6,7 +6,7 @@
 //   POST /words/{model}/analogy                  {"positive","negative","k","method","restrict_vocab"}
 //   POST /words/{model}/odd-one-out              {"words":[…]}  gensim doesnt_match
 //   POST /words/{model}/vector                   {"words":[…]} | {"text":"…"}
-// Models are opened on first use (WordModelCache); one that fails to load answers errors for
+// Models are opened on first use (inference::Models); one that fails to load answers errors for
 // itself only.
 #include <memory>
 
@@ -44,18 +44,6 @@ Result<std::vector<std::string>> WordList(const json& body, const char* key) {
   return out;
 }
 
-Result<size_t> QueryK(const HttpRequest& req) {
-  auto it = req.query.find("k");
-  if (it == req.query.end()) return size_t{10};
-  const std::string& s = it->second;
-  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return Status::InvalidArgument("k must be an integer 1…" + std::to_string(engine::kMaxK));
-  }
-  size_t k = std::stoul(s);
-  if (k < 1 || k > engine::kMaxK) return Status::InvalidArgument("k must be 1…" + std::to_string(engine::kMaxK));
-  return k;
-}
-
 Result<json> ObjectBody(const HttpRequest& req) {
   LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
   if (!body.is_object()) return Status::InvalidArgument("body must be a JSON object");
@@ -65,8 +53,7 @@ Result<json> ObjectBody(const HttpRequest& req) {
 }  // namespace
 
 void RegisterWordRoutes(Router& router, const HandlerContext& ctx) {
-  auto cache = ctx.word_models;
-  auto model = [cache](const PathParams& p) { return cache->Get(p.at("model")); };
+  auto model = [ctx](const PathParams& p) { return NamedWordModel(ctx, p.at("model")); };
   std::string data_dir = ctx.db->options().data_dir;
   // Report broken models at startup (cheap checks only: the manifest and its collection); they
   // answer errors for their own routes while everything else serves.
@@ -88,7 +75,7 @@ void RegisterWordRoutes(Router& router, const HandlerContext& ctx) {
     return models::ReadManifest(data_dir, p.at("model"));
   }));
   router.Add("GET", "/words/{model}/{word}/neighbors", JsonRoute([model](const HttpRequest& req, const PathParams& p) -> Result<json> {
-    LDB_ASSIGN_OR_RETURN(size_t k, QueryK(req));
+    LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 10, 1, engine::kMaxK));
     LDB_ASSIGN_OR_RETURN(auto m, model(p));
     LDB_ASSIGN_OR_RETURN(auto hits, m->Neighbors(p.at("word"), k));
     return ScoresToJson(hits);

@@ -5,11 +5,11 @@
 #include <regex>
 #include <string>
 
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;
 

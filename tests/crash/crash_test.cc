@@ -19,14 +19,14 @@
 #include <thread>
 #include <vector>
 
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;
 

@@ -12,7 +12,7 @@
 
 #include "common/file_util.h"
 #include "engine/database.h"
-#include "http/client.h"
+#include "client/http_client.h"
 #include "storage/store.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -20,7 +20,7 @@
 namespace {
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;
 namespace engine = latentdb::engine;

@@ -11,6 +11,7 @@
 
 #include "common/file_util.h"
 #include "engine/encoders/torchscript_import.h"
+#include "engine/inference/models.h"
 #include "engine/models/model_registry.h"
 #include "tests/encoders/encoder_fixtures.h"
 
@@ -184,10 +185,12 @@ TEST_CASE("opening models: unknown, word models and corrupt weights are clear er
   REQUIRE(bytes.ok());
   REQUIRE(WriteFileAtomically(models::ModelDir(dir.path(), "broken") + "/weights.pt", bytes->substr(0, bytes->size() / 2)).ok());
   CHECK(encoders::ImageModel::Open(dir.path(), "broken").status().code() == StatusCode::kCorruption);
-  encoders::ImageModelCache cache(dir.path());
-  CHECK(!cache.IsImageModel("words"));
-  CHECK(cache.IsImageModel("broken"));
-  CHECK(!cache.Get("broken").ok());
+  // Through the inference layer's registry (which replaced the image-model cache): the word
+  // model is not loaded as an image model, the broken one is reported and not kept.
+  inference::Models models(dir.path(), nullptr);
+  CHECK(models.Get("words").status().code() == StatusCode::kInvalidArgument);  // no database to read words from
+  CHECK(models.Get("broken").status().code() == StatusCode::kCorruption);
+  CHECK(models.Get("broken").status().code() == StatusCode::kCorruption);
 }
 
 TEST_CASE("a TorchScript module is imported and encodes images", "[encoders]") {

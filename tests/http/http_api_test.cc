@@ -1,5 +1,5 @@
 // HTTP API tests: each test case starts a real `latentdb serve` process and talks to it over a
-// loopback socket with http::HttpClient. Every expected value (distances, filter matches, analogy
+// loopback socket with client::HttpClient. Every expected value (distances, filter matches, analogy
 // rankings, counts) is computed here, independently of the server, usually by brute force.
 
 #include <stdlib.h>
@@ -22,14 +22,14 @@
 #include <thread>
 #include <vector>
 
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;
 

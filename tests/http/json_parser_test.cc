@@ -4,9 +4,9 @@
 
 #include <random>
 
-#include "http/json_parser.h"
+#include "common/json_parser.h"
 
-using latentdb::http::ParseJson;
+using latentdb::ParseJson;
 using nlohmann::json;
 
 namespace {
@@ -126,7 +126,7 @@ TEST_CASE("the number of values is bounded while parsing: 413 before the documen
   CHECK(early.status().code() == latentdb::StatusCode::kPayloadTooLarge);
   // The default allows 2^23 values.
   std::string many = "[0";
-  for (size_t i = 1; i < latentdb::http::kDefaultMaxJsonValues - 1; ++i) many += ",0";
+  for (size_t i = 1; i < latentdb::kDefaultMaxJsonValues - 1; ++i) many += ",0";
   many += "]";
   CHECK(ParseJson(many, 64).ok());
   many.back() = ',';

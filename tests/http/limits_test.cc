@@ -24,7 +24,7 @@
 
 #include "engine/database.h"
 #include "http/api.h"
-#include "http/client.h"
+#include "client/http_client.h"
 #include "http/server.h"
 #include "tests/support/http_reply.h"
 #include "tests/support/server_process.h"
@@ -33,7 +33,7 @@
 namespace {
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::Fails;
 using latentdb::testing::Ok;
 using latentdb::testing::Reply;

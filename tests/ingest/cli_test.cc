@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/ingest/ingest_files.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -217,7 +217,7 @@ TEST_CASE("ingest cli: offline mode fails at once when a server holds the data d
   CHECK(out.find("stored") == std::string::npos);
 }
 
-json GetJson(latentdb::http::HttpClient& c, const std::string& target) {
+json GetJson(latentdb::client::HttpClient& c, const std::string& target) {
   auto r = c.Request("GET", target);
   REQUIRE(r.ok());
   INFO(target << " -> " << r->status << " " << r->body);
@@ -241,7 +241,7 @@ TEST_CASE("ingest cli: online mode over HTTP with an API key, and --resume", "[i
                   dir.Sub("v.fvecs")},
                  &out) == 0);
   CHECK(out.find("stored   2500") != std::string::npos);
-  latentdb::http::HttpClient client("127.0.0.1", server.port());
+  latentdb::client::HttpClient client("127.0.0.1", server.port());
   client.SetHeader("api-key", "s3cret");
   json info = GetJson(client, "/collections/web");
   CHECK(info["points_count"] == 2500);

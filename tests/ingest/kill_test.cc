@@ -12,7 +12,7 @@
 #include <random>
 #include <thread>
 
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/ingest/ingest_files.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -131,7 +131,7 @@ TEST_CASE("ingest kill: online ingest rides out a server killed and restarted mi
   // Kill the server once the tool has started writing.
   size_t points_at_kill = 0;
   {
-    latentdb::http::HttpClient client("127.0.0.1", port);
+    latentdb::client::HttpClient client("127.0.0.1", port);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       auto r = client.Request("GET", "/collections/v");

@@ -14,7 +14,7 @@
 #include "engine/encoders/fashion_mnist.h"
 #include "engine/encoders/trainer.h"
 #include "engine/images/image.h"
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/support/http_reply.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"

@@ -10,7 +10,7 @@
 #include "tests/latent/http_fixture.h"
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using namespace latentdb::testing::latent;
 namespace fixtures = latentdb::testing::images;
 

@@ -1,4 +1,4 @@
-// Latent-space math (http/latent_math.h) against values computed here: interpolation formulas,
+// Latent-space math (engine/latent/math.h) against values computed here: interpolation formulas,
 // seeded normal samples, even sampling, the Jacobi eigen-solver and PCA on designs whose
 // principal axes and variances are known exactly.
 #include <catch2/catch.hpp>
@@ -7,9 +7,9 @@
 #include <cmath>
 #include <random>
 
-#include "http/latent_math.h"
+#include "engine/latent/math.h"
 
-using namespace latentdb::http::latent;
+using namespace latentdb::latent;
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include "tests/latent/http_fixture.h"
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;
 using namespace latentdb::testing::latent;

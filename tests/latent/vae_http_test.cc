@@ -3,12 +3,12 @@
 // latents (interpolations, a + b − c) are computed here from the stored vectors.
 #include <cmath>
 
-#include "http/latent_math.h"
+#include "engine/latent/math.h"
 #include "tests/images/image_fixtures.h"
 #include "tests/latent/http_fixture.h"
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using namespace latentdb::testing::latent;
 namespace fixtures = latentdb::testing::images;
 
@@ -187,7 +187,7 @@ TEST_CASE("vae: samples from the prior", "[latent][http]") {
   CHECK(first["seed"] == 7);
   REQUIRE(first["samples"].size() == 4);
   CHECK(first["samples"] != other["samples"]);
-  auto want = latentdb::http::latent::StandardNormalSamples(4, 8, 7);
+  auto want = latentdb::latent::StandardNormalSamples(4, 8, 7);
   for (size_t k = 0; k < 4; ++k) {
     const auto& sample = first["samples"][k];
     CHECK(Floats(sample["vector"]) == want[k]);

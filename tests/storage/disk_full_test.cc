@@ -25,14 +25,14 @@
 #include <thread>
 #include <vector>
 
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::TempDir;
 using Vec = std::vector<float>;
 

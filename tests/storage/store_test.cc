@@ -81,11 +81,10 @@ TEST_CASE("points round trip exactly, across a reopen", "[storage]") {
   REQUIRE(iid.ok());
   REQUIRE(iid->has_value());
   CHECK(**iid == 0);
-  std::vector<float> got;
-  bool found = false;
-  REQUIRE(store->GetVector(cid, 0, &got, &found).ok());
-  REQUIRE(found);
-  CHECK(std::memcmp(got.data(), v1.data(), v1.size() * sizeof(float)) == 0);  // bit-exact
+  auto got = store->GetVector(cid, 0);
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(std::memcmp((*got)->data(), v1.data(), v1.size() * sizeof(float)) == 0);  // bit-exact
   auto p = store->GetPoint(cid, 0);
   REQUIRE(p.ok());
   REQUIRE(p->has_value());

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "http/client.h"
+#include "client/http_client.h"
 
 namespace latentdb::testing {
 
@@ -19,7 +19,7 @@ struct Reply {
   nlohmann::json body;  // discarded when not JSON
 };
 
-inline Reply Send(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target, const std::string& body,
+inline Reply Send(::latentdb::client::HttpClient& c, const std::string& method, const std::string& target, const std::string& body,
                   const std::string& content_type = "application/json") {
   auto r = c.Request(method, target, body, content_type);
   INFO(method << " " << target << ": " << (r.ok() ? std::string("ok") : r.status().ToString()));
@@ -27,7 +27,7 @@ inline Reply Send(::latentdb::http::HttpClient& c, const std::string& method, co
   return Reply{r->status, r->content_type, r->body, nlohmann::json::parse(r->body, nullptr, false)};
 }
 
-inline Reply SendJson(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target,
+inline Reply SendJson(::latentdb::client::HttpClient& c, const std::string& method, const std::string& target,
                       const nlohmann::json& body = nullptr) {
   return Send(c, method, target, body.is_null() ? std::string() : body.dump());
 }
@@ -40,7 +40,7 @@ inline nlohmann::json Ok(const Reply& r) {
   return r.body["result"];
 }
 
-inline nlohmann::json Ok(::latentdb::http::HttpClient& c, const std::string& method, const std::string& target,
+inline nlohmann::json Ok(::latentdb::client::HttpClient& c, const std::string& method, const std::string& target,
                          const nlohmann::json& body = nullptr) {
   INFO(method << " " << target);
   return Ok(SendJson(c, method, target, body));
@@ -55,7 +55,7 @@ inline void Fails(const Reply& r, int code, const std::string& mention = "") {
   if (!mention.empty()) CHECK(r.body["status"]["error"].get<std::string>().find(mention) != std::string::npos);
 }
 
-inline void Fails(::latentdb::http::HttpClient& c, int code, const std::string& method, const std::string& target,
+inline void Fails(::latentdb::client::HttpClient& c, int code, const std::string& method, const std::string& target,
                   const nlohmann::json& body = nullptr, const std::string& mention = "") {
   INFO(method << " " << target);
   Fails(SendJson(c, method, target, body), code, mention);

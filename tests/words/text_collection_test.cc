@@ -4,12 +4,12 @@
 
 #include <cmath>
 
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::RunLatentdb;
 using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;

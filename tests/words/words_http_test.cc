@@ -5,13 +5,13 @@
 
 #include <fstream>
 
-#include "http/client.h"
+#include "client/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/words/words_test_util.h"
 
 using nlohmann::json;
-using latentdb::http::HttpClient;
+using latentdb::client::HttpClient;
 using latentdb::testing::RunLatentdb;
 using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;

@@ -1,6 +1,7 @@
 #pragma once
 // A strict, non-recursive-in-depth-limit JSON parser producing nlohmann::json.
 //
+// Used for HTTP request bodies and JSONL ingest lines: every untrusted JSON document.
 // Why not nlohmann::json::parse: request bodies are mostly long arrays of numbers (vectors), and
 // nlohmann's lexer reads them at ~60 MB/s, which made parsing the largest cost of a search or an
 // upsert over HTTP. This parser reads numbers with std::from_chars (several times faster) and
@@ -22,7 +23,7 @@
 
 #include "common/result.h"
 
-namespace latentdb::http {
+namespace latentdb {
 
 // The default bound on values per document: 8,388,608 values (~128 MiB of json nodes), e.g.
 // 8,192 points of 1,024-d or 65,536 points of 120-d per upsert.
@@ -31,4 +32,4 @@ constexpr size_t kDefaultMaxJsonValues = size_t{1} << 23;
 // InvalidArgument naming the byte offset of the first problem; PayloadTooLarge over max_values.
 Result<nlohmann::json> ParseJson(std::string_view text, int max_depth, size_t max_values = kDefaultMaxJsonValues);
 
-}  // namespace latentdb::http
+}  // namespace latentdb

@@ -1,10 +1,10 @@
-#include "http/json_parser.h"
+#include "common/json_parser.h"
 
 #include <charconv>
 #include <cmath>
 #include <vector>
 
-namespace latentdb::http {
+namespace latentdb {
 namespace {
 
 using nlohmann::json;
@@ -378,4 +378,4 @@ Result<nlohmann::json> ParseJson(std::string_view text, int max_depth, size_t ma
   return Parser(text, max_depth, max_values).Run();
 }
 
-}  // namespace latentdb::http
+}  // namespace latentdb

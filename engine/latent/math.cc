@@ -1,4 +1,4 @@
-#include "http/latent_math.h"
+#include "engine/latent/math.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "index/distance.h"
 
-namespace latentdb::http::latent {
+namespace latentdb::latent {
 
 Result<InterpolationMode> ParseInterpolationMode(std::string_view name) {
   if (name == "linear") return InterpolationMode::kLinear;
@@ -307,4 +307,4 @@ Result<PcaResult> Pca(const std::vector<std::vector<float>>& rows, size_t compon
   return out;
 }
 
-}  // namespace latentdb::http::latent
+}  // namespace latentdb::latent

@@ -1,7 +1,9 @@
 #pragma once
-// Latent-space arithmetic for the VAE and map routes, free of LibTorch: interpolation between two
-// latents, seeded samples from N(0, I), a deterministic evenly spaced sample of a collection and a
-// PCA projection. Pure functions; safe to call from any thread.
+// Latent-space arithmetic of the latent module (engine/latent), free of LibTorch and of any
+// collection: interpolation between two latents, seeded samples from N(0, I), a deterministic
+// evenly spaced sample of positions and a PCA projection. The operations on collections
+// (decode.h, interpolation.h, anomalies.h, map.h, analogy.h) are built on these.
+// Pure functions; safe to call from any thread.
 
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +12,7 @@
 
 #include "common/result.h"
 
-namespace latentdb::http::latent {
+namespace latentdb::latent {
 
 enum class InterpolationMode { kLinear, kSlerp };
 
@@ -68,4 +70,4 @@ Result<PcaResult> Pca(const std::vector<std::vector<float>>& rows, size_t compon
 // Exposed for the tests.
 void SymmetricEigen(std::vector<double> matrix, size_t n, std::vector<double>* values, std::vector<double>* vectors);
 
-}  // namespace latentdb::http::latent
+}  // namespace latentdb::latent

@@ -10,7 +10,7 @@
 
 #include "common/result.h"
 
-namespace latentdb::http {
+namespace latentdb::client {
 
 struct ClientResponse {
   int status = 0;
@@ -38,4 +38,8 @@ class HttpClient {
 // Parses "http://host:port" (no path); InvalidArgument otherwise.
 Status ParseHttpUrl(const std::string& url, std::string* host, uint16_t* port);
 
-}  // namespace latentdb::http
+// Encodes one path segment for a request target (ids and names may hold any byte): everything
+// but RFC 3986's unreserved characters becomes %XX. The server's percent-decoding reverses it.
+std::string PercentEncodeSegment(const std::string& in);
+
+}  // namespace latentdb::client

@@ -1,13 +1,14 @@
-#include "http/client.h"
+#include "client/http_client.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <cctype>
 #include <optional>
 #include <stdexcept>
 
-namespace latentdb::http {
+namespace latentdb::client {
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -128,4 +129,20 @@ Status ParseHttpUrl(const std::string& url, std::string* host, uint16_t* port) {
   return Status::Ok();
 }
 
-}  // namespace latentdb::http
+std::string PercentEncodeSegment(const std::string& in) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace latentdb::client

@@ -1,0 +1,149 @@
+// Collection's write path: validation, then one store batch, then the index and the maps.
+#include <cstdio>
+#include <mutex>
+
+#include "common/logging.h"
+#include "engine/collection.h"
+#include "index/distance.h"
+#include "storage/store.h"
+
+namespace latentdb::engine {
+
+using nlohmann::json;
+
+std::optional<std::string> Collection::VectorProblem(const std::vector<float>& v) const {
+  if (v.size() != config_.dim) {
+    return "has dimension " + std::to_string(v.size()) + ", collection '" + name_ + "' expects " + std::to_string(config_.dim);
+  }
+  if (index::FirstNonFinite(v.data(), v.size()) != v.size()) return "contains NaN or Inf";
+  // Cosine vectors are normalized (in double) before any kernel sees them; l2 and ip vectors are
+  // used as given, so their size must keep every distance and product finite in float.
+  if (config_.metric != index::Metric::kCosine) {
+    const double norm = index::L2Norm(v.data(), v.size());
+    if (norm > index::kMaxVectorNorm) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.3g", norm);
+      return std::string("has norm ") + buf + ", above 1e18, the largest an " + index::MetricName(config_.metric) +
+             " collection can score without overflowing float";
+    }
+  }
+  return std::nullopt;
+}
+
+Status Collection::ValidateVector(const std::vector<float>& v, const std::string& what) const {
+  if (auto problem = VectorProblem(v)) return Status::InvalidArgument(what + " " + *problem);
+  return Status::Ok();
+}
+
+Status Collection::Upsert(std::vector<PointInput> points) {
+  if (points.empty()) return Status::Ok();
+  for (size_t i = 0; i < points.size(); ++i) {
+    // The id is formatted only on failure: for every point it would cost more than the checks.
+    if (auto problem = VectorProblem(points[i].vector)) {
+      return Status::InvalidArgument("point " + points[i].id.ToString() + " " + *problem);
+    }
+    if (!points[i].payload.is_null() && !points[i].payload.is_object()) {
+      return Status::InvalidArgument("point " + points[i].id.ToString() + ": payload must be a JSON object");
+    }
+  }
+  std::unique_lock lock(mutex_);
+  storage::PointBatch batch;
+  batch.cid = cid_;
+  uint64_t next = next_iid_;
+  std::unordered_map<std::string, uint64_t> new_keys;  // keys first seen in this batch
+  batch.upserts.reserve(points.size());
+  for (auto& p : points) {
+    std::string key = p.id.ToKey();
+    uint64_t iid;
+    if (auto it = key_to_iid_.find(key); it != key_to_iid_.end()) {
+      iid = it->second;
+    } else if (auto it2 = new_keys.find(key); it2 != new_keys.end()) {
+      iid = it2->second;
+    } else {
+      iid = next++;
+      new_keys.emplace(key, iid);
+    }
+    storage::PointBatch::Upsert u;
+    u.iid = iid;
+    u.external_key = std::move(key);
+    u.vector = std::move(p.vector);
+    u.payload_json = p.payload.is_null() ? std::string() : p.payload.dump();
+    batch.upserts.push_back(std::move(u));
+  }
+  batch.next_iid = next;
+  LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
+  DropUnitMatrix();
+
+  // Durable from here on: bring the index and the maps up to date.
+  std::vector<uint64_t> ids;
+  std::vector<float>& flat = index_batch_;
+  flat.clear();
+  if (flat.capacity() > (16u << 20)) flat.shrink_to_fit();  // after an unusually large batch
+  ids.reserve(batch.upserts.size());
+  if (!bulk_loading_) flat.reserve(batch.upserts.size() * config_.dim);
+  for (size_t i = 0; i < batch.upserts.size(); ++i) {
+    auto& u = batch.upserts[i];
+    ids.push_back(u.iid);
+    if (!bulk_loading_) flat.insert(flat.end(), u.vector.begin(), u.vector.end());
+    key_to_iid_[u.external_key] = u.iid;
+    PointMeta& meta = points_[u.iid];
+    meta.key = u.external_key;
+    meta.payload = std::move(points[i].payload);
+  }
+  next_iid_ = next;
+  applied_seq_ = seq;
+  if (bulk_loading_) return Status::Ok();
+  Status s = index_->Upsert(ids.data(), flat.data(), ids.size());
+  if (!s.ok()) {
+    LogError("collection '" + name_ + "': index update failed after a durable write (" + s.message() + "); rebuilding");
+    return RebuildIndexLocked();
+  }
+  if (index_->NeedsRebuild()) return RebuildIndexLocked();
+  return Status::Ok();
+}
+
+Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys) {
+  storage::PointBatch batch;
+  batch.cid = cid_;
+  batch.next_iid = next_iid_;
+  std::unordered_map<std::string, bool> seen;
+  for (const auto& key : keys) {
+    auto it = key_to_iid_.find(key);
+    if (it == key_to_iid_.end() || seen[key]) continue;
+    seen[key] = true;
+    batch.deletes.push_back({it->second, key});
+  }
+  if (batch.deletes.empty()) return size_t{0};
+  LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
+  DropUnitMatrix();
+  std::vector<uint64_t> ids;
+  for (const auto& d : batch.deletes) {
+    ids.push_back(d.iid);
+    key_to_iid_.erase(d.external_key);
+    points_.erase(d.iid);
+  }
+  applied_seq_ = seq;
+  if (bulk_loading_) return batch.deletes.size();
+  index_->Remove(ids.data(), ids.size());
+  if (index_->NeedsRebuild()) LDB_RETURN_IF_ERROR(RebuildIndexLocked());
+  return batch.deletes.size();
+}
+
+Result<size_t> Collection::Delete(const std::vector<ExternalId>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const auto& id : ids) keys.push_back(id.ToKey());
+  std::unique_lock lock(mutex_);
+  return DeleteKeysLocked(keys);
+}
+
+Result<size_t> Collection::DeleteMatching(const Filter& filter) {
+  std::unique_lock lock(mutex_);
+  std::vector<std::string> keys;
+  for (const auto& [iid, meta] : points_) {
+    if (filter.Matches(meta.payload, meta.key)) keys.push_back(meta.key);
+  }
+  return DeleteKeysLocked(keys);
+}
+
+}  // namespace latentdb::engine

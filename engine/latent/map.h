@@ -1,0 +1,72 @@
+#pragma once
+// The map of a collection: a 2-D picture of its vectors. An evenly spaced sample of the points in
+// insertion order (positions floor(i · total / n), deterministic, so the same collection gives the
+// same map), projected on its first two principal axes (PCA as math.h computes it: the axes of
+// the sample's covariance, signed so that their largest entry is positive; variances divided by
+// rows − 1 as numpy's np.cov and scikit-learn's explained_variance_), each point with an optional
+// payload field as its label. Works on any collection (a VAE's latents or any vectors).
+//
+// Memory: the sample's vectors are held at once (n × dim floats) plus the dim × dim covariance in
+// double; MaxMapPoints bounds n so that one map holds at most kMaxMapFloats vector components.
+// Cost: two passes over the ids (insertion order, no payloads) and n point reads, then the PCA
+// (n · dim² / 2 for the covariance).
+// Thread-safety: any thread; the collection is read page by page and point by point under its
+// own locks. Points deleted during the call are left out of the sample (so it may hold fewer than
+// n); `total` is the collection's size when the call ends.
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "engine/collection.h"
+
+namespace latentdb::latent {
+
+// Bounds of one map, which protect the engine's memory: at most 50,000 points and at most 2^24
+// (16,777,216, 64 MiB as floats) vector components.
+inline constexpr size_t kMaxMapPoints = 50000;
+inline constexpr size_t kMaxMapFloats = size_t{1} << 24;
+
+// The largest n a map of `dim`-d vectors accepts: min(kMaxMapPoints, kMaxMapFloats / dim), and at
+// least 2 (dim 0 counts as 1).
+size_t MaxMapPoints(size_t dim);
+
+struct MapRequest {
+  size_t n = 5000;  // points to sample: [1, MaxMapPoints(dim)]; more than the collection has = all
+  // A payload field to label each point with: a key, or a dotted path into nested objects
+  // ("meta.kind"). Absent: no labels. An empty string is InvalidArgument.
+  std::optional<std::string> field;
+};
+
+struct MapPoint {
+  engine::ExternalId id;
+  double x = 0;  // coordinate on the first principal axis (largest variance)
+  double y = 0;  // on the second
+  // Present when the request named a field: the payload's value there (any JSON), null when the
+  // payload has none.
+  std::optional<nlohmann::json> label;
+};
+
+struct LatentMap {
+  std::vector<MapPoint> points;  // in insertion order
+  // The variance along the two axes and its share of the sample's total variance (0, 0 for an
+  // empty sample or one whose points are all equal).
+  std::vector<double> explained_variance;
+  std::vector<double> explained_variance_ratio;
+  size_t total = 0;  // points in the collection
+};
+
+// The map of `c`. InvalidArgument when n is 0 or above MaxMapPoints(dim), or the field is empty.
+// Storage errors as the collection reports them.
+Result<LatentMap> MapCollection(engine::Collection& c, const MapRequest& request);
+
+// The value at a dotted path ("a.b") of a payload; null when absent (or when a step of the path is
+// not an object). A key that itself contains '.' cannot be named.
+nlohmann::json PayloadField(const nlohmann::json& payload, std::string_view path);
+
+}  // namespace latentdb::latent
