@@ -499,6 +499,28 @@ json LatencyBench(const Options& o) {
   rows.push_back({"odd-one-out (4 words), HTTP", Measure(o.queries, [&](size_t i) {
                     call("POST", base + "/odd-one-out", {{"words", odd[i]}});
                   })});
+
+  // Text upserts: 8-word texts into a collection whose encoder is the model, over HTTP in batches
+  // of 500 (the server encodes them through the inference layer), against the pure encoding rate
+  // of the same texts in process (WordModel::TextVector, the same computation) as the baseline.
+  const size_t n_texts = std::max<size_t>(10 * o.queries, 5000), text_batch = 500;
+  std::vector<std::string> texts(n_texts);
+  for (auto& t : texts) {
+    for (int w = 0; w < 8; ++w) t += (w ? " " : "") + vocab[pick(rng)];
+  }
+  auto encode_start = Clock::now();
+  for (const auto& t : texts) Check(model->TextVector(t), "encoding a text");
+  const double encode_per_s = static_cast<double>(n_texts) / Seconds(encode_start);
+  (void)client.Request("DELETE", "/collections/bench_texts");  // left by an earlier run in the same work dir
+  call("PUT", "/collections/bench_texts", {{"metric", "cosine"}, {"index", "Flat"}, {"encoder", kLatencyModel}});
+  auto upsert_start = Clock::now();
+  for (size_t begin = 0; begin < n_texts; begin += text_batch) {
+    json points = json::array();
+    for (size_t i = begin; i < std::min(n_texts, begin + text_batch); ++i) points.push_back({{"id", i}, {"text", texts[i]}});
+    call("PUT", "/collections/bench_texts/points", {{"points", std::move(points)}});
+  }
+  const double upsert_per_s = static_cast<double>(n_texts) / Seconds(upsert_start);
+  const size_t stored = call("GET", "/collections/bench_texts", nullptr)["points_count"].get<size_t>();
   server.Stop();
 
   std::printf("\n== latency: %zu-word model, dim %zu, HNSW32 (ef default), k = %zu, %zu queries, one client thread "
@@ -515,9 +537,14 @@ json LatencyBench(const Options& o) {
     out.push_back(j);
   }
   std::printf("HTTP top-1 differing from in process: %zu (expected 0)\n", mismatches);
+  std::printf("text upserts over HTTP (8-word texts, batches of %zu, one connection): %.0f texts/s = %.2fx the pure "
+              "encoding rate in process (%.0f texts/s); %zu of %zu stored\n",
+              text_batch, upsert_per_s, upsert_per_s / encode_per_s, encode_per_s, stored, n_texts);
   db->Close();
   return {{"words", n_words}, {"dim", model->dim()}, {"queries", o.queries}, {"first_analogy_ms", matrix_ms},
-          {"http_mismatches", mismatches}, {"rows", out}};
+          {"http_mismatches", mismatches}, {"rows", out},
+          {"text_upsert", {{"texts", n_texts}, {"batch", text_batch}, {"stored", stored}, {"http_texts_per_s", upsert_per_s},
+                           {"encode_texts_per_s", encode_per_s}, {"ratio", upsert_per_s / encode_per_s}}}};
 }
 
 }  // namespace
