@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "engine/database.h"
+#include "tests/support/test_database.h"
 
 namespace latentdb::testing {
 
@@ -119,19 +120,9 @@ void WriteIdxLabels(const std::string& path, const std::vector<uint8_t>& labels)
   WriteBytes(path, out);
 }
 
-namespace {
-std::unique_ptr<engine::Database> OpenDb(const std::string& data_dir) {
-  engine::DatabaseOptions o;
-  o.data_dir = data_dir;
-  o.persist_interval_seconds = 0;
-  auto db = engine::Database::Open(o);
-  if (!db.ok()) throw std::runtime_error("opening " + data_dir + ": " + db.status().ToString());
-  return std::move(*db);
-}
-}  // namespace
 
 StoredCollection InspectCollection(const std::string& data_dir, const std::string& name) {
-  auto db = OpenDb(data_dir);
+  auto db = latentdb::testing::OpenTestDatabase(data_dir);
   StoredCollection out;
   auto c = db->GetCollection(name);
   if (c.ok()) {
@@ -147,7 +138,7 @@ StoredCollection InspectCollection(const std::string& data_dir, const std::strin
 
 std::vector<std::optional<StoredPoint>> ReadPoints(const std::string& data_dir, const std::string& name,
                                                    const std::vector<nlohmann::json>& ids) {
-  auto db = OpenDb(data_dir);
+  auto db = latentdb::testing::OpenTestDatabase(data_dir);
   auto c = db->GetCollection(name);
   if (!c.ok()) throw std::runtime_error("no collection " + name);
   std::vector<std::optional<StoredPoint>> out;

@@ -22,6 +22,7 @@
 #include "engine/latent/map.h"
 #include "engine/latent/math.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
 
 using namespace latentdb;
 using engine::ExternalId;
@@ -30,14 +31,6 @@ using nlohmann::json;
 
 namespace {
 
-std::unique_ptr<engine::Database> OpenDb(const std::string& dir) {
-  engine::DatabaseOptions o;
-  o.data_dir = dir;
-  o.persist_interval_seconds = 0;
-  auto db = engine::Database::Open(o);
-  REQUIRE(db.ok());
-  return std::move(db).value();
-}
 
 std::shared_ptr<engine::Collection> Create(engine::Database& db, const std::string& name, size_t dim,
                                            const std::string& metric = "l2") {
@@ -109,7 +102,7 @@ TinyVae& Vae() {
 
 TEST_CASE("latent ops: anomalies rank by the payload's neg_elbo, highest first, k points", "[latent][ops]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = latentdb::testing::OpenTestDatabase(dir.path());
   auto c = Create(*db, "scores", 2);
   // Scores 0, 7, 3, 7 (a tie: insertion order decides), a point without a score, one whose score
   // is not a number, one without a payload, then 9 under a string id.
@@ -157,7 +150,7 @@ TEST_CASE("latent ops: anomalies rank by the payload's neg_elbo, highest first, 
 
 TEST_CASE("latent ops: anomalies over more than one scroll page", "[latent][ops]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = latentdb::testing::OpenTestDatabase(dir.path());
   auto c = Create(*db, "many", 1);
   // 25,000 points (pages of 10,000), score (i * 7919) mod 25,000: a permutation, so the top k
   // are the ids whose score is 24,999, 24,998, …
@@ -184,7 +177,7 @@ TEST_CASE("latent ops: anomalies over more than one scroll page", "[latent][ops]
 
 TEST_CASE("latent ops: the map samples evenly and projects on the principal axes, labelled by a payload field", "[latent][ops]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = latentdb::testing::OpenTestDatabase(dir.path());
   auto c = Create(*db, "pts", 3);
   // The 8 points m ± 2·x ± 5·y ± 0.5·z: variances along y, x, z are (8/7)·25, (8/7)·4, (8/7)·0.25,
   // so the map's x is the signed 5 and its y the signed 2 (axes signed to a positive largest entry).
@@ -275,7 +268,7 @@ TEST_CASE("latent ops: the map samples evenly and projects on the principal axes
 
 TEST_CASE("latent ops: the analogy sum of raw latents", "[latent][ops][analogy]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = latentdb::testing::OpenTestDatabase(dir.path());
   auto c = Create(*db, "lat", 3, "cosine");
   // Unequal norms: the sum is of the stored vectors, not of unit ones.
   Upsert(*c, {Point(ExternalId(uint64_t{1}), {1, 2, 3}), Point(ExternalId(uint64_t{2}), {10, 0, -4}),
@@ -311,7 +304,7 @@ TEST_CASE("latent ops: the analogy sum of raw latents", "[latent][ops][analogy]"
 
 TEST_CASE("latent ops: interpolation endpoints by id and by vector", "[latent][ops][interpolation]") {
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = latentdb::testing::OpenTestDatabase(dir.path());
   auto c = Create(*db, "lat", 4);
   const std::vector<float> a = {1, -2, 0.5f, 3}, b = {-1, 4, 2, 0};
   Upsert(*c, {Point(ExternalId(uint64_t{7}), a), Point(ExternalId(std::string("b")), b)});
@@ -367,7 +360,7 @@ TEST_CASE("latent ops: decoding through a VAE - interpolation, samples, points, 
   REQUIRE(model.generative());
   REQUIRE(model.dim() == 4);
   TempDir dir;
-  auto db = OpenDb(dir.path());
+  auto db = latentdb::testing::OpenTestDatabase(dir.path());
   auto c = Create(*db, "vae_c", 4);
   const std::vector<float> a = {0.5f, -1, 0, 2}, b = {-1.5f, 0.5f, 1, -0.5f}, far = {9, 9, 9, 9};
   Upsert(*c, {Point(ExternalId(uint64_t{1}), a, {{"label", "a"}}), Point(ExternalId(uint64_t{2}), b),

@@ -16,6 +16,7 @@
 #include "engine/words/vector_file.h"
 #include "tests/support/temp_dir.h"
 #include "tests/words/words_test_util.h"
+#include "tests/support/test_database.h"
 
 using namespace latentdb;
 using namespace latentdb::words;
@@ -40,14 +41,6 @@ void WriteBytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
-std::unique_ptr<engine::Database> OpenDb(const std::string& dir) {
-  engine::DatabaseOptions o;
-  o.data_dir = dir;
-  o.persist_interval_seconds = 0;
-  auto db = engine::Database::Open(o);
-  REQUIRE(db.ok());
-  return std::move(db).value();
-}
 
 }  // namespace
 
@@ -130,7 +123,7 @@ TEST_CASE("words: the importer makes a collection of words in frequency order an
   Vocab v = RandomVocab(30, 5, 3);
   v.words[20] = v.words[3];  // a duplicate: the first occurrence wins
   WriteBinary(v, tmp.Sub("m.bin"));
-  auto db = OpenDb(tmp.Sub("data"));
+  auto db = latentdb::testing::OpenTestDatabase(tmp.Sub("data"));
   ImportOptions o;
   o.path = tmp.Sub("m.bin");
   o.name = "m";
@@ -167,7 +160,7 @@ TEST_CASE("words: every real fixture file imports, the old fastText format is re
   std::string dir = LATENTDB_FIXTURES_DIR;
   REQUIRE(PathExists(dir + "/README.md"));
   TempDir tmp;
-  auto db = OpenDb(tmp.Sub("data"));
+  auto db = latentdb::testing::OpenTestDatabase(tmp.Sub("data"));
   struct Case {
     std::string file;
     size_t words, dim;
@@ -217,7 +210,7 @@ std::string Floats(std::initializer_list<float> v) {
 // Imports `path` as "m" into a fresh database; the status, and the collection must not exist
 // after a failure.
 Status ImportStatus(const TempDir& tmp, const std::string& path, json* manifest = nullptr) {
-  auto db = OpenDb(tmp.Sub("data"));
+  auto db = latentdb::testing::OpenTestDatabase(tmp.Sub("data"));
   ImportOptions o;
   o.path = path;
   o.name = "m";
