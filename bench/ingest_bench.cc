@@ -21,7 +21,7 @@
 //     Flat runs baseline and offline back to back --flat-rounds times (default 5): a one-second
 //     run is at the mercy of the shared machine's noise, so the figure is the median of the
 //     per-round offline / baseline ratios. HNSW32 runs once (its runs take a minute).
-//  2. Images (built with engine/encoders). The 70 000 Fashion-MNIST images (train + test) written
+//  2. Images (built with encoders). The 70 000 Fashion-MNIST images (train + test) written
 //     as PNG files in one sub-folder per class, a CNN (trained here for --train-batches batches of
 //     one epoch, or --model-dir/--model), then:
 //       encode     encoders::ImageModel::Encode on the same images already decoded in memory
@@ -61,19 +61,19 @@
 #include "http/api.h"
 #include "http/server.h"
 
-// bench/CMakeLists.txt links ldb_encoders whenever engine/encoders is built, which is when its
+// bench/CMakeLists.txt links ldb_encoders whenever encoders is built, which is when its
 // headers are there.
-#if __has_include("engine/encoders/trainer.h")
+#if __has_include("encoders/trainer.h")
 #define LDB_BENCH_HAVE_ENCODERS 1
 #else
 #define LDB_BENCH_HAVE_ENCODERS 0
 #endif
 
 #if LDB_BENCH_HAVE_ENCODERS
-#include "engine/encoders/fashion_mnist.h"
-#include "engine/encoders/image_model.h"
-#include "engine/encoders/trainer.h"
-#include "engine/images/image.h"
+#include "encoders/fashion_mnist.h"
+#include "encoders/image_model.h"
+#include "encoders/trainer.h"
+#include "images/image.h"
 #endif
 
 namespace {
@@ -443,7 +443,7 @@ int main(int argc, char** argv) {
     PrintTable(img);
     std::printf("\n- offline ingest / pure encoding = %.2fx\n", img[1].rate() / img[0].rate());
 #else
-    std::printf("\n## Images: not run (this build has no engine/encoders)\n");
+    std::printf("\n## Images: not run (this build has no encoders)\n");
 #endif
   }
   if (o.keep.empty()) fs::remove_all(tmp);

@@ -7,8 +7,8 @@
 
 #include <cstdint>
 
-#include "engine/words/fasttext_file.h"
-#include "engine/words/fasttext_model.h"
+#include "words/fasttext_file.h"
+#include "words/fasttext_model.h"
 #include "fuzz/fuzz_util.h"
 
 using latentdb::fuzz::Check;

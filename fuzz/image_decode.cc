@@ -1,4 +1,4 @@
-// Fuzz target: image decoding (engine/images): format sniffing, the container checks and stb
+// Fuzz target: image decoding (images): format sniffing, the container checks and stb
 // behind them, then the transforms an encoder applies (channel conversion, resizing to a model's
 // input), PNG re-encoding, and base64 decoding of the same bytes (images arrive base64 in JSON).
 //
@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "engine/images/image.h"
+#include "images/image.h"
 #include "fuzz/fuzz_util.h"
 
 using latentdb::fuzz::Check;

@@ -1,4 +1,4 @@
-// Fuzz target: the word-vector file readers (engine/words/vector_file.h): format detection, then
+// Fuzz target: the word-vector file readers (words/vector_file.h): format detection, then
 // every text and binary reader on the same bytes, as `latentdb models import` would read them.
 //
 // Properties: the header callback runs once, before any word; every word is non-empty and its
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "engine/words/vector_file.h"
+#include "words/vector_file.h"
 #include "fuzz/fuzz_util.h"
 
 using latentdb::fuzz::Check;

@@ -1,6 +1,6 @@
 #include "http/codec.h"
 
-#include "engine/images/image.h"
+#include "images/image.h"
 
 namespace latentdb::http {
 

@@ -9,7 +9,7 @@
 
 #include "common/result.h"
 #include "engine/collection.h"
-#include "engine/inference/point_encoding.h"
+#include "inference/point_encoding.h"
 
 namespace latentdb::http {
 

@@ -10,12 +10,12 @@ cmake_minimum_required(VERSION 3.20)  # IN_LIST and friends in script mode
 # matters: more specific prefixes first.
 set(LDB_MODULE_PREFIXES
   "engine/ingest/idx_reader=formats"
-  "engine/images/=images"
-  "engine/models/=models"
-  "engine/words/=words"
-  "engine/encoders/=encoders"
-  "engine/inference/=inference"
-  "engine/latent/=latent"
+  "images/=images"
+  "models/=models"
+  "words/=words"
+  "encoders/=encoders"
+  "inference/=inference"
+  "latent/=latent"
   "engine/ingest/=ingest"
   "engine/=engine"
   "common/=common"
@@ -63,6 +63,9 @@ file(GLOB_RECURSE sources RELATIVE "${ROOT}"
   "${ROOT}/common/*.h" "${ROOT}/common/*.cc" "${ROOT}/storage/*.h" "${ROOT}/storage/*.cc"
   "${ROOT}/index/*.h" "${ROOT}/index/*.cc" "${ROOT}/client/*.h" "${ROOT}/client/*.cc"
   "${ROOT}/engine/*.h" "${ROOT}/engine/*.cc" "${ROOT}/http/*.h" "${ROOT}/http/*.cc"
+  "${ROOT}/images/*.h" "${ROOT}/images/*.cc" "${ROOT}/models/*.h" "${ROOT}/models/*.cc"
+  "${ROOT}/words/*.h" "${ROOT}/words/*.cc" "${ROOT}/encoders/*.h" "${ROOT}/encoders/*.cc"
+  "${ROOT}/inference/*.h" "${ROOT}/inference/*.cc" "${ROOT}/latent/*.h" "${ROOT}/latent/*.cc"
   "${ROOT}/tools/*.h" "${ROOT}/tools/*.cc")
 set(violations 0)
 foreach(source IN LISTS sources)

@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "engine/words/corpus.h"
+#include "words/corpus.h"
 #include "tools/args.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"

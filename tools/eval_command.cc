@@ -5,8 +5,8 @@
 
 #include "common/logging.h"
 #include "engine/database.h"
-#include "engine/words/evaluation.h"
-#include "engine/words/trainer.h"
+#include "words/evaluation.h"
+#include "words/trainer.h"
 #include "tools/args.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"

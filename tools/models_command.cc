@@ -1,5 +1,5 @@
-// latentdb models import|list|show|delete: the model registry of a data directory (engine/models):
-// word models (engine/words) and image models (engine/encoders).
+// latentdb models import|list|show|delete: the model registry of a data directory (models):
+// word models (words) and image models (encoders).
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,9 +8,9 @@
 #include "common/dir_lock.h"
 #include "common/logging.h"
 #include "engine/database.h"
-#include "engine/encoders/torchscript_import.h"
-#include "engine/words/importer.h"
-#include "engine/models/model_registry.h"
+#include "encoders/torchscript_import.h"
+#include "words/importer.h"
+#include "models/model_registry.h"
 #include "tools/args.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"

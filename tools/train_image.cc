@@ -9,8 +9,8 @@
 #include <cstring>
 
 #include "common/dir_lock.h"
-#include "engine/encoders/fashion_mnist.h"
-#include "engine/encoders/trainer.h"
+#include "encoders/fashion_mnist.h"
+#include "encoders/trainer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 

@@ -9,7 +9,7 @@
 
 #include "common/logging.h"
 #include "engine/database.h"
-#include "engine/words/trainer.h"
+#include "words/trainer.h"
 #include "tools/args.h"
 #include "tools/commands.h"
 

@@ -4,7 +4,7 @@
 
 #include "common/logging.h"
 #include "engine/database.h"
-#include "engine/words/word_model.h"
+#include "words/word_model.h"
 #include "tools/args.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"

@@ -1,14 +1,14 @@
 // The ingest side of the inference layer: one ItemEncoder over any inference::Encoder. Which
-// kinds exist, how each is loaded and what a VAE stores are decided in engine/inference; here
+// kinds exist, how each is loaded and what a VAE stores are decided in inference; here
 // only the pipeline's shape (batches of raw inputs, per-item skip reasons) is added.
 #include "engine/ingest/encoder_hook.h"
 
 #include <algorithm>
 #include <thread>
 
-#include "engine/images/image.h"
-#include "engine/inference/model_kinds.h"
-#include "engine/inference/point_encoding.h"
+#include "images/image.h"
+#include "inference/model_kinds.h"
+#include "inference/point_encoding.h"
 
 namespace latentdb::engine::ingest {
 namespace {

@@ -4,7 +4,7 @@
 // (or one skip reason) per input back.
 //
 // Models come from the data directory's model registry and are encoded through the inference
-// layer (engine/inference), exactly as the server encodes its "text" and "image" inputs, so
+// layer (inference), exactly as the server encodes its "text" and "image" inputs, so
 // ingested and queried inputs match: word models encode text, image models encode image bytes
 // (decoded with a limit of 40 megapixels per image) or raw pixels, in one batch per call; a VAE
 // adds its anomaly scores to the payload (inference::AddAnomalyScores).

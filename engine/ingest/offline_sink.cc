@@ -7,7 +7,7 @@
 
 #include "engine/database.h"
 #include "engine/ingest/sink.h"
-#include "engine/models/model_registry.h"
+#include "models/model_registry.h"
 
 namespace latentdb::engine::ingest {
 namespace {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/images/image.h"
+#include "images/image.h"
 
 namespace latentdb::engine::ingest {
 

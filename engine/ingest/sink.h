@@ -34,7 +34,7 @@ class Sink {
   virtual std::string Describe() const = 0;
   // Connects / opens the data directory. Busy when a server holds the directory.
   virtual Status Open() = 0;
-  // The manifest of registered model NAME (its kind and dim; see engine/models): offline from the
+  // The manifest of registered model NAME (its kind and dim; see models): offline from the
   // data directory, online from GET /models/NAME. NotFound when there is no such model.
   virtual Result<nlohmann::json> ModelManifest(const std::string& name) = 0;
   // The open data directory (offline, after Open), for encoders that read it; nullptr online.

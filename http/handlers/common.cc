@@ -4,7 +4,7 @@
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
 #include "http/json_body.h"
-#include "engine/words/word_model.h"
+#include "words/word_model.h"
 
 namespace latentdb::http {
 

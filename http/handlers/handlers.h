@@ -1,7 +1,7 @@
 #pragma once
 // Route handlers, one file per resource. Each Register* function adds its routes to the router.
 // Handlers parse a request into typed inputs (http/codec.h), call the engine — the inference
-// layer (engine/inference) for texts and images, collections for the rest — and encode the answer.
+// layer (inference) for texts and images, collections for the rest — and encode the answer.
 
 #include <functional>
 #include <memory>
@@ -11,9 +11,9 @@
 
 #include "common/result.h"
 #include "engine/database.h"
-#include "engine/images/image.h"
-#include "engine/inference/models.h"
-#include "engine/inference/point_encoding.h"
+#include "images/image.h"
+#include "inference/models.h"
+#include "inference/point_encoding.h"
 #include "http/metrics.h"
 #include "http/router.h"
 

@@ -1,4 +1,4 @@
-// Images in the API (engine/inference decodes and encodes them, with its limits and policies):
+// Images in the API (inference decodes and encodes them, with its limits and policies):
 //   the "image" field of points and searches, raw image bodies, and the routes
 //   POST /encode                              {"model","image"} or a raw image with ?model=NAME
 //   POST /decode                              {"model","vector","format":"png"|"json"} (VAE)
@@ -9,8 +9,8 @@
 #include <cctype>
 #include <chrono>
 
-#include "engine/encoders/image_model.h"
-#include "engine/inference/point_encoding.h"
+#include "encoders/image_model.h"
+#include "inference/point_encoding.h"
 #include "http/codec.h"
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"

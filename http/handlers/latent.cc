@@ -7,7 +7,7 @@
 //   POST /collections/{c}/reconstruct          {"image":base64} or a raw image body
 //   GET  /collections/{c}/anomalies?k=20       the k points of highest payload "neg_elbo"
 //   GET  /collections/{c}/map?n=5000&field=…   2-D PCA of an evenly spaced sample
-// Each handler parses the request, calls the latent module (engine/latent) and encodes its
+// Each handler parses the request, calls the latent module (latent) and encodes its
 // result; the operations, their errors and their algorithms are documented there.
 //
 // Limits: the API's own policy stays here — at most 256 interpolation steps or samples per request
@@ -19,11 +19,11 @@
 #include <chrono>
 #include <optional>
 
-#include "engine/encoders/image_model.h"
-#include "engine/latent/anomalies.h"
-#include "engine/latent/decode.h"
-#include "engine/latent/interpolation.h"
-#include "engine/latent/map.h"
+#include "encoders/image_model.h"
+#include "latent/anomalies.h"
+#include "latent/decode.h"
+#include "latent/interpolation.h"
+#include "latent/map.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 

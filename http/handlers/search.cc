@@ -4,8 +4,8 @@
 // On a collection with a VAE encoder, the analogy also decodes the latent Σpositive − Σnegative.
 #include <algorithm>
 
-#include "engine/encoders/image_model.h"
-#include "engine/latent/analogy.h"
+#include "encoders/image_model.h"
+#include "latent/analogy.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 

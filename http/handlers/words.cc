@@ -1,4 +1,4 @@
-// Word-model routes (engine/words):
+// Word-model routes (words):
 //   GET  /models                                 the registered word models (manifests)
 //   GET  /models/{model}                         one manifest
 //   GET  /words/{model}/{word}/neighbors?k=10    gensim most_similar(word)
@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "common/logging.h"
-#include "engine/models/model_registry.h"
-#include "engine/words/word_model.h"
+#include "models/model_registry.h"
+#include "words/word_model.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 

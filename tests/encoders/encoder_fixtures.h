@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "engine/encoders/fashion_mnist.h"
-#include "engine/encoders/image_model.h"
-#include "engine/encoders/trainer.h"
+#include "encoders/fashion_mnist.h"
+#include "encoders/image_model.h"
+#include "encoders/trainer.h"
 #include "tests/support/temp_dir.h"
 
 namespace latentdb::testing {

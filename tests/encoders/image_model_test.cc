@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "common/file_util.h"
-#include "engine/encoders/torchscript_import.h"
-#include "engine/inference/models.h"
-#include "engine/models/model_registry.h"
+#include "encoders/torchscript_import.h"
+#include "inference/models.h"
+#include "models/model_registry.h"
 #include "tests/encoders/encoder_fixtures.h"
 
 using namespace latentdb;

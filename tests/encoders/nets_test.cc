@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "engine/encoders/nets.h"
+#include "encoders/nets.h"
 
 using namespace latentdb::encoders;
 

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/file_util.h"
-#include "engine/models/model_registry.h"
+#include "models/model_registry.h"
 #include "tests/encoders/encoder_fixtures.h"
 
 using namespace latentdb;

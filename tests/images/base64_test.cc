@@ -3,7 +3,7 @@
 
 #include <random>
 
-#include "engine/images/image.h"
+#include "images/image.h"
 
 using namespace latentdb;
 using namespace latentdb::images;

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "engine/images/image.h"
+#include "images/image.h"
 #include "tests/images/image_fixtures.h"
 
 using namespace latentdb;

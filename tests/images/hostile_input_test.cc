@@ -8,7 +8,7 @@
 
 #include <zlib.h>
 
-#include "engine/images/image.h"
+#include "images/image.h"
 #include "tests/images/image_fixtures.h"
 
 using namespace latentdb;

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/images/image.h"
+#include "images/image.h"
 
 #include <stb/stb_image_write.h>
 

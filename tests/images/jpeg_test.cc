@@ -1,4 +1,4 @@
-// JPEG decoding (libjpeg-turbo behind engine/images): files written by libjpeg-turbo's own
+// JPEG decoding (libjpeg-turbo behind images): files written by libjpeg-turbo's own
 // encoder in every layout real cameras and tools produce (baseline, progressive, grayscale,
 // chroma subsampling, restart intervals, arithmetic coding, Adobe CMYK), and the corrupt files
 // that must be refused: the inputs the fuzzer found to break stb_image, corrupt entropy-coded
@@ -14,7 +14,7 @@
 #include <sstream>
 #include <vector>
 
-#include "engine/images/image.h"
+#include "images/image.h"
 #include "tests/images/image_fixtures.h"
 
 #include <jpeglib.h>

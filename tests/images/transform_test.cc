@@ -1,7 +1,7 @@
 // ConvertChannels and Resize.
 #include <catch2/catch.hpp>
 
-#include "engine/images/image.h"
+#include "images/image.h"
 #include "tests/images/image_fixtures.h"
 
 using namespace latentdb::images;

@@ -1,4 +1,4 @@
-// Image-model encoding in the ingest pipeline (built with engine/encoders): a tiny CNN and a tiny
+// Image-model encoding in the ingest pipeline (built with encoders): a tiny CNN and a tiny
 // VAE trained here for a few steps on synthetic stripes, then an image folder the test writes —
 // PNG and BMP files in class sub-folders plus a truncated PNG and a truncated JPEG — ingested
 // offline. The corrupt files are skipped with their reason and path, the others stored with the
@@ -10,9 +10,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include "engine/encoders/image_model.h"
-#include "engine/encoders/trainer.h"
-#include "engine/images/image.h"
+#include "encoders/image_model.h"
+#include "encoders/trainer.h"
+#include "images/image.h"
 #include "engine/ingest/encoder_hook.h"
 #include "engine/ingest/pipeline.h"
 #include "engine/ingest/sink.h"

@@ -10,7 +10,7 @@
 #include "engine/ingest/encoder_hook.h"
 #include "engine/ingest/pipeline.h"
 #include "engine/ingest/sink.h"
-#include "engine/words/importer.h"
+#include "words/importer.h"
 #include "tests/ingest/ingest_files.h"
 #include "tests/ingest/word_model_files.h"
 #include "tests/support/temp_dir.h"

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "engine/database.h"
-#include "engine/words/importer.h"
+#include "words/importer.h"
 #include "tests/ingest/ingest_files.h"
 
 namespace latentdb::testing {

@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/encoders/fashion_mnist.h"
-#include "engine/encoders/trainer.h"
-#include "engine/images/image.h"
+#include "encoders/fashion_mnist.h"
+#include "encoders/trainer.h"
+#include "images/image.h"
 #include "client/http_client.h"
 #include "tests/support/http_reply.h"
 #include "tests/support/server_process.h"

@@ -1,4 +1,4 @@
-// Latent-space math (engine/latent/math.h) against values computed here: interpolation formulas,
+// Latent-space math (latent/math.h) against values computed here: interpolation formulas,
 // seeded normal samples, even sampling, the Jacobi eigen-solver and PCA on designs whose
 // principal axes and variances are known exactly.
 #include <catch2/catch.hpp>
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <random>
 
-#include "engine/latent/math.h"
+#include "latent/math.h"
 
 using namespace latentdb::latent;
 

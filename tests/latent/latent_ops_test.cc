@@ -1,4 +1,4 @@
-// The latent module's operations (engine/latent) on real collections of an engine::Database in a
+// The latent module's operations (latent) on real collections of an engine::Database in a
 // temp dir: anomaly ranking, the map, the VAE analogy sum, interpolation endpoints, and decoding
 // through a tiny VAE trained here on synthetic images. Expected values are computed in the test
 // from the points it stored.
@@ -12,15 +12,15 @@
 #include <vector>
 
 #include "engine/database.h"
-#include "engine/encoders/dataset.h"
-#include "engine/encoders/image_model.h"
-#include "engine/encoders/trainer.h"
-#include "engine/latent/analogy.h"
-#include "engine/latent/anomalies.h"
-#include "engine/latent/decode.h"
-#include "engine/latent/interpolation.h"
-#include "engine/latent/map.h"
-#include "engine/latent/math.h"
+#include "encoders/dataset.h"
+#include "encoders/image_model.h"
+#include "encoders/trainer.h"
+#include "latent/analogy.h"
+#include "latent/anomalies.h"
+#include "latent/decode.h"
+#include "latent/interpolation.h"
+#include "latent/map.h"
+#include "latent/math.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"
 

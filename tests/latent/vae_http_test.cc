@@ -3,7 +3,7 @@
 // latents (interpolations, a + b − c) are computed here from the stored vectors.
 #include <cmath>
 
-#include "engine/latent/math.h"
+#include "latent/math.h"
 #include "tests/images/image_fixtures.h"
 #include "tests/latent/http_fixture.h"
 

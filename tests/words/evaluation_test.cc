@@ -4,10 +4,10 @@
 #include <fstream>
 
 #include "engine/database.h"
-#include "engine/words/evaluation.h"
-#include "engine/words/importer.h"
-#include "engine/words/trainer.h"
-#include "engine/words/word_model.h"
+#include "words/evaluation.h"
+#include "words/importer.h"
+#include "words/trainer.h"
+#include "words/word_model.h"
 #include "tests/support/temp_dir.h"
 #include "tests/words/words_test_util.h"
 

@@ -10,11 +10,11 @@
 
 #include "common/file_util.h"
 #include "engine/database.h"
-#include "engine/words/fasttext_file.h"
-#include "engine/words/fasttext_model.h"
-#include "engine/words/importer.h"
-#include "engine/models/model_registry.h"
-#include "engine/words/word_model.h"
+#include "words/fasttext_file.h"
+#include "words/fasttext_model.h"
+#include "words/importer.h"
+#include "models/model_registry.h"
+#include "words/word_model.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 

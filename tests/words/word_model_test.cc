@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include "engine/database.h"
-#include "engine/words/importer.h"
-#include "engine/words/word_model.h"
+#include "words/importer.h"
+#include "words/word_model.h"
 #include "tests/support/temp_dir.h"
 #include "tests/words/words_test_util.h"
 

@@ -1,0 +1,210 @@
+#include "encoders/image_model.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "common/file_util.h"
+#include "encoders/model_impl.h"
+#include "encoders/tensor_convert.h"
+#include "encoders/torch_runtime.h"
+#include "models/model_registry.h"
+
+namespace latentdb::encoders {
+
+namespace {
+
+// Images per forward pass: large enough for the BLAS kernels, small enough to bound memory.
+constexpr size_t kInferenceBatch = 256;
+
+Status TorchError(const std::string& what, const std::exception& e) {
+  return Status::Internal(what + ": " + TorchMessage(e));
+}
+
+Status CheckImages(const std::vector<images::Image>& images) {
+  for (size_t i = 0; i < images.size(); ++i) {
+    const auto& img = images[i];
+    if (img.width <= 0 || img.height <= 0 || (img.channels != 1 && img.channels != 3) || img.pixels.size() != img.size()) {
+      return Status::InvalidArgument("image " + std::to_string(i) + " is empty or malformed");
+    }
+  }
+  return Status::Ok();
+}
+
+// Images [begin, end) fitted to the model's input, as one normalized N × C × H × W tensor.
+torch::Tensor FittedBatch(const std::vector<images::Image>& images, size_t begin, size_t end, const InputSpec& spec) {
+  std::vector<images::Image> fitted;
+  fitted.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) fitted.push_back(FitToInput(images[i], spec));
+  return InputTensor(fitted, spec);
+}
+
+}  // namespace
+
+
+
+nlohmann::json InputSpecToJson(const InputSpec& s) {
+  return {{"channels", s.channels}, {"height", s.height}, {"width", s.width}, {"mean", s.mean}, {"std", s.std}};
+}
+
+Result<InputSpec> InputSpecFromJson(const nlohmann::json& j) {
+  InputSpec s;
+  try {
+    s.channels = j.at("channels").get<int>();
+    s.height = j.at("height").get<int>();
+    s.width = j.at("width").get<int>();
+    s.mean = j.at("mean").get<std::vector<float>>();
+    s.std = j.at("std").get<std::vector<float>>();
+  } catch (const std::exception& e) {
+    return Status::Corruption(std::string("model manifest: bad \"input\": ") + e.what());
+  }
+  if ((s.channels != 1 && s.channels != 3) || s.height < 1 || s.width < 1 || s.height > 4096 || s.width > 4096 ||
+      s.mean.size() != static_cast<size_t>(s.channels) || s.std.size() != static_cast<size_t>(s.channels) ||
+      std::any_of(s.std.begin(), s.std.end(), [](float v) { return !(v > 0); })) {
+    return Status::Corruption("model manifest: \"input\" needs channels 1 or 3, a size, and one mean and std (> 0) per channel");
+  }
+  return s;
+}
+
+void SetInferenceThreads(int threads) { ConfigureTorchThreads(threads); }
+
+ImageModel::ImageModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ImageModel::~ImageModel() = default;
+
+Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir, const std::string& name) {
+  LDB_ASSIGN_OR_RETURN(nlohmann::json manifest, models::ReadManifest(data_dir, name));
+  ConfigureTorchThreads();
+  auto impl = std::make_unique<Impl>();
+  impl->name = name;
+  impl->kind = manifest.value("kind", std::string());
+  if (impl->kind != "cnn" && impl->kind != "vae" && impl->kind != "torchscript") {  // the kinds built below
+    return Status::InvalidArgument("model '" + name + "' is a " + (impl->kind.empty() ? "word" : impl->kind) +
+                                   " model, not an image model");
+  }
+  impl->dim = manifest.at("dim").get<size_t>();
+  LDB_ASSIGN_OR_RETURN(impl->input, InputSpecFromJson(manifest.value("input", nlohmann::json())));
+  std::string file = manifest.value("model_file", std::string("weights.pt"));
+  std::string path = models::ModelDir(data_dir, name) + "/" + file;
+  if (!PathExists(path)) return Status::Corruption("model '" + name + "': " + path + " is missing");
+  try {
+    if (impl->kind == "cnn") {
+      impl->cnn = CnnNet(CnnArch::FromJson(manifest.at("architecture")));
+      torch::load(impl->cnn, path);
+      impl->cnn->eval();
+      impl->cnn->FoldBatchNorm();
+    } else if (impl->kind == "vae") {
+      impl->vae = VaeNet(VaeArch::FromJson(manifest.at("architecture")));
+      torch::load(impl->vae, path);
+      impl->vae->eval();
+    } else {
+      impl->script = torch::jit::load(path, torch::kCPU);
+      impl->script->eval();
+    }
+  } catch (const std::exception& e) {
+    Status s = TorchError("model '" + name + "': loading " + path, e);
+    return Status::Corruption(s.message());
+  }
+  impl->manifest = std::move(manifest);
+  return std::shared_ptr<ImageModel>(new ImageModel(std::move(impl)));
+}
+
+const std::string& ImageModel::name() const { return impl_->name; }
+const std::string& ImageModel::kind() const { return impl_->kind; }
+size_t ImageModel::dim() const { return impl_->dim; }
+const InputSpec& ImageModel::input() const { return impl_->input; }
+const nlohmann::json& ImageModel::manifest() const { return impl_->manifest; }
+bool ImageModel::generative() const { return impl_->kind == "vae"; }
+
+Result<std::vector<std::vector<float>>> ImageModel::Encode(const std::vector<images::Image>& images) const {
+  LDB_RETURN_IF_ERROR(CheckImages(images));
+  std::vector<std::vector<float>> out;
+  out.reserve(images.size());
+  try {
+    torch::InferenceMode guard;
+    for (size_t begin = 0; begin < images.size(); begin += kInferenceBatch) {
+      size_t end = std::min(images.size(), begin + kInferenceBatch);
+      torch::Tensor x = FittedBatch(images, begin, end, impl_->input);
+      torch::Tensor v;
+      if (impl_->cnn) {
+        v = torch::nn::functional::normalize(impl_->cnn->Embed(x), torch::nn::functional::NormalizeFuncOptions().dim(1));
+      } else if (impl_->vae) {
+        v = impl_->vae->Encode(x).first;
+      } else {
+        v = impl_->script->forward({x}).toTensor().flatten(1);
+      }
+      if (static_cast<size_t>(v.size(1)) != impl_->dim) {
+        return Status::Internal("model '" + impl_->name + "' produced " + std::to_string(v.size(1)) +
+                                " values per image, its manifest says " + std::to_string(impl_->dim));
+      }
+      for (auto& row : TensorRows(v)) out.push_back(std::move(row));
+    }
+  } catch (const std::exception& e) {
+    return TorchError("model '" + impl_->name + "': encoding", e);
+  }
+  return out;
+}
+
+Result<std::vector<float>> ImageModel::Encode(const images::Image& image) const {
+  LDB_ASSIGN_OR_RETURN(auto rows, Encode(std::vector<images::Image>{image}));
+  return std::move(rows[0]);
+}
+
+Result<std::vector<images::Image>> ImageModel::Decode(const std::vector<std::vector<float>>& latents) const {
+  if (!generative()) return Status::InvalidArgument("model '" + impl_->name + "' is a " + impl_->kind + ": only a VAE decodes latents");
+  std::vector<float> flat;
+  flat.reserve(latents.size() * impl_->dim);
+  for (const auto& z : latents) {
+    if (z.size() != impl_->dim) {
+      return Status::InvalidArgument("latent of dimension " + std::to_string(z.size()) + " for model '" + impl_->name +
+                                     "' of dimension " + std::to_string(impl_->dim));
+    }
+    if (std::any_of(z.begin(), z.end(), [](float v) { return !std::isfinite(v); })) {
+      return Status::InvalidArgument("latent has a NaN or infinite value");
+    }
+    flat.insert(flat.end(), z.begin(), z.end());
+  }
+  if (latents.empty()) return std::vector<images::Image>{};
+  try {
+    torch::InferenceMode guard;
+    auto z = torch::from_blob(flat.data(), {static_cast<int64_t>(latents.size()), static_cast<int64_t>(impl_->dim)}, torch::kFloat32);
+    return TensorToImages(torch::sigmoid(impl_->vae->DecodeLogits(z)));
+  } catch (const std::exception& e) {
+    return TorchError("model '" + impl_->name + "': decoding", e);
+  }
+}
+
+Result<std::vector<Reconstruction>> ImageModel::Reconstruct(const std::vector<images::Image>& images,
+                                                         bool with_images) const {
+  if (!generative()) return Status::InvalidArgument("model '" + impl_->name + "' is a " + impl_->kind + ": only a VAE reconstructs images");
+  LDB_RETURN_IF_ERROR(CheckImages(images));
+  std::vector<Reconstruction> out;
+  out.reserve(images.size());
+  try {
+    torch::InferenceMode guard;
+    for (size_t begin = 0; begin < images.size(); begin += kInferenceBatch) {
+      size_t end = std::min(images.size(), begin + kInferenceBatch);
+      torch::Tensor x = FittedBatch(images, begin, end, impl_->input);
+      auto [mean, logvar] = impl_->vae->Encode(x);
+      torch::Tensor logits = impl_->vae->DecodeLogits(mean);
+      torch::Tensor recon = ReconstructionNll(logits, ToUnitRange(x, impl_->input).clamp(0, 1));
+      torch::Tensor kl = KlDivergence(mean, logvar);
+      auto decoded = with_images ? TensorToImages(torch::sigmoid(logits)) : std::vector<images::Image>(end - begin);
+      auto means = TensorRows(mean);
+      auto r = recon.to(torch::kFloat64).contiguous();
+      auto k = kl.to(torch::kFloat64).contiguous();
+      for (size_t i = 0; i < decoded.size(); ++i) {
+        Reconstruction rec;
+        rec.mean = std::move(means[i]);
+        rec.image = std::move(decoded[i]);
+        rec.scores.reconstruction_error = r.data_ptr<double>()[i];
+        rec.scores.kl = k.data_ptr<double>()[i];
+        rec.scores.neg_elbo = rec.scores.reconstruction_error + rec.scores.kl;
+        out.push_back(std::move(rec));
+      }
+    }
+  } catch (const std::exception& e) {
+    return TorchError("model '" + impl_->name + "': reconstructing", e);
+  }
+  return out;
+}
+
+}  // namespace latentdb::encoders

@@ -1,0 +1,103 @@
+#pragma once
+// ImageModel: a trained image encoder of the model registry (models), behind a narrow
+// interface so that only encoders/*.cc include LibTorch.
+//
+// Kinds:
+//   "cnn"          convolutional classifier; the vector is its last hidden layer, L2-normalized.
+//   "vae"          variational autoencoder; the vector is the posterior mean μ(x). It can also
+//                  decode latents to images, reconstruct images and score anomalies.
+//   "torchscript"  an imported TorchScript module (trusted files only); the vector is its output,
+//                  flattened.
+//
+// Manifest (DATA_DIR/models/NAME/manifest.json) fields used here, beside the registry's common
+// "name", "kind", "dim", "created":
+//   "input": {"channels":1|3, "height":H, "width":W, "mean":[…per channel], "std":[…]}
+//   "model_file": "weights.pt" (a torch::save archive of the module, or the TorchScript file)
+//   "architecture": {…} (cnn/vae: the layer sizes needed to rebuild the module before loading)
+//   "metrics": {…} (cnn: test_accuracy; vae: test_neg_elbo, test_reconstruction, test_kl)
+//
+// Preprocessing (the same for every kind): convert to input.channels, resize to height × width,
+// scale to [0,1], then (x − mean) / std per channel.
+//
+// Thread safety and determinism: every method is const, safe to call from many threads at once,
+// and gives the same output for the same input (eval mode, no dropout, fixed batch-norm stats).
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "images/image.h"
+
+namespace latentdb::encoders {
+
+struct InputSpec {
+  int channels = 1;
+  int height = 28;
+  int width = 28;
+  std::vector<float> mean{0.0f};
+  std::vector<float> std{1.0f};
+};
+
+// Per-image anomaly scores of a VAE (natural-log units, summed over pixels / latent dims):
+//   reconstruction_error  −log p(x|z) at z = μ (Bernoulli cross-entropy on [0,1] pixels)
+//   kl                    KL(q(z|x) ‖ N(0, I))
+//   neg_elbo              reconstruction_error + kl  (the anomaly score; higher = more unusual)
+struct AnomalyScores {
+  double reconstruction_error = 0;
+  double kl = 0;
+  double neg_elbo = 0;
+};
+
+struct Reconstruction {
+  std::vector<float> mean;  // μ(x), the stored vector
+  images::Image image;      // decode(μ(x)) at the model's input size
+  AnomalyScores scores;
+};
+
+// How many threads one Encode/Decode/Reconstruct call may use (LibTorch's intra-op threads; a
+// process-wide setting; 0 = every core, the default). A caller that runs several calls at once —
+// the ingest's workers — gives each a share of the cores instead of letting them oversubscribe.
+void SetInferenceThreads(int threads);
+
+class ImageModel {
+ public:
+  ~ImageModel();
+  ImageModel(const ImageModel&) = delete;
+  ImageModel& operator=(const ImageModel&) = delete;
+
+  // Loads DATA_DIR/models/NAME. NotFound when there is no such model, InvalidArgument when it is
+  // a word model, Corruption when the weights do not load.
+  static Result<std::shared_ptr<ImageModel>> Open(const std::string& data_dir, const std::string& name);
+
+  const std::string& name() const;
+  const std::string& kind() const;  // "cnn" | "vae" | "torchscript"
+  size_t dim() const;
+  const InputSpec& input() const;
+  const nlohmann::json& manifest() const;
+  // True for a VAE: Decode, Reconstruct and Scores work.
+  bool generative() const;
+
+  // One vector of dim() floats per image, in order. Batches internally.
+  Result<std::vector<std::vector<float>>> Encode(const std::vector<images::Image>& images) const;
+  Result<std::vector<float>> Encode(const images::Image& image) const;
+
+  // VAE only (InvalidArgument otherwise, or when a latent's size is not dim()): images at the
+  // model's input size, pixel values clamped to [0, 255].
+  Result<std::vector<images::Image>> Decode(const std::vector<std::vector<float>>& latents) const;
+  // VAE only: μ, decode(μ) and the anomaly scores of each image. Without `with_images` the
+  // reconstructions are scored but not converted to images (Reconstruction::image left empty):
+  // what an upsert needs.
+  Result<std::vector<Reconstruction>> Reconstruct(const std::vector<images::Image>& images,
+                                                  bool with_images = true) const;
+
+ private:
+  struct Impl;
+  explicit ImageModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace latentdb::encoders

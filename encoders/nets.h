@@ -1,0 +1,95 @@
+#pragma once
+// The LibTorch modules of the built-in encoders. Internal to encoders: nothing outside this
+// folder includes LibTorch.
+//
+// CNN (classifier whose hidden layer is the embedding), for C×H×W inputs with H, W divisible by 4:
+//   conv3×3(C→c1) BN ReLU maxpool2 → conv3×3(c1→c2) BN ReLU maxpool2 → flatten
+//   → linear(c2·H/4·W/4 → dim) BN ReLU  [the embedding, L2-normalized by the caller]
+//   → dropout → linear(dim → classes)
+// VAE (Kingma & Welling), for C×H×W inputs with H, W divisible by 4:
+//   encoder: conv4×4/2(C→c1) ReLU → conv4×4/2(c1→c2) ReLU → flatten → linear → hidden ReLU
+//            → linear(hidden → latent) = μ, linear(hidden → latent) = log σ²
+//   decoder: linear(latent → hidden) ReLU → linear(hidden → c2·H/4·W/4) ReLU → convT4×4/2(c2→c1)
+//            ReLU → convT4×4/2(c1→C) → sigmoid (Bernoulli means of the pixels in [0,1])
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+
+namespace latentdb::encoders {
+
+struct CnnArch {
+  int channels = 1, height = 28, width = 28;
+  int conv1 = 32, conv2 = 64;
+  int dim = 128;
+  int classes = 10;
+  nlohmann::json ToJson() const;
+  static CnnArch FromJson(const nlohmann::json& j);  // throws nlohmann::json::exception on a bad manifest
+};
+
+struct CnnNetImpl : torch::nn::Module {
+  explicit CnnNetImpl(const CnnArch& arch);
+  // The hidden layer (before L2 normalization): N × dim. In eval mode after FoldBatchNorm() it
+  // runs the folded layers (same values up to rounding, about a third less memory traffic).
+  torch::Tensor Embed(const torch::Tensor& x);
+  // For inference: folds each batch norm's running statistics into the layer before it
+  // (w' = w·γ/√(σ²+ε), b' = β − μ·γ/√(σ²+ε)). Call after loading the weights; training mode
+  // ignores the folded copies.
+  void FoldBatchNorm();
+  // Class logits: N × classes.
+  torch::Tensor forward(const torch::Tensor& x);
+
+  CnnArch arch;
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  torch::nn::Linear hidden{nullptr}, classifier{nullptr};
+  torch::nn::BatchNorm1d bn_hidden{nullptr};
+  torch::nn::Dropout dropout{nullptr};
+
+ private:
+  struct Folded {
+    torch::Tensor w1, b1, w2, b2, wh, bh;
+  };
+  std::optional<Folded> folded_;
+};
+TORCH_MODULE(CnnNet);
+
+struct VaeArch {
+  int channels = 1, height = 28, width = 28;
+  int conv1 = 32, conv2 = 64;
+  int hidden = 256;
+  int latent = 16;
+  nlohmann::json ToJson() const;
+  static VaeArch FromJson(const nlohmann::json& j);
+};
+
+struct VaeOutput {
+  torch::Tensor mean, logvar, z;
+  torch::Tensor logits;  // N × C × H × W; sigmoid(logits) are the pixel means in [0,1]
+};
+
+struct VaeNetImpl : torch::nn::Module {
+  explicit VaeNetImpl(const VaeArch& arch);
+  std::pair<torch::Tensor, torch::Tensor> Encode(const torch::Tensor& x);  // μ, log σ²
+  torch::Tensor DecodeLogits(const torch::Tensor& z);                      // N × C × H × W
+  // Full pass; z = μ + σ·ε when `sample`, else z = μ.
+  VaeOutput forward(const torch::Tensor& x, bool sample);
+
+  VaeArch arch;
+  torch::nn::Conv2d enc1{nullptr}, enc2{nullptr};
+  torch::nn::Linear enc_fc{nullptr}, to_mean{nullptr}, to_logvar{nullptr};
+  torch::nn::Linear dec_fc1{nullptr}, dec_fc2{nullptr};
+  torch::nn::ConvTranspose2d dec1{nullptr}, dec2{nullptr};
+};
+TORCH_MODULE(VaeNet);
+
+// z = μ + exp(½ log σ²) ⊙ ε
+torch::Tensor Reparameterize(const torch::Tensor& mean, const torch::Tensor& logvar, const torch::Tensor& eps);
+// Per-sample KL(N(μ, σ²) ‖ N(0, I)) = −½ Σ (1 + log σ² − μ² − σ²): N.
+torch::Tensor KlDivergence(const torch::Tensor& mean, const torch::Tensor& logvar);
+// Per-sample Bernoulli negative log-likelihood Σ BCE(logits, x): N. x in [0,1].
+torch::Tensor ReconstructionNll(const torch::Tensor& logits, const torch::Tensor& x);
+
+}  // namespace latentdb::encoders

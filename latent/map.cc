@@ -1,0 +1,83 @@
+#include "latent/map.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "latent/math.h"
+
+namespace latentdb::latent {
+
+namespace {
+constexpr size_t kScrollPage = 10000;
+}  // namespace
+
+size_t MaxMapPoints(size_t dim) {
+  return std::max<size_t>(2, std::min(kMaxMapPoints, kMaxMapFloats / std::max<size_t>(1, dim)));
+}
+
+nlohmann::json PayloadField(const nlohmann::json& payload, std::string_view path) {
+  const nlohmann::json* cur = &payload;
+  size_t start = 0;
+  while (true) {
+    const size_t dot = path.find('.', start);
+    const std::string key(path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
+    if (!cur->is_object() || !cur->contains(key)) return nullptr;
+    cur = &(*cur)[key];
+    if (dot == std::string_view::npos) return *cur;
+    start = dot + 1;
+  }
+}
+
+Result<LatentMap> MapCollection(engine::Collection& c, const MapRequest& request) {
+  const size_t max_n = MaxMapPoints(c.config().dim);
+  if (request.n == 0 || request.n > max_n) {
+    return Status::InvalidArgument("a map of " + std::to_string(c.config().dim) + "-d vectors samples 1 to " +
+                                   std::to_string(max_n) + " points, not " + std::to_string(request.n));
+  }
+  if (request.field && request.field->empty()) return Status::InvalidArgument("the map's label field is empty");
+
+  // Pass 1: the ids in insertion order, keeping the evenly spaced ones. Pass 2: their vectors.
+  const auto wanted = EvenlySpacedIndices(c.size(), request.n);
+  std::vector<engine::ExternalId> ids;
+  ids.reserve(wanted.size());
+  size_t position = 0, next = 0;
+  uint64_t scan_position = 0;
+  while (next < wanted.size()) {
+    LDB_ASSIGN_OR_RETURN(auto page, c.ScrollInsertionOrder(kScrollPage, scan_position, false, false));
+    for (auto& rec : page.points) {
+      if (next < wanted.size() && position == wanted[next]) {
+        ids.push_back(std::move(rec.id));
+        ++next;
+      }
+      ++position;
+    }
+    if (!page.next_position) break;  // points were deleted meanwhile
+    scan_position = *page.next_position;
+  }
+
+  LatentMap out;
+  std::vector<std::vector<float>> rows;
+  rows.reserve(ids.size());
+  out.points.reserve(ids.size());
+  for (auto& id : ids) {
+    LDB_ASSIGN_OR_RETURN(auto rec, c.Get(id, true));
+    if (!rec || !rec->vector) continue;  // deleted meanwhile
+    MapPoint point;
+    point.id = std::move(id);
+    if (request.field) point.label = PayloadField(rec->payload, *request.field);
+    out.points.push_back(std::move(point));
+    rows.push_back(std::move(*rec->vector));
+  }
+  LDB_ASSIGN_OR_RETURN(auto pca, Pca(rows, 2));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    out.points[i].x = pca.coords[i][0];
+    out.points[i].y = pca.coords[i][1];
+  }
+  out.explained_variance = std::move(pca.explained_variance);
+  out.explained_variance_ratio = std::move(pca.explained_variance_ratio);
+  out.total = c.size();
+  return out;
+}
+
+}  // namespace latentdb::latent
