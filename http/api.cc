@@ -23,9 +23,12 @@ Api::Api(engine::Database* db) : db_(db) {
   RegisterLatentRoutes(router_, ctx);
 }
 
-HttpResponse Api::Handle(const HttpRequest& request) {
+Router::Match Api::Route(const HttpRequest& request) const { return router_.Find(request.method, request.path); }
+
+HttpResponse Api::Handle(const HttpRequest& request) { return Handle(request, Route(request)); }
+
+HttpResponse Api::Handle(const HttpRequest& request, const Router::Match& match) {
   auto start = std::chrono::steady_clock::now();
-  auto match = router_.Find(request.method, request.path);
   HttpResponse response;
   if (match.handler) {
     try {
@@ -54,7 +57,9 @@ HttpResponse Api::Handle(const HttpRequest& request) {
   return response;
 }
 
-bool Api::NeedsWorker(const HttpRequest& request) const {
+bool Api::NeedsWorker(const HttpRequest& request) const { return NeedsWorker(request, Route(request)); }
+
+bool Api::NeedsWorker(const HttpRequest& request, const Router::Match& match) const {
   // Routes cheap enough for the I/O threads; everything else goes to the worker pool.
   static const char* const kLight[][2] = {
       {"GET", "/healthz"},
@@ -70,7 +75,6 @@ bool Api::NeedsWorker(const HttpRequest& request) const {
       {"GET", "/models"},
       {"GET", "/models/{model}"},
   };
-  auto match = router_.Find(request.method, request.path);
   if (!match.handler) return false;  // 404 / 405: answered at once
   const bool light = std::any_of(std::begin(kLight), std::end(kLight), [&](const auto& r) {
     return request.method == r[0] && match.pattern == r[1];

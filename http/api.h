@@ -12,13 +12,18 @@ namespace latentdb::http {
 class Api {
  public:
   explicit Api(engine::Database* db);
-  // Routes the request, records metrics, never throws. Running out of memory while handling a
-  // request answers 503 for that request only.
+  // The request's route (Router::Find). The server finds it once and hands it to NeedsWorker
+  // and Handle; the one-argument forms find it themselves.
+  Router::Match Route(const HttpRequest& request) const;
+  // Handles the request on `route`, records metrics, never throws. Running out of memory while
+  // handling a request answers 503 for that request only.
+  HttpResponse Handle(const HttpRequest& request, const Router::Match& route);
   HttpResponse Handle(const HttpRequest& request);
   // True when the request may take long (decoding or encoding images, model inference, loading
   // a word model, writes that may train an index, scans of a whole collection): the server runs
   // such requests on its worker pool so that the I/O threads keep answering health checks and
   // light requests (plain vector searches, reads of single points, metrics). Cheap: routes only.
+  bool NeedsWorker(const HttpRequest& request, const Router::Match& route) const;
   bool NeedsWorker(const HttpRequest& request) const;
   Metrics& metrics() { return metrics_; }
 

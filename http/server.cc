@@ -162,7 +162,10 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(req.body());
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
-    if (work_->pool == nullptr || !api_->NeedsWorker(request)) return Reply(api_->Handle(request), version, keep_alive);
+    Router::Match route = api_->Route(request);  // found once per request
+    if (work_->pool == nullptr || !api_->NeedsWorker(request, route)) {
+      return Reply(api_->Handle(request, route), version, keep_alive);
+    }
     const size_t cost = request.body.size() + 1;  // an empty body still holds a place
     if (!work_->Admit(cost)) {
       HttpResponse busy = ErrorResponse(Status(
@@ -175,10 +178,10 @@ class Session : public std::enable_shared_from_this<Session> {
     // thread again (its handlers never run on two threads). The connection reads nothing
     // meanwhile: HTTP/1.1 answers in order, so a pipelined request waits in the buffer.
     auto shared = std::make_shared<HttpRequest>(std::move(request));
-    net::post(*work_->pool, [self = shared_from_this(), shared, version, keep_alive, cost]() mutable {
+    net::post(*work_->pool, [self = shared_from_this(), shared, route = std::move(route), version, keep_alive, cost]() mutable {
       std::shared_ptr<HttpResponse> response;
       try {
-        response = std::make_shared<HttpResponse>(self->api_->Handle(*shared));
+        response = std::make_shared<HttpResponse>(self->api_->Handle(*shared, route));
       } catch (const std::exception&) {  // Handle never throws; only this allocation can
         response = std::make_shared<HttpResponse>(
             ErrorResponse(Status(StatusCode::kBusy, "out of memory while handling this request")));
