@@ -153,12 +153,14 @@ images::Image FitToModel(const images::Image& image, const encoders::ImageModel&
   return images::Resize(images::ConvertChannels(image, in.channels), in.width, in.height);
 }
 
+nlohmann::json AnomalyScoresJson(const encoders::AnomalyScores& scores) {
+  return {{"reconstruction_error", scores.reconstruction_error}, {"kl", scores.kl}, {kAnomalyScoreField, scores.neg_elbo}};
+}
+
 Status AddAnomalyScores(const encoders::AnomalyScores& scores, nlohmann::json* payload) {
   if (payload->is_null()) *payload = nlohmann::json::object();
   if (!payload->is_object()) return Status::InvalidArgument("\"payload\" must be an object");
-  (*payload)["reconstruction_error"] = scores.reconstruction_error;
-  (*payload)["kl"] = scores.kl;
-  (*payload)["neg_elbo"] = scores.neg_elbo;
+  payload->update(AnomalyScoresJson(scores));
   return Status::Ok();
 }
 

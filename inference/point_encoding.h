@@ -103,8 +103,16 @@ Result<std::vector<float>> EncodeQuery(Models& models, const engine::Collection&
 Result<images::Image> DecodeForModel(std::string_view bytes, const encoders::ImageModel& model,
                                      const ImageLimits& limits, PixelBudget* budget);
 
-// What a VAE collection stores from an image's scores: sets "reconstruction_error", "kl" and
-// "neg_elbo" in `payload` (null becomes an object). InvalidArgument when payload is not an object.
+// The payload field that holds a point's anomaly score in a VAE collection (a JSON number): what
+// the anomaly ranking (latent/anomalies.h) reads.
+inline constexpr const char* kAnomalyScoreField = "neg_elbo";
+
+// An image's scores as a VAE collection stores them and the API answers them:
+// {"reconstruction_error", "kl", "neg_elbo"}.
+nlohmann::json AnomalyScoresJson(const encoders::AnomalyScores& scores);
+
+// What a VAE collection stores from an image's scores: sets the fields of AnomalyScoresJson in
+// `payload` (null becomes an object). InvalidArgument when payload is not an object.
 Status AddAnomalyScores(const encoders::AnomalyScores& scores, nlohmann::json* payload);
 
 }  // namespace latentdb::inference

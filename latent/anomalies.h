@@ -21,11 +21,13 @@
 
 #include "common/result.h"
 #include "engine/collection.h"
+#include "inference/point_encoding.h"
 
 namespace latentdb::latent {
 
-// The payload field that holds a point's anomaly score (a JSON number).
-inline constexpr const char* kAnomalyScoreField = "neg_elbo";
+// The payload field that holds a point's anomaly score (a JSON number), as the inference layer
+// stores it for VAE collections.
+using inference::kAnomalyScoreField;
 
 struct Anomaly {
   engine::ExternalId id;

@@ -46,10 +46,6 @@ Result<images::Image> DecodeInput(const inference::Input& input, const encoders:
   return inference::DecodeForModel(input.image, model, kImageLimits, budget ? budget : &own);
 }
 
-json ScoresJson(const encoders::AnomalyScores& s) {
-  return {{"reconstruction_error", s.reconstruction_error}, {"kl", s.kl}, {"neg_elbo", s.neg_elbo}};
-}
-
 Result<std::shared_ptr<encoders::ImageModel>> NamedImageModel(const HandlerContext& ctx, const json& name) {
   if (!name.is_string() || name.get<std::string>().empty()) {
     return Status::InvalidArgument("\"model\" must name an image model");
@@ -141,7 +137,7 @@ Result<json> UpsertRawImage(const HandlerContext& ctx, engine::Collection& c, co
   LDB_ASSIGN_OR_RETURN(auto encoded, inference::EncodePoints(*ctx.models, c, std::move(batch), kImageLimits));
   if (!encoded.rejected.empty()) return encoded.rejected[0].status;
   json out = {{"upserted", 1}, {"status", "acknowledged"}, {"id", encoded.points[0].id.ToJson()}};
-  if (encoded.scores[0]) out["scores"] = ScoresJson(*encoded.scores[0]);
+  if (encoded.scores[0]) out["scores"] = inference::AnomalyScoresJson(*encoded.scores[0]);
   LDB_RETURN_IF_ERROR(c.Upsert(std::move(encoded.points)));
   return out;
 }

@@ -153,10 +153,8 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
       LDB_ASSIGN_OR_RETURN(image, DecodeImageField(body["image"], *vae));
     }
     LDB_ASSIGN_OR_RETURN(auto r, latent::ReconstructImage(*vae, image));
-    json out = {{"vector", VectorToJson(r.mean)},
-                {"reconstruction_error", r.scores.reconstruction_error},
-                {"kl", r.scores.kl},
-                {"neg_elbo", r.scores.neg_elbo}};
+    json out = inference::AnomalyScoresJson(r.scores);
+    out["vector"] = VectorToJson(r.mean);
     AddImageJson(r.image, &out);
     return out;
   }));
