@@ -31,10 +31,22 @@ Status CheckImages(const std::vector<images::Image>& images) {
 }
 
 // Images [begin, end) fitted to the model's input, as one normalized N × C × H × W tensor.
+// Images [begin, end) as the model's input tensor. Images that already have the input's shape
+// (decoded and fitted by the caller) are packed as they are; only the others are fitted here.
 torch::Tensor FittedBatch(const std::vector<images::Image>& images, size_t begin, size_t end, const InputSpec& spec) {
-  std::vector<images::Image> fitted;
+  std::vector<images::Image> refitted;
+  refitted.reserve(end - begin);  // no reallocation: `fitted` points into it
+  std::vector<const images::Image*> fitted;
   fitted.reserve(end - begin);
-  for (size_t i = begin; i < end; ++i) fitted.push_back(FitToInput(images[i], spec));
+  for (size_t i = begin; i < end; ++i) {
+    const images::Image& image = images[i];
+    if (image.channels == spec.channels && image.width == spec.width && image.height == spec.height) {
+      fitted.push_back(&image);
+    } else {
+      refitted.push_back(FitToInput(image, spec));
+      fitted.push_back(&refitted.back());
+    }
+  }
   return InputTensor(fitted, spec);
 }
 
@@ -113,6 +125,7 @@ size_t ImageModel::dim() const { return impl_->dim; }
 const InputSpec& ImageModel::input() const { return impl_->input; }
 const nlohmann::json& ImageModel::manifest() const { return impl_->manifest; }
 bool ImageModel::generative() const { return impl_->kind == "vae"; }
+images::Image ImageModel::Fit(const images::Image& image) const { return FitToInput(image, impl_->input); }
 
 Result<std::vector<std::vector<float>>> ImageModel::Encode(const std::vector<images::Image>& images) const {
   LDB_RETURN_IF_ERROR(CheckImages(images));

@@ -81,6 +81,11 @@ class ImageModel {
   // True for a VAE: Decode, Reconstruct and Scores work.
   bool generative() const;
 
+  // The image converted to input().channels and resized to input().height × width: what the
+  // model sees. Encode/Reconstruct fit their inputs themselves (an image already fitted is used
+  // as it is, not copied); callers fit right after decoding so that a large image is not kept.
+  images::Image Fit(const images::Image& image) const;
+
   // One vector of dim() floats per image, in order. Batches internally.
   Result<std::vector<std::vector<float>>> Encode(const std::vector<images::Image>& images) const;
   Result<std::vector<float>> Encode(const images::Image& image) const;

@@ -25,10 +25,10 @@ torch::Tensor Normalize(torch::Tensor unit, const InputSpec& spec) {
 
 }  // namespace
 
-torch::Tensor InputTensor(const std::vector<images::Image>& fitted, const InputSpec& spec) {
+torch::Tensor InputTensor(const std::vector<const images::Image*>& fitted, const InputSpec& spec) {
   const size_t bytes = static_cast<size_t>(spec.channels) * spec.height * spec.width;
   std::vector<uint8_t> packed(fitted.size() * bytes);
-  for (size_t i = 0; i < fitted.size(); ++i) std::copy(fitted[i].pixels.begin(), fitted[i].pixels.end(), packed.begin() + i * bytes);
+  for (size_t i = 0; i < fitted.size(); ++i) std::copy(fitted[i]->pixels.begin(), fitted[i]->pixels.end(), packed.begin() + i * bytes);
   return Normalize(Planar(packed.data(), static_cast<int64_t>(fitted.size()), spec.channels, spec.height, spec.width), spec);
 }
 

@@ -14,7 +14,7 @@ namespace latentdb::encoders {
 images::Image FitToInput(const images::Image& image, const InputSpec& spec);
 // N × C × H × W: pixels scaled to [0,1], then (x − mean) / std per channel. Images must already
 // have the spec's shape (FitToInput).
-torch::Tensor InputTensor(const std::vector<images::Image>& fitted, const InputSpec& spec);
+torch::Tensor InputTensor(const std::vector<const images::Image*>& fitted, const InputSpec& spec);
 // Images [begin, end) of a dataset, normalized as InputTensor.
 torch::Tensor DatasetTensor(const ImageDataset& ds, size_t begin, size_t end, const InputSpec& spec);
 // Images [begin, end) of a dataset in [0,1], unnormalized (the VAE's Bernoulli targets).

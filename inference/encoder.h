@@ -54,7 +54,7 @@ class Encoder {
   virtual std::vector<Result<Encoding>> EncodeTexts(const std::vector<std::string>& texts) const = 0;
 
   // Image models: one Encoding per image, in order (images are fitted to the model's input
-  // first, see FitToModel). With `with_scores`, a VAE's Encodings carry anomaly scores (one more
+  // first, see encoders::ImageModel::Fit). With `with_scores`, a VAE's Encodings carry anomaly scores (one more
   // decoder pass); other models never have scores. Any failure fails the whole batch (the model
   // ran or it did not). Text models: InvalidArgument.
   virtual Result<std::vector<Encoding>> EncodeImages(const std::vector<images::Image>& images,
@@ -66,9 +66,5 @@ class Encoder {
   // The word model behind a text encoder; null for an image encoder.
   virtual std::shared_ptr<words::WordModel> word_model() const { return nullptr; }
 };
-
-// The image converted to the model's channels and resized to its input size: what the model
-// sees. Callers fit images once, right after decoding, so that a large image is not kept.
-images::Image FitToModel(const images::Image& image, const encoders::ImageModel& model);
 
 }  // namespace latentdb::inference

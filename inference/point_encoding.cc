@@ -26,6 +26,13 @@ Result<images::ImageInfo> InspectWithinLimit(std::string_view bytes, const Image
   return info;
 }
 
+// Decodes bytes whose header InspectWithinLimit passed, and fits the image to the model.
+Result<images::Image> DecodeInspected(std::string_view bytes, const encoders::ImageModel& model,
+                                      const ImageLimits& limits) {
+  LDB_ASSIGN_OR_RETURN(auto image, images::Decode(bytes, images::DecodeLimits{limits.max_image_pixels}));
+  return model.Fit(image);
+}
+
 Status TooManyPixels(uint64_t total, const ImageLimits& limits) {
   return Status::PayloadTooLarge("the images of this request declare " + std::to_string(total) +
                                  " pixels in all, over the limit of " + std::to_string(limits.max_request_pixels) +
@@ -89,7 +96,7 @@ Status EncodeImages(Models& models, const engine::Collection& c, std::vector<Poi
   std::vector<size_t> decoded_at;
   std::vector<images::Image> batch;
   for (size_t i : readable) {
-    auto image = DecodeForModel(requests[i].input.image, *model, limits, nullptr);
+    auto image = DecodeInspected(requests[i].input.image, *model, limits);  // headers read in pass 1
     std::string().swap(requests[i].input.image);  // the bytes are not needed twice
     if (!image.ok()) {
       reject(i, image.status());
@@ -144,13 +151,7 @@ Result<images::Image> DecodeForModel(std::string_view bytes, const encoders::Ima
                                      const ImageLimits& limits, PixelBudget* budget) {
   LDB_ASSIGN_OR_RETURN(const images::ImageInfo info, InspectWithinLimit(bytes, limits));
   if (budget) LDB_RETURN_IF_ERROR(budget->Spend(info.pixels()));
-  LDB_ASSIGN_OR_RETURN(auto image, images::Decode(bytes, images::DecodeLimits{limits.max_image_pixels}));
-  return FitToModel(image, model);
-}
-
-images::Image FitToModel(const images::Image& image, const encoders::ImageModel& model) {
-  const auto& in = model.input();
-  return images::Resize(images::ConvertChannels(image, in.channels), in.width, in.height);
+  return DecodeInspected(bytes, model, limits);
 }
 
 nlohmann::json AnomalyScoresJson(const encoders::AnomalyScores& scores) {

@@ -86,7 +86,7 @@ class ModelItemEncoder final : public ItemEncoder {
     decoded.reserve(inputs.size());
     for (size_t i = 0; i < inputs.size(); ++i) {
       if (inputs[i]->width > 0) {  // raw pixels (IDX): no file to decode
-        decoded.push_back(inference::FitToModel(RawPixels(*inputs[i]), model));
+        decoded.push_back(model.Fit(RawPixels(*inputs[i])));
         where.push_back(i);
         continue;
       }
