@@ -39,6 +39,16 @@ bool SupportedImageType(const std::string& type) {
   return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return type == t; });
 }
 
+Status CheckRawImageType(const HttpRequest& req) {
+  const std::string type = ContentType(req);
+  if (!SupportedImageType(type)) {
+    return Status::UnsupportedMedia("Content-Type '" + type +
+                                    "' is not an image type LatentDB reads: send image/png, image/jpeg, image/bmp or "
+                                    "image/gif");
+  }
+  return Status::Ok();
+}
+
 // An image input's pixels for `model`, charged to `budget` (or to a budget of its own).
 Result<images::Image> DecodeInput(const inference::Input& input, const encoders::ImageModel& model, PixelBudget* budget) {
   if (!input.image_error.ok()) return input.image_error;
@@ -62,18 +72,14 @@ Result<std::shared_ptr<encoders::ImageModel>> NamedImageModel(const HandlerConte
 bool IsImageRequest(const HttpRequest& req) { return ContentType(req).rfind("image/", 0) == 0; }
 
 Result<inference::Input> RawImageInput(const HttpRequest& req) {
-  const std::string type = ContentType(req);
-  if (!SupportedImageType(type)) {
-    return Status::UnsupportedMedia("Content-Type '" + type +
-                                    "' is not an image type LatentDB reads: send image/png, image/jpeg, image/bmp or "
-                                    "image/gif");
-  }
+  LDB_RETURN_IF_ERROR(CheckRawImageType(req));
   return inference::Input::Image(req.body);
 }
 
 Result<images::Image> DecodeRawImage(const HttpRequest& req, const encoders::ImageModel& model, PixelBudget* budget) {
-  LDB_ASSIGN_OR_RETURN(auto input, RawImageInput(req));
-  return DecodeInput(input, model, budget);
+  LDB_RETURN_IF_ERROR(CheckRawImageType(req));
+  PixelBudget own;
+  return inference::DecodeForModel(req.body, model, kImageLimits, budget ? budget : &own);  // the body, not a copy
 }
 
 Result<images::Image> DecodeImageField(const json& value, const encoders::ImageModel& model, PixelBudget* budget) {

@@ -30,9 +30,8 @@ Cost SearchCost(const json& s, size_t dim) {
 }
 
 // `pixels`: the request's image pixels; `answer`: its payload bytes (a batch shares both).
-Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, const json& body, PixelBudget& pixels,
+Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, SearchRequest request, PixelBudget& pixels,
                        AnswerBudget& answer) {
-  LDB_ASSIGN_OR_RETURN(auto request, ParseSearch(body));
   if (request.input) {
     LDB_ASSIGN_OR_RETURN(request.query.vector,
                          inference::EncodeQuery(*ctx.models, c, std::move(*request.input), kImageLimits, pixels));
@@ -41,26 +40,24 @@ Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, const j
   return ScoredPointsToJson(hits, answer);
 }
 
+Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, const json& body, PixelBudget& pixels,
+                       AnswerBudget& answer) {
+  LDB_ASSIGN_OR_RETURN(auto request, ParseSearch(body));
+  return RunSearch(ctx, c, std::move(request), pixels, answer);
+}
+
 // A raw image body: the search parameters come from the query (?k=, ?with_vector=).
 Result<json> RawImageSearch(const HandlerContext& ctx, engine::Collection& c, const HttpRequest& req) {
   LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 10, 1, engine::kMaxK));
   LDB_ASSIGN_OR_RETURN(bool with_vector, QueryBool(req, "with_vector", false));
   LDB_RETURN_IF_ERROR(CheckAnswerSize(k, with_vector ? k * c.config().dim : 0, "this search"));
-  LDB_ASSIGN_OR_RETURN(auto input, RawImageInput(req));
-  engine::SearchQuery query;
-  query.k = k;
-  query.with_vector = with_vector;
+  SearchRequest request;
+  request.query.k = k;
+  request.query.with_vector = with_vector;
+  LDB_ASSIGN_OR_RETURN(request.input, RawImageInput(req));
   PixelBudget pixels;
-  LDB_ASSIGN_OR_RETURN(query.vector, inference::EncodeQuery(*ctx.models, c, std::move(input), kImageLimits, pixels));
-  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(query));
   AnswerBudget answer;
-  return ScoredPointsToJson(hits, answer);
-}
-
-bool HasVaeEncoder(const HandlerContext& ctx, const engine::Collection& c) {
-  if (!c.config().encoder) return false;
-  auto encoder = ctx.models->Get(*c.config().encoder);
-  return encoder.ok() && (*encoder)->image_model() && (*encoder)->image_model()->generative();
+  return RunSearch(ctx, c, std::move(request), pixels, answer);
 }
 
 }  // namespace
@@ -111,11 +108,12 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto result, c->Analogy(query));
     AnswerBudget answer;
     LDB_ASSIGN_OR_RETURN(json hits, ScoredPointsToJson(result.hits, answer));
-    if (!HasVaeEncoder(ctx, *c)) return hits;
-    // VAE collections: {"hits", "vector": Σpositive − Σnegative, "image": its decoding (base64 PNG)}.
-    LDB_ASSIGN_OR_RETURN(auto model, CollectionVae(ctx, *c));
+    // VAE collections: {"hits", "vector": Σpositive − Σnegative, "image": its decoding (base64 PNG)};
+    // any other collection (or a VAE that does not load) answers the hits alone.
+    auto vae = CollectionVae(ctx, *c);
+    if (!vae.ok()) return hits;
     LDB_ASSIGN_OR_RETURN(auto latent, latent::AnalogySum(*c, query));
-    LDB_ASSIGN_OR_RETURN(auto decoded, model->Decode({latent}));
+    LDB_ASSIGN_OR_RETURN(auto decoded, (*vae)->Decode({latent}));
     json out = {{"hits", std::move(hits)}, {"vector", VectorToJson(latent)}};
     AddImageJson(decoded.at(0), &out);
     return out;
