@@ -42,7 +42,7 @@
 #include "bench/hnswlib_baseline.h"
 #include "engine/collection.h"
 #include "engine/database.h"
-#include "engine/ingest/idx_reader.h"
+#include "formats/idx.h"
 #include "http/api.h"
 #include "client/http_client.h"
 #include "http/codec.h"
@@ -259,7 +259,7 @@ struct Dataset {
 };
 
 Dataset LoadDataset(const Options& o) {
-  using engine::ingest::ReadIdxImages;
+  using formats::ReadIdxImages;
   auto train = Check(ReadIdxImages(o.data_dir + "/train-images-idx3-ubyte.gz", o.base), "reading the training images");
   auto test = Check(ReadIdxImages(o.data_dir + "/t10k-images-idx3-ubyte.gz", o.queries), "reading the test images");
   if (train.image_size() != test.image_size()) Die("training and test images differ in size");

@@ -14,7 +14,7 @@
 //                  add (IndexFlatL2 / IndexHNSWFlat(784, 32), efConstruction 100) of all vectors,
 //                  then the memtables flushed (as the tool's final checkpoint does). No index file:
 //                  the tool saves none for Flat (the store has the vectors) but does save HNSW's;
-//       offline    engine::ingest::RunIngest with the offline sink (what `latentdb ingest
+//       offline    ingest::RunIngest with the offline sink (what `latentdb ingest
 //                  --data-dir` runs), from the .fvecs file, --batch 1000, --threads N;
 //       online     the same with the online sink to an in-process HTTP server on a real loopback
 //                  socket (the server's database in another directory of the same process).
@@ -54,10 +54,10 @@
 
 #include "bench/bench_util.h"
 #include "engine/database.h"
-#include "engine/ingest/encoder_hook.h"
-#include "engine/ingest/idx_reader.h"
-#include "engine/ingest/pipeline.h"
-#include "engine/ingest/sink.h"
+#include "ingest/encoder_hook.h"
+#include "formats/idx.h"
+#include "ingest/pipeline.h"
+#include "ingest/sink.h"
 #include "http/api.h"
 #include "http/server.h"
 
@@ -80,7 +80,7 @@ namespace {
 
 using namespace latentdb;
 namespace fs = std::filesystem;
-namespace ingest = latentdb::engine::ingest;
+namespace ingest = latentdb::ingest;
 
 constexpr const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 
@@ -169,7 +169,7 @@ Options ParseOptions(int argc, char** argv) {
 // ---- raw vectors ----
 
 std::vector<float> LoadTrainFloats(size_t* n, size_t* d) {
-  auto images = ingest::ReadIdxImages(std::string(kFashionDir) + "/train-images-idx3-ubyte.gz");
+  auto images = formats::ReadIdxImages(std::string(kFashionDir) + "/train-images-idx3-ubyte.gz");
   if (!images.ok()) Die("reading Fashion-MNIST: " + images.status().ToString());
   *n = images->count;
   *d = images->image_size();

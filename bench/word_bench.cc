@@ -301,7 +301,7 @@ void EnsureLatencyModel(const Options& o, engine::Database& db) {
   words::ImportOptions io;
   io.path = vec;
   io.name = kLatencyModel;
-  io.format = words::VectorFormat::kWord2VecText;
+  io.format = formats::VectorFormat::kWord2VecText;
   io.index = "HNSW32";
   Check(words::ImportWordModel(db, io), "importing the latency model");
   fs::remove(vec);

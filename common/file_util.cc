@@ -169,4 +169,15 @@ uint32_t Crc32(std::string_view data, uint32_t seed) {
   return static_cast<uint32_t>(crc);
 }
 
+Status RequireRegularFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return Status::NotFound(path + " does not exist");
+    return Status::IOError("cannot open " + path + ": " + std::strerror(errno));
+  }
+  // A device (/dev/zero), FIFO or socket never ends or blocks; a directory has no bytes.
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + " is not a regular file");
+  return Status::Ok();
+}
+
 }  // namespace latentdb

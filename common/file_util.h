@@ -52,4 +52,10 @@ Status RemoveFileIfExists(const std::string& path);
 // CRC-32 (zlib polynomial) of a byte range, for file checksums.
 uint32_t Crc32(std::string_view data, uint32_t seed = 0);
 
+// Every input file that is read to its end goes through this first (model files, word-vector
+// files, evaluation sets): Ok for an existing regular file;
+// InvalidArgument "PATH is not a regular file" for a device (/dev/zero never ends), FIFO (blocks),
+// socket or directory; NotFound when it does not exist.
+Status RequireRegularFile(const std::string& path);
+
 }  // namespace latentdb

@@ -12,7 +12,7 @@ namespace latentdb::encoders {
 Result<nlohmann::json> ImportTorchScript(const std::string& data_dir, const std::string& path, const std::string& name,
                                          const InputSpec& input) {
   LDB_ASSIGN_OR_RETURN(InputSpec spec, InputSpecFromJson(InputSpecToJson(input)));  // validates
-  LDB_RETURN_IF_ERROR(models::RequireRegularFile(path));  // /dev/zero or a FIFO would never end
+  LDB_RETURN_IF_ERROR(RequireRegularFile(path));  // /dev/zero or a FIFO would never end
   if (models::ReadManifest(data_dir, name).ok()) return Status::AlreadyExists("model '" + name + "' already exists");
   int64_t dim = 0;
   try {

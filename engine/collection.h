@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "engine/collection_config.h"
 #include "engine/external_id.h"
 #include "engine/filter.h"
+#include "engine/upsert_batch.h"
 #include "index/vector_index.h"
 
 namespace latentdb::storage {
@@ -121,7 +123,11 @@ class Collection {
   const CollectionConfig& config() const { return config_; }
   uint32_t id() const { return cid_; }
 
-  // Upserts points atomically: all of them or none. Validates dimension, finiteness, payload.
+  // Upserts points atomically: all of them or none. Validates dimension, finiteness, payload
+  // (InvalidArgument naming the first bad point). The batch's block feeds the store's write batch
+  // and the index without another copy. Thread-safe (takes the collection's write lock).
+  Status Upsert(UpsertBatch points);
+  // The same for points that each hold their own vector (copied into one UpsertBatch first).
   Status Upsert(std::vector<PointInput> points);
   // Deletes points by id; returns how many existed.
   Result<size_t> Delete(const std::vector<ExternalId>& ids);
@@ -197,8 +203,8 @@ class Collection {
   // the index, covering the store's last sequence.
   Status FillIndexFromStoreLocked(std::unique_ptr<index::VectorIndex> fresh);
   // Why `v` does not fit this collection ("has dimension …", "contains NaN or Inf"), or nullopt.
-  std::optional<std::string> VectorProblem(const std::vector<float>& v) const;
-  Status ValidateVector(const std::vector<float>& v, const std::string& what) const;
+  std::optional<std::string> VectorProblem(std::span<const float> v) const;
+  Status ValidateVector(std::span<const float> v, const std::string& what) const;
   Result<size_t> DeleteKeysLocked(const std::vector<std::string>& keys);
   ScoredPoint MakeScored(uint64_t iid, float score, bool with_payload, bool with_vector) const;
   // A point's record for scroll pages. Needs mutex_ held (shared is enough).
@@ -229,7 +235,6 @@ class Collection {
   bool bulk_loading_ = false;   // index updates deferred to EndBulkLoad()
   // Upsert()'s contiguous copy of a batch's vectors for the index, reused under the exclusive
   // lock: a fresh multi-megabyte buffer per batch costs more in page faults than the copy itself.
-  std::vector<float> index_batch_;
   mutable std::mutex unit_mutex_;  // guards unit_matrix_ (readers build it under the shared lock)
   mutable std::shared_ptr<const UnitMatrix> unit_matrix_;
 };

@@ -11,7 +11,7 @@ namespace latentdb::engine {
 
 using nlohmann::json;
 
-std::optional<std::string> Collection::VectorProblem(const std::vector<float>& v) const {
+std::optional<std::string> Collection::VectorProblem(std::span<const float> v) const {
   if (v.size() != config_.dim) {
     return "has dimension " + std::to_string(v.size()) + ", collection '" + name_ + "' expects " + std::to_string(config_.dim);
   }
@@ -30,20 +30,27 @@ std::optional<std::string> Collection::VectorProblem(const std::vector<float>& v
   return std::nullopt;
 }
 
-Status Collection::ValidateVector(const std::vector<float>& v, const std::string& what) const {
+Status Collection::ValidateVector(std::span<const float> v, const std::string& what) const {
   if (auto problem = VectorProblem(v)) return Status::InvalidArgument(what + " " + *problem);
   return Status::Ok();
 }
 
 Status Collection::Upsert(std::vector<PointInput> points) {
+  UpsertBatch batch;
+  batch.Reserve(points.size(), points.size() * config_.dim);
+  for (auto& p : points) batch.Add(std::move(p.id), p.vector, std::move(p.payload));
+  return Upsert(std::move(batch));
+}
+
+Status Collection::Upsert(UpsertBatch points) {
   if (points.empty()) return Status::Ok();
   for (size_t i = 0; i < points.size(); ++i) {
     // The id is formatted only on failure: for every point it would cost more than the checks.
-    if (auto problem = VectorProblem(points[i].vector)) {
-      return Status::InvalidArgument("point " + points[i].id.ToString() + " " + *problem);
+    if (auto problem = VectorProblem(points.vector(i))) {
+      return Status::InvalidArgument("point " + points.id(i).ToString() + " " + *problem);
     }
-    if (!points[i].payload.is_null() && !points[i].payload.is_object()) {
-      return Status::InvalidArgument("point " + points[i].id.ToString() + ": payload must be a JSON object");
+    if (!points.payload(i).is_null() && !points.payload(i).is_object()) {
+      return Status::InvalidArgument("point " + points.id(i).ToString() + ": payload must be a JSON object");
     }
   }
   std::unique_lock lock(mutex_);
@@ -52,8 +59,8 @@ Status Collection::Upsert(std::vector<PointInput> points) {
   uint64_t next = next_iid_;
   std::unordered_map<std::string, uint64_t> new_keys;  // keys first seen in this batch
   batch.upserts.reserve(points.size());
-  for (auto& p : points) {
-    std::string key = p.id.ToKey();
+  for (size_t i = 0; i < points.size(); ++i) {
+    std::string key = points.id(i).ToKey();
     uint64_t iid;
     if (auto it = key_to_iid_.find(key); it != key_to_iid_.end()) {
       iid = it->second;
@@ -66,8 +73,8 @@ Status Collection::Upsert(std::vector<PointInput> points) {
     storage::PointBatch::Upsert u;
     u.iid = iid;
     u.external_key = std::move(key);
-    u.vector = std::move(p.vector);
-    u.payload_json = p.payload.is_null() ? std::string() : p.payload.dump();
+    u.vector = points.vector(i);  // a view of the block: written by Apply, not copied here
+    u.payload_json = points.payload(i).is_null() ? std::string() : points.payload(i).dump();
     batch.upserts.push_back(std::move(u));
   }
   batch.next_iid = next;
@@ -76,24 +83,21 @@ Status Collection::Upsert(std::vector<PointInput> points) {
 
   // Durable from here on: bring the index and the maps up to date.
   std::vector<uint64_t> ids;
-  std::vector<float>& flat = index_batch_;
-  flat.clear();
-  if (flat.capacity() > (16u << 20)) flat.shrink_to_fit();  // after an unusually large batch
   ids.reserve(batch.upserts.size());
-  if (!bulk_loading_) flat.reserve(batch.upserts.size() * config_.dim);
   for (size_t i = 0; i < batch.upserts.size(); ++i) {
     auto& u = batch.upserts[i];
     ids.push_back(u.iid);
-    if (!bulk_loading_) flat.insert(flat.end(), u.vector.begin(), u.vector.end());
     key_to_iid_[u.external_key] = u.iid;
     PointMeta& meta = points_[u.iid];
     meta.key = u.external_key;
-    meta.payload = std::move(points[i].payload);
+    meta.payload = std::move(points.payload(i));
   }
   next_iid_ = next;
   applied_seq_ = seq;
   if (bulk_loading_) return Status::Ok();
-  Status s = index_->Upsert(ids.data(), flat.data(), ids.size());
+  // Every vector has config_.dim floats (checked above): the block is the ids.size() × dim matrix
+  // the index takes.
+  Status s = index_->Upsert(ids.data(), points.block(), ids.size());
   if (!s.ok()) {
     LogError("collection '" + name_ + "': index update failed after a durable write (" + s.message() + "); rebuilding");
     return RebuildIndexLocked();

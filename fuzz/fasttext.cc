@@ -7,16 +7,17 @@
 
 #include <cstdint>
 
-#include "words/fasttext_file.h"
+#include "formats/fasttext_file.h"
 #include "words/fasttext_model.h"
 #include "fuzz/fuzz_util.h"
 
 using latentdb::fuzz::Check;
 namespace words = latentdb::words;
+namespace formats = latentdb::formats;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = latentdb::fuzz::ScratchDir::Get().Write("model.bin", data, size);
-  auto info = words::InspectFastTextFile(path);
+  auto info = formats::InspectFastTextFile(path);
   if (!info.ok()) return 0;
   (void)info->ModelName();
   auto model = words::FastTextModel::Load(path);

@@ -1,12 +1,12 @@
-// Fuzz target: the CSV reader of `latentdb ingest` (engine/ingest/line_source.h), with the option
+// Fuzz target: the CSV reader of `latentdb ingest` (ingest/line_source.h), with the option
 // sets users give (an id column, a vector prefix, payload columns, all defaults).
 
 #include <cstdint>
 
-#include "engine/ingest/line_source.h"
+#include "ingest/line_source.h"
 #include "fuzz/ingest_util.h"
 
-namespace ingest = latentdb::engine::ingest;
+namespace ingest = latentdb::ingest;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = latentdb::fuzz::ScratchDir::Get().Write("data.csv", data, size);

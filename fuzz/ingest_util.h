@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "engine/ingest/source.h"
+#include "ingest/source.h"
 #include "fuzz/fuzz_util.h"
 
 namespace latentdb::fuzz {
@@ -12,9 +12,9 @@ namespace latentdb::fuzz {
 // Properties: rows increase; records lie inside their batch; payloads are objects or null;
 // reading stops (a source that keeps producing empty batches would hang). The dimension and
 // finiteness of decoded vectors are not the source's job: the pipeline checks them per record.
-inline void DrainSource(engine::ingest::Source& source) {
-  using engine::ingest::DecodedRecord;
-  using engine::ingest::RecordBatch;
+inline void DrainSource(ingest::Source& source) {
+  using ingest::DecodedRecord;
+  using ingest::RecordBatch;
   RecordBatch batch;
   bool first = true;
   uint64_t last_row = 0;

@@ -1,12 +1,12 @@
-// Fuzz target: the TEXMEX readers of `latentdb ingest` (engine/ingest/vecs_source.h): the same
+// Fuzz target: the TEXMEX readers of `latentdb ingest` (ingest/vecs_source.h): the same
 // bytes as .fvecs, .bvecs and .ivecs.
 
 #include <cstdint>
 
-#include "engine/ingest/vecs_source.h"
+#include "ingest/vecs_source.h"
 #include "fuzz/ingest_util.h"
 
-namespace ingest = latentdb::engine::ingest;
+namespace ingest = latentdb::ingest;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& scratch = latentdb::fuzz::ScratchDir::Get();

@@ -1,4 +1,4 @@
-// Fuzz target: the word-vector file readers (words/vector_file.h): format detection, then
+// Fuzz target: the word-vector file readers (formats/word_vectors.h): format detection, then
 // every text and binary reader on the same bytes, as `latentdb models import` would read them.
 //
 // Properties: the header callback runs once, before any word; every word is non-empty and its
@@ -8,29 +8,29 @@
 #include <cmath>
 #include <cstdint>
 
-#include "words/vector_file.h"
+#include "formats/word_vectors.h"
 #include "fuzz/fuzz_util.h"
 
 using latentdb::fuzz::Check;
-namespace words = latentdb::words;
+namespace formats = latentdb::formats;
 
 namespace {
 
-void Read(const std::string& path, words::VectorFormat format) {
+void Read(const std::string& path, formats::VectorFormat format) {
   constexpr size_t kLimit = 1000;
   bool header_seen = false;
-  words::VectorFileHeader header;
+  formats::VectorFileHeader header;
   size_t count = 0;
-  latentdb::Status st = words::ReadVectorFile(
+  latentdb::Status st = formats::ReadVectorFile(
       path, format, kLimit,
-      [&](const words::VectorFileHeader& h) {
+      [&](const formats::VectorFileHeader& h) {
         Check(!header_seen, "one header callback");
         header_seen = true;
         header = h;
-        Check(h.dim >= 1 && h.dim <= words::kMaxWordDim, "header dimension in 1..kMaxWordDim");
+        Check(h.dim >= 1 && h.dim <= formats::kMaxWordDim, "header dimension in 1..kMaxWordDim");
         return latentdb::Status::Ok();
       },
-      [&](words::WordVector&& wv) {
+      [&](formats::WordVector&& wv) {
         Check(header_seen, "the header callback runs before the first word");
         Check(!wv.word.empty(), "words are non-empty");
         Check(wv.vector.size() == header.dim, "every vector has the file's dimension");
@@ -47,10 +47,10 @@ void Read(const std::string& path, words::VectorFormat format) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = latentdb::fuzz::ScratchDir::Get().Write("vectors.txt", data, size);
-  auto detected = words::DetectVectorFormat(path);
-  if (detected.ok() && *detected != words::VectorFormat::kFastTextBin) Read(path, *detected);
-  for (words::VectorFormat f : {words::VectorFormat::kWord2VecText, words::VectorFormat::kWord2VecBinary,
-                                words::VectorFormat::kGlove}) {
+  auto detected = formats::DetectVectorFormat(path);
+  if (detected.ok() && *detected != formats::VectorFormat::kFastTextBin) Read(path, *detected);
+  for (formats::VectorFormat f : {formats::VectorFormat::kWord2VecText, formats::VectorFormat::kWord2VecBinary,
+                                formats::VectorFormat::kGlove}) {
     Read(path, f);
   }
   return 0;

@@ -174,7 +174,7 @@ Result<EncodedPoints> EncodePoints(Models& models, const engine::Collection& c, 
   std::sort(out.rejected.begin(), out.rejected.end(),
             [](const ItemError& a, const ItemError& b) { return a.index < b.index; });
 
-  out.points.reserve(requests.size() - out.rejected.size());
+  out.points.Reserve(requests.size() - out.rejected.size(), (requests.size() - out.rejected.size()) * c.config().dim);
   size_t next_rejected = 0;
   for (size_t i = 0; i < requests.size(); ++i) {
     if (next_rejected < out.rejected.size() && out.rejected[next_rejected].index == i) {
@@ -182,17 +182,15 @@ Result<EncodedPoints> EncodePoints(Models& models, const engine::Collection& c, 
       continue;
     }
     PointRequest& r = requests[i];
-    engine::PointInput point{std::move(r.id), {}, std::move(r.payload)};
     std::optional<encoders::AnomalyScores> scores;
     if (r.input.kind == Input::Kind::kVector) {
-      point.vector = std::move(r.input.vector);
+      out.points.Add(std::move(r.id), r.input.vector, std::move(r.payload));
     } else {
       Encoding& e = *encodings[i];
-      point.vector = std::move(e.vector);
       scores = e.scores;
-      if (scores) LDB_RETURN_IF_ERROR(AddAnomalyScores(*scores, &point.payload).WithContext(Where(i)));
+      if (scores) LDB_RETURN_IF_ERROR(AddAnomalyScores(*scores, &r.payload).WithContext(Where(i)));
+      out.points.Add(std::move(r.id), e.vector, std::move(r.payload));
     }
-    out.points.push_back(std::move(point));
     out.scores.push_back(scores);
   }
   return out;

@@ -77,7 +77,7 @@ struct ItemError {
 };
 
 struct EncodedPoints {
-  std::vector<engine::PointInput> points;  // the requests that encoded, in their order
+  engine::UpsertBatch points;  // the requests that encoded, in their order
   // For each of `points`: the anomaly scores its image had (VAE collections), else nullopt.
   std::vector<std::optional<encoders::AnomalyScores>> scores;
   std::vector<ItemError> rejected;  // by index

@@ -37,9 +37,5 @@ Status RemoveModelDir(const std::string& data_dir, const std::string& name);
 
 std::string NowIso8601();
 
-// Every model file read by an import goes through this first: Ok for an existing regular file;
-// InvalidArgument "PATH is not a regular file" for a device (/dev/zero never ends), FIFO (blocks),
-// socket or directory; NotFound when it does not exist.
-Status RequireRegularFile(const std::string& path);
 
 }  // namespace latentdb::models

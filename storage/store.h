@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,7 +59,9 @@ struct PointBatch {
   struct Upsert {
     uint64_t iid = 0;
     std::string external_key;
-    std::vector<float> vector;
+    // A view of the caller's vector (e.g. a row of engine::UpsertBatch's block): it must stay
+    // valid until Apply returns, which copies it into the write batch.
+    std::span<const float> vector;
     std::string payload_json;
   };
   struct Delete {

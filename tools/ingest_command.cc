@@ -8,9 +8,9 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/ingest/encoder_hook.h"
-#include "engine/ingest/pipeline.h"
-#include "engine/ingest/sink.h"
+#include "ingest/encoder_hook.h"
+#include "ingest/pipeline.h"
+#include "ingest/sink.h"
 #include "tools/args.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"
@@ -19,7 +19,6 @@ namespace latentdb::tools {
 
 namespace {
 
-namespace ingest = engine::ingest;
 
 constexpr const char* kIngestUsage =
     "usage: latentdb ingest --collection NAME SOURCE... [--data-dir DIR | --url http://HOST:PORT]\n"

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/file_util.h"
 #include "common/utf8_bom.h"
 #include "models/model_registry.h"
 #include "words/word_model.h"
@@ -163,7 +164,7 @@ json PairsEvaluation::ToJson() const {
 }
 
 Result<AnalogyEvaluation> EvaluateAnalogies(const EvalVocabulary& v, const std::string& path, int threads) {
-  LDB_RETURN_IF_ERROR(models::RequireRegularFile(path));  // /dev/zero has no lines to end
+  LDB_RETURN_IF_ERROR(RequireRegularFile(path));  // /dev/zero has no lines to end
   std::ifstream in(path);
   if (!in) return Status::IOError("cannot open " + path);
   AnalogyEvaluation out;
@@ -223,7 +224,7 @@ Result<AnalogyEvaluation> EvaluateAnalogies(const EvalVocabulary& v, const std::
 }
 
 Result<PairsEvaluation> EvaluatePairs(const EvalVocabulary& v, const std::string& path) {
-  LDB_RETURN_IF_ERROR(models::RequireRegularFile(path));
+  LDB_RETURN_IF_ERROR(RequireRegularFile(path));
   std::ifstream in(path);
   if (!in) return Status::IOError("cannot open " + path);
   PairsEvaluation out;

@@ -13,7 +13,7 @@ FastTextModel::FastTextModel() : ft_(std::make_unique<fasttext::FastText>()) {}
 FastTextModel::~FastTextModel() = default;
 
 Result<std::unique_ptr<FastTextModel>> FastTextModel::Load(const std::string& path) {
-  LDB_ASSIGN_OR_RETURN(FastTextFileInfo info, InspectFastTextFile(path));
+  LDB_ASSIGN_OR_RETURN(formats::FastTextFileInfo info, formats::InspectFastTextFile(path));
   (void)info;
   std::unique_ptr<FastTextModel> m(new FastTextModel());
   try {

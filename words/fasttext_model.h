@@ -2,7 +2,7 @@
 // FastTextModel: the one adapter over the fastText library (libfasttext 0.9.2). No fastText type
 // or exception leaves this file pair: failures become Status.
 //
-// Loading always runs InspectFastTextFile first (the library trusts the sizes in the file).
+// Loading always runs formats::InspectFastTextFile first (the library trusts the sizes in the file).
 // Thread-safety: after Load, the const methods may run concurrently.
 
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "words/fasttext_file.h"
+#include "formats/fasttext_file.h"
 
 namespace fasttext {
 class FastText;

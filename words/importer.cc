@@ -4,7 +4,7 @@
 #include <unordered_set>
 
 #include "common/file_util.h"
-#include "words/fasttext_file.h"
+#include "formats/fasttext_file.h"
 #include "models/model_registry.h"
 #include "words/sha256.h"
 #include "words/tokenize.h"
@@ -31,7 +31,7 @@ class WordWriter {
     }
     // Text and word2vec binary files refuse such words in their readers (as gensim); fastText
     // models (whose words are bytes) get here.
-    if (FirstInvalidUtf8(word) != std::string_view::npos) {
+    if (formats::FirstInvalidUtf8(word) != std::string_view::npos) {
       Skip(&bad_utf8_, "invalid_utf8", word);
       return Status::Ok();
     }
@@ -41,31 +41,28 @@ class WordWriter {
     }
     json payload = {{"rank", rank_++}};
     if (count >= 0) payload["count"] = count;
-    batch_.emplace_back();
-    batch_.back().id = engine::ExternalId(std::move(word));
-    batch_.back().vector = std::move(vec);
-    batch_.back().payload = std::move(payload);
+    batch_.Add(engine::ExternalId(std::move(word)), vec, std::move(payload));
     if (batch_.size() >= kBatch) return Flush();
     return Status::Ok();
   }
   Status Flush() {
     if (batch_.empty()) return Status::Ok();
     Status s = c_->Upsert(std::move(batch_));
-    batch_.clear();
+    batch_ = engine::UpsertBatch();
     if (progress_) progress_(rank_);
     return s;
   }
   size_t imported() const { return rank_; }
   json Skipped() const { return {{"duplicates", duplicates_}, {"invalid_utf8", bad_utf8_}, {"too_long_or_empty", too_long_}}; }
-  // The first word skipped for each reason, printable (see PrintableWord): {} when none was.
+  // The first word skipped for each reason, printable (see formats::PrintableWord): {} when none was.
   const json& SkippedExamples() const { return examples_; }
 
  private:
   std::shared_ptr<engine::Collection> c_;
   const ImportProgress& progress_;
-  std::vector<engine::PointInput> batch_;
+  engine::UpsertBatch batch_;
   void Skip(size_t* counter, const char* reason, const std::string& word) {
-    if ((*counter)++ == 0) examples_[reason] = PrintableWord(word);
+    if ((*counter)++ == 0) examples_[reason] = formats::PrintableWord(word);
   }
 
   std::unordered_set<std::string> seen_;
@@ -99,7 +96,7 @@ Status Cleanup(engine::Database& db, const std::string& name, const Status& erro
 }
 
 Result<json> ImportFastTextBin(engine::Database& db, const ImportOptions& o, json manifest, const ImportProgress& progress) {
-  LDB_ASSIGN_OR_RETURN(FastTextFileInfo info, InspectFastTextFile(o.path));
+  LDB_ASSIGN_OR_RETURN(formats::FastTextFileInfo info, formats::InspectFastTextFile(o.path));
   LDB_ASSIGN_OR_RETURN(auto model, FastTextModel::Load(o.path));
   manifest["parameters"] = {{"model", info.ModelName()}, {"dim", info.dim},     {"epoch", info.epoch},
                             {"min_count", info.min_count}, {"window", info.ws}, {"neg", info.neg},
@@ -158,26 +155,26 @@ Result<json> RegisterFastTextModel(engine::Database& db, const std::string& name
 
 Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const ImportProgress& progress) {
   LDB_RETURN_IF_ERROR(CheckFree(db, o.name));
-  LDB_RETURN_IF_ERROR(models::RequireRegularFile(o.path));  // /dev/zero or a FIFO would never end
-  VectorFormat format = o.format;
-  if (format == VectorFormat::kAuto) {
-    LDB_ASSIGN_OR_RETURN(format, DetectVectorFormat(o.path));
+  LDB_RETURN_IF_ERROR(RequireRegularFile(o.path));  // /dev/zero or a FIFO would never end
+  formats::VectorFormat format = o.format;
+  if (format == formats::VectorFormat::kAuto) {
+    LDB_ASSIGN_OR_RETURN(format, formats::DetectVectorFormat(o.path));
   }
   LDB_ASSIGN_OR_RETURN(std::string sha, Sha256File(o.path));
-  json manifest = {{"name", o.name},        {"kind", "word2vec"}, {"format", VectorFormatName(format)},
+  json manifest = {{"name", o.name},        {"kind", "word2vec"}, {"format", formats::VectorFormatName(format)},
                    {"source", fs::absolute(o.path).string()}, {"sha256", sha}, {"created", models::NowIso8601()},
                    {"model_file", nullptr}, {"scores", json::object()}};
-  if (format == VectorFormat::kFastTextBin) {
+  if (format == formats::VectorFormat::kFastTextBin) {
     return ImportFastTextBin(db, o, manifest, progress);
   }
 
   std::shared_ptr<engine::Collection> collection;
   std::unique_ptr<WordWriter> writer;
   size_t declared = 0, dim = 0;
-  VectorFileReport report;
-  Status s = ReadVectorFile(
+  formats::VectorFileReport report;
+  Status s = formats::ReadVectorFile(
       o.path, format, o.limit,
-      [&](const VectorFileHeader& h) -> Status {
+      [&](const formats::VectorFileHeader& h) -> Status {
         declared = h.declared_words;
         dim = h.dim;
         size_t expect = declared;
@@ -190,7 +187,7 @@ Result<json> ImportWordModel(engine::Database& db, const ImportOptions& o, const
         writer = std::make_unique<WordWriter>(collection, progress);
         return Status::Ok();
       },
-      [&](WordVector&& wv) -> Status { return writer->Add(std::move(wv.word), std::move(wv.vector), -1); }, &report);
+      [&](formats::WordVector&& wv) -> Status { return writer->Add(std::move(wv.word), std::move(wv.vector), -1); }, &report);
   if (s.ok() && writer) s = writer->Flush();
   if (s.ok() && (!writer || writer->imported() == 0)) s = Status::Corruption(o.path + ": no words");
   if (!s.ok()) {

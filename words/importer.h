@@ -27,14 +27,14 @@
 #include "common/result.h"
 #include "engine/database.h"
 #include "words/fasttext_model.h"
-#include "words/vector_file.h"
+#include "formats/word_vectors.h"
 
 namespace latentdb::words {
 
 struct ImportOptions {
   std::string path;
   std::string name;
-  VectorFormat format = VectorFormat::kAuto;
+  formats::VectorFormat format = formats::VectorFormat::kAuto;
   size_t limit = 0;             // keep the N most frequent words (0 = all)
   std::string index;            // FAISS factory string; "" = Flat below 20k words, else HNSW32
 };

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "common/logging.h"
-#include "words/fasttext_file.h"
+#include "formats/fasttext_file.h"
 #include "models/model_registry.h"
 #include "words/tokenize.h"
 #include "index/distance.h"
@@ -46,7 +46,7 @@ Result<std::shared_ptr<WordModel>> WordModel::Open(engine::Database* db, const s
   std::string bin = models::FastTextPath(db->options().data_dir, m->manifest_);
   if (!bin.empty()) {
     // Validate now (cheap: the dictionary is read, the matrices are skipped); load on first use.
-    auto info = InspectFastTextFile(bin);
+    auto info = formats::InspectFastTextFile(bin);
     if (!info.ok()) return info.status().WithContext("word model '" + name + "'");
     if (static_cast<size_t>(info->dim) != m->collection_->config().dim) {
       return Status::Corruption("word model '" + name + "': model.bin has dimension " + std::to_string(info->dim) +

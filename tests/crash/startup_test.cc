@@ -77,7 +77,8 @@ TEST_CASE("the server starts and serves when a collection cannot be loaded", "[s
     storage::PointBatch::Upsert u;
     u.iid = 1000;
     u.external_key = engine::ExternalId(uint64_t{1000}).ToKey();
-    u.vector = Unit(4, 1);
+    const std::vector<float> unit = Unit(4, 1);
+    u.vector = unit;  // a view: `unit` outlives Apply
     u.payload_json = "{\"unterminated";
     b.upserts.push_back(u);
     REQUIRE(store->Apply(b).ok());

@@ -75,7 +75,7 @@ void RawUpsert(storage::Store& store, uint32_t cid, uint64_t iid, std::vector<fl
   storage::PointBatch::Upsert u;
   u.iid = iid;
   u.external_key = ExternalId(uint64_t{900000 + iid}).ToKey();
-  u.vector = std::move(vector);
+  u.vector = vector;  // a view: `vector` outlives Apply
   u.payload_json = std::move(payload);
   b.upserts.push_back(std::move(u));
   REQUIRE(store.Apply(b).ok());

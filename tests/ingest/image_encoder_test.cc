@@ -13,9 +13,9 @@
 #include "encoders/image_model.h"
 #include "encoders/trainer.h"
 #include "images/image.h"
-#include "engine/ingest/encoder_hook.h"
-#include "engine/ingest/pipeline.h"
-#include "engine/ingest/sink.h"
+#include "ingest/encoder_hook.h"
+#include "ingest/pipeline.h"
+#include "ingest/sink.h"
 #include "tests/ingest/image_files.h"
 #include "tests/ingest/ingest_files.h"
 #include "tests/support/server_process.h"
@@ -23,7 +23,7 @@
 
 namespace {
 
-using namespace latentdb::engine::ingest;
+using namespace latentdb::ingest;
 using latentdb::testing::TempDir;
 using nlohmann::json;
 namespace encoders = latentdb::encoders;

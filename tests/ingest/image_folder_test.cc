@@ -6,15 +6,15 @@
 
 #include <filesystem>
 
-#include "engine/ingest/image_folder_source.h"
-#include "engine/ingest/source.h"
+#include "ingest/image_folder_source.h"
+#include "ingest/source.h"
 #include "tests/ingest/image_files.h"
 #include "tests/ingest/ingest_files.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
-using namespace latentdb::engine::ingest;
+using namespace latentdb::ingest;
 using latentdb::testing::TempDir;
 
 void Write(const TempDir& dir, const std::string& rel, const std::string& bytes) {

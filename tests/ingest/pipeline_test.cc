@@ -8,13 +8,13 @@
 #include <mutex>
 #include <set>
 
-#include "engine/ingest/pipeline.h"
+#include "ingest/pipeline.h"
 #include "tests/ingest/ingest_files.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
-using namespace latentdb::engine::ingest;
+using namespace latentdb::ingest;
 using latentdb::Status;
 using latentdb::testing::TempDir;
 using nlohmann::json;

@@ -6,12 +6,12 @@
 #include <chrono>
 #include <thread>
 
-#include "engine/ingest/bounded_queue.h"
-#include "engine/ingest/progress.h"
+#include "ingest/bounded_queue.h"
+#include "ingest/progress.h"
 
 namespace {
 
-using namespace latentdb::engine::ingest;
+using namespace latentdb::ingest;
 
 TEST_CASE("ingest queue: a full queue blocks the producer until a consumer pops", "[ingest]") {
   BoundedQueue<int> q(2);

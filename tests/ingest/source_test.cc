@@ -9,16 +9,18 @@
 #include <limits>
 #include <random>
 
-#include "engine/ingest/line_source.h"
-#include "engine/ingest/npy_source.h"
-#include "engine/ingest/point_json.h"
-#include "engine/ingest/source.h"
+#include "ingest/line_source.h"
+#include "formats/npy.h"
+#include "ingest/npy_source.h"
+#include "ingest/point_json.h"
+#include "ingest/source.h"
 #include "tests/ingest/ingest_files.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
 
-using namespace latentdb::engine::ingest;
+using namespace latentdb::ingest;
+namespace formats = latentdb::formats;
 using latentdb::testing::Matrix;
 using latentdb::testing::TempDir;
 using nlohmann::json;
@@ -165,7 +167,7 @@ TEST_CASE("ingest: npy layouts other than C-order 2-D <f4/|u1 are refused by nam
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.status().message().find("not a .npy file") != std::string::npos);
 
-  auto h = ParseNpyHeaderDict("{'descr': '|u1', 'fortran_order': False, 'shape': (60000, 784), }");
+  auto h = formats::ParseNpyHeaderDict("{'descr': '|u1', 'fortran_order': False, 'shape': (60000, 784), }");
   REQUIRE(h.ok());
   CHECK(h->descr == "|u1");
   CHECK(h->shape == std::vector<uint64_t>{60000, 784});

@@ -7,9 +7,9 @@
 #include <cmath>
 
 #include "engine/database.h"
-#include "engine/ingest/encoder_hook.h"
-#include "engine/ingest/pipeline.h"
-#include "engine/ingest/sink.h"
+#include "ingest/encoder_hook.h"
+#include "ingest/pipeline.h"
+#include "ingest/sink.h"
 #include "words/importer.h"
 #include "tests/ingest/ingest_files.h"
 #include "tests/ingest/word_model_files.h"
@@ -17,7 +17,7 @@
 
 namespace {
 
-using namespace latentdb::engine::ingest;
+using namespace latentdb::ingest;
 using latentdb::testing::TempDir;
 using nlohmann::json;
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <deque>
 
 #include "storage/store.h"
 #include "tests/support/temp_dir.h"
@@ -24,7 +25,10 @@ PointBatch::Upsert MakeUpsert(uint64_t iid, const std::string& key, std::vector<
   PointBatch::Upsert u;
   u.iid = iid;
   u.external_key = key;
-  u.vector = std::move(v);
+  // PointBatch::Upsert holds a view of its vector: the vectors of these tests live to the end.
+  static std::deque<std::vector<float>> kept;
+  kept.push_back(std::move(v));
+  u.vector = kept.back();
   u.payload_json = payload;
   return u;
 }

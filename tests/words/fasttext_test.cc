@@ -10,7 +10,7 @@
 
 #include "common/file_util.h"
 #include "engine/database.h"
-#include "words/fasttext_file.h"
+#include "formats/fasttext_file.h"
 #include "words/fasttext_model.h"
 #include "words/importer.h"
 #include "models/model_registry.h"
@@ -20,6 +20,7 @@
 
 using namespace latentdb;
 using namespace latentdb::words;
+using namespace latentdb::formats;
 using latentdb::testing::TempDir;
 
 namespace {

@@ -13,13 +13,14 @@
 #include "words/importer.h"
 #include "models/model_registry.h"
 #include "words/tokenize.h"
-#include "words/vector_file.h"
+#include "formats/word_vectors.h"
 #include "tests/support/temp_dir.h"
 #include "tests/words/words_test_util.h"
 #include "tests/support/test_database.h"
 
 using namespace latentdb;
 using namespace latentdb::words;
+using namespace latentdb::formats;
 using latentdb::testing::TempDir;
 using namespace latentdb::testing::words;
 using nlohmann::json;
