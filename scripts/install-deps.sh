@@ -8,6 +8,7 @@ PACKAGES=(
   libfaiss-dev libopenblas-dev        # ANN index (static FAISS) and the BLAS it links against
   librocksdb-dev libgflags-dev        # storage; gflags because Debian's RocksDB CMake config names it
   libboost-dev                        # Asio + Beast (header-only)
+  libboost-program-options-dev        # the command line of the `latentdb` binary
   nlohmann-json3-dev                  # JSON
   zlib1g-dev                          # reading the gzipped IDX files of the Fashion-MNIST package
   catch2                              # tests

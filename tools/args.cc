@@ -1,36 +1,55 @@
 #include "tools/args.h"
 
+#include <boost/program_options.hpp>
+
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 namespace latentdb::tools {
 
-Result<Args> Args::Parse(int argc, char** argv, int first, const std::set<std::string>& flags,
-                         const std::set<std::string>& switches) {
-  Args a;
+namespace po = boost::program_options;
+
+void ExitOnHelp(int argc, char** argv, int first, const char* usage) {
   for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) == 0) {
-      std::string name = arg.substr(2), value;
-      size_t eq = name.find('=');
-      bool inline_value = eq != std::string::npos;
-      if (inline_value) {
-        value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      }
-      if (switches.count(name)) {
-        a.values_[name] = inline_value ? value : "true";
-      } else if (flags.count(name)) {
-        if (!inline_value) {
-          if (i + 1 >= argc) return Status::InvalidArgument("--" + name + " needs a value");
-          value = argv[++i];
-        }
-        a.values_[name] = value;
-      } else {
-        return Status::InvalidArgument("unknown option --" + name);
-      }
+    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      std::fputs(usage, stdout);
+      std::exit(0);
+    }
+  }
+}
+
+Result<Args> Args::Parse(int argc, char** argv, int first, const std::set<std::string>& flags,
+                         const std::set<std::string>& switches, const char* usage) {
+  ExitOnHelp(argc, argv, first, usage);
+  po::options_description options;
+  // Every occurrence is kept and the last one wins, as with the usual Unix tools (a script can
+  // append an override: `serve --port 8080 … --port 9090`).
+  for (const auto& name : flags) options.add_options()(name.c_str(), po::value<std::vector<std::string>>());
+  // zero_tokens: a switch never takes the next word (`--resume FILE` keeps FILE a source).
+  for (const auto& name : switches) {
+    options.add_options()(name.c_str(), po::value<std::vector<std::string>>()->implicit_value({"true"}, "true")->zero_tokens());
+  }
+  options.add_options()("positional", po::value<std::vector<std::string>>());
+  po::positional_options_description positional;
+  positional.add("positional", -1);
+  // Long options only, in full: a prefix such as --dat for --data-dir is refused, not guessed.
+  const int style = po::command_line_style::allow_long | po::command_line_style::long_allow_adjacent |
+                    po::command_line_style::long_allow_next;
+  std::vector<std::string> tokens(argv + first, argv + argc);
+  po::variables_map parsed;
+  try {
+    po::store(po::command_line_parser(tokens).options(options).positional(positional).style(style).run(), parsed);
+  } catch (const po::error& e) {
+    return Status::InvalidArgument(e.what());
+  }
+  Args a;
+  for (const auto& [name, value] : parsed) {
+    if (name == "positional") {
+      a.positional_ = value.as<std::vector<std::string>>();
     } else {
-      a.positional_.push_back(arg);
+      a.values_[name] = value.as<std::vector<std::string>>().back();
     }
   }
   return a;

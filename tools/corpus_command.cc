@@ -17,8 +17,9 @@ constexpr const char* kCorpusUsage =
     "  lower-case, punctuation split off, one entry/gloss/verse per line.\n";
 
 int CorpusCommand(int argc, char** argv) {
+  ExitOnHelp(argc, argv, 2, kCorpusUsage);
   if (argc < 3 || std::strcmp(argv[2], "default") != 0) return Fail(Status::InvalidArgument("corpus needs 'default'"), kCorpusUsage);
-  auto args = Args::Parse(argc, argv, 3, {"out"}, {});
+  auto args = Args::Parse(argc, argv, 3, {"out"}, {}, kCorpusUsage);
   if (!args.ok()) return Fail(args.status(), kCorpusUsage);
   if (!args->Has("out")) return Fail(Status::InvalidArgument("--out is required"), kCorpusUsage);
   auto r = words::BuildDefaultCorpus(args->Get("out"));

@@ -22,8 +22,9 @@ constexpr const char* kEvalUsage =
     "  The scores are also stored in the model's manifest.\n";
 
 int EvalCommand(int argc, char** argv) {
+  ExitOnHelp(argc, argv, 2, kEvalUsage);
   if (argc < 3 || std::strcmp(argv[2], "words") != 0) return Fail(Status::InvalidArgument("eval needs 'words'"), kEvalUsage);
-  auto args = Args::Parse(argc, argv, 3, {"data-dir", "model", "analogies", "pairs", "threads"}, {"json"});
+  auto args = Args::Parse(argc, argv, 3, {"data-dir", "model", "analogies", "pairs", "threads"}, {"json"}, kEvalUsage);
   if (!args.ok()) return Fail(args.status(), kEvalUsage);
   if (!args->Has("model")) return Fail(Status::InvalidArgument("--model is required"), kEvalUsage);
   if (!args->Has("analogies") && !args->Has("pairs")) return Fail(Status::InvalidArgument("give --analogies and/or --pairs"), kEvalUsage);

@@ -200,7 +200,7 @@ int IngestCommand(int argc, char** argv) {
                           {"collection", "data-dir", "url", "format", "metric", "index", "batch", "threads", "id-from",
                            "vector-field", "payload-field", "vector-prefix", "labels", "encoder", "api-key", "text-field",
                            "image-field", "checkpoint-seconds"},
-                          {"resume", "strict", "quiet"});
+                          {"resume", "strict", "quiet"}, kIngestUsage);
   if (!args.ok()) return Usage(args.status().message());
   if (Status s = CheckRequired(*args); !s.ok()) return Usage(s.message());
   auto destination = ParseDestination(*args);

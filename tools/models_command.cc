@@ -77,7 +77,7 @@ int ImportTorchScript(const Args& args) {
 }
 
 int Import(int argc, char** argv) {
-  auto args = Args::Parse(argc, argv, 3, {"data-dir", "name", "format", "limit", "index", "input", "mean", "std"}, {});
+  auto args = Args::Parse(argc, argv, 3, {"data-dir", "name", "format", "limit", "index", "input", "mean", "std"}, {}, kModelsUsage);
   if (!args.ok()) return Fail(args.status(), kModelsUsage);
   if (args->positional().size() != 1) return Fail(Status::InvalidArgument("models import takes one PATH"), kModelsUsage);
   if (!args->Has("name")) return Fail(Status::InvalidArgument("--name is required"), kModelsUsage);
@@ -86,7 +86,7 @@ int Import(int argc, char** argv) {
       (!args->Has("format") && (EndsWith(path, ".pt") || EndsWith(path, ".pth") || EndsWith(path, ".ptl")))) {
     return ImportTorchScript(*args);
   }
-  auto format = words::ParseVectorFormat(args->Get("format", "auto"));
+  auto format = formats::ParseVectorFormat(args->Get("format", "auto"));
   if (!format.ok()) return Fail(format.status(), kModelsUsage);
   auto limit = args->GetInt("limit", 0, 0, 1L << 40);
   if (!limit.ok()) return Fail(limit.status(), kModelsUsage);
@@ -133,7 +133,7 @@ int Import(int argc, char** argv) {
 }
 
 int List(int argc, char** argv) {
-  auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {});
+  auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {}, kModelsUsage);
   if (!args.ok()) return Fail(args.status(), kModelsUsage);
   for (const auto& m : models::ListManifests(args->Get("data-dir", "./data"))) {
     if (m.contains("error")) {
@@ -154,7 +154,7 @@ int List(int argc, char** argv) {
 }
 
 int Show(int argc, char** argv) {
-  auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {});
+  auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {}, kModelsUsage);
   if (!args.ok()) return Fail(args.status(), kModelsUsage);
   if (args->positional().size() != 1) return Fail(Status::InvalidArgument("models show takes one NAME"), kModelsUsage);
   auto m = models::ReadManifest(args->Get("data-dir", "./data"), args->positional()[0]);
@@ -164,7 +164,7 @@ int Show(int argc, char** argv) {
 }
 
 int Delete(int argc, char** argv) {
-  auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {});
+  auto args = Args::Parse(argc, argv, 3, {"data-dir"}, {}, kModelsUsage);
   if (!args.ok()) return Fail(args.status(), kModelsUsage);
   if (args->positional().size() != 1) return Fail(Status::InvalidArgument("models delete takes one NAME"), kModelsUsage);
   const std::string& name = args->positional()[0];
@@ -187,6 +187,7 @@ int Delete(int argc, char** argv) {
 }
 
 int ModelsCommand(int argc, char** argv) {
+  ExitOnHelp(argc, argv, 2, kModelsUsage);
   if (argc < 3) return Fail(Status::InvalidArgument("models needs a subcommand"), kModelsUsage);
   if (std::strcmp(argv[2], "import") == 0) return Import(argc, argv);
   if (std::strcmp(argv[2], "list") == 0) return List(argc, argv);

@@ -18,7 +18,7 @@ namespace {
 int ServeCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 2,
                           {"data-dir", "host", "port", "api-key", "threads", "body-limit-mb", "persist-interval"},
-                          {"sync"});
+                          {"sync"}, kServeUsage);
   if (!args.ok()) return Fail(args.status(), kServeUsage);
   auto port = args->GetInt("port", 8080, 0, 65535);
   auto threads = args->GetInt("threads", 0, 0, 256);

@@ -57,7 +57,7 @@ int TrainImageCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 3,
                           {"data-dir", "name", "data", "images", "dim", "latent", "beta", "epochs", "batch", "lr", "seed",
                            "threads", "limit", "max-batches", "size", "channels", "conv"},
-                          {});
+                          {}, kTrainImageUsage);
   if (!args.ok()) return Fail(args.status(), kTrainImageUsage);
   if (!args->Has("name")) return Fail(Status::InvalidArgument("--name is required"), kTrainImageUsage);
   encoders::TrainImageOptions o;

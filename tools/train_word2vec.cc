@@ -122,7 +122,7 @@ int TrainWord2VecCommand(int argc, char** argv) {
   auto args = Args::Parse(static_cast<int>(rest.size()), rest.data(), 3,
                           {"data-dir", "name", "model", "dim", "epoch", "min-count", "window", "threads", "minn", "maxn",
                            "bucket", "lr", "analogies", "pairs"},
-                          {});
+                          {}, kTrainUsage);
   if (!args.ok()) return Fail(args.status(), kTrainUsage);
   if (o.corpora.empty() || !args->Has("name")) return Fail(Status::InvalidArgument("--corpus and --name are required"), kTrainUsage);
   o.name = args->Get("name");

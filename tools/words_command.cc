@@ -47,7 +47,7 @@ int WordsCommand(int argc, char** argv) {
   if (argc < 3) return Fail(Status::InvalidArgument("words needs a subcommand"), kWordsUsage);
   std::string sub = argv[2];
   auto args = Args::Parse(argc, argv, 3,
-                          {"data-dir", "model", "k", "positive", "negative", "method", "restrict-vocab", "text"}, {});
+                          {"data-dir", "model", "k", "positive", "negative", "method", "restrict-vocab", "text"}, {}, kWordsUsage);
   if (!args.ok()) return Fail(args.status(), kWordsUsage);
   if (!args->Has("model")) return Fail(Status::InvalidArgument("--model is required"), kWordsUsage);
   auto k = args->GetInt("k", 10, 1, static_cast<long>(engine::kMaxK));
