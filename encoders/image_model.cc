@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "common/file_util.h"
+#include "encoders/gan_inversion.h"
 #include "encoders/model_impl.h"
 #include "encoders/tensor_convert.h"
 #include "encoders/torch_runtime.h"
@@ -28,26 +29,6 @@ Status CheckImages(const std::vector<images::Image>& images) {
     }
   }
   return Status::Ok();
-}
-
-// Images [begin, end) fitted to the model's input, as one normalized N × C × H × W tensor.
-// Images [begin, end) as the model's input tensor. Images that already have the input's shape
-// (decoded and fitted by the caller) are packed as they are; only the others are fitted here.
-torch::Tensor FittedBatch(const std::vector<images::Image>& images, size_t begin, size_t end, const InputSpec& spec) {
-  std::vector<images::Image> refitted;
-  refitted.reserve(end - begin);  // no reallocation: `fitted` points into it
-  std::vector<const images::Image*> fitted;
-  fitted.reserve(end - begin);
-  for (size_t i = begin; i < end; ++i) {
-    const images::Image& image = images[i];
-    if (image.channels == spec.channels && image.width == spec.width && image.height == spec.height) {
-      fitted.push_back(&image);
-    } else {
-      refitted.push_back(FitToInput(image, spec));
-      fitted.push_back(&refitted.back());
-    }
-  }
-  return InputTensor(fitted, spec);
 }
 
 }  // namespace
@@ -88,7 +69,7 @@ Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir
   auto impl = std::make_unique<Impl>();
   impl->name = name;
   impl->kind = manifest.value("kind", std::string());
-  if (impl->kind != "cnn" && impl->kind != "vae" && impl->kind != "torchscript") {  // the kinds built below
+  if (impl->kind != "cnn" && impl->kind != "vae" && impl->kind != "gan" && impl->kind != "torchscript") {  // the kinds built below
     return Status::InvalidArgument("model '" + name + "' is a " + (impl->kind.empty() ? "word" : impl->kind) +
                                    " model, not an image model");
   }
@@ -107,6 +88,12 @@ Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir
       impl->vae = VaeNet(VaeArch::FromJson(manifest.at("architecture")));
       torch::load(impl->vae, path);
       impl->vae->eval();
+    } else if (impl->kind == "gan") {
+      impl->gan = GanNet(GanArch::FromJson(manifest.at("architecture")));
+      torch::load(impl->gan, path);
+      impl->gan->eval();
+      // Inversion differentiates with respect to z only.
+      for (auto& p : impl->gan->parameters()) p.set_requires_grad(false);
     } else {
       impl->script = torch::jit::load(path, torch::kCPU);
       impl->script->eval();
@@ -115,6 +102,7 @@ Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir
     Status s = TorchError("model '" + name + "': loading " + path, e);
     return Status::Corruption(s.message());
   }
+  if (impl->kind == "gan") LDB_RETURN_IF_ERROR(OpenFeatureModel(data_dir, manifest, impl.get()));
   impl->manifest = std::move(manifest);
   return std::shared_ptr<ImageModel>(new ImageModel(std::move(impl)));
 }
@@ -124,11 +112,18 @@ const std::string& ImageModel::kind() const { return impl_->kind; }
 size_t ImageModel::dim() const { return impl_->dim; }
 const InputSpec& ImageModel::input() const { return impl_->input; }
 const nlohmann::json& ImageModel::manifest() const { return impl_->manifest; }
-bool ImageModel::generative() const { return impl_->kind == "vae"; }
+bool ImageModel::generative() const { return impl_->kind == "vae" || impl_->kind == "gan"; }
 images::Image ImageModel::Fit(const images::Image& image) const { return FitToInput(image, impl_->input); }
 
 Result<std::vector<std::vector<float>>> ImageModel::Encode(const std::vector<images::Image>& images) const {
   LDB_RETURN_IF_ERROR(CheckImages(images));
+  if (impl_->gan) {
+    LDB_ASSIGN_OR_RETURN(auto inversions, Invert(images, InversionOptions{}, /*with_images=*/false));
+    std::vector<std::vector<float>> latents;
+    latents.reserve(inversions.size());
+    for (auto& inv : inversions) latents.push_back(std::move(inv.latent));
+    return latents;
+  }
   std::vector<std::vector<float>> out;
   out.reserve(images.size());
   try {
@@ -162,7 +157,9 @@ Result<std::vector<float>> ImageModel::Encode(const images::Image& image) const 
 }
 
 Result<std::vector<images::Image>> ImageModel::Decode(const std::vector<std::vector<float>>& latents) const {
-  if (!generative()) return Status::InvalidArgument("model '" + impl_->name + "' is a " + impl_->kind + ": only a VAE decodes latents");
+  if (!generative()) {
+    return Status::InvalidArgument("model '" + impl_->name + "' is a " + impl_->kind + ": only a VAE or a GAN decodes latents");
+  }
   std::vector<float> flat;
   flat.reserve(latents.size() * impl_->dim);
   for (const auto& z : latents) {
@@ -179,6 +176,7 @@ Result<std::vector<images::Image>> ImageModel::Decode(const std::vector<std::vec
   try {
     torch::InferenceMode guard;
     auto z = torch::from_blob(flat.data(), {static_cast<int64_t>(latents.size()), static_cast<int64_t>(impl_->dim)}, torch::kFloat32);
+    if (impl_->gan) return TensorToImages(GanPixels(impl_->gan->generator->forward(z)));
     return TensorToImages(torch::sigmoid(impl_->vae->DecodeLogits(z)));
   } catch (const std::exception& e) {
     return TorchError("model '" + impl_->name + "': decoding", e);
@@ -187,7 +185,10 @@ Result<std::vector<images::Image>> ImageModel::Decode(const std::vector<std::vec
 
 Result<std::vector<Reconstruction>> ImageModel::Reconstruct(const std::vector<images::Image>& images,
                                                          bool with_images) const {
-  if (!generative()) return Status::InvalidArgument("model '" + impl_->name + "' is a " + impl_->kind + ": only a VAE reconstructs images");
+  if (!impl_->vae) {
+    return Status::InvalidArgument("model '" + impl_->name + "' is a " + impl_->kind +
+                                   ": only a VAE reconstructs images (a GAN inverts them)");
+  }
   LDB_RETURN_IF_ERROR(CheckImages(images));
   std::vector<Reconstruction> out;
   out.reserve(images.size());

@@ -6,6 +6,9 @@
 //   "cnn"          convolutional classifier; the vector is its last hidden layer, L2-normalized.
 //   "vae"          variational autoencoder; the vector is the posterior mean μ(x). It can also
 //                  decode latents to images, reconstruct images and score anomalies.
+//   "gan"          DCGAN generator (and its discriminator); the vector of an image is a latent code z
+//                  found by inversion (Invert): G(z) reproduces the image. It decodes latents
+//                  (the generator) like a VAE, but has no encoder network and no likelihood.
 //   "torchscript"  an imported TorchScript module (trusted files only); the vector is its output,
 //                  flattened.
 //
@@ -14,7 +17,10 @@
 //   "input": {"channels":1|3, "height":H, "width":W, "mean":[…per channel], "std":[…]}
 //   "model_file": "weights.pt" (a torch::save archive of the module, or the TorchScript file)
 //   "architecture": {…} (cnn/vae: the layer sizes needed to rebuild the module before loading)
-//   "metrics": {…} (cnn: test_accuracy; vae: test_neg_elbo, test_reconstruction, test_kl)
+//   "metrics": {…} (cnn: test_accuracy; vae: test_neg_elbo, test_reconstruction, test_kl;
+//              gan: d_real, d_fake, sample_diversity, test_diversity)
+//   "inversion": {"feature_model": NAME, "feature_weight": w} (gan, optional): the CNN whose
+//              embedding adds a feature loss to inversion
 //
 // Preprocessing (the same for every kind): convert to input.channels, resize to height × width,
 // scale to [0,1], then (x − mean) / std per channel.
@@ -52,6 +58,25 @@ struct AnomalyScores {
   double neg_elbo = 0;
 };
 
+// GAN inversion (Zhu et al. 2016, "Generative Visual Manipulation on the Natural Image
+// Manifold"; Creswell & Bharath 2018): z minimizing ‖G(z) − x‖² (pixels in [0,1], mean over
+// pixels) + feature_weight · ‖φ(G(z)) − φ(x)‖² (φ: the feature model's L2-normalized embedding,
+// when the manifest names one) + 1e-3 · mean(z²) (keeps z where the prior has mass), by Adam from
+// `starts` random starts per image; the start with the lowest loss is kept.
+struct InversionOptions {
+  int starts = 4;       // 1…64
+  int steps = 150;      // Adam steps, 1…5000
+  double lr = 0.05;     // Adam's step size on z
+  uint64_t seed = 0;    // the starts are drawn from N(0, I) with this seed: inversion is reproducible
+};
+
+struct Inversion {
+  std::vector<float> latent;     // z, dim() floats
+  images::Image image;           // G(z) at the model's input size (empty unless asked for)
+  double pixel_error = 0;        // mean squared pixel error of G(z) against the image, pixels in [0,1]
+  double feature_distance = 0;   // ‖φ(G(z)) − φ(x)‖ (0…2), 0 without a feature model
+};
+
 struct Reconstruction {
   std::vector<float> mean;  // μ(x), the stored vector
   images::Image image;      // decode(μ(x)) at the model's input size
@@ -74,11 +99,11 @@ class ImageModel {
   static Result<std::shared_ptr<ImageModel>> Open(const std::string& data_dir, const std::string& name);
 
   const std::string& name() const;
-  const std::string& kind() const;  // "cnn" | "vae" | "torchscript"
+  const std::string& kind() const;  // "cnn" | "vae" | "gan" | "torchscript"
   size_t dim() const;
   const InputSpec& input() const;
   const nlohmann::json& manifest() const;
-  // True for a VAE: Decode, Reconstruct and Scores work.
+  // True for a VAE or a GAN: Decode works (and Reconstruct for a VAE, Invert for a GAN).
   bool generative() const;
 
   // The image converted to input().channels and resized to input().height × width: what the
@@ -90,17 +115,25 @@ class ImageModel {
   Result<std::vector<std::vector<float>>> Encode(const std::vector<images::Image>& images) const;
   Result<std::vector<float>> Encode(const images::Image& image) const;
 
-  // VAE only (InvalidArgument otherwise, or when a latent's size is not dim()): images at the
-  // model's input size, pixel values clamped to [0, 255].
+  // VAE or GAN (InvalidArgument otherwise, or when a latent's size is not dim()): images at the
+  // model's input size, pixel values clamped to [0, 255]. A GAN's z is any real vector; its
+  // prior is N(0, I).
   Result<std::vector<images::Image>> Decode(const std::vector<std::vector<float>>& latents) const;
   // VAE only: μ, decode(μ) and the anomaly scores of each image. Without `with_images` the
   // reconstructions are scored but not converted to images (Reconstruction::image left empty):
   // what an upsert needs.
   Result<std::vector<Reconstruction>> Reconstruct(const std::vector<images::Image>& images,
                                                   bool with_images = true) const;
+  // GAN only (InvalidArgument otherwise): the latent code of each image (see InversionOptions).
+  // Encode on a GAN is Invert with the default options. Cost: starts × steps generator passes
+  // (forward and backward) per image.
+  Result<std::vector<Inversion>> Invert(const std::vector<images::Image>& images, const InversionOptions& options,
+                                        bool with_images = true) const;
 
  private:
   struct Impl;
+  // Loads a GAN's inversion feature model into its Impl (gan_inversion.cc).
+  friend Status OpenFeatureModel(const std::string& data_dir, const nlohmann::json& manifest, Impl* impl);
   explicit ImageModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

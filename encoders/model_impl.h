@@ -23,6 +23,10 @@ struct ImageModel::Impl {
   // concurrent forward passes are safe; `mutable` because LibTorch's forward is not const.
   mutable CnnNet cnn{nullptr};
   mutable VaeNet vae{nullptr};
+  mutable GanNet gan{nullptr};
+  // GAN: the CNN whose embedding inversion matches (manifest "inversion"), and the loss weight.
+  std::shared_ptr<ImageModel> feature_model;
+  double feature_weight = 0;
   mutable std::optional<torch::jit::Module> script;
 };
 

@@ -123,6 +123,58 @@ VaeOutput VaeNetImpl::forward(const torch::Tensor& x, bool sample) {
   return out;
 }
 
+nlohmann::json GanArch::ToJson() const {
+  return {{"type", "dcgan2"}, {"channels", channels},   {"height", height},
+          {"width", width},   {"latent", latent},       {"generator", generator},
+          {"discriminator", discriminator}};
+}
+
+GanArch GanArch::FromJson(const nlohmann::json& j) {
+  GanArch a;
+  a.channels = j.at("channels").get<int>();
+  a.height = j.at("height").get<int>();
+  a.width = j.at("width").get<int>();
+  a.latent = j.at("latent").get<int>();
+  a.generator = j.at("generator").get<int>();
+  a.discriminator = j.at("discriminator").get<int>();
+  return a;
+}
+
+GeneratorImpl::GeneratorImpl(const GanArch& a) : arch(a) {
+  const int g = a.generator;
+  fc = register_module("fc", nn::Linear(nn::LinearOptions(a.latent, 2 * g * (a.height / 4) * (a.width / 4)).bias(false)));
+  bn0 = register_module("bn0", nn::BatchNorm1d(2 * g * (a.height / 4) * (a.width / 4)));
+  up1 = register_module("up1", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(2 * g, g, 4).stride(2).padding(1).bias(false)));
+  bn1 = register_module("bn1", nn::BatchNorm2d(g));
+  up2 = register_module("up2", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(g, a.channels, 4).stride(2).padding(1)));
+}
+
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
+  auto h = torch::relu(bn0(fc(z)));
+  h = h.view({z.size(0), 2 * arch.generator, arch.height / 4, arch.width / 4});
+  h = torch::relu(bn1(up1(h)));
+  return torch::tanh(up2(h));
+}
+
+DiscriminatorImpl::DiscriminatorImpl(const GanArch& a) : arch(a) {
+  const int d = a.discriminator;
+  conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(a.channels, d, 4).stride(2).padding(1)));
+  conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(d, 2 * d, 4).stride(2).padding(1).bias(false)));
+  bn2 = register_module("bn2", nn::BatchNorm2d(2 * d));
+  out = register_module("out", nn::Linear(2 * d * (a.height / 4) * (a.width / 4), 1));
+}
+
+torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x) {
+  auto h = torch::leaky_relu(conv1(x), 0.2);
+  h = torch::leaky_relu(bn2(conv2(h)), 0.2);
+  return out(h.flatten(1)).squeeze(1);
+}
+
+GanNetImpl::GanNetImpl(const GanArch& a) : arch(a) {
+  generator = register_module("generator", Generator(a));
+  discriminator = register_module("discriminator", Discriminator(a));
+}
+
 torch::Tensor Reparameterize(const torch::Tensor& mean, const torch::Tensor& logvar, const torch::Tensor& eps) {
   return mean + torch::exp(0.5 * logvar) * eps;
 }

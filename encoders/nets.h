@@ -11,6 +11,12 @@
 //            → linear(hidden → latent) = μ, linear(hidden → latent) = log σ²
 //   decoder: linear(latent → hidden) ReLU → linear(hidden → c2·H/4·W/4) ReLU → convT4×4/2(c2→c1)
 //            ReLU → convT4×4/2(c1→C) → sigmoid (Bernoulli means of the pixels in [0,1])
+// GAN (DCGAN, Radford, Metz & Chintala 2016), for C×H×W images with H, W divisible by 4, pixels
+// scaled to [−1, 1]:
+//   generator:     z ~ N(0, I_latent) → linear(latent → 2g·H/4·W/4) BN ReLU → convT4×4/2(2g→g) BN
+//                  ReLU → convT4×4/2(g→C) → tanh
+//   discriminator: conv4×4/2(C→d) LeakyReLU(0.2) → conv4×4/2(d→2d) BN LeakyReLU(0.2) → flatten
+//                  → linear(2d·H/4·W/4 → 1) (a logit: real vs generated)
 
 #include <torch/torch.h>
 
@@ -84,6 +90,49 @@ struct VaeNetImpl : torch::nn::Module {
   torch::nn::ConvTranspose2d dec1{nullptr}, dec2{nullptr};
 };
 TORCH_MODULE(VaeNet);
+
+struct GanArch {
+  int channels = 1, height = 28, width = 28;
+  int latent = 64;
+  int generator = 32;      // g: channels of the generator's last hidden feature map
+  int discriminator = 32;  // d: channels of the discriminator's first convolution
+  nlohmann::json ToJson() const;
+  static GanArch FromJson(const nlohmann::json& j);  // throws nlohmann::json::exception on a bad manifest
+};
+
+struct GeneratorImpl : torch::nn::Module {
+  explicit GeneratorImpl(const GanArch& arch);
+  // z: N × latent → images N × C × H × W in [−1, 1].
+  torch::Tensor forward(const torch::Tensor& z);
+
+  GanArch arch;
+  torch::nn::Linear fc{nullptr};
+  torch::nn::BatchNorm1d bn0{nullptr};
+  torch::nn::ConvTranspose2d up1{nullptr}, up2{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr};
+};
+TORCH_MODULE(Generator);
+
+struct DiscriminatorImpl : torch::nn::Module {
+  explicit DiscriminatorImpl(const GanArch& arch);
+  // x: N × C × H × W in [−1, 1] → N logits (> 0: judged real).
+  torch::Tensor forward(const torch::Tensor& x);
+
+  GanArch arch;
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::BatchNorm2d bn2{nullptr};
+  torch::nn::Linear out{nullptr};
+};
+TORCH_MODULE(Discriminator);
+
+// The generator and the discriminator saved as one archive (weights.pt of a "gan" model).
+struct GanNetImpl : torch::nn::Module {
+  explicit GanNetImpl(const GanArch& arch);
+  GanArch arch;
+  Generator generator{nullptr};
+  Discriminator discriminator{nullptr};
+};
+TORCH_MODULE(GanNet);
 
 // z = μ + exp(½ log σ²) ⊙ ε
 torch::Tensor Reparameterize(const torch::Tensor& mean, const torch::Tensor& logvar, const torch::Tensor& eps);

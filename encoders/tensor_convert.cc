@@ -70,4 +70,22 @@ std::vector<std::vector<float>> TensorRows(const torch::Tensor& t) {
   return rows;
 }
 
+torch::Tensor FittedBatch(const std::vector<images::Image>& images, size_t begin, size_t end, const InputSpec& spec) {
+  std::vector<images::Image> refitted;
+  refitted.reserve(end - begin);  // no reallocation: `fitted` points into it
+  std::vector<const images::Image*> fitted;
+  fitted.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
+    const images::Image& image = images[i];
+    if (image.channels == spec.channels && image.width == spec.width && image.height == spec.height) {
+      fitted.push_back(&image);
+    } else {
+      refitted.push_back(FitToInput(image, spec));
+      fitted.push_back(&refitted.back());
+    }
+  }
+  return InputTensor(fitted, spec);
+}
+
+
 }  // namespace latentdb::encoders

@@ -21,6 +21,10 @@ torch::Tensor DatasetTensor(const ImageDataset& ds, size_t begin, size_t end, co
 torch::Tensor DatasetUnitTensor(const ImageDataset& ds, size_t begin, size_t end);
 // Undoes InputTensor's normalization: back to [0,1].
 torch::Tensor ToUnitRange(const torch::Tensor& normalized, const InputSpec& spec);
+// Images [begin, end) as the model's input tensor, normalized as InputTensor. Images that already
+// have the input's shape (decoded and fitted by the caller) are packed as they are; only the
+// others are fitted here.
+torch::Tensor FittedBatch(const std::vector<images::Image>& images, size_t begin, size_t end, const InputSpec& spec);
 // N × C × H × W values in [0,1] → 8-bit images (clamped, rounded).
 std::vector<images::Image> TensorToImages(const torch::Tensor& unit);
 // N × D float tensor → rows.

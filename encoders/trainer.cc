@@ -10,19 +10,19 @@
 #include "encoders/nets.h"
 #include "encoders/tensor_convert.h"
 #include "encoders/torch_runtime.h"
+#include "encoders/training_loop.h"
 #include "models/model_registry.h"
 
 namespace latentdb::encoders {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
-
 Status CheckDatasets(const TrainImageOptions& o, const ImageDataset& train, const ImageDataset& test) {
-  if (o.kind != "cnn" && o.kind != "vae") return Status::InvalidArgument("model kind must be cnn or vae, not '" + o.kind + "'");
+  if (o.kind != "cnn" && o.kind != "vae" && o.kind != "gan") {
+    return Status::InvalidArgument("model kind must be cnn, vae or gan, not '" + o.kind + "'");
+  }
   if (train.size() == 0 || test.size() == 0) return Status::InvalidArgument("training and test sets must not be empty");
   if (train.channels != test.channels || train.height != test.height || train.width != test.width) {
     return Status::InvalidArgument("training and test images differ in shape");
@@ -30,8 +30,9 @@ Status CheckDatasets(const TrainImageOptions& o, const ImageDataset& train, cons
   if (train.height % 4 != 0 || train.width % 4 != 0 || train.height < 4 || train.width < 4) {
     return Status::InvalidArgument("image height and width must be multiples of 4");
   }
-  if (o.epochs < 0 || o.epochs > 1000 || o.batch_size < 1 || o.batch_size > 65536 || !(o.lr > 0) || o.dim < 1 ||
-      o.dim > 65536 || o.latent < 1 || o.latent > 4096 || o.conv1 < 1 || o.conv1 > 1024 || o.conv2 < 1 || o.conv2 > 1024 || !(o.beta >= 0)) {
+  if (o.epochs < 0 || o.epochs > 1000 || o.batch_size < 1 || o.batch_size > 65536 || !(o.lr >= 0) || o.dim < 1 ||
+      o.dim > 65536 || o.latent < 1 || o.latent > 4096 || o.conv1 < 1 || o.conv1 > 1024 || o.conv2 < 1 || o.conv2 > 1024 || !(o.beta >= 0) ||
+      o.generator < 1 || o.generator > 1024 || o.discriminator < 1 || o.discriminator > 1024) {
     return Status::InvalidArgument("training options out of range");
   }
   return Status::Ok();
@@ -73,65 +74,6 @@ torch::Tensor Labels(const ImageDataset& ds) {
   return torch::tensor(l, torch::kInt64);
 }
 
-// The epoch loop shared by both kinds: shuffles, cuts batches, calls `step` (which returns the
-// batch's summed loss and number of correct predictions) and reports progress.
-template <typename StepFn, typename EvalFn>
-json RunEpochs(const TrainImageOptions& o, int epochs, const torch::Tensor& x, const torch::Tensor& y, torch::nn::Module& net,
-               StepFn step, EvalFn evaluate, const TrainImageProgressFn& progress) {
-  const int64_t n = x.size(0);
-  size_t batches = static_cast<size_t>((n + o.batch_size - 1) / o.batch_size);
-  if (o.max_batches_per_epoch > 0) batches = std::min(batches, o.max_batches_per_epoch);
-  const size_t total_batches = batches * static_cast<size_t>(epochs);
-  json history = json::array();
-  auto start = Clock::now();
-  size_t done_batches = 0, done_images = 0;
-  for (int epoch = 1; epoch <= epochs; ++epoch) {
-    net.train();
-    torch::Tensor order = torch::randperm(n, torch::kInt64);
-    double loss_sum = 0, correct = 0;
-    size_t seen = 0;
-    TrainImageProgress p;
-    p.epoch = epoch;
-    p.epochs = epochs;
-    p.batches = batches;
-    for (size_t b = 0; b < batches; ++b) {
-      int64_t begin = static_cast<int64_t>(b) * o.batch_size;
-      int64_t end = std::min<int64_t>(n, begin + o.batch_size);
-      torch::Tensor idx = order.slice(0, begin, end);
-      auto [batch_loss, batch_correct] = step(x.index_select(0, idx), y.defined() ? y.index_select(0, idx) : y);
-      loss_sum += batch_loss;
-      correct += batch_correct;
-      seen += static_cast<size_t>(end - begin);
-      ++done_batches;
-      done_images += static_cast<size_t>(end - begin);
-      if (progress) {
-        double secs = Seconds(start);
-        p.batch = b + 1;
-        p.loss = loss_sum / seen;
-        p.accuracy = correct / seen;
-        p.images_per_sec = done_images / std::max(1e-9, secs);
-        p.eta_seconds = secs / done_batches * (total_batches - done_batches);
-        if (b + 1 < batches) progress(p);
-      }
-    }
-    net.eval();
-    json metrics = evaluate();
-    history.push_back({{"epoch", epoch}, {"train_loss", loss_sum / std::max<size_t>(1, seen)},
-                       {"train_accuracy", correct / std::max<size_t>(1, seen)}, {"test", metrics},
-                       {"seconds", Seconds(start)}});
-    if (progress) {
-      p.batch = batches;
-      p.loss = loss_sum / std::max<size_t>(1, seen);
-      p.accuracy = correct / std::max<size_t>(1, seen);
-      p.epoch_done = true;
-      p.test_metrics = metrics;
-      p.eta_seconds = Seconds(start) / done_batches * (total_batches - done_batches);
-      progress(p);
-    }
-  }
-  return history;
-}
-
 // CNN test accuracy and mean cross-entropy.
 json EvaluateCnn(CnnNet& net, const torch::Tensor& x, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
@@ -160,14 +102,6 @@ json EvaluateVae(VaeNet& net, const torch::Tensor& x, double beta) {
   return {{"neg_elbo", (recon + kl) / n}, {"reconstruction", recon / n}, {"kl", kl / n}, {"beta_loss", (recon + beta * kl) / n}};
 }
 
-// The tensors and settings one training run shares between its steps.
-struct TrainingRun {
-  const TrainImageOptions& o;
-  int epochs;
-  torch::Tensor x_train, x_test;  // normalized images, N × C × H × W
-  const TrainImageProgressFn& progress;
-};
-
 // What a trained network adds to the manifest: "dim", "architecture", "metrics", "history".
 // Both kinds save the weights to `weights_path` and throw (LibTorch) on failure.
 json TrainCnn(const TrainingRun& run, const InputSpec& spec, const ImageDataset& train, const ImageDataset& test,
@@ -178,7 +112,7 @@ json TrainCnn(const TrainingRun& run, const InputSpec& spec, const ImageDataset&
   arch.classes = std::max<int>(static_cast<int>(train.class_names.size()),
                                1 + *std::max_element(train.labels.begin(), train.labels.end()));
   CnnNet net(arch);
-  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr > 0 ? o.lr : 1e-3));
   torch::Tensor y_train = Labels(train), y_test = Labels(test);
   auto step = [&](const torch::Tensor& xb, const torch::Tensor& yb) {
     opt.zero_grad();
@@ -186,7 +120,7 @@ json TrainCnn(const TrainingRun& run, const InputSpec& spec, const ImageDataset&
     auto loss = torch::nn::functional::cross_entropy(logits, yb);
     loss.backward();
     opt.step();
-    return std::pair<double, double>(loss.item<double>() * xb.size(0), logits.argmax(1).eq(yb).sum().item<double>());
+    return StepResult{loss.item<double>() * xb.size(0), logits.argmax(1).eq(yb).sum().item<double>(), 0.0};
   };
   json history = RunEpochs(o, run.epochs, run.x_train, y_train, *net, step,
                            [&] { return EvaluateCnn(net, run.x_test, y_test); }, run.progress);
@@ -203,14 +137,14 @@ json TrainVae(const TrainingRun& run, const InputSpec& spec, const std::string& 
   auto arch = ShapedArch<VaeArch>(spec, o);
   arch.latent = o.latent;
   VaeNet net(arch);
-  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr));
+  torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr > 0 ? o.lr : 1e-3));
   auto step = [&](const torch::Tensor& xb, const torch::Tensor&) {
     opt.zero_grad();
     auto out = net->forward(xb, /*sample=*/true);
     auto loss = (ReconstructionNll(out.logits, xb) + o.beta * KlDivergence(out.mean, out.logvar)).sum();
     (loss / xb.size(0)).backward();
     opt.step();
-    return std::pair<double, double>(loss.item<double>(), 0.0);
+    return StepResult{loss.item<double>(), 0.0, 0.0};
   };
   json history = RunEpochs(o, run.epochs, run.x_train, torch::Tensor(), *net, step,
                            [&] { return EvaluateVae(net, run.x_test, o.beta); }, run.progress);
@@ -230,14 +164,32 @@ Status CheckNameFree(const std::string& data_dir, const std::string& name) {
   return Status::Ok();
 }
 
+// A GAN's inversion feature model must be a CNN of the data directory with the training images'
+// shape (checked again when the GAN is opened).
+Status CheckFeatureModel(const std::string& data_dir, const TrainImageOptions& o, const ImageDataset& train) {
+  if (o.feature_model.empty()) return Status::Ok();
+  if (o.kind != "gan") return Status::InvalidArgument("a feature model is for a GAN's inversion only");
+  if (!(o.feature_weight >= 0 && o.feature_weight <= 1000)) return Status::InvalidArgument("feature weight out of range");
+  LDB_ASSIGN_OR_RETURN(auto cnn, ImageModel::Open(data_dir, o.feature_model));
+  const InputSpec& in = cnn->input();
+  if (cnn->kind() != "cnn" || in.channels != train.channels || in.height != train.height || in.width != train.width) {
+    return Status::InvalidArgument("feature model '" + o.feature_model + "' is not a CNN of the training images' shape");
+  }
+  return Status::Ok();
+}
+
 // The input normalization the model is trained (and later served) with.
-InputSpec TrainingInput(const ImageDataset& train, bool cnn) {
+InputSpec TrainingInput(const ImageDataset& train, const std::string& kind) {
   InputSpec spec;
   spec.channels = train.channels;
   spec.height = train.height;
   spec.width = train.width;
-  if (cnn) {
+  if (kind == "cnn") {
     ChannelStats(train, &spec);
+  } else if (kind == "gan") {
+    // The generator's tanh covers [−1, 1]: (x − 0.5) / 0.5 maps [0,1] pixels onto it.
+    spec.mean.assign(spec.channels, 0.5f);
+    spec.std.assign(spec.channels, 0.5f);
   } else {
     // The VAE models pixels in [0,1] as Bernoulli means: no normalization.
     spec.mean.assign(spec.channels, 0.0f);
@@ -245,6 +197,12 @@ InputSpec TrainingInput(const ImageDataset& train, bool cnn) {
   }
   return spec;
 }
+
+// LibTorch intra-op threads while training: the small transposed convolutions of the VAE and the
+// GAN train slower on two OpenMP threads than on one (measured on the 2-core VM: VAE 541 s for 8
+// epochs on 2 threads, about 320 s of CPU on one; GAN 31 s on 2 threads, 22 s on 1 for 12,800
+// images), so their default is one thread; the CNN gains from every core (0).
+int TrainingThreads(const TrainImageOptions& o) { return o.threads > 0 ? o.threads : (o.kind == "cnn" ? 0 : 1); }
 
 // LibTorch's thread count is process-wide: training sets its own and this puts the one inference
 // in this process uses back, however training ends.
@@ -264,19 +222,17 @@ class TorchThreadsScope {
 // TrainCnn / TrainVae; on failure, removes the model's folder.
 Result<json> TrainAndSaveWeights(const std::string& data_dir, const TrainImageOptions& o, int epochs, const InputSpec& spec,
                                  const ImageDataset& train, const ImageDataset& test, const TrainImageProgressFn& progress) {
-  const bool cnn = o.kind == "cnn";
   const std::string dir = models::ModelDir(data_dir, o.name);
   try {
     torch::manual_seed(o.seed);
-    // The VAE's small transposed convolutions train slower on two OpenMP threads than on one
-    // (measured on the 2-core VM: 541 s for 8 epochs on 2 threads, about 320 s of CPU on one), so
-    // its default is one thread; the CNN gains from every core.
-    TorchThreadsScope threads(o.threads > 0 ? o.threads : (cnn ? 0 : 1));
+    TorchThreadsScope threads(TrainingThreads(o));
     const TrainingRun run{o, epochs, DatasetTensor(train, 0, train.size(), spec), DatasetTensor(test, 0, test.size(), spec),
                           progress};
     const std::string tmp = dir + "/weights.pt.tmp";
     LDB_RETURN_IF_ERROR(CreateDirectories(dir));
-    json trained = cnn ? TrainCnn(run, spec, train, test, tmp) : TrainVae(run, spec, tmp);
+    json trained = o.kind == "cnn" ? TrainCnn(run, spec, train, test, tmp)
+                   : o.kind == "vae" ? TrainVae(run, spec, tmp)
+                                     : TrainGan(run, spec, tmp);
     if (std::rename(tmp.c_str(), (dir + "/weights.pt").c_str()) != 0) {
       (void)models::RemoveModelDir(data_dir, o.name);
       return Status::IOError("renaming " + tmp);
@@ -290,14 +246,14 @@ Result<json> TrainAndSaveWeights(const std::string& data_dir, const TrainImageOp
 
 // The training parameters of the manifest, those of the model's kind only.
 json TrainingParameters(const TrainImageOptions& o, int epochs) {
-  json p = {{"dim", o.dim},         {"latent", o.latent},   {"beta", o.beta}, {"epochs", epochs},
-            {"conv", {o.conv1, o.conv2}}, {"batch_size", o.batch_size}, {"lr", o.lr}, {"seed", o.seed},
-            {"optimizer", "adam"}};
+  json p = {{"epochs", epochs}, {"batch_size", o.batch_size}, {"seed", o.seed}, {"optimizer", "adam"}};
   if (o.kind == "cnn") {
-    p.erase("latent");
-    p.erase("beta");
+    p.update({{"dim", o.dim}, {"conv", {o.conv1, o.conv2}}, {"lr", o.lr > 0 ? o.lr : 1e-3}});
+  } else if (o.kind == "vae") {
+    p.update({{"latent", o.latent}, {"beta", o.beta}, {"conv", {o.conv1, o.conv2}}, {"lr", o.lr > 0 ? o.lr : 1e-3}});
   } else {
-    p.erase("dim");
+    p.update({{"latent", o.latent}, {"generator", o.generator}, {"discriminator", o.discriminator},
+              {"lr", o.lr > 0 ? o.lr : 2e-4}, {"betas", {0.5, 0.999}}, {"loss", "non-saturating, real labels 0.9"}});
   }
   return p;
 }
@@ -308,9 +264,9 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
                              const ImageDataset& test, const TrainImageProgressFn& progress) {
   LDB_RETURN_IF_ERROR(CheckDatasets(o, train, test));
   LDB_RETURN_IF_ERROR(CheckNameFree(data_dir, o.name));
-  const bool cnn = o.kind == "cnn";
-  const int epochs = o.epochs > 0 ? o.epochs : (cnn ? 3 : 5);
-  const InputSpec spec = TrainingInput(train, cnn);
+  LDB_RETURN_IF_ERROR(CheckFeatureModel(data_dir, o, train));
+  const int epochs = o.epochs > 0 ? o.epochs : (o.kind == "cnn" ? 3 : 5);
+  const InputSpec spec = TrainingInput(train, o.kind);
 
   const auto start = Clock::now();
   // The process-wide default: training restores it when it ends, and the manifest records it for the CNN.
@@ -321,7 +277,8 @@ Result<json> TrainImageModel(const std::string& data_dir, const TrainImageOption
   manifest.update({{"name", o.name}, {"kind", o.kind}, {"model_file", "weights.pt"}, {"input", InputSpecToJson(spec)},
                    {"classes", train.class_names}, {"parameters", TrainingParameters(o, epochs)}});
   manifest["data"] = {{"train_images", train.size()}, {"test_images", test.size()}};
-  manifest["training"] = {{"seconds", Seconds(start)}, {"threads", o.threads > 0 ? o.threads : (cnn ? default_threads : 1)}};
+  if (!o.feature_model.empty()) manifest["inversion"] = {{"feature_model", o.feature_model}, {"feature_weight", o.feature_weight}};
+  manifest["training"] = {{"seconds", Seconds(start)}, {"threads", TrainingThreads(o) > 0 ? TrainingThreads(o) : default_threads}};
   manifest["created"] = models::NowIso8601();
   // The manifest is written last: a model whose manifest exists is complete.
   if (Status s = models::WriteManifest(data_dir, o.name, manifest); !s.ok()) {

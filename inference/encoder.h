@@ -8,6 +8,8 @@
 //   "word2vec"     a word model (words): text → the mean of its tokens' unit vectors
 //   "cnn"          image → the classifier's last hidden layer, L2-normalized
 //   "vae"          image → the posterior mean μ(x), with anomaly scores; also decodes latents
+//   "gan"          image → the latent code z whose G(z) reproduces it (inversion), with the
+//                  residual pixel error; also decodes latents
 //   "torchscript"  image → an imported module's output
 //
 // Thread safety: every method is const and safe to call from many threads at once.
@@ -37,6 +39,8 @@ enum class InputKind { kText, kImage };
 struct Encoding {
   std::vector<float> vector;
   std::optional<encoders::AnomalyScores> scores;
+  // GAN: the inversion's residual, the mean squared pixel error of G(z) (pixels in [0,1]).
+  std::optional<double> inversion_error;
 };
 
 class Encoder {
@@ -55,7 +59,7 @@ class Encoder {
 
   // Image models: one Encoding per image, in order (images are fitted to the model's input
   // first, see encoders::ImageModel::Fit). With `with_scores`, a VAE's Encodings carry anomaly scores (one more
-  // decoder pass); other models never have scores. Any failure fails the whole batch (the model
+  // decoder pass) and a GAN's the inversion's residual; other models never have scores. Any failure fails the whole batch (the model
   // ran or it did not). Text models: InvalidArgument.
   virtual Result<std::vector<Encoding>> EncodeImages(const std::vector<images::Image>& images,
                                                      bool with_scores) const = 0;

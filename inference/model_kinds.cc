@@ -35,7 +35,7 @@ class TextEncoder final : public Encoder {
       } else if (encoded->tokens.size() == encoded->unknown.size()) {
         out.push_back(Status::InvalidArgument("no word of '" + Clip(text) + "' is known to encoder '" + name() + "'"));
       } else {
-        out.push_back(Encoding{std::move(encoded->vector), std::nullopt});
+        out.push_back(Encoding{std::move(encoded->vector), std::nullopt, std::nullopt});
       }
     }
     return out;
@@ -67,17 +67,23 @@ class ImageEncoder final : public Encoder {
   }
 
   // A VAE gives μ(x) and the anomaly scores of each image in one pass (Reconstruct, without
-  // converting the reconstructions to images: only the vector and the scores are stored).
+  // converting the reconstructions to images: only the vector and the scores are stored); a GAN
+  // gives the inverted z and its residual.
   Result<std::vector<Encoding>> EncodeImages(const std::vector<images::Image>& images, bool with_scores) const override {
     std::vector<Encoding> out;
     out.reserve(images.size());
-    if (with_scores && model_->generative()) {
+    if (with_scores && model_->kind() == "vae") {
       LDB_ASSIGN_OR_RETURN(auto reconstructions, model_->Reconstruct(images, /*with_images=*/false));
-      for (auto& r : reconstructions) out.push_back(Encoding{std::move(r.mean), r.scores});
+      for (auto& r : reconstructions) out.push_back(Encoding{std::move(r.mean), r.scores, std::nullopt});
+      return out;
+    }
+    if (with_scores && model_->kind() == "gan") {
+      LDB_ASSIGN_OR_RETURN(auto inversions, model_->Invert(images, encoders::InversionOptions{}, /*with_images=*/false));
+      for (auto& inv : inversions) out.push_back(Encoding{std::move(inv.latent), std::nullopt, inv.pixel_error});
       return out;
     }
     LDB_ASSIGN_OR_RETURN(auto vectors, model_->Encode(images));
-    for (auto& v : vectors) out.push_back(Encoding{std::move(v), std::nullopt});
+    for (auto& v : vectors) out.push_back(Encoding{std::move(v), std::nullopt, std::nullopt});
     return out;
   }
 
@@ -91,9 +97,9 @@ class ImageEncoder final : public Encoder {
 
 Result<InputKind> InputOfKind(const std::string& name, const std::string& kind) {
   if (kind == kWordKind) return InputKind::kText;
-  if (kind == "cnn" || kind == "vae" || kind == "torchscript") return InputKind::kImage;
+  if (kind == "cnn" || kind == "vae" || kind == "gan" || kind == "torchscript") return InputKind::kImage;
   return Status::InvalidArgument("model '" + name + "' has the unknown kind '" + kind +
-                                 "' (expected word2vec, cnn, vae or torchscript)");
+                                 "' (expected word2vec, cnn, vae, gan or torchscript)");
 }
 
 Result<std::shared_ptr<const Encoder>> LoadEncoder(const std::string& data_dir, engine::Database* db,

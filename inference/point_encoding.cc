@@ -165,6 +165,13 @@ Status AddAnomalyScores(const encoders::AnomalyScores& scores, nlohmann::json* p
   return Status::Ok();
 }
 
+Status AddInversionError(double pixel_error, nlohmann::json* payload) {
+  if (payload->is_null()) *payload = nlohmann::json::object();
+  if (!payload->is_object()) return Status::InvalidArgument("\"payload\" must be an object");
+  (*payload)[kInversionErrorField] = pixel_error;
+  return Status::Ok();
+}
+
 Result<EncodedPoints> EncodePoints(Models& models, const engine::Collection& c, std::vector<PointRequest> requests,
                                    const ImageLimits& limits) {
   std::vector<Result<Encoding>> encodings(requests.size(), Status::Internal("not encoded"));
@@ -189,6 +196,7 @@ Result<EncodedPoints> EncodePoints(Models& models, const engine::Collection& c, 
       Encoding& e = *encodings[i];
       scores = e.scores;
       if (scores) LDB_RETURN_IF_ERROR(AddAnomalyScores(*scores, &r.payload).WithContext(Where(i)));
+      if (e.inversion_error) LDB_RETURN_IF_ERROR(AddInversionError(*e.inversion_error, &r.payload).WithContext(Where(i)));
       out.points.Add(std::move(r.id), e.vector, std::move(r.payload));
     }
     out.scores.push_back(scores);

@@ -11,6 +11,8 @@
 //     any pixel is decoded (PayloadTooLarge, 413);
 //   - what a VAE collection stores for an image: the vector μ(x) and the payload fields
 //     "reconstruction_error", "kl", "neg_elbo" (AddAnomalyScores);
+//   - what a GAN collection stores for an image: the inverted latent z and the payload field
+//     "inversion_error" (AddInversionError);
 //   - image errors keep their codes everywhere: InvalidArgument (corrupt, truncated, zero size,
 //     bad base64), PayloadTooLarge (over a pixel limit), UnsupportedMedia (not PNG/JPEG/BMP/GIF).
 
@@ -114,5 +116,13 @@ nlohmann::json AnomalyScoresJson(const encoders::AnomalyScores& scores);
 // What a VAE collection stores from an image's scores: sets the fields of AnomalyScoresJson in
 // `payload` (null becomes an object). InvalidArgument when payload is not an object.
 Status AddAnomalyScores(const encoders::AnomalyScores& scores, nlohmann::json* payload);
+
+// The payload field that holds the residual of a GAN inversion: the mean squared pixel error of
+// G(z) against the image (pixels in [0,1]).
+inline constexpr const char* kInversionErrorField = "inversion_error";
+
+// Sets kInversionErrorField in `payload` (null becomes an object). InvalidArgument when payload is
+// not an object.
+Status AddInversionError(double pixel_error, nlohmann::json* payload);
 
 }  // namespace latentdb::inference

@@ -107,7 +107,9 @@ class ModelItemEncoder final : public ItemEncoder {
       }
       inference::Encoding& e = (*encodings)[k];
       nlohmann::json payload;  // null: no fields to add
-      if (e.scores) (void)inference::AddAnomalyScores(*e.scores, &payload);  // payload is null: cannot fail
+      // payload is null: neither can fail
+      if (e.scores) (void)inference::AddAnomalyScores(*e.scores, &payload);
+      if (e.inversion_error) (void)inference::AddInversionError(*e.inversion_error, &payload);
       out[where[k]] = EncodedInput{std::move(e.vector), std::move(payload)};
     }
     return out;

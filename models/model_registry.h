@@ -5,7 +5,7 @@
 //   DATA_DIR/models/NAME/<files>         the model's own files (model.bin for fastText, weights.pt
 //                                        for the image models), named by the manifest
 //
-// Every manifest has "name", "kind" ("word2vec" | "cnn" | "vae" | "torchscript"), "dim" (the
+// Every manifest has "name", "kind" ("word2vec" | "cnn" | "vae" | "gan" | "torchscript"), "dim" (the
 // vector dimension it produces), "created" (UTC, ISO 8601) and, per kind, what it needs:
 // word models: "format", "source", "vocab_size", "parameters", "corpus", "scores", "sha256",
 //   "model_file" ("model.bin" or null), "skipped". Their vectors live in the collection NAME

@@ -21,7 +21,10 @@ namespace {
 constexpr const char* kTrainImageUsage =
     "usage: latentdb train cnn --data fashion-mnist | --images DIR  --name NAME [--dim 128] [--epochs 3]\n"
     "       latentdb train vae --data fashion-mnist | --images DIR  --name NAME [--latent 16] [--beta 1.0] [--epochs 5]\n"
-    "       common: [--batch 128] [--lr 0.001] [--seed 42] [--threads N] [--limit N training images]\n"
+    "       latentdb train gan --data fashion-mnist | --images DIR  --name NAME [--latent 64] [--epochs 5]\n"
+    "                          [--widths G,D (generator and discriminator channels, default 32,32)]\n"
+    "                          [--feature-model CNN (its embedding adds a feature loss to inversion)]\n"
+    "       common: [--batch 128] [--lr (cnn, vae 0.001; gan 0.0002)] [--seed 42] [--threads N] [--limit N training images]\n"
     "               [--conv C1,C2 (channels of the two convolutions, default 16,32)] [--max-batches N per epoch] [--size HxW (--images; default 28x28)] [--channels 1|3]\n"
     "               [--data-dir DIR]\n";
 
@@ -56,7 +59,7 @@ int TrainImageCommand(int argc, char** argv) {
   const std::string kind = argv[2];
   auto args = Args::Parse(argc, argv, 3,
                           {"data-dir", "name", "data", "images", "dim", "latent", "beta", "epochs", "batch", "lr", "seed",
-                           "threads", "limit", "max-batches", "size", "channels", "conv"},
+                           "threads", "limit", "max-batches", "size", "channels", "conv", "widths", "feature-model"},
                           {}, kTrainImageUsage);
   if (!args.ok()) return Fail(args.status(), kTrainImageUsage);
   if (!args->Has("name")) return Fail(Status::InvalidArgument("--name is required"), kTrainImageUsage);
@@ -64,7 +67,7 @@ int TrainImageCommand(int argc, char** argv) {
   o.kind = kind;
   o.name = args->Get("name");
   auto dim = args->GetInt("dim", 128, 2, 4096);
-  auto latent = args->GetInt("latent", 16, 2, 1024);
+  auto latent = args->GetInt("latent", kind == "gan" ? 64 : 16, 2, 1024);
   auto epochs = args->GetInt("epochs", 0, 1, 1000);
   auto batch = args->GetInt("batch", 128, 1, 8192);
   auto seed = args->GetInt("seed", 42, 0, 1L << 40);
@@ -72,7 +75,7 @@ int TrainImageCommand(int argc, char** argv) {
   auto limit = args->GetInt("limit", 0, 1, 1L << 32);
   auto max_batches = args->GetInt("max-batches", 0, 1, 1L << 32);
   auto beta = args->GetDouble("beta", 1.0, 0.0, 1000.0);
-  auto lr = args->GetDouble("lr", 1e-3, 1e-7, 10.0);
+  auto lr = args->GetDouble("lr", 0.0, 1e-7, 10.0);  // 0: the kind's default
   for (const Status& s : {dim.status(), latent.status(), epochs.status(), batch.status(), seed.status(), threads.status(),
                           limit.status(), max_batches.status(), beta.status(), lr.status()}) {
     if (!s.ok()) return Fail(s, kTrainImageUsage);
@@ -86,9 +89,14 @@ int TrainImageCommand(int argc, char** argv) {
   o.max_batches_per_epoch = static_cast<size_t>(*max_batches);
   o.beta = *beta;
   o.lr = *lr;
+  o.feature_model = args->Get("feature-model");
   if (args->Has("conv") && (std::sscanf(args->Get("conv").c_str(), "%d,%d", &o.conv1, &o.conv2) != 2 || o.conv1 < 1 ||
                             o.conv2 < 1 || o.conv1 > 1024 || o.conv2 > 1024)) {
     return Fail(Status::InvalidArgument("--conv is C1,C2 with 1..1024 channels each, e.g. 16,32"), kTrainImageUsage);
+  }
+  if (args->Has("widths") && (std::sscanf(args->Get("widths").c_str(), "%d,%d", &o.generator, &o.discriminator) != 2 ||
+                              o.generator < 1 || o.discriminator < 1 || o.generator > 1024 || o.discriminator > 1024)) {
+    return Fail(Status::InvalidArgument("--widths is G,D with 1..1024 channels each, e.g. 32,32"), kTrainImageUsage);
   }
 
   const std::string data_dir = args->Get("data-dir", "./data");
@@ -107,6 +115,7 @@ int TrainImageCommand(int argc, char** argv) {
     const long long eta = static_cast<long long>(p.eta_seconds);
     std::fprintf(stderr, "%sepoch %d/%d  batch %zu/%zu  loss %.4f", tty ? "\r" : "", p.epoch, p.epochs, p.batch, p.batches, p.loss);
     if (kind == "cnn") std::fprintf(stderr, "  acc %.4f", p.accuracy);
+    if (kind == "gan") std::fprintf(stderr, "  d_loss %.4f", p.discriminator_loss);
     std::fprintf(stderr, "  %.0f img/s  ETA %lldm%02llds ", p.images_per_sec, eta / 60, eta % 60);
     if (p.epoch_done) std::fprintf(stderr, " test %s", p.test_metrics.dump().c_str());
     if (!tty || p.epoch_done) std::fputc('\n', stderr);
