@@ -12,10 +12,10 @@ namespace latentdb::latent {
 Status CheckVae(const engine::Collection& c, const encoders::ImageModel& vae) {
   if (!vae.generative()) {
     return Status::InvalidArgument("model '" + vae.name() + "' is a " + vae.kind() +
-                                   " model; decoding latents needs a VAE");
+                                   " model; decoding latents needs a generative model (a VAE or a GAN)");
   }
   if (vae.dim() != c.config().dim) {
-    return Status::InvalidArgument("the VAE '" + vae.name() + "' has " + std::to_string(vae.dim()) +
+    return Status::InvalidArgument("the generative model '" + vae.name() + "' has " + std::to_string(vae.dim()) +
                                    "-d latents, collection '" + c.name() + "' is " +
                                    std::to_string(c.config().dim) + "-d");
   }
@@ -77,6 +77,20 @@ Result<Samples> SampleFromPrior(engine::Collection& c, const encoders::ImageMode
   LDB_ASSIGN_OR_RETURN(out.samples,
                        DecodeWithNearest(c, vae, StandardNormalSamples(n, vae.dim(), out.seed), charge));
   return out;
+}
+
+Result<std::vector<engine::ExternalId>> StoreSamples(engine::Collection& c, const Samples& samples) {
+  engine::UpsertBatch batch;
+  std::vector<engine::ExternalId> ids;
+  batch.Reserve(samples.samples.size(), samples.samples.size() * c.config().dim);
+  for (size_t i = 0; i < samples.samples.size(); ++i) {
+    engine::ExternalId id("sample-" + std::to_string(samples.seed) + "-" + std::to_string(i));
+    ids.push_back(id);
+    batch.Add(std::move(id), samples.samples[i].latent,
+              nlohmann::json{{"generated", true}, {"seed", samples.seed}, {"sample", i}});
+  }
+  LDB_RETURN_IF_ERROR(c.Upsert(std::move(batch)));
+  return ids;
 }
 
 Result<encoders::Reconstruction> ReconstructImage(const encoders::ImageModel& vae, const images::Image& image) {

@@ -1,9 +1,10 @@
 #pragma once
-// Decoding through a VAE, as engine operations on a collection: a stored point's latent, any
-// latents each with the stored point nearest to it, samples from the prior N(0, I), and the
+// Decoding through a generative model (a VAE's decoder or a GAN's generator), as engine
+// operations on a collection: a stored point's latent, any latents each with the stored point
+// nearest to it, samples from the prior N(0, I) (stored as points on request), and a VAE's
 // reconstruction of an image. The interpolation (interpolation.h) decodes through here too.
 //
-// The VAE: the collection's encoder, opened by the caller and passed as
+// The model (named `vae` below for history): the collection's encoder, opened by the caller and passed as
 // `const encoders::ImageModel&`. Every operation first checks that it is generative and that its
 // latent dim is the collection's dim (InvalidArgument otherwise, naming both). Decoded images
 // have the model's input shape (input().width × input().height × input().channels), pixel
@@ -70,6 +71,11 @@ struct Samples {
 // returned. n ≥ 1 (InvalidArgument otherwise).
 Result<Samples> SampleFromPrior(engine::Collection& c, const encoders::ImageModel& vae, size_t n,
                                 std::optional<uint64_t> seed, const PixelCharge& charge = {});
+
+// Stores samples as points of `c`: ids "sample-SEED-I" (I = 0, 1, … in order; the same seed gives
+// the same ids, so storing again overwrites, not duplicates), vectors their latents, payloads
+// {"generated": true, "seed": SEED, "sample": I}. One atomic upsert; returns the ids.
+Result<std::vector<engine::ExternalId>> StoreSamples(engine::Collection& c, const Samples& samples);
 
 // μ(image), decode(μ) and the anomaly scores of one image (encoders::Reconstruction: natural-log
 // units, neg_elbo = reconstruction_error + kl, as Kingma & Welling, "Auto-Encoding Variational

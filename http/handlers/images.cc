@@ -104,7 +104,7 @@ Result<std::shared_ptr<encoders::ImageModel>> CollectionVae(const HandlerContext
     std::string why = model.ok() ? "its encoder '" + (*model)->name() + "' is a " + (*model)->kind() + " model"
                                  : model.status().message();
     if (!model.ok() && model.status().code() != StatusCode::kInvalidArgument) return model.status();
-    return Status::InvalidArgument("this operation needs a collection with a VAE encoder; collection '" + c.name() +
+    return Status::InvalidArgument("this operation needs a collection with a generative encoder (a VAE or a GAN); collection '" + c.name() +
                                    "': " + why);
   }
   return model;

@@ -3,7 +3,7 @@
 //   GET  /collections/{c}/points/{id}/decode   image/png of decode(stored latent)
 //   POST /collections/{c}/points/decode        the same with {"id":…,"format":"png"|"json"} (any id type)
 //   POST /collections/{c}/interpolate          {"from":id|vector,"to":id|vector,"steps":8,"mode":"linear"|"slerp"}
-//   POST /collections/{c}/sample               {"n":16,"seed":…}
+//   POST /collections/{c}/sample               {"n":16,"seed":…,"store":false}
 //   POST /collections/{c}/reconstruct          {"image":base64} or a raw image body
 //   GET  /collections/{c}/anomalies?k=20       the k points of highest payload "neg_elbo"
 //   GET  /collections/{c}/map?n=5000&field=…   2-D PCA of an evenly spaced sample
@@ -132,11 +132,20 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
       if (!body["seed"].is_number_unsigned()) return Status::InvalidArgument("\"seed\" must be an unsigned integer");
       seed = body["seed"].get<uint64_t>();
     }
+    const json store = body.value("store", json(false));
+    if (!store.is_boolean()) return Status::InvalidArgument("\"store\" must be true or false");
     PixelBudget budget;
     LDB_ASSIGN_OR_RETURN(auto result, latent::SampleFromPrior(*c, *vae, n, seed, ChargeTo(&budget)));
     json samples = json::array();
     for (const auto& s : result.samples) samples.push_back(DecodedLatentJson(s));
-    return json{{"seed", result.seed}, {"samples", std::move(samples)}};
+    json out = {{"seed", result.seed}};
+    if (store.get<bool>()) {
+      LDB_ASSIGN_OR_RETURN(auto ids, latent::StoreSamples(*c, result));
+      for (size_t i = 0; i < ids.size(); ++i) samples[i]["id"] = ids[i].ToJson();
+      out["stored"] = ids.size();
+    }
+    out["samples"] = std::move(samples);
+    return out;
   }));
 
   router.Add("POST", "/collections/{collection}/reconstruct", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {

@@ -1,6 +1,7 @@
 #pragma once
-// A real `latentdb serve` over a data directory holding a tiny CNN ("cnn", 16-d) and VAE ("vae",
-// 8-d latent) trained once per test process on a slice of Fashion-MNIST (a few seconds: a few
+// A real `latentdb serve` over a data directory holding a tiny CNN ("cnn", 16-d), VAE ("vae",
+// 8-d latent) and GAN ("gan", 8-d latent, "cnn" as its inversion feature model) trained once per
+// test process on a slice of Fashion-MNIST (a few seconds: a few
 // batches of one epoch each), plus image helpers (the request helpers are tests/support/http_reply.h). Each test case creates its own collections
 // on the shared server.
 
@@ -64,6 +65,16 @@ inline Served& Server(const std::vector<std::string>& server_args = {}) {
     auto vae = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
     INFO(vae.status().ToString());
     REQUIRE(vae.ok());
+    o.kind = "gan";
+    o.name = "gan";
+    o.latent = 8;
+    o.generator = 8;
+    o.discriminator = 8;
+    o.feature_model = "cnn";
+    o.max_batches_per_epoch = 16;
+    auto gan = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
+    INFO(gan.status().ToString());
+    REQUIRE(gan.ok());
     out->server = std::make_unique<ServerProcess>(out->dir.Sub("data"), server_args);
     return true;
   }();
