@@ -79,13 +79,6 @@ Options ParseOptions(int argc, char** argv) {
   return o;
 }
 
-std::vector<images::Image> Images(const encoders::ImageDataset& ds) {
-  std::vector<images::Image> out;
-  out.reserve(ds.size());
-  for (size_t i = 0; i < ds.size(); ++i) out.push_back(ds.ImageAt(i));
-  return out;
-}
-
 // Encodes all images in calls of `batch`; returns the vectors and sets *rate (images/s).
 std::vector<std::vector<float>> EncodeAll(const encoders::ImageModel& m, const std::vector<images::Image>& imgs, size_t batch,
                                           double* rate) {
@@ -230,7 +223,7 @@ int Main(int argc, char** argv) {
   }
 
   // --- encoding throughput over all images ---
-  auto train_imgs = Images(train), test_imgs = Images(test);
+  auto train_imgs = train.Images(), test_imgs = test.Images();
   std::vector<images::Image> all = train_imgs;
   all.insert(all.end(), test_imgs.begin(), test_imgs.end());
   double cnn_rate = 0, vae_rate = 0;

@@ -19,6 +19,13 @@ images::Image ImageDataset::ImageAt(size_t i) const {
   return img;
 }
 
+std::vector<images::Image> ImageDataset::Images() const {
+  std::vector<images::Image> out;
+  out.reserve(size());
+  for (size_t i = 0; i < size(); ++i) out.push_back(ImageAt(i));
+  return out;
+}
+
 ImageDataset ImageDataset::Head(size_t n) const {
   ImageDataset out = *this;
   n = std::min(n, size());

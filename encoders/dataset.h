@@ -25,6 +25,8 @@ struct ImageDataset {
   size_t size() const { return labels.size(); }
   const uint8_t* image(size_t i) const { return pixels.data() + i * image_bytes(); }
   images::Image ImageAt(size_t i) const;
+  // Every image, in order (a copy: size() × image_bytes() bytes).
+  std::vector<images::Image> Images() const;
   // The first n images (all when n >= size()).
   ImageDataset Head(size_t n) const;
 };

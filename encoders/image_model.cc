@@ -151,6 +151,24 @@ Result<std::vector<std::vector<float>>> ImageModel::Encode(const std::vector<ima
   return out;
 }
 
+Result<std::vector<int>> ImageModel::Classify(const std::vector<images::Image>& images) const {
+  if (!impl_->cnn) return Status::InvalidArgument("model '" + impl_->name + "' is a " + impl_->kind + ": only a CNN classifies");
+  LDB_RETURN_IF_ERROR(CheckImages(images));
+  std::vector<int> out;
+  out.reserve(images.size());
+  try {
+    torch::InferenceMode guard;
+    for (size_t begin = 0; begin < images.size(); begin += kInferenceBatch) {
+      const size_t end = std::min(images.size(), begin + kInferenceBatch);
+      torch::Tensor classes = impl_->cnn->forward(FittedBatch(images, begin, end, impl_->input)).argmax(1).contiguous();
+      for (int64_t i = 0; i < classes.size(0); ++i) out.push_back(static_cast<int>(classes.data_ptr<int64_t>()[i]));
+    }
+  } catch (const std::exception& e) {
+    return TorchError("model '" + impl_->name + "': classifying", e);
+  }
+  return out;
+}
+
 Result<std::vector<float>> ImageModel::Encode(const images::Image& image) const {
   LDB_ASSIGN_OR_RETURN(auto rows, Encode(std::vector<images::Image>{image}));
   return std::move(rows[0]);

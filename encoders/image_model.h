@@ -115,6 +115,10 @@ class ImageModel {
   Result<std::vector<std::vector<float>>> Encode(const std::vector<images::Image>& images) const;
   Result<std::vector<float>> Encode(const images::Image& image) const;
 
+  // CNN only (InvalidArgument otherwise): the classifier's predicted class of each image (an
+  // index into the manifest's "classes").
+  Result<std::vector<int>> Classify(const std::vector<images::Image>& images) const;
+
   // VAE or GAN (InvalidArgument otherwise, or when a latent's size is not dim()): images at the
   // model's input size, pixel values clamped to [0, 255]. A GAN's z is any real vector; its
   // prior is N(0, I).

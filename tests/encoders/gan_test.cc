@@ -113,9 +113,7 @@ TEST_CASE("GAN: a short training run learns and does not collapse to one class",
   auto embeddings = g.cnn->Encode(*images);
   REQUIRE(embeddings.ok());
   // Nearest class centroid in the CNN's embedding of the test images.
-  std::vector<images::Image> test_images;
-  for (size_t i = 0; i < g.test.size(); ++i) test_images.push_back(g.test.ImageAt(i));
-  auto test_vectors = g.cnn->Encode(test_images);
+  auto test_vectors = g.cnn->Encode(g.test.Images());
   REQUIRE(test_vectors.ok());
   std::map<int, std::vector<double>> centroid;
   std::map<int, int> count;
