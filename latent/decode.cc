@@ -15,7 +15,7 @@ Status CheckVae(const engine::Collection& c, const encoders::ImageModel& vae) {
                                    " model; decoding latents needs a generative model (a VAE or a GAN)");
   }
   if (vae.dim() != c.config().dim) {
-    return Status::InvalidArgument("the generative model '" + vae.name() + "' has " + std::to_string(vae.dim()) +
+    return Status::InvalidArgument("the " + std::string(vae.kind() == "gan" ? "GAN" : "VAE") + " '" + vae.name() + "' has " + std::to_string(vae.dim()) +
                                    "-d latents, collection '" + c.name() + "' is " +
                                    std::to_string(c.config().dim) + "-d");
   }

@@ -71,7 +71,7 @@ TEST_CASE("training refuses taken names and bad options, leaving nothing behind"
   TempDir dir;
   encoders::TrainImageOptions o;
   o.name = "x";
-  o.kind = "gan";
+  o.kind = "diffusion";  // not a kind LatentDB trains
   CHECK(encoders::TrainImageModel(dir.path(), o, *train, *test).status().code() == StatusCode::kInvalidArgument);
   o.kind = "cnn";
   o.epochs = 1;
