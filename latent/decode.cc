@@ -9,7 +9,7 @@
 
 namespace latentdb::latent {
 
-Status CheckVae(const engine::Collection& c, const encoders::ImageModel& vae) {
+Status CheckGenerative(const engine::Collection& c, const encoders::ImageModel& vae) {
   if (!vae.generative()) {
     return Status::InvalidArgument("model '" + vae.name() + "' is a " + vae.kind() +
                                    " model; decoding latents needs a generative model (a VAE or a GAN)");
@@ -23,7 +23,7 @@ Status CheckVae(const engine::Collection& c, const encoders::ImageModel& vae) {
 }
 
 Result<images::Image> DecodePoint(engine::Collection& c, const encoders::ImageModel& vae, const engine::ExternalId& id) {
-  LDB_RETURN_IF_ERROR(CheckVae(c, vae));
+  LDB_RETURN_IF_ERROR(CheckGenerative(c, vae));
   LDB_ASSIGN_OR_RETURN(auto latent, c.VectorOf(id));
   LDB_ASSIGN_OR_RETURN(auto decoded, vae.Decode({latent}));
   return std::move(decoded.at(0));
@@ -32,7 +32,7 @@ Result<images::Image> DecodePoint(engine::Collection& c, const encoders::ImageMo
 Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, const encoders::ImageModel& vae,
                                                      std::vector<std::vector<float>> latents,
                                                      const PixelCharge& charge) {
-  LDB_RETURN_IF_ERROR(CheckVae(c, vae));
+  LDB_RETURN_IF_ERROR(CheckGenerative(c, vae));
   for (size_t i = 0; i < latents.size(); ++i) {
     if (latents[i].size() != vae.dim()) {
       return Status::InvalidArgument("latent " + std::to_string(i) + " has " + std::to_string(latents[i].size()) +
@@ -70,7 +70,7 @@ Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, cons
 
 Result<Samples> SampleFromPrior(engine::Collection& c, const encoders::ImageModel& vae, size_t n,
                                 std::optional<uint64_t> seed, const PixelCharge& charge) {
-  LDB_RETURN_IF_ERROR(CheckVae(c, vae));
+  LDB_RETURN_IF_ERROR(CheckGenerative(c, vae));
   if (n == 0) return Status::InvalidArgument("sampling needs n >= 1");
   Samples out;
   out.seed = seed ? *seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();

@@ -47,8 +47,8 @@ struct DecodedLatent {
   std::optional<engine::ScoredPoint> nearest;
 };
 
-// InvalidArgument unless `vae` is generative (a VAE) with a latent of the collection's dim.
-Status CheckVae(const engine::Collection& c, const encoders::ImageModel& vae);
+// InvalidArgument unless `vae` is generative (a VAE or a GAN) with a latent of the collection's dim.
+Status CheckGenerative(const engine::Collection& c, const encoders::ImageModel& vae);
 
 // decode(the stored vector of point `id`). NotFound when the point does not exist.
 Result<images::Image> DecodePoint(engine::Collection& c, const encoders::ImageModel& vae, const engine::ExternalId& id);

@@ -32,7 +32,7 @@ Result<std::vector<std::vector<float>>> InterpolateLatents(engine::Collection& c
 
 Result<Interpolation> InterpolateDecoded(engine::Collection& c, const encoders::ImageModel& vae,
                                          const InterpolationRequest& request, const PixelCharge& charge) {
-  LDB_RETURN_IF_ERROR(CheckVae(c, vae));
+  LDB_RETURN_IF_ERROR(CheckGenerative(c, vae));
   LDB_ASSIGN_OR_RETURN(auto latents, InterpolateLatents(c, request));
   Interpolation out;
   LDB_ASSIGN_OR_RETURN(out.steps, DecodeWithNearest(c, vae, std::move(latents), charge));

@@ -93,8 +93,9 @@ HttpResponse EnvelopeResponse(nlohmann::json result, double seconds);
 // The model that encodes a collection's images: InvalidArgument when the collection has no
 // encoder or a word-model encoder.
 Result<std::shared_ptr<encoders::ImageModel>> CollectionImageModel(const HandlerContext& ctx, const engine::Collection& c);
-// The same, restricted to VAE encoders (decode, interpolate, sample, reconstruct, anomalies).
-Result<std::shared_ptr<encoders::ImageModel>> CollectionVae(const HandlerContext& ctx, const engine::Collection& c);
+// The same, restricted to generative encoders, a VAE or a GAN (decode, interpolate, sample;
+// reconstruct and anomalies then refuse a GAN, which has no likelihood).
+Result<std::shared_ptr<encoders::ImageModel>> CollectionGenerativeModel(const HandlerContext& ctx, const engine::Collection& c);
 
 // A raw image upsert (Content-Type image/…): encodes the body with the collection's image model
 // (inference::EncodePoints, as for JSON points) and stores it as point `id` (payload from

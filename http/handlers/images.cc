@@ -98,7 +98,7 @@ Result<std::shared_ptr<encoders::ImageModel>> CollectionImageModel(const Handler
   return encoder->image_model();
 }
 
-Result<std::shared_ptr<encoders::ImageModel>> CollectionVae(const HandlerContext& ctx, const engine::Collection& c) {
+Result<std::shared_ptr<encoders::ImageModel>> CollectionGenerativeModel(const HandlerContext& ctx, const engine::Collection& c) {
   auto model = CollectionImageModel(ctx, c);
   if (!model.ok() || !(*model)->generative()) {
     std::string why = model.ok() ? "its encoder '" + (*model)->name() + "' is a " + (*model)->kind() + " model"

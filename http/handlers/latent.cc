@@ -77,7 +77,7 @@ Result<json> ObjectBody(const HttpRequest& req) {
 void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("GET", "/collections/{collection}/points/{id}/decode", RawRoute([ctx](const HttpRequest&, const PathParams& p) -> Result<HttpResponse> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
-    LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
+    LDB_ASSIGN_OR_RETURN(auto vae, CollectionGenerativeModel(ctx, *c));
     LDB_ASSIGN_OR_RETURN(auto id, PathId(p));
     LDB_ASSIGN_OR_RETURN(auto image, latent::DecodePoint(*c, *vae, id));
     return PngResponse(images::EncodePng(image));
@@ -93,7 +93,7 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     const json format = body.value("format", json("png"));
     if (format != "png" && format != "json") return Status::InvalidArgument("\"format\" must be \"png\" or \"json\"");
     LDB_ASSIGN_OR_RETURN(auto id, engine::ExternalId::FromJson(body["id"]));
-    LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
+    LDB_ASSIGN_OR_RETURN(auto vae, CollectionGenerativeModel(ctx, *c));
     LDB_ASSIGN_OR_RETURN(auto image, latent::DecodePoint(*c, *vae, id));
     if (format == "png") return PngResponse(images::EncodePng(image));
     json out = {{"id", id.ToJson()}};
@@ -104,7 +104,7 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("POST", "/collections/{collection}/interpolate", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req));
-    LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
+    LDB_ASSIGN_OR_RETURN(auto vae, CollectionGenerativeModel(ctx, *c));
     latent::InterpolationRequest r;
     LDB_ASSIGN_OR_RETURN(r.steps, ParseCount(body, "steps", 8, 2, kMaxInterpolationSteps));
     const json mode_name = body.value("mode", json("linear"));
@@ -125,7 +125,7 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("POST", "/collections/{collection}/sample", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req));
-    LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
+    LDB_ASSIGN_OR_RETURN(auto vae, CollectionGenerativeModel(ctx, *c));
     LDB_ASSIGN_OR_RETURN(size_t n, ParseCount(body, "n", 16, 1, kMaxSamples));
     std::optional<uint64_t> seed;  // absent: the module draws one and returns it
     if (body.contains("seed") && !body["seed"].is_null()) {
@@ -150,7 +150,7 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
 
   router.Add("POST", "/collections/{collection}/reconstruct", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
-    LDB_ASSIGN_OR_RETURN(auto vae, CollectionVae(ctx, *c));
+    LDB_ASSIGN_OR_RETURN(auto vae, CollectionGenerativeModel(ctx, *c));
     images::Image image;
     if (IsImageRequest(req)) {
       LDB_ASSIGN_OR_RETURN(image, DecodeRawImage(req, *vae));
@@ -171,7 +171,11 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("GET", "/collections/{collection}/anomalies", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(size_t k, QueryCount(req, "k", 20, 1, engine::kMaxK));
-    LDB_RETURN_IF_ERROR(CollectionVae(ctx, *c).status());
+    LDB_ASSIGN_OR_RETURN(auto model, CollectionGenerativeModel(ctx, *c));
+    if (model->kind() != "vae") {
+      return Status::InvalidArgument("anomaly scores are a VAE's negative ELBO; collection '" + c->name() +
+                                     "' has the GAN '" + model->name() + "', which has no likelihood");
+    }
     LDB_ASSIGN_OR_RETURN(auto ranking, latent::RankAnomalies(*c, k));
     json points = json::array();
     for (auto& a : ranking.points) {

@@ -110,7 +110,7 @@ void RegisterSearchRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(json hits, ScoredPointsToJson(result.hits, answer));
     // VAE collections: {"hits", "vector": Σpositive − Σnegative, "image": its decoding (base64 PNG)};
     // any other collection (or a VAE that does not load) answers the hits alone.
-    auto vae = CollectionVae(ctx, *c);
+    auto vae = CollectionGenerativeModel(ctx, *c);
     if (!vae.ok()) return hits;
     LDB_ASSIGN_OR_RETURN(auto latent, latent::AnalogySum(*c, query));
     LDB_ASSIGN_OR_RETURN(auto decoded, (*vae)->Decode({latent}));

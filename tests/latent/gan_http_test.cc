@@ -60,6 +60,10 @@ TEST_CASE("gan: seeded samples, stored with their codes, decode back to the same
   CHECK(MaxPixelDiff(DecodeBase64Png(path["steps"][0]["image"]), DecodeBase64Png(a["samples"][0]["image"])) <= 1);
   CHECK(MaxPixelDiff(DecodeBase64Png(path["steps"][4]["image"]), DecodeBase64Png(a["samples"][3]["image"])) <= 1);
 
+  // A GAN has no likelihood: no anomaly ranking, no reconstruction.
+  Fails(SendJson(c, "GET", "/collections/gan_c/anomalies"), 400, "likelihood");
+  Fails(SendJson(c, "POST", "/collections/gan_c/reconstruct", {{"image", a["samples"][0]["image"]}}), 400, "GAN");
+
   // A bad "store" changes nothing.
   Fails(SendJson(c, "POST", "/collections/gan_c/sample", {{"n", 2}, {"seed", 5}, {"store", "yes"}}), 400, "store");
   CHECK(Count(c, "gan_c") == 4);
