@@ -110,6 +110,15 @@ struct CollectionInfo {
 
 constexpr size_t kMaxK = 10000;
 
+// A named JSON record kept with a collection (Collection::PutAttachment).
+struct Attachment {
+  std::string name;
+  nlohmann::json value;
+};
+
+// The largest attachment value, as compact JSON text: 16 MiB (PayloadTooLarge beyond).
+constexpr size_t kMaxAttachmentBytes = size_t{16} << 20;
+
 class Collection {
  public:
   // Loads the collection: point metadata from the store, then the index from `index_path` with
@@ -159,6 +168,28 @@ class Collection {
   Result<AnalogyResult> Analogy(const AnalogyQuery& query);
   // The stored vector of a point (NotFound when absent).
   Result<std::vector<float>> VectorOf(const ExternalId& id);
+
+  // --- attachments ---
+  // Named JSON records stored with the collection, for what belongs to it but is not a point
+  // (attribute directions, kind "direction": latent/directions.h; later issues add other kinds).
+  // They live in the store beside the points (storage::Store::PutAttachment: one RocksDB write
+  // each, so a record is entirely present or absent after a crash), survive restarts and are
+  // removed with the collection (DropCollection; a collection created again under the same name
+  // starts with none). `kind` and `name` follow the collection-name rule, [A-Za-z0-9_-]{1,64}
+  // (InvalidArgument naming the kind otherwise: "direction name must be …"); a value is any JSON
+  // of at most kMaxAttachmentBytes as compact text (PayloadTooLarge). A value that is no longer
+  // JSON when read is Corruption. Storage errors as the store reports them (NoSpace, IOError).
+  // Thread-safety: any thread; independent of the point locks (the store serializes the
+  // writes). As with points, a write racing with the collection's drop may outlive it under the
+  // dropped collection's id, which is never reused: it is never visible.
+  // Creates or replaces `name`; returns whether a record was replaced.
+  Result<bool> PutAttachment(const std::string& kind, const std::string& name, const nlohmann::json& value);
+  // The record, or nullopt when there is none.
+  Result<std::optional<nlohmann::json>> GetAttachment(const std::string& kind, const std::string& name) const;
+  // The records of one kind, by name (bytewise order).
+  Result<std::vector<Attachment>> ListAttachments(const std::string& kind) const;
+  // Removes `name`; returns whether it existed.
+  Result<bool> DeleteAttachment(const std::string& kind, const std::string& name);
 
   CollectionInfo Info() const;
   size_t size() const;

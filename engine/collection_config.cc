@@ -67,15 +67,16 @@ index::IndexSpec CollectionConfig::ToIndexSpec() const {
   return s;
 }
 
-Status ValidateCollectionName(const std::string& name) {
-  if (name.empty() || name.size() > 64) {
-    return Status::InvalidArgument("collection name must be 1 to 64 characters of [A-Za-z0-9_-]");
-  }
+Status ValidateName(const std::string& what, const std::string& name) {
+  const Status bad = Status::InvalidArgument(what + " name must be 1 to 64 characters of [A-Za-z0-9_-]");
+  if (name.empty() || name.size() > 64) return bad;
   for (char ch : name) {
     bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
-    if (!ok) return Status::InvalidArgument("collection name must be 1 to 64 characters of [A-Za-z0-9_-]");
+    if (!ok) return bad;
   }
   return Status::Ok();
 }
+
+Status ValidateCollectionName(const std::string& name) { return ValidateName("collection", name); }
 
 }  // namespace latentdb::engine

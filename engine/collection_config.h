@@ -26,5 +26,8 @@ struct CollectionConfig {
 
 // Collection names: [A-Za-z0-9_-]{1,64}. Nothing else can reach a file name or a key.
 Status ValidateCollectionName(const std::string& name);
+// The same rule for other names (attachments: "direction"); the message names `what`
+// ("direction name must be 1 to 64 characters of [A-Za-z0-9_-]").
+Status ValidateName(const std::string& what, const std::string& name);
 
 }  // namespace latentdb::engine

@@ -64,6 +64,20 @@ std::string IdKey(uint32_t cid, std::string_view external_key) {
   return k;
 }
 std::string NextIidKey(uint32_t cid) { return "next_iid" + CidPrefix(cid); }
+// Attachments live in the meta family under "att" + cid, so that one range covers a collection's.
+std::string AttachmentPrefix(uint32_t cid) { return "att" + CidPrefix(cid); }
+std::string AttachmentKindPrefix(uint32_t cid, std::string_view kind) {
+  std::string k = AttachmentPrefix(cid);
+  k.append(kind);
+  k.push_back('\0');
+  return k;
+}
+Status CheckAttachmentName(std::string_view what, std::string_view s) {
+  if (s.empty() || s.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("an attachment's " + std::string(what) + " must be non-empty and free of NUL bytes");
+  }
+  return Status::Ok();
+}
 
 std::string EncodePointValue(std::string_view external_key, std::string_view payload) {
   std::string v;
@@ -136,6 +150,7 @@ struct Store::Impl {
   rocksdb::WriteBatch point_batch;
   std::atomic<uint64_t> last_seq{0};
   std::mutex catalog_mutex;
+  std::mutex attachment_mutex;  // serializes PutAttachment / DeleteAttachment (exact answers)
 
   ~Impl() {
     for (auto* h : cf) {
@@ -337,8 +352,49 @@ Status Store::DropCollection(const CollectionRecord& record) {
     std::string end = CidPrefix(record.id + 1);
     for (Family f : {kVectors, kPoints, kIds, kChangelog}) batch.DeleteRange(impl_->cf[f], begin, end);
     batch.Delete(impl_->cf[kMeta], NextIidKey(record.id));
+    batch.DeleteRange(impl_->cf[kMeta], AttachmentPrefix(record.id), AttachmentPrefix(record.id + 1));
   }
   return impl_->Write(&batch, "dropping collection '" + record.name + "'");
+}
+
+Result<bool> Store::PutAttachment(uint32_t cid, std::string_view kind, std::string_view name, std::string_view value) {
+  LDB_RETURN_IF_ERROR(CheckAttachmentName("kind", kind));
+  LDB_RETURN_IF_ERROR(CheckAttachmentName("name", name));
+  const std::string key = AttachmentKindPrefix(cid, kind) + std::string(name);
+  std::lock_guard<std::mutex> lock(impl_->attachment_mutex);
+  LDB_ASSIGN_OR_RETURN(auto existing, impl_->Get(kMeta, key));
+  rocksdb::WriteBatch batch;
+  batch.Put(impl_->cf[kMeta], key, rocksdb::Slice(value.data(), value.size()));
+  LDB_RETURN_IF_ERROR(impl_->Write(&batch, "storing " + std::string(kind) + " '" + std::string(name) + "'"));
+  return existing.has_value();
+}
+
+Result<std::optional<std::string>> Store::GetAttachment(uint32_t cid, std::string_view kind, std::string_view name) {
+  LDB_RETURN_IF_ERROR(CheckAttachmentName("kind", kind));
+  LDB_RETURN_IF_ERROR(CheckAttachmentName("name", name));
+  return impl_->Get(kMeta, AttachmentKindPrefix(cid, kind) + std::string(name));
+}
+
+Status Store::ScanAttachments(uint32_t cid, std::string_view kind,
+                              const std::function<bool(std::string_view, std::string_view)>& visit) {
+  LDB_RETURN_IF_ERROR(CheckAttachmentName("kind", kind));
+  const std::string prefix = AttachmentKindPrefix(cid, kind);
+  return impl_->ScanPrefix(kMeta, prefix, prefix, [&](std::string_view k, std::string_view v) {
+    return visit(k.substr(prefix.size()), v);
+  });
+}
+
+Result<bool> Store::DeleteAttachment(uint32_t cid, std::string_view kind, std::string_view name) {
+  LDB_RETURN_IF_ERROR(CheckAttachmentName("kind", kind));
+  LDB_RETURN_IF_ERROR(CheckAttachmentName("name", name));
+  const std::string key = AttachmentKindPrefix(cid, kind) + std::string(name);
+  std::lock_guard<std::mutex> lock(impl_->attachment_mutex);
+  LDB_ASSIGN_OR_RETURN(auto existing, impl_->Get(kMeta, key));
+  if (!existing) return false;
+  rocksdb::WriteBatch batch;
+  batch.Delete(impl_->cf[kMeta], key);
+  LDB_RETURN_IF_ERROR(impl_->Write(&batch, "deleting " + std::string(kind) + " '" + std::string(name) + "'"));
+  return true;
 }
 
 Result<uint64_t> Store::Apply(const PointBatch& b) {

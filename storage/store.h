@@ -12,6 +12,9 @@
 //   meta       "seq"                     -> last sequence number (8)
 //              "next_cid"                -> next collection id (4)
 //              "next_iid" + cid          -> next internal id of that collection (8)
+//              "att" + cid + kind + '\0' + name
+//                                        -> an attachment: a named JSON record kept with the
+//                                           collection (e.g. kind "direction"), JSON text
 //
 // Every mutation batch is one rocksdb::WriteBatch across these families, so a batch is either
 // entirely present after a crash or entirely absent. Thread-safety: all methods may be called
@@ -94,8 +97,26 @@ class Store {
   Result<CollectionRecord> CreateCollection(const std::string& name, const std::string& config_json);
   // Rewrites a collection's config (same id).
   Status UpdateCollectionConfig(const CollectionRecord& record);
-  // Removes the catalog entry and every record of the collection.
+  // Removes the catalog entry and every record of the collection (its attachments included).
   Status DropCollection(const CollectionRecord& record);
+
+  // --- attachments: named JSON records stored with a collection ---
+  // A small generic key-value space per collection for things that belong to it but are not
+  // points (attribute directions today): records are grouped by `kind` and named by `name` (both
+  // non-empty, without NUL bytes: InvalidArgument otherwise; the engine narrows the names
+  // further), the value is opaque text (JSON by convention). Each call is one RocksDB write
+  // (in the WAL before it returns, fsynced with sync_writes), so a record is entirely present or
+  // absent after a crash. DropCollection removes them all. Thread-safe; Put and Delete of one
+  // collection's attachments are serialized, so DeleteAttachment's answer is exact.
+  // Creates or replaces the record; returns whether one was replaced.
+  Result<bool> PutAttachment(uint32_t cid, std::string_view kind, std::string_view name, std::string_view value);
+  // The record's value; nullopt when absent.
+  Result<std::optional<std::string>> GetAttachment(uint32_t cid, std::string_view kind, std::string_view name);
+  // Visits the records of one kind in name order (bytewise); the visitor returns false to stop.
+  Status ScanAttachments(uint32_t cid, std::string_view kind,
+                         const std::function<bool(std::string_view name, std::string_view value)>& visit);
+  // Removes the record; returns whether it existed.
+  Result<bool> DeleteAttachment(uint32_t cid, std::string_view kind, std::string_view name);
 
   // --- points ---
   // Applies the batch atomically and returns the sequence number it was given.

@@ -643,3 +643,56 @@ TEST_CASE("insertion-order walks survive deletes of the next point", "[engine][s
   }
   CHECK(seen == std::vector<uint64_t>{50, 40, 20, 10, 5});
 }
+
+TEST_CASE("attachments: stored with the collection, survive a reopen, gone after a drop", "[engine]") {
+  TempDir dir;
+  {
+    auto db = OpenDb(dir.path());
+    auto c = db->CreateCollection("c", Config(2, "Flat"));
+    REQUIRE(c.ok());
+    auto put = (*c)->PutAttachment("direction", "smile", json{{"vector", {1.0, 0.0}}});
+    REQUIRE(put.ok());
+    CHECK_FALSE(*put);
+    put = (*c)->PutAttachment("direction", "smile", json{{"vector", {0.0, 1.0}}});
+    REQUIRE(put.ok());
+    CHECK(*put);
+    REQUIRE((*c)->PutAttachment("direction", "age", json{{"vector", {1.0, 1.0}}}).ok());
+    // Names follow the collection-name rule, and the message names the kind.
+    auto bad = (*c)->PutAttachment("direction", "no spaces", json::object());
+    CHECK(bad.status().code() == StatusCode::kInvalidArgument);
+    CHECK(bad.status().message().find("direction name") != std::string::npos);
+    CHECK((*c)->PutAttachment("bad kind", "x", json::object()).status().code() == StatusCode::kInvalidArgument);
+    CHECK((*c)->GetAttachment("direction", "").status().code() == StatusCode::kInvalidArgument);
+    // Over the size limit: refused, nothing stored.
+    std::string big(kMaxAttachmentBytes, 'x');
+    CHECK((*c)->PutAttachment("direction", "big", json(big)).status().code() == StatusCode::kPayloadTooLarge);
+    db->Close();
+  }
+  auto db = OpenDb(dir.path());
+  auto c = db->GetCollection("c");
+  REQUIRE(c.ok());
+  auto list = (*c)->ListAttachments("direction");
+  REQUIRE(list.ok());
+  REQUIRE(list->size() == 2);
+  CHECK((*list)[0].name == "age");
+  CHECK((*list)[1].name == "smile");
+  CHECK((*list)[1].value == json{{"vector", {0.0, 1.0}}});
+  auto got = (*c)->GetAttachment("direction", "smile");
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK((**got)["vector"] == json{0.0, 1.0});
+  CHECK_FALSE((*c)->GetAttachment("direction", "big")->has_value());
+  CHECK_FALSE((*c)->GetAttachment("other", "smile")->has_value());
+  auto del = (*c)->DeleteAttachment("direction", "age");
+  REQUIRE(del.ok());
+  CHECK(*del);
+  CHECK_FALSE(*(*c)->DeleteAttachment("direction", "age"));
+
+  // Dropped with the collection: one created again under the name starts with none.
+  REQUIRE(db->DropCollection("c").ok());
+  auto again = db->CreateCollection("c", Config(2, "Flat"));
+  REQUIRE(again.ok());
+  list = (*again)->ListAttachments("direction");
+  REQUIRE(list.ok());
+  CHECK(list->empty());
+}

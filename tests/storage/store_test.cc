@@ -179,3 +179,73 @@ TEST_CASE("a second open of the same RocksDB directory is refused", "[storage]")
   REQUIRE_FALSE(second.ok());
   CHECK(second.status().code() == latentdb::StatusCode::kBusy);
 }
+
+TEST_CASE("attachments are stored per collection, listed by kind and dropped with the collection", "[storage]") {
+  TempDir dir;
+  uint32_t a_id = 0, b_id = 0;
+  {
+    auto store = OpenStore(dir.path());
+    auto a = store->CreateCollection("alpha", "{}");
+    auto b = store->CreateCollection("beta", "{}");
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    a_id = a->id;
+    b_id = b->id;
+    auto put = store->PutAttachment(a_id, "direction", "smile", "{\"v\":1}");
+    REQUIRE(put.ok());
+    CHECK_FALSE(*put);  // created, not replaced
+    put = store->PutAttachment(a_id, "direction", "smile", "{\"v\":2}");
+    REQUIRE(put.ok());
+    CHECK(*put);  // replaced
+    REQUIRE(store->PutAttachment(a_id, "direction", "age", "{\"v\":3}").ok());
+    REQUIRE(store->PutAttachment(a_id, "other", "smile", "{\"v\":4}").ok());
+    REQUIRE(store->PutAttachment(b_id, "direction", "smile", "{\"v\":5}").ok());
+    // Kinds and names are non-empty and free of NUL bytes (the key's separator).
+    CHECK(store->PutAttachment(a_id, "", "x", "{}").status().code() == latentdb::StatusCode::kInvalidArgument);
+    CHECK(store->PutAttachment(a_id, "direction", std::string("a\0b", 3), "{}").status().code() ==
+          latentdb::StatusCode::kInvalidArgument);
+  }
+  // After a reopen: one kind of one collection, in name order; other kinds and collections apart.
+  auto store = OpenStore(dir.path());
+  std::vector<std::pair<std::string, std::string>> seen;
+  REQUIRE(store->ScanAttachments(a_id, "direction", [&](std::string_view name, std::string_view value) {
+    seen.emplace_back(name, value);
+    return true;
+  }).ok());
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[0] == std::make_pair(std::string("age"), std::string("{\"v\":3}")));
+  CHECK(seen[1] == std::make_pair(std::string("smile"), std::string("{\"v\":2}")));
+  auto got = store->GetAttachment(a_id, "other", "smile");
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(**got == "{\"v\":4}");
+  got = store->GetAttachment(a_id, "direction", "missing");
+  REQUIRE(got.ok());
+  CHECK_FALSE(got->has_value());
+
+  auto del = store->DeleteAttachment(a_id, "direction", "age");
+  REQUIRE(del.ok());
+  CHECK(*del);
+  del = store->DeleteAttachment(a_id, "direction", "age");
+  REQUIRE(del.ok());
+  CHECK_FALSE(*del);
+
+  // Dropping alpha removes its attachments of every kind and leaves beta's.
+  auto list = store->ListCollections();
+  REQUIRE(list.ok());
+  REQUIRE(store->DropCollection((*list)[0]).ok());
+  size_t left = 0;
+  for (const char* kind : {"direction", "other"}) {
+    REQUIRE(store->ScanAttachments(a_id, kind, [&](std::string_view, std::string_view) {
+      ++left;
+      return true;
+    }).ok());
+  }
+  CHECK(left == 0);
+  got = store->GetAttachment(b_id, "direction", "smile");
+  REQUIRE(got.ok());
+  REQUIRE(got->has_value());
+  CHECK(**got == "{\"v\":5}");
+  // Meta records outside the attachment range survive the drop.
+  CHECK(store->CreateCollection("gamma", "{}")->id == b_id + 1);
+}
