@@ -66,6 +66,26 @@ Result<std::optional<inference::Input>> ParseInput(const json& item, const std::
 
 }  // namespace
 
+Result<LatentSource> ParseLatentSource(const json& value, const std::string& what) {
+  LatentSource out;
+  if (value.is_array()) {
+    LDB_ASSIGN_OR_RETURN(auto v, ParseVector(value, "\"" + what + "\""));
+    out.input = inference::Input::Vector(std::move(v));
+  } else if (value.is_object()) {
+    LDB_ASSIGN_OR_RETURN(out.input, ParseInput(value, what));
+    if (!out.input) {
+      return Status::InvalidArgument("\"" + what + "\" as an object needs one of \"vector\", \"text\" or \"image\"");
+    }
+  } else if (value.is_null()) {
+    return Status::InvalidArgument("missing \"" + what + "\": a point id, a vector, {\"text\": …} or {\"image\": base64}");
+  } else {
+    auto id = ExternalId::FromJson(value);
+    if (!id.ok()) return id.status().WithContext(what);
+    out.id = std::move(id).value();
+  }
+  return out;
+}
+
 inference::Input ParseImageField(const json& value) {
   if (!value.is_string()) return inference::Input::BadImage(Status::InvalidArgument("\"image\" must be a base64 string"));
   auto bytes = images::Base64Decode(value.get_ref<const std::string&>());

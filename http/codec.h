@@ -65,6 +65,14 @@ struct SearchRequest {
 };
 Result<SearchRequest> ParseSearch(const nlohmann::json& body);
 Result<engine::AnalogyQuery> ParseAnalogy(const nlohmann::json& body);
+// A latent to start from (an edit's "from"): a point id (integer or string), a vector (an array
+// of numbers), or an object with exactly one of "vector", "text" or "image" (base64), to be
+// encoded like a search's (inference::EncodeQuery). `what` names the field in messages.
+struct LatentSource {
+  std::optional<engine::ExternalId> id;
+  std::optional<inference::Input> input;  // a vector, or a text or image to encode
+};
+Result<LatentSource> ParseLatentSource(const nlohmann::json& value, const std::string& what);
 // Reads an optional unsigned integer field with bounds; `fallback` when absent.
 Result<size_t> ParseCount(const nlohmann::json& body, const char* key, size_t fallback, size_t min, size_t max);
 

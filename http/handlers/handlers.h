@@ -121,5 +121,6 @@ void RegisterWordRoutes(Router& router, const HandlerContext& ctx);
 void RegisterConsoleRoutes(Router& router, const HandlerContext& ctx);  // GET /console
 void RegisterImageRoutes(Router& router, const HandlerContext& ctx);
 void RegisterLatentRoutes(Router& router, const HandlerContext& ctx);
+void RegisterDirectionRoutes(Router& router, const HandlerContext& ctx);  // directions and edits
 
 }  // namespace latentdb::http
