@@ -46,7 +46,7 @@ double Dot(const json& a, const json& b) {
 
 }  // namespace
 
-TEST_CASE("directions over HTTP: create, list, get, replace, delete; they survive a restart, not a drop",
+TEST_CASE("directions over HTTP: create, list, get, replace, delete - they survive a restart, not a drop",
           "[latent][directions][http]") {
   TempDir dir;
   json stored_list;
@@ -212,7 +212,7 @@ TEST_CASE("edit over HTTP: steps with neighbours on a vector collection, no imag
   CHECK(Ok(c, "POST", "/collections/vec/edit", {{"from", 3}, {"direction", "lin"}, {"strengths", {1}}, {"with_images", false}})["steps"].size() == 1);
 }
 
-TEST_CASE("edit over HTTP: a VAE collection decodes every step; a GAN collection too", "[latent][directions][http]") {
+TEST_CASE("edit over HTTP: a VAE collection decodes every step, and a GAN collection too", "[latent][directions][http]") {
   Served& s = Server();
   HttpClient c("127.0.0.1", s.server->port());
   SendJson(c, "DELETE", "/collections/dir_vae");

@@ -265,7 +265,7 @@ TEST_CASE("directions: pca component 0 is the dominant axis of the data", "[late
   CHECK(std::abs(DotF(pc0->vector, pc1->vector)) < 1e-5);
 }
 
-TEST_CASE("directions: orthogonal_to projects stored directions out; stored directions round-trip", "[latent][directions]") {
+TEST_CASE("directions: orthogonal_to projects stored directions out, and stored directions round-trip", "[latent][directions]") {
   TempDir dir;
   auto db = testing::OpenTestDatabase(dir.path());
   auto c = Create(*db, "c", 6);
