@@ -29,9 +29,8 @@ Result<images::Image> DecodePoint(engine::Collection& c, const encoders::ImageMo
   return std::move(decoded.at(0));
 }
 
-Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, const encoders::ImageModel& vae,
-                                                     std::vector<std::vector<float>> latents,
-                                                     const PixelCharge& charge) {
+Result<std::vector<images::Image>> DecodeLatents(const engine::Collection& c, const encoders::ImageModel& vae,
+                                                const std::vector<std::vector<float>>& latents, const PixelCharge& charge) {
   LDB_RETURN_IF_ERROR(CheckGenerative(c, vae));
   for (size_t i = 0; i < latents.size(); ++i) {
     if (latents[i].size() != vae.dim()) {
@@ -49,9 +48,16 @@ Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, cons
   }
   LDB_ASSIGN_OR_RETURN(auto decoded, vae.Decode(latents));
   if (decoded.size() != latents.size()) {
-    return Status::Internal("the VAE decoded " + std::to_string(decoded.size()) + " images for " +
+    return Status::Internal("the model decoded " + std::to_string(decoded.size()) + " images for " +
                             std::to_string(latents.size()) + " latents");
   }
+  return decoded;
+}
+
+Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, const encoders::ImageModel& vae,
+                                                     std::vector<std::vector<float>> latents,
+                                                     const PixelCharge& charge) {
+  LDB_ASSIGN_OR_RETURN(auto decoded, DecodeLatents(c, vae, latents, charge));
   std::vector<DecodedLatent> out;
   out.reserve(latents.size());
   for (size_t i = 0; i < latents.size(); ++i) {

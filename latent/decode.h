@@ -53,7 +53,13 @@ Status CheckGenerative(const engine::Collection& c, const encoders::ImageModel& 
 // decode(the stored vector of point `id`). NotFound when the point does not exist.
 Result<images::Image> DecodePoint(engine::Collection& c, const encoders::ImageModel& vae, const engine::ExternalId& id);
 
-// Decodes `latents` (one batch through the model) and finds each one's nearest stored point.
+// Decodes `latents` in one batch through the model, after charging their pixels. Every latent must
+// have the model's dim and finite values (InvalidArgument otherwise); results are in order.
+Result<std::vector<images::Image>> DecodeLatents(const engine::Collection& c, const encoders::ImageModel& vae,
+                                                const std::vector<std::vector<float>>& latents,
+                                                const PixelCharge& charge = {});
+
+// DecodeLatents, and each latent's nearest stored point.
 // Every latent must have the model's dim and finite values (InvalidArgument otherwise). Results
 // are in the order of `latents`. An empty list gives an empty result.
 Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, const encoders::ImageModel& vae,

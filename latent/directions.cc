@@ -195,12 +195,7 @@ Result<SetSample> SampleSet(engine::Collection& c, const std::shared_ptr<const e
       if (v.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
       return v.status();
     }
-    if (unit) {
-      const double norm = index::L2Norm(v->data(), v->size());
-      if (norm > 0) {
-        for (auto& e : *v) e = static_cast<float>(e / norm);
-      }
-    }
+    if (unit) index::NormalizeInPlace(v->data(), v->size());
     out.rows.push_back(std::move(v).value());
   }
   return out;
@@ -619,8 +614,9 @@ Result<std::vector<EditStep>> EditAlong(engine::Collection& c, const std::vector
   }
   std::vector<EditStep> out(latents.size());
   if (decoder) {
-    LDB_ASSIGN_OR_RETURN(auto decoded, DecodeWithNearest(c, *decoder, latents, charge));
-    for (size_t i = 0; i < decoded.size(); ++i) out[i].image = std::move(decoded[i].image);
+    // Only the images: the k nearest points of each step come from the search below.
+    LDB_ASSIGN_OR_RETURN(auto images, DecodeLatents(c, *decoder, latents, charge));
+    for (size_t i = 0; i < images.size(); ++i) out[i].image = std::move(images[i]);
   }
   for (size_t i = 0; i < latents.size(); ++i) {
     engine::SearchQuery q;
