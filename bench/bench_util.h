@@ -17,6 +17,16 @@ using Clock = std::chrono::steady_clock;
 
 inline double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
+// The 1, 5 and 15 minute load averages ("0.12 0.30 0.41"): benchmarks print them at their start
+// and end, since a ratio measured on a loaded machine is not a result.
+inline std::string LoadAverage() {
+  double l[3] = {0, 0, 0};
+  if (getloadavg(l, 3) != 3) return "unknown";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", l[0], l[1], l[2]);
+  return buf;
+}
+
 // How Die() reports and cleans up: set `program` first thing in main, `temp_dir` while a run owns
 // a temporary directory (empty: nothing to remove).
 struct DieContext {

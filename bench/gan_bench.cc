@@ -33,17 +33,10 @@
 using namespace latentdb;
 using bench::Check;
 using bench::Clock;
+using bench::LoadAverage;
 using bench::Seconds;
 
 namespace {
-
-std::string LoadAverage() {
-  double l[3] = {0, 0, 0};
-  if (getloadavg(l, 3) != 3) return "unknown";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", l[0], l[1], l[2]);
-  return buf;
-}
 
 torch::Tensor Matrix(const std::vector<std::vector<float>>& rows) {
   torch::Tensor m = torch::empty({static_cast<int64_t>(rows.size()), static_cast<int64_t>(rows[0].size())}, torch::kFloat64);
