@@ -29,6 +29,17 @@ nlohmann::json PayloadField(const nlohmann::json& payload, std::string_view path
   }
 }
 
+Result<std::pair<double, double>> MapBasis::Project(const std::vector<float>& v) const {
+  if (v.size() != mean.size()) {
+    return Status::InvalidArgument("a vector of " + std::to_string(v.size()) + " values cannot be placed on a map of " +
+                                   std::to_string(mean.size()) + "-d vectors");
+  }
+  double xy[2] = {0, 0};
+  for (size_t a = 0; a < 2; ++a)
+    for (size_t i = 0; i < v.size(); ++i) xy[a] += (v[i] - mean[i]) * axes[a][i];
+  return std::pair<double, double>{xy[0], xy[1]};
+}
+
 Result<LatentMap> MapCollection(engine::Collection& c, const MapRequest& request) {
   const size_t max_n = MaxMapPoints(c.config().dim);
   if (request.n == 0 || request.n > max_n) {
@@ -74,6 +85,10 @@ Result<LatentMap> MapCollection(engine::Collection& c, const MapRequest& request
     out.points[i].x = pca.coords[i][0];
     out.points[i].y = pca.coords[i][1];
   }
+  // An empty sample has no rows to size the mean and axes by: zeros of the collection's dim.
+  const size_t dim = c.config().dim;
+  out.basis.mean = pca.mean.size() == dim ? std::move(pca.mean) : std::vector<double>(dim, 0.0);
+  for (auto& axis : pca.components) out.basis.axes.push_back(axis.size() == dim ? std::move(axis) : std::vector<double>(dim, 0.0));
   out.explained_variance = std::move(pca.explained_variance);
   out.explained_variance_ratio = std::move(pca.explained_variance_ratio);
   out.total = c.size();

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -52,8 +53,21 @@ struct MapPoint {
   std::optional<nlohmann::json> label;
 };
 
+// The map's projection: x = (v − mean) · axes[0], y = (v − mean) · axes[1], in double. Lets a
+// caller place any vector of the collection's dim on the map, a point outside the sample included
+// (the console's deep link does so with the answer's "basis").
+struct MapBasis {
+  std::vector<double> mean;               // the sample's mean: dim values (zeros for an empty sample)
+  std::vector<std::vector<double>> axes;  // the two principal axes, dim values each, unit length
+                                          // (zeros for an axis of no variance)
+
+  // The map coordinates of `v`. InvalidArgument unless v has the basis's dim.
+  Result<std::pair<double, double>> Project(const std::vector<float>& v) const;
+};
+
 struct LatentMap {
   std::vector<MapPoint> points;  // in insertion order
+  MapBasis basis;                // the projection that placed them
   // The variance along the two axes and its share of the sample's total variance (0, 0 for an
   // empty sample or one whose points are all equal).
   std::vector<double> explained_variance;

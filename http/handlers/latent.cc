@@ -6,7 +6,8 @@
 //   POST /collections/{c}/sample               {"n":16,"seed":…,"store":false}
 //   POST /collections/{c}/reconstruct          {"image":base64} or a raw image body
 //   GET  /collections/{c}/anomalies?k=20       the k points of highest payload "neg_elbo"
-//   GET  /collections/{c}/map?n=5000&field=…   2-D PCA of an evenly spaced sample
+//   GET  /collections/{c}/map?n=5000&field=…   2-D PCA of an evenly spaced sample, with its basis
+//                                              {"mean", "axes"} to place any other vector on it
 // Each handler parses the request, calls the latent module (latent) and encodes its
 // result; the operations, their errors and their algorithms are documented there.
 //
@@ -201,6 +202,7 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
       points.push_back(std::move(item));
     }
     return json{{"points", std::move(points)},
+                {"basis", {{"mean", map.basis.mean}, {"axes", map.basis.axes}}},
                 {"explained_variance", map.explained_variance},
                 {"explained_variance_ratio", map.explained_variance_ratio},
                 {"total", map.total}};

@@ -214,6 +214,23 @@ TEST_CASE("latent ops: the map samples evenly and projects on the principal axes
     CHECK(pt.y == Approx(2.0 * signs[p][0]).margin(1e-4));
   }
 
+  // The basis places any vector where the map put it: the mean m, the axes ±y and ±x.
+  REQUIRE(map->basis.mean.size() == 3);
+  REQUIRE(map->basis.axes.size() == 2);
+  for (int i = 0; i < 3; ++i) CHECK(map->basis.mean[i] == Approx(m[i]));
+  CHECK(std::abs(map->basis.axes[0][1]) == Approx(1.0));
+  CHECK(std::abs(map->basis.axes[1][0]) == Approx(1.0));
+  for (int p = 0; p < 8; ++p) {
+    auto rec = c->Get(ExternalId(static_cast<uint64_t>(p)), true);
+    REQUIRE(rec.ok());
+    REQUIRE(*rec);
+    auto xy = map->basis.Project(*(*rec)->vector);
+    REQUIRE(xy.ok());
+    CHECK(xy->first == Approx(map->points[p].x).margin(1e-9));
+    CHECK(xy->second == Approx(map->points[p].y).margin(1e-9));
+  }
+  CHECK(map->basis.Project({1, 2}).status().code() == StatusCode::kInvalidArgument);
+
   // An evenly spaced sample: positions floor(i · 8 / 3) = 0, 2, 5; a dotted field.
   r.n = 3;
   r.field = "meta.kind";
@@ -225,6 +242,28 @@ TEST_CASE("latent ops: the map samples evenly and projects on the principal axes
   CHECK(sample->points[2].id == ExternalId(uint64_t{5}));
   CHECK(*sample->points[2].label == 1);
   CHECK(sample->total == 8);
+  // A point left out of the sample (position 1) lands where the sample's own basis puts it: its
+  // offset from the sample's mean along the sample's axes.
+  {
+    auto rec = c->Get(ExternalId(uint64_t{1}), true);
+    REQUIRE(rec.ok());
+    REQUIRE(*rec);
+    const auto& v = *(*rec)->vector;
+    const auto& b = sample->basis;
+    double want[2] = {0, 0};
+    for (int a = 0; a < 2; ++a)
+      for (int i = 0; i < 3; ++i) want[a] += (double(v[i]) - b.mean[i]) * b.axes[a][i];
+    auto xy = b.Project(v);
+    REQUIRE(xy.ok());
+    CHECK(xy->first == Approx(want[0]).margin(1e-9));
+    CHECK(xy->second == Approx(want[1]).margin(1e-9));
+    // The sample's mean is the mean of points 0, 2 and 5.
+    for (int i = 0; i < 3; ++i) {
+      double mean = 0;
+      for (uint64_t id : {0, 2, 5}) mean += (*(*c->Get(ExternalId(id), true))->vector)[i];
+      CHECK(b.mean[i] == Approx(mean / 3));
+    }
+  }
   // No field: no labels. A field no payload has: null labels.
   r.field.reset();
   auto unlabeled = latent::MapCollection(*c, r);
@@ -249,6 +288,10 @@ TEST_CASE("latent ops: the map samples evenly and projects on the principal axes
   REQUIRE(none.ok());
   CHECK(none->points.empty());
   CHECK(none->explained_variance == std::vector<double>{0.0, 0.0});
+  CHECK(none->basis.mean == std::vector<double>(3, 0.0));  // still places a 3-d vector (at 0, 0)
+  auto origin = none->basis.Project({1, 2, 3});
+  REQUIRE(origin.ok());
+  CHECK(origin->first == 0);
   CHECK(none->total == 0);
 
   // Bounds: n in [1, MaxMapPoints(dim)], which holds n × dim under kMaxMapFloats.

@@ -48,6 +48,19 @@ TEST_CASE("map: PCA projection of a plain collection", "[latent][http]") {
     CHECK(pt["y"].get<double>() == Approx(2.0 * signs[p][0]).margin(1e-4));
   }
   CHECK(Ok(c, "GET", "/collections/pts/map?field=name") == map);  // deterministic
+  // The basis: (v − mean) · axes reproduces each point's x and y (what the console does to place
+  // a point outside the sample).
+  const auto& basis = map["basis"];
+  REQUIRE(basis["mean"].size() == 3);
+  REQUIRE(basis["axes"].size() == 2);
+  for (int p = 0; p < 8; ++p) {
+    const double v[3] = {m[0] + 2 * signs[p][0], m[1] + 5 * signs[p][1], m[2] + 0.5 * signs[p][2]};
+    for (int a = 0; a < 2; ++a) {
+      double coord = 0;
+      for (int i = 0; i < 3; ++i) coord += (v[i] - basis["mean"][i].get<double>()) * basis["axes"][a][i].get<double>();
+      CHECK(coord == Approx(map["points"][p][a == 0 ? "x" : "y"].get<double>()).margin(1e-9));
+    }
+  }
 
   // An evenly spaced sample (positions 0, 2, 5 of 8), a dotted field, no field at all.
   auto sample = Ok(c, "GET", "/collections/pts/map?n=3&field=meta.kind");
