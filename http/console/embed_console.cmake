@@ -1,13 +1,17 @@
-# Build step of the console (run with cmake -P by http/CMakeLists.txt): inlines assets/console.css
-# and assets/console.js into assets/console.html at their "/* @inline NAME */" markers, so the
-# served page stays one self-contained document, and writes it as a C++ byte array to OUTPUT.
+# Build step of the console (run with cmake -P by http/CMakeLists.txt): inlines each asset named
+# by a "/* @inline NAME */" marker of assets/console.html (the CSS, then the JavaScript files in
+# the order the page lists them) at that marker, so the served page stays one self-contained
+# document, and writes it as a C++ byte array to OUTPUT.
 # Inputs: ASSETS (the assets folder), OUTPUT (the .cc to write).
 file(READ "${ASSETS}/console.html" page)
-foreach(asset console.css console.js)
-  set(marker "/* @inline ${asset} */")
-  string(FIND "${page}" "${marker}" at)
-  if(at EQUAL -1)
-    message(FATAL_ERROR "console.html has no ${marker} marker")
+string(REGEX MATCHALL "/\\* @inline [A-Za-z0-9_.-]+ \\*/" markers "${page}")
+if(NOT markers)
+  message(FATAL_ERROR "console.html has no /* @inline NAME */ marker")
+endif()
+foreach(marker ${markers})
+  string(REGEX REPLACE "^/\\* @inline ([A-Za-z0-9_.-]+) \\*/$" "\\1" asset "${marker}")
+  if(NOT EXISTS "${ASSETS}/${asset}")
+    message(FATAL_ERROR "console.html inlines ${asset}, which is not in ${ASSETS}")
   endif()
   file(READ "${ASSETS}/${asset}" content)
   string(REPLACE "${marker}\n" "${content}" page "${page}")

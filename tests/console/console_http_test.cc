@@ -27,7 +27,8 @@ TEST_CASE("GET /console serves the self-contained console page", "[console]") {
   CHECK(page.find("<canvas id=\"map\"") != std::string::npos);
   CHECK(page.find("</html>") != std::string::npos);
   // The routes the page drives.
-  for (const char* route : {"'/collections'", "/map?n=", "/points/scroll", "/decode", "/search", "/neighbors?k=10"}) {
+  for (const char* route : {"'/collections'", "'/models'", "/map?n=", "/points/scroll", "/points/decode", "/search",
+                            "/neighbors?k=10", "/sample`", "/interpolate`", "/directions`", "/edit`"}) {
     INFO(route);
     CHECK(page.find(route) != std::string::npos);
   }
@@ -44,6 +45,12 @@ TEST_CASE("GET /console serves the self-contained console page", "[console]") {
   auto post = client.Request("POST", "/console", "{}");
   REQUIRE(post.ok());
   CHECK(post->status == 405);
+
+  // The icon a browser asks for beside the page: no content, and no 404 in its console.
+  auto icon = client.Request("GET", "/favicon.ico");
+  REQUIRE(icon.ok());
+  CHECK(icon->status == 204);
+  CHECK(icon->body.empty());
 }
 
 TEST_CASE("The console's data routes answer JSON the page can read", "[console]") {
@@ -61,11 +68,11 @@ TEST_CASE("The console's data routes answer JSON the page can read", "[console]"
   CHECK(list->body.find("\"shapes\"") != std::string::npos);
   CHECK(list->body.find("\"points_count\":3") != std::string::npos);
 
-  // What the page plots: {"points":[{"id","x","y","label"}…]}.
+  // What the page plots: {"points":[{"id","x","y","label"}…], "basis":{"mean","axes"}}.
   auto map = client.Request("GET", "/collections/shapes/map?n=5000&field=label");
   REQUIRE(map.ok());
   REQUIRE(map->status == 200);
-  for (const char* key : {"\"points\"", "\"x\"", "\"y\"", "\"label\":\"a\"", "\"id\":2"}) {
+  for (const char* key : {"\"points\"", "\"x\"", "\"y\"", "\"label\":\"a\"", "\"id\":2", "\"basis\"", "\"mean\"", "\"axes\""}) {
     INFO(key);
     CHECK(map->body.find(key) != std::string::npos);
   }

@@ -1,16 +1,16 @@
+// The console's core: talking to the server, the shared state, the collection list, the word box
+// and start(). map.js draws the map, point.js shows one point, generate.js holds the panels of
+// generative collections (samples, interpolation, direction sliders). The files are inlined into
+// one <script> in this order (http/console/embed_console.cmake), so they share one scope.
 'use strict';
 const $ = (id) => document.getElementById(id);
 const seg = (s) => encodeURIComponent(String(s));
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f',
-                 '#bcbd22', '#17becf', '#aec7e8', '#ffbb78', '#98df8a', '#ff9896', '#c5b0d5', '#c49c94',
-                 '#f7b6d2', '#dbdb8d', '#9edae5', '#393b79'];
-const OTHER = '#c8ccd4';
-const GRADIENT = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];  // viridis
 
 const state = {
-  collections: [], models: {}, collection: null,
-  points: [], colourOf: [], legend: null, focusLabel: undefined, pendingId: undefined,
-  view: null, hover: -1, selected: null, highlight: new Set(), imageUrl: null,
+  collections: [], models: {}, collection: null, model: null,
+  // The map: sampled points {id, x, y, label, outside?}, their colours, its PCA basis.
+  points: [], colourOf: [], basis: null, field: '', focusLabel: undefined,
+  view: null, hover: -1, selected: null, highlight: new Set(),
 };
 
 // ---- talking to the server ------------------------------------------------------------------
@@ -44,6 +44,12 @@ async function imageUrl(path, body) {
   if (!res.ok) throw await errorOf(init.method || 'GET', path, res);
   return URL.createObjectURL(await res.blob());
 }
+// A base64 PNG of a JSON answer as an object URL (the page's CSP allows blob: images, not data:).
+function pngUrl(base64) {
+  const bin = atob(base64), bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; ++i) bytes[i] = bin.charCodeAt(i);
+  return URL.createObjectURL(new Blob([bytes], { type: 'image/png' }));
+}
 function status(text, isError) {
   const s = $('status');
   s.textContent = text;
@@ -61,10 +67,24 @@ function labelText(v) {
   if (v === undefined || v === null) return '(none)';
   return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
+// Class names: an image model's manifest lists its training classes ("classes"); a payload field
+// that holds class indices (label, class, …) is shown by name. Any other value as it is.
+const CLASS_FIELDS = ['label', 'class', 'class_id', 'target'];
+function classNames() {
+  const classes = state.model && Array.isArray(state.model.classes) ? state.model.classes : null;
+  return classes && classes.length && CLASS_FIELDS.includes(state.field) ? classes : null;
+}
+function labelName(v) {
+  const classes = classNames();
+  if (classes && Number.isInteger(v) && v >= 0 && v < classes.length) return String(classes[v]);
+  return labelText(v);
+}
 function modelOf(info) {
   const encoder = info && info.config ? info.config.encoder : null;
   return encoder ? (state.models[encoder] || { name: encoder }) : null;
 }
+// VAE and GAN collections decode latents into images.
+function generative() { return !!state.model && (state.model.kind === 'vae' || state.model.kind === 'gan'); }
 
 // ---- collections and models -----------------------------------------------------------------
 async function loadCollections() {
@@ -89,24 +109,47 @@ async function loadCollections() {
   if (!state.collections.length) message('No collections yet: create one with PUT /collections/{name}.');
   const select = $('wordmodel');
   select.replaceChildren();
-  const wordModels = Object.values(state.models).filter((m) => !m.error && !['cnn', 'vae', 'torchscript'].includes(m.kind));
+  const wordModels = Object.values(state.models).filter((m) => !m.error && !['cnn', 'vae', 'gan', 'torchscript'].includes(m.kind));
   for (const m of wordModels) select.append(el('option', m.name));
   if (!wordModels.length) select.append(el('option', '(no word models)'));
   select.disabled = $('word').disabled = $('wordgo').disabled = !wordModels.length;
   status(`${state.collections.length} collections, ${Object.keys(state.models).length} models`);
-  // Deep links: #collection or #collection/point-id.
-  const hash = location.hash.slice(1), slash = hash.indexOf('/');
-  const wanted = decodeURIComponent(slash < 0 ? hash : hash.slice(0, slash));
-  state.pendingId = slash < 0 ? undefined : decodeURIComponent(hash.slice(slash + 1));
-  const first = state.collections.find((c) => c.name === wanted) || state.collections[0];
-  if (first) selectCollection(first.name);
+  const link = deepLink();
+  const first = state.collections.find((c) => c.name === link.collection) || state.collections[0];
+  if (first) selectCollection(first.name, link.id);
 }
 
-async function selectCollection(name) {
+// Deep links: #collection or #collection/point-id (the id as the map shows it: digits are an
+// integer id, anything else a string).
+function deepLink() {
+  const hash = location.hash.slice(1), slash = hash.indexOf('/');
+  const collection = decodeURIComponent(slash < 0 ? hash : hash.slice(0, slash));
+  let id = slash < 0 ? undefined : decodeURIComponent(hash.slice(slash + 1));
+  if (id !== undefined && /^[0-9]+$/.test(id) && Number.isSafeInteger(+id)) id = +id;
+  return { collection, id };
+}
+async function followHash() {
+  const link = deepLink();
+  if (link.collection !== state.collection) {
+    if (state.collections.some((c) => c.name === link.collection)) selectCollection(link.collection, link.id);
+  } else if (link.id !== undefined && (!state.selected || labelText(state.selected.id) !== labelText(link.id))) {
+    openPoint(link.id);
+  }
+}
+
+async function selectCollection(name, pointId) {
   state.collection = name;
+  state.model = modelOf(state.collections.find((c) => c.name === name));
   for (const li of $('collections').children) li.classList.toggle('active', li.dataset.name === name);
-  history.replaceState(null, '', '#' + seg(name));
+  history.replaceState(null, '', '#' + seg(name) + (pointId !== undefined ? '/' + seg(pointId) : ''));
+  // The old collection's points leave the map at once: nothing may be decoded or opened in the
+  // new collection by the old one's ids while its map loads.
+  state.points = [];
+  state.colourOf = [];
+  state.basis = null;
+  draw();
   clearDetails();
+  resetGenerative();
   // Offer the payload fields of a few points for colouring; prefer a class-like one.
   let keys = [];
   try {
@@ -122,278 +165,9 @@ async function selectCollection(name) {
   const preferred = ['label', 'class', 'category', 'cluster', 'color', 'colour', 'type'];
   const field = $('field');
   if (!keys.includes(field.value)) field.value = preferred.find((k) => keys.includes(k)) || keys[0] || '';
+  loadDirections();
   await plot();
-}
-
-// ---- the map --------------------------------------------------------------------------------
-function message(text, isError) {
-  const m = $('mapmessage');
-  m.textContent = text || '';
-  m.className = isError ? 'error' : '';
-  m.style.display = text ? 'flex' : 'none';
-}
-
-async function plot() {
-  const name = state.collection;
-  if (!name) return;
-  const n = Math.min(50000, Math.max(1, parseInt($('count').value, 10) || 5000));
-  const field = $('field').value.trim();
-  let path = `/collections/${seg(name)}/map?n=${n}`;
-  if (field) path += `&field=${encodeURIComponent(field)}`;
-  message('Projecting…');
-  status(`GET ${path}`);
-  let answer;
-  try {
-    answer = await api('GET', path);
-  } catch (e) {
-    state.points = [];
-    draw();
-    message(e.message, true);
-    fail(e);
-    return;
-  }
-  if (name !== state.collection) return;  // another collection was picked meanwhile
-  const raw = Array.isArray(answer) ? answer : (answer && Array.isArray(answer.points) ? answer.points : null);
-  if (!raw) { message(`GET ${path}: unexpected answer (no "points" array)`, true); return; }
-  state.points = raw.filter((p) => p && Number.isFinite(+p.x) && Number.isFinite(+p.y))
-                    .map((p) => ({ id: p.id, x: +p.x, y: +p.y, label: p.label }));
-  const ratio = answer && Array.isArray(answer.explained_variance_ratio)
-      ? ` · PCA keeps ${(100 * answer.explained_variance_ratio.reduce((a, b) => a + b, 0)).toFixed(1)}% of the variance` : '';
-  const total = answer && answer.total !== undefined ? ` of ${answer.total}` : '';
-  $('mapinfo').textContent = `${state.points.length}${total} points${ratio}`;
-  state.highlight = new Set();
-  state.focusLabel = undefined;
-  colour(field);
-  fitView();
-  draw();
-  message(state.points.length ? '' : 'This collection has no points.');
-  status(`${name}: ${state.points.length} points plotted`);
-  if (state.pendingId !== undefined) {
-    const p = findPoint(state.pendingId);
-    state.pendingId = undefined;
-    if (p) selectPoint(p);
-  }
-}
-
-// Categorical colours for up to 20 labels (the rest grey), a gradient for many numeric labels.
-function colour(field) {
-  const pts = state.points;
-  const legend = $('legend');
-  legend.replaceChildren();
-  state.colourOf = new Array(pts.length).fill(PALETTE[0]);
-  state.legend = null;
-  if (!field || pts.every((p) => p.label === undefined || p.label === null)) return;
-  const counts = new Map();
-  for (const p of pts) { const k = labelText(p.label); counts.set(k, (counts.get(k) || 0) + 1); }
-  const numeric = pts.every((p) => p.label === null || p.label === undefined || typeof p.label === 'number');
-  if (numeric && counts.size > 12) {
-    const values = pts.map((p) => p.label).filter((v) => typeof v === 'number');
-    const lo = Math.min(...values), hi = Math.max(...values);
-    pts.forEach((p, i) => { state.colourOf[i] = typeof p.label === 'number' ? gradient((p.label - lo) / ((hi - lo) || 1)) : OTHER; });
-    const bar = el('div', undefined, 'gradient');
-    bar.style.background = `linear-gradient(to right, ${[0, .25, .5, .75, 1].map(gradient).join(', ')})`;
-    legend.append(el('b', field), bar, el('div', `${num(lo)} … ${num(hi)}`, 'muted'));
-    return;
-  }
-  const order = [...counts.entries()].sort((a, b) => b[1] - a[1]);
-  const colourOfLabel = new Map(order.slice(0, PALETTE.length).map(([k], i) => [k, PALETTE[i]]));
-  pts.forEach((p, i) => { state.colourOf[i] = colourOfLabel.get(labelText(p.label)) || OTHER; });
-  legend.append(el('b', field));
-  for (const [k, count] of order.slice(0, PALETTE.length)) {
-    const row = el('div');
-    const swatch = el('span', undefined, 'swatch');
-    swatch.style.background = colourOfLabel.get(k);
-    row.append(swatch, el('span', `${k} (${count})`));
-    row.title = 'Click to bring this label forward';
-    row.onclick = () => { state.focusLabel = state.focusLabel === k ? undefined : k; draw(); };
-    legend.append(row);
-  }
-  if (order.length > PALETTE.length) legend.append(el('div', `+ ${order.length - PALETTE.length} more labels (grey)`, 'muted'));
-}
-function num(v) { return Number.isInteger(v) ? String(v) : v.toPrecision(4); }
-function gradient(t) {
-  t = Math.min(1, Math.max(0, t)) * (GRADIENT.length - 1);
-  const i = Math.min(GRADIENT.length - 2, Math.floor(t)), f = t - i;
-  const c = GRADIENT[i].map((v, k) => Math.round(v + f * (GRADIENT[i + 1][k] - v)));
-  return `rgb(${c[0]},${c[1]},${c[2]})`;
-}
-
-const canvas = $('map');
-const ctx2d = canvas.getContext('2d');
-function size() {
-  const r = canvas.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
-  return { w: r.width, h: r.height, dpr };
-}
-function fitView() {
-  const pts = state.points;
-  if (!pts.length) { state.view = { cx: 0, cy: 0, scale: 1 }; return; }
-  let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-  for (const p of pts) { x0 = Math.min(x0, p.x); x1 = Math.max(x1, p.x); y0 = Math.min(y0, p.y); y1 = Math.max(y1, p.y); }
-  const { w, h } = size();
-  const scale = 0.9 * Math.min(w / ((x1 - x0) || 1), h / ((y1 - y0) || 1));
-  state.view = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2, scale };
-}
-function toScreen(p) {
-  const { w, h } = size(), v = state.view;
-  return [w / 2 + (p.x - v.cx) * v.scale, h / 2 - (p.y - v.cy) * v.scale];
-}
-function draw() {
-  const { w, h, dpr } = size();
-  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
-    canvas.width = Math.round(w * dpr);
-    canvas.height = Math.round(h * dpr);
-  }
-  ctx2d.setTransform(dpr, 0, 0, dpr, 0, 0);
-  ctx2d.clearRect(0, 0, w, h);
-  const pts = state.points;
-  if (!pts.length || !state.view) return;
-  const r = Math.max(1.2, Math.min(4, 4 / Math.sqrt(pts.length / 1000)));
-  const dim = state.highlight.size > 0 || state.focusLabel !== undefined;
-  ctx2d.globalAlpha = dim ? 0.25 : 0.8;
-  for (let i = 0; i < pts.length; ++i) {
-    const [x, y] = toScreen(pts[i]);
-    if (x < -r || y < -r || x > w + r || y > h + r) continue;
-    ctx2d.fillStyle = state.colourOf[i];
-    ctx2d.fillRect(x - r, y - r, 2 * r, 2 * r);
-  }
-  ctx2d.globalAlpha = 1;
-  if (state.focusLabel !== undefined) {
-    pts.forEach((p, i) => {
-      if (labelText(p.label) !== state.focusLabel) return;
-      const [x, y] = toScreen(p);
-      ctx2d.fillStyle = state.colourOf[i];
-      ctx2d.fillRect(x - r, y - r, 2 * r, 2 * r);
-    });
-  }
-  pts.forEach((p, i) => {
-    if (!state.highlight.has(labelText(p.id))) return;
-    ring(p, r + 3, '#1d2330', state.colourOf[i]);
-  });
-  if (state.hover >= 0 && state.hover < pts.length) ring(pts[state.hover], r + 3, '#1d2330');
-  if (state.selected) ring(state.selected, r + 5, '#d62728');
-}
-function ring(p, radius, stroke, fill) {
-  const [x, y] = toScreen(p);
-  ctx2d.beginPath();
-  ctx2d.arc(x, y, radius, 0, 2 * Math.PI);
-  if (fill) { ctx2d.fillStyle = fill; ctx2d.fill(); }
-  ctx2d.lineWidth = 2;
-  ctx2d.strokeStyle = stroke;
-  ctx2d.stroke();
-}
-function nearest(mx, my) {
-  let best = -1, bestD = 64;  // within 8 px
-  state.points.forEach((p, i) => {
-    const [x, y] = toScreen(p);
-    const d = (x - mx) ** 2 + (y - my) ** 2;
-    if (d < bestD) { bestD = d; best = i; }
-  });
-  return best;
-}
-
-let drag = null;
-canvas.addEventListener('mousedown', (e) => { drag = { x: e.offsetX, y: e.offsetY, moved: false }; });
-window.addEventListener('mouseup', () => { setTimeout(() => { drag = null; }, 0); });
-canvas.addEventListener('mousemove', (e) => {
-  if (!state.view) return;
-  if (drag && (e.buttons & 1)) {
-    const dx = e.offsetX - drag.x, dy = e.offsetY - drag.y;
-    if (Math.abs(dx) + Math.abs(dy) > 2) drag.moved = true;
-    state.view.cx -= dx / state.view.scale;
-    state.view.cy += dy / state.view.scale;
-    drag.x = e.offsetX;
-    drag.y = e.offsetY;
-    draw();
-    return;
-  }
-  const i = nearest(e.offsetX, e.offsetY);
-  const tip = $('tooltip');
-  if (i !== state.hover) { state.hover = i; draw(); }
-  if (i < 0) { tip.style.display = 'none'; return; }
-  const p = state.points[i];
-  tip.textContent = `id ${labelText(p.id)}` + (p.label !== undefined ? ` · ${labelText(p.label)}` : '');
-  tip.style.left = `${e.offsetX + 12}px`;
-  tip.style.top = `${e.offsetY + 12}px`;
-  tip.style.display = 'block';
-});
-canvas.addEventListener('mouseleave', () => { state.hover = -1; $('tooltip').style.display = 'none'; draw(); });
-canvas.addEventListener('click', (e) => {
-  if (drag && drag.moved) return;
-  const i = nearest(e.offsetX, e.offsetY);
-  if (i >= 0) selectPoint(state.points[i]);
-});
-canvas.addEventListener('wheel', (e) => {
-  if (!state.view) return;
-  e.preventDefault();
-  const { w, h } = size(), v = state.view;
-  const factor = Math.exp(-e.deltaY * 0.0015);
-  // Keep the data point under the cursor in place.
-  const dx = (e.offsetX - w / 2) / v.scale, dy = (h / 2 - e.offsetY) / v.scale;
-  v.cx += dx - dx / factor;
-  v.cy += dy - dy / factor;
-  v.scale *= factor;
-  draw();
-}, { passive: false });
-new ResizeObserver(() => draw()).observe(canvas);
-
-// ---- one point ------------------------------------------------------------------------------
-function clearDetails() {
-  state.selected = null;
-  $('point').replaceChildren(el('span', 'Click a point on the map. Drag to pan, scroll to zoom.', 'muted'));
-  $('neighbours').replaceChildren();
-  showImage(null);
-}
-function showImage(url) {
-  if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
-  state.imageUrl = url;
-  const img = $('decoded');
-  img.style.display = url ? 'block' : 'none';
-  if (url) img.src = url; else img.removeAttribute('src');
-}
-function findPoint(id) {
-  const key = labelText(id);
-  return state.points.find((p) => labelText(p.id) === key);
-}
-
-async function selectPoint(p) {
-  const name = state.collection;
-  state.selected = p;
-  history.replaceState(null, '', `#${seg(name)}/${seg(p.id)}`);
-  draw();
-  const box = $('point');
-  box.replaceChildren(el('div', `id ${labelText(p.id)}`), el('div', `map (${p.x.toFixed(3)}, ${p.y.toFixed(3)})`, 'muted'));
-  // Body forms, not /points/{id}: in a path an id of digits is an integer, so a string id such
-  // as "1990" can only be named in JSON.
-  const base = `/collections/${seg(name)}/points`;
-  try {
-    const found = await api('POST', base, { ids: [p.id], with_payload: true, with_vector: false });
-    const rec = Array.isArray(found) && found.length ? found[0] : null;
-    box.append(el('pre', JSON.stringify(rec && rec.payload !== undefined ? rec.payload : rec, null, 2)));
-  } catch (e) { box.append(el('div', e.message, 'muted')); }
-  const info = state.collections.find((c) => c.name === name);
-  const model = modelOf(info);
-  showImage(null);
-  if (model && (model.kind === 'vae' || model.kind === undefined)) {
-    try { showImage(await imageUrl(`${base}/decode`, { id: p.id })); }
-    catch (e) { if (model.kind === 'vae') box.append(el('div', e.message, 'muted')); }
-  }
-  const list = $('neighbours');
-  list.replaceChildren(el('li', 'searching…', 'muted'));
-  try {
-    const r = await api('POST', `/collections/${seg(name)}/search`, { id: p.id, k: 10, with_payload: false });
-    const hits = Array.isArray(r) ? r : (r && Array.isArray(r.points) ? r.points : (r && Array.isArray(r.result) ? r.result : []));
-    list.replaceChildren();
-    state.highlight = new Set(hits.map((h) => labelText(h.id)));
-    for (const h of hits) {
-      const onMap = findPoint(h.id);
-      const label = onMap && onMap.label !== undefined ? ` · ${labelText(onMap.label)}` : '';
-      const score = typeof h.score === 'number' ? ` — ${h.score.toFixed(4)}` : '';
-      const li = el('li', `${labelText(h.id)}${label}${score}` + (onMap ? '' : ' (not on the map)'));
-      if (onMap) li.onclick = () => selectPoint(onMap);
-      list.append(li);
-    }
-    draw();
-  } catch (e) { list.replaceChildren(el('li', e.message, 'muted')); }
+  if (pointId !== undefined && name === state.collection) await openPoint(pointId);
 }
 
 // ---- words ----------------------------------------------------------------------------------
@@ -420,13 +194,23 @@ async function wordNeighbours() {
   } catch (e) { list.replaceChildren(el('li', e.message, 'muted')); }
 }
 
-// ---- wiring ---------------------------------------------------------------------------------
-$('plot').onclick = plot;
-$('fit').onclick = () => { fitView(); draw(); };
-$('field').addEventListener('change', plot);
-$('count').addEventListener('keydown', (e) => { if (e.key === 'Enter') plot(); });
-$('wordgo').onclick = wordNeighbours;
-$('word').addEventListener('keydown', (e) => { if (e.key === 'Enter') wordNeighbours(); });
-$('apikey').value = localStorage.getItem('latentdb.apikey') || '';
-$('apikey').addEventListener('change', () => { localStorage.setItem('latentdb.apikey', $('apikey').value); loadCollections(); });
-loadCollections();
+// ---- start ----------------------------------------------------------------------------------
+function start() {
+  $('plot').onclick = plot;
+  $('fit').onclick = () => { fitView(); draw(); };
+  $('field').addEventListener('change', plot);
+  $('thumbs').addEventListener('change', () => draw());
+  // The number of points to plot is kept across visits (a deep link opens with it).
+  const savedCount = localStorage.getItem('latentdb.mapcount');
+  if (savedCount) $('count').value = savedCount;
+  $('count').addEventListener('change', () => localStorage.setItem('latentdb.mapcount', $('count').value));
+  $('count').addEventListener('keydown', (e) => { if (e.key === 'Enter') plot(); });
+  $('wordgo').onclick = wordNeighbours;
+  $('word').addEventListener('keydown', (e) => { if (e.key === 'Enter') wordNeighbours(); });
+  $('apikey').value = localStorage.getItem('latentdb.apikey') || '';
+  $('apikey').addEventListener('change', () => { localStorage.setItem('latentdb.apikey', $('apikey').value); loadCollections(); });
+  window.addEventListener('hashchange', followHash);
+  startMap();
+  startGenerative();
+  loadCollections();
+}
