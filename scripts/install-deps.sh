@@ -23,6 +23,12 @@ PACKAGES=(
   libstb-dev                          # image codecs (PNG, BMP, GIF) and PNG writing
   libjpeg62-turbo-dev                 # JPEG decoding (stb's JPEG decoder reads out of bounds on corrupt files)
   curl                                # the README's examples and the smoke test of `make run`
+  chromium                            # the web console's browser test (headless, driven by playwright-core)
+  nodejs                              # runs that test's script (its pinned playwright-core needs Node.js >= 18)
 )
+# npm installs the browser test's playwright-core from tests/console/browser/package-lock.json.
+# Debian's npm package conflicts with a nodejs that bundles npm (NodeSource's build), so it is asked
+# for only when there is no npm command.
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 exec "$(dirname "$0")/install-missing.sh" "${PACKAGES[@]}"
