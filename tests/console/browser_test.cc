@@ -134,7 +134,7 @@ TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpola
       {"gan", "fashion_gan"},
       {"cnn", "fashion_cnn"},
       {"vaePoints", kVaePoints},
-      // Map positions floor(i · 200 / 50) = 0, 4, 8, …: point 1 is not plotted with n = 50.
+      // Map positions floor(i · 200 / 50) = 0, 4, 8, …: points 1 and 2 are not plotted with n = 50.
       {"deepLinkId", 1},
       {"mapCount", 50},
       {"direction", "sneaker_to_boot"},

@@ -152,11 +152,19 @@ async function main() {
     await page.waitForSelector(`${slider}:not([disabled])`);
     await allLoaded(page, '#decoded', 1);
     await page.focus(slider);
-    for (let i = 0; i < 12; ++i) await page.keyboard.press('ArrowRight');  // 12 × 0.25 = 3
+    // The page sends an edit once the slider rests for 120 ms: a pause between two key presses
+    // of 100 ms or more (a loaded machine) may rightly cost one more request.
+    let pauses = 0, previous = Date.now();
+    for (let i = 0; i < 12; ++i) {  // 12 × 0.25 = 3
+      await page.keyboard.press('ArrowRight');
+      if (Date.now() - previous >= 100) ++pauses;
+      previous = Date.now();
+    }
     await page.waitForFunction(() => document.getElementById('edited').dataset.strength === '3');
     await allLoaded(page, '#edited', 1);
     const editsAfterMove = edits;
-    check(editsAfterMove >= 1 && editsAfterMove <= 4, `12 slider steps sent ${editsAfterMove} edits (debounced)`);
+    check(editsAfterMove >= 1 && editsAfterMove <= 2 + pauses,
+          `12 slider steps sent ${editsAfterMove} edits (debounced; ${pauses} pauses of 100 ms or more)`);
     const decoded = await imagePixels(page, '#decoded');
     const edited3 = await imagePixels(page, '#edited');
     check(differ(decoded, edited3), 'the edited image differs from the point\'s own');
@@ -216,6 +224,12 @@ async function main() {
     const mark = await canvasRegion(page, linked.x, linked.y, 24);
     check(mark.inked > 20, 'the linked point is drawn');
     log(`deep link ${link}: opened, placed at the map's centre`);
+    // The link edited in the open page (hashchange): another point outside the sample.
+    const other = config.deepLinkId + 1;
+    await page.evaluate(([name, id]) => { location.hash = `#${name}/${id}`; }, [config.vae, other]);
+    await page.waitForFunction((id) => document.getElementById('point').textContent.startsWith(`id ${id}map`), String(other));
+    check(await dataset(page, '#mapinfo', 'outside') === '2', 'both linked points are on the map');
+    check(!(await page.$eval('#status', (e) => e.classList.contains('error'))), 'the status bar shows no error');
     await page.screenshot({ path: path.join(config.artifacts, 'console_browser_final.png') });
 
     check(errors.length === 0, `no errors in the browser:\n  ${errors.join('\n  ')}`);
