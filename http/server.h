@@ -1,7 +1,8 @@
 #pragma once
 // Server: the Boost.Beast HTTP/1.1 front end of the Api.
 //
-// One session per connection with keep-alive; a read timeout on every read; the API key is
+// One session per connection with keep-alive; a deadline of read_timeout on every read and write
+// (checked by a once-a-second sweep on each I/O thread, so honoured within a second); the API key is
 // checked after the headers and before the body is read; bodies over the limit get 413 without
 // being read; `Expect: 100-continue` is answered; chunked bodies are read under the same limit.
 // Requests are handled on a pool of I/O threads (searches run in parallel; the engine
@@ -31,7 +32,7 @@ struct ServerOptions {
   size_t max_pending_bytes = size_t{1} << 30;  // 1 GiB of request bodies
   size_t max_pending_requests = 1024;
   size_t body_limit = 64u << 20;
-  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds read_timeout{30};  // per read or write; a connection past it is closed
 };
 
 class Server {
