@@ -7,7 +7,8 @@
 //   validation      latents of class a, edited at each strength of a grid; the strength kept is
 //                   the smallest whose flip rate is within 0.02 of the best on this split;
 //   test            other latents of class a, edited at that one strength: the result.
-// "Flip rate": the share of edited test latents whose decoded image the CNN classifies as b.
+// "Flip rate": the share of edited test latents whose decoded image the CNN classifies as b (beside
+// the share of real class-b test images the CNN calls b, a ceiling for it).
 // "Moved": the mean L2 distance between the CNN embeddings (L2-normalized, 0…2) of the decoded
 // start and the decoded edit, beside the mean distance of a real class-a test image to a real
 // class-b one (how far "becoming a b" is on that scale).
@@ -189,9 +190,25 @@ struct ModelSplits {
   std::vector<Test> tests;
 };
 
+// What the CNN makes of the real test images: their embeddings, true labels and predicted classes.
+struct RealTest {
+  Rows embeddings;
+  std::vector<int> labels, predicted;
+
+  // The share of real class-b test images the CNN calls b: a ceiling for a flip rate into b.
+  double Recall(int b) const {
+    size_t n = 0, hit = 0;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      if (labels[i] != b) continue;
+      ++n;
+      hit += predicted[i] == b;
+    }
+    return n ? static_cast<double>(hit) / n : 0;
+  }
+};
+
 void Evaluate(const ModelSplits& m, const encoders::ImageModel& decoder, const encoders::ImageModel& cnn,
-              const std::vector<Pair>& pairs, const std::vector<std::string>& names, const Rows& real_emb,
-              const std::vector<int>& real_labels) {
+              const std::vector<Pair>& pairs, const std::vector<std::string>& names, const RealTest& real) {
   std::printf("\n%s\n", m.model.c_str());
   for (const Pair& p : pairs) {
     Rows from, to;
@@ -200,9 +217,11 @@ void Evaluate(const ModelSplits& m, const encoders::ImageModel& decoder, const e
       if (m.train_labels[i] == p.to) to.push_back(m.train[i]);
     }
     const Starts validation = StartsOf(decoder, cnn, m.validation, m.validation_labels, p.from);
-    std::printf("  %s -> %s: learned on %zu + %zu latents; validation %zu; a real %s is %.3f from a real %s\n",
+    std::printf("  %s -> %s: learned on %zu + %zu latents; validation %zu; a real %s is %.3f from a real %s; "
+                "the CNN recognizes %.3f of the real %s test images\n",
                 names[p.from].c_str(), names[p.to].c_str(), from.size(), to.size(), validation.latents.size(),
-                names[p.from].c_str(), RealGap(real_emb, real_labels, p.from, p.to), names[p.to].c_str());
+                names[p.from].c_str(), RealGap(real.embeddings, real.labels, p.from, p.to), names[p.to].c_str(),
+                real.Recall(p.to), names[p.to].c_str());
     if (from.size() < 2 || to.size() < 2 || validation.latents.empty()) {
       std::printf("    too few latents of these classes to learn or validate a direction\n");
       continue;
@@ -289,7 +308,8 @@ int main(int argc, char** argv) {
     }
   }
   const auto test_images = test.Images();
-  const Rows real_emb = Check(cnn->Encode(test_images), "embedding the test images");
+  const RealTest real{Check(cnn->Encode(test_images), "embedding the test images"), test.labels,
+                      Check(cnn->Classify(test_images), "classifying the test images")};
 
   // The VAE: encoder means with the true labels.
   {
@@ -303,7 +323,7 @@ int main(int argc, char** argv) {
     m.validation.assign(train_mu.begin() + n_train, train_mu.end());
     m.validation_labels.assign(train.labels.begin() + n_train, train.labels.end());
     m.tests.push_back({"test images", Check(vae->Encode(test_images), "encoding the test split"), test.labels});
-    Evaluate(m, *vae, *cnn, pairs, names, real_emb, test.labels);
+    Evaluate(m, *vae, *cnn, pairs, names, real);
   }
 
   // The GAN: prior samples labelled by the CNN (InterFaceGAN), and inverted real test images.
@@ -320,7 +340,7 @@ int main(int argc, char** argv) {
     samples.labels = Classes(*gan, *cnn, samples.latents);
     m.tests.push_back(std::move(samples));
     // The first `inversions` test images of each source class.
-    ModelSplits::Test real{"inverted test images", {}, {}};
+    ModelSplits::Test inverted{"inverted test images", {}, {}};
     std::vector<images::Image> targets;
     std::set<int> sources;
     for (const Pair& p : pairs) sources.insert(p.from);
@@ -328,17 +348,17 @@ int main(int argc, char** argv) {
       for (size_t i = 0, taken = 0; i < test.size() && taken < inversions; ++i) {
         if (test.labels[i] != a) continue;
         targets.push_back(test_images[i]);
-        real.labels.push_back(a);
+        inverted.labels.push_back(a);
         ++taken;
       }
     }
     const auto start = Clock::now();
     for (auto& inv : Check(gan->Invert(targets, encoders::InversionOptions{}, /*with_images=*/false), "inverting")) {
-      real.latents.push_back(std::move(inv.latent));
+      inverted.latents.push_back(std::move(inv.latent));
     }
     std::printf("\n(inverted %zu test images in %.0f s)\n", targets.size(), Seconds(start));
-    m.tests.push_back(std::move(real));
-    Evaluate(m, *gan, *cnn, pairs, names, real_emb, test.labels);
+    m.tests.push_back(std::move(inverted));
+    Evaluate(m, *gan, *cnn, pairs, names, real);
   }
   std::printf("\nrun time %.0f s\nload average at end: %s\n", Seconds(run_start), LoadAverage().c_str());
   return 0;
