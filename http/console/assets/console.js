@@ -8,8 +8,9 @@ const seg = (s) => encodeURIComponent(String(s));
 
 const state = {
   collections: [], models: {}, collection: null, model: null,
-  // The map: sampled points {id, x, y, label, outside?}, their colours, its PCA basis.
-  points: [], colourOf: [], basis: null, field: '', focusLabel: undefined,
+  // The map: sampled points {id, x, y, label, outside?}, their colours (colourKey: label → colour
+  // map, or the {lo, hi} of a numeric gradient), its PCA basis, the field plotted.
+  points: [], colourOf: [], colourKey: null, basis: null, field: '', focusLabel: undefined,
   view: null, hover: -1, selected: null, highlight: new Set(),
 };
 
