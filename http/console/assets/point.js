@@ -67,17 +67,24 @@ async function selectPoint(p, record) {
   if (p.outside) box.append(el('div', 'Not in the plotted sample: placed by the map\'s projection (◇).', 'outside'));
   if (p.label !== undefined && classNames() && Number.isInteger(p.label)) box.append(el('div', `class: ${labelName(p.label)}`));
   $('pick').hidden = !generative();
-  try {
-    const rec = record || await fetchPoint(p.id, false);
-    box.append(el('pre', JSON.stringify(rec && rec.payload !== undefined ? rec.payload : rec, null, 2)));
-  } catch (e) { box.append(el('div', e.message, 'muted')); }
   showDecoded(null);
   resetSliders();
+  // Each answer is shown only while its point is still the selected one: a quick second click
+  // must not get the first point's payload, image or neighbours.
+  const current = () => state.selected === p;
+  try {
+    const rec = record || await fetchPoint(p.id, false);
+    if (!current()) return;
+    box.append(el('pre', JSON.stringify(rec && rec.payload !== undefined ? rec.payload : rec, null, 2)));
+  } catch (e) { if (current()) box.append(el('div', e.message, 'muted')); }
   if (generative()) {
-    try { showDecoded(await imageUrl(`/collections/${seg(name)}/points/decode`, { id: p.id })); }
-    catch (e) { box.append(el('div', e.message, 'muted')); }
+    try {
+      const url = await imageUrl(`/collections/${seg(name)}/points/decode`, { id: p.id });
+      if (!current()) { URL.revokeObjectURL(url); return; }
+      showDecoded(url);
+    } catch (e) { if (current()) box.append(el('div', e.message, 'muted')); }
   }
-  await neighbours(p);
+  if (current()) await neighbours(p);
 }
 
 async function neighbours(p) {
@@ -86,6 +93,7 @@ async function neighbours(p) {
   list.replaceChildren(el('li', 'searching…', 'muted'));
   try {
     const r = await api('POST', `/collections/${seg(name)}/search`, { id: p.id, k: 10, with_payload: true });
+    if (state.selected !== p) return;
     const hits = Array.isArray(r) ? r : (r && Array.isArray(r.points) ? r.points : []);
     list.replaceChildren();
     state.highlight = new Set(hits.map((h) => labelText(h.id)));
@@ -99,5 +107,5 @@ async function neighbours(p) {
       list.append(li);
     }
     draw();
-  } catch (e) { list.replaceChildren(el('li', e.message, 'muted')); }
+  } catch (e) { if (state.selected === p) list.replaceChildren(el('li', e.message, 'muted')); }
 }
