@@ -67,6 +67,7 @@ bool Api::NeedsWorker(const HttpRequest& request, const Router::Match& match) co
       {"GET", "/readyz"},
       {"GET", "/metrics"},
       {"GET", "/console"},
+      {"GET", "/favicon.ico"},
       {"GET", "/collections"},
       {"GET", "/collections/{collection}"},
       {"GET", "/collections/{collection}/points/{id}"},
