@@ -250,7 +250,7 @@ void Evaluate(const ModelSplits& m, const encoders::ImageModel& decoder, const e
       for (double mult : kMultiples) {
         val.push_back(ScoreEdit(decoder, cnn, validation, d, mult * gap, p.to));
         char buf[32];
-        std::snprintf(buf, sizeof buf, " %.2g:%.2f", mult, val.back().flip);
+        std::snprintf(buf, sizeof buf, " %g:%.2f", mult, val.back().flip);
         curve += buf;
       }
       double best = 0;
@@ -260,7 +260,7 @@ void Evaluate(const ModelSplits& m, const encoders::ImageModel& decoder, const e
       const double strength = kMultiples[chosen] * gap;
       std::printf("    %-15s learned in %.0f ms%s; validation flip by strength:%s\n", method, learn_ms, extra.c_str(),
                   curve.c_str());
-      std::printf("    %-15s strength %.3f (%.2g x): validation flip %.3f, moved %.3f\n", "", strength,
+      std::printf("    %-15s strength %.3f (%g x): validation flip %.3f, moved %.3f\n", "", strength,
                   kMultiples[chosen], val[chosen].flip, val[chosen].moved);
       for (size_t t = 0; t < tests.size(); ++t) {
         const EditScore s = ScoreEdit(decoder, cnn, tests[t], d, strength, p.to);
