@@ -2,8 +2,6 @@
 // (so that its read_timeout can be short): deadlines on silent connections, bodies that arrive
 // with their header or after it, pipelined requests read from one buffer.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +15,7 @@
 #include "engine/database.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "tests/support/loopback_socket.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -48,20 +47,7 @@ struct InProcessServer {
   std::unique_ptr<latentdb::http::Server> server;
 };
 
-// A connected socket with a receive timeout of 10 s (a test never hangs on a server that keeps
-// the connection open).
-int Connect(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  return fd;
-}
+int Connect(uint16_t port) { return latentdb::testing::ConnectLoopback(port, 10); }
 
 void SendAll(int fd, const std::string& bytes) {
   size_t sent = 0;
@@ -114,6 +100,16 @@ double SecondsUntilClosed(int fd) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Waits until the server closes `fd`, then closes it: with read_timeout 1 s, checked by a
+// once-a-second sweep, that takes 1–2 s.
+void ExpectClosedAtDeadline(int fd) {
+  const double closed = SecondsUntilClosed(fd);
+  ::close(fd);
+  INFO("closed after " << closed << " s");
+  CHECK(closed >= 0.9);
+  CHECK(closed < 4.0);
+}
+
 std::string Request(const std::string& method, const std::string& path, const std::string& body) {
   return method + " " + path + " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " +
          std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -130,30 +126,18 @@ TEST_CASE("connections: a silent connection is closed after read_timeout, a talk
   SECTION("a header that never ends") {
     int fd = Connect(port);
     SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: t\r\n");
-    const double closed = SecondsUntilClosed(fd);
-    ::close(fd);
-    INFO("closed after " << closed << " s");
-    CHECK(closed >= 0.9);  // read_timeout 1 s, checked by a once-a-second sweep: 1–2 s
-    CHECK(closed < 4.0);
+    ExpectClosedAtDeadline(fd);
   }
   SECTION("a body that never ends") {
     int fd = Connect(port);
     SendAll(fd, "PUT /collections/c HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{\"dim\":");
-    const double closed = SecondsUntilClosed(fd);
-    ::close(fd);
-    INFO("closed after " << closed << " s");
-    CHECK(closed >= 0.9);
-    CHECK(closed < 4.0);
+    ExpectClosedAtDeadline(fd);
   }
   SECTION("an idle keep-alive connection after an answer") {
     int fd = Connect(port);
     SendAll(fd, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
     CHECK(ReadAnswers(fd, 1).find("HTTP/1.1 200") == 0);
-    const double closed = SecondsUntilClosed(fd);
-    ::close(fd);
-    INFO("closed after " << closed << " s");
-    CHECK(closed >= 0.9);
-    CHECK(closed < 4.0);
+    ExpectClosedAtDeadline(fd);
   }
   SECTION("a connection that sends a request every 0.4 s for 3 s stays open") {
     int fd = Connect(port);

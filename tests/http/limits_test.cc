@@ -27,6 +27,7 @@
 #include "client/http_client.h"
 #include "http/server.h"
 #include "tests/support/http_reply.h"
+#include "tests/support/loopback_socket.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -58,15 +59,7 @@ struct RawReply {
   std::string body;
 };
 RawReply RawExchange(uint16_t port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  timeval tv{30, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int fd = latentdb::testing::ConnectLoopback(port, 30);
   size_t sent = 0;
   while (sent < request.size()) {
     ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
