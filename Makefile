@@ -41,14 +41,15 @@ asan-test: deps
 	cmake --build build-asan -j$(JOBS)
 	cd build-asan && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp ctest --output-on-failure -j$(JOBS) --timeout 1800
 
-# ThreadSanitizer build of the engine, index and HTTP tests (whole binaries, one process each;
+# ThreadSanitizer build of the engine, index and HTTP tests, the server's limits and connections
+# included (whole binaries, one process each;
 # the HTTP tests' `latentdb serve` children are TSan builds too). FAISS's OpenMP, RocksDB and
 # LibTorch are not instrumented: FAISS runs with one OpenMP thread (OMP_NUM_THREADS=1, set on
 # the tests) and tests/tsan.supp names the third-party frames TSan may not judge. Every report,
 # from any process, lands in build-tsan/tsan-reports/ and fails the target.
 tsan-test: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DLATENTDB_TSAN=ON -DLATENTDB_BUILD_BENCH=OFF
-	$(NICE) cmake --build build-tsan -j$(JOBS) --target latentdb engine_tests index_tests http_tests http_unit_tests
+	$(NICE) cmake --build build-tsan -j$(JOBS) --target latentdb engine_tests index_tests http_tests http_unit_tests http_limits_tests http_connection_tests
 	rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
 	@cd build-tsan && $(NICE) ctest --output-on-failure -j$(JOBS) -L tsan; rc=$$?; cd ..; \
 	if [ -n "$$(ls build-tsan/tsan-reports)" ]; then cat build-tsan/tsan-reports/*; \

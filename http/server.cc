@@ -144,7 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec, size_t) {
     if (ec) return HandleReadError(ec);
     const auto& req = header_parser_->get();
-    if (!options_.api_key.empty() && !Authorized(req)) {
+    if (!options_.api_key.empty() && !IsPublic(req) && !Authorized(req)) {
       return Reply(ErrorResponse(Status::Unauthenticated("missing or wrong API key (send 'api-key: KEY' or "
                                                          "'Authorization: Bearer KEY')")),
                    req.version(), false, !header_parser_->is_done());
@@ -248,6 +248,20 @@ class Session : public std::enable_shared_from_this<Session> {
         self->Reply(std::move(*response), version, keep_alive);
       });
     });
+  }
+
+  // Answered without the API key, as Qdrant whitelists its health probes and its web UI: a
+  // probe (Kubernetes, a load balancer) carries no key, and the console is a static page that asks
+  // for the key itself and sends it with every API call. GET and HEAD only; nothing here reads or
+  // changes data (/readyz tells the number of collections).
+  static bool IsPublic(const bhttp::request<bhttp::empty_body>& req) {
+    if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) return false;
+    beast::string_view target = req.target();
+    target = target.substr(0, target.find('?'));
+    for (const char* path : {"/healthz", "/readyz", "/console", "/favicon.ico"}) {
+      if (target == path) return true;
+    }
+    return false;
   }
 
   bool Authorized(const bhttp::request<bhttp::empty_body>& req) const {

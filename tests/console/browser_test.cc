@@ -15,7 +15,9 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "client/http_client.h"
 #include "encoders/fashion_mnist.h"
@@ -73,7 +75,7 @@ std::string Quoted(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpolation, sliders, deep link", "[console][browser]") {
+TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpolation, sliders, deep link, API key", "[console][browser]") {
   latentdb::testing::TempDir dir;
   const std::string data_dir = dir.Sub("data");
   auto train = latentdb::encoders::LoadFashionMnist(true, kTrainBatches * 64);
@@ -94,8 +96,9 @@ TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpola
   o.kind = "gan";
   o.name = "gan";
   Train(data_dir, o, *train, *test);
-  latentdb::testing::ServerProcess server(data_dir);
-  HttpClient c("127.0.0.1", server.port());
+  std::optional<latentdb::testing::ServerProcess> server;
+  server.emplace(data_dir);
+  HttpClient c("127.0.0.1", server->port());
   const auto& images = *train;
 
   // A VAE collection of labelled Fashion-MNIST images, with a class-to-class direction.
@@ -126,7 +129,7 @@ TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpola
   Ok(c, "PUT", "/collections/fashion_cnn/points", {{"points", cnn_points}});
 
   const json config = {
-      {"url", "http://127.0.0.1:" + std::to_string(server.port())},
+      {"url", "http://127.0.0.1:" + std::to_string(server->port())},
       {"chromium", LATENTDB_CHROMIUM},
       {"modules", LATENTDB_BROWSER_MODULES},
       {"artifacts", LATENTDB_BROWSER_ARTIFACTS},
@@ -146,4 +149,18 @@ TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpola
   INFO(output);
   CHECK(rc == 0);
   CHECK(output.find("console browser test: all checks passed") != std::string::npos);
+
+  // The same data behind an API key: the page loads without it and works once it is typed in.
+  server.reset();
+  server.emplace(data_dir, std::vector<std::string>{"--api-key", "browser-key"});
+  json keyed = config;
+  keyed["url"] = "http://127.0.0.1:" + std::to_string(server->port());
+  keyed["apiKey"] = "browser-key";
+  keyed["collections"] = 3;
+  output.clear();
+  const int keyed_rc = RunEchoing(std::string(LATENTDB_NODE) + " " + Quoted(LATENTDB_BROWSER_SCRIPT) + " " + Quoted(keyed.dump()), &output);
+  std::fputs(output.c_str(), stdout);
+  INFO(output);
+  CHECK(keyed_rc == 0);
+  CHECK(output.find("console browser test (API key): all checks passed") != std::string::npos);
 }

@@ -358,15 +358,33 @@ void CheckApiKey(uint16_t port, const std::string& key) {
   HttpClient by_bearer("127.0.0.1", port);
   by_bearer.SetHeader("Authorization", "Bearer " + key);
 
+  // Public without the key, as Qdrant's health probes and web UI are: GET and HEAD of the probes,
+  // the console page and its favicon. Every other route, and every other method on those, is 401.
+  const std::set<std::string> kPublic = {"GET /healthz", "GET /readyz"};
   const auto routes = EveryRoute();
   for (auto* client : {&anonymous, &wrong, &wrong_bearer, &not_bearer}) {
-    for (const auto& r : routes) ExpectError(*client, r.method, r.target, r.body, 401);
+    for (const auto& r : routes) {
+      if (kPublic.count(r.method + " " + r.target)) continue;
+      ExpectError(*client, r.method, r.target, r.body, 401);
+    }
     ExpectError(*client, "GET", "/no/such/route", nullptr, 401);
+    ExpectError(*client, "GET", "/healthz/", nullptr, 401);
+    ExpectError(*client, "GET", "/consolex", nullptr, 401);
+    ExpectError(*client, "DELETE", "/healthz", nullptr, 401);
+    ExpectError(*client, "POST", "/console", json::object(), 401);
+    CHECK(Ok(*client, "GET", "/healthz")["healthy"] == true);
+    CHECK(Ok(*client, "GET", "/readyz?verbose=1")["ready"] == true);
+    auto console = client->Request("GET", "/console");
+    REQUIRE(console.ok());
+    CHECK(console->status == 200);
+    CHECK(console->content_type.rfind("text/html", 0) == 0);
+    auto favicon = client->Request("GET", "/favicon.ico");
+    REQUIRE(favicon.ok());
+    CHECK(favicon->status == 204);
   }
   // A refused request with a large body gets its 401 too (the server answers before reading it).
   json big = {{"points", {PointJson(1, {1, 2, 3}, {{"blob", std::string(2u << 20, 'b')}})}}};
   ExpectError(anonymous, "PUT", "/collections/k/points", big, 401);
-  ExpectError(anonymous, "GET", "/healthz", nullptr, 401);
   // Nothing was created by the refused requests.
   CHECK(Ok(by_header, "GET", "/collections")["collections"].empty());
   for (auto* client : {&by_header, &by_bearer}) {
@@ -1297,7 +1315,7 @@ TEST_CASE("errors: a body over --body-limit-mb is refused with 413", "[http][err
 // =============================================================================================
 // Authentication
 
-TEST_CASE("API key: every route needs it, as api-key or Bearer", "[http][auth]") {
+TEST_CASE("API key: every route but the health probes and the console page needs it, as api-key or Bearer", "[http][auth]") {
   SECTION("--api-key") {
     TestServer s({"--api-key", "secret"});
     CheckApiKey(s.process.port(), "secret");

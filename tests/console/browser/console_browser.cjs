@@ -2,7 +2,7 @@
 // real server that tests/console/browser_test.cc has filled. Usage: node console_browser.cjs CONFIG
 // where CONFIG is JSON: {url, chromium, modules (node_modules with playwright-core), artifacts
 // (folder for screenshots), vae, gan (collection names), vaePoints, deepLinkId, mapCount,
-// direction, classes}. Checks what a person sees (DOM text, loaded images, canvas pixels) and
+// direction, classes; with apiKey and collections: the API-key scenario only}. Checks what a person sees (DOM text, loaded images, canvas pixels) and
 // that the browser console shows no error; exits 1 naming the failed check, with a screenshot
 // in artifacts/console_browser_failure.png.
 'use strict';
@@ -77,6 +77,7 @@ async function main() {
   page.on('requestfinished', settled);
   page.on('requestfailed', settled);
 
+  if (config.apiKey) return apiKeyScenario(browser, page, errors);
   try {
     // ---- the map of the VAE collection, with the model's class names ----
     await page.goto(`${config.url}/console`);
@@ -236,6 +237,38 @@ async function main() {
     log('console browser test: all checks passed');
   } catch (e) {
     const shot = path.join(config.artifacts, 'console_browser_failure.png');
+    await page.screenshot({ path: shot }).catch(() => {});
+    console.error(`${e.stack || e}\nscreenshot: ${shot}`);
+    if (errors.length) console.error(`browser errors:\n  ${errors.join('\n  ')}`);
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+}
+
+// A server started with --api-key: the page loads without the key (as Qdrant's web UI does), says
+// that the API wants one, and works once it is typed into the key field.
+async function apiKeyScenario(browser, page, errors) {
+  try {
+    const res = await page.goto(`${config.url}/console`);
+    check(res.status() === 200, `GET /console answers ${res.status()} without the key`);
+    await page.waitForFunction(() => document.getElementById('status').classList.contains('error'));
+    const refused = await page.$eval('#status', (e) => e.textContent);
+    log(`without the key: "${refused}"`);
+    check(refused.includes('401') && refused.includes('API key'), 'the status bar asks for the API key');
+    check(await page.$$eval('#collections li', (l) => l.length) === 0, 'no collection is listed without the key');
+    errors.length = 0;  // the refused calls above are expected
+    await page.fill('#apikey', config.apiKey);
+    await page.press('#apikey', 'Tab');  // "change"
+    await page.waitForFunction((n) => document.querySelectorAll('#collections li').length === n, config.collections);
+    await page.click(`#collections li[data-name="${config.vae}"]`);
+    await page.waitForFunction((n) => document.getElementById('mapinfo').textContent.startsWith(`${n} of ${n} points`), config.vaePoints);
+    check(!(await page.$eval('#status', (e) => e.classList.contains('error'))), 'the status bar shows no error with the key');
+    log(`with the key: ${config.collections} collections listed, the map of ${config.vae} drawn`);
+    check(errors.length === 0, `no errors in the browser once the key is given:\n  ${errors.join('\n  ')}`);
+    log('console browser test (API key): all checks passed');
+  } catch (e) {
+    const shot = path.join(config.artifacts, 'console_browser_apikey_failure.png');
     await page.screenshot({ path: shot }).catch(() => {});
     console.error(`${e.stack || e}\nscreenshot: ${shot}`);
     if (errors.length) console.error(`browser errors:\n  ${errors.join('\n  ')}`);
