@@ -22,7 +22,8 @@
 //        latents are prior samples z ~ N(0, I) labelled by the CNN's class of G(z); validation and
 //        test are prior samples of other seeds; and, as a second test, real test images of class a
 //        put into the GAN's space by inversion (4 starts × 150 steps), the case of a user editing
-//        a real image.
+//        a real image, with its strength chosen on inverted training images of class a (inverted
+//        codes need not be distributed as prior samples are).
 // Directions are computed by latent/directions.h's MeanDifference and LogisticBoundary (the math
 // behind POST /collections/{c}/directions; the route adds only the reading of the sets).
 //
@@ -181,11 +182,15 @@ struct ModelSplits {
   std::vector<int> train_labels;
   Rows validation;
   std::vector<int> validation_labels;
-  // Test sets: a name ("test images", "prior samples", "inverted test images") and latents + labels.
+  // Test sets: a name ("test images", "prior samples", "inverted test images") and latents + labels;
+  // a test set whose latents come from elsewhere (inversion) has its own validation set of the same
+  // origin, on which its strength is chosen.
   struct Test {
     std::string name;
     Rows latents;
     std::vector<int> labels;
+    Rows validation;
+    std::vector<int> validation_labels;
   };
   std::vector<Test> tests;
 };
@@ -206,6 +211,33 @@ struct RealTest {
     return n ? static_cast<double>(hit) / n : 0;
   }
 };
+
+// The strength kept on a validation set: the smallest multiple of `gap` whose flip rate is within
+// kFlipSlack of the best, with the flip rate at every multiple ("0.25:0.12 0.5:0.40 …").
+struct Choice {
+  double strength = 0, multiple = 0;
+  EditScore score;
+  std::string curve;
+};
+Choice ChooseStrength(const encoders::ImageModel& decoder, const encoders::ImageModel& cnn, const Starts& validation,
+                      const std::vector<double>& d, double gap, int b) {
+  std::vector<EditScore> val;
+  Choice c;
+  for (double mult : kMultiples) {
+    val.push_back(ScoreEdit(decoder, cnn, validation, d, mult * gap, b));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " %g:%.2f", mult, val.back().flip);
+    c.curve += buf;
+  }
+  double best = 0;
+  for (const auto& v : val) best = std::max(best, v.flip);
+  size_t chosen = 0;
+  while (val[chosen].flip < best - kFlipSlack) ++chosen;
+  c.multiple = kMultiples[chosen];
+  c.strength = c.multiple * gap;
+  c.score = val[chosen];
+  return c;
+}
 
 void Evaluate(const ModelSplits& m, const encoders::ImageModel& decoder, const encoders::ImageModel& cnn,
               const std::vector<Pair>& pairs, const std::vector<std::string>& names, const RealTest& real) {
@@ -228,8 +260,11 @@ void Evaluate(const ModelSplits& m, const encoders::ImageModel& decoder, const e
     }
     const double gap = MeanDistance(from, to);
     std::printf("    the training sets' means are %.3f apart; strengths below are multiples of that\n", gap);
-    std::vector<Starts> tests;
-    for (const auto& t : m.tests) tests.push_back(StartsOf(decoder, cnn, t.latents, t.labels, p.from));
+    std::vector<Starts> tests, own_validation;
+    for (const auto& t : m.tests) {
+      tests.push_back(StartsOf(decoder, cnn, t.latents, t.labels, p.from));
+      own_validation.push_back(StartsOf(decoder, cnn, t.validation, t.validation_labels, p.from));
+    }
 
     for (const char* method : {"mean_difference", "linear"}) {
       const auto start = Clock::now();
@@ -245,25 +280,20 @@ void Evaluate(const ModelSplits& m, const encoders::ImageModel& decoder, const e
         d = Check(latent::MeanDifference(from, to), "learning the mean difference");
       }
       const double learn_ms = 1000 * Seconds(start);
-      std::string curve;
-      std::vector<EditScore> val;
-      for (double mult : kMultiples) {
-        val.push_back(ScoreEdit(decoder, cnn, validation, d, mult * gap, p.to));
-        char buf[32];
-        std::snprintf(buf, sizeof buf, " %g:%.2f", mult, val.back().flip);
-        curve += buf;
-      }
-      double best = 0;
-      for (const auto& v : val) best = std::max(best, v.flip);
-      size_t chosen = 0;
-      while (val[chosen].flip < best - kFlipSlack) ++chosen;
-      const double strength = kMultiples[chosen] * gap;
+      const Choice main = ChooseStrength(decoder, cnn, validation, d, gap, p.to);
       std::printf("    %-15s learned in %.0f ms%s; validation flip by strength:%s\n", method, learn_ms, extra.c_str(),
-                  curve.c_str());
-      std::printf("    %-15s strength %.3f (%g x): validation flip %.3f, moved %.3f\n", "", strength,
-                  kMultiples[chosen], val[chosen].flip, val[chosen].moved);
+                  main.curve.c_str());
+      std::printf("    %-15s strength %.3f (%g x): validation flip %.3f, moved %.3f\n", "", main.strength,
+                  main.multiple, main.score.flip, main.score.moved);
       for (size_t t = 0; t < tests.size(); ++t) {
-        const EditScore s = ScoreEdit(decoder, cnn, tests[t], d, strength, p.to);
+        Choice choice = main;
+        if (!own_validation[t].latents.empty()) {
+          choice = ChooseStrength(decoder, cnn, own_validation[t], d, gap, p.to);
+          std::printf("    %-15s strength %.3f (%g x) chosen on %zu validation latents like the next test's: flip %.3f;"
+                      " by strength:%s\n", "", choice.strength, choice.multiple, own_validation[t].latents.size(),
+                      choice.score.flip, choice.curve.c_str());
+        }
+        const EditScore s = ScoreEdit(decoder, cnn, tests[t], d, choice.strength, p.to);
         std::printf("    %-15s TEST %-22s n=%-5zu flip %.3f, moved %.3f\n", "", m.tests[t].name.c_str(),
                     tests[t].latents.size(), s.flip, s.moved);
       }
@@ -322,7 +352,7 @@ int main(int argc, char** argv) {
     m.train_labels.assign(train.labels.begin(), train.labels.begin() + n_train);
     m.validation.assign(train_mu.begin() + n_train, train_mu.end());
     m.validation_labels.assign(train.labels.begin() + n_train, train.labels.end());
-    m.tests.push_back({"test images", Check(vae->Encode(test_images), "encoding the test split"), test.labels});
+    m.tests.push_back({"test images", Check(vae->Encode(test_images), "encoding the test split"), test.labels, {}, {}});
     Evaluate(m, *vae, *cnn, pairs, names, real);
   }
 
@@ -336,27 +366,34 @@ int main(int argc, char** argv) {
     m.train_labels = Classes(*gan, *cnn, m.train);
     m.validation = latent::StandardNormalSamples(gan_eval, gan->dim(), 102);
     m.validation_labels = Classes(*gan, *cnn, m.validation);
-    ModelSplits::Test samples{"prior samples", latent::StandardNormalSamples(gan_eval, gan->dim(), 103), {}};
+    ModelSplits::Test samples{"prior samples", latent::StandardNormalSamples(gan_eval, gan->dim(), 103), {}, {}, {}};
     samples.labels = Classes(*gan, *cnn, samples.latents);
     m.tests.push_back(std::move(samples));
-    // The first `inversions` test images of each source class.
-    ModelSplits::Test inverted{"inverted test images", {}, {}};
-    std::vector<images::Image> targets;
+    // The first `inversions` test images of each source class, and as their validation set the
+    // first `inversions` training images of that class (inverted the same way).
+    ModelSplits::Test inverted{"inverted test images", {}, {}, {}, {}};
     std::set<int> sources;
     for (const Pair& p : pairs) sources.insert(p.from);
-    for (int a : sources) {
-      for (size_t i = 0, taken = 0; i < test.size() && taken < inversions; ++i) {
-        if (test.labels[i] != a) continue;
-        targets.push_back(test_images[i]);
-        inverted.labels.push_back(a);
-        ++taken;
+    auto invert_first = [&](const encoders::ImageDataset& split, Rows* latents, std::vector<int>* labels) {
+      std::vector<images::Image> targets;
+      for (int a : sources) {
+        for (size_t i = 0, taken = 0; i < split.size() && taken < inversions; ++i) {
+          if (split.labels[i] != a) continue;
+          targets.push_back(split.ImageAt(i));
+          labels->push_back(a);
+          ++taken;
+        }
       }
-    }
-    const auto start = Clock::now();
-    for (auto& inv : Check(gan->Invert(targets, encoders::InversionOptions{}, /*with_images=*/false), "inverting")) {
-      inverted.latents.push_back(std::move(inv.latent));
-    }
-    std::printf("\n(inverted %zu test images in %.0f s)\n", targets.size(), Seconds(start));
+      const auto start = Clock::now();
+      for (auto& inv : Check(gan->Invert(targets, encoders::InversionOptions{}, /*with_images=*/false), "inverting")) {
+        latents->push_back(std::move(inv.latent));
+      }
+      return std::make_pair(targets.size(), Seconds(start));
+    };
+    const auto [n_test, test_seconds] = invert_first(test, &inverted.latents, &inverted.labels);
+    const auto [n_val, val_seconds] = invert_first(train, &inverted.validation, &inverted.validation_labels);
+    std::printf("\n(inverted %zu test images in %.0f s and %zu training images in %.0f s: %.2f inversions/s)\n", n_test,
+                test_seconds, n_val, val_seconds, (n_test + n_val) / (test_seconds + val_seconds));
     m.tests.push_back(std::move(inverted));
     Evaluate(m, *gan, *cnn, pairs, names, real);
   }
