@@ -34,11 +34,7 @@ namespace {
 
 std::shared_ptr<engine::Collection> Create(engine::Database& db, const std::string& name, size_t dim,
                                            const std::string& metric = "l2") {
-  auto config = engine::CollectionConfig::FromJson(json{{"dim", dim}, {"metric", metric}, {"index", "Flat"}});
-  REQUIRE(config.ok());
-  auto c = db.CreateCollection(name, *config);
-  REQUIRE(c.ok());
-  return *c;
+  return latentdb::testing::CreateFlatCollection(db, name, dim, metric);
 }
 
 engine::PointInput Point(ExternalId id, std::vector<float> v, json payload = nullptr) {

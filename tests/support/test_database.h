@@ -20,4 +20,14 @@ inline std::unique_ptr<engine::Database> OpenTestDatabase(const std::string& dat
   return std::move(db).value();
 }
 
+// A new collection with the exact (Flat) index; throws when it cannot be created.
+inline std::shared_ptr<engine::Collection> CreateFlatCollection(engine::Database& db, const std::string& name,
+                                                                size_t dim, const std::string& metric = "l2") {
+  auto config = engine::CollectionConfig::FromJson({{"dim", dim}, {"metric", metric}, {"index", "Flat"}});
+  if (!config.ok()) throw std::runtime_error("collection config: " + config.status().ToString());
+  auto c = db.CreateCollection(name, *config);
+  if (!c.ok()) throw std::runtime_error("creating " + name + ": " + c.status().ToString());
+  return *c;
+}
+
 }  // namespace latentdb::testing
