@@ -77,8 +77,11 @@ async function main() {
   page.on('requestfinished', settled);
   page.on('requestfailed', settled);
 
-  if (config.apiKey) return apiKeyScenario(browser, page, errors);
   try {
+    if (config.apiKey) {
+      await apiKeyScenario(page, errors);
+      return;
+    }
     // ---- the map of the VAE collection, with the model's class names ----
     await page.goto(`${config.url}/console`);
     await page.click(`#collections li[data-name="${config.vae}"]`);
@@ -236,7 +239,7 @@ async function main() {
     check(errors.length === 0, `no errors in the browser:\n  ${errors.join('\n  ')}`);
     log('console browser test: all checks passed');
   } catch (e) {
-    const shot = path.join(config.artifacts, 'console_browser_failure.png');
+    const shot = path.join(config.artifacts, config.apiKey ? 'console_browser_apikey_failure.png' : 'console_browser_failure.png');
     await page.screenshot({ path: shot }).catch(() => {});
     console.error(`${e.stack || e}\nscreenshot: ${shot}`);
     if (errors.length) console.error(`browser errors:\n  ${errors.join('\n  ')}`);
@@ -248,34 +251,24 @@ async function main() {
 
 // A server started with --api-key: the page loads without the key (as Qdrant's web UI does), says
 // that the API wants one, and works once it is typed into the key field.
-async function apiKeyScenario(browser, page, errors) {
-  try {
-    const res = await page.goto(`${config.url}/console`);
-    check(res.status() === 200, `GET /console answers ${res.status()} without the key`);
-    await page.waitForFunction(() => document.getElementById('status').classList.contains('error'));
-    const refused = await page.$eval('#status', (e) => e.textContent);
-    log(`without the key: "${refused}"`);
-    check(refused.includes('401') && refused.includes('API key'), 'the status bar asks for the API key');
-    check(await page.$$eval('#collections li', (l) => l.length) === 0, 'no collection is listed without the key');
-    errors.length = 0;  // the refused calls above are expected
-    await page.fill('#apikey', config.apiKey);
-    await page.press('#apikey', 'Tab');  // "change"
-    await page.waitForFunction((n) => document.querySelectorAll('#collections li').length === n, config.collections);
-    await page.click(`#collections li[data-name="${config.vae}"]`);
-    await page.waitForFunction((n) => document.getElementById('mapinfo').textContent.startsWith(`${n} of ${n} points`), config.vaePoints);
-    check(!(await page.$eval('#status', (e) => e.classList.contains('error'))), 'the status bar shows no error with the key');
-    log(`with the key: ${config.collections} collections listed, the map of ${config.vae} drawn`);
-    check(errors.length === 0, `no errors in the browser once the key is given:\n  ${errors.join('\n  ')}`);
-    log('console browser test (API key): all checks passed');
-  } catch (e) {
-    const shot = path.join(config.artifacts, 'console_browser_apikey_failure.png');
-    await page.screenshot({ path: shot }).catch(() => {});
-    console.error(`${e.stack || e}\nscreenshot: ${shot}`);
-    if (errors.length) console.error(`browser errors:\n  ${errors.join('\n  ')}`);
-    process.exitCode = 1;
-  } finally {
-    await browser.close();
-  }
+async function apiKeyScenario(page, errors) {
+  const res = await page.goto(`${config.url}/console`);
+  check(res.status() === 200, `GET /console answers ${res.status()} without the key`);
+  await page.waitForFunction(() => document.getElementById('status').classList.contains('error'));
+  const refused = await page.$eval('#status', (e) => e.textContent);
+  log(`without the key: "${refused}"`);
+  check(refused.includes('401') && refused.includes('API key'), 'the status bar asks for the API key');
+  check(await page.$$eval('#collections li', (l) => l.length) === 0, 'no collection is listed without the key');
+  errors.length = 0;  // the refused calls above are expected
+  await page.fill('#apikey', config.apiKey);
+  await page.press('#apikey', 'Tab');  // "change"
+  await page.waitForFunction((n) => document.querySelectorAll('#collections li').length === n, config.collections);
+  await page.click(`#collections li[data-name="${config.vae}"]`);
+  await page.waitForFunction((n) => document.getElementById('mapinfo').textContent.startsWith(`${n} of ${n} points`), config.vaePoints);
+  check(!(await page.$eval('#status', (e) => e.classList.contains('error'))), 'the status bar shows no error with the key');
+  log(`with the key: ${config.collections} collections listed, the map of ${config.vae} drawn`);
+  check(errors.length === 0, `no errors in the browser once the key is given:\n  ${errors.join('\n  ')}`);
+  log('console browser test (API key): all checks passed');
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; });
