@@ -276,9 +276,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void HandleReadError(beast::error_code ec) {
-    // operation_aborted: the sweep closed the socket at the deadline.
-    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == net::error::eof ||
-        ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+    // operation_aborted: the sweep closed the socket at the deadline (the stream itself has no
+    // timeout, so Beast's error::timeout does not occur).
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+        ec == net::error::operation_aborted) {
       return Close();
     }
     // A malformed request: say so, then close (the stream position is unknown).
