@@ -42,6 +42,7 @@
 #include "bench/bench_util.h"
 #include "encoders/fashion_mnist.h"
 #include "encoders/image_model.h"
+#include "index/distance.h"
 #include "latent/directions.h"
 #include "latent/math.h"
 
@@ -97,9 +98,7 @@ Seen Look(const encoders::ImageModel& decoder, const encoders::ImageModel& cnn, 
 }
 
 double Distance(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += (double{a[i]} - b[i]) * (double{a[i]} - b[i]);
-  return std::sqrt(s);
+  return std::sqrt(index::L2Sqr(a.data(), b.data(), a.size()));
 }
 
 // Class-a latents: those of `rows` labelled a whose decoding the CNN also calls a, with what the
