@@ -16,15 +16,12 @@
 
 using namespace latentdb;
 using engine::ExternalId;
+using latentdb::testing::CreateFlatCollection;
 using latentdb::testing::TempDir;
 using nlohmann::json;
 
 namespace {
 
-std::shared_ptr<engine::Collection> Create(engine::Database& db, const std::string& name, size_t dim,
-                                           const std::string& metric = "l2") {
-  return latentdb::testing::CreateFlatCollection(db, name, dim, metric);
-}
 
 // n points of `label` around `mean`: mean + Σ_a N(0, σ_a²)·axis_a (the axes need not be unit).
 void AddCluster(engine::Collection& c, const std::string& label, const std::vector<double>& mean,
@@ -108,7 +105,7 @@ Status Code(const Result<latent::Direction>& r) { return r.status(); }
 TEST_CASE("directions: mean difference of two separable clusters points from one to the other", "[latent][directions]") {
   TempDir dir;
   auto db = testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "c", 8);
+  auto c = CreateFlatCollection(*db, "c", 8);
   std::mt19937_64 rng(7);
   std::vector<double> a(8, 0.0), b(8, 0.0), offset(8, 0.0);
   a[0] = 1;
@@ -153,7 +150,7 @@ TEST_CASE("directions: linear is the classifier's normal, not the mean differenc
           "[latent][directions]") {
   TempDir dir;
   auto db = testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "c", 3);
+  auto c = CreateFlatCollection(*db, "c", 3);
   std::mt19937_64 rng(11);
   // Both clusters are long along u = (1, 1, 0)/√2 (σ 3) and thin along v = (1, −1, 0)/√2 (σ 0.1)
   // and along z (σ 0.1). Their means differ by (1, 0, 0): half along u, half along v. The mean
@@ -238,7 +235,7 @@ TEST_CASE("directions: the logistic boundary is the raw space's, whatever the un
 TEST_CASE("directions: pca component 0 is the dominant axis of the data", "[latent][directions]") {
   TempDir dir;
   auto db = testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "c", 4);
+  auto c = CreateFlatCollection(*db, "c", 4);
   std::mt19937_64 rng(5);
   const std::vector<double> main_axis = {0.6, 0.8, 0, 0};  // largest entry positive: PCA's sign
   const std::vector<double> second = {0, 0, 1, 0};
@@ -264,7 +261,7 @@ TEST_CASE("directions: pca component 0 is the dominant axis of the data", "[late
 TEST_CASE("directions: orthogonal_to projects stored directions out, and stored directions round-trip", "[latent][directions]") {
   TempDir dir;
   auto db = testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "c", 6);
+  auto c = CreateFlatCollection(*db, "c", 6);
   std::mt19937_64 rng(9);
   std::vector<std::pair<std::vector<double>, double>> noise;
   for (size_t j = 0; j < 6; ++j) {
@@ -334,7 +331,7 @@ TEST_CASE("directions: orthogonal_to projects stored directions out, and stored 
 TEST_CASE("directions: refused requests name the problem", "[latent][directions]") {
   TempDir dir;
   auto db = testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "c", 2);
+  auto c = CreateFlatCollection(*db, "c", 2);
   std::mt19937_64 rng(1);
   AddCluster(*c, "from", {0, 0}, {{{1, 0}, 0.1}}, 5, rng, 0);
   AddCluster(*c, "to", {1, 1}, {{{1, 0}, 0.1}}, 1, rng, 100);
@@ -373,7 +370,7 @@ TEST_CASE("directions: refused requests name the problem", "[latent][directions]
 TEST_CASE("directions: a cosine collection learns on unit-normalized vectors", "[latent][directions]") {
   TempDir dir;
   auto db = testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "c", 2, "cosine");
+  auto c = CreateFlatCollection(*db, "c", 2, "cosine");
   // "from" points along x with very different norms, "to" along y: on the unit circle the mean
   // difference is (−1, 1)/√2 whatever the norms.
   std::vector<engine::PointInput> pts;
@@ -391,7 +388,7 @@ TEST_CASE("directions: a cosine collection learns on unit-normalized vectors", "
 TEST_CASE("directions: edits move the start along the direction and find neighbours", "[latent][directions]") {
   TempDir dir;
   auto db = testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "c", 2);
+  auto c = CreateFlatCollection(*db, "c", 2);
   std::vector<engine::PointInput> pts;
   for (int i = 0; i < 5; ++i) pts.push_back({ExternalId(uint64_t(i)), {static_cast<float>(i), 0}, json{{"x", i}}});
   REQUIRE(c->Upsert(std::move(pts)).ok());

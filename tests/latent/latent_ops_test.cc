@@ -26,16 +26,13 @@
 
 using namespace latentdb;
 using engine::ExternalId;
+using latentdb::testing::CreateFlatCollection;
 using latentdb::testing::TempDir;
 using nlohmann::json;
 
 namespace {
 
 
-std::shared_ptr<engine::Collection> Create(engine::Database& db, const std::string& name, size_t dim,
-                                           const std::string& metric = "l2") {
-  return latentdb::testing::CreateFlatCollection(db, name, dim, metric);
-}
 
 engine::PointInput Point(ExternalId id, std::vector<float> v, json payload = nullptr) {
   engine::PointInput p;
@@ -99,7 +96,7 @@ TinyVae& Vae() {
 TEST_CASE("latent ops: anomalies rank by the payload's neg_elbo, highest first, k points", "[latent][ops]") {
   TempDir dir;
   auto db = latentdb::testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "scores", 2);
+  auto c = CreateFlatCollection(*db, "scores", 2);
   // Scores 0, 7, 3, 7 (a tie: insertion order decides), a point without a score, one whose score
   // is not a number, one without a payload, then 9 under a string id.
   Upsert(*c, {Point(ExternalId(uint64_t{0}), {0, 0}, {{"neg_elbo", 0.0}, {"label", "a"}}),
@@ -137,7 +134,7 @@ TEST_CASE("latent ops: anomalies rank by the payload's neg_elbo, highest first, 
   CHECK(latent::RankAnomalies(*c, engine::kMaxK + 1).status().code() == StatusCode::kInvalidArgument);
   CHECK(latent::RankAnomalies(*c, engine::kMaxK).ok());
 
-  auto empty = Create(*db, "empty", 2);
+  auto empty = CreateFlatCollection(*db, "empty", 2);
   auto none = latent::RankAnomalies(*empty, 5);
   REQUIRE(none.ok());
   CHECK(none->points.empty());
@@ -147,7 +144,7 @@ TEST_CASE("latent ops: anomalies rank by the payload's neg_elbo, highest first, 
 TEST_CASE("latent ops: anomalies over more than one scroll page", "[latent][ops]") {
   TempDir dir;
   auto db = latentdb::testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "many", 1);
+  auto c = CreateFlatCollection(*db, "many", 1);
   // 25,000 points (pages of 10,000), score (i * 7919) mod 25,000: a permutation, so the top k
   // are the ids whose score is 24,999, 24,998, …
   const uint64_t n = 25000;
@@ -174,7 +171,7 @@ TEST_CASE("latent ops: anomalies over more than one scroll page", "[latent][ops]
 TEST_CASE("latent ops: the map samples evenly and projects on the principal axes, labelled by a payload field", "[latent][ops]") {
   TempDir dir;
   auto db = latentdb::testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "pts", 3);
+  auto c = CreateFlatCollection(*db, "pts", 3);
   // The 8 points m ± 2·x ± 5·y ± 0.5·z: variances along y, x, z are (8/7)·25, (8/7)·4, (8/7)·0.25,
   // so the map's x is the signed 5 and its y the signed 2 (axes signed to a positive largest entry).
   const float m[3] = {1.0f, -2.0f, 0.5f};
@@ -279,7 +276,7 @@ TEST_CASE("latent ops: the map samples evenly and projects on the principal axes
   CHECK(latent::PayloadField(json(nullptr), "n").is_null());
 
   // An empty collection: no points, zero variances.
-  auto empty = Create(*db, "empty", 3);
+  auto empty = CreateFlatCollection(*db, "empty", 3);
   auto none = latent::MapCollection(*empty, latent::MapRequest{});
   REQUIRE(none.ok());
   CHECK(none->points.empty());
@@ -308,7 +305,7 @@ TEST_CASE("latent ops: the map samples evenly and projects on the principal axes
 TEST_CASE("latent ops: the analogy sum of raw latents", "[latent][ops][analogy]") {
   TempDir dir;
   auto db = latentdb::testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "lat", 3, "cosine");
+  auto c = CreateFlatCollection(*db, "lat", 3, "cosine");
   // Unequal norms: the sum is of the stored vectors, not of unit ones.
   Upsert(*c, {Point(ExternalId(uint64_t{1}), {1, 2, 3}), Point(ExternalId(uint64_t{2}), {10, 0, -4}),
               Point(ExternalId(std::string("c")), {0.5f, 0.25f, 8})});
@@ -344,7 +341,7 @@ TEST_CASE("latent ops: the analogy sum of raw latents", "[latent][ops][analogy]"
 TEST_CASE("latent ops: interpolation endpoints by id and by vector", "[latent][ops][interpolation]") {
   TempDir dir;
   auto db = latentdb::testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "lat", 4);
+  auto c = CreateFlatCollection(*db, "lat", 4);
   const std::vector<float> a = {1, -2, 0.5f, 3}, b = {-1, 4, 2, 0};
   Upsert(*c, {Point(ExternalId(uint64_t{7}), a), Point(ExternalId(std::string("b")), b)});
 
@@ -400,7 +397,7 @@ TEST_CASE("latent ops: decoding through a VAE - interpolation, samples, points, 
   REQUIRE(model.dim() == 4);
   TempDir dir;
   auto db = latentdb::testing::OpenTestDatabase(dir.path());
-  auto c = Create(*db, "vae_c", 4);
+  auto c = CreateFlatCollection(*db, "vae_c", 4);
   const std::vector<float> a = {0.5f, -1, 0, 2}, b = {-1.5f, 0.5f, 1, -0.5f}, far = {9, 9, 9, 9};
   Upsert(*c, {Point(ExternalId(uint64_t{1}), a, {{"label", "a"}}), Point(ExternalId(uint64_t{2}), b),
               Point(ExternalId(uint64_t{3}), far)});
@@ -480,7 +477,7 @@ TEST_CASE("latent ops: decoding through a VAE - interpolation, samples, points, 
     CHECK(latent::SampleFromPrior(*c, model, 0, uint64_t{1}).status().code() == StatusCode::kInvalidArgument);
 
     // On an empty collection a sample has no nearest point.
-    auto empty = Create(*db, "empty", 4);
+    auto empty = CreateFlatCollection(*db, "empty", 4);
     auto lonely = latent::SampleFromPrior(*empty, model, 1, uint64_t{3});
     REQUIRE(lonely.ok());
     CHECK_FALSE(lonely->samples[0].nearest.has_value());
@@ -517,7 +514,7 @@ TEST_CASE("latent ops: decoding through a VAE - interpolation, samples, points, 
   }
 
   SECTION("a collection whose dim is not the VAE's latent dim is refused") {
-    auto other = Create(*db, "other", 3);
+    auto other = CreateFlatCollection(*db, "other", 3);
     Upsert(*other, {Point(ExternalId(uint64_t{1}), {1, 2, 3})});
     CHECK(latent::DecodePoint(*other, model, ExternalId(uint64_t{1})).status().code() == StatusCode::kInvalidArgument);
     CHECK(latent::SampleFromPrior(*other, model, 1, uint64_t{1}).status().code() == StatusCode::kInvalidArgument);
