@@ -67,6 +67,13 @@ Result<bool> QueryBool(const HttpRequest& req, const std::string& key, bool fall
 
 Result<json> BodyJson(const HttpRequest& req) { return ParseJsonBody(req.body); }
 
+Result<json> ObjectBody(const HttpRequest& req, bool empty_is_object) {
+  if (empty_is_object && req.body.empty()) return json::object();
+  LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+  if (!body.is_object()) return Status::InvalidArgument("body must be a JSON object");
+  return body;
+}
+
 Result<size_t> EncoderDim(const HandlerContext& ctx, const std::string& encoder) {
   auto model = ctx.models->Get(encoder);
   if (!model.ok()) {

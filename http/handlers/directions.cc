@@ -29,11 +29,6 @@ using nlohmann::json;
 
 namespace {
 
-Result<json> ObjectBody(const HttpRequest& req) {
-  LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
-  if (!body.is_object()) return Status::InvalidArgument("body must be a JSON object");
-  return body;
-}
 
 Result<std::string> DirectionName(const json& value, const char* what) {
   if (!value.is_string()) return Status::InvalidArgument(std::string("\"") + what + "\" must be a direction name");

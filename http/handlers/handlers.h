@@ -51,6 +51,9 @@ Result<size_t> QueryCount(const HttpRequest& req, const std::string& key, size_t
 Result<bool> QueryBool(const HttpRequest& req, const std::string& key, bool fallback);
 // Parses the request body as JSON (depth-capped).
 Result<nlohmann::json> BodyJson(const HttpRequest& req);
+// The body as a JSON object: InvalidArgument when it is another JSON value or no JSON; an empty
+// body is {} when `empty_is_object` (routes whose fields are all optional).
+Result<nlohmann::json> ObjectBody(const HttpRequest& req, bool empty_is_object = false);
 // The dimension of the vectors an encoder (a word model or an image model) gives;
 // InvalidArgument when it names no model or the model does not load.
 Result<size_t> EncoderDim(const HandlerContext& ctx, const std::string& encoder);

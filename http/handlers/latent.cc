@@ -65,13 +65,6 @@ json DecodedLatentJson(const latent::DecodedLatent& d) {
   return item;
 }
 
-Result<json> ObjectBody(const HttpRequest& req) {
-  json body = json::object();
-  if (req.body.empty()) return body;
-  LDB_ASSIGN_OR_RETURN(body, BodyJson(req));
-  if (!body.is_object()) return Status::InvalidArgument("body must be a JSON object");
-  return body;
-}
 
 }  // namespace
 
@@ -104,7 +97,7 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
 
   router.Add("POST", "/collections/{collection}/interpolate", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
-    LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req));
+    LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req, /*empty_is_object=*/true));
     LDB_ASSIGN_OR_RETURN(auto vae, CollectionGenerativeModel(ctx, *c));
     latent::InterpolationRequest r;
     LDB_ASSIGN_OR_RETURN(r.steps, ParseCount(body, "steps", 8, 2, kMaxInterpolationSteps));
@@ -125,7 +118,7 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
 
   router.Add("POST", "/collections/{collection}/sample", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
-    LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req));
+    LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req, /*empty_is_object=*/true));
     LDB_ASSIGN_OR_RETURN(auto vae, CollectionGenerativeModel(ctx, *c));
     LDB_ASSIGN_OR_RETURN(size_t n, ParseCount(body, "n", 16, 1, kMaxSamples));
     std::optional<uint64_t> seed;  // absent: the module draws one and returns it

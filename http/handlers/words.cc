@@ -44,11 +44,6 @@ Result<std::vector<std::string>> WordList(const json& body, const char* key) {
   return out;
 }
 
-Result<json> ObjectBody(const HttpRequest& req) {
-  LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
-  if (!body.is_object()) return Status::InvalidArgument("body must be a JSON object");
-  return body;
-}
 
 }  // namespace
 
