@@ -25,8 +25,9 @@ namespace {
 
 constexpr uint64_t kWriteBufferSize = 64ull << 20;
 
-enum Family { kCatalog = 0, kVectors, kPoints, kIds, kChangelog, kMeta, kNumFamilies };
-const char* const kFamilyNames[kNumFamilies] = {"catalog", "vectors", "points", "ids", "changelog", "meta"};
+enum Family { kCatalog = 0, kVectors, kPoints, kIds, kChangelog, kMeta, kPayloadIndex, kNumFamilies };
+const char* const kFamilyNames[kNumFamilies] = {"catalog", "vectors", "points", "ids", "changelog", "meta",
+                                                "payload_index"};
 
 // Whether a RocksDB error means the disk (or quota) is full. RocksDB marks ENOSPC with the
 // NoSpace subcode; a background error it reports again later may carry only the text.
@@ -350,7 +351,7 @@ Status Store::DropCollection(const CollectionRecord& record) {
   if (record.id != 0) {  // 0: a damaged entry whose records cannot be found (ids start at 1)
     std::string begin = CidPrefix(record.id);
     std::string end = CidPrefix(record.id + 1);
-    for (Family f : {kVectors, kPoints, kIds, kChangelog}) batch.DeleteRange(impl_->cf[f], begin, end);
+    for (Family f : {kVectors, kPoints, kIds, kChangelog, kPayloadIndex}) batch.DeleteRange(impl_->cf[f], begin, end);
     batch.Delete(impl_->cf[kMeta], NextIidKey(record.id));
     batch.DeleteRange(impl_->cf[kMeta], AttachmentPrefix(record.id), AttachmentPrefix(record.id + 1));
   }
@@ -428,6 +429,9 @@ Result<uint64_t> Store::Apply(const PointBatch& b) {
       changes.push_back(static_cast<char>(ChangeOp::kUpsert));
       PutFixed64BE(&changes, u.iid);
     }
+    // Deletes first: an entry that a batch both removes and adds (two upserts of one point) stays.
+    for (const auto& key : b.index_deletes) batch.Delete(impl_->cf[kPayloadIndex], CidPrefix(b.cid) + key);
+    for (const auto& key : b.index_puts) batch.Put(impl_->cf[kPayloadIndex], CidPrefix(b.cid) + key, rocksdb::Slice());
     std::string ck = CidPrefix(b.cid);
     PutFixed64BE(&ck, seq);
     batch.Put(impl_->cf[kChangelog], ck, changes);
@@ -548,6 +552,36 @@ Status Store::TrimChangelog(uint32_t cid, uint64_t up_to_seq) {
   PutFixed64BE(&end, up_to_seq + 1);
   batch.DeleteRange(impl_->cf[kChangelog], begin, end);
   return impl_->Write(&batch, "trimming changelog");
+}
+
+Status Store::PutIndexEntries(uint32_t cid, const std::vector<std::string>& keys) {
+  rocksdb::WriteBatch batch;
+  for (const auto& key : keys) batch.Put(impl_->cf[kPayloadIndex], CidPrefix(cid) + key, rocksdb::Slice());
+  return impl_->Write(&batch, "writing payload index entries");
+}
+
+Status Store::ScanIndexEntries(uint32_t cid, std::string_view prefix,
+                               const std::function<bool(std::string_view key)>& visit) {
+  const std::string full = CidPrefix(cid) + std::string(prefix);
+  return impl_->ScanPrefix(kPayloadIndex, full, full, [&](std::string_view k, std::string_view) {
+    return visit(k.substr(4));
+  });
+}
+
+Status Store::DeleteIndexEntries(uint32_t cid, std::string_view prefix) {
+  if (prefix.empty()) return Status::InvalidArgument("DeleteIndexEntries needs a non-empty prefix");
+  std::string begin = CidPrefix(cid) + std::string(prefix);
+  // The first key after every key starting with `begin`: drop trailing 0xff bytes, increment the last.
+  std::string end = begin;
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  rocksdb::WriteBatch batch;
+  if (end.empty()) {
+    batch.DeleteRange(impl_->cf[kPayloadIndex], begin, CidPrefix(cid + 1));
+  } else {
+    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+    batch.DeleteRange(impl_->cf[kPayloadIndex], begin, end);
+  }
+  return impl_->Write(&batch, "deleting payload index entries");
 }
 
 uint64_t Store::LastSequence() const { return impl_->last_seq.load(); }

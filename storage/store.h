@@ -12,6 +12,9 @@
 //   meta       "seq"                     -> last sequence number (8)
 //              "next_cid"                -> next collection id (4)
 //              "next_iid" + cid          -> next internal id of that collection (8)
+//   payload_index cid + entry key         -> (empty)   an entry of a payload index: the engine
+//                                           encodes field, value and iid in the key
+//                                           (engine/payload_index.h)
 //              "att" + cid + kind + '\0' + name
 //                                        -> an attachment: a named JSON record kept with the
 //                                           collection (e.g. kind "direction"), JSON text
@@ -75,6 +78,10 @@ struct PointBatch {
   uint64_t next_iid = 0;  // the collection's id counter after this batch
   std::vector<Upsert> upserts;
   std::vector<Delete> deletes;
+  // Payload index entries (keys without the cid; opaque to the store) removed and added with
+  // these points, in the same write batch: deletes are applied before puts.
+  std::vector<std::string> index_deletes;
+  std::vector<std::string> index_puts;
 };
 
 struct StoredPoint {
@@ -145,6 +152,15 @@ class Store {
                        const std::function<void(uint64_t seq, ChangeOp op, uint64_t iid)>& visit);
   // Drops changelog entries with seq <= up_to_seq (they are inside a persisted index).
   Status TrimChangelog(uint32_t cid, uint64_t up_to_seq);
+
+  // --- payload index entries (keys under the collection, opaque to the store) ---
+  // Adds entries in one write (a background index build; the write path adds them through
+  // PointBatch so they land with their points).
+  Status PutIndexEntries(uint32_t cid, const std::vector<std::string>& keys);
+  // Visits the entry keys that start with `prefix`, in key order; the visitor returns false to stop.
+  Status ScanIndexEntries(uint32_t cid, std::string_view prefix, const std::function<bool(std::string_view key)>& visit);
+  // Removes every entry whose key starts with `prefix` (non-empty), in one write.
+  Status DeleteIndexEntries(uint32_t cid, std::string_view prefix);
 
   uint64_t LastSequence() const;
   // Flushes memtables to SST files (used before snapshots, on shutdown, and to make a bulk

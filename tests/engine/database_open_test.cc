@@ -126,7 +126,7 @@ TEST_CASE("collections that fail to load are reported, the others serve", "[engi
     // A catalog entry too short to hold its collection id, written with RocksDB itself.
     rocksdb::Options o;
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {{rocksdb::kDefaultColumnFamilyName, o}};
-    for (const char* f : {"catalog", "vectors", "points", "ids", "changelog", "meta"}) families.emplace_back(f, o);
+    for (const char* f : {"catalog", "vectors", "points", "ids", "changelog", "meta", "payload_index"}) families.emplace_back(f, o);
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     REQUIRE(rocksdb::DB::Open(o, opts.data_dir + "/store", families, &handles, &raw).ok());
