@@ -35,6 +35,7 @@ Result<std::shared_ptr<Collection>> Collection::Open(storage::Store* store, uint
   std::shared_ptr<Collection> c(new Collection(store, cid, std::move(name), std::move(config), std::move(index_path)));
   LDB_RETURN_IF_ERROR(c->LoadPoints());
   LDB_RETURN_IF_ERROR(c->LoadOrRebuildIndex());
+  LDB_RETURN_IF_ERROR(c->LoadPayloadIndexes());
   return c;
 }
 
@@ -191,7 +192,7 @@ ScoredPoint Collection::MakeScored(uint64_t iid, float score, bool with_payload,
   return sp;
 }
 
-Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q) {
+Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, SearchPlan* plan_out) {
   if (q.k == 0 || q.k > kMaxK) return Status::InvalidArgument("k must be between 1 and " + std::to_string(kMaxK));
   if (q.vector.has_value() == q.id.has_value()) {
     return Status::InvalidArgument("search needs exactly one of \"vector\" or \"id\"");
@@ -223,7 +224,40 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q) {
     return it != points_.end() && q.filter->Matches(it->second.payload, it->second.key);
   };
   const bool need_filter = exclude_self || q.filter != nullptr;
-  LDB_ASSIGN_OR_RETURN(auto hits, index_->Search(query, q.k, q.params, need_filter ? &id_filter : nullptr));
+
+  // The plan. An exhaustive index scores every point anyway, so any bound from the payload
+  // indexes helps it; a graph walk is faster than scoring the candidates unless they are few.
+  SearchPlan plan;
+  const bool exhaustive = q.params.exact || index_->Stats().kind == "flat";
+  plan.strategy = exhaustive ? "full_scan" : "graph";
+  plan.full_scan_threshold = std::max<size_t>(1, kFullScanThresholdKb * 1024 / (config_.dim * sizeof(float)));
+  if (q.filter && !payload_indexes_.empty()) plan.estimated_matches = q.filter->EstimateMatches(payload_indexes_);
+  const bool indexed = plan.estimated_matches &&
+                       (exhaustive ? *plan.estimated_matches < points_.size() : *plan.estimated_matches <= plan.full_scan_threshold);
+  std::vector<index::Hit> hits;
+  if (indexed) {
+    plan.strategy = "indexed_scan";
+    std::vector<uint64_t> matching;
+    const PointSet candidates = *q.filter->CandidatePoints(payload_indexes_);
+    for (uint64_t iid : candidates) {
+      if (id_filter(iid)) matching.push_back(iid);
+    }
+    auto among = index_->SearchAmong(query, q.k, matching);
+    if (among.ok()) {
+      hits = std::move(*among);
+    } else if (among.status().code() == StatusCode::kNotImplemented) {  // trained IVF: exact filtered scan
+      index::SearchParams exact = q.params;
+      exact.exact = true;
+      std::sort(matching.begin(), matching.end());
+      index::IdFilter in_matching = [&](uint64_t iid) { return std::binary_search(matching.begin(), matching.end(), iid); };
+      LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, q.k, exact, &in_matching));
+    } else {
+      return among.status();
+    }
+  } else {
+    LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, q.k, q.params, need_filter ? &id_filter : nullptr));
+  }
+  if (plan_out) *plan_out = std::move(plan);
   std::vector<ScoredPoint> out;
   out.reserve(hits.size());
   const bool distance = config_.metric == index::Metric::kL2;
@@ -252,6 +286,8 @@ CollectionInfo Collection::Info() const {
   info.index = index_->Stats();
   info.applied_sequence = applied_seq_;
   info.persisted_sequence = persisted_seq_;
+  lock.unlock();
+  info.payload_indexes = PayloadIndexes();
   info.warning = index_warning_;
   return info;
 }

@@ -12,13 +12,16 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -26,11 +29,13 @@
 #include "engine/collection_config.h"
 #include "engine/external_id.h"
 #include "engine/filter.h"
+#include "engine/payload_index.h"
 #include "engine/upsert_batch.h"
 #include "index/vector_index.h"
 
 namespace latentdb::storage {
 class Store;
+struct PointBatch;
 }
 
 namespace latentdb::engine {
@@ -96,6 +101,35 @@ struct InsertionOrderPage {
   std::optional<uint64_t> next_position;  // absent after the last page
 };
 
+// How a search was answered (Collection::Search's optional out-parameter; the HTTP search answers
+// it under "debug" when asked).
+struct SearchPlan {
+  // "graph": the HNSW walk (or IVF probe), the filter tested on each candidate it meets;
+  // "full_scan": every point scored (a Flat index, or exact requested), the filter tested on each;
+  // "indexed_scan": payload indexes named the few points that can match; only those are tested
+  // and scored exactly.
+  std::string strategy;
+  // The payload indexes' upper bound of the matching points; absent when no index bounds the filter.
+  std::optional<size_t> estimated_matches;
+  // indexed_scan is chosen for a graph index when estimated_matches is at most this many points:
+  // Qdrant's full_scan_threshold (10,000 KB of float vectors, kFullScanThresholdKb) in points.
+  size_t full_scan_threshold = 0;
+};
+
+// Qdrant's default hnsw_config.full_scan_threshold, in kilobytes of vectors.
+constexpr size_t kFullScanThresholdKb = 10000;
+
+// A payload index of a collection (CreatePayloadIndex).
+struct PayloadIndexInfo {
+  std::string field_name;
+  PayloadSchema schema = PayloadSchema::kKeyword;
+  // "ready" (filters use it), "building" (filters are evaluated without it meanwhile), or
+  // "failed" (a storage error stopped the build: `error` says which; drop and create it again).
+  std::string status;
+  std::string error;
+  size_t points = 0;  // points with a value the index keeps
+};
+
 struct CollectionInfo {
   std::string name;
   CollectionConfig config;
@@ -103,6 +137,7 @@ struct CollectionInfo {
   index::IndexStats index;
   uint64_t applied_sequence = 0;
   uint64_t persisted_sequence = 0;
+  std::vector<PayloadIndexInfo> payload_indexes;  // by field name
   // Non-empty when the collection serves in a degraded way, e.g. its stored index spec is one that
   // today's validation refuses and an exact Flat index stands in for it.
   std::string warning;
@@ -159,7 +194,11 @@ class Collection {
   Result<InsertionOrderPage> ScrollInsertionOrder(size_t limit, uint64_t position, bool with_payload,
                                                   bool with_vector);
 
-  Result<std::vector<ScoredPoint>> Search(const SearchQuery& query);
+  // With a filter, the plan is chosen by the payload indexes' estimate of the matching points (see
+  // SearchPlan): few → score exactly the points the indexes name; many → the graph walk with the
+  // filter. Both give the same points whenever the graph walk finds every true neighbour; the
+  // indexed plan is exact. `plan`, when given, receives the choice.
+  Result<std::vector<ScoredPoint>> Search(const SearchQuery& query, SearchPlan* plan = nullptr);
   // Word2vec-style analogy, exactly as gensim's most_similar (3CosAdd) and most_similar_cosmul
   // (3CosMul): inputs unit-normalized, exact cosine ranking, input ids excluded.
   // Runs in memory: the first Analogy after a write copies the collection's vectors, unit-
@@ -190,6 +229,19 @@ class Collection {
   Result<std::vector<Attachment>> ListAttachments(const std::string& kind) const;
   // Removes `name`; returns whether it existed.
   Result<bool> DeleteAttachment(const std::string& kind, const std::string& name);
+
+  // --- payload indexes (engine/payload_index.h; Qdrant's PUT /collections/{c}/index) ---
+  // Creates an index of `field_name` (a filter key, JsonPath syntax) with `schema`, and builds it
+  // for the existing points in the background, in chunks that interleave with reads and writes;
+  // filters use it once it is ready. With `wait`, returns after the build (or its failure).
+  // Returns false, changing nothing, when the same index exists; an index of the field with
+  // another schema is replaced. InvalidArgument for a bad field name. The definition and the
+  // entries live in the store: a restart keeps a ready index without reading payloads, and
+  // restarts an interrupted build. Thread-safe.
+  Result<bool> CreatePayloadIndex(const std::string& field_name, PayloadSchema schema, bool wait);
+  // Drops the index of `field_name`; returns whether there was one.
+  Result<bool> DeletePayloadIndex(const std::string& field_name);
+  std::vector<PayloadIndexInfo> PayloadIndexes() const;
 
   CollectionInfo Info() const;
   size_t size() const;
@@ -227,6 +279,36 @@ class Collection {
   };
 
   Collection(storage::Store* store, uint32_t cid, std::string name, CollectionConfig config, std::string index_path);
+ public:
+  ~Collection();
+
+ private:
+  // One payload index and its build (collection_payload_index.cc). Guarded by mutex_.
+  struct PayloadIndexState {
+    std::unique_ptr<FieldIndex> index;
+    bool ready = false;
+    uint64_t built_below = 0;  // while building: the points with iid < this are indexed
+    std::string error;         // the build failed
+    bool Covers(uint64_t iid) const { return ready || iid < built_below; }
+  };
+  // A point's index entries before and after a write (kept until the store has it).
+  struct IndexChange {
+    FieldIndex* index;
+    uint64_t iid;
+    std::vector<std::string> before, after;
+  };
+  Status LoadPayloadIndexes();
+  // Adds the entry changes of a write to `batch` and to `changes`; `after` is null for a delete.
+  // Needs mutex_ held exclusively.
+  void CollectIndexChanges(uint64_t iid, const nlohmann::json* after, storage::PointBatch* batch,
+                           std::vector<IndexChange>* changes) const;
+  static void ApplyIndexChanges(const std::vector<IndexChange>& changes);
+  Status StorePayloadIndexDefinition(const PayloadIndexState& state) const;
+  void StartIndexBuilder();
+  void RunIndexBuilder();
+  // One chunk of the first index still building; false when none is left. Needs mutex_ exclusively.
+  bool BuildIndexChunkLocked();
+
   Status LoadPoints();
   Status LoadOrRebuildIndex();
   Status RebuildIndexLocked();
@@ -268,6 +350,15 @@ class Collection {
   // lock: a fresh multi-megabyte buffer per batch costs more in page faults than the copy itself.
   mutable std::mutex unit_mutex_;  // guards unit_matrix_ (readers build it under the shared lock)
   mutable std::shared_ptr<const UnitMatrix> unit_matrix_;
+
+  // Payload indexes, by field name, and the ready ones as filters see them. Guarded by mutex_.
+  std::map<std::string, PayloadIndexState> payload_index_states_;
+  PayloadIndexSet payload_indexes_;
+  std::condition_variable_any index_built_;  // notified (with mutex_) when a build ends
+  std::mutex builder_mutex_;                 // guards builder_ and builder_running_
+  std::thread builder_;
+  bool builder_running_ = false;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace latentdb::engine

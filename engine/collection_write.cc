@@ -78,8 +78,16 @@ Status Collection::Upsert(UpsertBatch points) {
     batch.upserts.push_back(std::move(u));
   }
   batch.next_iid = next;
+  std::vector<IndexChange> index_changes;
+  if (!payload_index_states_.empty()) {
+    // A point upserted twice in one batch ends with its last payload: index that one only.
+    std::unordered_map<uint64_t, size_t> last;
+    for (size_t i = 0; i < batch.upserts.size(); ++i) last[batch.upserts[i].iid] = i;
+    for (const auto& [iid, i] : last) CollectIndexChanges(iid, &points.payload(i), &batch, &index_changes);
+  }
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
   DropUnitMatrix();
+  ApplyIndexChanges(index_changes);
 
   // Durable from here on: bring the index and the maps up to date.
   std::vector<uint64_t> ids;
@@ -118,8 +126,11 @@ Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys
     batch.deletes.push_back({it->second, key});
   }
   if (batch.deletes.empty()) return size_t{0};
+  std::vector<IndexChange> index_changes;
+  for (const auto& d : batch.deletes) CollectIndexChanges(d.iid, nullptr, &batch, &index_changes);
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
   DropUnitMatrix();
+  ApplyIndexChanges(index_changes);
   std::vector<uint64_t> ids;
   for (const auto& d : batch.deletes) {
     ids.push_back(d.iid);
@@ -144,8 +155,15 @@ Result<size_t> Collection::Delete(const std::vector<ExternalId>& ids) {
 Result<size_t> Collection::DeleteMatching(const Filter& filter) {
   std::unique_lock lock(mutex_);
   std::vector<std::string> keys;
-  for (const auto& [iid, meta] : points_) {
+  auto consider = [&](const PointMeta& meta) {
     if (filter.Matches(meta.payload, meta.key)) keys.push_back(meta.key);
+  };
+  if (auto candidates = filter.CandidatePoints(payload_indexes_)) {  // only the points the indexes name
+    for (uint64_t iid : *candidates) {
+      if (auto it = points_.find(iid); it != points_.end()) consider(it->second);
+    }
+  } else {
+    for (const auto& [iid, meta] : points_) consider(meta);
   }
   return DeleteKeysLocked(keys);
 }

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "engine/external_id.h"
+#include "engine/filter_condition.h"
 
 namespace latentdb::engine {
 
@@ -82,127 +83,83 @@ int CompareJsonNumbers(const json& a, const json& b) {
   return CompareIntUint(a.get<int64_t>(), b.get<uint64_t>());
 }
 
-struct Filter::Condition {
-  enum class Type { kMatchValue, kMatchAny, kMatchExcept, kRange, kHasId, kSubFilter, kNested, kIsEmpty, kIsNull } type;
-  struct PathItem {
-    enum class Kind { kKey, kEach, kIndex } kind;
-    std::string key;   // kKey
-    size_t index = 0;  // kIndex
-  };
-  std::vector<PathItem> path;
-  std::vector<json> values;         // match value / any / except
-  json gt, gte, lt, lte;            // range bounds (null = absent), compared exactly
-  std::unordered_set<std::string> ids;
-  std::shared_ptr<const Filter> filter;  // kSubFilter, kNested
-
-  // Every value at path[i…] below `node`, arrays on the way flattened (see filter.h); the value at
-  // the end of the path is not flattened. Nulls there are kept only with `keep_null` (is_empty,
-  // is_null): for every other condition null is absence.
-  void Collect(const json& node, size_t i, std::vector<const json*>* out, bool keep_null = false) const {
-    if (i == path.size()) {
-      if (keep_null || !node.is_null()) out->push_back(&node);
-      return;
-    }
-    const PathItem& item = path[i];
-    switch (item.kind) {
-      case PathItem::Kind::kKey:
-        if (node.is_object()) {
-          auto it = node.find(item.key);
-          if (it != node.end()) Collect(*it, i + 1, out, keep_null);
-        } else if (node.is_array()) {
-          for (const auto& element : node) Collect(element, i, out, keep_null);
-        }
-        return;
-      case PathItem::Kind::kEach:
-        if (node.is_array()) {
-          for (const auto& element : node) Collect(element, i + 1, out, keep_null);
-        }
-        return;
-      case PathItem::Kind::kIndex:
-        if (node.is_array() && item.index < node.size()) Collect(node[item.index], i + 1, out, keep_null);
-        return;
-    }
+bool Filter::Condition::InRange(const json& v) const {
+  auto cmp = [&](const json& bound) { return CompareJsonNumbers(v, bound); };
+  if (!gt.is_null() && cmp(gt) != 1) return false;
+  if (!gte.is_null()) {
+    int c = cmp(gte);
+    if (c != 0 && c != 1) return false;
   }
-
-  bool InRange(const json& v) const {
-    auto cmp = [&](const json& bound) { return CompareJsonNumbers(v, bound); };
-    if (!gt.is_null() && cmp(gt) != 1) return false;
-    if (!gte.is_null()) {
-      int c = cmp(gte);
-      if (c != 0 && c != 1) return false;
-    }
-    if (!lt.is_null() && cmp(lt) != -1) return false;
-    if (!lte.is_null()) {
-      int c = cmp(lte);
-      if (c != 0 && c != -1) return false;
-    }
-    return true;
+  if (!lt.is_null() && cmp(lt) != -1) return false;
+  if (!lte.is_null()) {
+    int c = cmp(lte);
+    if (c != 0 && c != -1) return false;
   }
+  return true;
+}
 
-  // One scalar (never an array) found at the key.
-  bool TestScalar(const json& v) const {
-    if (v.is_null()) return false;  // null is absence, also inside arrays
-    switch (type) {
-      case Type::kMatchValue:
-      case Type::kMatchAny:
-        for (const auto& want : values) {
-          if (ValueEquals(v, want)) return true;
-        }
-        return false;
-      case Type::kMatchExcept:
-        if (v.is_object()) return false;
-        for (const auto& unwanted : values) {
-          if (ValueEquals(v, unwanted)) return false;
-        }
-        return true;
-      case Type::kRange:
-        return v.is_number() && InRange(v);
-      default:
-        return false;
-    }
-  }
-
-  bool TestValue(const json& v) const {
-    if (!v.is_array()) return TestScalar(v);
-    for (const auto& element : v) {
-      if (TestValue(element)) return true;
-    }
-    return false;
-  }
-
-  bool Test(const json& payload, const std::string& key) const {
-    if (type == Type::kHasId) return ids.count(key) != 0;
-    if (type == Type::kSubFilter) return filter->Matches(payload, key);
-    std::vector<const json*> found;
-    if (type == Type::kIsEmpty || type == Type::kIsNull) {
-      // Qdrant's check_is_empty / check_is_null over every value the key reaches (the last one not
-      // flattened): empty when each is null or [] (so also when there is none); null when one is.
-      Collect(payload, 0, &found, /*keep_null=*/true);
-      for (const json* v : found) {
-        const bool null = v->is_null();
-        if (type == Type::kIsNull && null) return true;
-        if (type == Type::kIsEmpty && !null && !(v->is_array() && v->empty())) return false;
-      }
-      return type == Type::kIsEmpty;
-    }
-    Collect(payload, 0, &found);
-    if (type == Type::kNested) {
-      for (const json* v : found) {
-        if (v->is_object() && filter->Matches(*v, key)) return true;
-        if (v->is_array()) {
-          for (const auto& element : *v) {
-            if (element.is_object() && filter->Matches(element, key)) return true;
-          }
-        }
+bool Filter::Condition::TestScalar(const json& v) const {
+  if (v.is_null()) return false;  // null is absence, also inside arrays
+  switch (type) {
+    case Type::kMatchValue:
+    case Type::kMatchAny:
+      for (const auto& want : values) {
+        if (ValueEquals(v, want)) return true;
       }
       return false;
-    }
+    case Type::kMatchExcept:
+      if (v.is_object()) return false;
+      for (const auto& unwanted : values) {
+        if (ValueEquals(v, unwanted)) return false;
+      }
+      return true;
+    case Type::kRange:
+      return v.is_number() && InRange(v);
+    default:
+      return false;
+  }
+}
+
+bool Filter::Condition::TestValue(const json& v) const {
+  if (!v.is_array()) return TestScalar(v);
+  for (const auto& element : v) {
+    if (TestValue(element)) return true;
+  }
+  return false;
+}
+
+bool Filter::Condition::Test(const json& payload, const std::string& key) const {
+  if (type == Type::kHasId) return ids.count(key) != 0;
+  if (type == Type::kSubFilter) return filter->Matches(payload, key);
+  std::vector<const json*> found;
+  if (type == Type::kIsEmpty || type == Type::kIsNull) {
+    // Qdrant's check_is_empty / check_is_null over every value the key reaches (the last one not
+    // flattened): empty when each is null or [] (so also when there is none); null when one is.
+    path.Collect(payload, &found, /*keep_null=*/true);
     for (const json* v : found) {
-      if (TestValue(*v)) return true;
+      const bool null = v->is_null();
+      if (type == Type::kIsNull && null) return true;
+      if (type == Type::kIsEmpty && !null && !(v->is_array() && v->empty())) return false;
+    }
+    return type == Type::kIsEmpty;
+  }
+  path.Collect(payload, &found);
+  if (type == Type::kNested) {
+    for (const json* v : found) {
+      if (v->is_object() && filter->Matches(*v, key)) return true;
+      if (v->is_array()) {
+        for (const auto& element : *v) {
+          if (element.is_object() && filter->Matches(element, key)) return true;
+        }
+      }
     }
     return false;
   }
-};
+  for (const json* v : found) {
+    if (TestValue(*v)) return true;
+  }
+  return false;
+}
 
 Filter::Filter() = default;
 Filter::~Filter() = default;
@@ -210,51 +167,9 @@ Filter::~Filter() = default;
 struct FilterParser {
   using Condition = Filter::Condition;
   using Type = Condition::Type;
-  using PathItem = Condition::PathItem;
   static constexpr const char* kSupported =
       "{\"key\":…, \"match\":…}, {\"key\":…, \"range\":…}, has_id, nested, is_empty, is_null, "
       "and sub-filters of must/should/must_not";
-
-  static Status ParseKey(const std::string& key, std::vector<PathItem>* path) {
-    auto bad = [&](const std::string& why) {
-      return Status::InvalidArgument("filter key '" + key + "' is not a valid path: " + why +
-                                     " (use a.b, items[].color, items[0].color or \"a.b\".c)");
-    };
-    size_t i = 0;
-    while (true) {
-      PathItem item{PathItem::Kind::kKey, {}, 0};
-      if (i < key.size() && key[i] == '"') {
-        size_t close = key.find('"', i + 1);
-        if (close == std::string::npos) return bad("unclosed quote");
-        item.key = key.substr(i + 1, close - i - 1);
-        i = close + 1;
-      } else {
-        size_t end = key.find_first_of(".[\"", i);
-        if (end == std::string::npos) end = key.size();
-        if (end < key.size() && key[end] == '"') return bad("a quote inside a segment");
-        item.key = key.substr(i, end - i);
-        i = end;
-      }
-      if (item.key.empty()) return bad("empty segment");
-      path->push_back(std::move(item));
-      while (i < key.size() && key[i] == '[') {
-        size_t close = key.find(']', i);
-        if (close == std::string::npos) return bad("unclosed [");
-        const std::string inside = key.substr(i + 1, close - i - 1);
-        if (inside.empty()) {
-          path->push_back({PathItem::Kind::kEach, {}, 0});
-        } else if (inside.size() <= 9 && inside.find_first_not_of("0123456789") == std::string::npos) {
-          path->push_back({PathItem::Kind::kIndex, {}, static_cast<size_t>(std::stoul(inside))});
-        } else {
-          return bad("[" + inside + "] is not [] or an index");
-        }
-        i = close + 1;
-      }
-      if (i == key.size()) return Status::Ok();
-      if (key[i] != '.') return bad("unexpected '" + std::string(1, key[i]) + "'");
-      ++i;
-    }
-  }
 
   static bool IsMatchScalar(const json& v) { return v.is_string() || v.is_number_integer() || v.is_boolean(); }
 
@@ -288,7 +203,7 @@ struct FilterParser {
       return Status::InvalidArgument("\"nested\" must be {\"key\": \"<array of objects>\", \"filter\": {…}}");
     }
     Condition cond;
-    LDB_RETURN_IF_ERROR(ParseKey(n["key"].get<std::string>(), &cond.path));
+    LDB_ASSIGN_OR_RETURN(cond.path, JsonPath::Parse(n["key"].get<std::string>()));
     LDB_ASSIGN_OR_RETURN(cond.filter, ParseFilter(n["filter"], depth + 1, /*in_nested=*/true));
     cond.type = Type::kNested;
     return cond;
@@ -300,7 +215,7 @@ struct FilterParser {
       return Status::InvalidArgument("\"" + name + "\" must be {\"key\": \"<non-empty path>\"}, got " + k.dump());
     }
     Condition cond;
-    LDB_RETURN_IF_ERROR(ParseKey(k["key"].get<std::string>(), &cond.path));
+    LDB_ASSIGN_OR_RETURN(cond.path, JsonPath::Parse(k["key"].get<std::string>()));
     cond.type = name == "is_empty" ? Type::kIsEmpty : Type::kIsNull;
     return cond;
   }
@@ -352,7 +267,7 @@ struct FilterParser {
       return Status::InvalidArgument("filter condition needs a non-empty string \"key\": " + c.dump());
     }
     Condition cond;
-    LDB_RETURN_IF_ERROR(ParseKey(c["key"].get<std::string>(), &cond.path));
+    LDB_ASSIGN_OR_RETURN(cond.path, JsonPath::Parse(c["key"].get<std::string>()));
     if (c.contains("match")) {
       LDB_RETURN_IF_ERROR(ParseMatch(c["match"], &cond));
       return cond;

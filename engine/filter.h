@@ -53,14 +53,19 @@
 // values_count, geo_*, has_vector, …) is refused with "unsupported condition 'X'; supported: …".
 
 #include <nlohmann/json.hpp>
+#include <roaring/roaring64map.hh>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
 
 namespace latentdb::engine {
+
+using PointSet = Roaring64Map;  // a set of internal point ids (CRoaring)
+class PayloadIndexSet;
 
 class Filter {
  public:
@@ -71,11 +76,21 @@ class Filter {
   // `payload` is the point's payload object (or null); `external_key` its encoded id.
   bool Matches(const nlohmann::json& payload, const std::string& external_key) const;
 
+  // --- planning with payload indexes (engine/filter_plan.cc, engine/payload_index.h) ---
+  // An upper bound of the number of matching points read from the indexes — the most selective
+  // indexed `must` condition, or the sum over `should` when every alternative is indexed — or
+  // nullopt when no index bounds this filter. Cheap: no set is built.
+  std::optional<size_t> EstimateMatches(const PayloadIndexSet& indexes) const;
+  // A superset of the matching points, from the same conditions; nullopt exactly when
+  // EstimateMatches is. Every candidate still has to pass Matches().
+  std::optional<PointSet> CandidatePoints(const PayloadIndexSet& indexes) const;
+
   struct Condition;
   ~Filter();
 
  private:
   friend struct FilterParser;
+  friend struct FilterPlanner;
   Filter();
   std::vector<Condition> must_, should_, must_not_;
   bool has_should_ = false;  // `should` given (even empty): at least one of should_ must hold

@@ -496,6 +496,46 @@ Result<std::vector<Hit>> VectorIndex::Search(const float* query, size_t k, const
   return hits;
 }
 
+Result<std::vector<Hit>> VectorIndex::SearchAmong(const float* query, size_t k, const std::vector<uint64_t>& ids) const {
+  const Impl& im = *impl_;
+  const FastFlatIndex* flat = nullptr;
+  if (im.kind == Kind::kHnsw) {
+    flat = static_cast<const FastFlatIndex*>(static_cast<const faiss::IndexHNSWFlat*>(im.active.get())->storage);
+  } else if (im.kind == Kind::kFlat || im.pending()) {
+    flat = static_cast<const FastFlatIndex*>(im.active.get());
+  } else {
+    return Status::NotImplemented("a trained IVF index has no raw vectors to scan");
+  }
+  const size_t dim = im.spec.dim;
+  std::vector<float> q(query, query + dim);
+  if (im.spec.metric == Metric::kCosine) NormalizeInPlace(q.data(), dim);
+  const bool l2 = im.spec.metric == Metric::kL2;
+  // (FAISS-convention distance, id): smaller first for L2, larger first otherwise.
+  std::vector<std::pair<float, uint64_t>> scored;
+  scored.reserve(ids.size());
+  for (uint64_t id : ids) {
+    auto it = im.id_to_pos.find(id);
+    if (it == im.id_to_pos.end()) continue;
+    const float* v = flat->vectors() + static_cast<size_t>(it->second) * dim;
+    scored.emplace_back(l2 ? L2Sqr(q.data(), v, dim) : InnerProduct(q.data(), v, dim), id);
+  }
+  std::sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  scored.erase(std::unique(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.second == b.second; }),
+               scored.end());
+  auto better = [l2](const auto& a, const auto& b) {
+    if (a.first != b.first) return l2 ? a.first < b.first : a.first > b.first;
+    return a.second < b.second;
+  };
+  const size_t n = std::min(k, scored.size());
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(n), scored.end(), better);
+  std::vector<Hit> hits;
+  hits.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    hits.push_back({scored[i].second, l2 ? std::sqrt(std::max(0.0f, scored[i].first)) : scored[i].first});
+  }
+  return hits;
+}
+
 bool VectorIndex::WorthSaving() const { return impl_->kind != Kind::kFlat; }
 
 bool VectorIndex::Contains(uint64_t id) const { return impl_->id_to_pos.count(id) != 0; }

@@ -99,6 +99,13 @@ class VectorIndex {
   Result<std::vector<Hit>> Search(const float* query, size_t k, const SearchParams& params,
                                   const IdFilter* filter) const;
 
+  // The exact k nearest among `ids` (ids not in the index are skipped; repeated ids count once),
+  // best first, scored as Search() scores. For a filter whose few matching points are known (a
+  // payload index answered it): |ids| distance computations instead of a graph walk that would
+  // have to step over the non-matching points. NotImplemented for a trained IVF index, whose
+  // vectors are encoded or spread over its lists (the caller then uses Search with a filter).
+  Result<std::vector<Hit>> SearchAmong(const float* query, size_t k, const std::vector<uint64_t>& ids) const;
+
   bool Contains(uint64_t id) const;
   size_t size() const;
   IndexStats Stats() const;

@@ -10,6 +10,7 @@ PACKAGES=(
   libboost-dev                        # Asio + Beast (header-only)
   libboost-program-options-dev        # the command line of the `latentdb` binary
   nlohmann-json3-dev                  # JSON
+  libroaring-dev                      # roaring bitmaps of the payload indexes
   zlib1g-dev                          # reading the gzipped IDX files of the Fashion-MNIST package
   catch2                              # tests
   libhnswlib-dev                      # benchmark baseline only (header-only)

@@ -1,0 +1,358 @@
+#include "engine/payload_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/coding.h"
+#include "engine/filter_condition.h"
+
+namespace latentdb::engine {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr char kKeywordTag = 'k', kBoolTag = 'b', kNumberTag = 'n', kOtherTag = 'o';
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// A double's bytes, big-endian, transformed so that they sort as the numbers do (negative numbers
+// with every bit flipped, the others with the sign bit flipped); -0.0 is stored as 0.0.
+void PutOrderedDouble(std::string* out, double d) {
+  if (d == 0) d = 0;
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  bits = (bits >> 63) ? ~bits : bits ^ (uint64_t{1} << 63);
+  PutFixed64BE(out, bits);
+}
+
+double GetOrderedDouble(const char* p) {
+  uint64_t bits = DecodeFixed64BE(p);
+  bits = (bits >> 63) ? bits ^ (uint64_t{1} << 63) : ~bits;
+  double d;
+  std::memcpy(&d, &bits, sizeof d);
+  return d;
+}
+
+// A JSON number as the double index keys use. Rounding to the nearest double is monotonic, so a
+// range [lo, hi] over exact values maps into [double(lo), double(hi)]: lookups stay supersets.
+double AsDouble(const json& v) {
+  if (v.is_number_unsigned()) return static_cast<double>(v.get<uint64_t>());
+  if (v.is_number_integer()) return static_cast<double>(v.get<int64_t>());
+  return v.get<double>();
+}
+
+template <typename Visit>
+void ForEachScalar(const json& v, Visit&& visit) {
+  if (v.is_array()) {
+    for (const auto& element : v) ForEachScalar(element, visit);
+  } else if (!v.is_null()) {
+    visit(v);
+  }
+}
+
+}  // namespace
+
+Result<PayloadSchema> ParsePayloadSchema(const json& field_schema) {
+  const json* name = &field_schema;
+  if (field_schema.is_object()) {
+    auto it = field_schema.find("type");
+    if (it == field_schema.end()) return Status::InvalidArgument("field_schema object needs a \"type\"");
+    name = &*it;
+  }
+  if (name->is_string()) {
+    const auto& s = name->get_ref<const std::string&>();
+    if (s == "keyword") return PayloadSchema::kKeyword;
+    if (s == "integer") return PayloadSchema::kInteger;
+    if (s == "float") return PayloadSchema::kFloat;
+    if (s == "bool") return PayloadSchema::kBool;
+  }
+  return Status::InvalidArgument("field_schema must be one of keyword, integer, float, bool (or {\"type\": …}), got " +
+                                 field_schema.dump() + "; geo, text, datetime and uuid indexes are not supported");
+}
+
+const char* PayloadSchemaName(PayloadSchema schema) {
+  switch (schema) {
+    case PayloadSchema::kKeyword: return "keyword";
+    case PayloadSchema::kInteger: return "integer";
+    case PayloadSchema::kFloat: return "float";
+    case PayloadSchema::kBool: return "bool";
+  }
+  return "?";
+}
+
+// ---------------------------------------------------------------------------------------------
+// NumericPostings
+
+size_t NumericPostings::PairHash::operator()(const Pair& p) const {
+  uint64_t bits;
+  std::memcpy(&bits, &p.first, sizeof bits);
+  return std::hash<uint64_t>()(bits * 0x9E3779B97F4A7C15ull ^ p.second);
+}
+
+void NumericPostings::Add(double value, uint64_t iid) {
+  if (value == 0) value = 0;
+  if (removed_.erase({value, iid})) return;  // it is still in sorted_
+  added_.emplace(value, iid);
+  MergeIfLarge();
+}
+
+void NumericPostings::Remove(double value, uint64_t iid) {
+  if (value == 0) value = 0;
+  const Pair p{value, iid};
+  if (added_.erase(p)) return;
+  removed_.insert(p);
+  MergeIfLarge();
+}
+
+void NumericPostings::MergeIfLarge() {
+  // Merging costs O(n): doing it when the tail reaches n/8 keeps a write O(1) amortized.
+  const size_t limit = std::max<size_t>(4096, sorted_.size() / 8);
+  if (added_.size() + removed_.size() <= limit) return;
+  std::vector<Pair> merged;
+  merged.reserve(sorted_.size() + added_.size() - removed_.size());
+  auto a = sorted_.begin();
+  auto b = added_.begin();
+  while (a != sorted_.end() || b != added_.end()) {
+    if (b == added_.end() || (a != sorted_.end() && *a < *b)) {
+      if (!removed_.count(*a)) merged.push_back(*a);
+      ++a;
+    } else {
+      merged.push_back(*b++);
+    }
+  }
+  sorted_ = std::move(merged);
+  added_.clear();
+  removed_.clear();
+}
+
+template <typename Visit>
+void NumericPostings::ForEachIn(double lo, double hi, Visit&& visit) const {
+  if (lo > hi) return;
+  auto first = std::lower_bound(sorted_.begin(), sorted_.end(), Pair{lo, 0});
+  auto last = std::upper_bound(sorted_.begin(), sorted_.end(), Pair{hi, std::numeric_limits<uint64_t>::max()});
+  const bool any_removed = !removed_.empty();
+  for (auto it = first; it != last; ++it) {
+    if (!any_removed || !removed_.count(*it)) visit(it->second);
+  }
+  for (auto it = added_.lower_bound(Pair{lo, 0}); it != added_.end() && it->first <= hi; ++it) visit(it->second);
+}
+
+size_t NumericPostings::Collect(double lo, double hi, PointSet* out) const {
+  size_t n = 0;
+  ForEachIn(lo, hi, [&](uint64_t iid) {
+    out->add(iid);
+    ++n;
+  });
+  return n;
+}
+
+size_t NumericPostings::Count(double lo, double hi) const {
+  if (lo > hi) return 0;
+  if (removed_.empty()) {
+    auto first = std::lower_bound(sorted_.begin(), sorted_.end(), Pair{lo, 0});
+    auto last = std::upper_bound(sorted_.begin(), sorted_.end(), Pair{hi, std::numeric_limits<uint64_t>::max()});
+    size_t n = static_cast<size_t>(last - first);
+    for (auto it = added_.lower_bound(Pair{lo, 0}); it != added_.end() && it->first <= hi; ++it) ++n;
+    return n;
+  }
+  size_t n = 0;
+  ForEachIn(lo, hi, [&](uint64_t) { ++n; });
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FieldIndex
+
+FieldIndex::FieldIndex(uint32_t number, JsonPath path, PayloadSchema schema)
+    : number_(number), path_(std::move(path)), schema_(schema) {}
+
+std::string FieldIndex::EntryPrefix(uint32_t number) {
+  std::string p;
+  PutFixed32BE(&p, number);
+  return p;
+}
+
+std::vector<std::string> FieldIndex::EntriesOf(uint64_t iid, const json& payload) const {
+  std::vector<std::string> out;
+  if (!payload.is_object()) return out;
+  std::vector<const json*> found;
+  path_.Collect(payload, &found);
+  const std::string prefix = EntryPrefix(number_);
+  auto add = [&](char tag, std::string_view value) {
+    std::string e = prefix;
+    e.push_back(tag);
+    e.append(value);
+    PutFixed64BE(&e, iid);
+    out.push_back(std::move(e));
+  };
+  for (const json* v : found) {
+    ForEachScalar(*v, [&](const json& s) {
+      switch (schema_) {
+        case PayloadSchema::kKeyword:
+          if (s.is_string()) add(kKeywordTag, s.get_ref<const std::string&>());
+          return;
+        case PayloadSchema::kBool:
+          if (s.is_boolean()) add(kBoolTag, s.get<bool>() ? "\1" : std::string_view("\0", 1));
+          return;
+        case PayloadSchema::kInteger:
+        case PayloadSchema::kFloat:
+          if (!s.is_number()) return;
+          if (schema_ == PayloadSchema::kInteger && s.is_number_float()) {
+            add(kOtherTag, {});
+          } else {
+            std::string d;
+            PutOrderedDouble(&d, AsDouble(s));
+            add(kNumberTag, d);
+          }
+          return;
+      }
+    });
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void FieldIndex::Apply(uint64_t iid, std::string_view entry, bool add) {
+  // entry = number(4) + tag + value + iid(8), checked by the callers.
+  const std::string_view value = entry.substr(4, entry.size() - 12);
+  if (value[0] == kNumberTag) {
+    const double d = GetOrderedDouble(value.data() + 1);
+    add ? numbers_.Add(d, iid) : numbers_.Remove(d, iid);
+    return;
+  }
+  auto it = terms_.find(std::string(value));
+  if (add) {
+    if (it == terms_.end()) it = terms_.emplace(std::string(value), PointSet()).first;
+    it->second.add(iid);
+  } else if (it != terms_.end()) {
+    it->second.remove(iid);
+    if (it->second.isEmpty()) terms_.erase(it);
+  }
+}
+
+void FieldIndex::Update(uint64_t iid, const std::vector<std::string>& before, const std::vector<std::string>& after) {
+  // Both sorted: remove what is only in `before`, add what is only in `after`.
+  auto b = before.begin(), a = after.begin();
+  while (b != before.end() || a != after.end()) {
+    if (a == after.end() || (b != before.end() && *b < *a)) {
+      Apply(iid, *b++, false);
+    } else if (b == before.end() || *a < *b) {
+      Apply(iid, *a++, true);
+    } else {
+      ++a, ++b;
+    }
+  }
+  if (after.empty()) {
+    indexed_.remove(iid);
+  } else {
+    indexed_.add(iid);
+  }
+}
+
+Status FieldIndex::AddStoredEntry(std::string_view entry) {
+  bool ok = entry.size() >= 13 && DecodeFixed32BE(entry.data()) == number_;
+  if (ok) {
+    const char tag = entry[4];
+    const size_t value_size = entry.size() - 13;
+    ok = (tag == kKeywordTag && schema_ == PayloadSchema::kKeyword) ||
+         (tag == kBoolTag && schema_ == PayloadSchema::kBool && value_size == 1) ||
+         (tag == kNumberTag && (schema_ == PayloadSchema::kInteger || schema_ == PayloadSchema::kFloat) &&
+          value_size == 8) ||
+         (tag == kOtherTag && schema_ == PayloadSchema::kInteger && value_size == 0);
+  }
+  if (!ok) return Status::Corruption("payload index entry of field '" + field_name() + "' is malformed");
+  const uint64_t iid = DecodeFixed64BE(entry.data() + entry.size() - 8);
+  Apply(iid, entry, true);
+  indexed_.add(iid);
+  return Status::Ok();
+}
+
+namespace {
+
+// The range [lo, hi] of doubles that every value satisfying the condition's bounds maps into.
+std::pair<double, double> DoubleRange(const Filter::Condition& c) {
+  double lo = -kInf, hi = kInf;
+  if (!c.gt.is_null()) lo = std::max(lo, AsDouble(c.gt));
+  if (!c.gte.is_null()) lo = std::max(lo, AsDouble(c.gte));
+  if (!c.lt.is_null()) hi = std::min(hi, AsDouble(c.lt));
+  if (!c.lte.is_null()) hi = std::min(hi, AsDouble(c.lte));
+  return {lo, hi};
+}
+
+bool AllValues(const Filter::Condition& c, bool (json::*is)() const noexcept) {
+  return std::all_of(c.values.begin(), c.values.end(), [&](const json& v) { return (v.*is)(); });
+}
+
+}  // namespace
+
+std::optional<size_t> FieldIndex::Estimate(const Filter::Condition& c) const {
+  using Type = Filter::Condition::Type;
+  auto term_size = [&](const std::string& key) -> size_t {
+    auto it = terms_.find(key);
+    return it == terms_.end() ? 0 : static_cast<size_t>(it->second.cardinality());
+  };
+  const size_t other = term_size(std::string(1, kOtherTag));
+  const bool numeric = schema_ == PayloadSchema::kInteger || schema_ == PayloadSchema::kFloat;
+  if (c.type == Type::kMatchValue || c.type == Type::kMatchAny) {
+    size_t n = 0;
+    if (schema_ == PayloadSchema::kKeyword && AllValues(c, &json::is_string)) {
+      for (const auto& v : c.values) n += term_size(kKeywordTag + v.get<std::string>());
+      return n;
+    }
+    if (schema_ == PayloadSchema::kBool && AllValues(c, &json::is_boolean)) {
+      for (const auto& v : c.values) n += term_size(std::string(1, kBoolTag) + (v.get<bool>() ? '\1' : '\0'));
+      return n;
+    }
+    if (numeric && AllValues(c, &json::is_number_integer)) {
+      for (const auto& v : c.values) n += numbers_.Count(AsDouble(v), AsDouble(v));
+      return n + other;
+    }
+    return std::nullopt;
+  }
+  if (c.type == Type::kRange && numeric) {
+    auto [lo, hi] = DoubleRange(c);
+    return numbers_.Count(lo, hi) + other;
+  }
+  return std::nullopt;
+}
+
+PointSet FieldIndex::Lookup(const Filter::Condition& c) const {
+  using Type = Filter::Condition::Type;
+  PointSet out;
+  auto add_term = [&](const std::string& key) {
+    auto it = terms_.find(key);
+    if (it != terms_.end()) out |= it->second;
+  };
+  const bool numeric = schema_ == PayloadSchema::kInteger || schema_ == PayloadSchema::kFloat;
+  if (c.type == Type::kMatchValue || c.type == Type::kMatchAny) {
+    for (const auto& v : c.values) {
+      if (schema_ == PayloadSchema::kKeyword && v.is_string()) add_term(kKeywordTag + v.get<std::string>());
+      if (schema_ == PayloadSchema::kBool && v.is_boolean()) {
+        add_term(std::string(1, kBoolTag) + (v.get<bool>() ? '\1' : '\0'));
+      }
+      if (numeric && v.is_number_integer()) numbers_.Collect(AsDouble(v), AsDouble(v), &out);
+    }
+  } else if (c.type == Type::kRange && numeric) {
+    auto [lo, hi] = DoubleRange(c);
+    numbers_.Collect(lo, hi, &out);
+  }
+  if (numeric) add_term(std::string(1, kOtherTag));
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PayloadIndexSet
+
+const FieldIndex* PayloadIndexSet::Find(const std::string& field_name) const {
+  auto it = ready_.find(field_name);
+  return it == ready_.end() ? nullptr : it->second;
+}
+
+void PayloadIndexSet::SetReady(const std::string& field_name, const FieldIndex* index) { ready_[field_name] = index; }
+
+void PayloadIndexSet::Remove(const std::string& field_name) { ready_.erase(field_name); }
+
+}  // namespace latentdb::engine
