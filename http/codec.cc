@@ -154,6 +154,10 @@ Result<SearchRequest> ParseSearch(const json& body) {
   } else {
     request.input = std::move(input);
   }
+  if (body.contains("debug")) {
+    if (!body["debug"].is_boolean()) return Status::InvalidArgument("\"debug\" must be a boolean");
+    request.debug = body["debug"].get<bool>();
+  }
   const char* k_key = body.contains("k") ? "k" : "limit";  // Qdrant clients say "limit"
   LDB_ASSIGN_OR_RETURN(q.k, ParseCount(body, k_key, 10, 1, engine::kMaxK));
   LDB_ASSIGN_OR_RETURN(q.filter, ParseOptionalFilter(body));
@@ -320,7 +324,22 @@ json CollectionInfoToJson(const engine::CollectionInfo& info) {
               {"train_threshold", info.index.train_threshold},
               {"applied_sequence", info.applied_sequence},
               {"persisted_sequence", info.persisted_sequence}}}};
+  // Qdrant's payload_schema: {field: {"data_type", "points"}}, plus "status" (and "error") of
+  // the index build, which Qdrant reports collection-wide as the optimizer status.
+  json schema = json::object();
+  for (const auto& pi : info.payload_indexes) {
+    json f = {{"data_type", engine::PayloadSchemaName(pi.schema)}, {"points", pi.points}, {"status", pi.status}};
+    if (!pi.error.empty()) f["error"] = pi.error;
+    schema[pi.field_name] = std::move(f);
+  }
+  j["payload_schema"] = std::move(schema);
   if (!info.warning.empty()) j["warning"] = info.warning;
+  return j;
+}
+
+json SearchPlanToJson(const engine::SearchPlan& plan) {
+  json j = {{"plan", plan.strategy}, {"full_scan_threshold", plan.full_scan_threshold}};
+  j["estimated_matches"] = plan.estimated_matches ? json(*plan.estimated_matches) : json(nullptr);
   return j;
 }
 

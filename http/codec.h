@@ -62,7 +62,12 @@ Result<std::vector<engine::ExternalId>> ParseIdList(const nlohmann::json& ids);
 struct SearchRequest {
   engine::SearchQuery query;
   std::optional<inference::Input> input;
+  // "debug": true — answer {"points": [...], "debug": {"plan": …}} instead of the bare list.
+  bool debug = false;
 };
+// A search plan as the "debug" object of a search answer: {"plan", "estimated_matches",
+// "full_scan_threshold"}.
+nlohmann::json SearchPlanToJson(const engine::SearchPlan& plan);
 Result<SearchRequest> ParseSearch(const nlohmann::json& body);
 Result<engine::AnalogyQuery> ParseAnalogy(const nlohmann::json& body);
 // A latent to start from (an edit's "from"): a point id (integer or string), a vector (an array

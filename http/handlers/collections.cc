@@ -1,5 +1,7 @@
 // PUT/GET/DELETE /collections/{collection}, GET /collections
 // PUT takes the config ({"dim","metric","index","encoder"}); with an encoder, "dim" is optional.
+// PUT /collections/{collection}/index, DELETE /collections/{collection}/index/{field_name}:
+// payload indexes, as Qdrant's (engine/payload_index.h).
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 
@@ -40,6 +42,35 @@ void RegisterCollectionRoutes(Router& router, const HandlerContext& ctx) {
     LDB_RETURN_IF_ERROR(engine::ValidateCollectionName(p.at("collection")));
     LDB_RETURN_IF_ERROR(ctx.db->DropCollection(p.at("collection")));
     return json(true);
+  }));
+  // Qdrant answers an index operation with {"operation_id", "status"}: "completed" after
+  // ?wait=true, "acknowledged" when the build goes on in the background (the default, as Qdrant).
+  auto operation = [](bool wait) { return json{{"operation_id", 0}, {"status", wait ? "completed" : "acknowledged"}}; };
+  router.Add("PUT", "/collections/{collection}/index", JsonRoute([ctx, operation](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req));
+    for (auto it = body.begin(); it != body.end(); ++it) {
+      if (it.key() != "field_name" && it.key() != "field_schema") {
+        return Status::InvalidArgument("unknown field '" + it.key() + "' (an index takes field_name and field_schema)");
+      }
+    }
+    if (!body.contains("field_name") || !body["field_name"].is_string()) {
+      return Status::InvalidArgument("\"field_name\" must be a string (a payload key, e.g. \"color\" or \"items[].size\")");
+    }
+    if (!body.contains("field_schema")) {
+      return Status::InvalidArgument("\"field_schema\" is required: keyword, integer, float or bool");
+    }
+    LDB_ASSIGN_OR_RETURN(auto schema, engine::ParsePayloadSchema(body["field_schema"]));
+    LDB_ASSIGN_OR_RETURN(bool wait, QueryBool(req, "wait", false));
+    LDB_RETURN_IF_ERROR(c->CreatePayloadIndex(body["field_name"].get<std::string>(), schema, wait).status());
+    return operation(wait);
+  }));
+  router.Add("DELETE", "/collections/{collection}/index/{field_name}", JsonRoute([ctx, operation](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    LDB_ASSIGN_OR_RETURN(bool wait, QueryBool(req, "wait", false));
+    LDB_ASSIGN_OR_RETURN(bool existed, c->DeletePayloadIndex(p.at("field_name")));
+    if (!existed) return Status::NotFound("collection '" + p.at("collection") + "' has no payload index on '" + p.at("field_name") + "'");
+    return operation(wait);
   }));
 }
 

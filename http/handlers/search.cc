@@ -36,8 +36,11 @@ Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, SearchR
     LDB_ASSIGN_OR_RETURN(request.query.vector,
                          inference::EncodeQuery(*ctx.models, c, std::move(*request.input), kImageLimits, pixels));
   }
-  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(request.query));
-  return ScoredPointsToJson(hits, answer);
+  engine::SearchPlan plan;
+  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(request.query, &plan));
+  LDB_ASSIGN_OR_RETURN(json points, ScoredPointsToJson(hits, answer));
+  if (!request.debug) return points;
+  return json{{"points", std::move(points)}, {"debug", SearchPlanToJson(plan)}};
 }
 
 Result<json> RunSearch(const HandlerContext& ctx, engine::Collection& c, const json& body, PixelBudget& pixels,
