@@ -112,7 +112,9 @@ struct SearchPlan {
   // The payload indexes' upper bound of the matching points; absent when no index bounds the filter.
   std::optional<size_t> estimated_matches;
   // indexed_scan is chosen for a graph index when estimated_matches is at most this many points:
-  // Qdrant's full_scan_threshold (10,000 KB of float vectors, kFullScanThresholdKb) in points.
+  // min(√(16·ef·n), Qdrant's full_scan_threshold of 10,000 KB of float vectors in points), where
+  // n is the collection's size — the count where scoring the candidates one by one costs about
+  // what the filtered walk costs (see Collection::Search).
   size_t full_scan_threshold = 0;
 };
 

@@ -79,11 +79,16 @@ class Filter {
   // --- planning with payload indexes (engine/filter_plan.cc, engine/payload_index.h) ---
   // An upper bound of the number of matching points read from the indexes — the most selective
   // indexed `must` condition, or the sum over `should` when every alternative is indexed — or
-  // nullopt when no index bounds this filter. Cheap: no set is built.
-  std::optional<size_t> EstimateMatches(const PayloadIndexSet& indexes) const;
+  // nullopt when no index bounds this filter. Cheap: no set is built. `bitmap_lookup`, when given,
+  // says whether CandidatePoints would only unite stored bitmaps (keyword and bool indexes), so
+  // that building the set costs little however many points match.
+  std::optional<size_t> EstimateMatches(const PayloadIndexSet& indexes, bool* bitmap_lookup = nullptr) const;
   // A superset of the matching points, from the same conditions; nullopt exactly when
-  // EstimateMatches is. Every candidate still has to pass Matches().
-  std::optional<PointSet> CandidatePoints(const PayloadIndexSet& indexes) const;
+  // EstimateMatches is. Every candidate has to pass Matches() unless `*exact` (when given) comes
+  // back true: the indexes then answered the whole filter exactly — a filter of one `must`
+  // condition (or only `should` conditions) that every index involved places exactly
+  // (FieldIndex::Lookup).
+  std::optional<PointSet> CandidatePoints(const PayloadIndexSet& indexes, bool* exact = nullptr) const;
 
   struct Condition;
   ~Filter();

@@ -9,18 +9,20 @@ namespace latentdb::engine {
 
 namespace {
 
-std::optional<size_t> EstimateCondition(const Filter::Condition& c, const PayloadIndexSet& indexes) {
+std::optional<size_t> EstimateCondition(const Filter::Condition& c, const PayloadIndexSet& indexes, bool* bitmaps) {
   using Type = Filter::Condition::Type;
-  if (c.type == Type::kSubFilter) return c.filter->EstimateMatches(indexes);
+  if (c.type == Type::kSubFilter) return c.filter->EstimateMatches(indexes, bitmaps);
   if (c.type != Type::kMatchValue && c.type != Type::kMatchAny && c.type != Type::kRange) return std::nullopt;
   const FieldIndex* index = indexes.Find(c.path.text());
-  return index ? index->Estimate(c) : std::nullopt;
+  if (!index) return std::nullopt;
+  *bitmaps = index->LookupUnitesBitmaps();
+  return index->Estimate(c);
 }
 
 // Only for a condition EstimateCondition bounded.
-PointSet LookupCondition(const Filter::Condition& c, const PayloadIndexSet& indexes) {
-  if (c.type == Filter::Condition::Type::kSubFilter) return *c.filter->CandidatePoints(indexes);
-  return indexes.Find(c.path.text())->Lookup(c);
+PointSet LookupCondition(const Filter::Condition& c, const PayloadIndexSet& indexes, bool* exact) {
+  if (c.type == Filter::Condition::Type::kSubFilter) return *c.filter->CandidatePoints(indexes, exact);
+  return indexes.Find(c.path.text())->Lookup(c, exact);
 }
 
 }  // namespace
@@ -31,42 +33,62 @@ struct FilterPlanner {
   const PayloadIndexSet& indexes;
   std::optional<size_t> estimate;
   const Filter::Condition* best_must = nullptr;  // null: `should` is the bound
+  bool bitmaps = false;                          // the chosen conditions only unite bitmaps
 
   void Plan() {
     for (const auto& c : f.must_) {
-      auto e = EstimateCondition(c, indexes);
+      bool b = false;
+      auto e = EstimateCondition(c, indexes, &b);
       if (e && (!estimate || *e < *estimate)) {
         estimate = e;
         best_must = &c;
+        bitmaps = b;
       }
     }
     if (!f.has_should_) return;
     size_t sum = 0;
+    bool all_bitmaps = true;
     for (const auto& c : f.should_) {
-      auto e = EstimateCondition(c, indexes);
+      bool b = false;
+      auto e = EstimateCondition(c, indexes, &b);
       if (!e) return;
       sum += *e;
+      all_bitmaps = all_bitmaps && b;
     }
     if (!estimate || sum < *estimate) {
       estimate = sum;
       best_must = nullptr;
+      bitmaps = all_bitmaps;
     }
   }
 };
 
-std::optional<size_t> Filter::EstimateMatches(const PayloadIndexSet& indexes) const {
+std::optional<size_t> Filter::EstimateMatches(const PayloadIndexSet& indexes, bool* bitmap_lookup) const {
   FilterPlanner planner{*this, indexes, std::nullopt};
   planner.Plan();
+  if (bitmap_lookup) *bitmap_lookup = planner.bitmaps;
   return planner.estimate;
 }
 
-std::optional<PointSet> Filter::CandidatePoints(const PayloadIndexSet& indexes) const {
+std::optional<PointSet> Filter::CandidatePoints(const PayloadIndexSet& indexes, bool* exact) const {
   FilterPlanner planner{*this, indexes, std::nullopt};
   planner.Plan();
   if (!planner.estimate) return std::nullopt;
-  if (planner.best_must) return LookupCondition(*planner.best_must, indexes);
+  bool all_exact = true;
   PointSet out;
-  for (const auto& c : should_) out |= LookupCondition(c, indexes);
+  if (planner.best_must) {
+    out = LookupCondition(*planner.best_must, indexes, &all_exact);
+    // The other conditions are left to Matches(): exact only when there are none.
+    all_exact = all_exact && must_.size() == 1 && !has_should_ && must_not_.empty();
+  } else {
+    for (const auto& c : should_) {
+      bool e = true;
+      out |= LookupCondition(c, indexes, &e);
+      all_exact = all_exact && e;
+    }
+    all_exact = all_exact && must_.empty() && must_not_.empty();
+  }
+  if (exact) *exact = all_exact;
   return out;
 }
 

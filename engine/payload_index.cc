@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/coding.h"
+#include "engine/filter.h"
 #include "engine/filter_condition.h"
 
 namespace latentdb::engine {
@@ -37,6 +38,14 @@ double GetOrderedDouble(const char* p) {
 
 // A JSON number as the double index keys use. Rounding to the nearest double is monotonic, so a
 // range [lo, hi] over exact values maps into [double(lo), double(hi)]: lookups stay supersets.
+double AsDouble(const json& v);
+
+// Whether the JSON number is exactly a double (every float is; an integer beyond 2^53 may not be).
+bool ExactDouble(const json& v) {
+  const double d = AsDouble(v);
+  return std::isfinite(d) && CompareJsonNumbers(json(d), v) == 0;
+}
+
 double AsDouble(const json& v) {
   if (v.is_number_unsigned()) return static_cast<double>(v.get<uint64_t>());
   if (v.is_number_integer()) return static_cast<double>(v.get<int64_t>());
@@ -199,7 +208,9 @@ std::vector<std::string> FieldIndex::EntriesOf(uint64_t iid, const json& payload
         case PayloadSchema::kInteger:
         case PayloadSchema::kFloat:
           if (!s.is_number()) return;
-          if (schema_ == PayloadSchema::kInteger && s.is_number_float()) {
+          // 'n' holds numbers the index answers exactly; the rest (a float in an integer index,
+          // an integer beyond 2^53) is "other": always a candidate, checked by the filter.
+          if ((schema_ == PayloadSchema::kInteger && s.is_number_float()) || !ExactDouble(s)) {
             add(kOtherTag, {});
           } else {
             std::string d;
@@ -261,7 +272,8 @@ Status FieldIndex::AddStoredEntry(std::string_view entry) {
          (tag == kBoolTag && schema_ == PayloadSchema::kBool && value_size == 1) ||
          (tag == kNumberTag && (schema_ == PayloadSchema::kInteger || schema_ == PayloadSchema::kFloat) &&
           value_size == 8) ||
-         (tag == kOtherTag && schema_ == PayloadSchema::kInteger && value_size == 0);
+         (tag == kOtherTag && (schema_ == PayloadSchema::kInteger || schema_ == PayloadSchema::kFloat) &&
+          value_size == 0);
   }
   if (!ok) return Status::Corruption("payload index entry of field '" + field_name() + "' is malformed");
   const uint64_t iid = DecodeFixed64BE(entry.data() + entry.size() - 8);
@@ -272,13 +284,29 @@ Status FieldIndex::AddStoredEntry(std::string_view entry) {
 
 namespace {
 
-// The range [lo, hi] of doubles that every value satisfying the condition's bounds maps into.
-std::pair<double, double> DoubleRange(const Filter::Condition& c) {
+// The doubles [lo, hi] that hold every value satisfying the condition's bounds. A bound that is
+// exactly a double keeps its strictness (v > d is v >= the next double after d, since the
+// postings hold doubles only); another one is widened to inclusive, and `exact` becomes false.
+std::pair<double, double> DoubleRange(const Filter::Condition& c, bool* exact) {
   double lo = -kInf, hi = kInf;
-  if (!c.gt.is_null()) lo = std::max(lo, AsDouble(c.gt));
-  if (!c.gte.is_null()) lo = std::max(lo, AsDouble(c.gte));
-  if (!c.lt.is_null()) hi = std::min(hi, AsDouble(c.lt));
-  if (!c.lte.is_null()) hi = std::min(hi, AsDouble(c.lte));
+  auto bound = [&](const json& b, bool lower, bool strict) {
+    if (b.is_null()) return;
+    double d = AsDouble(b);
+    if (!ExactDouble(b)) {
+      *exact = false;
+    } else if (strict) {
+      d = std::nextafter(d, lower ? kInf : -kInf);
+    }
+    if (lower) {
+      lo = std::max(lo, d);
+    } else {
+      hi = std::min(hi, d);
+    }
+  };
+  bound(c.gt, true, true);
+  bound(c.gte, true, false);
+  bound(c.lt, false, true);
+  bound(c.lte, false, false);
   return {lo, hi};
 }
 
@@ -313,15 +341,17 @@ std::optional<size_t> FieldIndex::Estimate(const Filter::Condition& c) const {
     return std::nullopt;
   }
   if (c.type == Type::kRange && numeric) {
-    auto [lo, hi] = DoubleRange(c);
+    bool exact = true;
+    auto [lo, hi] = DoubleRange(c, &exact);
     return numbers_.Count(lo, hi) + other;
   }
   return std::nullopt;
 }
 
-PointSet FieldIndex::Lookup(const Filter::Condition& c) const {
+PointSet FieldIndex::Lookup(const Filter::Condition& c, bool* exact) const {
   using Type = Filter::Condition::Type;
   PointSet out;
+  *exact = true;
   auto add_term = [&](const std::string& key) {
     auto it = terms_.find(key);
     if (it != terms_.end()) out |= it->second;
@@ -333,13 +363,19 @@ PointSet FieldIndex::Lookup(const Filter::Condition& c) const {
       if (schema_ == PayloadSchema::kBool && v.is_boolean()) {
         add_term(std::string(1, kBoolTag) + (v.get<bool>() ? '\1' : '\0'));
       }
-      if (numeric && v.is_number_integer()) numbers_.Collect(AsDouble(v), AsDouble(v), &out);
+      if (numeric && v.is_number_integer()) {
+        if (!ExactDouble(v)) *exact = false;
+        numbers_.Collect(AsDouble(v), AsDouble(v), &out);
+      }
     }
   } else if (c.type == Type::kRange && numeric) {
-    auto [lo, hi] = DoubleRange(c);
+    auto [lo, hi] = DoubleRange(c, exact);
     numbers_.Collect(lo, hi, &out);
   }
-  if (numeric) add_term(std::string(1, kOtherTag));
+  if (numeric && terms_.count(std::string(1, kOtherTag))) {
+    add_term(std::string(1, kOtherTag));
+    *exact = false;
+  }
   return out;
 }
 

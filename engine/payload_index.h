@@ -12,17 +12,18 @@
 // which conditions it answers (written on exactly the index's field_name):
 //   keyword  strings                         match value / any with string values
 //   bool     true / false                    match value / any with bool values
-//   integer  integers; other numbers are     match value / any with integer values, range
-//            kept in an "other" set
-//   float    every number                    match value / any with integer values, range
+//   integer  integers; floats (and integers  match value / any with integer values, range
+//            beyond 2^53) in an "other" set
+//   float    every number (integers beyond   match value / any with integer values, range
+//            2^53 in "other")
 // match except, is_empty, is_null, nested and has_id are not answered by indexes (the filter
 // still evaluates them on the candidates).
 //
 // Storage: an index is a set of entries, one per (point, distinct value), each a key
 //   field number (4, big-endian) + value key + iid (8, big-endian)
-// with value key 'k' + UTF-8 bytes (keyword), 'b' + 0|1 (bool), 'n' + 8 bytes (a number as a
-// double whose bytes sort in numeric order), 'o' (integer index: a number that is not an
-// integer). The collection writes entries in the same RocksDB batch as their points
+// with value key 'k' + UTF-8 bytes (keyword), 'b' + 0|1 (bool), 'n' + 8 bytes (a number that is
+// exactly a double, as bytes that sort in numeric order), 'o' (a number the index does not place:
+// always a candidate). The collection writes entries in the same RocksDB batch as their points
 // (storage::PointBatch::index_puts), so they are as durable and atomic as the points, and reads
 // them back at open: no payload is read to open an index.
 //
@@ -113,8 +114,14 @@ class FieldIndex {
   // An upper bound of the points `condition` holds for, or nullopt when this index cannot answer
   // that kind of condition (see the file comment). Cheap: no bitmap is built.
   std::optional<size_t> Estimate(const Filter::Condition& condition) const;
-  // A superset of the points `condition` holds for; only when Estimate() has a value.
-  PointSet Lookup(const Filter::Condition& condition) const;
+  // A superset of the points `condition` holds for; only when Estimate() has a value. `exact`
+  // says whether it is exactly those points (no value the index could not place, such as a float
+  // in an integer index or an integer beyond 2^53, and bounds that are doubles).
+  PointSet Lookup(const Filter::Condition& condition, bool* exact) const;
+
+  // Whether Lookup() only unites stored bitmaps (keyword and bool indexes: cheap whatever the
+  // count), rather than collecting every matching number one by one (integer and float).
+  bool LookupUnitesBitmaps() const { return schema_ == PayloadSchema::kKeyword || schema_ == PayloadSchema::kBool; }
 
   // Points with at least one indexed value.
   size_t points() const { return static_cast<size_t>(indexed_.cardinality()); }
