@@ -230,18 +230,6 @@ std::string NowUtc() {
   return buf;
 }
 
-// Resident-set figures of this process, in bytes ("VmRSS", "VmHWM").
-size_t ProcStatusBytes(const char* key) {
-  std::ifstream in("/proc/self/status");
-  const size_t klen = std::strlen(key);
-  for (std::string line; std::getline(in, line);) {
-    if (line.compare(0, klen, key) == 0 && line.size() > klen && line[klen] == ':') {
-      return static_cast<size_t>(std::strtoull(line.c_str() + klen + 1, nullptr, 10)) * 1024;
-    }
-  }
-  return 0;
-}
-double MiB(size_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 std::string ExecutableDir() {
   std::error_code ec;

@@ -3,9 +3,11 @@
 // message (removing the run's temporary directory), and unwrapping Results on the way.
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <utility>
 
@@ -26,6 +28,19 @@ inline std::string LoadAverage() {
   std::snprintf(buf, sizeof buf, "%.2f %.2f %.2f", l[0], l[1], l[2]);
   return buf;
 }
+
+// Resident-set figures of this process, in bytes ("VmRSS", "VmHWM"); 0 when unreadable.
+inline size_t ProcStatusBytes(const char* key) {
+  std::ifstream in("/proc/self/status");
+  const size_t klen = std::strlen(key);
+  for (std::string line; std::getline(in, line);) {
+    if (line.compare(0, klen, key) == 0 && line.size() > klen && line[klen] == ':') {
+      return static_cast<size_t>(std::strtoull(line.c_str() + klen + 1, nullptr, 10)) * 1024;
+    }
+  }
+  return 0;
+}
+inline double MiB(size_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 // How Die() reports and cleans up: set `program` first thing in main, `temp_dir` while a run owns
 // a temporary directory (empty: nothing to remove).
