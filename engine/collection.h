@@ -290,7 +290,7 @@ class Collection {
     std::unique_ptr<FieldIndex> index;
     bool ready = false;
     uint64_t built_below = 0;  // while building: the points with iid < this are indexed
-    std::string error;         // the build failed
+    Status failure;            // why the build stopped (not ok: failed)
     bool Covers(uint64_t iid) const { return ready || iid < built_below; }
   };
   // A point's index entries before and after a write (kept until the store has it).

@@ -98,7 +98,7 @@ Result<bool> Collection::CreatePayloadIndex(const std::string& field_name, Paylo
   auto existing = payload_index_states_.find(field_name);
   bool created = false;
   if (existing != payload_index_states_.end() && existing->second.index->schema() == schema &&
-      existing->second.error.empty()) {
+      existing->second.failure.ok()) {
     if (!wait) return false;
     // The same index: wait for its build like the request that created it.
   } else {
@@ -127,11 +127,13 @@ Result<bool> Collection::CreatePayloadIndex(const std::string& field_name, Paylo
   index_built_.wait(lock, [&] {
     auto it = payload_index_states_.find(field_name);
     return it == payload_index_states_.end() || it->second.index->number() != number || it->second.ready ||
-           !it->second.error.empty() || stopping_;
+           !it->second.failure.ok() || stopping_;
   });
   auto it = payload_index_states_.find(field_name);
-  if (it != payload_index_states_.end() && it->second.index->number() == number && !it->second.error.empty()) {
-    return Status::IOError("building the payload index of '" + field_name + "' failed: " + it->second.error);
+  if (it != payload_index_states_.end() && it->second.index->number() == number && !it->second.failure.ok()) {
+    // The store's own code (NoSpace, IOError), so that a full disk answers as a full disk.
+    return Status(it->second.failure.code(),
+                  "building the payload index of '" + field_name + "' failed: " + it->second.failure.message());
   }
   return created;
 }
@@ -158,8 +160,8 @@ std::vector<PayloadIndexInfo> Collection::PayloadIndexes() const {
     PayloadIndexInfo info;
     info.field_name = name;
     info.schema = st.index->schema();
-    info.status = st.ready ? "ready" : (st.error.empty() ? "building" : "failed");
-    info.error = st.error;
+    info.status = st.ready ? "ready" : (st.failure.ok() ? "building" : "failed");
+    info.error = st.failure.message();
     info.points = st.index->points();
     out.push_back(std::move(info));
   }
@@ -170,7 +172,7 @@ void Collection::CollectIndexChanges(uint64_t iid, const json* after, storage::P
                                      std::vector<IndexChange>* changes) const {
   auto old = points_.find(iid);
   for (const auto& [name, st] : payload_index_states_) {
-    if (!st.Covers(iid) || !st.error.empty()) continue;
+    if (!st.Covers(iid) || !st.failure.ok()) continue;
     IndexChange change{st.index.get(), iid, {}, {}};
     if (old != points_.end()) change.before = st.index->EntriesOf(iid, old->second.payload);
     if (after) change.after = st.index->EntriesOf(iid, *after);
@@ -211,7 +213,7 @@ void Collection::RunIndexBuilder() {
 
 bool Collection::BuildIndexChunkLocked() {
   auto it = std::find_if(payload_index_states_.begin(), payload_index_states_.end(),
-                         [](const auto& entry) { return !entry.second.ready && entry.second.error.empty(); });
+                         [](const auto& entry) { return !entry.second.ready && entry.second.failure.ok(); });
   if (it == payload_index_states_.end()) return false;
   PayloadIndexState& st = it->second;
   const uint64_t end = std::min(next_iid_, st.built_below + kBuildChunk);
@@ -240,8 +242,8 @@ bool Collection::BuildIndexChunkLocked() {
     }
   }
   if (!s.ok()) {
-    st.error = s.message();
-    LogError("collection '" + name_ + "': building the payload index of '" + it->first + "' failed: " + st.error);
+    st.failure = s;
+    LogError("collection '" + name_ + "': building the payload index of '" + it->first + "' failed: " + s.message());
   }
   if (st.ready || !s.ok()) index_built_.notify_all();
   return true;
