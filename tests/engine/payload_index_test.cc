@@ -5,9 +5,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "engine/collection.h"
 #include "engine/filter.h"
@@ -446,4 +448,57 @@ TEST_CASE("payload index definitions are validated and change nothing when refus
   }
   CHECK(engine::ParsePayloadSchema(json("keyword")).value() == PayloadSchema::kKeyword);
   CHECK(engine::ParsePayloadSchema(json{{"type", "float"}}).value() == PayloadSchema::kFloat);
+}
+
+TEST_CASE("index builds run beside writers and searchers, and a dropped collection stops its build", "[engine][payload_index][concurrency]") {
+  testing::TempDir dir;
+  auto db = testing::OpenTestDatabase(dir.path());
+  auto c = testing::CreateFlatCollection(*db, "c", 4);
+  std::mt19937_64 seed_rng(11);
+  std::vector<engine::PointInput> initial;
+  for (uint64_t i = 0; i < 20000; ++i) initial.push_back({ExternalId(i), RandomVector(seed_rng), {{"color", i % 2 ? "red" : "blue"}, {"n", i % 50}}});
+  REQUIRE(c->Upsert(initial).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::thread writer([&] {
+    std::mt19937_64 rng(12);
+    while (!stop) {
+      std::vector<engine::PointInput> batch;
+      for (int i = 0; i < 50; ++i) batch.push_back({ExternalId(rng() % 30000), RandomVector(rng), RandomPayload(rng)});
+      if (!c->Upsert(batch).ok()) ++failures;
+      if (!c->Delete({ExternalId(rng() % 30000)}).ok()) ++failures;
+    }
+  });
+  std::thread searcher([&] {
+    std::mt19937_64 rng(13);
+    auto f = ParseFilter({{"must", {{{"key", "color"}, {"match", {{"value", "red"}}}}}}});
+    while (!stop) {
+      engine::SearchQuery q;
+      q.vector = RandomVector(rng);
+      q.filter = f;
+      auto hits = c->Search(q);
+      if (!hits.ok()) ++failures;
+      for (const auto& h : hits.ok() ? *hits : std::vector<engine::ScoredPoint>{}) {
+        const json& color = (*h.payload)["color"];
+        const bool red = color == "red" || (color.is_array() && std::count(color.begin(), color.end(), "red") > 0);
+        if (!red) ++failures;
+      }
+      c->Info();
+    }
+  });
+  for (int round = 0; round < 3; ++round) {
+    REQUIRE(c->CreatePayloadIndex("color", PayloadSchema::kKeyword, false).ok());
+    REQUIRE(c->CreatePayloadIndex("n", PayloadSchema::kInteger, round % 2 == 0).ok());
+    REQUIRE(c->CreatePayloadIndex("color", PayloadSchema::kKeyword, true).ok());
+    if (round < 2) REQUIRE(c->DeletePayloadIndex("color").ok());
+  }
+  stop = true;
+  writer.join();
+  searcher.join();
+  CHECK(failures == 0);
+  // A build still running when its collection is dropped and released ends with it.
+  REQUIRE(c->CreatePayloadIndex("x", PayloadSchema::kFloat, false).ok());
+  REQUIRE(db->DropCollection("c").ok());
+  c.reset();
+  db.reset();
 }
