@@ -144,6 +144,9 @@ class InfoLog : public rocksdb::Logger {
 struct Store::Impl {
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> cf;
+#ifdef LDB_STORE_SERIALIZE_WRITES
+  std::mutex tsan_write_mutex;
+#endif
   StoreOptions options;
   std::mutex write_mutex;  // serializes sequence assignment with the WAL write
   // Apply()'s batch, reused under write_mutex: a bulk load writes megabytes per batch, and a
@@ -207,6 +210,9 @@ struct Store::Impl {
   Status Write(rocksdb::WriteBatch* batch, const std::string& what) {
     LDB_RETURN_IF_ERROR(ResumeIfNeeded(what));
     rocksdb::Status s;
+#ifdef LDB_STORE_SERIALIZE_WRITES  // the TSan build only: see storage/CMakeLists.txt
+    std::lock_guard<std::mutex> serialized(tsan_write_mutex);
+#endif
     try {
       s = db->Write(WriteOpts(), batch);
     } catch (const std::exception& e) {

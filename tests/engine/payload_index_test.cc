@@ -469,9 +469,10 @@ TEST_CASE("index builds run beside writers and searchers, and a dropped collecti
       if (!c->Delete({ExternalId(rng() % 30000)}).ok()) ++failures;
     }
   });
+  // Parsed here: Catch2's assertions (inside ParseFilter) may only run on the test's thread.
+  auto f = ParseFilter({{"must", {{{"key", "color"}, {"match", {{"value", "red"}}}}}}});
   std::thread searcher([&] {
     std::mt19937_64 rng(13);
-    auto f = ParseFilter({{"must", {{{"key", "color"}, {"match", {{"value", "red"}}}}}}});
     while (!stop) {
       engine::SearchQuery q;
       q.vector = RandomVector(rng);
