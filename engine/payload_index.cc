@@ -316,66 +316,61 @@ bool AllValues(const Filter::Condition& c, bool (json::*is)() const noexcept) {
 
 }  // namespace
 
-std::optional<size_t> FieldIndex::Estimate(const Filter::Condition& c) const {
+template <typename Term, typename Range>
+bool FieldIndex::ForEachPart(const Filter::Condition& c, bool* exact, Term&& term, Range&& range) const {
   using Type = Filter::Condition::Type;
-  auto term_size = [&](const std::string& key) -> size_t {
-    auto it = terms_.find(key);
-    return it == terms_.end() ? 0 : static_cast<size_t>(it->second.cardinality());
-  };
-  const size_t other = term_size(std::string(1, kOtherTag));
+  *exact = true;
   const bool numeric = schema_ == PayloadSchema::kInteger || schema_ == PayloadSchema::kFloat;
   if (c.type == Type::kMatchValue || c.type == Type::kMatchAny) {
-    size_t n = 0;
     if (schema_ == PayloadSchema::kKeyword && AllValues(c, &json::is_string)) {
-      for (const auto& v : c.values) n += term_size(kKeywordTag + v.get<std::string>());
-      return n;
+      for (const auto& v : c.values) term(kKeywordTag + v.get<std::string>());
+      return true;
     }
     if (schema_ == PayloadSchema::kBool && AllValues(c, &json::is_boolean)) {
-      for (const auto& v : c.values) n += term_size(std::string(1, kBoolTag) + (v.get<bool>() ? '\1' : '\0'));
-      return n;
+      for (const auto& v : c.values) term(std::string(1, kBoolTag) + (v.get<bool>() ? '\1' : '\0'));
+      return true;
     }
-    if (numeric && AllValues(c, &json::is_number_integer)) {
-      for (const auto& v : c.values) n += numbers_.Count(AsDouble(v), AsDouble(v));
-      return n + other;
-    }
-    return std::nullopt;
-  }
-  if (c.type == Type::kRange && numeric) {
-    bool exact = true;
-    auto [lo, hi] = DoubleRange(c, &exact);
-    return numbers_.Count(lo, hi) + other;
-  }
-  return std::nullopt;
-}
-
-PointSet FieldIndex::Lookup(const Filter::Condition& c, bool* exact) const {
-  using Type = Filter::Condition::Type;
-  PointSet out;
-  *exact = true;
-  auto add_term = [&](const std::string& key) {
-    auto it = terms_.find(key);
-    if (it != terms_.end()) out |= it->second;
-  };
-  const bool numeric = schema_ == PayloadSchema::kInteger || schema_ == PayloadSchema::kFloat;
-  if (c.type == Type::kMatchValue || c.type == Type::kMatchAny) {
+    if (!numeric || !AllValues(c, &json::is_number_integer)) return false;
     for (const auto& v : c.values) {
-      if (schema_ == PayloadSchema::kKeyword && v.is_string()) add_term(kKeywordTag + v.get<std::string>());
-      if (schema_ == PayloadSchema::kBool && v.is_boolean()) {
-        add_term(std::string(1, kBoolTag) + (v.get<bool>() ? '\1' : '\0'));
-      }
-      if (numeric && v.is_number_integer()) {
-        if (!ExactDouble(v)) *exact = false;
-        numbers_.Collect(AsDouble(v), AsDouble(v), &out);
-      }
+      if (!ExactDouble(v)) *exact = false;
+      range(AsDouble(v), AsDouble(v));
     }
   } else if (c.type == Type::kRange && numeric) {
     auto [lo, hi] = DoubleRange(c, exact);
-    numbers_.Collect(lo, hi, &out);
+    range(lo, hi);
+  } else {
+    return false;
   }
-  if (numeric && terms_.count(std::string(1, kOtherTag))) {
-    add_term(std::string(1, kOtherTag));
+  // Numbers the index could not place are candidates of every numeric condition.
+  if (terms_.count(std::string(1, kOtherTag))) {
+    term(std::string(1, kOtherTag));
     *exact = false;
   }
+  return true;
+}
+
+std::optional<size_t> FieldIndex::Estimate(const Filter::Condition& c) const {
+  size_t n = 0;
+  bool exact = true;
+  const bool answered = ForEachPart(
+      c, &exact,
+      [&](const std::string& key) {
+        auto it = terms_.find(key);
+        if (it != terms_.end()) n += static_cast<size_t>(it->second.cardinality());
+      },
+      [&](double lo, double hi) { n += numbers_.Count(lo, hi); });
+  return answered ? std::optional<size_t>(n) : std::nullopt;
+}
+
+PointSet FieldIndex::Lookup(const Filter::Condition& c, bool* exact) const {
+  PointSet out;
+  ForEachPart(
+      c, exact,
+      [&](const std::string& key) {
+        auto it = terms_.find(key);
+        if (it != terms_.end()) out |= it->second;
+      },
+      [&](double lo, double hi) { numbers_.Collect(lo, hi, &out); });
   return out;
 }
 

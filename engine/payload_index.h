@@ -131,6 +131,12 @@ class FieldIndex {
 
  private:
   void Apply(uint64_t iid, std::string_view entry, bool add);
+  // The parts of this index that hold every point `c` holds for: `term(key)` for each stored
+  // bitmap, `range(lo, hi)` for each span of numbers. False (nothing visited) when this index
+  // cannot answer that kind of condition; `exact` as Lookup's. Estimate and Lookup share it, so
+  // that they always describe the same set.
+  template <typename Term, typename Range>
+  bool ForEachPart(const Filter::Condition& c, bool* exact, Term&& term, Range&& range) const;
 
   const uint32_t number_;
   const JsonPath path_;
