@@ -306,6 +306,9 @@ class Collection {
                            std::vector<IndexChange>* changes) const;
   static void ApplyIndexChanges(const std::vector<IndexChange>& changes);
   Status StorePayloadIndexDefinition(const PayloadIndexState& state) const;
+  // Removes an index: its definition, then its in-memory state (waking waiters), then its entries.
+  // Needs mutex_ held exclusively.
+  Status DropPayloadIndexLocked(std::map<std::string, PayloadIndexState>::iterator it);
   void StartIndexBuilder();
   void RunIndexBuilder();
   // One chunk of the first index still building; false when none is left. Needs mutex_ exclusively.

@@ -104,12 +104,7 @@ Result<bool> Collection::CreatePayloadIndex(const std::string& field_name, Paylo
   } else {
     uint32_t number = 1;
     for (const auto& [name, st] : payload_index_states_) number = std::max(number, st.index->number() + 1);
-    if (existing != payload_index_states_.end()) {
-      LDB_RETURN_IF_ERROR(store_->DeleteAttachment(cid_, kIndexKind, DefinitionName(existing->second.index->number())).status());
-      LDB_RETURN_IF_ERROR(store_->DeleteIndexEntries(cid_, FieldIndex::EntryPrefix(existing->second.index->number())));
-      payload_indexes_.Remove(field_name);
-      payload_index_states_.erase(existing);
-    }
+    if (existing != payload_index_states_.end()) LDB_RETURN_IF_ERROR(DropPayloadIndexLocked(existing));
     // Entries a crash left behind under this number (a drop interrupted after its definition
     // went) must not join the new index.
     LDB_RETURN_IF_ERROR(store_->DeleteIndexEntries(cid_, FieldIndex::EntryPrefix(number)));
@@ -142,15 +137,19 @@ Result<bool> Collection::DeletePayloadIndex(const std::string& field_name) {
   std::unique_lock lock(mutex_);
   auto it = payload_index_states_.find(field_name);
   if (it == payload_index_states_.end()) return false;
+  LDB_RETURN_IF_ERROR(DropPayloadIndexLocked(it));
+  return true;
+}
+
+Status Collection::DropPayloadIndexLocked(std::map<std::string, PayloadIndexState>::iterator it) {
   const uint32_t number = it->second.index->number();
   // The definition goes first: entries left by a crash in between are orphans, removed when the
-  // number is used again, never read.
+  // number is used again, never read. The index leaves memory with its definition.
   LDB_RETURN_IF_ERROR(store_->DeleteAttachment(cid_, kIndexKind, DefinitionName(number)).status());
-  payload_indexes_.Remove(field_name);
+  payload_indexes_.Remove(it->first);
   payload_index_states_.erase(it);
-  index_built_.notify_all();
-  LDB_RETURN_IF_ERROR(store_->DeleteIndexEntries(cid_, FieldIndex::EntryPrefix(number)));
-  return true;
+  index_built_.notify_all();  // waiters for its build
+  return store_->DeleteIndexEntries(cid_, FieldIndex::EntryPrefix(number));
 }
 
 std::vector<PayloadIndexInfo> Collection::PayloadIndexes() const {
