@@ -242,17 +242,23 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
   if (q.filter && !payload_indexes_.empty()) plan.estimated_matches = q.filter->EstimateMatches(payload_indexes_, &bitmap_lookup);
   const bool indexed = plan.estimated_matches &&
                        (exhaustive ? *plan.estimated_matches < points_.size() : *plan.estimated_matches <= plan.full_scan_threshold);
+  // The indexes' candidates: for the indexed scan, and for the graph walk when they are a union of
+  // stored bitmaps (collecting many numbers one by one into a set costs more than the payload tests
+  // of the few hundred points a walk meets: measured by bench/scale_bench). Candidates the indexes
+  // placed exactly need no payload test; only the point itself is left out of a search by id.
+  std::optional<PointSet> candidates;
+  bool exact_candidates = false;
+  if (indexed || (plan.estimated_matches && bitmap_lookup)) {
+    candidates = q.filter->CandidatePoints(payload_indexes_, &exact_candidates);
+  }
+  auto is_match = [&](uint64_t iid) { return exact_candidates ? !(exclude_self && iid == self) : id_filter(iid); };
   std::vector<index::Hit> hits;
   if (indexed) {
     plan.strategy = "indexed_scan";
-    bool exact_candidates = false;
-    const PointSet candidates = *q.filter->CandidatePoints(payload_indexes_, &exact_candidates);
     std::vector<uint64_t> matching;
-    matching.reserve(static_cast<size_t>(candidates.cardinality()));
-    for (uint64_t iid : candidates) {
-      // Candidates the indexes placed exactly need no payload read: only the point itself is
-      // left out of a search by id.
-      if (exact_candidates ? !(exclude_self && iid == self) : id_filter(iid)) matching.push_back(iid);
+    matching.reserve(static_cast<size_t>(candidates->cardinality()));
+    for (uint64_t iid : *candidates) {
+      if (is_match(iid)) matching.push_back(iid);
     }
     auto among = index_->SearchAmong(query, q.k, matching);
     if (among.ok()) {
@@ -266,16 +272,8 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
     } else {
       return among.status();
     }
-  } else if (plan.estimated_matches && bitmap_lookup) {
-    // Many candidates: the graph walk, testing each point it meets against the indexes' answer
-    // (a bitmap lookup) instead of its payload when that answer is exact. Only when the set is a
-    // union of stored bitmaps: collecting many numbers one by one into a set costs more than the
-    // payload tests of the few hundred points a walk meets (measured by bench/scale_bench).
-    bool exact_candidates = false;
-    const PointSet candidates = *q.filter->CandidatePoints(payload_indexes_, &exact_candidates);
-    index::IdFilter in_candidates = [&](uint64_t iid) {
-      return !(exclude_self && iid == self) && candidates.contains(iid) && (exact_candidates || id_filter(iid));
-    };
+  } else if (candidates) {
+    index::IdFilter in_candidates = [&](uint64_t iid) { return candidates->contains(iid) && is_match(iid); };
     LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, q.k, q.params, &in_candidates));
   } else {
     LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, q.k, q.params, need_filter ? &id_filter : nullptr));
