@@ -15,6 +15,7 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <optional>
 
 #include "common/coding.h"
 #include "common/file_util.h"
@@ -95,6 +96,16 @@ bool DecodePointValue(std::string_view value, StoredPoint* out) {
   out->external_key.assign(value.data() + 4, n);
   out->payload_json.assign(value.data() + 4 + n, value.size() - 4 - n);
   return true;
+}
+
+// The smallest key above every key that starts with `prefix` (drop trailing 0xff bytes, increment
+// the last one); nullopt when the prefix is all 0xff, so that no key bounds it.
+std::optional<std::string> PrefixEnd(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<uint8_t>(end.back()) == 0xff) end.pop_back();
+  if (end.empty()) return std::nullopt;
+  end.back() = static_cast<char>(static_cast<uint8_t>(end.back()) + 1);
+  return end;
 }
 
 std::string Fixed64(uint64_t v) {
@@ -236,14 +247,9 @@ struct Store::Impl {
   template <typename Visit>
   Status ScanPrefix(Family f, const std::string& prefix, const std::string& start, Visit&& visit) {
     rocksdb::ReadOptions ro;
-    std::string upper = prefix;
-    // Upper bound: prefix + 1 (prefixes here are fixed-width ids, so increment with carry).
-    int i = static_cast<int>(upper.size()) - 1;
-    while (i >= 0 && static_cast<uint8_t>(upper[i]) == 0xff) upper[i--] = 0;
-    bool bounded = i >= 0;
-    if (bounded) upper[i] = static_cast<char>(static_cast<uint8_t>(upper[i]) + 1);
-    rocksdb::Slice upper_slice(upper);
-    if (bounded) ro.iterate_upper_bound = &upper_slice;
+    const std::optional<std::string> upper = PrefixEnd(prefix);
+    rocksdb::Slice upper_slice(upper ? *upper : std::string_view());
+    if (upper) ro.iterate_upper_bound = &upper_slice;
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf[f]));
     for (it->Seek(start); it->Valid(); it->Next()) {
       rocksdb::Slice k = it->key();
@@ -576,17 +582,9 @@ Status Store::ScanIndexEntries(uint32_t cid, std::string_view prefix,
 
 Status Store::DeleteIndexEntries(uint32_t cid, std::string_view prefix) {
   if (prefix.empty()) return Status::InvalidArgument("DeleteIndexEntries needs a non-empty prefix");
-  std::string begin = CidPrefix(cid) + std::string(prefix);
-  // The first key after every key starting with `begin`: drop trailing 0xff bytes, increment the last.
-  std::string end = begin;
-  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  const std::string begin = CidPrefix(cid) + std::string(prefix);
   rocksdb::WriteBatch batch;
-  if (end.empty()) {
-    batch.DeleteRange(impl_->cf[kPayloadIndex], begin, CidPrefix(cid + 1));
-  } else {
-    end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-    batch.DeleteRange(impl_->cf[kPayloadIndex], begin, end);
-  }
+  batch.DeleteRange(impl_->cf[kPayloadIndex], begin, PrefixEnd(begin).value_or(CidPrefix(cid + 1)));
   return impl_->Write(&batch, "deleting payload index entries");
 }
 
