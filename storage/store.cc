@@ -4,17 +4,21 @@
 #include <unistd.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <shared_mutex>
+#include <unordered_set>
 #include <optional>
 
 #include "common/coding.h"
@@ -165,6 +169,12 @@ struct Store::Impl {
   rocksdb::WriteBatch point_batch;
   std::atomic<uint64_t> last_seq{0};
   std::mutex catalog_mutex;
+  // Collections dropped since the store opened (ids are never reused). A write to one of them
+  // checks this under the shared lock and DropCollection adds to it under the exclusive one, so
+  // nothing is written under a dropped id after its records went: a request still holding the
+  // collection, or a background build, gets NotFound instead of leaving orphans.
+  std::shared_mutex drop_mutex;
+  std::unordered_set<uint32_t> dropped;
   std::mutex attachment_mutex;  // serializes PutAttachment / DeleteAttachment (exact answers)
 
   ~Impl() {
@@ -216,6 +226,13 @@ struct Store::Impl {
     if (!r.ok()) return FromRocks(r, what + " (the store is recovering from an earlier write error; nothing was stored)");
     needs_resume.store(false);
     return Status::Ok();
+  }
+
+  // Write() for the records of collection `cid`: refused once the collection is dropped.
+  Status WriteFor(uint32_t cid, rocksdb::WriteBatch* batch, const std::string& what) {
+    std::shared_lock lock(drop_mutex);
+    if (dropped.count(cid)) return Status::NotFound(what + ": the collection was dropped (nothing was stored)");
+    return Write(batch, what);
   }
 
   Status Write(rocksdb::WriteBatch* batch, const std::string& what) {
@@ -282,6 +299,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   cf_options.write_buffer_size = kWriteBufferSize;
   rocksdb::BlockBasedTableOptions table;
   table.block_size = 16 * 1024;
+  table.block_cache = rocksdb::NewLRUCache(std::max<size_t>(options.block_cache_mb, 1) << 20);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
@@ -353,7 +371,7 @@ Result<CollectionRecord> Store::CreateCollection(const std::string& name, const 
 Status Store::UpdateCollectionConfig(const CollectionRecord& record) {
   rocksdb::WriteBatch batch;
   batch.Put(impl_->cf[kCatalog], record.name, CidPrefix(record.id) + record.config_json);
-  return impl_->Write(&batch, "updating collection '" + record.name + "'");
+  return impl_->WriteFor(record.id, &batch, "updating collection '" + record.name + "'");
 }
 
 Status Store::DropCollection(const CollectionRecord& record) {
@@ -367,7 +385,10 @@ Status Store::DropCollection(const CollectionRecord& record) {
     batch.Delete(impl_->cf[kMeta], NextIidKey(record.id));
     batch.DeleteRange(impl_->cf[kMeta], AttachmentPrefix(record.id), AttachmentPrefix(record.id + 1));
   }
-  return impl_->Write(&batch, "dropping collection '" + record.name + "'");
+  std::unique_lock drop_lock(impl_->drop_mutex);
+  LDB_RETURN_IF_ERROR(impl_->Write(&batch, "dropping collection '" + record.name + "'"));
+  if (record.id != 0) impl_->dropped.insert(record.id);
+  return Status::Ok();
 }
 
 Result<bool> Store::PutAttachment(uint32_t cid, std::string_view kind, std::string_view name, std::string_view value) {
@@ -378,7 +399,7 @@ Result<bool> Store::PutAttachment(uint32_t cid, std::string_view kind, std::stri
   LDB_ASSIGN_OR_RETURN(auto existing, impl_->Get(kMeta, key));
   rocksdb::WriteBatch batch;
   batch.Put(impl_->cf[kMeta], key, rocksdb::Slice(value.data(), value.size()));
-  LDB_RETURN_IF_ERROR(impl_->Write(&batch, "storing " + std::string(kind) + " '" + std::string(name) + "'"));
+  LDB_RETURN_IF_ERROR(impl_->WriteFor(cid, &batch, "storing " + std::string(kind) + " '" + std::string(name) + "'"));
   return existing.has_value();
 }
 
@@ -406,7 +427,7 @@ Result<bool> Store::DeleteAttachment(uint32_t cid, std::string_view kind, std::s
   if (!existing) return false;
   rocksdb::WriteBatch batch;
   batch.Delete(impl_->cf[kMeta], key);
-  LDB_RETURN_IF_ERROR(impl_->Write(&batch, "deleting " + std::string(kind) + " '" + std::string(name) + "'"));
+  LDB_RETURN_IF_ERROR(impl_->WriteFor(cid, &batch, "deleting " + std::string(kind) + " '" + std::string(name) + "'"));
   return true;
 }
 
@@ -452,7 +473,7 @@ Result<uint64_t> Store::Apply(const PointBatch& b) {
   } catch (const std::exception& e) {
     return Status::IOError(std::string("building write batch: ") + e.what());
   }
-  LDB_RETURN_IF_ERROR(impl_->Write(&batch, "writing points"));
+  LDB_RETURN_IF_ERROR(impl_->WriteFor(b.cid, &batch, "writing points"));
   impl_->last_seq.store(seq);
   return seq;
 }
@@ -471,6 +492,31 @@ Result<std::optional<StoredPoint>> Store::GetPoint(uint32_t cid, uint64_t iid) {
   p.iid = iid;
   if (!DecodePointValue(*v, &p)) return Status::Corruption("point record is truncated");
   return std::optional<StoredPoint>(std::move(p));
+}
+
+Status Store::MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::vector<float>>* out) {
+  out->assign(iids.size(), {});
+  if (iids.empty()) return Status::Ok();
+  std::vector<std::string> keys;
+  keys.reserve(iids.size());
+  for (uint64_t iid : iids) keys.push_back(PointKey(cid, iid));
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  try {
+    impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf[kVectors], slices.size(), slices.data(), values.data(),
+                        statuses.data(), /*sorted_input=*/false);
+  } catch (const std::exception& e) {
+    return Status::IOError(std::string("reading vectors: ") + e.what());
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading vectors");
+    if (values[i].size() % sizeof(float) != 0) return Status::Corruption("vector record has a bad size");
+    (*out)[i].resize(values[i].size() / sizeof(float));
+    std::memcpy((*out)[i].data(), values[i].data(), values[i].size());
+  }
+  return Status::Ok();
 }
 
 Result<std::optional<std::vector<float>>> Store::GetVector(uint32_t cid, uint64_t iid) {
@@ -563,13 +609,13 @@ Status Store::TrimChangelog(uint32_t cid, uint64_t up_to_seq) {
   std::string end = CidPrefix(cid);
   PutFixed64BE(&end, up_to_seq + 1);
   batch.DeleteRange(impl_->cf[kChangelog], begin, end);
-  return impl_->Write(&batch, "trimming changelog");
+  return impl_->WriteFor(cid, &batch, "trimming changelog");
 }
 
 Status Store::PutIndexEntries(uint32_t cid, const std::vector<std::string>& keys) {
   rocksdb::WriteBatch batch;
   for (const auto& key : keys) batch.Put(impl_->cf[kPayloadIndex], CidPrefix(cid) + key, rocksdb::Slice());
-  return impl_->Write(&batch, "writing payload index entries");
+  return impl_->WriteFor(cid, &batch, "writing payload index entries");
 }
 
 Status Store::ScanIndexEntries(uint32_t cid, std::string_view prefix,
@@ -585,7 +631,7 @@ Status Store::DeleteIndexEntries(uint32_t cid, std::string_view prefix) {
   const std::string begin = CidPrefix(cid) + std::string(prefix);
   rocksdb::WriteBatch batch;
   batch.DeleteRange(impl_->cf[kPayloadIndex], begin, PrefixEnd(begin).value_or(CidPrefix(cid + 1)));
-  return impl_->Write(&batch, "deleting payload index entries");
+  return impl_->WriteFor(cid, &batch, "deleting payload index entries");
 }
 
 uint64_t Store::LastSequence() const { return impl_->last_seq.load(); }

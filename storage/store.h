@@ -46,6 +46,10 @@ struct StoreOptions {
   // so a crash leaves the store exactly as of the last flush: consistent, and missing only
   // writes the caller has not yet been told are durable. sync_writes is moot (flushes fsync).
   bool bulk_load = false;
+  // RocksDB's block cache (LRU, shared by all column families), in MiB: what rescoring a
+  // quantized collection reads its exact vectors through (see MultiGetVectors), and scroll
+  // pages their payloads.
+  size_t block_cache_mb = 256;
 };
 
 struct CollectionRecord {
@@ -105,6 +109,9 @@ class Store {
   // Rewrites a collection's config (same id).
   Status UpdateCollectionConfig(const CollectionRecord& record);
   // Removes the catalog entry and every record of the collection (its attachments included).
+  // Every later write under its id (points, attachments, index entries, changelog trims) fails
+  // with NotFound and stores nothing, so a request or background task still holding the
+  // collection cannot leave orphan records.
   Status DropCollection(const CollectionRecord& record);
 
   // --- attachments: named JSON records stored with a collection ---
@@ -133,6 +140,10 @@ class Store {
   // The point's vector; nullopt when it has none. Absence is nullopt everywhere in the store
   // (FindInternalId, GetPoint, GetVector): NotFound is never returned for a missing point.
   Result<std::optional<std::vector<float>>> GetVector(uint32_t cid, uint64_t iid);
+  // The vectors of many points in one batched RocksDB MultiGet (sorted keys, one pass over the
+  // blocks they share): out[i] is iids[i]'s vector, empty when the point does not exist.
+  // Corruption when a record's size is not a whole number of floats.
+  Status MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::vector<float>>* out);
   Result<uint64_t> NextInternalId(uint32_t cid);
 
   // Visits points in iid order starting at `start_iid`; the visitor returns false to stop.

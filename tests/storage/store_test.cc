@@ -170,6 +170,32 @@ TEST_CASE("dropping a collection removes all of its records", "[storage]") {
   CHECK(n == 0);
   CHECK_FALSE(store->FindInternalId(rec.id, "k")->has_value());
   CHECK(store->FindInternalId(keep.id, "k")->has_value());
+
+  // Every kind of write under the dropped id is refused and stores nothing (a request or a
+  // background build may still hold the collection); the other collection is untouched.
+  PointBatch late;
+  late.cid = rec.id;
+  late.next_iid = 2;
+  late.upserts.push_back(MakeUpsert(1, "late", {3.0f, 4.0f}, "{}"));
+  late.index_puts.push_back(std::string("\0\0\0\1kx", 7));
+  CHECK(store->Apply(late).status().code() == latentdb::StatusCode::kNotFound);
+  CHECK(store->PutAttachment(rec.id, "kind", "name", "{}").status().code() == latentdb::StatusCode::kNotFound);
+  CHECK(store->DeleteAttachment(rec.id, "kind", "name").ok());  // nothing there to delete
+  CHECK(store->PutIndexEntries(rec.id, {std::string("\0\0\0\1kx", 7)}).code() == latentdb::StatusCode::kNotFound);
+  CHECK(store->DeleteIndexEntries(rec.id, "x").code() == latentdb::StatusCode::kNotFound);
+  CHECK(store->TrimChangelog(rec.id, 10).code() == latentdb::StatusCode::kNotFound);
+  n = 0;
+  REQUIRE(store->ScanPoints(rec.id, 0, [&](const latentdb::storage::StoredPoint&) { return ++n, true; }).ok());
+  CHECK(n == 0);
+  size_t entries = 0;
+  REQUIRE(store->ScanIndexEntries(rec.id, std::string("\0", 1), [&](std::string_view) { return ++entries, true; }).ok());
+  CHECK(entries == 0);
+  CHECK_FALSE(store->GetAttachment(rec.id, "kind", "name")->has_value());
+  PointBatch ok_batch;
+  ok_batch.cid = keep.id;
+  ok_batch.next_iid = 2;
+  ok_batch.upserts.push_back(MakeUpsert(1, "k2", {5.0f, 6.0f}, "{}"));
+  CHECK(store->Apply(ok_batch).ok());
 }
 
 TEST_CASE("a second open of the same RocksDB directory is refused", "[storage]") {
