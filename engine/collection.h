@@ -284,6 +284,12 @@ class Collection {
  public:
   ~Collection();
 
+  // Stops background work for good: the payload index builder is joined and CreatePayloadIndex
+  // calls waiting for a build return Unavailable. Called when the collection is dropped or the
+  // database closes, before the store goes away — an HTTP request may still hold the collection.
+  // Thread-safe; idempotent.
+  void Stop();
+
  private:
   // One payload index and its build (collection_payload_index.cc). Guarded by mutex_.
   struct PayloadIndexState {

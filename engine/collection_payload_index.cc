@@ -2,6 +2,7 @@
 // points, builds in a background thread (see Collection::CreatePayloadIndex).
 #include <algorithm>
 #include <mutex>
+#include <system_error>
 
 #include "common/logging.h"
 #include "engine/collection.h"
@@ -25,8 +26,15 @@ std::string DefinitionName(uint32_t number) { return "field-" + std::to_string(n
 
 }  // namespace
 
-Collection::~Collection() {
-  stopping_ = true;
+Collection::~Collection() { Stop(); }
+
+void Collection::Stop() {
+  {
+    // Set under mutex_ so that a waiter between its check and its wait cannot miss it.
+    std::unique_lock lock(mutex_);
+    stopping_ = true;
+  }
+  index_built_.notify_all();
   // Joined outside builder_mutex_: a builder that found no work takes it before it ends.
   std::thread builder;
   {
@@ -125,7 +133,14 @@ Result<bool> Collection::CreatePayloadIndex(const std::string& field_name, Paylo
            !it->second.failure.ok() || stopping_;
   });
   auto it = payload_index_states_.find(field_name);
-  if (it != payload_index_states_.end() && it->second.index->number() == number && !it->second.failure.ok()) {
+  const bool same = it != payload_index_states_.end() && it->second.index->number() == number;
+  if (same && !it->second.ready && it->second.failure.ok() && stopping_) {
+    // The collection is being dropped or the server is shutting down: the build will not finish
+    // here (a restart resumes it when the collection still exists).
+    return Status::Unavailable("the payload index of '" + field_name +
+                               "' was not finished: the collection was dropped or the server is stopping");
+  }
+  if (same && !it->second.failure.ok()) {
     // The store's own code (NoSpace, IOError), so that a full disk answers as a full disk.
     return Status(it->second.failure.code(),
                   "building the payload index of '" + field_name + "' failed: " + it->second.failure.message());
@@ -171,7 +186,9 @@ void Collection::CollectIndexChanges(uint64_t iid, const json* after, storage::P
                                      std::vector<IndexChange>* changes) const {
   auto old = points_.find(iid);
   for (const auto& [name, st] : payload_index_states_) {
-    if (!st.Covers(iid) || !st.failure.ok()) continue;
+    // A failed index keeps the entries of the points it covers up to date too: its last step may
+    // have failed after its "ready" definition reached the disk, and then a restart reads them.
+    if (!st.Covers(iid)) continue;
     IndexChange change{st.index.get(), iid, {}, {}};
     if (old != points_.end()) change.before = st.index->EntriesOf(iid, old->second.payload);
     if (after) change.after = st.index->EntriesOf(iid, *after);
@@ -194,8 +211,15 @@ void Collection::StartIndexBuilder() {
   std::lock_guard<std::mutex> guard(builder_mutex_);
   if (builder_running_ || stopping_) return;
   if (builder_.joinable()) builder_.join();  // a finished run: it no longer needs builder_mutex_
+  try {
+    builder_ = std::thread([this] { RunIndexBuilder(); });
+  } catch (const std::system_error& e) {
+    // No thread to be had (resource limits): the indexes stay "building" and the next request
+    // that creates one, or the next open, tries again.
+    LogError("collection '" + name_ + "': cannot start the payload index builder: " + e.what());
+    return;
+  }
   builder_running_ = true;
-  builder_ = std::thread([this] { RunIndexBuilder(); });
 }
 
 void Collection::RunIndexBuilder() {

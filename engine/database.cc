@@ -72,6 +72,8 @@ void Database::Close() {
   if (!s.ok()) LogError("checkpoint on close: " + s.ToString());
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    // A request may still hold a collection past this point; its builder must not outlive the store.
+    for (auto& [name, c] : collections_) c->Stop();
     collections_.clear();
     failed_.clear();
   }
@@ -151,6 +153,8 @@ Status Database::DropCollection(const std::string& name) {
     failed_.erase(failed);
     return Status::Ok();
   }
+  // No background build may write under the id once it is dropped.
+  it->second->Stop();
   storage::CollectionRecord rec{it->second->id(), name, "", ""};
   LDB_RETURN_IF_ERROR(store_->DropCollection(rec));
   LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));

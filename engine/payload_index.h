@@ -79,16 +79,15 @@ class NumericPostings {
 
  private:
   using Pair = std::pair<double, uint64_t>;
-  struct PairHash {
-    size_t operator()(const Pair& p) const;
-  };
   template <typename Visit>
   void ForEachIn(double lo, double hi, Visit&& visit) const;
   void MergeIfLarge();
 
   std::vector<Pair> sorted_;
   std::set<Pair> added_;                         // not in sorted_
-  std::unordered_set<Pair, PairHash> removed_;   // still in sorted_, no longer present
+  // Still in sorted_, no longer present. Ordered, so that Count subtracts the removals in a range
+  // without walking the range's part of sorted_.
+  std::set<Pair> removed_;
 };
 
 // The index of one field.

@@ -497,9 +497,16 @@ TEST_CASE("index builds run beside writers and searchers, and a dropped collecti
   writer.join();
   searcher.join();
   CHECK(failures == 0);
-  // A build still running when its collection is dropped and released ends with it.
+  // A build still running when its collection is dropped ends with the drop, and a request
+  // waiting for it (wait=true) gets an answer: done, or Unavailable — never a wait without end.
   REQUIRE(c->CreatePayloadIndex("x", PayloadSchema::kFloat, false).ok());
+  Status waited;
+  std::thread waiter([&] { waited = c->CreatePayloadIndex("y", PayloadSchema::kKeyword, true).status(); });
   REQUIRE(db->DropCollection("c").ok());
-  c.reset();
+  waiter.join();
+  CHECK((waited.ok() || waited.code() == StatusCode::kUnavailable));
+  // The request still holds the collection; closing the database stops it too.
+  REQUIRE(c->CreatePayloadIndex("z", PayloadSchema::kKeyword, false).ok());
   db.reset();
+  c.reset();
 }
