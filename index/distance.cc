@@ -30,7 +30,28 @@ DistanceKernels SelectKernels() {
           "scalar"};
 }
 
+constexpr CodeKernels kScalarCodeKernels{simd::WeightedL2U8Scalar, simd::DotU8Scalar, simd::L2SqrF16Scalar,
+                                         simd::DotF16Scalar, simd::HammingScalar, "scalar"};
+
+CodeKernels SelectCodeKernels() {
+  const char* cap = std::getenv("LATENTDB_SIMD");
+  const bool allow = !cap || std::strcmp(cap, "scalar") != 0;
+  __builtin_cpu_init();
+  if (allow && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
+      __builtin_cpu_supports("popcnt")) {
+    return {simd::WeightedL2U8Avx2, simd::DotU8Avx2, simd::L2SqrF16Avx2, simd::DotF16Avx2, simd::HammingPopcnt, "avx2"};
+  }
+  return kScalarCodeKernels;
+}
+
 }  // namespace
+
+const CodeKernels& QuantizedKernels() {
+  static const CodeKernels kernels = SelectCodeKernels();
+  return kernels;
+}
+
+const CodeKernels& ScalarQuantizedKernels() { return kScalarCodeKernels; }
 
 const DistanceKernels& Kernels() {
   static const DistanceKernels kernels = SelectKernels();

@@ -6,6 +6,7 @@
 // time, so the same binary still runs on a CPU without AVX.
 
 #include <cstddef>
+#include <cstdint>
 
 namespace latentdb::index {
 
@@ -23,6 +24,18 @@ struct DistanceKernels {
 
 // The kernels selected for this CPU. Thread-safe; selection happens on first use.
 const DistanceKernels& Kernels();
+
+// Kernels between a float query and quantized codes (see index/simd/kernels.h for each formula).
+struct CodeKernels {
+  float (*weighted_l2_u8)(const float* qp, const float* w, const uint8_t* c, size_t dim);
+  float (*dot_u8)(const float* qs, const uint8_t* c, size_t dim);
+  float (*l2_sqr_f16)(const float* q, const uint16_t* h, size_t dim);
+  float (*dot_f16)(const float* q, const uint16_t* h, size_t dim);
+  uint32_t (*hamming)(const uint8_t* a, const uint8_t* b, size_t bytes);
+  const char* name;  // "avx2" (AVX2, FMA, F16C and POPCNT) or "scalar"
+};
+const CodeKernels& QuantizedKernels();
+const CodeKernels& ScalarQuantizedKernels();
 
 // Forces the portable kernels (for tests that compare implementations).
 const DistanceKernels& ScalarKernels();

@@ -9,6 +9,7 @@
 #include <queue>
 
 #include "index/distance.h"
+#include "index/quantized_storage.h"
 
 namespace latentdb::index {
 namespace {
@@ -34,10 +35,10 @@ class VisitedTable {
   uint16_t epoch_ = 0;
 };
 
-inline void PrefetchVector(const float* v, size_t dim) {
+inline void PrefetchRow(const void* row, size_t row_bytes) {
   // The first cache lines are enough to get the hardware prefetcher going on the rest.
-  const char* p = reinterpret_cast<const char*>(v);
-  size_t bytes = std::min<size_t>(dim * sizeof(float), 2 * 64);
+  const char* p = static_cast<const char*>(row);
+  size_t bytes = std::min<size_t>(row_bytes, 2 * 64);
   for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
@@ -57,7 +58,7 @@ class QueryDistance {
         raw4_(inner_product ? Kernels().inner_product_batch4 : Kernels().l2_sqr_batch4) {}
 
   const float* Row(int32_t node) const { return base_ + static_cast<size_t>(node) * dim_; }
-  size_t dim() const { return dim_; }
+  size_t row_bytes() const { return dim_ * sizeof(float); }
 
   float operator()(int32_t node) const { return Key(raw_(query_, Row(node), dim_)); }
   // Four rows at once: the query is read once per four rows.
@@ -81,9 +82,30 @@ class QueryDistance {
   Batch4Fn raw4_;
 };
 
+// The same keys from quantized codes (index/quantized_storage.h); the scorer holds the query.
+class CodeDistance {
+ public:
+  explicit CodeDistance(const CodeScorer& scorer) : scorer_(scorer), negate_(scorer.larger_is_better()) {}
+  const uint8_t* Row(int32_t node) const { return scorer_.Row(static_cast<size_t>(node)); }
+  size_t row_bytes() const { return scorer_.code_size(); }
+  float operator()(int32_t node) const {
+    float d = scorer_.Raw(Row(node));
+    d = negate_ ? -d : d;
+    return std::isnan(d) ? std::numeric_limits<float>::infinity() : d;
+  }
+  void Four(const int32_t* nodes, float out[4]) const {
+    for (int r = 0; r < 4; ++r) out[r] = (*this)(nodes[r]);
+  }
+
+ private:
+  const CodeScorer& scorer_;
+  bool negate_;
+};
+
 // Greedy descent through the upper layers, from the graph's entry point: the node where the
 // search of layer 0 starts.
-Entry GreedyDescent(const faiss::HNSW& graph, const QueryDistance& dist) {
+template <typename Dist>
+Entry GreedyDescent(const faiss::HNSW& graph, const Dist& dist) {
   Entry current(dist(graph.entry_point), graph.entry_point);
   for (int level = graph.max_level; level >= 1; --level) {
     bool changed = true;
@@ -153,7 +175,8 @@ class Layer0Beam {
 
 // The unvisited layer-0 neighbours of `node`, marked visited, their vectors prefetched so the
 // distances that follow find them in cache.
-void CollectUnvisited(const faiss::HNSW& graph, int32_t node, const QueryDistance& dist, VisitedTable* visited,
+template <typename Dist>
+void CollectUnvisited(const faiss::HNSW& graph, int32_t node, const Dist& dist, VisitedTable* visited,
                       std::vector<int32_t>* fresh) {
   fresh->clear();
   size_t begin, end;
@@ -162,19 +185,15 @@ void CollectUnvisited(const faiss::HNSW& graph, int32_t node, const QueryDistanc
     int32_t nb = graph.neighbors[j];
     if (nb < 0) break;
     if (visited->TestAndSet(static_cast<size_t>(nb))) continue;
-    PrefetchVector(dist.Row(nb), dist.dim());
+    PrefetchRow(dist.Row(nb), dist.row_bytes());
     fresh->push_back(nb);
   }
 }
 
-}  // namespace
-
-std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph, const float* base,
-                                                       size_t dim, bool inner_product,
-                                                       const HnswQuery& q) {
+template <typename Dist>
+std::vector<std::pair<float, int64_t>> Walk(const faiss::HNSW& graph, const Dist& dist, const HnswQuery& q) {
   const size_t n = graph.levels.size();
   if (n == 0 || graph.entry_point < 0 || q.k == 0) return {};
-  const QueryDistance dist(q.query, base, dim, inner_product);
   const Entry entry = GreedyDescent(graph, dist);
 
   thread_local VisitedTable visited;
@@ -195,6 +214,19 @@ std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph,
     for (; i < fresh.size(); ++i) beam.Consider(fresh[i], dist(fresh[i]));
   }
   return beam.Best(q.k);
+}
+
+}  // namespace
+
+std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph, const float* base,
+                                                       size_t dim, bool inner_product,
+                                                       const HnswQuery& q) {
+  return Walk(graph, QueryDistance(q.query, base, dim, inner_product), q);
+}
+
+std::vector<std::pair<float, int64_t>> HnswGraphSearchCodes(const faiss::HNSW& graph, const CodeScorer& scorer,
+                                                            const HnswQuery& q) {
+  return Walk(graph, CodeDistance(scorer), q);
 }
 
 }  // namespace latentdb::index

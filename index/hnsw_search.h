@@ -30,4 +30,11 @@ std::vector<std::pair<float, int64_t>> HnswGraphSearch(const faiss::HNSW& graph,
                                                        size_t dim, bool inner_product,
                                                        const HnswQuery& q);
 
+class CodeScorer;
+
+// The same walk over quantized codes; the scorer holds the query (q.query is not read). Keys are
+// "smaller is better" as above: the scorer's raw distance, negated when larger is better.
+std::vector<std::pair<float, int64_t>> HnswGraphSearchCodes(const faiss::HNSW& graph, const CodeScorer& scorer,
+                                                            const HnswQuery& q);
+
 }  // namespace latentdb::index

@@ -23,6 +23,7 @@
 #include "index/fast_flat.h"
 #include "index/hnsw_search.h"
 #include "index/index_spec.h"
+#include "index/quantized_storage.h"
 
 namespace latentdb::index {
 namespace {
@@ -42,6 +43,8 @@ const char* KindName(Kind k) {
 constexpr char kMagic[8] = {'L', 'D', 'B', 'V', 'I', 'D', 'X', '1'};
 constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kMaxTrainingSample = 100000;
+// The most vectors an int8 index waits for (as floats) before it trains, when more are announced.
+constexpr size_t kMaxInt8Sample = 65536;
 
 faiss::MetricType FaissMetric(Metric m) {
   return m == Metric::kL2 ? faiss::METRIC_L2 : faiss::METRIC_INNER_PRODUCT;
@@ -58,6 +61,40 @@ Status MakeFaissIndex(const IndexSpec& spec, const ParsedIndexSpec& parsed, std:
                       Kind* kind) {
   std::unique_ptr<faiss::Index> idx;
   const std::string factory = parsed.FaissFactory();
+  if (spec.quantization != Quantization::kNone) {
+    if (parsed.family == IndexFamily::kIvf) {
+      return Status::InvalidArgument("quantization applies to Flat and HNSW indexes; '" + factory +
+                                     "' is an IVF index (encode its lists with PQ or SQ in the spec instead)");
+    }
+    if (spec.quantization == Quantization::kBinary && spec.metric == Metric::kL2) {
+      return Status::InvalidArgument("binary quantization keeps one sign bit per dimension, which says nothing about "
+                                     "l2 distances: use it with cosine or ip collections, or int8 / float16 with l2");
+    }
+    if (!(spec.quantile > 0.5f && spec.quantile <= 1.0f)) {
+      return Status::InvalidArgument("quantile must be in (0.5, 1]");
+    }
+    const bool ready = spec.quantization != Quantization::kInt8;  // int8 trains its ranges first
+    std::unique_ptr<faiss::IndexFlatCodes> codes = MakeCodeStorage(spec);
+    codes->is_trained = ready;
+    if (parsed.family == IndexFamily::kHnsw) {
+      // FAISS writes an IndexHNSW with a tag for its storage family; IndexHNSWSQ's ("IHNs") reads
+      // back whatever storage follows it, so it carries all three code storages.
+      auto hnsw = std::make_unique<faiss::IndexHNSWSQ>(static_cast<int>(spec.dim), faiss::ScalarQuantizer::QT_fp16,
+                                                       static_cast<int>(parsed.hnsw_m), FaissMetric(spec.metric));
+      delete hnsw->storage;
+      hnsw->storage = codes.release();
+      hnsw->own_fields = true;
+      hnsw->is_trained = ready;
+      hnsw->hnsw.efConstruction = std::clamp(spec.hnsw_ef_construction, 16, 2048);
+      idx = std::move(hnsw);
+      *kind = Kind::kHnsw;
+    } else {
+      idx = std::move(codes);
+      *kind = Kind::kFlat;
+    }
+    *out = std::move(idx);
+    return Status::Ok();
+  }
   try {
     idx.reset(faiss::index_factory(static_cast<int>(spec.dim), factory.c_str(), FaissMetric(spec.metric)));
   } catch (const std::exception& e) {
@@ -99,8 +136,13 @@ Status MakeFaissIndex(const IndexSpec& spec, const ParsedIndexSpec& parsed, std:
 
 // The FAISS type tag (fourcc) that write_index() puts first for this spec's index: a flat one
 // for an IVF index still waiting for training.
-bool ExpectedFourcc(const ParsedIndexSpec& p, bool pending, std::string_view tag) {
-  if (pending || p.family == IndexFamily::kFlat) return tag == "IxF2" || tag == "IxFI" || tag == "IxFl";
+bool ExpectedFourcc(const ParsedIndexSpec& p, Quantization q, bool pending, std::string_view tag) {
+  if (pending) return tag == "IxF2" || tag == "IxFI" || tag == "IxFl";
+  if (q != Quantization::kNone) {
+    if (p.family == IndexFamily::kHnsw) return tag == "IHNs";
+    return q == Quantization::kBinary ? tag == "IxHe" : tag == "IxSQ";
+  }
+  if (p.family == IndexFamily::kFlat) return tag == "IxF2" || tag == "IxFI" || tag == "IxFl";
   if (p.family == IndexFamily::kHnsw) return tag == "IHNf";
   switch (p.encoding) {
     case IvfEncoding::kFlat: return tag == "IwFl";
@@ -169,7 +211,11 @@ bool BoundedFlat(const faiss::Index* idx) {
 // 1e38 (written by hand, or by a bug), which would come back as NaN or null scores.
 bool BoundedData(const faiss::Index* idx) {
   const size_t d = static_cast<size_t>(idx->d);
-  if (const auto* h = dynamic_cast<const faiss::IndexHNSWFlat*>(idx)) return BoundedFlat(h->storage);
+  // Code storages were checked by CodeStorageMatches (their ranges are bounded; codes are bytes).
+  if (StorageQuantization(idx) != Quantization::kNone) return true;
+  if (const auto* h = dynamic_cast<const faiss::IndexHNSW*>(idx)) {
+    return StorageQuantization(h->storage) != Quantization::kNone || BoundedFlat(h->storage);
+  }
   if (const auto* ivf = dynamic_cast<const faiss::IndexIVF*>(idx)) {
     if (!BoundedFlat(ivf->quantizer)) return false;
     if (dynamic_cast<const faiss::IndexIVFFlat*>(idx)) {
@@ -197,16 +243,21 @@ bool BoundedData(const faiss::Index* idx) {
 // describes, and an HNSW graph whose links all stay inside it (the graph walk follows them
 // without checks). The file passed its checksum; this catches one written for another spec or
 // crafted by hand.
-bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, size_t dim, faiss::MetricType metric) {
+bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, const IndexSpec& spec) {
+  const size_t dim = spec.dim;
+  const faiss::MetricType metric = FaissMetric(spec.metric);
   if (idx->d != static_cast<int>(dim) || idx->ntotal < 0 || idx->metric_type != metric) return false;
   const size_t n = static_cast<size_t>(idx->ntotal);
-  if (const auto* h = dynamic_cast<const faiss::IndexHNSWFlat*>(idx)) {
+  const bool quantized = spec.quantization != Quantization::kNone;
+  if (const auto* h = dynamic_cast<const faiss::IndexHNSW*>(idx)) {
     if (p.family != IndexFamily::kHnsw) return false;
+    if (quantized ? typeid(*h) != typeid(faiss::IndexHNSWSQ) : typeid(*h) != typeid(faiss::IndexHNSWFlat)) return false;
     const faiss::HNSW& g = h->hnsw;
     if (!h->storage || h->storage->ntotal != idx->ntotal || h->storage->d != idx->d ||
         h->storage->metric_type != metric) {
       return false;
     }
+    if (quantized ? !CodeStorageMatches(h->storage, spec) : !dynamic_cast<const faiss::IndexFlat*>(h->storage)) return false;
     if (g.cum_nneighbor_per_level.size() < 2 || g.nb_neighbors(0) != static_cast<int>(2 * p.hnsw_m)) return false;
     if (g.levels.size() != n || g.offsets.size() != n + 1 || g.offsets[0] != 0) return false;
     const int max_levels = static_cast<int>(g.cum_nneighbor_per_level.size()) - 1;
@@ -241,8 +292,10 @@ bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, size_t dim, 
     }
     return false;
   }
-  // A flat index: LatentDB's own or FAISS's.
-  return dynamic_cast<const faiss::IndexFlatCodes*>(idx) != nullptr && p.family != IndexFamily::kHnsw;
+  if (p.family == IndexFamily::kHnsw) return false;
+  // A flat index: LatentDB's own or FAISS's, or codes.
+  if (quantized) return CodeStorageMatches(idx, spec);
+  return dynamic_cast<const faiss::IndexFlat*>(idx) != nullptr;
 }
 
 size_t TrainThreshold(const faiss::Index* idx) {
@@ -264,6 +317,16 @@ Result<Metric> ParseMetric(const std::string& name) {
   return Status::InvalidArgument("metric must be one of l2, ip, cosine (got '" + name + "')");
 }
 
+const char* QuantizationName(Quantization q) {
+  switch (q) {
+    case Quantization::kNone: return "none";
+    case Quantization::kInt8: return "int8";
+    case Quantization::kFloat16: return "float16";
+    case Quantization::kBinary: return "binary";
+  }
+  return "?";
+}
+
 const char* MetricName(Metric metric) {
   switch (metric) {
     case Metric::kL2: return "l2";
@@ -277,10 +340,10 @@ struct VectorIndex::Impl {
   IndexSpec spec;
   ParsedIndexSpec parsed;
   Kind kind = Kind::kFlat;
-  // The index searched now. For an IVF index that is not trained yet this is a FastFlatIndex
-  // holding the vectors until `untrained_ivf` can be trained on them.
+  // The index searched now. For an IVF or int8 index that is not trained yet this is a
+  // FastFlatIndex holding the vectors until `untrained` can be trained on them.
   std::unique_ptr<faiss::Index> active;
-  std::unique_ptr<faiss::Index> untrained_ivf;
+  std::unique_ptr<faiss::Index> untrained;
   size_t train_threshold = 0;
 
   std::vector<uint64_t> pos_to_id;
@@ -288,7 +351,23 @@ struct VectorIndex::Impl {
   std::unordered_map<uint64_t, idx_t> id_to_pos;
   size_t tombstones = 0;
 
-  bool pending() const { return untrained_ivf != nullptr; }
+  bool pending() const { return untrained != nullptr; }
+  // Whether `active` holds codes rather than floats (a quantized index once trained).
+  bool quantized() const { return spec.quantization != Quantization::kNone && !pending(); }
+  // The storage of codes a quantized index scores: the HNSW storage or the flat index itself.
+  const faiss::IndexFlatCodes& Codes() const {
+    const faiss::Index* s = active.get();
+    if (kind == Kind::kHnsw) s = static_cast<const faiss::IndexHNSW*>(s)->storage;
+    return *static_cast<const faiss::IndexFlatCodes*>(s);
+  }
+  // A raw FAISS-convention distance as a Hit's score (see Hit::score; binary codes estimate a cosine).
+  float ScoreOf(float raw) const {
+    if (quantized() && spec.quantization == Quantization::kBinary) {
+      const double h = (static_cast<double>(spec.dim) - raw) / 2;
+      return static_cast<float>(std::cos(M_PI * h / static_cast<double>(spec.dim)));
+    }
+    return spec.metric == Metric::kL2 ? std::sqrt(std::max(0.0f, raw)) : raw;
+  }
   size_t live() const { return pos_to_id.size() - tombstones; }
 
   // Selects live positions that pass the caller's filter.
@@ -317,8 +396,15 @@ struct VectorIndex::Impl {
     }
   }
 
+  // Vectors announced by Reserve(): an int8 index about to receive many waits for a larger
+  // training sample than its threshold, so that a rebuild in insertion order does not fit its
+  // ranges to the first few thousand points only.
+  size_t expected = 0;
+
   Status TrainIfReady() {
-    if (!pending() || live() < train_threshold) return Status::Ok();
+    size_t need = train_threshold;
+    if (spec.quantization == Quantization::kInt8) need = std::max(need, std::min(expected, kMaxInt8Sample));
+    if (!pending() || live() < need) return Status::Ok();
     auto* flat = static_cast<FastFlatIndex*>(active.get());
     const size_t n = static_cast<size_t>(flat->ntotal);
     const size_t dim = spec.dim;
@@ -332,12 +418,12 @@ struct VectorIndex::Impl {
       sample.insert(sample.end(), flat->vectors() + p * dim, flat->vectors() + (p + 1) * dim);
     }
     try {
-      untrained_ivf->train(static_cast<idx_t>(sample.size() / dim), sample.data());
-      untrained_ivf->add(static_cast<idx_t>(n), flat->vectors());
+      untrained->train(static_cast<idx_t>(sample.size() / dim), sample.data());
+      untrained->add(static_cast<idx_t>(n), flat->vectors());
     } catch (const std::exception& e) {
-      return Status::Internal(std::string("training the IVF index failed: ") + e.what());
+      return Status::Internal(std::string("training the index failed: ") + e.what());
     }
-    active = std::move(untrained_ivf);
+    active = std::move(untrained);
     return Status::Ok();
   }
 
@@ -346,6 +432,21 @@ struct VectorIndex::Impl {
                                                   const faiss::IDSelector* sel, bool exhaustive) const {
     std::vector<std::pair<float, idx_t>> out;
     const bool ip = spec.metric != Metric::kL2;
+    if (quantized()) {
+      auto scorer = MakeCodeScorer(Codes());
+      scorer->SetQuery(q);
+      if (kind == Kind::kHnsw && !exhaustive) {
+        HnswQuery hq;
+        hq.k = k;
+        hq.ef = params.ef ? std::max(params.ef, k) : std::max<size_t>(64, k);
+        hq.selector = sel;
+        for (auto& [d, pos] : HnswGraphSearchCodes(static_cast<const faiss::IndexHNSW*>(active.get())->hnsw, *scorer, hq)) {
+          out.emplace_back(scorer->larger_is_better() ? -d : d, pos);
+        }
+        return out;
+      }
+      return ScanCodes(*scorer, static_cast<size_t>(Codes().ntotal), k, sel);
+    }
     if (kind == Kind::kHnsw && !exhaustive) {
       const auto* h = static_cast<const faiss::IndexHNSWFlat*>(active.get());
       const auto* storage = static_cast<const FastFlatIndex*>(h->storage);
@@ -362,7 +463,7 @@ struct VectorIndex::Impl {
     std::vector<float> distances(k);
     std::vector<idx_t> labels(k);
     const faiss::Index* target = active.get();
-    if (kind == Kind::kHnsw) target = static_cast<const faiss::IndexHNSWFlat*>(active.get())->storage;
+    if (kind == Kind::kHnsw && !pending()) target = static_cast<const faiss::IndexHNSWFlat*>(active.get())->storage;
     if (kind == Kind::kIvf && !pending()) {
       const auto* ivf = static_cast<const faiss::IndexIVF*>(target);
       faiss::SearchParametersIVF p;
@@ -391,9 +492,9 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Create(const IndexSpec& spec) 
   impl->spec = spec;
   impl->parsed = parsed;
   LDB_RETURN_IF_ERROR(MakeFaissIndex(spec, parsed, &impl->active, &impl->kind));
-  if (impl->kind == Kind::kIvf) {
-    impl->train_threshold = TrainThreshold(impl->active.get());
-    impl->untrained_ivf = std::move(impl->active);
+  if (impl->kind == Kind::kIvf || spec.quantization == Quantization::kInt8) {
+    impl->train_threshold = impl->kind == Kind::kIvf ? TrainThreshold(impl->active.get()) : kInt8TrainThreshold;
+    impl->untrained = std::move(impl->active);
     impl->active.reset(new FastFlatIndex(static_cast<idx_t>(spec.dim), FaissMetric(spec.metric)));
   }
   return std::unique_ptr<VectorIndex>(new VectorIndex(std::move(impl)));
@@ -437,10 +538,14 @@ void VectorIndex::Reserve(size_t additional) {
   faiss::Index* vectors = im.active.get();
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(vectors)) vectors = hnsw->storage;
   try {
-    if (auto* flat = dynamic_cast<faiss::IndexFlatCodes*>(vectors)) {
+    // A quantized index waiting for training holds floats only until it trains: reserving room
+    // for all of them would cost the memory quantization saves.
+    const bool floats_until_trained = im.pending() && im.spec.quantization != Quantization::kNone;
+    if (auto* flat = dynamic_cast<faiss::IndexFlatCodes*>(vectors); flat && !floats_until_trained) {
       flat->codes.reserve((static_cast<size_t>(flat->ntotal) + additional) * flat->code_size);
     }
     im.pos_to_id.reserve(im.pos_to_id.size() + additional);
+    im.expected = im.pos_to_id.size() + additional;
     im.dead.reserve(im.dead.size() + additional);
     im.id_to_pos.reserve(im.id_to_pos.size() + additional);
   } catch (const std::exception&) {
@@ -490,8 +595,7 @@ Result<std::vector<Hit>> VectorIndex::Search(const float* query, size_t k, const
   hits.reserve(raw.size());
   for (const auto& [d, pos] : raw) {
     if (pos < 0 || static_cast<size_t>(pos) >= im.pos_to_id.size() || im.dead[pos]) continue;
-    float score = im.spec.metric == Metric::kL2 ? std::sqrt(std::max(0.0f, d)) : d;
-    hits.push_back({im.pos_to_id[pos], score});
+    hits.push_back({im.pos_to_id[pos], im.ScoreOf(d)});
   }
   return hits;
 }
@@ -499,10 +603,12 @@ Result<std::vector<Hit>> VectorIndex::Search(const float* query, size_t k, const
 Result<std::vector<Hit>> VectorIndex::SearchAmong(const float* query, size_t k, const std::vector<uint64_t>& ids) const {
   const Impl& im = *impl_;
   const FastFlatIndex* flat = nullptr;
-  if (im.kind == Kind::kHnsw) {
-    flat = static_cast<const FastFlatIndex*>(static_cast<const faiss::IndexHNSWFlat*>(im.active.get())->storage);
-  } else if (im.kind == Kind::kFlat || im.pending()) {
+  if (im.quantized()) {
+    return Status::NotImplemented("a quantized index holds codes, not the exact vectors");
+  } else if (im.pending() || im.kind == Kind::kFlat) {
     flat = static_cast<const FastFlatIndex*>(im.active.get());
+  } else if (im.kind == Kind::kHnsw) {
+    flat = static_cast<const FastFlatIndex*>(static_cast<const faiss::IndexHNSWFlat*>(im.active.get())->storage);
   } else {
     return Status::NotImplemented("a trained IVF index has no raw vectors to scan");
   }
@@ -536,7 +642,7 @@ Result<std::vector<Hit>> VectorIndex::SearchAmong(const float* query, size_t k, 
   return hits;
 }
 
-bool VectorIndex::WorthSaving() const { return impl_->kind != Kind::kFlat; }
+bool VectorIndex::WorthSaving() const { return impl_->kind != Kind::kFlat || impl_->quantized(); }
 
 bool VectorIndex::Contains(uint64_t id) const { return impl_->id_to_pos.count(id) != 0; }
 size_t VectorIndex::size() const { return impl_->live(); }
@@ -545,6 +651,7 @@ const IndexSpec& VectorIndex::spec() const { return impl_->spec; }
 IndexStats VectorIndex::Stats() const {
   IndexStats s;
   s.kind = KindName(impl_->kind);
+  s.quantization = impl_->spec.quantization;
   s.live = impl_->live();
   s.tombstones = impl_->tombstones;
   s.trained = !impl_->pending();
@@ -653,7 +760,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
   if (!r.ReadU64(&faiss_len) || !r.ReadBytes(faiss_len, &faiss_bytes)) return corrupt("truncated FAISS section");
   // FAISS's reader trusts its input (some malformed files abort the process rather than throw), so
   // it only sees a section whose type tag is the one this collection's spec writes.
-  if (faiss_bytes.size() < 4 || !ExpectedFourcc(im.parsed, pending != 0, faiss_bytes.substr(0, 4))) {
+  if (faiss_bytes.size() < 4 || !ExpectedFourcc(im.parsed, spec.quantization, pending != 0, faiss_bytes.substr(0, 4))) {
     return corrupt("FAISS section is not of the collection's index type");
   }
   BoundedReader reader(faiss_bytes);
@@ -668,9 +775,27 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
   if (static_cast<uint64_t>(loaded->ntotal) != npos || loaded->d != static_cast<int>(dim)) {
     return corrupt("FAISS index size differs from the id map");
   }
-  if (!MatchesSpec(loaded.get(), im.parsed, dim, FaissMetric(spec.metric))) return corrupt("FAISS index does not match the collection's spec");
+  // A pending index holds the floats in a flat index whatever the spec (see Impl::untrained).
+  IndexSpec held = spec;
+  if (pending) held.quantization = Quantization::kNone;
+  if (!MatchesSpec(loaded.get(), pending ? ParsedIndexSpec{} : im.parsed, held)) {
+    return corrupt("FAISS index does not match the collection's spec");
+  }
   if (!BoundedData(loaded.get())) return corrupt("FAISS index holds non-finite or out-of-range numbers");
-  if (auto* h = dynamic_cast<faiss::IndexHNSWFlat*>(loaded.get())) {
+  if (held.quantization != Quantization::kNone) {
+    if (auto* h = dynamic_cast<faiss::IndexHNSW*>(loaded.get())) {
+      faiss::IndexFlatCodes* codes = AdoptCodeStorage(h->storage, spec);
+      if (!codes) return corrupt("HNSW storage does not hold the collection's codes");
+      delete h->storage;
+      h->storage = codes;
+      h->own_fields = true;
+      h->hnsw.efConstruction = std::clamp(spec.hnsw_ef_construction, 16, 2048);
+    } else {
+      faiss::IndexFlatCodes* codes = AdoptCodeStorage(loaded.get(), spec);
+      if (!codes) return corrupt("the file does not hold the collection's codes");
+      loaded.reset(codes);
+    }
+  } else if (auto* h = dynamic_cast<faiss::IndexHNSWFlat*>(loaded.get())) {
     auto* flat = dynamic_cast<faiss::IndexFlat*>(h->storage);
     if (!flat) return corrupt("HNSW storage is not flat");
     h->storage = ConvertToFastFlat(flat);
@@ -681,13 +806,11 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
     loaded.reset(ConvertToFastFlat(flat));
   }
   if (pending) {
-    if (im.kind != Kind::kIvf || !dynamic_cast<FastFlatIndex*>(loaded.get())) return corrupt("inconsistent training state");
+    if (!im.pending() || !dynamic_cast<FastFlatIndex*>(loaded.get())) return corrupt("inconsistent training state");
     im.active = std::move(loaded);
   } else {
-    if (im.kind == Kind::kIvf) {
-      if (!dynamic_cast<faiss::IndexIVF*>(loaded.get())) return corrupt("expected an IVF index");
-      im.untrained_ivf.reset();
-    }
+    if (im.kind == Kind::kIvf && !dynamic_cast<faiss::IndexIVF*>(loaded.get())) return corrupt("expected an IVF index");
+    im.untrained.reset();
     im.active = std::move(loaded);
   }
   im.RebuildIdMap();

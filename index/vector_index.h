@@ -37,11 +37,23 @@ enum class Metric { kL2, kInnerProduct, kCosine };
 Result<Metric> ParseMetric(const std::string& name);  // "l2", "ip", "cosine"
 const char* MetricName(Metric metric);
 
+// How a Flat or HNSW index holds its vectors (index/quantized_storage.h). With anything but
+// kNone the index keeps only codes: Search() scores are estimates (Hit::score), and the caller
+// rescores with the exact vectors it keeps elsewhere (the engine reads them from the store).
+enum class Quantization { kNone, kInt8, kFloat16, kBinary };
+const char* QuantizationName(Quantization q);  // "none", "int8", "float16", "binary"
+
+// Vectors an int8 index collects, held as floats and searched exactly, before it trains its
+// ranges on them and builds its codes (as an IVF index waits for training).
+constexpr size_t kInt8TrainThreshold = 1000;
+
 struct IndexSpec {
   size_t dim = 0;
   Metric metric = Metric::kCosine;
   std::string factory = "HNSW32";
   int hnsw_ef_construction = 100;
+  Quantization quantization = Quantization::kNone;  // Flat and HNSW only; binary not with l2
+  float quantile = 1.0f;  // int8: the share of all values the ranges cover, (0.5, 1] (1: min to max)
 };
 
 // Upper bounds of the search parameters: Search() refuses larger ones with InvalidArgument.
@@ -66,6 +78,7 @@ using IdFilter = std::function<bool(uint64_t id)>;
 
 struct IndexStats {
   std::string kind;       // "flat", "hnsw", "ivf"
+  Quantization quantization = Quantization::kNone;
   size_t live = 0;        // searchable vectors
   size_t tombstones = 0;  // deleted or replaced positions still inside FAISS
   bool trained = true;    // false while an IVF index is waiting for enough vectors
@@ -103,7 +116,8 @@ class VectorIndex {
   // best first, scored as Search() scores. For a filter whose few matching points are known (a
   // payload index answered it): |ids| distance computations instead of a graph walk that would
   // have to step over the non-matching points. NotImplemented for a trained IVF index, whose
-  // vectors are encoded or spread over its lists (the caller then uses Search with a filter).
+  // vectors are encoded or spread over its lists, and for a quantized index, which holds codes
+  // only: the caller scores the ids with the exact vectors it keeps.
   Result<std::vector<Hit>> SearchAmong(const float* query, size_t k, const std::vector<uint64_t>& ids) const;
 
   bool Contains(uint64_t id) const;

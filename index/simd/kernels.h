@@ -1,6 +1,7 @@
 #pragma once
 // Per-ISA kernel entry points; each is defined in a translation unit compiled for that ISA.
 #include <cstddef>
+#include <cstdint>
 
 namespace latentdb::index::simd {
 float L2SqrScalar(const float* a, const float* b, size_t d);
@@ -15,4 +16,23 @@ void L2SqrBatch4Scalar(const float* q, const float* const* x, size_t d, float* o
 void InnerProductBatch4Scalar(const float* q, const float* const* x, size_t d, float* out);
 void L2SqrBatch4Avx2(const float* q, const float* const* x, size_t d, float* out);
 void InnerProductBatch4Avx2(const float* q, const float* const* x, size_t d, float* out);
+}  // namespace latentdb::index::simd
+
+// Kernels over quantized codes (index/quantized_storage.cc), one query against one stored code.
+namespace latentdb::index::simd {
+// sum w[i] * (qp[i] - c[i])^2: the squared L2 distance to an 8-bit scalar-quantized code, with
+// the query moved into code units (qp) and the per-dimension step squared (w).
+float WeightedL2U8Scalar(const float* qp, const float* w, const uint8_t* c, size_t d);
+float WeightedL2U8Avx2(const float* qp, const float* w, const uint8_t* c, size_t d);
+// sum qs[i] * c[i]
+float DotU8Scalar(const float* qs, const uint8_t* c, size_t d);
+float DotU8Avx2(const float* qs, const uint8_t* c, size_t d);
+// Against IEEE half-precision codes.
+float L2SqrF16Scalar(const float* q, const uint16_t* h, size_t d);
+float L2SqrF16Avx2(const float* q, const uint16_t* h, size_t d);
+float DotF16Scalar(const float* q, const uint16_t* h, size_t d);
+float DotF16Avx2(const float* q, const uint16_t* h, size_t d);
+// Number of differing bits.
+uint32_t HammingScalar(const uint8_t* a, const uint8_t* b, size_t bytes);
+uint32_t HammingPopcnt(const uint8_t* a, const uint8_t* b, size_t bytes);
 }  // namespace latentdb::index::simd

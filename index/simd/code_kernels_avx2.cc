@@ -1,0 +1,109 @@
+// Compiled with -mavx2 -mfma -mf16c -mpopcnt; only called when the CPU reports all four.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "index/simd/kernels.h"
+
+namespace latentdb::index::simd {
+namespace {
+inline float HorizontalSum(__m256 v) {
+  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  __m128 shuf = _mm_movehdup_ps(lo);
+  __m128 sums = _mm_add_ps(lo, shuf);
+  shuf = _mm_movehl_ps(shuf, sums);
+  return _mm_cvtss_f32(_mm_add_ss(sums, shuf));
+}
+// Eight codes widened to floats.
+inline __m256 LoadU8(const uint8_t* c) {
+  __m128i bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(c));
+  return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+}
+inline __m256 LoadF16(const uint16_t* h) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h)));
+}
+}  // namespace
+
+// Two accumulators: the widening conversions, not the FMA latency, bound these loops.
+float WeightedL2U8Avx2(const float* qp, const float* w, const uint8_t* c, size_t d) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(qp + i), LoadU8(c + i));
+    __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(qp + i + 8), LoadU8(c + i + 8));
+    acc0 = _mm256_fmadd_ps(_mm256_mul_ps(t0, t0), _mm256_loadu_ps(w + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_mul_ps(t1, t1), _mm256_loadu_ps(w + i + 8), acc1);
+  }
+  for (; i + 8 <= d; i += 8) {
+    __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(qp + i), LoadU8(c + i));
+    acc0 = _mm256_fmadd_ps(_mm256_mul_ps(t0, t0), _mm256_loadu_ps(w + i), acc0);
+  }
+  float s = HorizontalSum(_mm256_add_ps(acc0, acc1));
+  for (; i < d; ++i) {
+    const float t = qp[i] - static_cast<float>(c[i]);
+    s += w[i] * t * t;
+  }
+  return s;
+}
+
+float DotU8Avx2(const float* qs, const uint8_t* c, size_t d) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(qs + i), LoadU8(c + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(qs + i + 8), LoadU8(c + i + 8), acc1);
+  }
+  for (; i + 8 <= d; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(qs + i), LoadU8(c + i), acc0);
+  float s = HorizontalSum(_mm256_add_ps(acc0, acc1));
+  for (; i < d; ++i) s += qs[i] * static_cast<float>(c[i]);
+  return s;
+}
+
+float L2SqrF16Avx2(const float* q, const uint16_t* h, size_t d) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(q + i), LoadF16(h + i));
+    __m256 t1 = _mm256_sub_ps(_mm256_loadu_ps(q + i + 8), LoadF16(h + i + 8));
+    acc0 = _mm256_fmadd_ps(t0, t0, acc0);
+    acc1 = _mm256_fmadd_ps(t1, t1, acc1);
+  }
+  for (; i + 8 <= d; i += 8) {
+    __m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(q + i), LoadF16(h + i));
+    acc0 = _mm256_fmadd_ps(t0, t0, acc0);
+  }
+  float s = HorizontalSum(_mm256_add_ps(acc0, acc1));
+  for (; i < d; ++i) {
+    const float t = q[i] - _cvtsh_ss(h[i]);
+    s += t * t;
+  }
+  return s;
+}
+
+float DotF16Avx2(const float* q, const uint16_t* h, size_t d) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= d; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LoadF16(h + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), LoadF16(h + i + 8), acc1);
+  }
+  for (; i + 8 <= d; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LoadF16(h + i), acc0);
+  float s = HorizontalSum(_mm256_add_ps(acc0, acc1));
+  for (; i < d; ++i) s += q[i] * _cvtsh_ss(h[i]);
+  return s;
+}
+
+uint32_t HammingPopcnt(const uint8_t* a, const uint8_t* b, size_t bytes) {
+  uint64_t n = 0;
+  size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a + i, 8);
+    std::memcpy(&y, b + i, 8);
+    n += static_cast<uint64_t>(_mm_popcnt_u64(x ^ y));
+  }
+  for (; i < bytes; ++i) n += static_cast<uint64_t>(_mm_popcnt_u32(static_cast<uint32_t>(a[i] ^ b[i])));
+  return static_cast<uint32_t>(n);
+}
+
+}  // namespace latentdb::index::simd
