@@ -9,6 +9,7 @@
 
 #include "common/logging.h"
 #include "index/distance.h"
+#include "index/exact_scorer.h"
 #include "index/index_spec.h"
 #include "storage/store.h"
 
@@ -229,8 +230,18 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
   // The plan. An exhaustive index scores every point anyway, so any bound from the payload
   // indexes helps it; a graph walk is faster than scoring the candidates unless they are few.
   SearchPlan plan;
-  const bool exhaustive = q.params.exact || index_->Stats().kind == "flat";
-  plan.strategy = exhaustive ? "full_scan" : "graph";
+  const index::IndexStats stats = index_->Stats();
+  // An index that holds codes: its candidates are rescored with the exact vectors from the store.
+  const bool quantized = stats.quantization != index::Quantization::kNone && stats.trained;
+  if (quantized && q.quantization.ignore) {
+    return Status::InvalidArgument("\"params.quantization.ignore\": the index of collection '" + name_ +
+                                   "' holds only quantized vectors; ask for \"params.exact\" to scan the exact ones");
+  }
+  const bool rescore = quantized && q.quantization.rescore;
+  plan.strategy = q.params.exact || stats.kind == "flat" ? "full_scan" : "graph";
+  // Whether the index scores every point exactly anyway (then any bound from the payload indexes
+  // helps). A quantized flat index scans codes: scoring candidates from the store costs more.
+  const bool exhaustive = (q.params.exact || stats.kind == "flat") && !quantized;
   // The candidate count below which scoring the candidates beats the filtered graph walk. An
   // unfiltered walk meets about 16·ef points; under a filter that passes a share s of them it meets
   // 1/s times as many before it has ef results, so scanning c = s·n candidates wins while
@@ -253,7 +264,12 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
   }
   auto is_match = [&](uint64_t iid) { return exact_candidates ? !(exclude_self && iid == self) : id_filter(iid); };
   std::vector<index::Hit> hits;
-  if (indexed) {
+  if (quantized && q.params.exact && !indexed) {
+    plan.strategy = "store_scan";
+    index::IdFilter match = candidates ? index::IdFilter([&](uint64_t iid) { return candidates->contains(iid) && is_match(iid); })
+                                       : index::IdFilter([&](uint64_t iid) { return !need_filter || id_filter(iid); });
+    LDB_ASSIGN_OR_RETURN(hits, ScanStore(query, q.k, match));
+  } else if (indexed) {
     plan.strategy = "indexed_scan";
     std::vector<uint64_t> matching;
     matching.reserve(static_cast<size_t>(candidates->cardinality()));
@@ -263,20 +279,31 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
     auto among = index_->SearchAmong(query, q.k, matching);
     if (among.ok()) {
       hits = std::move(*among);
-    } else if (among.status().code() == StatusCode::kNotImplemented) {  // trained IVF: exact filtered scan
-      index::SearchParams exact = q.params;
-      exact.exact = true;
-      std::sort(matching.begin(), matching.end());
-      index::IdFilter in_matching = [&](uint64_t iid) { return std::binary_search(matching.begin(), matching.end(), iid); };
-      LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, q.k, exact, &in_matching));
+    } else if (among.status().code() == StatusCode::kNotImplemented) {
+      // A trained IVF or a quantized index holds no exact vectors: the store has them.
+      LDB_ASSIGN_OR_RETURN(hits, ScoreFromStore(query, std::move(matching), q.k));
     } else {
       return among.status();
     }
-  } else if (candidates) {
-    index::IdFilter in_candidates = [&](uint64_t iid) { return candidates->contains(iid) && is_match(iid); };
-    LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, q.k, q.params, &in_candidates));
   } else {
-    LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, q.k, q.params, need_filter ? &id_filter : nullptr));
+    // A quantized index's best k × oversampling, rescored with the exact vectors.
+    // (At most kMaxK candidates, whatever k and the oversampling: one request's bounded cost.)
+    const size_t fetch = rescore ? std::max(q.k, std::min<size_t>(kMaxK, static_cast<size_t>(std::ceil(
+                                                                  static_cast<double>(q.k) * q.quantization.oversampling))))
+                                 : q.k;
+    if (candidates) {
+      index::IdFilter in_candidates = [&](uint64_t iid) { return candidates->contains(iid) && is_match(iid); };
+      LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, fetch, q.params, &in_candidates));
+    } else {
+      LDB_ASSIGN_OR_RETURN(hits, index_->Search(query, fetch, q.params, need_filter ? &id_filter : nullptr));
+    }
+    if (rescore) {
+      std::vector<uint64_t> ids;
+      ids.reserve(hits.size());
+      for (const auto& h : hits) ids.push_back(h.id);
+      plan.rescored = ids.size();
+      LDB_ASSIGN_OR_RETURN(hits, ScoreFromStore(query, std::move(ids), q.k));
+    }
   }
   if (plan_out) *plan_out = std::move(plan);
   std::vector<ScoredPoint> out;
@@ -296,6 +323,49 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
     });
   }
   return out;
+}
+
+Result<std::vector<index::Hit>> Collection::ScoreFromStore(const float* query, std::vector<uint64_t> iids, size_t k) const {
+  std::sort(iids.begin(), iids.end());
+  iids.erase(std::unique(iids.begin(), iids.end()), iids.end());
+  index::ExactScorer scorer(config_.metric, query, config_.dim);
+  std::vector<index::Hit> hits;
+  hits.reserve(iids.size());
+  // Batches bound the memory of one MultiGet; sorted keys let RocksDB read each block once.
+  constexpr size_t kBatch = 512;
+  std::vector<uint64_t> batch;
+  std::vector<std::vector<float>> vectors;
+  for (size_t start = 0; start < iids.size(); start += kBatch) {
+    batch.assign(iids.begin() + static_cast<std::ptrdiff_t>(start),
+                 iids.begin() + static_cast<std::ptrdiff_t>(std::min(iids.size(), start + kBatch)));
+    LDB_RETURN_IF_ERROR(store_->MultiGetVectors(cid_, batch, &vectors));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (vectors[i].empty()) continue;  // deleted meanwhile (bulk load) or never stored
+      if (vectors[i].size() != config_.dim) return Status::Corruption("stored vector has dimension " + std::to_string(vectors[i].size()));
+      hits.push_back({batch[i], scorer.Score(vectors[i].data())});
+    }
+  }
+  scorer.KeepBest(&hits, k);
+  return hits;
+}
+
+Result<std::vector<index::Hit>> Collection::ScanStore(const float* query, size_t k, const index::IdFilter& match) const {
+  index::ExactScorer scorer(config_.metric, query, config_.dim);
+  std::vector<index::Hit> hits;
+  Status bad;
+  LDB_RETURN_IF_ERROR(store_->ScanVectors(cid_, [&](uint64_t iid, const float* v, size_t dim) {
+    if (dim != config_.dim) {
+      bad = Status::Corruption("stored vector has dimension " + std::to_string(dim));
+      return false;
+    }
+    if (!points_.count(iid) || !match(iid)) return true;
+    hits.push_back({iid, scorer.Score(v)});
+    if (hits.size() >= 4 * k + 1024) scorer.KeepBest(&hits, k);  // bounded memory
+    return true;
+  }));
+  LDB_RETURN_IF_ERROR(bad);
+  scorer.KeepBest(&hits, k);
+  return hits;
 }
 
 CollectionInfo Collection::Info() const {

@@ -60,12 +60,27 @@ struct ScoredPoint {
 };
 
 // What to search with: exactly one of vector / id.
+// Qdrant's search params "quantization", for collections whose index holds quantized vectors
+// (ignored elsewhere).
+struct QuantizationParams {
+  // Rescore the index's best k × oversampling candidates with the exact vectors (read from the
+  // store) and return the best k of them with exact scores; false returns the index's k best with
+  // its estimated scores.
+  bool rescore = true;
+  double oversampling = 1.0;  // 1 to kMaxOversampling
+  // Search the exact vectors instead: refused (InvalidArgument), the index holds only codes; an
+  // exact search (params.exact) scans the stored vectors.
+  bool ignore = false;
+};
+constexpr double kMaxOversampling = 100.0;
+
 struct SearchQuery {
   std::optional<std::vector<float>> vector;
   std::optional<ExternalId> id;  // search by a stored point; it is excluded from its results
   size_t k = 10;
   std::shared_ptr<const Filter> filter;
   index::SearchParams params;
+  QuantizationParams quantization;
   bool with_payload = true;
   bool with_vector = false;
 };
@@ -107,8 +122,12 @@ struct SearchPlan {
   // "graph": the HNSW walk (or IVF probe), the filter tested on each candidate it meets;
   // "full_scan": every point scored (a Flat index, or exact requested), the filter tested on each;
   // "indexed_scan": payload indexes named the few points that can match; only those are tested
-  // and scored exactly.
+  // and scored exactly; "store_scan": an exact search of a quantized collection, every stored
+  // vector read and scored.
   std::string strategy;
+  // Quantized collections: how many of the index's candidates were rescored with exact vectors
+  // (0: the index's estimated scores were returned).
+  size_t rescored = 0;
   // The payload indexes' upper bound of the matching points; absent when no index bounds the filter.
   std::optional<size_t> estimated_matches;
   // indexed_scan is chosen for a graph index when estimated_matches is at most this many points:
@@ -337,6 +356,13 @@ class Collection {
   Result<std::vector<float>> ResolveTerm(const AnalogyTerm& t, const UnitMatrix& m, std::vector<uint64_t>* exclude) const;
   // The matrix, built from the store when a write dropped it. Needs mutex_ held (shared is enough).
   Result<std::shared_ptr<const UnitMatrix>> UnitMatrixShared() const;
+  // The exact best k of `iids` (existing points; repeats count once), their vectors read from the
+  // store in batches: the rescoring of a quantized index's candidates and the indexed scan of an
+  // index that holds no exact vectors. Needs mutex_ held (shared is enough).
+  Result<std::vector<index::Hit>> ScoreFromStore(const float* query, std::vector<uint64_t> iids, size_t k) const;
+  // Exact k nearest points that pass `match`, scanning every stored vector (an exact search of a
+  // quantized collection). Needs mutex_ held (shared is enough).
+  Result<std::vector<index::Hit>> ScanStore(const float* query, size_t k, const index::IdFilter& match) const;
   void DropUnitMatrix();  // needs mutex_ held exclusively
 
   storage::Store* store_;

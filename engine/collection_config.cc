@@ -1,5 +1,7 @@
 #include "engine/collection_config.h"
 
+#include <algorithm>
+
 namespace latentdb::engine {
 
 using nlohmann::json;
@@ -12,12 +14,86 @@ bool IsCount(const json& v, uint64_t min, uint64_t max) {
   int64_t x = v.get<int64_t>();
   return x >= 0 && static_cast<uint64_t>(x) >= min && static_cast<uint64_t>(x) <= max;
 }
+// Only the keys in `known`; the message names the object.
+Status OnlyKeys(const json& obj, std::initializer_list<const char*> known, const std::string& where) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return it.key() == k; })) {
+      return Status::InvalidArgument("unknown setting '" + it.key() + "' in " + where);
+    }
+  }
+  return Status::Ok();
+}
+
+// always_ram: LatentDB keeps codes in RAM; false (codes paged from disk) is not supported yet and
+// is refused rather than ignored.
+Status CheckAlwaysRam(const json& obj, const std::string& where) {
+  if (!obj.contains("always_ram") || obj["always_ram"].is_null()) return Status::Ok();
+  if (!obj["always_ram"].is_boolean()) return Status::InvalidArgument("\"" + where + ".always_ram\" must be a boolean");
+  if (!obj["always_ram"].get<bool>()) {
+    return Status::InvalidArgument("\"" + where + ".always_ram\": false is not supported: quantized codes are always held in RAM");
+  }
+  return Status::Ok();
+}
+
+Status ParseQuantization(const json& j, CollectionConfig* c) {
+  if (j.contains("datatype") && !j["datatype"].is_null()) {
+    const json& t = j["datatype"];
+    if (t == "float16") {
+      c->quantization = index::Quantization::kFloat16;
+    } else if (t != "float32") {
+      return Status::InvalidArgument("\"datatype\" must be \"float32\" or \"float16\" (uint8 vectors are not supported)");
+    }
+  }
+  if (!j.contains("quantization_config") || j["quantization_config"].is_null()) return Status::Ok();
+  const json& q = j["quantization_config"];
+  if (!q.is_object() || q.size() != 1) {
+    return Status::InvalidArgument("\"quantization_config\" must be {\"scalar\": {...}} or {\"binary\": {...}}");
+  }
+  if (c->quantization == index::Quantization::kFloat16) {
+    return Status::InvalidArgument("\"datatype\": \"float16\" already sets how the index holds vectors; "
+                                   "use it or a quantization_config, not both");
+  }
+  if (q.contains("product")) {
+    return Status::InvalidArgument("product quantization is not supported as a quantization_config; use an IVF "
+                                   "index spec with PQ (\"index\": \"IVF256,PQ16\")");
+  }
+  if (q.contains("scalar")) {
+    const json& sc = q["scalar"];
+    if (!sc.is_object()) return Status::InvalidArgument("\"quantization_config.scalar\" must be an object");
+    LDB_RETURN_IF_ERROR(OnlyKeys(sc, {"type", "quantile", "always_ram"}, "quantization_config.scalar"));
+    if (sc.value("type", json()) != "int8") {
+      return Status::InvalidArgument("\"quantization_config.scalar.type\" must be \"int8\"");
+    }
+    if (sc.contains("quantile") && !sc["quantile"].is_null()) {
+      const json& v = sc["quantile"];
+      if (!v.is_number() || !(v.get<double>() >= 0.5 && v.get<double>() <= 1.0)) {
+        return Status::InvalidArgument("\"quantization_config.scalar.quantile\" must be a number from 0.5 to 1");
+      }
+      c->quantile = v.get<float>();
+      if (!(c->quantile > 0.5f)) c->quantile = 0.5f + 1e-6f;  // 0.5 itself would cut every value
+    }
+    LDB_RETURN_IF_ERROR(CheckAlwaysRam(sc, "quantization_config.scalar"));
+    c->quantization = index::Quantization::kInt8;
+    return Status::Ok();
+  }
+  if (q.contains("binary")) {
+    const json& b = q["binary"];
+    if (!b.is_object()) return Status::InvalidArgument("\"quantization_config.binary\" must be an object");
+    LDB_RETURN_IF_ERROR(OnlyKeys(b, {"always_ram"}, "quantization_config.binary"));
+    LDB_RETURN_IF_ERROR(CheckAlwaysRam(b, "quantization_config.binary"));
+    c->quantization = index::Quantization::kBinary;
+    return Status::Ok();
+  }
+  return Status::InvalidArgument("unknown quantization '" + q.begin().key() + "': use \"scalar\" or \"binary\"");
+}
+
 }  // namespace
 
 Result<CollectionConfig> CollectionConfig::FromJson(const json& j) {
   if (!j.is_object()) return Status::InvalidArgument("collection config must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
-    static const char* known[] = {"dim", "metric", "index", "hnsw_ef_construction", "encoder"};
+    static const char* known[] = {"dim", "metric", "index", "hnsw_ef_construction", "encoder", "quantization_config",
+                                  "datatype"};
     bool ok = false;
     for (const char* k : known) ok = ok || it.key() == k;
     if (!ok) return Status::InvalidArgument("unknown collection setting '" + it.key() + "'");
@@ -48,6 +124,7 @@ Result<CollectionConfig> CollectionConfig::FromJson(const json& j) {
     if (!j["encoder"].is_string()) return Status::InvalidArgument("\"encoder\" must be a model name");
     c.encoder = j["encoder"].get<std::string>();
   }
+  LDB_RETURN_IF_ERROR(ParseQuantization(j, &c));
   return c;
 }
 
@@ -55,6 +132,14 @@ json CollectionConfig::ToJson() const {
   json j = {{"dim", dim}, {"metric", index::MetricName(metric)}, {"index", index},
             {"hnsw_ef_construction", hnsw_ef_construction}};
   j["encoder"] = encoder ? json(*encoder) : json(nullptr);
+  j["datatype"] = quantization == index::Quantization::kFloat16 ? "float16" : "float32";
+  switch (quantization) {
+    case index::Quantization::kInt8:
+      j["quantization_config"] = {{"scalar", {{"type", "int8"}, {"quantile", quantile}, {"always_ram", true}}}};
+      break;
+    case index::Quantization::kBinary: j["quantization_config"] = {{"binary", {{"always_ram", true}}}}; break;
+    default: j["quantization_config"] = nullptr;
+  }
   return j;
 }
 
@@ -64,6 +149,8 @@ index::IndexSpec CollectionConfig::ToIndexSpec() const {
   s.metric = metric;
   s.factory = index;
   s.hnsw_ef_construction = hnsw_ef_construction;
+  s.quantization = quantization;
+  s.quantile = quantile;
   return s;
 }
 

@@ -17,8 +17,17 @@ struct CollectionConfig {
   std::string index = "HNSW32";  // FAISS factory string
   int hnsw_ef_construction = 100;
   std::optional<std::string> encoder;  // model that turns raw inputs into vectors
+  // How the index holds the vectors (Qdrant's names): "quantization_config": {"scalar": {"type":
+  // "int8", "quantile", "always_ram"}} → kInt8, {"binary": {"always_ram"}} → kBinary, or
+  // "datatype": "float16" → kFloat16. The exact vectors stay in the store either way and rescore
+  // the index's candidates (SearchQuery::quantization).
+  index::Quantization quantization = index::Quantization::kNone;
+  float quantile = 1.0f;  // int8: Qdrant's "quantile"; absent: the whole range of values
 
-  // Parses the body of PUT /collections/{c}: {"dim", "metric"?, "index"?, "hnsw_ef_construction"?, "encoder"?}.
+  // Parses the body of PUT /collections/{c}: {"dim", "metric"?, "index"?, "hnsw_ef_construction"?,
+  // "encoder"?, "quantization_config"?, "datatype"?}. InvalidArgument on anything else, and on
+  // settings LatentDB cannot honour (product quantization, always_ram false, float16 together
+  // with a quantization_config, a quantized IVF spec: see index::VectorIndex::Create).
   static Result<CollectionConfig> FromJson(const nlohmann::json& j);
   nlohmann::json ToJson() const;
   index::IndexSpec ToIndexSpec() const;

@@ -46,6 +46,7 @@ struct DatabaseOptions {
   // memtable flush and at Checkpoint(). Only for a process that is the directory's sole user.
   bool bulk_load = false;
   int persist_interval_seconds = 30; // 0 disables background index saves
+  size_t block_cache_mb = 256;       // RocksDB's block cache (storage::StoreOptions::block_cache_mb)
 };
 
 // A collection of the catalog that could not be opened.

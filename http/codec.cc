@@ -172,11 +172,34 @@ Result<SearchRequest> ParseSearch(const json& body) {
   if (body.contains("params") && !body["params"].is_null()) {
     const json& p = body["params"];
     if (!p.is_object()) return Status::InvalidArgument("\"params\" must be an object");
-    LDB_ASSIGN_OR_RETURN(q.params.ef, ParseCount(p, "ef", 0, 1, 100000));
+    // "hnsw_ef" is Qdrant's name of the beam width.
+    if (p.contains("ef") && p.contains("hnsw_ef")) return Status::InvalidArgument("give \"params.ef\" or \"params.hnsw_ef\", not both");
+    LDB_ASSIGN_OR_RETURN(q.params.ef, ParseCount(p, p.contains("hnsw_ef") ? "hnsw_ef" : "ef", 0, 1, 100000));
     LDB_ASSIGN_OR_RETURN(q.params.nprobe, ParseCount(p, "nprobe", 0, 1, 1 << 20));
     if (p.contains("exact")) {
       if (!p["exact"].is_boolean()) return Status::InvalidArgument("\"params.exact\" must be a boolean");
       q.params.exact = p["exact"].get<bool>();
+    }
+    if (p.contains("quantization") && !p["quantization"].is_null()) {
+      const json& qp = p["quantization"];
+      if (!qp.is_object()) return Status::InvalidArgument("\"params.quantization\" must be an object");
+      for (auto it = qp.begin(); it != qp.end(); ++it) {
+        if (it.key() != "rescore" && it.key() != "oversampling" && it.key() != "ignore") {
+          return Status::InvalidArgument("unknown setting '" + it.key() + "' in \"params.quantization\" (rescore, oversampling, ignore)");
+        }
+      }
+      for (const char* flag : {"rescore", "ignore"}) {
+        if (!qp.contains(flag) || qp[flag].is_null()) continue;
+        if (!qp[flag].is_boolean()) return Status::InvalidArgument(std::string("\"params.quantization.") + flag + "\" must be a boolean");
+        (std::string(flag) == "rescore" ? q.quantization.rescore : q.quantization.ignore) = qp[flag].get<bool>();
+      }
+      if (qp.contains("oversampling") && !qp["oversampling"].is_null()) {
+        const json& o = qp["oversampling"];
+        if (!o.is_number() || !(o.get<double>() >= 1.0 && o.get<double>() <= engine::kMaxOversampling)) {
+          return Status::InvalidArgument("\"params.quantization.oversampling\" must be a number from 1 to 100");
+        }
+        q.quantization.oversampling = o.get<double>();
+      }
     }
   }
   return request;
@@ -321,6 +344,7 @@ json CollectionInfoToJson(const engine::CollectionInfo& info) {
               {"live", info.index.live},
               {"tombstones", info.index.tombstones},
               {"trained", info.index.trained},
+              {"quantization", index::QuantizationName(info.index.quantization)},
               {"train_threshold", info.index.train_threshold},
               {"applied_sequence", info.applied_sequence},
               {"persisted_sequence", info.persisted_sequence}}}};
@@ -338,7 +362,7 @@ json CollectionInfoToJson(const engine::CollectionInfo& info) {
 }
 
 json SearchPlanToJson(const engine::SearchPlan& plan) {
-  json j = {{"plan", plan.strategy}, {"full_scan_threshold", plan.full_scan_threshold}};
+  json j = {{"plan", plan.strategy}, {"full_scan_threshold", plan.full_scan_threshold}, {"rescored", plan.rescored}};
   j["estimated_matches"] = plan.estimated_matches ? json(*plan.estimated_matches) : json(nullptr);
   return j;
 }

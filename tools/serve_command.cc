@@ -17,14 +17,16 @@ namespace {
 
 int ServeCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 2,
-                          {"data-dir", "host", "port", "api-key", "threads", "body-limit-mb", "persist-interval"},
+                          {"data-dir", "host", "port", "api-key", "threads", "body-limit-mb", "persist-interval",
+                           "block-cache-mb"},
                           {"sync"}, kServeUsage);
   if (!args.ok()) return Fail(args.status(), kServeUsage);
   auto port = args->GetInt("port", 8080, 0, 65535);
   auto threads = args->GetInt("threads", 0, 0, 256);
   auto body_mb = args->GetInt("body-limit-mb", 64, 1, 4096);
   auto persist = args->GetInt("persist-interval", 30, 0, 86400);
-  for (const auto* r : {&port, &threads, &body_mb, &persist}) {
+  auto cache_mb = args->GetInt("block-cache-mb", 256, 1, 1 << 20);
+  for (const auto* r : {&port, &threads, &body_mb, &persist, &cache_mb}) {
     if (!r->ok()) return Fail(r->status(), kServeUsage);
   }
 
@@ -39,6 +41,7 @@ int ServeCommand(int argc, char** argv) {
   dbo.data_dir = args->Get("data-dir", "./data");
   dbo.sync_writes = args->Has("sync");
   dbo.persist_interval_seconds = static_cast<int>(*persist);
+  dbo.block_cache_mb = static_cast<size_t>(*cache_mb);
   auto db = engine::Database::Open(dbo);
   if (!db.ok()) return Fail(db.status());
 
