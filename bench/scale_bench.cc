@@ -1,5 +1,8 @@
-// scale_bench: LatentDB at the scale of one machine (issue 13). This first part measures
-// filtered search with payload indexes:
+// scale_bench: LatentDB at the scale of one machine (issue 13), in two parts:
+//   --part quantization   float, int8, float16 and binary collections against hnswlib: build
+//                         rate, time to open, RSS per point, recall@10 and queries/s per ef
+//                         (bench/scale_quantization.cc, which describes it)
+//   --part filtered       (the default) filtered search with payload indexes:
 //
 //   data     n clustered vectors of Deep1B's shape (96-d, unit length): a Gaussian mixture of
 //            1,000 centres drawn N(0, 1) per coordinate, each point its centre plus N(0, 0.35²)
@@ -15,8 +18,11 @@
 // payload: LatentDB before payload indexes), then with them. Prints the load average at start
 // and end, a table, and one JSON line with every number.
 //
-// Usage: scale_bench [--n 1000000] [--queries 200] [--unindexed-queries 50] [--ef 64]
-//                    [--work-dir DIR] (removed at the end)
+// Usage: scale_bench [--part filtered|quantization] [--n 1000000] [--queries 200] [--work-dir DIR]
+//          filtered:     [--unindexed-queries 50] [--ef 64]
+//          quantization: [--data clustered|fashion-mnist] [--ef-list 16,32,64,128,256]
+//                        [--variants float,int8,float16,binary] [--hnswlib yes|no]
+// (the work directory is removed at the end)
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +36,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/scale_data.h"
 #include "engine/collection.h"
 #include "engine/database.h"
 #include "index/distance.h"
@@ -38,7 +45,7 @@ namespace latentdb::bench {
 namespace {
 
 using nlohmann::json;
-constexpr size_t kDim = 96;
+constexpr size_t kDim = kClusteredDim;
 constexpr size_t kK = 10;
 const double kSelectivities[] = {0.01, 0.1, 1, 10, 50};  // percent
 
@@ -48,7 +55,16 @@ std::string Tag(double percent) {
   return buf;
 }
 
-// Row-major n × kDim.
+}  // namespace
+
+std::vector<float> ClusterCentres() {
+  std::vector<float> centres(1000 * kDim);
+  std::mt19937_64 rng(1);
+  std::normal_distribution<float> g;
+  for (auto& x : centres) x = g(rng);
+  return centres;
+}
+
 std::vector<float> Clustered(size_t n, uint64_t seed, const std::vector<float>& centres) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<float> noise(0.0f, 0.35f);
@@ -62,6 +78,8 @@ std::vector<float> Clustered(size_t n, uint64_t seed, const std::vector<float>& 
   }
   return out;
 }
+
+namespace {
 
 struct FilterCase {
   std::string name;  // "keyword 1%" etc.
@@ -134,12 +152,15 @@ int main(int argc, char** argv) {
   using namespace latentdb::bench;
   Dying().program = "scale_bench";
   std::map<std::string, std::string> opt = {
-      {"n", "1000000"}, {"queries", "200"}, {"unindexed-queries", "50"}, {"ef", "64"}, {"work-dir", "/tmp/scale_bench"}};
+      {"n", "1000000"}, {"queries", "200"}, {"unindexed-queries", "50"}, {"ef", "64"}, {"work-dir", "/tmp/scale_bench"},
+      {"part", "filtered"}, {"data", "clustered"}, {"ef-list", "16,32,64,128,256"}, {"variants", ""}, {"hnswlib", "yes"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || !opt.count(key.substr(2))) Die("unknown option " + key);
     opt[key.substr(2)] = argv[i + 1];
   }
+  if (opt["part"] == "quantization") return RunQuantizationPart(opt);
+  if (opt["part"] != "filtered") Die("--part is filtered or quantization");
   const size_t n = std::stoul(opt["n"]), nq = std::stoul(opt["queries"]);
   const size_t nq_unindexed = std::min(nq, std::stoul(opt["unindexed-queries"])), ef = std::stoul(opt["ef"]);
   const std::string work = opt["work-dir"];
@@ -149,12 +170,7 @@ int main(int argc, char** argv) {
   json report = {{"n", n}, {"dim", kDim}, {"queries", nq}, {"ef", ef}};
 
   // Data and payloads.
-  std::vector<float> centres(1000 * kDim);
-  {
-    std::mt19937_64 rng(1);
-    std::normal_distribution<float> g;
-    for (auto& x : centres) x = g(rng);
-  }
+  const std::vector<float> centres = ClusterCentres();
   const auto base = Clustered(n, 2, centres);
   const auto queries = Clustered(nq, 3, centres);
   std::mt19937_64 rng(4);

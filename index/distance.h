@@ -32,6 +32,7 @@ struct CodeKernels {
   float (*l2_sqr_f16)(const float* q, const uint16_t* h, size_t dim);
   float (*dot_f16)(const float* q, const uint16_t* h, size_t dim);
   uint32_t (*hamming)(const uint8_t* a, const uint8_t* b, size_t bytes);
+  void (*half_to_float)(const uint16_t* h, float* out, size_t n);
   const char* name;  // "avx2" (AVX2, FMA, F16C and POPCNT) or "scalar"
 };
 const CodeKernels& QuantizedKernels();

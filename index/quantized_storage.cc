@@ -139,16 +139,12 @@ class Float16Scorer : public CodeScorer {
     const auto* hx = reinterpret_cast<const uint16_t*>(x);
     const auto* hy = reinterpret_cast<const uint16_t*>(y);
     // x decoded (half → float is exact), y read by the kernel.
-    for (size_t i = 0; i < dim_; ++i) b_[i] = HalfToFloat(hx[i]);
+    k_.half_to_float(hx, b_.data(), dim_);
     return inner_product_ ? k_.dot_f16(b_.data(), hy, dim_) : k_.l2_sqr_f16(b_.data(), hy, dim_);
   }
   float Score(float raw) const override { return inner_product_ ? raw : std::sqrt(std::max(0.0f, raw)); }
 
  private:
-  static float HalfToFloat(uint16_t h) {  // 1.0 · h through the portable kernel
-    const float one = 1.0f;
-    return ScalarQuantizedKernels().dot_f16(&one, &h, 1);
-  }
   const CodeKernels& k_;
   std::vector<float> q_;
   mutable std::vector<float> b_;

@@ -93,6 +93,12 @@ float DotF16Avx2(const float* q, const uint16_t* h, size_t d) {
   return s;
 }
 
+void HalfToFloatF16c(const uint16_t* h, float* out, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, LoadF16(h + i));
+  for (; i < n; ++i) out[i] = _cvtsh_ss(h[i]);
+}
+
 uint32_t HammingPopcnt(const uint8_t* a, const uint8_t* b, size_t bytes) {
   uint64_t n = 0;
   size_t i = 0;

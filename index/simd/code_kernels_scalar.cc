@@ -61,6 +61,10 @@ float DotF16Scalar(const float* q, const uint16_t* h, size_t d) {
   return s;
 }
 
+void HalfToFloatScalar(const uint16_t* h, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = HalfToFloat(h[i]);
+}
+
 uint32_t HammingScalar(const uint8_t* a, const uint8_t* b, size_t bytes) {
   uint32_t n = 0;
   for (size_t i = 0; i < bytes; ++i) {

@@ -32,6 +32,9 @@ float L2SqrF16Scalar(const float* q, const uint16_t* h, size_t d);
 float L2SqrF16Avx2(const float* q, const uint16_t* h, size_t d);
 float DotF16Scalar(const float* q, const uint16_t* h, size_t d);
 float DotF16Avx2(const float* q, const uint16_t* h, size_t d);
+// out[i] = h[i] as a float, i < n.
+void HalfToFloatScalar(const uint16_t* h, float* out, size_t n);
+void HalfToFloatF16c(const uint16_t* h, float* out, size_t n);
 // Number of differing bits.
 uint32_t HammingScalar(const uint8_t* a, const uint8_t* b, size_t bytes);
 uint32_t HammingPopcnt(const uint8_t* a, const uint8_t* b, size_t bytes);

@@ -71,6 +71,10 @@ TEST_CASE("code kernels agree with the portable ones at every length", "[index][
     CHECK(std::abs(fast.l2_sqr_f16(q.data(), h.data(), dim) - f16l2) <= 1e-4 * std::max(1.0f, f16l2));
     const float f16ip = portable.dot_f16(q.data(), h.data(), dim);
     CHECK(std::abs(fast.dot_f16(q.data(), h.data(), dim) - f16ip) <= 1e-4 * std::max(1.0f, std::abs(f16ip)));
+    std::vector<float> fast_h(dim), portable_h(dim);
+    fast.half_to_float(h.data(), fast_h.data(), dim);
+    portable.half_to_float(h.data(), portable_h.data(), dim);
+    CHECK(fast_h == portable_h);
     const size_t bytes = dim;
     CHECK(fast.hamming(c.data(), c2.data(), bytes) == portable.hamming(c.data(), c2.data(), bytes));
   }

@@ -1,0 +1,310 @@
+// scale_bench --part quantization: float, int8, float16 and binary HNSW32 collections against
+// hnswlib on the same data, in one run (issue 13):
+//
+//   data     --data clustered: n points of Deep1B's shape (96-d, unit length; the generator of
+//            scale_bench.cc), queries from the same mixture with another seed.
+//            --data fashion-mnist: the 60,000 training images as 784 raw-pixel floats, the test
+//            images as queries (Debian's fashion-mnist package).
+//   build    each collection in its own child process and data directory: a bulk load of
+//            batches of 10,000 (payload {"i": row}), the HNSW32 graph (efConstruction 100) built
+//            at the end, the index saved; vectors/s and the child's peak RSS. hnswlib
+//            (M 32, efConstruction 100, 2 threads) the same way.
+//   serve    each collection reopened in a fresh child process: time to open, RSS added by the
+//            open per point, then recall@10 against the exact answers and single-thread
+//            queries/s (one query at a time, Collection::Search in process) at each ef, for the
+//            quantized ones with rescoring at each oversampling; hnswlib at each ef.
+//
+// Prints the load average at start and end, a table and one JSON line.
+
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bench/bench_util.h"
+#include "bench/hnswlib_baseline.h"
+#include "bench/scale_data.h"
+#include "engine/collection.h"
+#include "engine/database.h"
+#include "formats/idx.h"
+#include "index/distance.h"
+
+namespace latentdb::bench {
+namespace {
+
+using nlohmann::json;
+constexpr size_t kK = 10;
+
+struct Data {
+  std::string name;
+  size_t dim = 0, n = 0, nq = 0;
+  std::vector<float> base, queries;
+  std::vector<std::vector<uint32_t>> truth;
+};
+
+Data Load(const std::map<std::string, std::string>& opt) {
+  Data d;
+  d.nq = std::stoul(opt.at("queries"));
+  if (opt.at("data") == "fashion-mnist") {
+    const std::string dir = "/usr/share/datasets/fashion-mnist";
+    auto train = Check(formats::ReadIdxImages(dir + "/train-images-idx3-ubyte.gz", 60000), "reading the training images");
+    auto test = Check(formats::ReadIdxImages(dir + "/t10k-images-idx3-ubyte.gz", d.nq), "reading the test images");
+    d.name = "fashion-mnist-784";
+    d.dim = train.rows * train.cols;
+    d.n = train.count;
+    d.nq = test.count;
+    d.base.assign(train.pixels.begin(), train.pixels.end());
+    d.queries.assign(test.pixels.begin(), test.pixels.end());
+  } else {
+    d.name = "clustered-96";
+    d.dim = kClusteredDim;
+    d.n = std::stoul(opt.at("n"));
+    const auto centres = ClusterCentres();
+    d.base = Clustered(d.n, 2, centres);
+    d.queries = Clustered(d.nq, 3, centres);
+  }
+  // Exact top 10 by brute force.
+  d.truth.resize(d.nq);
+  std::vector<std::pair<float, uint32_t>> dist(d.n);
+  for (size_t q = 0; q < d.nq; ++q) {
+    for (size_t i = 0; i < d.n; ++i) dist[i] = {index::L2Sqr(&d.queries[q * d.dim], &d.base[i * d.dim], d.dim), uint32_t(i)};
+    std::partial_sort(dist.begin(), dist.begin() + kK, dist.end());
+    for (size_t i = 0; i < kK; ++i) d.truth[q].push_back(dist[i].second);
+  }
+  return d;
+}
+
+struct Variant {
+  std::string name;
+  json config;                     // beside dim, index
+  std::vector<double> oversampling;  // empty: not quantized
+};
+
+std::vector<Variant> Variants(const std::string& only) {
+  std::vector<Variant> all = {
+      {"float", {{"metric", "l2"}}, {}},
+      {"int8", {{"metric", "l2"}, {"quantization_config", {{"scalar", {{"type", "int8"}}}}}}, {1.0, 2.0}},
+      {"float16", {{"metric", "l2"}, {"datatype", "float16"}}, {1.0}},
+      // Sign bits need a direction: cosine (the same neighbours as l2 on unit vectors; Fashion-MNIST
+      // pixels are not unit vectors, so there its recall is against the l2 answers, as Qdrant's).
+      {"binary", {{"metric", "cosine"}, {"quantization_config", {{"binary", {{"always_ram", true}}}}}}, {4.0, 10.0}},
+  };
+  if (only.empty()) return all;
+  std::vector<Variant> out;
+  for (auto& v : all) {
+    if (("," + only + ",").find("," + v.name + ",") != std::string::npos) out.push_back(v);
+  }
+  return out;
+}
+
+// Runs `body` in a child process that writes its JSON result to `out`; returns it.
+template <typename Body>
+json InChild(const std::string& out, Body body) {
+  std::fflush(stdout);
+  const pid_t pid = fork();
+  if (pid < 0) Die("fork failed");
+  if (pid == 0) {
+    json r = body();
+    std::ofstream(out) << r.dump();
+    std::fflush(stdout);
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die("child for " + out + " failed");
+  std::ifstream in(out);
+  return json::parse(in);
+}
+
+json Build(const Data& d, const Variant& v, const std::string& dir) {
+  engine::DatabaseOptions o;
+  o.data_dir = dir;
+  o.persist_interval_seconds = 0;
+  const size_t hwm_before = ProcStatusBytes("VmHWM");
+  auto db = Check(engine::Database::Open(o), "opening");
+  json config = v.config;
+  config["dim"] = d.dim;
+  config["index"] = "HNSW32";
+  auto c = Check(db->CreateCollection("c", Check(engine::CollectionConfig::FromJson(config), "config")), "creating");
+  const auto start = Clock::now();
+  c->Reserve(d.n);
+  c->BeginBulkLoad();
+  for (size_t i = 0; i < d.n; i += 10000) {
+    engine::UpsertBatch batch;
+    const size_t end = std::min(d.n, i + 10000);
+    batch.Reserve(end - i, (end - i) * d.dim);
+    for (size_t j = i; j < end; ++j) {
+      batch.Add(engine::ExternalId(uint64_t{j}), std::span<const float>(&d.base[j * d.dim], d.dim), json{{"i", j}});
+    }
+    Check(c->Upsert(std::move(batch)), "upserting");
+  }
+  Check(c->EndBulkLoad(), "building the index");
+  const double seconds = Seconds(start);
+  Check(db->Checkpoint(), "saving");
+  return {{"load_seconds", seconds}, {"vectors_per_second", double(d.n) / seconds},
+          {"peak_rss_mib", MiB(ProcStatusBytes("VmHWM"))}, {"peak_rss_before_mib", MiB(hwm_before)}};
+}
+
+struct Measured {
+  double recall = 0, qps = 0;
+};
+
+template <typename SearchFn>
+Measured Measure(const Data& d, SearchFn search) {
+  for (size_t q = 0; q < std::min<size_t>(d.nq, 50); ++q) search(q);  // warm-up
+  size_t found = 0;
+  const auto start = Clock::now();
+  for (size_t q = 0; q < d.nq; ++q) {
+    for (uint32_t id : search(q)) found += std::count(d.truth[q].begin(), d.truth[q].end(), id);
+  }
+  Measured m;
+  m.qps = double(d.nq) / Seconds(start);
+  m.recall = double(found) / double(d.nq * kK);
+  return m;
+}
+
+json Serve(const Data& d, const Variant& v, const std::string& dir, const std::vector<size_t>& efs) {
+  engine::DatabaseOptions o;
+  o.data_dir = dir;
+  o.persist_interval_seconds = 0;
+  const size_t rss_before = ProcStatusBytes("VmRSS");
+  const auto start = Clock::now();
+  auto db = Check(engine::Database::Open(o), "opening");
+  const double open_s = Seconds(start);
+  const size_t rss = ProcStatusBytes("VmRSS") - std::min(ProcStatusBytes("VmRSS"), rss_before);
+  auto c = Check(db->GetCollection("c"), "collection");
+  json rows = json::array();
+  std::vector<double> oversampling = v.oversampling.empty() ? std::vector<double>{1.0} : v.oversampling;
+  for (double os : oversampling) {
+    for (size_t ef : efs) {
+      const Measured m = Measure(d, [&](size_t q) {
+        engine::SearchQuery query;
+        query.vector = std::vector<float>(d.queries.begin() + static_cast<std::ptrdiff_t>(q * d.dim),
+                                          d.queries.begin() + static_cast<std::ptrdiff_t>((q + 1) * d.dim));
+        query.k = kK;
+        query.params.ef = ef;
+        query.quantization.oversampling = os;
+        query.with_payload = false;
+        std::vector<uint32_t> ids;
+        for (const auto& h : Check(c->Search(query), "search")) ids.push_back(h.id.ToJson().get<uint32_t>());
+        return ids;
+      });
+      rows.push_back({{"ef", ef}, {"oversampling", os}, {"recall", m.recall}, {"qps", m.qps}});
+    }
+  }
+  return {{"open_seconds", open_s}, {"rss_mib", MiB(rss)}, {"rss_bytes_per_point", double(rss) / double(d.n)},
+          {"searches", rows}};
+}
+
+json Hnswlib(const Data& d, const std::vector<size_t>& efs) {
+  const size_t rss_before = ProcStatusBytes("VmRSS");
+  HnswlibBaseline h(d.dim, d.n, 32, 100);
+  const auto start = Clock::now();
+  h.Build(d.base.data(), d.n, 2);
+  const double seconds = Seconds(start);
+  const size_t rss = ProcStatusBytes("VmRSS") - std::min(ProcStatusBytes("VmRSS"), rss_before);
+  json rows = json::array();
+  for (size_t ef : efs) {
+    h.SetEf(ef);
+    const Measured m = Measure(d, [&](size_t q) {
+      std::vector<uint32_t> ids(kK);
+      ids.resize(h.Search(&d.queries[q * d.dim], kK, ids.data()));
+      return ids;
+    });
+    rows.push_back({{"ef", ef}, {"oversampling", 1.0}, {"recall", m.recall}, {"qps", m.qps}});
+  }
+  return {{"load_seconds", seconds}, {"vectors_per_second", double(d.n) / seconds}, {"rss_mib", MiB(rss)},
+          {"rss_bytes_per_point", double(rss) / double(d.n)}, {"memory_bytes", h.MemoryBytes()}, {"searches", rows}};
+}
+
+// The fastest search of a result at recall@10 >= floor; null when none reaches it.
+json FastestAt(const json& searches, double floor) {
+  json best;
+  for (const auto& s : searches) {
+    if (s["recall"].get<double>() >= floor && (best.is_null() || s["qps"] > best["qps"])) best = s;
+  }
+  return best;
+}
+
+}  // namespace
+
+int RunQuantizationPart(const std::map<std::string, std::string>& opt) {
+  const std::string work = opt.at("work-dir");
+  std::filesystem::remove_all(work);
+  std::filesystem::create_directories(work);
+  Dying().temp_dir = work;
+  std::printf("load average at start: %s\n", LoadAverage().c_str());
+  auto start = Clock::now();
+  const Data d = Load(opt);
+  std::printf("%s: %zu points, %zu queries, exact answers in %.1f s\n", d.name.c_str(), d.n, d.nq, Seconds(start));
+  std::vector<size_t> efs;
+  for (size_t pos = 0; pos < opt.at("ef-list").size();) {
+    size_t comma = opt.at("ef-list").find(',', pos);
+    if (comma == std::string::npos) comma = opt.at("ef-list").size();
+    efs.push_back(std::stoul(opt.at("ef-list").substr(pos, comma - pos)));
+    pos = comma + 1;
+  }
+  json report = {{"part", "quantization"}, {"data", d.name}, {"n", d.n}, {"dim", d.dim}, {"queries", d.nq}, {"k", kK}};
+  json results;
+  for (const auto& v : Variants(opt.at("variants"))) {
+    const std::string dir = work + "/" + v.name;
+    json built = InChild(work + "/" + v.name + ".build.json", [&] { return Build(d, v, dir); });
+    std::printf("%-8s built: %.0f vectors/s, peak RSS %.0f MiB\n", v.name.c_str(), built["vectors_per_second"].get<double>(),
+                built["peak_rss_mib"].get<double>());
+    json served = InChild(work + "/" + v.name + ".serve.json", [&] { return Serve(d, v, dir, efs); });
+    std::printf("%-8s opened in %.2f s, %.0f bytes/point of RSS\n", v.name.c_str(), served["open_seconds"].get<double>(),
+                served["rss_bytes_per_point"].get<double>());
+    results[v.name] = {{"build", built}, {"serve", served}};
+    std::filesystem::remove_all(dir);
+  }
+  if (opt.at("hnswlib") != "no") {
+    results["hnswlib"] = InChild(work + "/hnswlib.json", [&] { return Hnswlib(d, efs); });
+    std::printf("hnswlib  built: %.0f vectors/s\n", results["hnswlib"]["vectors_per_second"].get<double>());
+  }
+
+  std::printf("\n%-8s %13s %9s %11s %5s %5s %9s %10s\n", "variant", "vectors/s", "open s", "B/point", "ef", "over",
+              "recall@10", "queries/s");
+  for (auto& [name, r] : results.items()) {
+    const json& serve = r.contains("serve") ? r["serve"] : r;
+    const json& build = r.contains("build") ? r["build"] : r;
+    for (const auto& s : serve["searches"]) {
+      std::printf("%-8s %13.0f %9.2f %11.0f %5d %5.1f %9.4f %10.0f\n", name.c_str(), build["vectors_per_second"].get<double>(),
+                  serve.value("open_seconds", 0.0), serve["rss_bytes_per_point"].get<double>(), s["ef"].get<int>(),
+                  s["oversampling"].get<double>(), s["recall"].get<double>(), s["qps"].get<double>());
+    }
+  }
+  // The targets: int8 with rescoring at recall@10 >= 0.99 against float at the same floor; RSS per point.
+  if (results.contains("float")) {
+    const json f99 = FastestAt(results["float"]["serve"]["searches"], 0.99);
+    const double float_rss = results["float"]["serve"]["rss_bytes_per_point"].get<double>();
+    json ratios;
+    for (auto& [name, r] : results.items()) {
+      const json& serve = r.contains("serve") ? r["serve"] : r;
+      const json at = FastestAt(serve["searches"], 0.99);
+      ratios[name] = {{"fastest_at_0.99", at},
+                      {"qps_ratio_to_float_at_0.99", at.is_null() || f99.is_null() ? json() : json(at["qps"].get<double>() / f99["qps"].get<double>())},
+                      {"rss_ratio_to_float", serve["rss_bytes_per_point"].get<double>() / float_rss}};
+      std::printf("%-8s at recall@10 >= 0.99: %s; RSS/point %.2fx float\n", name.c_str(),
+                  at.is_null() ? "not reached" : (std::to_string(at["qps"].get<double>() / (f99.is_null() ? 1.0 : f99["qps"].get<double>())) + "x float's queries/s (ef " +
+                                                  std::to_string(at["ef"].get<int>()) + ", oversampling " + std::to_string(at["oversampling"].get<double>()) + ")").c_str(),
+                  ratios[name]["rss_ratio_to_float"].get<double>());
+    }
+    report["at_recall_0.99"] = ratios;
+  }
+  report["results"] = results;
+  std::filesystem::remove_all(work);
+  std::printf("\nload average at end: %s\n", LoadAverage().c_str());
+  std::printf("%s\n", report.dump().c_str());
+  return 0;
+}
+
+}  // namespace latentdb::bench
