@@ -69,6 +69,19 @@ Result<PayloadSchema> ParsePayloadSchema(const json& field_schema) {
     auto it = field_schema.find("type");
     if (it == field_schema.end()) return Status::InvalidArgument("field_schema object needs a \"type\"");
     name = &*it;
+    // Qdrant's other parameters: hints that change no answer are accepted (lookup and range:
+    // integer indexes always serve both; is_tenant and is_principal tune Qdrant's storage
+    // layout); on_disk: true is refused (the index is held in RAM); anything else is unknown.
+    for (auto p = field_schema.begin(); p != field_schema.end(); ++p) {
+      const std::string& key = p.key();
+      if (key == "type") continue;
+      const bool hint = key == "lookup" || key == "range" || key == "is_tenant" || key == "is_principal" || key == "on_disk";
+      if (!hint) return Status::InvalidArgument("unknown field_schema parameter '" + key + "'");
+      if (!p->is_boolean() && !p->is_null()) return Status::InvalidArgument("field_schema." + key + " must be a boolean");
+      if (key == "on_disk" && p->is_boolean() && p->get<bool>()) {
+        return Status::InvalidArgument("field_schema.on_disk: true is not supported: payload indexes are held in RAM");
+      }
+    }
   }
   if (name->is_string()) {
     const auto& s = name->get_ref<const std::string&>();

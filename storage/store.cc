@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
@@ -307,7 +308,17 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     rocksdb::ColumnFamilyOptions o = cf_options;
     // Vectors: LZ4, the cheapest try. Dense embeddings barely compress (RocksDB then keeps the
     // block raw), but pixels and ReLU outputs are full of zeros.
-    if (std::strcmp(name, "vectors") == 0) o.compression = rocksdb::kLZ4Compression;
+    if (std::strcmp(name, "vectors") == 0) {
+      o.compression = rocksdb::kLZ4Compression;
+      // Rescoring a quantized index reads a few random vectors per search: point lookups. A hash
+      // index inside each data block finds a key without a binary search over restart points,
+      // and a Bloom filter skips files that cannot hold it.
+      rocksdb::BlockBasedTableOptions vector_table = table;
+      vector_table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+      vector_table.data_block_hash_table_util_ratio = 0.75;
+      vector_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(vector_table));
+    }
     descriptors.emplace_back(name, o);
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

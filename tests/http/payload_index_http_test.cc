@@ -75,12 +75,18 @@ TEST_CASE("payload indexes over HTTP: create, list, plan, drop, refuse", "[http]
   Fails(client, 400, "PUT", "/collections/c/index", {{"field_name", 5}, {"field_schema", "keyword"}}, "field_name");
   Fails(client, 400, "PUT", "/collections/c/index", {{"field_name", "a"}, {"field_schema", "keyword"}, {"x", 1}}, "unknown field");
   Fails(client, 400, "PUT", "/collections/c/index", json::array(), "");
+  // Qdrant's schema parameters: hints accepted, on_disk: true and unknown ones refused.
+  Fails(client, 400, "PUT", "/collections/c/index", {{"field_name", "a"}, {"field_schema", {{"type", "keyword"}, {"on_disk", true}}}}, "on_disk");
+  Fails(client, 400, "PUT", "/collections/c/index", {{"field_name", "a"}, {"field_schema", {{"type", "keyword"}, {"tokenizer", "word"}}}}, "unknown");
+  Fails(client, 400, "PUT", "/collections/c/index", {{"field_name", "a"}, {"field_schema", {{"type", "integer"}, {"lookup", "yes"}}}}, "boolean");
   Fails(client, 400, "PUT", "/collections/c/index?wait=maybe", {{"field_name", "a"}, {"field_schema", "keyword"}}, "wait");
   Fails(client, 404, "PUT", "/collections/nope/index", {{"field_name", "a"}, {"field_schema", "keyword"}});
   Fails(client, 404, "DELETE", "/collections/c/index/absent", nullptr, "no payload index");
   Fails(client, 404, "DELETE", "/collections/nope/index/n");
   Fails(client, 400, "POST", "/collections/c/search", {{"vector", {1, 1}}, {"debug", "yes"}}, "debug");
   CHECK(Ok(client, "GET", "/collections/c")["payload_schema"] == schema);
+  Ok(client, "PUT", "/collections/c/index?wait=true",
+     {{"field_name", "n"}, {"field_schema", {{"type", "integer"}, {"lookup", true}, {"range", true}, {"is_principal", false}, {"on_disk", false}}}});
 
   Ok(client, "DELETE", "/collections/c/index/path.to%5B%5D.leaf");
   Ok(client, "DELETE", "/collections/c/index/color?wait=true");
