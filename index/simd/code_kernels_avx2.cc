@@ -46,19 +46,6 @@ float WeightedL2U8Avx2(const float* qp, const float* w, const uint8_t* c, size_t
   return s;
 }
 
-float DotU8Avx2(const float* qs, const uint8_t* c, size_t d) {
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-  size_t i = 0;
-  for (; i + 16 <= d; i += 16) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(qs + i), LoadU8(c + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(qs + i + 8), LoadU8(c + i + 8), acc1);
-  }
-  for (; i + 8 <= d; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(qs + i), LoadU8(c + i), acc0);
-  float s = HorizontalSum(_mm256_add_ps(acc0, acc1));
-  for (; i < d; ++i) s += qs[i] * static_cast<float>(c[i]);
-  return s;
-}
-
 float L2SqrF16Avx2(const float* q, const uint16_t* h, size_t d) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   size_t i = 0;
@@ -80,17 +67,27 @@ float L2SqrF16Avx2(const float* q, const uint16_t* h, size_t d) {
   return s;
 }
 
-float DotF16Avx2(const float* q, const uint16_t* h, size_t d) {
+// sum q[i] * code[i], the codes widened eight at a time by `load` and one at a time by `one`.
+template <typename Code, typename Load8, typename Load1>
+float DotCodes(const float* q, const Code* c, size_t d, Load8 load, Load1 one) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= d; i += 16) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LoadF16(h + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), LoadF16(h + i + 8), acc1);
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load(c + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), load(c + i + 8), acc1);
   }
-  for (; i + 8 <= d; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), LoadF16(h + i), acc0);
+  for (; i + 8 <= d; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load(c + i), acc0);
   float s = HorizontalSum(_mm256_add_ps(acc0, acc1));
-  for (; i < d; ++i) s += q[i] * _cvtsh_ss(h[i]);
+  for (; i < d; ++i) s += q[i] * one(c[i]);
   return s;
+}
+
+float DotU8Avx2(const float* qs, const uint8_t* c, size_t d) {
+  return DotCodes(qs, c, d, LoadU8, [](uint8_t x) { return static_cast<float>(x); });
+}
+
+float DotF16Avx2(const float* q, const uint16_t* h, size_t d) {
+  return DotCodes(q, h, d, LoadF16, [](uint16_t x) { return _cvtsh_ss(x); });
 }
 
 void HalfToFloatF16c(const uint16_t* h, float* out, size_t n) {
