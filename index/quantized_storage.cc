@@ -60,8 +60,34 @@ class ScalarCodes : public faiss::IndexScalarQuantizer {
     }
   }
 
+  void add(idx_t n, const float* x) override {
+    const idx_t before = ntotal;
+    faiss::IndexScalarQuantizer::add(n, x);
+    ComputeNorms(before);
+  }
+
+  // int8: the squared norm of each code's decoded vector, so that an L2 distance is
+  // ‖q‖² + ‖x‖² − 2·q·x, one multiply-add per byte (the weighted form costs three more
+  // operations per byte). Derived data: recomputed from the codes after a load.
+  void ComputeNorms(idx_t from) {
+    if (sq.qtype != faiss::ScalarQuantizer::QT_8bit) return;
+    const size_t dim = static_cast<size_t>(d);
+    norms_.resize(static_cast<size_t>(ntotal));
+    for (size_t pos = static_cast<size_t>(from); pos < static_cast<size_t>(ntotal); ++pos) {
+      const uint8_t* code = codes.data() + pos * code_size;
+      double sum = 0;
+      for (size_t i = 0; i < dim; ++i) {
+        const double x = sq.trained[i] + (code[i] + 0.5) * (sq.trained[dim + i] / 255.0);
+        sum += x * x;
+      }
+      norms_[pos] = static_cast<float>(sum);
+    }
+  }
+  const std::vector<float>& norms() const { return norms_; }
+
  private:
   float quantile_;  // training only (the trained ranges are what a saved index keeps)
+  std::vector<float> norms_;
 };
 
 // FAISS's LSH storage used as plain sign bits (no rotation, thresholds at 0).
@@ -83,14 +109,19 @@ class Int8Scorer : public CodeScorer {
       : CodeScorer(s), vmin_(s.sq.trained.data()), vdiff_(s.sq.trained.data() + dim_), k_(QuantizedKernels()),
         a_(dim_), b_(dim_), w_(dim_) {
     for (size_t i = 0; i < dim_; ++i) w_[i] = Step(i) * Step(i);
+    if (const auto* own = dynamic_cast<const ScalarCodes*>(&s); own && own->norms().size() == static_cast<size_t>(s.ntotal)) {
+      norms_ = own->norms().data();
+    }
   }
   void SetQuery(const float* q) override {
     // A code c stands for vmin + (c + 0.5)·step (FAISS's 8-bit codec): the query is moved into
     // code units once, so that each distance is one pass over the bytes.
     constant_ = 0;
+    query_norm_ = 0;
     for (size_t i = 0; i < dim_; ++i) {
       const float step = Step(i);
-      if (inner_product_) {
+      if (inner_product_ || norms_) {  // q·x = Σ q·(vmin + 0.5·step) + Σ (q·step)·c
+        query_norm_ += q[i] * q[i];
         a_[i] = q[i] * step;
         constant_ += q[i] * (vmin_[i] + 0.5f * step);
       } else if (step > 0) {
@@ -102,7 +133,12 @@ class Int8Scorer : public CodeScorer {
     }
   }
   float Raw(const uint8_t* code) const override {
-    return constant_ + (inner_product_ ? k_.dot_u8(a_.data(), code, dim_) : k_.weighted_l2_u8(a_.data(), w_.data(), code, dim_));
+    if (inner_product_) return constant_ + k_.dot_u8(a_.data(), code, dim_);
+    if (norms_) {
+      const size_t pos = static_cast<size_t>(code - codes_) / code_size_;
+      return std::max(0.0f, query_norm_ + norms_[pos] - 2 * (constant_ + k_.dot_u8(a_.data(), code, dim_)));
+    }
+    return constant_ + k_.weighted_l2_u8(a_.data(), w_.data(), code, dim_);
   }
   float Symmetric(const uint8_t* x, const uint8_t* y) const override {
     if (!inner_product_) {  // sum step² (x − y)²
@@ -124,7 +160,9 @@ class Int8Scorer : public CodeScorer {
   std::vector<float> a_;          // the query in code units (l2) or scaled by the step (ip)
   mutable std::vector<float> b_;  // Symmetric()'s scratch
   std::vector<float> w_;          // step²
+  const float* norms_ = nullptr;  // ‖decoded x‖² per position (ScalarCodes), for l2
   float constant_ = 0;
+  float query_norm_ = 0;
 };
 
 class Float16Scorer : public CodeScorer {
@@ -269,6 +307,7 @@ faiss::IndexFlatCodes* AdoptCodeStorage(faiss::Index* read, const IndexSpec& spe
   fresh->ntotal = from->ntotal;
   fresh->is_trained = true;
   from->ntotal = 0;
+  if (auto* sc = dynamic_cast<ScalarCodes*>(fresh.get())) sc->ComputeNorms(0);
   return fresh.release();
 }
 
