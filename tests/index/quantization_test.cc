@@ -208,3 +208,37 @@ TEST_CASE("quantization is refused where it cannot apply", "[index][quantization
     CHECK(VectorIndex::Create(spec).status().code() == StatusCode::kInvalidArgument);
   }
 }
+
+TEST_CASE("int8 at high dimension scores with decoded norms, also after a reload", "[index][quantization]") {
+  // From 256 dimensions on, L2 distances to int8 codes are ‖q‖² + ‖x‖² − 2·q·x with each code's
+  // norm kept beside the codes and recomputed when a file is loaded.
+  Fixture fx(2500, 300, 20);
+  TempDir dir;
+  for (const std::string factory : {"Flat", "HNSW16"}) {
+    DYNAMIC_SECTION(factory) {
+      auto index = BuildQuantized(fx, factory, Metric::kL2, Quantization::kInt8);
+      SearchParams p;
+      p.ef = 128;
+      const double r = fx.MeanRecall(*index, Metric::kL2, p);
+      INFO("recall@10 " << r);
+      CHECK(r >= 0.85);
+      const std::string path = dir.path() + "/n.idx";
+      REQUIRE(index->Save(path, 1).ok());
+      uint64_t seq = 0;
+      auto loaded = VectorIndex::Load(path, index->spec(), &seq);
+      REQUIRE(loaded.ok());
+      for (size_t i = 0; i < 5; ++i) {
+        auto a = index->Search(fx.queries.data() + i * fx.dim, 10, p, nullptr);
+        auto b = (*loaded)->Search(fx.queries.data() + i * fx.dim, 10, p, nullptr);
+        REQUIRE(a.ok());
+        REQUIRE(b.ok());
+        REQUIRE(a->size() == b->size());
+        for (size_t j = 0; j < a->size(); ++j) {
+          CHECK((*a)[j].id == (*b)[j].id);
+          CHECK((*a)[j].score == (*b)[j].score);
+          CHECK((*a)[j].score >= 0);
+        }
+      }
+    }
+  }
+}
