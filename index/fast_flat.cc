@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "index/distance.h"
+#include "index/top_k.h"
 
 namespace latentdb::index {
 namespace {
@@ -52,29 +53,18 @@ void FastFlatIndex::search(idx_t n, const float* x, idx_t k, float* distances, i
   const DistanceFn fn = l2 ? Kernels().l2_sqr : Kernels().inner_product;
   const size_t dim = static_cast<size_t>(d);
   const float* base = vectors();
-  // Max-heap of (key, label) where key is "worse is larger": distance for L2, -ip for IP.
-  std::vector<std::pair<float, idx_t>> heap;
-  heap.reserve(static_cast<size_t>(k) + 1);
   for (idx_t q = 0; q < n; ++q) {
-    heap.clear();
     const float* query = x + q * dim;
+    // Keys "smaller is better": the distance for L2, −ip for IP. NaN (inf − inf from vectors
+    // stored before the norm limit) ranks last; the engine turns it into a finite score
+    // (index::FiniteScore).
+    TopK top(static_cast<size_t>(k));
     for (idx_t i = 0; i < ntotal; ++i) {
       if (sel && !sel->is_member(i)) continue;
-      float dist = fn(query, base + i * dim, dim);
-      float key = l2 ? dist : -dist;
-      // NaN (inf - inf from vectors stored before the norm limit) would break the heap's order:
-      // it ranks last. The engine turns it into a finite score (index::FiniteScore).
-      if (std::isnan(key)) key = std::numeric_limits<float>::infinity();
-      if (static_cast<idx_t>(heap.size()) < k) {
-        heap.emplace_back(key, i);
-        std::push_heap(heap.begin(), heap.end());
-      } else if (key < heap.front().first) {
-        std::pop_heap(heap.begin(), heap.end());
-        heap.back() = {key, i};
-        std::push_heap(heap.begin(), heap.end());
-      }
+      const float dist = fn(query, base + i * dim, dim);
+      top.Push(l2 ? dist : -dist, i);
     }
-    std::sort_heap(heap.begin(), heap.end());
+    const auto heap = top.TakeSorted();
     for (idx_t j = 0; j < k; ++j) {
       if (j < static_cast<idx_t>(heap.size())) {
         distances[q * k + j] = l2 ? heap[j].first : -heap[j].first;

@@ -9,6 +9,7 @@
 #include <typeinfo>
 
 #include "index/distance.h"
+#include "index/top_k.h"
 
 namespace latentdb::index {
 namespace {
@@ -156,7 +157,6 @@ class Int8Scorer : public CodeScorer {
     for (size_t i = 0; i < dim_; ++i) s += b_[i] * (vmin_[i] + (static_cast<float>(y[i]) + 0.5f) * Step(i));
     return s;
   }
-  float Score(float raw) const override { return inner_product_ ? raw : std::sqrt(std::max(0.0f, raw)); }
 
  private:
   float Step(size_t i) const { return vdiff_[i] / 255.0f; }
@@ -186,7 +186,6 @@ class Float16Scorer : public CodeScorer {
     k_.half_to_float(hx, b_.data(), dim_);
     return inner_product_ ? k_.dot_f16(b_.data(), hy, dim_) : k_.l2_sqr_f16(b_.data(), hy, dim_);
   }
-  float Score(float raw) const override { return inner_product_ ? raw : std::sqrt(std::max(0.0f, raw)); }
 
  private:
   const CodeKernels& k_;
@@ -200,10 +199,6 @@ class BinaryScorer : public CodeScorer {
   void SetQuery(const float* q) override { storage_.sa_encode(1, q, q_.data()); }
   float Raw(const uint8_t* code) const override { return FromHamming(k_.hamming(q_.data(), code, code_size_)); }
   float Symmetric(const uint8_t* x, const uint8_t* y) const override { return FromHamming(k_.hamming(x, y, code_size_)); }
-  float Score(float raw) const override {
-    const double h = (static_cast<double>(dim_) - raw) / 2;
-    return static_cast<float>(std::cos(M_PI * h / static_cast<double>(dim_)));
-  }
 
  private:
   float FromHamming(uint32_t h) const { return static_cast<float>(dim_) - 2.0f * static_cast<float>(h); }
@@ -319,27 +314,16 @@ faiss::IndexFlatCodes* AdoptCodeStorage(faiss::Index* read, const IndexSpec& spe
 
 std::vector<std::pair<float, int64_t>> ScanCodes(const CodeScorer& scorer, size_t n, size_t k,
                                                  const faiss::IDSelector* selector) {
-  // Max-heap of (key, position), key "smaller is better"; NaN ranks last.
-  std::vector<std::pair<float, int64_t>> heap;
-  heap.reserve(k + 1);
+  TopK top(k);
   const bool larger = scorer.larger_is_better();
   for (size_t pos = 0; pos < n; ++pos) {
     if (selector && !selector->is_member(static_cast<int64_t>(pos))) continue;
-    float key = scorer.Raw(scorer.Row(pos));
-    key = larger ? -key : key;
-    if (std::isnan(key)) key = std::numeric_limits<float>::infinity();
-    if (heap.size() < k) {
-      heap.emplace_back(key, static_cast<int64_t>(pos));
-      std::push_heap(heap.begin(), heap.end());
-    } else if (key < heap.front().first) {
-      std::pop_heap(heap.begin(), heap.end());
-      heap.back() = {key, static_cast<int64_t>(pos)};
-      std::push_heap(heap.begin(), heap.end());
-    }
+    const float raw = scorer.Raw(scorer.Row(pos));
+    top.Push(larger ? -raw : raw, static_cast<int64_t>(pos));
   }
-  std::sort_heap(heap.begin(), heap.end());
-  for (auto& e : heap) e.first = larger ? -e.first : e.first;
-  return heap;
+  auto best = top.TakeSorted();
+  for (auto& e : best) e.first = larger ? -e.first : e.first;
+  return best;
 }
 
 }  // namespace latentdb::index

@@ -39,10 +39,6 @@ class CodeScorer {
   virtual float Raw(const uint8_t* code) const = 0;
   // Between two stored codes (the graph build's neighbour pruning).
   virtual float Symmetric(const uint8_t* a, const uint8_t* b) const = 0;
-  // Turns a raw distance into the score a Hit carries (index/vector_index.h): the L2 distance,
-  // the inner product or cosine; for binary codes cos(π·h/dim), the angle that h differing sign
-  // bits of dim suggest (Charikar's SimHash estimate).
-  virtual float Score(float raw) const = 0;
 
   const uint8_t* Row(size_t pos) const { return codes_ + pos * code_size_; }
   size_t code_size() const { return code_size_; }

@@ -360,7 +360,9 @@ struct VectorIndex::Impl {
     if (kind == Kind::kHnsw) s = static_cast<const faiss::IndexHNSW*>(s)->storage;
     return *static_cast<const faiss::IndexFlatCodes*>(s);
   }
-  // A raw FAISS-convention distance as a Hit's score (see Hit::score; binary codes estimate a cosine).
+  // A raw FAISS-convention distance as a Hit's score (see Hit::score). Binary codes' raw value is
+  // dim − 2·h for h differing sign bits: the score is cos(π·h/dim), the angle those bits suggest
+  // (Charikar's SimHash estimate).
   float ScoreOf(float raw) const {
     if (quantized() && spec.quantization == Quantization::kBinary) {
       const double h = (static_cast<double>(spec.dim) - raw) / 2;
