@@ -331,7 +331,7 @@ Result<std::vector<index::Hit>> Collection::ScoreFromStore(const float* query, s
   index::ExactScorer scorer(config_.metric, query, config_.dim);
   std::vector<index::Hit> hits;
   hits.reserve(iids.size());
-  // Batches bound the memory of one MultiGet; sorted keys let RocksDB read each block once.
+  // Batches bound the memory of one MultiGet (RocksDB reads the keys of one block together).
   constexpr size_t kBatch = 512;
   std::vector<uint64_t> batch;
   std::vector<std::vector<float>> vectors;

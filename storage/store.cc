@@ -505,6 +505,16 @@ Result<std::optional<StoredPoint>> Store::GetPoint(uint32_t cid, uint64_t iid) {
   return std::optional<StoredPoint>(std::move(p));
 }
 
+namespace {
+// A vectors-family value: the floats as stored (little-endian IEEE 754, as written by Apply).
+Result<std::vector<float>> DecodeVector(std::string_view bytes) {
+  if (bytes.size() % sizeof(float) != 0) return Status::Corruption("vector record has a bad size");
+  std::vector<float> out(bytes.size() / sizeof(float));
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+  return out;
+}
+}  // namespace
+
 Status Store::MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::vector<float>>* out) {
   out->assign(iids.size(), {});
   if (iids.empty()) return Status::Ok();
@@ -523,9 +533,7 @@ Status Store::MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, s
   for (size_t i = 0; i < keys.size(); ++i) {
     if (statuses[i].IsNotFound()) continue;
     if (!statuses[i].ok()) return FromRocks(statuses[i], "reading vectors");
-    if (values[i].size() % sizeof(float) != 0) return Status::Corruption("vector record has a bad size");
-    (*out)[i].resize(values[i].size() / sizeof(float));
-    std::memcpy((*out)[i].data(), values[i].data(), values[i].size());
+    LDB_ASSIGN_OR_RETURN((*out)[i], DecodeVector(std::string_view(values[i].data(), values[i].size())));
   }
   return Status::Ok();
 }
@@ -533,10 +541,7 @@ Status Store::MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, s
 Result<std::optional<std::vector<float>>> Store::GetVector(uint32_t cid, uint64_t iid) {
   LDB_ASSIGN_OR_RETURN(auto v, impl_->Get(kVectors, PointKey(cid, iid)));
   if (!v) return std::optional<std::vector<float>>();
-  const std::string& bytes = *v;
-  if (bytes.size() % sizeof(float) != 0) return Status::Corruption("vector record has a bad size");
-  std::vector<float> out(bytes.size() / sizeof(float));
-  std::memcpy(out.data(), bytes.data(), bytes.size());
+  LDB_ASSIGN_OR_RETURN(auto out, DecodeVector(*v));
   return std::optional<std::vector<float>>(std::move(out));
 }
 

@@ -38,6 +38,23 @@ std::unique_ptr<VectorIndex> BuildQuantized(const Fixture& fx, const std::string
   return std::move(index).value();
 }
 
+// An index and its reloaded copy answer the first `nq` queries with the same ids and scores.
+void CheckSameAnswers(const VectorIndex& a, const VectorIndex& b, const Fixture& fx, const SearchParams& p, size_t nq,
+                      bool nonnegative_scores = false) {
+  for (size_t i = 0; i < nq; ++i) {
+    auto x = a.Search(fx.queries.data() + i * fx.dim, 10, p, nullptr);
+    auto y = b.Search(fx.queries.data() + i * fx.dim, 10, p, nullptr);
+    REQUIRE(x.ok());
+    REQUIRE(y.ok());
+    REQUIRE(x->size() == y->size());
+    for (size_t j = 0; j < x->size(); ++j) {
+      CHECK((*x)[j].id == (*y)[j].id);
+      CHECK((*x)[j].score == (*y)[j].score);
+      if (nonnegative_scores) CHECK((*x)[j].score >= 0);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("code kernels agree with the portable ones at every length", "[index][simd][quantization]") {
@@ -165,17 +182,7 @@ TEST_CASE("quantized indexes save and load their codes and refuse another spec's
         CHECK(seq == 9);
         CHECK((*loaded)->size() == index->size());
         CHECK((*loaded)->Stats().quantization == q);
-        for (size_t i = 0; i < 10; ++i) {
-          auto a = index->Search(fx.queries.data() + i * fx.dim, 10, {}, nullptr);
-          auto b = (*loaded)->Search(fx.queries.data() + i * fx.dim, 10, {}, nullptr);
-          REQUIRE(a.ok());
-          REQUIRE(b.ok());
-          REQUIRE(a->size() == b->size());
-          for (size_t j = 0; j < a->size(); ++j) {
-            CHECK((*a)[j].id == (*b)[j].id);
-            CHECK((*a)[j].score == (*b)[j].score);
-          }
-        }
+        CheckSameAnswers(*index, **loaded, fx, {}, 10);
         // The same file under any other storage is refused, never misread.
         for (Quantization other : {Quantization::kNone, Quantization::kInt8, Quantization::kFloat16, Quantization::kBinary}) {
           if (other == q) continue;
@@ -227,18 +234,7 @@ TEST_CASE("int8 at high dimension scores with decoded norms, also after a reload
       uint64_t seq = 0;
       auto loaded = VectorIndex::Load(path, index->spec(), &seq);
       REQUIRE(loaded.ok());
-      for (size_t i = 0; i < 5; ++i) {
-        auto a = index->Search(fx.queries.data() + i * fx.dim, 10, p, nullptr);
-        auto b = (*loaded)->Search(fx.queries.data() + i * fx.dim, 10, p, nullptr);
-        REQUIRE(a.ok());
-        REQUIRE(b.ok());
-        REQUIRE(a->size() == b->size());
-        for (size_t j = 0; j < a->size(); ++j) {
-          CHECK((*a)[j].id == (*b)[j].id);
-          CHECK((*a)[j].score == (*b)[j].score);
-          CHECK((*a)[j].score >= 0);
-        }
-      }
+      CheckSameAnswers(*index, **loaded, fx, p, 5, /*nonnegative_scores=*/true);
     }
   }
 }
