@@ -261,6 +261,32 @@ struct Store::Impl {
     return std::optional<std::string>(std::move(value));
   }
 
+  // Reads the records of many points of one family in one batched MultiGet (RocksDB reads the
+  // keys that share a block together) and hands each found value to `found(i, value)`, i being
+  // its place in `iids`; absent points are skipped.
+  template <typename Found>
+  Status MultiGet(Family f, uint32_t cid, const std::vector<uint64_t>& iids, Found&& found) {
+    if (iids.empty()) return Status::Ok();
+    std::vector<std::string> keys;
+    keys.reserve(iids.size());
+    for (uint64_t iid : iids) keys.push_back(PointKey(cid, iid));
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    try {
+      db->MultiGet(rocksdb::ReadOptions(), cf[f], slices.size(), slices.data(), values.data(), statuses.data(),
+                   /*sorted_input=*/false);
+    } catch (const std::exception& e) {
+      return Status::IOError(std::string("reading ") + kFamilyNames[f] + ": " + e.what());
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      if (!statuses[i].ok()) return FromRocks(statuses[i], std::string("reading ") + kFamilyNames[f]);
+      LDB_RETURN_IF_ERROR(found(i, std::string_view(values[i].data(), values[i].size())));
+    }
+    return Status::Ok();
+  }
+
   // Iterates keys with `prefix`, from `start` (which must begin with prefix).
   template <typename Visit>
   Status ScanPrefix(Family f, const std::string& prefix, const std::string& start, Visit&& visit) {
@@ -308,16 +334,17 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
     rocksdb::ColumnFamilyOptions o = cf_options;
     // Vectors: LZ4, the cheapest try. Dense embeddings barely compress (RocksDB then keeps the
     // block raw), but pixels and ReLU outputs are full of zeros.
-    if (std::strcmp(name, "vectors") == 0) {
-      o.compression = rocksdb::kLZ4Compression;
-      // Rescoring a quantized index reads a few random vectors per search: point lookups. A hash
-      // index inside each data block finds a key without a binary search over restart points,
-      // and a Bloom filter skips files that cannot hold it.
-      rocksdb::BlockBasedTableOptions vector_table = table;
-      vector_table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
-      vector_table.data_block_hash_table_util_ratio = 0.75;
-      vector_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-      o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(vector_table));
+    if (std::strcmp(name, "vectors") == 0) o.compression = rocksdb::kLZ4Compression;
+    if (std::strcmp(name, "vectors") == 0 || std::strcmp(name, "points") == 0) {
+      // Rescoring a quantized index reads a few random vectors per search, and results and filters
+      // read payloads (never held in RAM): point lookups. A hash index inside each data block
+      // finds a key without a binary search over restart points, and a Bloom filter skips files
+      // that cannot hold it.
+      rocksdb::BlockBasedTableOptions lookup_table = table;
+      lookup_table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
+      lookup_table.data_block_hash_table_util_ratio = 0.75;
+      lookup_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookup_table));
     }
     descriptors.emplace_back(name, o);
   }
@@ -517,25 +544,21 @@ Result<std::vector<float>> DecodeVector(std::string_view bytes) {
 
 Status Store::MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::vector<float>>* out) {
   out->assign(iids.size(), {});
-  if (iids.empty()) return Status::Ok();
-  std::vector<std::string> keys;
-  keys.reserve(iids.size());
-  for (uint64_t iid : iids) keys.push_back(PointKey(cid, iid));
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  try {
-    impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf[kVectors], slices.size(), slices.data(), values.data(),
-                        statuses.data(), /*sorted_input=*/false);
-  } catch (const std::exception& e) {
-    return Status::IOError(std::string("reading vectors: ") + e.what());
-  }
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) return FromRocks(statuses[i], "reading vectors");
-    LDB_ASSIGN_OR_RETURN((*out)[i], DecodeVector(std::string_view(values[i].data(), values[i].size())));
-  }
-  return Status::Ok();
+  return impl_->MultiGet(kVectors, cid, iids, [&](size_t i, std::string_view value) -> Status {
+    LDB_ASSIGN_OR_RETURN((*out)[i], DecodeVector(value));
+    return Status::Ok();
+  });
+}
+
+Status Store::MultiGetPoints(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::optional<StoredPoint>>* out) {
+  out->assign(iids.size(), std::nullopt);
+  return impl_->MultiGet(kPoints, cid, iids, [&](size_t i, std::string_view value) -> Status {
+    StoredPoint p;
+    p.iid = iids[i];
+    if (!DecodePointValue(value, &p)) return Status::Corruption("point record is truncated");
+    (*out)[i] = std::move(p);
+    return Status::Ok();
+  });
 }
 
 Result<std::optional<std::vector<float>>> Store::GetVector(uint32_t cid, uint64_t iid) {

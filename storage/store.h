@@ -47,8 +47,8 @@ struct StoreOptions {
   // writes the caller has not yet been told are durable. sync_writes is moot (flushes fsync).
   bool bulk_load = false;
   // RocksDB's block cache (LRU, shared by all column families), in MiB: what rescoring a
-  // quantized collection reads its exact vectors through (see MultiGetVectors), and scroll
-  // pages their payloads.
+  // quantized collection reads its exact vectors through (see MultiGetVectors), and results,
+  // filters and scroll pages their payloads (the engine keeps no payload in RAM).
   size_t block_cache_mb = 256;
 };
 
@@ -144,6 +144,10 @@ class Store {
   // blocks they share): out[i] is iids[i]'s vector, empty when the point does not exist.
   // Corruption when a record's size is not a whole number of floats.
   Status MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::vector<float>>* out);
+  // The records (external id and payload) of many points in one batched MultiGet, as
+  // MultiGetVectors: out[i] is iids[i]'s record, nullopt when the point does not exist.
+  // Corruption when a record is truncated.
+  Status MultiGetPoints(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::optional<StoredPoint>>* out);
   Result<uint64_t> NextInternalId(uint32_t cid);
 
   // Visits points in iid order starting at `start_iid`; the visitor returns false to stop.
