@@ -42,20 +42,18 @@ Result<std::shared_ptr<Collection>> Collection::Open(storage::Store* store, uint
 }
 
 Status Collection::LoadPoints() {
+  // The ids only: payloads stay in the store until something asks for them.
   LDB_ASSIGN_OR_RETURN(next_iid_, store_->NextInternalId(cid_));
   Status bad;
-  LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, 0, [&](const storage::StoredPoint& p) {
-    PointMeta meta;
-    meta.key = p.external_key;
-    try {
-      meta.payload = p.payload_json.empty() ? json(nullptr) : json::parse(p.payload_json);
-    } catch (const std::exception& e) {
-      bad = Status::Corruption("stored payload of a point in '" + name_ + "' is not JSON");
+  LDB_RETURN_IF_ERROR(store_->ScanIds(cid_, std::string_view(), [&](std::string_view key, uint64_t iid) {
+    // Every write stores the id counter beyond its iids; an iid past it (or used twice) is damage,
+    // and must not size the dense iid array either.
+    if (iid >= next_iid_ || iid > IdMap::kMaxIid || ids_.Contains(iid)) {
+      bad = Status::Corruption("the id map of '" + name_ + "' holds internal id " + std::to_string(iid) +
+                               ", beyond the id counter or twice");
       return false;
     }
-    key_to_iid_[meta.key] = p.iid;
-    points_.emplace(p.iid, std::move(meta));
-    next_iid_ = std::max(next_iid_, p.iid + 1);
+    ids_.Insert(key, iid);
     return true;
   }));
   return bad;
@@ -63,20 +61,63 @@ Status Collection::LoadPoints() {
 
 void Collection::Reserve(size_t additional) {
   std::unique_lock lock(mutex_);
-  points_.reserve(points_.size() + additional);
-  key_to_iid_.reserve(key_to_iid_.size() + additional);
+  ids_.Reserve(ids_.size() + additional);
   if (!bulk_loading_) index_->Reserve(additional);  // a bulk load sizes the index when it builds it
+}
+
+Result<nlohmann::json> Collection::ParsePayload(std::string_view text) const {
+  if (text.empty()) return json(nullptr);
+  try {
+    return json::parse(text);
+  } catch (const std::exception&) {
+    return Status::Corruption("a stored payload of collection '" + name_ + "' is not JSON");
+  }
+}
+
+Status Collection::MissingRecord(uint64_t iid) const {
+  // A request that still holds a dropped collection reads a store that no longer has it.
+  if (stopping_) return Status::NotFound("collection '" + name_ + "' no longer exists (dropped, or the database closed)");
+  return Status::Corruption("point " + std::to_string(iid) + " of '" + name_ + "' has no stored record");
+}
+
+Result<nlohmann::json> Collection::PayloadOf(uint64_t iid) const {
+  LDB_ASSIGN_OR_RETURN(auto point, store_->GetPoint(cid_, iid));
+  if (!point) return MissingRecord(iid);
+  return ParsePayload(point->payload_json);
+}
+
+Status Collection::PayloadsOf(const std::vector<uint64_t>& iids, std::vector<json>* out) const {
+  std::vector<std::optional<storage::StoredPoint>> points;
+  LDB_RETURN_IF_ERROR(store_->MultiGetPoints(cid_, iids, &points));
+  out->assign(iids.size(), json(nullptr));
+  for (size_t i = 0; i < iids.size(); ++i) {
+    if (!points[i]) return MissingRecord(iids[i]);
+    LDB_ASSIGN_OR_RETURN((*out)[i], ParsePayload(points[i]->payload_json));
+  }
+  return Status::Ok();
+}
+
+bool Collection::MatchesStored(const Filter& filter, uint64_t iid, Status* error) const {
+  // (Two captured pointers: std::function keeps them without allocating.)
+  const PointView::Loader load = [this, error](uint64_t id) -> std::optional<json> {
+    auto payload = PayloadOf(id);
+    if (payload.ok()) return std::move(*payload);
+    if (error->ok()) *error = payload.status();
+    return std::nullopt;
+  };
+  PointView point(iid, std::string(ids_.KeyOf(iid)), load);
+  return filter.MatchesPoint(point, payload_indexes_);
 }
 
 Result<std::optional<PointRecord>> Collection::Get(const ExternalId& id, bool with_vector) {
   std::shared_lock lock(mutex_);
-  auto it = key_to_iid_.find(id.ToKey());
-  if (it == key_to_iid_.end()) return std::optional<PointRecord>();
+  auto iid = ids_.Find(id.ToKey());
+  if (!iid) return std::optional<PointRecord>();
   PointRecord rec;
   rec.id = id;
-  rec.payload = points_.at(it->second).payload;
+  LDB_ASSIGN_OR_RETURN(rec.payload, PayloadOf(*iid));
   if (with_vector) {
-    LDB_ASSIGN_OR_RETURN(auto v, store_->GetVector(cid_, it->second));
+    LDB_ASSIGN_OR_RETURN(auto v, store_->GetVector(cid_, *iid));
     if (!v) return Status::Corruption("point " + id.ToString() + " has no stored vector");
     rec.vector = std::move(v);
   }
@@ -85,19 +126,19 @@ Result<std::optional<PointRecord>> Collection::Get(const ExternalId& id, bool wi
 
 Result<std::vector<float>> Collection::VectorOf(const ExternalId& id) {
   std::shared_lock lock(mutex_);
-  auto it = key_to_iid_.find(id.ToKey());
-  if (it == key_to_iid_.end()) {
+  auto iid = ids_.Find(id.ToKey());
+  if (!iid) {
     return Status::NotFound("point " + id.ToString() + " does not exist in collection '" + name_ + "'");
   }
-  LDB_ASSIGN_OR_RETURN(auto v, store_->GetVector(cid_, it->second));
+  LDB_ASSIGN_OR_RETURN(auto v, store_->GetVector(cid_, *iid));
   if (!v) return Status::Corruption("point " + id.ToString() + " has no stored vector");
   return std::move(*v);
 }
 
-Status Collection::FillRecordLocked(uint64_t iid, const PointMeta& meta, bool with_payload, bool with_vector,
-                                    PointRecord* rec) const {
-  LDB_ASSIGN_OR_RETURN(rec->id, ExternalId::FromKey(meta.key));
-  if (with_payload) rec->payload = meta.payload;
+Status Collection::FillRecordLocked(uint64_t iid, std::string_view key, json payload, bool with_payload,
+                                    bool with_vector, PointRecord* rec) const {
+  LDB_ASSIGN_OR_RETURN(rec->id, ExternalId::FromKey(std::string(key)));
+  if (with_payload) rec->payload = std::move(payload);
   if (with_vector) {
     LDB_ASSIGN_OR_RETURN(auto v, store_->GetVector(cid_, iid));
     if (!v) return Status::Corruption("point " + rec->id.ToString() + " has no stored vector");
@@ -125,12 +166,20 @@ Result<ScrollPage> Collection::Scroll(size_t limit, const std::optional<External
       return false;
     }
     if (key[0] == 'u' && scanning_strings) return false;  // the end of the string block
-    auto meta = points_.find(iid);
     // Written after our lock was taken (or mid-replacement): not visible yet.
-    if (meta == points_.end() || meta->second.key != key) return true;
-    if (filter && !filter->Matches(meta->second.payload, meta->second.key)) return true;
+    if (ids_.KeyOf(iid) != key) return true;
+    json payload;
+    if (filter || with_payload) {
+      auto read = PayloadOf(iid);
+      if (!read.ok()) {
+        bad = read.status();
+        return false;
+      }
+      payload = std::move(*read);
+    }
+    if (filter && !filter->Matches(payload, std::string(key))) return true;
     if (page.points.size() == limit) {
-      auto id = ExternalId::FromKey(meta->second.key);
+      auto id = ExternalId::FromKey(std::string(key));
       if (!id.ok()) {
         bad = id.status();
         return false;
@@ -139,7 +188,7 @@ Result<ScrollPage> Collection::Scroll(size_t limit, const std::optional<External
       return false;
     }
     PointRecord rec;
-    bad = FillRecordLocked(iid, meta->second, with_payload, with_vector, &rec);
+    bad = FillRecordLocked(iid, key, std::move(payload), with_payload, with_vector, &rec);
     if (!bad.ok()) return false;
     page.points.push_back(std::move(rec));
     return true;
@@ -164,14 +213,22 @@ Result<InsertionOrderPage> Collection::ScrollInsertionOrder(size_t limit, uint64
   InsertionOrderPage page;
   Status bad;
   LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, position, [&](const storage::StoredPoint& p) {
-    auto meta = points_.find(p.iid);
-    if (meta == points_.end()) return true;  // written after our lock was taken: not visible yet
+    if (ids_.KeyOf(p.iid) != p.external_key) return true;  // written after our lock was taken: not visible yet
     if (page.points.size() == limit) {
       page.next_position = p.iid;
       return false;
     }
+    json payload;
+    if (with_payload) {
+      auto parsed = ParsePayload(p.payload_json);
+      if (!parsed.ok()) {
+        bad = parsed.status();
+        return false;
+      }
+      payload = std::move(*parsed);
+    }
     PointRecord rec;
-    bad = FillRecordLocked(p.iid, meta->second, with_payload, with_vector, &rec);
+    bad = FillRecordLocked(p.iid, p.external_key, std::move(payload), with_payload, with_vector, &rec);
     if (!bad.ok()) return false;
     page.points.push_back(std::move(rec));
     return true;
@@ -180,18 +237,26 @@ Result<InsertionOrderPage> Collection::ScrollInsertionOrder(size_t limit, uint64
   return page;
 }
 
-ScoredPoint Collection::MakeScored(uint64_t iid, float score, bool with_payload, bool with_vector) const {
-  ScoredPoint sp;
-  const PointMeta& meta = points_.at(iid);
-  auto id = ExternalId::FromKey(meta.key);
-  sp.id = id.ok() ? *id : ExternalId(std::string("?"));
-  sp.score = score;
-  if (with_payload) sp.payload = meta.payload;
-  if (with_vector) {
-    auto v = store_->GetVector(cid_, iid);
-    if (v.ok() && *v) sp.vector = std::move(**v);
+Result<std::vector<ScoredPoint>> Collection::MakeScoredPoints(const std::vector<index::Hit>& hits, bool with_payload,
+                                                              bool with_vector) const {
+  std::vector<uint64_t> iids;
+  iids.reserve(hits.size());
+  for (const auto& h : hits) iids.push_back(h.id);
+  std::vector<json> payloads;
+  if (with_payload) LDB_RETURN_IF_ERROR(PayloadsOf(iids, &payloads));
+  std::vector<std::vector<float>> vectors;
+  if (with_vector) LDB_RETURN_IF_ERROR(store_->MultiGetVectors(cid_, iids, &vectors));
+  std::vector<ScoredPoint> out(hits.size());
+  for (size_t i = 0; i < hits.size(); ++i) {
+    LDB_ASSIGN_OR_RETURN(out[i].id, ExternalId::FromKey(std::string(ids_.KeyOf(hits[i].id))));
+    out[i].score = hits[i].score;
+    if (with_payload) out[i].payload = std::move(payloads[i]);
+    if (with_vector) {
+      if (vectors[i].empty()) return Status::Corruption("point " + out[i].id.ToString() + " has no stored vector");
+      out[i].vector = std::move(vectors[i]);
+    }
   }
-  return sp;
+  return out;
 }
 
 Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, SearchPlan* plan_out) {
@@ -206,11 +271,11 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
   uint64_t self = 0;
   bool exclude_self = false;
   if (q.id) {
-    auto it = key_to_iid_.find(q.id->ToKey());
-    if (it == key_to_iid_.end()) {
+    auto found = ids_.Find(q.id->ToKey());
+    if (!found) {
       return Status::NotFound("point " + q.id->ToString() + " does not exist in collection '" + name_ + "'");
     }
-    self = it->second;
+    self = *found;
     exclude_self = true;
     LDB_ASSIGN_OR_RETURN(auto stored, store_->GetVector(cid_, self));
     if (!stored) return Status::Corruption("point " + q.id->ToString() + " has no stored vector");
@@ -219,11 +284,13 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
   } else {
     query = q.vector->data();
   }
+  // Payload tests read the candidate's payload from the store; a read error ends up as the
+  // search's answer (checked after each search below).
+  Status filter_error;
   index::IdFilter id_filter = [&](uint64_t iid) {
     if (exclude_self && iid == self) return false;
     if (!q.filter) return true;
-    auto it = points_.find(iid);
-    return it != points_.end() && q.filter->Matches(it->second.payload, it->second.key);
+    return ids_.Contains(iid) && MatchesStored(*q.filter, iid, &filter_error);
   };
   const bool need_filter = exclude_self || q.filter != nullptr;
 
@@ -247,12 +314,12 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
   // 1/s times as many before it has ef results, so scanning c = s·n candidates wins while
   // c < 16·ef·n/c, i.e. c < √(16·ef·n). Capped by Qdrant's full_scan_threshold (10,000 KB of vectors).
   const size_t ef = q.params.ef ? std::max(q.params.ef, q.k) : std::max<size_t>(64, q.k);
-  const auto walk = static_cast<size_t>(std::sqrt(16.0 * static_cast<double>(ef) * static_cast<double>(points_.size())));
+  const auto walk = static_cast<size_t>(std::sqrt(16.0 * static_cast<double>(ef) * static_cast<double>(ids_.size())));
   plan.full_scan_threshold = std::max<size_t>(1, std::min(walk, kFullScanThresholdKb * 1024 / (config_.dim * sizeof(float))));
   bool bitmap_lookup = false;
   if (q.filter && !payload_indexes_.empty()) plan.estimated_matches = q.filter->EstimateMatches(payload_indexes_, &bitmap_lookup);
   const bool indexed = plan.estimated_matches &&
-                       (exhaustive ? *plan.estimated_matches < points_.size() : *plan.estimated_matches <= plan.full_scan_threshold);
+                       (exhaustive ? *plan.estimated_matches < ids_.size() : *plan.estimated_matches <= plan.full_scan_threshold);
   // The indexes' candidates: for the indexed scan, and for the graph walk when they are a union of
   // stored bitmaps (collecting many numbers one by one into a set costs more than the payload tests
   // of the few hundred points a walk meets: measured by bench/scale_bench). Candidates the indexes
@@ -305,24 +372,25 @@ Result<std::vector<ScoredPoint>> Collection::Search(const SearchQuery& q, Search
       LDB_ASSIGN_OR_RETURN(hits, ScoreFromStore(query, std::move(ids), q.k));
     }
   }
+  LDB_RETURN_IF_ERROR(filter_error);
   if (plan_out) *plan_out = std::move(plan);
-  std::vector<ScoredPoint> out;
-  out.reserve(hits.size());
   const bool distance = config_.metric == index::Metric::kL2;
   bool clamped = false;
+  std::vector<index::Hit> kept;
+  kept.reserve(hits.size());
   for (const auto& h : hits) {
-    if (!points_.count(h.id)) continue;  // deleted during a bulk load: the index is stale
+    if (!ids_.Contains(h.id)) continue;  // deleted during a bulk load: the index is stale
     // Never NaN/Inf in an answer (JSON would carry null): see index::FiniteScore.
     const float score = index::FiniteScore(h.score, distance);
     clamped |= score != h.score;
-    out.push_back(MakeScored(h.id, score, q.with_payload, q.with_vector));
+    kept.push_back({h.id, score});
   }
   if (clamped) {  // an overflowed score may have been ranked anywhere: best first again
-    std::stable_sort(out.begin(), out.end(), [distance](const ScoredPoint& a, const ScoredPoint& b) {
+    std::stable_sort(kept.begin(), kept.end(), [distance](const index::Hit& a, const index::Hit& b) {
       return distance ? a.score < b.score : a.score > b.score;
     });
   }
-  return out;
+  return MakeScoredPoints(kept, q.with_payload, q.with_vector);
 }
 
 Result<std::vector<index::Hit>> Collection::ScoreFromStore(const float* query, std::vector<uint64_t> iids, size_t k) const {
@@ -358,7 +426,7 @@ Result<std::vector<index::Hit>> Collection::ScanStore(const float* query, size_t
       bad = Status::Corruption("stored vector has dimension " + std::to_string(dim));
       return false;
     }
-    if (!points_.count(iid) || !match(iid)) return true;
+    if (!ids_.Contains(iid) || !match(iid)) return true;
     hits.push_back({iid, scorer.Score(v)});
     if (hits.size() >= 4 * k + 1024) scorer.KeepBest(&hits, k);  // bounded memory
     return true;
@@ -373,7 +441,7 @@ CollectionInfo Collection::Info() const {
   CollectionInfo info;
   info.name = name_;
   info.config = config_;
-  info.points = points_.size();
+  info.points = ids_.size();
   info.index = index_->Stats();
   info.applied_sequence = applied_seq_;
   info.persisted_sequence = persisted_seq_;
@@ -385,7 +453,7 @@ CollectionInfo Collection::Info() const {
 
 size_t Collection::size() const {
   std::shared_lock lock(mutex_);
-  return points_.size();
+  return ids_.size();
 }
 
 }  // namespace latentdb::engine

@@ -2,6 +2,11 @@
 // Collection: the points of one collection — vectors, payloads, external ids — kept in the store
 // (source of truth) and in a VectorIndex (derived, rebuilt when missing or corrupt).
 //
+// Memory: RAM holds the index, the payload indexes and the id map (engine/id_map.h, about 30
+// bytes a point). Payloads stay in the store: results, filters on fields without a payload index,
+// scroll pages and index builds read them through RocksDB's block cache
+// (storage::StoreOptions::block_cache_mb). Opening a collection reads its ids, not its payloads.
+//
 // Write path: validate everything, then one storage::PointBatch (one RocksDB WriteBatch), then
 // the index and the in-memory maps are updated under the collection's exclusive lock. A write
 // returns only after it is in the WAL (in a bulk-load database: in the memtable, durable at the
@@ -29,6 +34,7 @@
 #include "engine/collection_config.h"
 #include "engine/external_id.h"
 #include "engine/filter.h"
+#include "engine/id_map.h"
 #include "engine/payload_index.h"
 #include "engine/upsert_batch.h"
 #include "index/vector_index.h"
@@ -288,10 +294,6 @@ class Collection {
   Status RebuildIndex();
 
  private:
-  struct PointMeta {
-    std::string key;  // encoded external id
-    nlohmann::json payload;
-  };
   // The unit-normalized vectors of all points, rows in insertion (internal id) order.
   struct UnitMatrix {
     std::vector<uint64_t> iids;  // ascending
@@ -325,10 +327,10 @@ class Collection {
     std::vector<std::string> before, after;
   };
   Status LoadPayloadIndexes();
-  // Adds the entry changes of a write to `batch` and to `changes`; `after` is null for a delete.
-  // Needs mutex_ held exclusively.
-  void CollectIndexChanges(uint64_t iid, const nlohmann::json* after, storage::PointBatch* batch,
-                           std::vector<IndexChange>* changes) const;
+  // Adds the entry changes of a write to `batch` and to `changes`: `before` is the point's stored
+  // payload (null for a new point), `after` null for a delete. Needs mutex_ held exclusively.
+  void CollectIndexChanges(uint64_t iid, const nlohmann::json* before, const nlohmann::json* after,
+                           storage::PointBatch* batch, std::vector<IndexChange>* changes) const;
   static void ApplyIndexChanges(const std::vector<IndexChange>& changes);
   Status StorePayloadIndexDefinition(const PayloadIndexState& state) const;
   // Removes an index: its definition, then its in-memory state (waking waiters), then its entries.
@@ -349,10 +351,30 @@ class Collection {
   std::optional<std::string> VectorProblem(std::span<const float> v) const;
   Status ValidateVector(std::span<const float> v, const std::string& what) const;
   Result<size_t> DeleteKeysLocked(const std::vector<std::string>& keys);
-  ScoredPoint MakeScored(uint64_t iid, float score, bool with_payload, bool with_vector) const;
-  // A point's record for scroll pages. Needs mutex_ held (shared is enough).
-  Status FillRecordLocked(uint64_t iid, const PointMeta& meta, bool with_payload, bool with_vector,
-                          PointRecord* rec) const;
+  // The answer's points for `hits` (existing points, best first), their payloads and vectors
+  // read from the store in one batch each. Needs mutex_ held (shared is enough).
+  Result<std::vector<ScoredPoint>> MakeScoredPoints(const std::vector<index::Hit>& hits, bool with_payload,
+                                                    bool with_vector) const;
+  // A point's record for scroll pages (`payload` as read, used when with_payload). Needs mutex_
+  // held (shared is enough).
+  Status FillRecordLocked(uint64_t iid, std::string_view key, nlohmann::json payload, bool with_payload,
+                          bool with_vector, PointRecord* rec) const;
+  // --- payloads, read from the store (never kept in RAM) ---
+  // A stored payload's JSON text parsed (null when empty); Corruption when it is not JSON.
+  Result<nlohmann::json> ParsePayload(std::string_view text) const;
+  // Why an existing point has no stored record: NotFound once the collection is stopped (dropped
+  // under a request that still holds it), Corruption otherwise.
+  Status MissingRecord(uint64_t iid) const;
+  // The payload of an existing point (null when it has none). Needs mutex_ held (shared is enough).
+  Result<nlohmann::json> PayloadOf(uint64_t iid) const;
+  // The payloads of existing points, in one batched read: (*out)[i] is iids[i]'s.
+  Status PayloadsOf(const std::vector<uint64_t>& iids, std::vector<nlohmann::json>* out) const;
+  // Whether the existing point `iid` passes `filter`: conditions on fields with a ready payload
+  // index are answered from the index, the others from the payload read from the store (only when
+  // one needs it); false, with the first storage error kept in `*error`, when it cannot be read (a
+  // search's filter callback cannot fail by itself: the caller returns `*error` after the search).
+  // Needs mutex_ held (shared is enough).
+  bool MatchesStored(const Filter& filter, uint64_t iid, Status* error) const;
   Result<std::vector<float>> ResolveTerm(const AnalogyTerm& t, const UnitMatrix& m, std::vector<uint64_t>* exclude) const;
   // The matrix, built from the store when a write dropped it. Needs mutex_ held (shared is enough).
   Result<std::shared_ptr<const UnitMatrix>> UnitMatrixShared() const;
@@ -377,8 +399,7 @@ class Collection {
   mutable std::shared_mutex mutex_;
   std::mutex persist_mutex_;
   std::unique_ptr<index::VectorIndex> index_;
-  std::unordered_map<uint64_t, PointMeta> points_;
-  std::unordered_map<std::string, uint64_t> key_to_iid_;
+  IdMap ids_;  // the points that exist, by external id and by iid
   uint64_t next_iid_ = 0;
   uint64_t applied_seq_ = 0;    // last store sequence applied to this collection
   uint64_t persisted_seq_ = 0;  // sequence of the index file on disk

@@ -29,10 +29,10 @@ Result<std::shared_ptr<const Collection::UnitMatrix>> Collection::UnitMatrixShar
   if (unit_matrix_) return unit_matrix_;
   const size_t dim = config_.dim;
   auto m = std::make_shared<UnitMatrix>();
-  m->iids.reserve(points_.size());
-  m->rows.reserve(points_.size() * dim);
+  m->iids.reserve(ids_.size());
+  m->rows.reserve(ids_.size() * dim);
   LDB_RETURN_IF_ERROR(store_->ScanVectors(cid_, [&](uint64_t iid, const float* v, size_t d) {
-    if (d != dim || !points_.count(iid)) return true;
+    if (d != dim || !ids_.Contains(iid)) return true;
     m->iids.push_back(iid);
     m->rows.insert(m->rows.end(), v, v + dim);
     index::NormalizeInPlace(m->rows.data() + m->rows.size() - dim, dim);
@@ -46,12 +46,12 @@ Result<std::vector<float>> Collection::ResolveTerm(const AnalogyTerm& t, const U
                                                    std::vector<uint64_t>* exclude) const {
   std::vector<float> v;
   if (t.id) {
-    auto it = key_to_iid_.find(t.id->ToKey());
-    if (it == key_to_iid_.end()) {
+    auto iid = ids_.Find(t.id->ToKey());
+    if (!iid) {
       return Status::NotFound("point " + t.id->ToString() + " does not exist in collection '" + name_ + "'");
     }
-    exclude->push_back(it->second);
-    const float* row = m.Row(it->second);
+    exclude->push_back(*iid);
+    const float* row = m.Row(*iid);
     if (!row) return Status::Corruption("point " + t.id->ToString() + " has no stored vector");
     return std::vector<float>(row, row + config_.dim);  // already unit length
   }
@@ -98,6 +98,7 @@ Result<AnalogyResult> Collection::Analogy(const AnalogyQuery& q) {
   size_t rows = m.iids.size();
   if (q.restrict_to_first) rows = std::min(rows, q.restrict_to_first);
   const float* query = result.query_vector.data();
+  Status filter_error;  // a payload the filter could not read
   for (size_t r = 0; r < rows; ++r) {
     const uint64_t iid = m.iids[r];
     const float* unit = m.rows.data() + r * dim;
@@ -113,18 +114,17 @@ Result<AnalogyResult> Collection::Analogy(const AnalogyQuery& q) {
     }
     if (best.size() == q.k && !(score > best.top().first)) continue;
     if (std::binary_search(exclude.begin(), exclude.end(), iid)) continue;
-    if (q.filter) {
-      auto meta = points_.find(iid);
-      if (meta == points_.end() || !q.filter->Matches(meta->second.payload, meta->second.key)) continue;
-    }
+    if (q.filter && !(ids_.Contains(iid) && MatchesStored(*q.filter, iid, &filter_error))) continue;
     if (best.size() == q.k) best.pop();
     best.emplace(score, iid);
   }
-  result.hits.resize(best.size());
+  LDB_RETURN_IF_ERROR(filter_error);
+  std::vector<index::Hit> hits(best.size());
   for (size_t i = best.size(); i-- > 0;) {
-    result.hits[i] = MakeScored(best.top().second, best.top().first, q.with_payload, false);
+    hits[i] = {best.top().second, best.top().first};
     best.pop();
   }
+  LDB_ASSIGN_OR_RETURN(result.hits, MakeScoredPoints(hits, q.with_payload, false));
   return result;
 }
 

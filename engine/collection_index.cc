@@ -51,13 +51,13 @@ Status Collection::LoadOrRebuildIndex() {
           replay_error = index_->Upsert(&iid, (*stored)->data(), 1);
         }
       }));
-      if (replay_error.ok() && index_->size() == points_.size()) {
+      if (replay_error.ok() && index_->size() == ids_.size()) {
         persisted_seq_ = file_seq;
         applied_seq_ = last;
         return Status::Ok();
       }
       LogWarn("collection '" + name_ + "': index disagrees with the store after replay (" +
-              std::to_string(index_->size()) + " vs " + std::to_string(points_.size()) + "); rebuilding");
+              std::to_string(index_->size()) + " vs " + std::to_string(ids_.size()) + "); rebuilding");
     }
   }
   return FillIndexFromStoreLocked(std::move(empty));
@@ -69,7 +69,7 @@ Status Collection::RebuildIndexLocked() {
 }
 
 Status Collection::FillIndexFromStoreLocked(std::unique_ptr<index::VectorIndex> fresh) {
-  fresh->Reserve(points_.size());
+  fresh->Reserve(ids_.size());
   const uint64_t seq = store_->LastSequence();
   std::vector<uint64_t> ids;
   std::vector<float> buf;

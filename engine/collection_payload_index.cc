@@ -182,15 +182,14 @@ std::vector<PayloadIndexInfo> Collection::PayloadIndexes() const {
   return out;
 }
 
-void Collection::CollectIndexChanges(uint64_t iid, const json* after, storage::PointBatch* batch,
+void Collection::CollectIndexChanges(uint64_t iid, const json* before, const json* after, storage::PointBatch* batch,
                                      std::vector<IndexChange>* changes) const {
-  auto old = points_.find(iid);
   for (const auto& [name, st] : payload_index_states_) {
     // A failed index keeps the entries of the points it covers up to date too: its last step may
     // have failed after its "ready" definition reached the disk, and then a restart reads them.
     if (!st.Covers(iid)) continue;
     IndexChange change{st.index.get(), iid, {}, {}};
-    if (old != points_.end()) change.before = st.index->EntriesOf(iid, old->second.payload);
+    if (before) change.before = st.index->EntriesOf(iid, *before);
     if (after) change.after = st.index->EntriesOf(iid, *after);
     if (change.before.empty() && change.after.empty()) continue;
     // Entries in both lists stay; the store deletes before it puts, so listing them on both sides
@@ -242,15 +241,24 @@ bool Collection::BuildIndexChunkLocked() {
   const uint64_t end = std::min(next_iid_, st.built_below + kBuildChunk);
   std::vector<std::pair<uint64_t, std::vector<std::string>>> entries;
   std::vector<std::string> keys;
-  for (uint64_t iid = st.built_below; iid < end; ++iid) {
-    auto p = points_.find(iid);
-    if (p == points_.end()) continue;
-    auto e = st.index->EntriesOf(iid, p->second.payload);
-    if (e.empty()) continue;
+  // The chunk's payloads, read in iid order (under the exclusive lock the store holds exactly the
+  // points of ids_).
+  Status bad;
+  Status s = store_->ScanPoints(cid_, st.built_below, [&](const storage::StoredPoint& p) {
+    if (p.iid >= end) return false;
+    auto payload = ParsePayload(p.payload_json);
+    if (!payload.ok()) {
+      bad = payload.status();
+      return false;
+    }
+    auto e = st.index->EntriesOf(p.iid, *payload);
+    if (e.empty()) return true;
     keys.insert(keys.end(), e.begin(), e.end());
-    entries.emplace_back(iid, std::move(e));
-  }
-  Status s = keys.empty() ? Status::Ok() : store_->PutIndexEntries(cid_, keys);
+    entries.emplace_back(p.iid, std::move(e));
+    return true;
+  });
+  if (s.ok()) s = bad;
+  if (s.ok() && !keys.empty()) s = store_->PutIndexEntries(cid_, keys);
   if (s.ok()) {
     for (const auto& [iid, e] : entries) st.index->Update(iid, {}, e);
     st.built_below = end;

@@ -62,11 +62,15 @@ Status Collection::Upsert(UpsertBatch points) {
   for (size_t i = 0; i < points.size(); ++i) {
     std::string key = points.id(i).ToKey();
     uint64_t iid;
-    if (auto it = key_to_iid_.find(key); it != key_to_iid_.end()) {
+    if (auto found = ids_.Find(key)) {
+      iid = *found;
+    } else if (auto it = new_keys.find(key); it != new_keys.end()) {
       iid = it->second;
-    } else if (auto it2 = new_keys.find(key); it2 != new_keys.end()) {
-      iid = it2->second;
     } else {
+      if (next > IdMap::kMaxIid) {
+        return Status::Conflict("collection '" + name_ + "' has used all " +
+                                         std::to_string(IdMap::kMaxIid + 1) + " internal point ids");
+      }
       iid = next++;
       new_keys.emplace(key, iid);
     }
@@ -83,7 +87,19 @@ Status Collection::Upsert(UpsertBatch points) {
     // A point upserted twice in one batch ends with its last payload: index that one only.
     std::unordered_map<uint64_t, size_t> last;
     for (size_t i = 0; i < batch.upserts.size(); ++i) last[batch.upserts[i].iid] = i;
-    for (const auto& [iid, i] : last) CollectIndexChanges(iid, &points.payload(i), &batch, &index_changes);
+    // The replaced points' stored payloads say which entries they have now.
+    std::vector<uint64_t> replaced;
+    for (const auto& [iid, i] : last) {
+      if (ids_.Contains(iid)) replaced.push_back(iid);
+    }
+    std::vector<json> before;
+    LDB_RETURN_IF_ERROR(PayloadsOf(replaced, &before));
+    std::unordered_map<uint64_t, const json*> before_of;
+    for (size_t r = 0; r < replaced.size(); ++r) before_of[replaced[r]] = &before[r];
+    for (const auto& [iid, i] : last) {
+      auto b = before_of.find(iid);
+      CollectIndexChanges(iid, b == before_of.end() ? nullptr : b->second, &points.payload(i), &batch, &index_changes);
+    }
   }
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
   DropUnitMatrix();
@@ -92,13 +108,9 @@ Status Collection::Upsert(UpsertBatch points) {
   // Durable from here on: bring the index and the maps up to date.
   std::vector<uint64_t> ids;
   ids.reserve(batch.upserts.size());
-  for (size_t i = 0; i < batch.upserts.size(); ++i) {
-    auto& u = batch.upserts[i];
+  for (const auto& u : batch.upserts) {
     ids.push_back(u.iid);
-    key_to_iid_[u.external_key] = u.iid;
-    PointMeta& meta = points_[u.iid];
-    meta.key = u.external_key;
-    meta.payload = std::move(points.payload(i));
+    if (!ids_.Contains(u.iid)) ids_.Insert(u.external_key, u.iid);  // a new point (an existing id keeps its iid)
   }
   next_iid_ = next;
   applied_seq_ = seq;
@@ -120,22 +132,27 @@ Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys
   batch.next_iid = next_iid_;
   std::unordered_map<std::string, bool> seen;
   for (const auto& key : keys) {
-    auto it = key_to_iid_.find(key);
-    if (it == key_to_iid_.end() || seen[key]) continue;
+    auto iid = ids_.Find(key);
+    if (!iid || seen[key]) continue;
     seen[key] = true;
-    batch.deletes.push_back({it->second, key});
+    batch.deletes.push_back({*iid, key});
   }
   if (batch.deletes.empty()) return size_t{0};
   std::vector<IndexChange> index_changes;
-  for (const auto& d : batch.deletes) CollectIndexChanges(d.iid, nullptr, &batch, &index_changes);
+  if (!payload_index_states_.empty()) {
+    std::vector<uint64_t> iids;
+    for (const auto& d : batch.deletes) iids.push_back(d.iid);
+    std::vector<json> before;
+    LDB_RETURN_IF_ERROR(PayloadsOf(iids, &before));
+    for (size_t i = 0; i < iids.size(); ++i) CollectIndexChanges(iids[i], &before[i], nullptr, &batch, &index_changes);
+  }
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
   DropUnitMatrix();
   ApplyIndexChanges(index_changes);
   std::vector<uint64_t> ids;
   for (const auto& d : batch.deletes) {
     ids.push_back(d.iid);
-    key_to_iid_.erase(d.external_key);
-    points_.erase(d.iid);
+    ids_.Erase(d.iid);
   }
   applied_seq_ = seq;
   if (bulk_loading_) return batch.deletes.size();
@@ -155,15 +172,29 @@ Result<size_t> Collection::Delete(const std::vector<ExternalId>& ids) {
 Result<size_t> Collection::DeleteMatching(const Filter& filter) {
   std::unique_lock lock(mutex_);
   std::vector<std::string> keys;
-  auto consider = [&](const PointMeta& meta) {
-    if (filter.Matches(meta.payload, meta.key)) keys.push_back(meta.key);
-  };
   if (auto candidates = filter.CandidatePoints(payload_indexes_)) {  // only the points the indexes name
+    std::vector<uint64_t> iids;
     for (uint64_t iid : *candidates) {
-      if (auto it = points_.find(iid); it != points_.end()) consider(it->second);
+      if (ids_.Contains(iid)) iids.push_back(iid);
+    }
+    std::vector<json> payloads;
+    LDB_RETURN_IF_ERROR(PayloadsOf(iids, &payloads));
+    for (size_t i = 0; i < iids.size(); ++i) {
+      std::string key(ids_.KeyOf(iids[i]));
+      if (filter.Matches(payloads[i], key)) keys.push_back(std::move(key));
     }
   } else {
-    for (const auto& [iid, meta] : points_) consider(meta);
+    Status bad;
+    LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, 0, [&](const storage::StoredPoint& p) {
+      auto payload = ParsePayload(p.payload_json);
+      if (!payload.ok()) {
+        bad = payload.status();
+        return false;
+      }
+      if (filter.Matches(*payload, p.external_key)) keys.push_back(p.external_key);
+      return true;
+    }));
+    LDB_RETURN_IF_ERROR(bad);
   }
   return DeleteKeysLocked(keys);
 }

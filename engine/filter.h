@@ -55,6 +55,7 @@
 #include <nlohmann/json.hpp>
 #include <roaring/roaring64map.hh>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,12 @@ class Filter {
   // (FieldIndex::Lookup).
   std::optional<PointSet> CandidatePoints(const PayloadIndexSet& indexes, bool* exact = nullptr) const;
 
+  // Whether the point passes, reading as little as possible: a condition a ready payload index
+  // answers for one point (FieldIndex::TestPoint: bitmap membership, the point's numbers) is
+  // answered from it, and the payload is read (once, through `point`) only for the others. Same
+  // answer as Matches() on the point's payload.
+  bool MatchesPoint(class PointView& point, const PayloadIndexSet& indexes) const;
+
   struct Condition;
   ~Filter();
 
@@ -99,6 +106,31 @@ class Filter {
   Filter();
   std::vector<Condition> must_, should_, must_not_;
   bool has_should_ = false;  // `should` given (even empty): at least one of should_ must hold
+};
+
+// A point as Filter::MatchesPoint sees it: its internal id, its encoded external id, and its
+// payload, loaded on first need through `load` (nullopt: it could not be read; the point then
+// passes no condition that needs it, and the loader keeps the error for its caller).
+class PointView {
+ public:
+  using Loader = std::function<std::optional<nlohmann::json>(uint64_t iid)>;
+  PointView(uint64_t iid, std::string key, const Loader& load) : iid_(iid), key_(std::move(key)), load_(load) {}
+  uint64_t iid() const { return iid_; }
+  const std::string& key() const { return key_; }
+  const nlohmann::json* payload() {
+    if (!loaded_) {
+      payload_ = load_(iid_);
+      loaded_ = true;
+    }
+    return payload_ ? &*payload_ : nullptr;
+  }
+
+ private:
+  uint64_t iid_;
+  std::string key_;
+  const Loader& load_;
+  bool loaded_ = false;
+  std::optional<nlohmann::json> payload_;
 };
 
 // Three-way comparison of two JSON numbers by their exact values: -1, 0 or 1, or 2 when either is

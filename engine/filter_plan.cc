@@ -92,4 +92,36 @@ std::optional<PointSet> Filter::CandidatePoints(const PayloadIndexSet& indexes, 
   return out;
 }
 
+namespace {
+
+bool TestConditionOnPoint(const Filter::Condition& c, PointView& point, const PayloadIndexSet& indexes) {
+  using Type = Filter::Condition::Type;
+  if (c.type == Type::kSubFilter) return c.filter->MatchesPoint(point, indexes);
+  if (c.type == Type::kHasId) return c.ids.count(point.key()) != 0;
+  if (c.type == Type::kMatchValue || c.type == Type::kMatchAny || c.type == Type::kRange) {
+    if (const FieldIndex* index = indexes.Find(c.path.text())) {
+      if (auto known = index->TestPoint(c, point.iid())) return *known;
+    }
+  }
+  const nlohmann::json* payload = point.payload();
+  return payload && c.Test(*payload, point.key());
+}
+
+}  // namespace
+
+bool Filter::MatchesPoint(PointView& point, const PayloadIndexSet& indexes) const {
+  // Matches()'s logic, condition by condition.
+  for (const auto& c : must_) {
+    if (!TestConditionOnPoint(c, point, indexes)) return false;
+  }
+  for (const auto& c : must_not_) {
+    if (TestConditionOnPoint(c, point, indexes)) return false;
+  }
+  if (!has_should_) return true;
+  for (const auto& c : should_) {
+    if (TestConditionOnPoint(c, point, indexes)) return true;
+  }
+  return false;
+}
+
 }  // namespace latentdb::engine

@@ -122,6 +122,46 @@ void NumericPostings::Remove(double value, uint64_t iid) {
   MergeIfLarge();
 }
 
+void NumericColumn::Add(uint64_t iid, double value) {
+  if (value == 0) value = 0;
+  if (single_.size() <= iid) single_.resize(std::max<size_t>(iid + 1, single_.size() * 3 / 2), std::nan(""));
+  auto several = several_.find(iid);
+  if (several != several_.end()) {
+    several->second.push_back(value);
+  } else if (std::isnan(single_[iid])) {
+    single_[iid] = value;
+  } else {
+    several_[iid] = {single_[iid], value};
+    single_[iid] = std::nan("");
+  }
+}
+
+void NumericColumn::Remove(uint64_t iid, double value) {
+  if (value == 0) value = 0;
+  auto several = several_.find(iid);
+  if (several != several_.end()) {
+    auto& values = several->second;
+    auto it = std::find(values.begin(), values.end(), value);
+    if (it != values.end()) values.erase(it);
+    if (values.size() == 1) {
+      single_[iid] = values[0];
+      several_.erase(several);
+    }
+  } else if (iid < single_.size()) {
+    single_[iid] = std::nan("");
+  }
+}
+
+bool NumericColumn::AnyIn(uint64_t iid, double lo, double hi) const {
+  if (iid < single_.size() && !std::isnan(single_[iid])) return lo <= single_[iid] && single_[iid] <= hi;
+  auto several = several_.find(iid);
+  if (several == several_.end()) return false;
+  for (double v : several->second) {
+    if (lo <= v && v <= hi) return true;
+  }
+  return false;
+}
+
 void NumericPostings::MergeIfLarge() {
   // Merging costs O(n): doing it when the tail reaches n/8 keeps a write O(1) amortized.
   const size_t limit = std::max<size_t>(4096, sorted_.size() / 8);
@@ -235,7 +275,13 @@ void FieldIndex::Apply(uint64_t iid, std::string_view entry, bool add) {
   const std::string_view value = entry.substr(4, entry.size() - 12);
   if (value[0] == kNumberTag) {
     const double d = GetOrderedDouble(value.data() + 1);
-    add ? numbers_.Add(d, iid) : numbers_.Remove(d, iid);
+    if (add) {
+      numbers_.Add(d, iid);
+      number_column_.Add(iid, d);
+    } else {
+      numbers_.Remove(d, iid);
+      number_column_.Remove(iid, d);
+    }
     return;
   }
   auto it = terms_.find(std::string(value));
@@ -321,9 +367,11 @@ bool AllValues(const Filter::Condition& c, bool (json::*is)() const noexcept) {
 }  // namespace
 
 template <typename Term, typename Range>
-bool FieldIndex::ForEachPart(const Filter::Condition& c, bool* exact, Term&& term, Range&& range) const {
+bool FieldIndex::ForEachPlacedPart(const Filter::Condition& c, bool* exact, bool* numeric_condition, Term&& term,
+                                   Range&& range) const {
   using Type = Filter::Condition::Type;
   *exact = true;
+  *numeric_condition = false;
   const bool numeric = schema_ == PayloadSchema::kInteger || schema_ == PayloadSchema::kFloat;
   if (c.type == Type::kMatchValue || c.type == Type::kMatchAny) {
     if (schema_ == PayloadSchema::kKeyword && AllValues(c, &json::is_string)) {
@@ -345,12 +393,41 @@ bool FieldIndex::ForEachPart(const Filter::Condition& c, bool* exact, Term&& ter
   } else {
     return false;
   }
+  *numeric_condition = true;
+  return true;
+}
+
+template <typename Term, typename Range>
+bool FieldIndex::ForEachPart(const Filter::Condition& c, bool* exact, Term&& term, Range&& range) const {
+  bool numeric = false;
+  if (!ForEachPlacedPart(c, exact, &numeric, term, range)) return false;
   // Numbers the index could not place are candidates of every numeric condition.
-  if (terms_.count(std::string(1, kOtherTag))) {
+  if (numeric && terms_.count(std::string(1, kOtherTag))) {
     term(std::string(1, kOtherTag));
     *exact = false;
   }
   return true;
+}
+
+std::optional<bool> FieldIndex::TestPoint(const Filter::Condition& c, uint64_t iid) const {
+  bool exact = true, numeric = false, in = false;
+  const bool answered = ForEachPlacedPart(
+      c, &exact, &numeric,
+      [&](const std::string& key) {
+        auto it = terms_.find(key);
+        in = in || (it != terms_.end() && it->second.contains(iid));
+      },
+      [&](double lo, double hi) { in = in || number_column_.AnyIn(iid, lo, hi); });
+  if (!answered) return std::nullopt;
+  // The placed values hold a superset of the matches (bounds that are not exact doubles are
+  // widened): outside them, only a number the index could not place may still match.
+  bool unplaced = false;
+  if (numeric) {
+    auto other = terms_.find(std::string(1, kOtherTag));
+    unplaced = other != terms_.end() && other->second.contains(iid);
+  }
+  if (!in) return unplaced ? std::nullopt : std::optional<bool>(false);
+  return exact ? std::optional<bool>(true) : std::nullopt;
 }
 
 std::optional<size_t> FieldIndex::Estimate(const Filter::Condition& c) const {

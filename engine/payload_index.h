@@ -90,6 +90,21 @@ class NumericPostings {
   std::set<Pair> removed_;
 };
 
+// The numbers of each point, by iid, for testing one point against a range (FieldIndex::TestPoint):
+// a dense array of one value per iid (NaN: none, or several) and a map for the points with several.
+class NumericColumn {
+ public:
+  void Add(uint64_t iid, double value);
+  // The value must be present.
+  void Remove(uint64_t iid, double value);
+  // Whether the point has a value in [lo, hi].
+  bool AnyIn(uint64_t iid, double lo, double hi) const;
+
+ private:
+  std::vector<double> single_;
+  std::unordered_map<uint64_t, std::vector<double>> several_;
+};
+
 // The index of one field.
 class FieldIndex {
  public:
@@ -117,6 +132,11 @@ class FieldIndex {
   // says whether it is exactly those points (no value the index could not place, such as a float
   // in an integer index or an integer beyond 2^53, and bounds that are doubles).
   PointSet Lookup(const Filter::Condition& condition, bool* exact) const;
+  // Whether `condition` holds for the point `iid`, from this index alone: true or false when the
+  // index knows, nullopt when it cannot tell (a condition it does not answer, a number it could not
+  // place, bounds that are not exact doubles) and the payload has to. Costs a bitmap membership
+  // test per wanted value, or a look at the point's numbers: no payload is read.
+  std::optional<bool> TestPoint(const Filter::Condition& condition, uint64_t iid) const;
 
   // Whether Lookup() only unites stored bitmaps (keyword and bool indexes: cheap whatever the
   // count), rather than collecting every matching number one by one (integer and float).
@@ -136,12 +156,17 @@ class FieldIndex {
   // that they always describe the same set.
   template <typename Term, typename Range>
   bool ForEachPart(const Filter::Condition& c, bool* exact, Term&& term, Range&& range) const;
+  // ForEachPart without the numbers the index could not place; `numeric` says whether the
+  // condition is one that those numbers could satisfy.
+  template <typename Term, typename Range>
+  bool ForEachPlacedPart(const Filter::Condition& c, bool* exact, bool* numeric, Term&& term, Range&& range) const;
 
   const uint32_t number_;
   const JsonPath path_;
   const PayloadSchema schema_;
   std::unordered_map<std::string, PointSet> terms_;  // value key ('k…', 'b…', 'o') -> iids
-  NumericPostings numbers_;                          // 'n' entries
+  NumericPostings numbers_;                          // 'n' entries, by value
+  NumericColumn number_column_;                      // 'n' entries, by iid
   PointSet indexed_;
 };
 

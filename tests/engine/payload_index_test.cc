@@ -249,6 +249,55 @@ std::vector<uint64_t> Ids(const std::vector<engine::ScoredPoint>& hits) {
 
 }  // namespace
 
+TEST_CASE("a point's filter test through the indexes agrees with its payload and reads it only when needed",
+          "[engine][payload_index][property]") {
+  std::mt19937_64 rng(23);
+  const std::pair<const char*, PayloadSchema> fields[] = {
+      {"color", PayloadSchema::kKeyword}, {"n", PayloadSchema::kInteger}, {"x", PayloadSchema::kFloat},
+      {"ok", PayloadSchema::kBool}, {"meta.size", PayloadSchema::kInteger}};
+  std::vector<std::unique_ptr<FieldIndex>> indexes;
+  engine::PayloadIndexSet set;
+  uint32_t number = 1;
+  for (const auto& [name, schema] : fields) {
+    indexes.push_back(std::make_unique<FieldIndex>(number++, *JsonPath::Parse(name), schema));
+    set.SetReady(name, indexes.back().get());
+  }
+  std::vector<json> payloads(400);
+  auto replace = [&](uint64_t iid, json payload) {
+    for (auto& index : indexes) index->Update(iid, index->EntriesOf(iid, payloads[iid]), index->EntriesOf(iid, payload));
+    payloads[iid] = std::move(payload);
+  };
+  for (uint64_t iid = 0; iid < payloads.size(); ++iid) replace(iid, RandomPayload(rng));
+  size_t loads = 0, tests = 0;
+  const engine::PointView::Loader load = [&](uint64_t iid) -> std::optional<json> {
+    ++loads;
+    return payloads[iid];
+  };
+  for (int round = 0; round < 300; ++round) {
+    // Updates move points between values, and between one number and several (the numbers by point).
+    for (int u = 0; u < 20; ++u) replace(rng() % payloads.size(), RandomPayload(rng));
+    const json spec = RandomFilter(rng);
+    auto f = ParseFilter(spec);
+    CAPTURE(spec.dump());
+    for (uint64_t iid = 0; iid < payloads.size(); ++iid) {
+      engine::PointView point(iid, ExternalId(iid).ToKey(), load);
+      CAPTURE(iid, payloads[iid].dump());
+      REQUIRE(f->MatchesPoint(point, set) == f->Matches(payloads[iid], ExternalId(iid).ToKey()));
+      ++tests;
+    }
+  }
+  // A filter the indexes answer exactly for every point reads no payload at all.
+  loads = 0;
+  auto indexed = ParseFilter(json::parse(R"({"must":[{"key":"color","match":{"any":["red","blue"]}},
+      {"key":"x","range":{"gte":-1.5,"lt":2}}],"must_not":[{"key":"ok","match":{"value":true}}]})"));
+  for (uint64_t iid = 0; iid < payloads.size(); ++iid) {
+    engine::PointView point(iid, ExternalId(iid).ToKey(), load);
+    CHECK(indexed->MatchesPoint(point, set) == indexed->Matches(payloads[iid], ExternalId(iid).ToKey()));
+  }
+  CHECK(loads == 0);
+  CHECK(tests == 300 * payloads.size());
+}
+
 TEST_CASE("searches through payload indexes return what the unindexed filter returns", "[engine][payload_index][property]") {
   testing::TempDir dir;
   std::mt19937_64 rng(20261205);
