@@ -344,6 +344,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
       lookup_table.data_block_index_type = rocksdb::BlockBasedTableOptions::kDataBlockBinaryAndHash;
       lookup_table.data_block_hash_table_util_ratio = 0.75;
       lookup_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      // A payload read decompresses the whole block that holds it: 4 KiB blocks (RocksDB's
+      // default) instead of 16 cost a quarter of that when the block cache cannot hold them all.
+      if (std::strcmp(name, "points") == 0) lookup_table.block_size = 4 * 1024;
       o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(lookup_table));
     }
     descriptors.emplace_back(name, o);
