@@ -1,7 +1,9 @@
-// scale_bench: LatentDB at the scale of one machine (issue 13), in two parts:
+// scale_bench: LatentDB at the scale of one machine (issue 13), in three parts:
 //   --part quantization   float, int8, float16 and binary collections against hnswlib: build
 //                         rate, time to open, RSS per point, recall@10 and queries/s per ef
 //                         (bench/scale_quantization.cc, which describes it)
+//   --part payload        the memory and open time of ids and 5-field payloads, against the
+//                         design that held them in RAM (bench/scale_payload.cc)
 //   --part filtered       (the default) filtered search with payload indexes:
 //
 //   data     n clustered vectors of Deep1B's shape (96-d, unit length): a Gaussian mixture of
@@ -18,10 +20,11 @@
 // payload: LatentDB before payload indexes), then with them. Prints the load average at start
 // and end, a table, and one JSON line with every number.
 //
-// Usage: scale_bench [--part filtered|quantization] [--n 1000000] [--queries 200] [--work-dir DIR]
+// Usage: scale_bench [--part filtered|quantization|payload] [--n 1000000] [--queries 200] [--work-dir DIR]
 //          filtered:     [--unindexed-queries 50] [--ef 64]
 //          quantization: [--data clustered|fashion-mnist] [--ef-list 16,32,64,128,256]
 //                        [--variants float,int8,float16,binary] [--hnswlib yes|no]
+//          payload:      [--gets 200000]
 // (the work directory is removed at the end)
 
 #include <nlohmann/json.hpp>
@@ -153,14 +156,15 @@ int main(int argc, char** argv) {
   Dying().program = "scale_bench";
   std::map<std::string, std::string> opt = {
       {"n", "1000000"}, {"queries", "200"}, {"unindexed-queries", "50"}, {"ef", "64"}, {"work-dir", "/tmp/scale_bench"},
-      {"part", "filtered"}, {"data", "clustered"}, {"ef-list", "16,32,64,128,256"}, {"variants", ""}, {"hnswlib", "yes"}};
+      {"part", "filtered"}, {"data", "clustered"}, {"ef-list", "16,32,64,128,256"}, {"variants", ""}, {"hnswlib", "yes"}, {"gets", "200000"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || !opt.count(key.substr(2))) Die("unknown option " + key);
     opt[key.substr(2)] = argv[i + 1];
   }
   if (opt["part"] == "quantization") return RunQuantizationPart(opt);
-  if (opt["part"] != "filtered") Die("--part is filtered or quantization");
+  if (opt["part"] == "payload") return RunPayloadPart(opt);
+  if (opt["part"] != "filtered") Die("--part is filtered, quantization or payload");
   const size_t n = std::stoul(opt["n"]), nq = std::stoul(opt["queries"]);
   const size_t nq_unindexed = std::min(nq, std::stoul(opt["unindexed-queries"])), ef = std::stoul(opt["ef"]);
   const std::string work = opt["work-dir"];

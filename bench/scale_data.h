@@ -18,5 +18,7 @@ std::vector<float> Clustered(size_t n, uint64_t seed, const std::vector<float>& 
 
 // scale_bench --part quantization (bench/scale_quantization.cc); options as parsed by main.
 int RunQuantizationPart(const std::map<std::string, std::string>& opt);
+// scale_bench --part payload (bench/scale_payload.cc).
+int RunPayloadPart(const std::map<std::string, std::string>& opt);
 
 }  // namespace latentdb::bench

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/child_process.h"
 #include "bench/hnswlib_baseline.h"
 #include "bench/scale_data.h"
 #include "engine/collection.h"
@@ -104,25 +105,6 @@ std::vector<Variant> Variants(const std::string& only) {
     if (("," + only + ",").find("," + v.name + ",") != std::string::npos) out.push_back(v);
   }
   return out;
-}
-
-// Runs `body` in a child process that writes its JSON result to `out`; returns it.
-template <typename Body>
-json InChild(const std::string& out, Body body) {
-  std::fflush(stdout);
-  const pid_t pid = fork();
-  if (pid < 0) Die("fork failed");
-  if (pid == 0) {
-    json r = body();
-    std::ofstream(out) << r.dump();
-    std::fflush(stdout);
-    _exit(0);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die("child for " + out + " failed");
-  std::ifstream in(out);
-  return json::parse(in);
 }
 
 json Build(const Data& d, const Variant& v, const std::string& dir) {
