@@ -23,7 +23,7 @@
 // Usage: scale_bench [--part filtered|quantization|payload] [--n 1000000] [--queries 200] [--work-dir DIR]
 //          filtered:     [--unindexed-queries 50] [--ef 64]
 //          quantization: [--data clustered|fashion-mnist] [--ef-list 16,32,64,128,256]
-//                        [--variants float,int8,float16,binary] [--hnswlib yes|no]
+//                        [--variants float,int8,float16,binary] [--hnswlib yes|no] [--rounds 7]
 //          payload:      [--gets 200000]
 // (the work directory is removed at the end)
 
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   Dying().program = "scale_bench";
   std::map<std::string, std::string> opt = {
       {"n", "1000000"}, {"queries", "200"}, {"unindexed-queries", "50"}, {"ef", "64"}, {"work-dir", "/tmp/scale_bench"},
-      {"part", "filtered"}, {"data", "clustered"}, {"ef-list", "16,32,64,128,256"}, {"variants", ""}, {"hnswlib", "yes"}, {"gets", "200000"}};
+      {"part", "filtered"}, {"data", "clustered"}, {"ef-list", "16,32,64,128,256"}, {"variants", ""}, {"hnswlib", "yes"}, {"gets", "200000"}, {"rounds", "7"}};
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string key = argv[i];
     if (key.rfind("--", 0) != 0 || !opt.count(key.substr(2))) Die("unknown option " + key);

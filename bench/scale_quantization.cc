@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -154,6 +155,22 @@ Measured Measure(const Data& d, SearchFn search) {
   return m;
 }
 
+// The ids of query q's k nearest through Collection::Search (oversampling 0: the codes' own top k,
+// not rescored).
+std::vector<uint32_t> SearchIds(engine::Collection& c, const Data& d, size_t q, size_t ef, double oversampling) {
+  engine::SearchQuery query;
+  query.vector = std::vector<float>(d.queries.begin() + static_cast<std::ptrdiff_t>(q * d.dim),
+                                    d.queries.begin() + static_cast<std::ptrdiff_t>((q + 1) * d.dim));
+  query.k = kK;
+  query.params.ef = ef;
+  query.quantization.rescore = oversampling > 0;
+  query.quantization.oversampling = std::max(1.0, oversampling);
+  query.with_payload = false;
+  std::vector<uint32_t> ids;
+  for (const auto& h : Check(c.Search(query), "search")) ids.push_back(h.id.ToJson().get<uint32_t>());
+  return ids;
+}
+
 json Serve(const Data& d, const Variant& v, const std::string& dir, const std::vector<size_t>& efs) {
   engine::DatabaseOptions o;
   o.data_dir = dir;
@@ -168,20 +185,7 @@ json Serve(const Data& d, const Variant& v, const std::string& dir, const std::v
   std::vector<double> oversampling = v.oversampling.empty() ? std::vector<double>{1.0} : v.oversampling;
   for (double os : oversampling) {
     for (size_t ef : efs) {
-      const Measured m = Measure(d, [&](size_t q) {
-        engine::SearchQuery query;
-        query.vector = std::vector<float>(d.queries.begin() + static_cast<std::ptrdiff_t>(q * d.dim),
-                                          d.queries.begin() + static_cast<std::ptrdiff_t>((q + 1) * d.dim));
-        query.k = kK;
-        query.params.ef = ef;
-        // Oversampling 0 in the table: the codes' own top k, not rescored.
-        query.quantization.rescore = os > 0;
-        query.quantization.oversampling = std::max(1.0, os);
-        query.with_payload = false;
-        std::vector<uint32_t> ids;
-        for (const auto& h : Check(c->Search(query), "search")) ids.push_back(h.id.ToJson().get<uint32_t>());
-        return ids;
-      });
+      const Measured m = Measure(d, [&](size_t q) { return SearchIds(*c, d, q, ef, os); });
       rows.push_back({{"ef", ef}, {"oversampling", os}, {"recall", m.recall}, {"qps", m.qps}});
     }
   }
@@ -208,6 +212,47 @@ json Hnswlib(const Data& d, const std::vector<size_t>& efs) {
   }
   return {{"load_seconds", seconds}, {"vectors_per_second", double(d.n) / seconds}, {"rss_mib", MiB(rss)},
           {"rss_bytes_per_point", double(rss) / double(d.n)}, {"memory_bytes", h.MemoryBytes()}, {"searches", rows}};
+}
+
+// Queries/s of each collection at its own setting ({name: {ef, oversampling}}), all opened in one
+// process and measured in alternating rounds (a pass over the queries each, in turn), so that a
+// drift of the machine's speed during the run — seen as ±30 % between children on this VM — falls
+// on every contender alike: the medians of the rounds, and the median of each round's ratio to
+// float.
+json HeadToHead(const Data& d, const std::string& work, const json& settings, int rounds) {
+  std::vector<std::unique_ptr<engine::Database>> dbs;
+  std::vector<std::pair<std::string, std::shared_ptr<engine::Collection>>> collections;
+  for (const auto& [name, setting] : settings.items()) {
+    engine::DatabaseOptions o;
+    o.data_dir = work + "/" + name;
+    o.persist_interval_seconds = 0;
+    dbs.push_back(Check(engine::Database::Open(o), "opening"));
+    collections.emplace_back(name, Check(dbs.back()->GetCollection("c"), "collection"));
+  }
+  std::map<std::string, std::vector<double>> qps;
+  for (int r = 0; r <= rounds; ++r) {  // round 0 warms the caches
+    for (auto& [name, c] : collections) {
+      const size_t ef = settings[name]["ef"].get<size_t>();
+      const double os = settings[name]["oversampling"].get<double>();
+      const auto start = Clock::now();
+      for (size_t q = 0; q < d.nq; ++q) SearchIds(*c, d, q, ef, os);
+      if (r > 0) qps[name].push_back(double(d.nq) / Seconds(start));
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  json out;
+  for (auto& [name, rates] : qps) {
+    std::vector<double> ratios;
+    if (qps.count("float")) {
+      for (size_t r = 0; r < rates.size(); ++r) ratios.push_back(rates[r] / qps["float"][r]);
+    }
+    out[name] = {{"ef", settings[name]["ef"]}, {"oversampling", settings[name]["oversampling"]}, {"qps_rounds", rates},
+                 {"qps_median", median(rates)}, {"ratio_to_float_median", ratios.empty() ? json() : json(median(ratios))}};
+  }
+  return out;
 }
 
 // The fastest search of a result at recall@10 >= floor; null when none reaches it.
@@ -248,7 +293,6 @@ int RunQuantizationPart(const std::map<std::string, std::string>& opt) {
     std::printf("%-8s opened in %.2f s, %.0f bytes/point of RSS\n", v.name.c_str(), served["open_seconds"].get<double>(),
                 served["rss_bytes_per_point"].get<double>());
     results[v.name] = {{"build", built}, {"serve", served}};
-    std::filesystem::remove_all(dir);
   }
   if (opt.at("hnswlib") != "no") {
     results["hnswlib"] = InChild(work + "/hnswlib.json", [&] { return Hnswlib(d, efs); });
@@ -283,6 +327,20 @@ int RunQuantizationPart(const std::map<std::string, std::string>& opt) {
                   ratios[name]["rss_ratio_to_float"].get<double>());
     }
     report["at_recall_0.99"] = ratios;
+    // The same settings head to head, in one process, alternating.
+    json settings;
+    for (auto& [name, r] : results.items()) {
+      if (!r.contains("serve") || ratios[name]["fastest_at_0.99"].is_null()) continue;
+      settings[name] = {{"ef", ratios[name]["fastest_at_0.99"]["ef"]}, {"oversampling", ratios[name]["fastest_at_0.99"]["oversampling"]}};
+    }
+    const int rounds = std::stoi(opt.at("rounds"));
+    report["head_to_head"] = InChild(work + "/head_to_head.json", [&] { return HeadToHead(d, work, settings, rounds); });
+    std::printf("\nhead to head at recall@10 >= 0.99 (one process, %d alternating rounds, medians):\n", rounds);
+    for (auto& [name, h] : report["head_to_head"].items()) {
+      std::printf("%-8s ef %3d, oversampling %.0f: %8.0f queries/s, %.2fx float\n", name.c_str(), h["ef"].get<int>(),
+                  h["oversampling"].get<double>(), h["qps_median"].get<double>(),
+                  h["ratio_to_float_median"].is_null() ? 0.0 : h["ratio_to_float_median"].get<double>());
+    }
   }
   report["results"] = results;
   std::filesystem::remove_all(work);
