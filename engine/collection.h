@@ -28,6 +28,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -331,6 +332,10 @@ class Collection {
   // payload (null for a new point), `after` null for a delete. Needs mutex_ held exclusively.
   void CollectIndexChanges(uint64_t iid, const nlohmann::json* before, const nlohmann::json* after,
                            storage::PointBatch* batch, std::vector<IndexChange>* changes) const;
+  // CollectIndexChanges for each (iid, payload after) of a write (one point once; null after:
+  // a delete), the existing points' stored payloads read in one batch. Needs mutex_ exclusively.
+  Status CollectIndexChangesOf(const std::vector<std::pair<uint64_t, const nlohmann::json*>>& writes,
+                               storage::PointBatch* batch, std::vector<IndexChange>* changes) const;
   static void ApplyIndexChanges(const std::vector<IndexChange>& changes);
   Status StorePayloadIndexDefinition(const PayloadIndexState& state) const;
   // Removes an index: its definition, then its in-memory state (waking waiters), then its entries.

@@ -202,6 +202,23 @@ void Collection::CollectIndexChanges(uint64_t iid, const json* before, const jso
   }
 }
 
+Status Collection::CollectIndexChangesOf(const std::vector<std::pair<uint64_t, const json*>>& writes,
+                                         storage::PointBatch* batch, std::vector<IndexChange>* changes) const {
+  // The existing points' stored payloads say which entries they have now: one batched read.
+  std::vector<uint64_t> existing;
+  for (const auto& [iid, after] : writes) {
+    if (ids_.Contains(iid)) existing.push_back(iid);
+  }
+  std::vector<json> stored;
+  LDB_RETURN_IF_ERROR(PayloadsOf(existing, &stored));
+  size_t next = 0;  // `existing` follows `writes`' order
+  for (const auto& [iid, after] : writes) {
+    const json* before = next < existing.size() && existing[next] == iid ? &stored[next++] : nullptr;
+    CollectIndexChanges(iid, before, after, batch, changes);
+  }
+  return Status::Ok();
+}
+
 void Collection::ApplyIndexChanges(const std::vector<IndexChange>& changes) {
   for (const auto& c : changes) c.index->Update(c.iid, c.before, c.after);
 }

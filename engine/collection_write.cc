@@ -87,19 +87,9 @@ Status Collection::Upsert(UpsertBatch points) {
     // A point upserted twice in one batch ends with its last payload: index that one only.
     std::unordered_map<uint64_t, size_t> last;
     for (size_t i = 0; i < batch.upserts.size(); ++i) last[batch.upserts[i].iid] = i;
-    // The replaced points' stored payloads say which entries they have now.
-    std::vector<uint64_t> replaced;
-    for (const auto& [iid, i] : last) {
-      if (ids_.Contains(iid)) replaced.push_back(iid);
-    }
-    std::vector<json> before;
-    LDB_RETURN_IF_ERROR(PayloadsOf(replaced, &before));
-    std::unordered_map<uint64_t, const json*> before_of;
-    for (size_t r = 0; r < replaced.size(); ++r) before_of[replaced[r]] = &before[r];
-    for (const auto& [iid, i] : last) {
-      auto b = before_of.find(iid);
-      CollectIndexChanges(iid, b == before_of.end() ? nullptr : b->second, &points.payload(i), &batch, &index_changes);
-    }
+    std::vector<std::pair<uint64_t, const json*>> writes;
+    for (const auto& [iid, i] : last) writes.emplace_back(iid, &points.payload(i));
+    LDB_RETURN_IF_ERROR(CollectIndexChangesOf(writes, &batch, &index_changes));
   }
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
   DropUnitMatrix();
@@ -140,11 +130,9 @@ Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys
   if (batch.deletes.empty()) return size_t{0};
   std::vector<IndexChange> index_changes;
   if (!payload_index_states_.empty()) {
-    std::vector<uint64_t> iids;
-    for (const auto& d : batch.deletes) iids.push_back(d.iid);
-    std::vector<json> before;
-    LDB_RETURN_IF_ERROR(PayloadsOf(iids, &before));
-    for (size_t i = 0; i < iids.size(); ++i) CollectIndexChanges(iids[i], &before[i], nullptr, &batch, &index_changes);
+    std::vector<std::pair<uint64_t, const json*>> writes;
+    for (const auto& d : batch.deletes) writes.emplace_back(d.iid, nullptr);
+    LDB_RETURN_IF_ERROR(CollectIndexChangesOf(writes, &batch, &index_changes));
   }
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
   DropUnitMatrix();

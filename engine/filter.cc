@@ -342,17 +342,7 @@ Result<std::shared_ptr<const Filter>> Filter::Parse(const json& spec, int depth)
 }
 
 bool Filter::Matches(const json& payload, const std::string& key) const {
-  for (const auto& c : must_) {
-    if (!c.Test(payload, key)) return false;
-  }
-  for (const auto& c : must_not_) {
-    if (c.Test(payload, key)) return false;
-  }
-  if (!has_should_) return true;  // absent: no constraint. Present and empty: nothing holds (Qdrant)
-  for (const auto& c : should_) {
-    if (c.Test(payload, key)) return true;
-  }
-  return false;
+  return Evaluate([&](const Condition& c) { return c.Test(payload, key); });
 }
 
 }  // namespace latentdb::engine

@@ -103,6 +103,22 @@ class Filter {
  private:
   friend struct FilterParser;
   friend struct FilterPlanner;
+  // must = all, must_not = none, should = any (when given), with `holds(condition)` deciding one
+  // condition: the one evaluation Matches and MatchesPoint share.
+  template <typename Holds>
+  bool Evaluate(Holds&& holds) const {
+    for (const auto& c : must_) {
+      if (!holds(c)) return false;
+    }
+    for (const auto& c : must_not_) {
+      if (holds(c)) return false;
+    }
+    if (!has_should_) return true;  // absent: no constraint. Present and empty: nothing holds (Qdrant)
+    for (const auto& c : should_) {
+      if (holds(c)) return true;
+    }
+    return false;
+  }
   Filter();
   std::vector<Condition> must_, should_, must_not_;
   bool has_should_ = false;  // `should` given (even empty): at least one of should_ must hold

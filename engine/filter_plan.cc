@@ -110,18 +110,7 @@ bool TestConditionOnPoint(const Filter::Condition& c, PointView& point, const Pa
 }  // namespace
 
 bool Filter::MatchesPoint(PointView& point, const PayloadIndexSet& indexes) const {
-  // Matches()'s logic, condition by condition.
-  for (const auto& c : must_) {
-    if (!TestConditionOnPoint(c, point, indexes)) return false;
-  }
-  for (const auto& c : must_not_) {
-    if (TestConditionOnPoint(c, point, indexes)) return false;
-  }
-  if (!has_should_) return true;
-  for (const auto& c : should_) {
-    if (TestConditionOnPoint(c, point, indexes)) return true;
-  }
-  return false;
+  return Evaluate([&](const Condition& c) { return TestConditionOnPoint(c, point, indexes); });
 }
 
 }  // namespace latentdb::engine
