@@ -352,6 +352,8 @@ class Collection {
   // Adds every stored vector to `fresh` (an empty index of this collection's spec) and makes it
   // the index, covering the store's last sequence.
   Status FillIndexFromStoreLocked(std::unique_ptr<index::VectorIndex> fresh);
+  // Links points the HNSW walk cannot reach back into the graph (VectorIndex::RepairGraph).
+  void RepairIndexGraph();
   // Why `v` does not fit this collection ("has dimension …", "contains NaN or Inf"), or nullopt.
   std::optional<std::string> VectorProblem(std::span<const float> v) const;
   Status ValidateVector(std::span<const float> v, const std::string& what) const;

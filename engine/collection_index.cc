@@ -52,6 +52,7 @@ Status Collection::LoadOrRebuildIndex() {
         }
       }));
       if (replay_error.ok() && index_->size() == ids_.size()) {
+        RepairIndexGraph();
         persisted_seq_ = file_seq;
         applied_seq_ = last;
         return Status::Ok();
@@ -92,9 +93,18 @@ Status Collection::FillIndexFromStoreLocked(std::unique_ptr<index::VectorIndex> 
   flush();
   LDB_RETURN_IF_ERROR(add_error);
   index_ = std::move(fresh);
+  RepairIndexGraph();
   applied_seq_ = std::max(applied_seq_, seq);
   persisted_seq_ = 0;  // the new index exists only in memory until the next PersistIndex()
   return Status::Ok();
+}
+
+void Collection::RepairIndexGraph() {
+  // Upsert checks on its own only every ntotal/8 inserts: an index just opened is checked whole.
+  if (const size_t links = index_->RepairGraph(); links > 0) {
+    LogInfo("collection '" + name_ + "': linked " + std::to_string(links) +
+            " unreachable points back into the HNSW graph");
+  }
 }
 
 void Collection::BeginBulkLoad() {

@@ -343,6 +343,7 @@ json CollectionInfoToJson(const engine::CollectionInfo& info) {
              {{"kind", info.index.kind},
               {"live", info.index.live},
               {"tombstones", info.index.tombstones},
+              {"repaired_links", info.index.repaired_links},
               {"trained", info.index.trained},
               {"quantization", index::QuantizationName(info.index.quantization)},
               {"train_threshold", info.index.train_threshold},

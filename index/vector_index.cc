@@ -21,6 +21,7 @@
 #include "common/file_util.h"
 #include "index/distance.h"
 #include "index/fast_flat.h"
+#include "index/hnsw_repair.h"
 #include "index/hnsw_search.h"
 #include "index/index_spec.h"
 #include "index/quantized_storage.h"
@@ -372,6 +373,17 @@ struct VectorIndex::Impl {
   }
   size_t live() const { return pos_to_id.size() - tombstones; }
 
+  // Graph repair (index/hnsw_repair.h): links added so far, and inserts since the last check.
+  size_t repaired_links = 0;
+  size_t inserted_since_repair = 0;
+  size_t RepairGraph() {
+    inserted_since_repair = 0;
+    if (kind != Kind::kHnsw || pending()) return 0;
+    const size_t links = ConnectUnreachable(static_cast<faiss::IndexHNSW*>(active.get())->hnsw, dead);
+    repaired_links += links;
+    return links;
+  }
+
   // Selects live positions that pass the caller's filter.
   struct Selector : faiss::IDSelector {
     Selector(const Impl& impl, const IdFilter* filter) : impl(impl), filter(filter) {}
@@ -532,8 +544,13 @@ Status VectorIndex::Upsert(const uint64_t* ids, const float* vectors, size_t n) 
       im.id_to_pos.emplace(ids[i], pos);
     }
   }
+  // A full check costs about 2M reads per node: every ntotal/8 inserts it adds O(16·M) per insert.
+  im.inserted_since_repair += n;
+  if (im.inserted_since_repair >= std::max<size_t>(1024, im.pos_to_id.size() / 8)) im.RepairGraph();
   return im.TrainIfReady();
 }
+
+size_t VectorIndex::RepairGraph() { return impl_->RepairGraph(); }
 
 void VectorIndex::Reserve(size_t additional) {
   Impl& im = *impl_;
@@ -658,6 +675,7 @@ IndexStats VectorIndex::Stats() const {
   s.tombstones = impl_->tombstones;
   s.trained = !impl_->pending();
   s.train_threshold = impl_->train_threshold;
+  s.repaired_links = impl_->repaired_links;
   return s;
 }
 

@@ -83,6 +83,7 @@ struct IndexStats {
   size_t tombstones = 0;  // deleted or replaced positions still inside FAISS
   bool trained = true;    // false while an IVF index is waiting for enough vectors
   size_t train_threshold = 0;
+  size_t repaired_links = 0;  // HNSW: links RepairGraph() added since this object was created or loaded
 };
 
 class VectorIndex {
@@ -103,6 +104,13 @@ class VectorIndex {
   // Makes room for `additional` more vectors in one allocation, so that a bulk load does not
   // grow (copy, and page-fault in) the vector storage step by step. Only a hint.
   void Reserve(size_t additional);
+  // HNSW: links every live vector the graph walk cannot reach from the entry point back into the
+  // graph (index/hnsw_repair.h: HNSW's neighbour pruning can drop a node's last in-link, and such
+  // a vector is never returned at any ef). Upsert() runs it by itself every ntotal/8 inserts; the
+  // owner calls it after a load with replayed writes and after a rebuild, so that an index that
+  // has just been opened has no unreachable vector. Returns the links added; 0 for other kinds.
+  // Cost: O(ntotal × 2M) reads, about 9 bytes per vector of scratch memory.
+  size_t RepairGraph();
   // Removes ids; unknown ids are ignored.
   void Remove(const uint64_t* ids, size_t n);
 
