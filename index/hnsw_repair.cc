@@ -22,17 +22,30 @@ class Repair {
     Spread(graph_.entry_point);
     if (order_.size() == n_) return 0;
     size_t added = 0;
-    size_t fallback = 0;  // cursor into order_ for nodes none of whose neighbours was reached
+    // Cursors into order_ for nodes none of whose neighbours can take the link.
+    size_t free_cursor = 0, replace_cursor = 0;
     for (size_t u = 0; u < n_; ++u) {
       if (reached_[u] || (u < dead_.size() && dead_[u])) continue;
       const Node node = static_cast<Node>(u);
+      // Links that take a free slot cost the graph nothing; replacing a link can cost recall
+      // (measured: 1,703 of 6,000 nodes of an inner-product graph unreachable; recall@10 1.0
+      // without repair, 0.86 when each took a neighbour's slot by replacement, 1.0 with free
+      // slots). So: a free slot at a neighbour it
+      // selected, else a free slot at any reached node, and a replacement only when none is left.
       bool linked = false;
       ForEachNeighbour(u, [&](Node nb) {
-        if (!linked && reached_[static_cast<size_t>(nb)]) linked = Link(nb, node);
+        if (!linked && reached_[static_cast<size_t>(nb)]) linked = LinkIntoFreeSlot(nb, node);
       });
-      while (!linked && fallback < order_.size()) {
-        linked = Link(order_[fallback], node);
-        if (!linked) ++fallback;
+      while (!linked && free_cursor < order_.size()) {
+        linked = LinkIntoFreeSlot(order_[free_cursor], node);
+        if (!linked) ++free_cursor;
+      }
+      ForEachNeighbour(u, [&](Node nb) {
+        if (!linked && reached_[static_cast<size_t>(nb)]) linked = LinkInPlaceOfAnother(nb, node);
+      });
+      while (!linked && replace_cursor < order_.size()) {
+        linked = LinkInPlaceOfAnother(order_[replace_cursor], node);
+        if (!linked) ++replace_cursor;
       }
       if (!linked) continue;
       ++added;
@@ -68,17 +81,23 @@ class Repair {
     }
   }
 
-  // Adds the link from -> to: a free slot, or in place of the last entry that has another in-link.
-  bool Link(Node from, Node to) {
+  // Adds the link from -> to in a free slot of from's list; false when the list is full.
+  bool LinkIntoFreeSlot(Node from, Node to) {
     size_t begin, end;
     graph_.neighbor_range(from, 0, &begin, &end);
     for (size_t j = begin; j < end; ++j) {
       if (graph_.neighbors[j] < 0) return Put(j, to);
     }
+    return false;
+  }
+  // Adds the link from -> to in place of the last entry of from's list that has another in-link.
+  bool LinkInPlaceOfAnother(Node from, Node to) {
+    size_t begin, end;
+    graph_.neighbor_range(from, 0, &begin, &end);
     for (size_t j = end; j-- > begin;) {
-      const size_t old = static_cast<size_t>(graph_.neighbors[j]);
-      if (indegree_[old] > 1) {
-        --indegree_[old];
+      const Node old = graph_.neighbors[j];
+      if (old >= 0 && indegree_[static_cast<size_t>(old)] > 1) {
+        --indegree_[static_cast<size_t>(old)];
         return Put(j, to);
       }
     }

@@ -20,12 +20,14 @@
 namespace latentdb::index {
 
 // Breadth-first search over layer 0 from the graph's entry point; every unreached node that is
-// not `dead` (dead[i] != 0; `dead` has one entry per node) is linked from a reached node: the
-// first reached node in its own layer-0 list (a neighbour it selected, hence near it), else a
-// reached node taken in search order. The link takes a free slot of that node's list, or replaces
-// the list's last entry that keeps another in-link (in-degree > 1), so no reached node loses its
-// only in-link. The search then continues from the linked node, and the whole pass repeats
-// (at most 4 times) until no live node is unreached.
+// not `dead` (dead[i] != 0; `dead` has one entry per node) is linked from a reached node, without
+// taking a link away where it can: a free slot in the list of a reached node it selected as a
+// neighbour (hence near it), else a free slot of any reached node (in search order), and only when
+// no reached node has a free slot, in place of a list's last entry that keeps another in-link
+// (in-degree > 1), so that no reached node loses its only in-link. The search then continues from
+// the linked node, and the whole pass repeats (at most 4 times) until no live node is unreached.
+// Inner-product graphs leave many nodes unreachable (small-norm vectors are nobody's neighbour
+// under the inner product: 28 % in a 6,000-point test); they are linked the same way.
 //
 // Cost: O(nodes × 2M) reads per pass, and 9 bytes per node of scratch memory.
 // Returns the number of links added. Needs exclusive access to the graph.
