@@ -25,8 +25,8 @@ namespace latentdb::index::simd {
 float WeightedL2U8Scalar(const float* qp, const float* w, const uint8_t* c, size_t d);
 float WeightedL2U8Avx2(const float* qp, const float* w, const uint8_t* c, size_t d);
 // sum qs[i] * c[i]
-float DotU8Scalar(const float* qs, const uint8_t* c, size_t d);
-float DotU8Avx2(const float* qs, const uint8_t* c, size_t d);
+int32_t DotU8I16Scalar(const int16_t* w, const uint8_t* c, size_t d);
+int32_t DotU8I16Avx2(const int16_t* w, const uint8_t* c, size_t d);
 // Against IEEE half-precision codes.
 float L2SqrF16Scalar(const float* q, const uint16_t* h, size_t d);
 float L2SqrF16Avx2(const float* q, const uint16_t* h, size_t d);

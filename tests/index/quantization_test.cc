@@ -63,7 +63,7 @@ TEST_CASE("code kernels agree with the portable ones at every length", "[index][
   INFO("code kernels: " << QuantizedKernels().name);
   const CodeKernels& fast = QuantizedKernels();
   const CodeKernels& portable = ScalarQuantizedKernels();
-  for (size_t dim : {1, 5, 8, 15, 16, 17, 31, 33, 64, 96, 100, 784}) {
+  for (size_t dim : {1, 5, 8, 15, 16, 17, 31, 33, 64, 96, 100, 784, 4099, 65536}) {
     std::vector<float> q(dim), w(dim);
     std::vector<uint8_t> c(dim), c2(dim);
     std::vector<uint16_t> h(dim);
@@ -83,7 +83,25 @@ TEST_CASE("code kernels agree with the portable ones at every length", "[index][
     const double scale = 1e-5 * std::max(1.0, double(dim));
     CHECK(std::abs(fast.weighted_l2_u8(q.data(), w.data(), c.data(), dim) - wl2) <= scale * std::max(1.0, wl2));
     CHECK(std::abs(portable.weighted_l2_u8(q.data(), w.data(), c.data(), dim) - wl2) <= scale * std::max(1.0, wl2));
-    CHECK(std::abs(fast.dot_u8(q.data(), c.data(), dim) - dot) <= scale * std::max(1.0, std::abs(dot)) * 100);
+    // Integer dot: exact, the same in both; at the weight bound (all codes 255, all weights at
+    // ±the bound) it does not overflow.
+    std::vector<int16_t> t(dim), t_max(dim), t_min(dim);
+    std::vector<uint8_t> full(dim, 255);
+    int64_t exact = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      t[i] = static_cast<int16_t>(static_cast<int32_t>(rng() % 65535) - 32767);
+      exact += int64_t{t[i]} * c[i];
+      t_max[i] = static_cast<int16_t>(kMaxDotU8Weight(dim));
+      t_min[i] = static_cast<int16_t>(-kMaxDotU8Weight(dim));
+    }
+    if (dim * 255 * 32767 < 2147483647u) {
+      CHECK(fast.dot_u8_i16(t.data(), c.data(), dim) == exact);
+      CHECK(portable.dot_u8_i16(t.data(), c.data(), dim) == exact);
+    }
+    const int64_t bound = int64_t{kMaxDotU8Weight(dim)} * 255 * static_cast<int64_t>(dim);
+    CHECK(fast.dot_u8_i16(t_max.data(), full.data(), dim) == bound);
+    CHECK(fast.dot_u8_i16(t_min.data(), full.data(), dim) == -bound);
+    CHECK(portable.dot_u8_i16(t_max.data(), full.data(), dim) == bound);
     const float f16l2 = portable.l2_sqr_f16(q.data(), h.data(), dim);
     CHECK(std::abs(fast.l2_sqr_f16(q.data(), h.data(), dim) - f16l2) <= 1e-4 * std::max(1.0f, f16l2));
     const float f16ip = portable.dot_f16(q.data(), h.data(), dim);
