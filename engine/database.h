@@ -47,6 +47,7 @@ struct DatabaseOptions {
   bool bulk_load = false;
   int persist_interval_seconds = 30; // 0 disables background index saves
   size_t block_cache_mb = 256;       // RocksDB's block cache (storage::StoreOptions::block_cache_mb)
+  size_t row_cache_mb = 128;         // RocksDB's row cache (storage::StoreOptions::row_cache_mb)
 };
 
 // A collection of the catalog that could not be opened.

@@ -317,6 +317,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.max_total_wal_size = 256ull << 20;
+  if (options.row_cache_mb > 0) db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_mb << 20);
   // Without a WAL, each flush must commit every family at once, or a crash could leave one
   // family's records of a batch without the others'.
   db_options.atomic_flush = options.bulk_load;

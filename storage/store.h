@@ -50,6 +50,10 @@ struct StoreOptions {
   // quantized collection reads its exact vectors through (see MultiGetVectors), and results,
   // filters and scroll pages their payloads (the engine keeps no payload in RAM).
   size_t block_cache_mb = 256;
+  // RocksDB's row cache (LRU, all column families), in MiB; 0 = none. A point lookup that hits it
+  // skips the filter, index and data-block searches of the block cache: rescoring's exact-vector
+  // reads cost ~1 µs instead of ~3.6 µs a 3 KB vector (bench/scale_bench, Fashion-MNIST int8).
+  size_t row_cache_mb = 128;
 };
 
 struct CollectionRecord {

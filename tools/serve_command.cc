@@ -18,7 +18,7 @@ namespace {
 int ServeCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 2,
                           {"data-dir", "host", "port", "api-key", "threads", "body-limit-mb", "persist-interval",
-                           "block-cache-mb"},
+                           "block-cache-mb", "row-cache-mb"},
                           {"sync"}, kServeUsage);
   if (!args.ok()) return Fail(args.status(), kServeUsage);
   auto port = args->GetInt("port", 8080, 0, 65535);
@@ -26,7 +26,8 @@ int ServeCommand(int argc, char** argv) {
   auto body_mb = args->GetInt("body-limit-mb", 64, 1, 4096);
   auto persist = args->GetInt("persist-interval", 30, 0, 86400);
   auto cache_mb = args->GetInt("block-cache-mb", 256, 1, 1 << 20);
-  for (const auto* r : {&port, &threads, &body_mb, &persist, &cache_mb}) {
+  auto row_cache_mb = args->GetInt("row-cache-mb", 128, 0, 1 << 20);
+  for (const auto* r : {&port, &threads, &body_mb, &persist, &cache_mb, &row_cache_mb}) {
     if (!r->ok()) return Fail(r->status(), kServeUsage);
   }
 
@@ -42,6 +43,7 @@ int ServeCommand(int argc, char** argv) {
   dbo.sync_writes = args->Has("sync");
   dbo.persist_interval_seconds = static_cast<int>(*persist);
   dbo.block_cache_mb = static_cast<size_t>(*cache_mb);
+  dbo.row_cache_mb = static_cast<size_t>(*row_cache_mb);
   auto db = engine::Database::Open(dbo);
   if (!db.ok()) return Fail(db.status());
 

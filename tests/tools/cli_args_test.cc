@@ -76,3 +76,15 @@ TEST_CASE("cli: --flag value and --flag=value are the same option", "[cli]") {
   REQUIRE(RunLatentdb({"models", "list", "--data-dir", "/nonexistent/never", "--data-dir=" + data}, &twice) == 0);
   CHECK(twice == spaced);
 }
+
+TEST_CASE("cli: serve's numeric options out of range exit 2 and name the option", "[cli]") {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  for (const auto& [option, value] : std::vector<std::pair<std::string, std::string>>{
+           {"row-cache-mb", "-1"}, {"row-cache-mb", "lots"}, {"block-cache-mb", "0"}, {"port", "65536"}}) {
+    std::string out;
+    INFO("--" << option << " " << value);
+    CHECK(RunLatentdb({"serve", "--data-dir", data, "--" + option, value}, &out) == 2);
+    CHECK(out.find(option) != std::string::npos);
+  }
+}
