@@ -30,8 +30,8 @@ class Repair {
       // Links that take a free slot cost the graph nothing; replacing a link can cost recall
       // (measured: 1,703 of 6,000 nodes of an inner-product graph unreachable; recall@10 1.0
       // without repair, 0.86 when each took a neighbour's slot by replacement, 1.0 with free
-      // slots). So: a free slot at a neighbour it
-      // selected, else a free slot at any reached node, and a replacement only when none is left.
+      // slots). So: a free slot at a neighbour it selected, else a free slot at any reached
+      // node, and a replacement only when none is left.
       bool linked = false;
       ForEachNeighbour(u, [&](Node nb) {
         if (!linked && reached_[static_cast<size_t>(nb)]) linked = LinkIntoFreeSlot(nb, node);
