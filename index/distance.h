@@ -25,13 +25,13 @@ struct DistanceKernels {
 // The kernels selected for this CPU. Thread-safe; selection happens on first use.
 const DistanceKernels& Kernels();
 
-// Kernels between a float query and quantized codes (see index/simd/kernels.h for each formula).
 // The largest |weight| dot_u8_i16 takes for `dim` bytes: dim·255·w stays below 2^31.
 constexpr int32_t kMaxDotU8Weight(size_t dim) {
   const size_t bound = 2147483647u / (255u * (dim == 0 ? 1 : dim));
   return static_cast<int32_t>(bound < 32767 ? bound : 32767);
 }
 
+// Kernels between a float query and quantized codes (see index/simd/kernels.h for each formula).
 struct CodeKernels {
   float (*weighted_l2_u8)(const float* qp, const float* w, const uint8_t* c, size_t dim);
   // sum w[i]·c[i] in integers: 16 bytes widened and multiplied by 16 weights per instruction

@@ -166,7 +166,7 @@ class Int8Scorer : public CodeScorer {
     return static_cast<float>(k_.dot_u8_i16(t_.data(), code, dim_)) * inverse_scale_;
   }
   // The weights a[i] as integers t[i] = round(a[i]·scale), the largest |a[i]| at the kernel's
-  // bound: 10,740 levels at 784 dimensions, 2^15 up to 256 — rounding moves a distance by at most
+  // bound: 10,740 levels at 784 dimensions, 32,767 up to 257 — rounding moves a distance by at most
   // Σ|c|/(2·scale), far below the codes' own error of half a step per dimension (the recall tests
   // hold it).
   void QuantizeWeights() {

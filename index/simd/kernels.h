@@ -24,7 +24,7 @@ namespace latentdb::index::simd {
 // the query moved into code units (qp) and the per-dimension step squared (w).
 float WeightedL2U8Scalar(const float* qp, const float* w, const uint8_t* c, size_t d);
 float WeightedL2U8Avx2(const float* qp, const float* w, const uint8_t* c, size_t d);
-// sum qs[i] * c[i]
+// sum w[i] * c[i] in 32-bit integers (the caller bounds |w[i]|: index/distance.h kMaxDotU8Weight)
 int32_t DotU8I16Scalar(const int16_t* w, const uint8_t* c, size_t d);
 int32_t DotU8I16Avx2(const int16_t* w, const uint8_t* c, size_t d);
 // Against IEEE half-precision codes.

@@ -75,10 +75,9 @@ TEST_CASE("code kernels agree with the portable ones at every length", "[index][
       // A finite half: sign, exponent 0..30, any mantissa.
       h[i] = static_cast<uint16_t>((rng() & 0x8000u) | ((rng() % 31) << 10) | (rng() & 0x3ffu));
     }
-    double wl2 = 0, dot = 0;
+    double wl2 = 0;
     for (size_t i = 0; i < dim; ++i) {
       wl2 += double(w[i]) * (q[i] - c[i]) * (q[i] - c[i]);
-      dot += double(q[i]) * c[i];
     }
     const double scale = 1e-5 * std::max(1.0, double(dim));
     CHECK(std::abs(fast.weighted_l2_u8(q.data(), w.data(), c.data(), dim) - wl2) <= scale * std::max(1.0, wl2));
