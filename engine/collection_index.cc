@@ -100,7 +100,10 @@ Status Collection::FillIndexFromStoreLocked(std::unique_ptr<index::VectorIndex> 
 }
 
 void Collection::RepairIndexGraph() {
-  // Upsert checks on its own only every ntotal/8 inserts: an index just opened is checked whole.
+  // Upsert checks on its own only every ntotal/8 inserts: an index just opened is checked whole,
+  // unless its file was saved checked and no write was replayed into it (a walk of every link:
+  // seconds at ten million points).
+  if (index_->GraphChecked()) return;
   if (const size_t links = index_->RepairGraph(); links > 0) {
     LogInfo("collection '" + name_ + "': linked " + std::to_string(links) +
             " unreachable points back into the HNSW graph");

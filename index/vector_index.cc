@@ -19,6 +19,7 @@
 
 #include "common/coding.h"
 #include "common/file_util.h"
+#include "common/mapped_file.h"
 #include "index/distance.h"
 #include "index/fast_flat.h"
 #include "index/hnsw_repair.h"
@@ -42,7 +43,9 @@ const char* KindName(Kind k) {
 }
 
 constexpr char kMagic[8] = {'L', 'D', 'B', 'V', 'I', 'D', 'X', '1'};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 added the graph-checked flag after the pending flag; version 1 files still load (their
+// graph counts as unchecked).
+constexpr uint32_t kFormatVersion = 2;
 constexpr size_t kMaxTrainingSample = 100000;
 // The most vectors an int8 index waits for (as floats) before it trains, when more are announced.
 constexpr size_t kMaxInt8Sample = 65536;
@@ -552,6 +555,8 @@ Status VectorIndex::Upsert(const uint64_t* ids, const float* vectors, size_t n) 
 
 size_t VectorIndex::RepairGraph() { return impl_->RepairGraph(); }
 
+bool VectorIndex::GraphChecked() const { return impl_->kind != Kind::kHnsw || impl_->inserted_since_repair == 0; }
+
 void VectorIndex::Reserve(size_t additional) {
   Impl& im = *impl_;
   faiss::Index* vectors = im.active.get();
@@ -732,6 +737,7 @@ Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
   PutFixed32LE(&head, static_cast<uint32_t>(im.spec.metric));
   PutFixed32LE(&head, static_cast<uint32_t>(im.kind));
   PutFixed32LE(&head, im.pending() ? 1 : 0);
+  PutFixed32LE(&head, im.inserted_since_repair == 0 ? 1 : 0);
   PutFixed64LE(&head, im.pos_to_id.size());
   for (uint64_t id : im.pos_to_id) PutFixed64LE(&head, id);
   head.append(reinterpret_cast<const char*>(im.dead.data()), im.dead.size());
@@ -749,7 +755,9 @@ Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
 
 Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, const IndexSpec& spec,
                                                        uint64_t* sequence) {
-  LDB_ASSIGN_OR_RETURN(std::string file, ReadWholeFile(path));
+  // Mapped, not read into a buffer: FAISS copies what it keeps, the rest is the page cache's.
+  LDB_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::Open(path));
+  const std::string_view file = mapped.bytes();
   auto corrupt = [&](const std::string& why) { return Status::Corruption("index file '" + path + "': " + why); };
   if (file.size() < sizeof kMagic + 4 || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0) {
     return corrupt("bad magic");
@@ -757,13 +765,14 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
   uint32_t stored_crc = DecodeFixed32LE(file.data() + file.size() - 4);
   if (Crc32(std::string_view(file.data(), file.size() - 4)) != stored_crc) return corrupt("checksum mismatch");
   ByteReader r(std::string_view(file.data() + sizeof kMagic, file.size() - sizeof kMagic - 4));
-  uint32_t version, dim, metric, kind, pending;
+  uint32_t version, dim, metric, kind, pending, graph_checked = 0;
   uint64_t seq, npos;
-  if (!r.ReadU32(&version) || version != kFormatVersion) return corrupt("unsupported version");
+  if (!r.ReadU32(&version) || version < 1 || version > kFormatVersion) return corrupt("unsupported version");
   if (!r.ReadU64(&seq) || !r.ReadU32(&dim) || !r.ReadU32(&metric) || !r.ReadU32(&kind) || !r.ReadU32(&pending) ||
-      !r.ReadU64(&npos)) {
+      (version >= 2 && !r.ReadU32(&graph_checked)) || !r.ReadU64(&npos)) {
     return corrupt("truncated header");
   }
+  if (graph_checked > 1) return corrupt("bad graph-checked flag");
   if (dim != spec.dim || metric != static_cast<uint32_t>(spec.metric)) return corrupt("dimension or metric differ from the collection");
   LDB_ASSIGN_OR_RETURN(auto index, Create(spec));
   Impl& im = *index->impl_;
@@ -834,6 +843,7 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
     im.active = std::move(loaded);
   }
   im.RebuildIdMap();
+  im.inserted_since_repair = graph_checked ? 0 : 1;
   *sequence = seq;
   return index;
 }

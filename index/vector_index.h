@@ -111,6 +111,10 @@ class VectorIndex {
   // has just been opened has no unreachable vector. Returns the links added; 0 for other kinds.
   // Cost: O(ntotal × 2M) reads, about 9 bytes per vector of scratch memory.
   size_t RepairGraph();
+  // Whether no vector was inserted since the last RepairGraph() — then it would add nothing. An
+  // index loaded from a file saved in that state counts as checked (the file records it), so
+  // opening a saved graph does not walk it again; true for kinds other than HNSW.
+  bool GraphChecked() const;
   // Removes ids; unknown ids are ignored.
   void Remove(const uint64_t* ids, size_t n);
 

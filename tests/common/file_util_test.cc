@@ -8,6 +8,7 @@
 
 #include "common/dir_lock.h"
 #include "common/file_util.h"
+#include "common/mapped_file.h"
 #include "common/utf8_bom.h"
 #include "tests/support/temp_dir.h"
 
@@ -97,4 +98,31 @@ TEST_CASE("UTF-8 BOM helpers drop the mark at the start only", "[common][bom]") 
   std::string s = bom + bom + "x";
   CHECK(latentdb::StripUtf8Bom(&s));
   CHECK(s == bom + "x");  // one mark only: a second one is text
+}
+
+TEST_CASE("MappedFile maps empty and large files, keeps a file replaced by rename, refuses what is not a file", "[common]") {
+  TempDir dir;
+  const std::string big = Pattern(5 << 20, 'm');
+  REQUIRE(latentdb::WriteFileAtomically(dir.Sub("big"), big).ok());
+  REQUIRE(latentdb::WriteFileAtomically(dir.Sub("empty"), "").ok());
+  {
+    auto mapped = latentdb::MappedFile::Open(dir.Sub("big"));
+    REQUIRE(mapped.ok());
+    CHECK(mapped->bytes() == big);
+    // The project replaces files by rename: a mapping of the old file stays whole.
+    REQUIRE(latentdb::WriteFileAtomically(dir.Sub("big"), "new").ok());
+    CHECK(mapped->bytes() == big);
+    latentdb::MappedFile moved = std::move(*mapped);
+    CHECK(moved.bytes() == big);
+    CHECK(mapped->bytes().empty());
+  }
+  auto empty = latentdb::MappedFile::Open(dir.Sub("empty"));
+  REQUIRE(empty.ok());
+  CHECK(empty->bytes().empty());
+  auto missing = latentdb::MappedFile::Open(dir.Sub("none"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().code() == latentdb::StatusCode::kNotFound);
+  auto directory = latentdb::MappedFile::Open(dir.path());
+  REQUIRE_FALSE(directory.ok());
+  CHECK(directory.status().code() == latentdb::StatusCode::kInvalidArgument);
 }

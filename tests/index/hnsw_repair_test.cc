@@ -10,9 +10,12 @@
 #include <random>
 #include <vector>
 
+#include "common/coding.h"
+#include "common/file_util.h"
 #include "index/hnsw_repair.h"
 #include "index/hnsw_search.h"
 #include "index/vector_index.h"
+#include "tests/support/temp_dir.h"
 
 using namespace latentdb::index;
 
@@ -175,4 +178,76 @@ TEST_CASE("an HNSW index under churn returns every live vector once repaired", "
     }
     CHECK(missing == 0);
   }
+}
+
+TEST_CASE("a saved HNSW graph says whether it was checked: opening a checked one walks nothing", "[index][hnsw]") {
+  // Opening ten million points would otherwise walk every link once (seconds); a file saved right
+  // after a check, with nothing replayed into it, needs no walk. Version-1 files (no flag) and
+  // graphs saved with inserts since their last check are walked.
+  latentdb::testing::TempDir dir;
+  const std::string path = dir.Sub("hnsw.idx");
+  const size_t dim = 8;
+  IndexSpec spec;
+  spec.dim = dim;
+  spec.metric = Metric::kL2;
+  spec.factory = "HNSW16";
+  auto index = std::move(VectorIndex::Create(spec)).value();
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  auto insert = [&](uint64_t first, size_t n) {
+    std::vector<uint64_t> ids(n);
+    std::vector<float> rows(n * dim);
+    for (size_t i = 0; i < n; ++i) ids[i] = first + i;
+    for (auto& x : rows) x = normal(rng);
+    REQUIRE(index->Upsert(ids.data(), rows.data(), n).ok());
+  };
+  CHECK(index->GraphChecked());  // empty
+  insert(0, 100);
+  CHECK_FALSE(index->GraphChecked());  // below the amortized check's 1,024 inserts
+  auto reload = [&] {
+    uint64_t seq = 0;
+    auto loaded = VectorIndex::Load(path, spec, &seq);
+    REQUIRE(loaded.ok());
+    CHECK(seq == 3);
+    return std::move(loaded).value();
+  };
+  REQUIRE(index->Save(path, 3).ok());
+  CHECK_FALSE(reload()->GraphChecked());
+  index->RepairGraph();
+  CHECK(index->GraphChecked());
+  REQUIRE(index->Save(path, 3).ok());
+  auto checked = reload();
+  CHECK(checked->GraphChecked());
+  insert(100, 1);
+  CHECK_FALSE(index->GraphChecked());
+  REQUIRE(checked->Upsert(std::vector<uint64_t>{100}.data(), std::vector<float>(dim, 0.5f).data(), 1).ok());
+  CHECK_FALSE(checked->GraphChecked());  // a replayed insert
+
+  // The same checked file written as version 1 (before the flag): loads, unchecked.
+  index->RepairGraph();
+  REQUIRE(index->Save(path, 3).ok());
+  std::string bytes = *latentdb::ReadWholeFile(path);
+  const size_t version_at = 8, flag_at = version_at + 4 + 8 + 4 * 4;
+  std::string v1 = bytes.substr(0, version_at);
+  latentdb::PutFixed32LE(&v1, 1);
+  v1 += bytes.substr(version_at + 4, flag_at - version_at - 4);
+  CHECK(latentdb::DecodeFixed32LE(bytes.data() + flag_at) == 1);
+  v1 += bytes.substr(flag_at + 4, bytes.size() - 4 - flag_at - 4);
+  latentdb::PutFixed32LE(&v1, latentdb::Crc32(v1));
+  REQUIRE(latentdb::WriteFileAtomically(path, v1).ok());
+  auto old = reload();
+  CHECK_FALSE(old->GraphChecked());
+  CHECK(old->size() == index->size());
+  old->RepairGraph();
+  CHECK(old->GraphChecked());
+
+  // A flag other than 0 or 1 is a damaged file.
+  bytes[flag_at] = 2;
+  bytes.resize(bytes.size() - 4);
+  latentdb::PutFixed32LE(&bytes, latentdb::Crc32(bytes));
+  REQUIRE(latentdb::WriteFileAtomically(path, bytes).ok());
+  uint64_t seq = 0;
+  auto damaged = VectorIndex::Load(path, spec, &seq);
+  REQUIRE_FALSE(damaged.ok());
+  CHECK(damaged.status().code() == latentdb::StatusCode::kCorruption);
 }
