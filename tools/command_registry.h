@@ -14,16 +14,24 @@ namespace latentdb::tools {
 
 using CommandFn = int (*)(int argc, char** argv);
 
+// Whether a command holds collections' indexes in memory (serve, ingest): those run with huge
+// pages for the heap (common/huge_pages.h), which costs a second process start (~0.5 s with
+// LibTorch's libraries) that short commands are spared.
+enum class Heap { kSmall, kLarge };
+
 struct CommandInfo {
   std::string summary;
   CommandFn run;
+  Heap heap = Heap::kSmall;
 };
 
 // Name -> command, sorted by name.
 std::map<std::string, CommandInfo>& CommandTable();
 
 struct CommandRegistrar {
-  CommandRegistrar(const char* name, const char* summary, CommandFn fn) { CommandTable()[name] = {summary, fn}; }
+  CommandRegistrar(const char* name, const char* summary, CommandFn fn, Heap heap = Heap::kSmall) {
+    CommandTable()[name] = {summary, fn, heap};
+  }
 };
 
 }  // namespace latentdb::tools

@@ -227,6 +227,6 @@ int IngestCommand(int argc, char** argv) {
 }  // namespace
 
 static const CommandRegistrar kIngest("ingest", "bulk-load vectors (fvecs, npy, jsonl, csv, idx) or, with an encoder, texts and image folders into a collection",
-                                      &IngestCommand);
+                                      &IngestCommand, Heap::kLarge);
 
 }  // namespace latentdb::tools

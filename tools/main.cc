@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/huge_pages.h"
 #include "engine/database.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"
@@ -54,5 +55,6 @@ int main(int argc, char** argv) {
     PrintUsage(stderr);
     return 2;
   }
+  if (it->second.heap == latentdb::tools::Heap::kLarge) latentdb::ReexecWithHugePageMalloc(argv);
   return it->second.run(argc, argv);
 }

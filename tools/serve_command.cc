@@ -74,6 +74,7 @@ int ServeCommand(int argc, char** argv) {
 
 }  // namespace
 
-static const CommandRegistrar kServe("serve", "run the HTTP server on a data directory", &ServeCommand);
+static const CommandRegistrar kServe("serve", "run the HTTP server on a data directory", &ServeCommand,
+                                     Heap::kLarge);
 
 }  // namespace latentdb::tools
