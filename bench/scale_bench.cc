@@ -40,6 +40,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/scale_data.h"
+#include "common/huge_pages.h"
 #include "engine/collection.h"
 #include "engine/database.h"
 #include "index/distance.h"
@@ -153,6 +154,7 @@ std::string Plans(const std::map<std::string, int>& plans) {
 int main(int argc, char** argv) {
   using namespace latentdb;
   using namespace latentdb::bench;
+  ReexecWithHugePageMalloc(argv);  // as the server runs (common/huge_pages.h), hnswlib's build too
   Dying().program = "scale_bench";
   std::map<std::string, std::string> opt = {
       {"n", "1000000"}, {"queries", "200"}, {"unindexed-queries", "50"}, {"ef", "64"}, {"work-dir", "/tmp/scale_bench"},

@@ -94,7 +94,7 @@ struct Variant {
 std::vector<Variant> Variants(const std::string& only) {
   std::vector<Variant> all = {
       {"float", {{"metric", "l2"}}, {}},
-      {"int8", {{"metric", "l2"}, {"quantization_config", {{"scalar", {{"type", "int8"}}}}}}, {0.0, 1.0, 2.0, 3.0}},
+      {"int8", {{"metric", "l2"}, {"quantization_config", {{"scalar", {{"type", "int8"}}}}}}, {0.0, 1.0, 1.5, 2.0, 3.0}},
       {"float16", {{"metric", "l2"}, {"datatype", "float16"}}, {0.0, 1.0}},
       // Sign bits need a direction: cosine (the same neighbours as l2 on unit vectors; Fashion-MNIST
       // pixels are not unit vectors, so there its recall is against the l2 answers, as Qdrant's).
@@ -337,7 +337,7 @@ int RunQuantizationPart(const std::map<std::string, std::string>& opt) {
     report["head_to_head"] = InChild(work + "/head_to_head.json", [&] { return HeadToHead(d, work, settings, rounds); });
     std::printf("\nhead to head at recall@10 >= 0.99 (one process, %d alternating rounds, medians):\n", rounds);
     for (auto& [name, h] : report["head_to_head"].items()) {
-      std::printf("%-8s ef %3d, oversampling %.0f: %8.0f queries/s, %.2fx float\n", name.c_str(), h["ef"].get<int>(),
+      std::printf("%-8s ef %3d, oversampling %.1f: %8.0f queries/s, %.2fx float\n", name.c_str(), h["ef"].get<int>(),
                   h["oversampling"].get<double>(), h["qps_median"].get<double>(),
                   h["ratio_to_float_median"].is_null() ? 0.0 : h["ratio_to_float_median"].get<double>());
     }
