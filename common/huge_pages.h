@@ -9,8 +9,9 @@
 
 namespace latentdb {
 
-// Called first thing in main() (for the commands that hold indexes: tools/command_registry.h): when the kernel offers transparent huge pages (madvise or always
-// mode) and GLIBC_TUNABLES does not already say glibc.malloc.hugetlb, adds it and re-executes
+// Called first thing in main() for the commands that hold indexes (tools/command_registry.h):
+// when the kernel offers transparent huge pages (madvise or always mode) and GLIBC_TUNABLES does
+// not already say glibc.malloc.hugetlb, adds it and re-executes
 // /proc/self/exe with the same arguments; returns (and the program goes on with 4 KiB pages) when
 // the kernel has them off, the tunable is already there (so this runs at most once), the
 // environment sets LATENTDB_HUGE_PAGES=0, or exec fails. Before any thread starts: not
