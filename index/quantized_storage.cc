@@ -1,6 +1,7 @@
 #include "index/quantized_storage.h"
 
 #include <faiss/impl/DistanceComputer.h>
+#include <faiss/impl/FaissAssert.h>
 #include <faiss/impl/IDSelector.h>
 
 #include <algorithm>
@@ -24,11 +25,54 @@ faiss::FlatCodesDistanceComputer* NewScorerDistanceComputer(const faiss::IndexFl
 // Fashion-MNIST's 784-d, 1.10× (ef 64).
 constexpr size_t kNormFormMinDim = 256;
 
-// FAISS's scalar-quantizer storage with LatentDB's kernels for the graph build.
-class ScalarCodes : public faiss::IndexScalarQuantizer {
+// Where a storage keeps its code rows: FAISS's `codes` vector (no prefix), or a CodeFile of the
+// index file `prefix`, created at the first add (an index that never holds codes leaves no file).
+class CodeHome {
  public:
-  ScalarCodes(size_t dim, faiss::ScalarQuantizer::QuantizerType qtype, faiss::MetricType metric, float quantile = 1.0f)
-      : faiss::IndexScalarQuantizer(static_cast<int>(dim), qtype, metric), quantile_(quantile) {}
+  explicit CodeHome(std::string prefix) : prefix_(std::move(prefix)) {}
+  virtual ~CodeHome() = default;
+  bool on_disk() const { return !prefix_.empty(); }
+  const CodeFile* file() const { return file_.get(); }
+  CodeFile* file() { return file_.get(); }
+  void Adopt(std::unique_ptr<CodeFile> file) { file_ = std::move(file); }
+  const uint8_t* Rows(const faiss::IndexFlatCodes& self) const {
+    return on_disk() ? (file_ ? file_->data() : nullptr) : self.codes.data();
+  }
+  Status Prepare(size_t rows, size_t code_size) {
+    if (!on_disk()) return Status::Ok();
+    if (!file_) {
+      LDB_ASSIGN_OR_RETURN(file_, CodeFile::Create(NewCodeFileName(prefix_), code_size));
+    }
+    return file_->Reserve(rows);
+  }
+  // FAISS's IndexFlatCodes::add with the codes written to the file instead of `codes`.
+  void AddToFile(faiss::IndexFlatCodes& self, faiss::Index::idx_t n, const float* x) {
+    FAISS_THROW_IF_NOT(self.is_trained);
+    const size_t rows = static_cast<size_t>(self.ntotal) + static_cast<size_t>(n);
+    if (Status s = Prepare(rows, self.code_size); !s.ok()) throw CodeFileError(std::move(s));
+    constexpr size_t kChunk = 16384;
+    std::vector<uint8_t> buf;
+    for (size_t done = 0; done < static_cast<size_t>(n); done += kChunk) {
+      const size_t m = std::min(kChunk, static_cast<size_t>(n) - done);
+      buf.resize(m * self.code_size);
+      self.sa_encode(static_cast<faiss::Index::idx_t>(m), x + done * static_cast<size_t>(self.d), buf.data());
+      if (Status s = file_->Append(buf.data(), m); !s.ok()) throw CodeFileError(std::move(s));
+    }
+    self.ntotal += n;
+  }
+
+ private:
+  std::string prefix_;
+  std::unique_ptr<CodeFile> file_;
+};
+
+// FAISS's scalar-quantizer storage with LatentDB's kernels for the graph build.
+class ScalarCodes : public faiss::IndexScalarQuantizer, public CodeHome {
+ public:
+  ScalarCodes(size_t dim, faiss::ScalarQuantizer::QuantizerType qtype, faiss::MetricType metric, std::string prefix,
+              float quantile = 1.0f)
+      : faiss::IndexScalarQuantizer(static_cast<int>(dim), qtype, metric), CodeHome(std::move(prefix)),
+        quantile_(quantile) {}
   faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
     return NewScorerDistanceComputer(*this);
   }
@@ -69,7 +113,11 @@ class ScalarCodes : public faiss::IndexScalarQuantizer {
 
   void add(idx_t n, const float* x) override {
     const idx_t before = ntotal;
-    faiss::IndexScalarQuantizer::add(n, x);
+    if (on_disk()) {
+      AddToFile(*this, n, x);
+    } else {
+      faiss::IndexScalarQuantizer::add(n, x);
+    }
     ComputeNorms(before);
   }
 
@@ -81,7 +129,7 @@ class ScalarCodes : public faiss::IndexScalarQuantizer {
     const size_t dim = static_cast<size_t>(d);
     norms_.resize(static_cast<size_t>(ntotal));
     for (size_t pos = static_cast<size_t>(from); pos < static_cast<size_t>(ntotal); ++pos) {
-      const uint8_t* code = codes.data() + pos * code_size;
+      const uint8_t* code = Rows(*this) + pos * code_size;
       double sum = 0;
       for (size_t i = 0; i < dim; ++i) {
         const double x = sq.trained[i] + (code[i] + 0.5) * (sq.trained[dim + i] / 255.0);
@@ -98,12 +146,20 @@ class ScalarCodes : public faiss::IndexScalarQuantizer {
 };
 
 // FAISS's LSH storage used as plain sign bits (no rotation, thresholds at 0).
-class BinaryCodes : public faiss::IndexLSH {
+class BinaryCodes : public faiss::IndexLSH, public CodeHome {
  public:
-  BinaryCodes(size_t dim, faiss::MetricType metric)
+  BinaryCodes(size_t dim, faiss::MetricType metric, std::string prefix)
       : faiss::IndexLSH(static_cast<idx_t>(dim), static_cast<int>(dim), /*rotate_data=*/false,
-                        /*train_thresholds=*/false) {
+                        /*train_thresholds=*/false),
+        CodeHome(std::move(prefix)) {
     metric_type = metric;
+  }
+  void add(idx_t n, const float* x) override {
+    if (on_disk()) {
+      AddToFile(*this, n, x);
+    } else {
+      faiss::IndexLSH::add(n, x);
+    }
   }
   faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
     return NewScorerDistanceComputer(*this);
@@ -249,7 +305,7 @@ faiss::FlatCodesDistanceComputer* NewScorerDistanceComputer(const faiss::IndexFl
 }  // namespace
 
 CodeScorer::CodeScorer(const faiss::IndexFlatCodes& storage)
-    : codes_(storage.codes.data()),
+    : codes_(CodeRows(storage)),
       code_size_(storage.code_size),
       dim_(static_cast<size_t>(storage.d)),
       inner_product_(storage.metric_type == faiss::METRIC_INNER_PRODUCT) {}
@@ -258,13 +314,37 @@ std::unique_ptr<faiss::IndexFlatCodes> MakeCodeStorage(const IndexSpec& spec) {
   const faiss::MetricType metric = FaissMetricOf(spec.metric);
   switch (spec.quantization) {
     case Quantization::kInt8: {
-      return std::make_unique<ScalarCodes>(spec.dim, faiss::ScalarQuantizer::QT_8bit, metric, spec.quantile);
+      return std::make_unique<ScalarCodes>(spec.dim, faiss::ScalarQuantizer::QT_8bit, metric, spec.codes_file_prefix,
+                                           spec.quantile);
     }
-    case Quantization::kFloat16: return std::make_unique<ScalarCodes>(spec.dim, faiss::ScalarQuantizer::QT_fp16, metric);
-    case Quantization::kBinary: return std::make_unique<BinaryCodes>(spec.dim, metric);
+    case Quantization::kFloat16: {
+      return std::make_unique<ScalarCodes>(spec.dim, faiss::ScalarQuantizer::QT_fp16, metric, spec.codes_file_prefix);
+    }
+    case Quantization::kBinary: return std::make_unique<BinaryCodes>(spec.dim, metric, spec.codes_file_prefix);
     case Quantization::kNone: break;
   }
   return nullptr;
+}
+
+const uint8_t* CodeRows(const faiss::IndexFlatCodes& storage) {
+  if (const auto* home = dynamic_cast<const CodeHome*>(&storage)) return home->Rows(storage);
+  return storage.codes.data();
+}
+
+const CodeFile* CodeFileOf(const faiss::Index* storage) {
+  const auto* home = dynamic_cast<const CodeHome*>(storage);
+  return home ? home->file() : nullptr;
+}
+
+CodeFile* CodeFileOf(faiss::Index* storage) {
+  auto* home = dynamic_cast<CodeHome*>(storage);
+  return home ? home->file() : nullptr;
+}
+
+Status PrepareCodeRows(faiss::IndexFlatCodes* storage, size_t additional) {
+  auto* home = dynamic_cast<CodeHome*>(storage);
+  if (!home || !home->on_disk()) return Status::Ok();
+  return home->Prepare(static_cast<size_t>(storage->ntotal) + additional, storage->code_size);
 }
 
 std::unique_ptr<CodeScorer> MakeCodeScorer(const faiss::IndexFlatCodes& storage) {
@@ -285,7 +365,12 @@ Quantization StorageQuantization(const faiss::Index* storage) {
 bool CodeStorageMatches(const faiss::Index* storage, const IndexSpec& spec) {
   const auto* codes = dynamic_cast<const faiss::IndexFlatCodes*>(storage);
   if (!codes || storage->d != static_cast<int>(spec.dim) || storage->metric_type != FaissMetricOf(spec.metric) ||
-      storage->ntotal < 0 || codes->codes.size() != static_cast<size_t>(storage->ntotal) * codes->code_size) {
+      storage->ntotal < 0) {
+    return false;
+  }
+  const bool on_disk = !spec.codes_file_prefix.empty();
+  if (on_disk ? (!codes->codes.empty() || storage->ntotal != 0)
+              : codes->codes.size() != static_cast<size_t>(storage->ntotal) * codes->code_size) {
     return false;
   }
   switch (spec.quantization) {
@@ -316,15 +401,21 @@ bool CodeStorageMatches(const faiss::Index* storage, const IndexSpec& spec) {
   return false;
 }
 
-faiss::IndexFlatCodes* AdoptCodeStorage(faiss::Index* read, const IndexSpec& spec) {
+faiss::IndexFlatCodes* AdoptCodeStorage(faiss::Index* read, const IndexSpec& spec, std::unique_ptr<CodeFile> file,
+                                        size_t rows) {
   if (!CodeStorageMatches(read, spec)) return nullptr;
-  auto fresh = MakeCodeStorage(spec);
   auto* from = static_cast<faiss::IndexFlatCodes*>(read);
+  if (spec.codes_file_prefix.empty() ? file != nullptr || static_cast<size_t>(from->ntotal) != rows
+                                     : (file ? file->rows() != rows || file->code_size() != from->code_size : rows != 0)) {
+    return nullptr;
+  }
+  auto fresh = MakeCodeStorage(spec);
+  if (file) dynamic_cast<CodeHome&>(*fresh).Adopt(std::move(file));
   if (auto* sq = dynamic_cast<faiss::IndexScalarQuantizer*>(fresh.get())) {
     sq->sq = static_cast<faiss::IndexScalarQuantizer*>(read)->sq;
   }
   fresh->codes.swap(from->codes);
-  fresh->ntotal = from->ntotal;
+  fresh->ntotal = static_cast<faiss::Index::idx_t>(rows);
   fresh->is_trained = true;
   from->ntotal = 0;
   if (auto* sc = dynamic_cast<ScalarCodes*>(fresh.get())) sc->ComputeNorms(0);

@@ -21,8 +21,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
+#include "index/code_file.h"
 #include "index/vector_index.h"
 
 namespace latentdb::index {
@@ -52,17 +54,45 @@ class CodeScorer {
   bool inner_product_;
 };
 
-// An empty storage of the spec's quantization (not kNone). Int8 needs training (faiss::Index::train
+// Thrown from inside FAISS's add() when a storage whose codes live in a CodeFile cannot grow it
+// (a full disk); VectorIndex turns it back into its Status. VectorIndex::PrepareUpsert reserves the
+// room first, so that a write that would fail is refused before it is acknowledged.
+class CodeFileError : public std::runtime_error {
+ public:
+  explicit CodeFileError(Status status) : std::runtime_error(status.message()), status_(std::move(status)) {}
+  const Status& status() const { return status_; }
+
+ private:
+  Status status_;
+};
+
+// An empty storage of the spec's quantization (not kNone). With spec.codes_file_prefix set, its
+// codes go to a CodeFile "<prefix>.<hex>.codes" created at the first add, not to RAM. Int8 needs training (faiss::Index::train
 // on a sample) before vectors are added; the others are ready.
 std::unique_ptr<faiss::IndexFlatCodes> MakeCodeStorage(const IndexSpec& spec);
 // The scorer for a storage made by MakeCodeStorage or read back by AdoptCodeStorage.
 std::unique_ptr<CodeScorer> MakeCodeScorer(const faiss::IndexFlatCodes& storage);
+// The first code row of a storage: its `codes` vector, or its code file's mapping. Valid until the
+// storage next grows.
+const uint8_t* CodeRows(const faiss::IndexFlatCodes& storage);
+// The code file of a storage made by MakeCodeStorage or AdoptCodeStorage; null when its codes
+// are in RAM (or it has none yet).
+const CodeFile* CodeFileOf(const faiss::Index* storage);
+CodeFile* CodeFileOf(faiss::Index* storage);
+// Makes room for `additional` more rows in a storage whose codes are on disk, creating its code
+// file on first use: NoSpace on a full disk, IOError. Ok and nothing for codes in RAM.
+Status PrepareCodeRows(faiss::IndexFlatCodes* storage, size_t additional);
 // Which quantization a storage holds; kNone for float storage.
 Quantization StorageQuantization(const faiss::Index* storage);
 // Takes over the codes of a storage FAISS read from a file (a plain IndexScalarQuantizer or
-// IndexLSH) into LatentDB's subclass; null when `read` is not of the spec's quantization.
-faiss::IndexFlatCodes* AdoptCodeStorage(faiss::Index* read, const IndexSpec& spec);
-// Whether a read storage's parameters (code size, trained ranges) are sound for the spec.
+// IndexLSH) into LatentDB's subclass; null when `read` is not of the spec's quantization or does
+// not hold `rows` codes. For a spec with codes on disk FAISS read an empty storage (the index file
+// writes it so) and the rows are `file`'s, which must hold exactly `rows` (no file: none); for
+// codes in RAM `file` must be null.
+faiss::IndexFlatCodes* AdoptCodeStorage(faiss::Index* read, const IndexSpec& spec, std::unique_ptr<CodeFile> file,
+                                        size_t rows);
+// Whether a read storage's parameters (code size, trained ranges) are sound for the spec, and it
+// holds its ntotal codes (in RAM) or is empty (a spec with codes on disk: they are in the code file).
 bool CodeStorageMatches(const faiss::Index* storage, const IndexSpec& spec);
 
 // The k best positions of an exhaustive scan over every code the selector allows, as

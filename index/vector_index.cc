@@ -43,9 +43,11 @@ const char* KindName(Kind k) {
 }
 
 constexpr char kMagic[8] = {'L', 'D', 'B', 'V', 'I', 'D', 'X', '1'};
+// Version 3 added, after the graph-checked flag, the code file (name, rows, CRC-32) of an index
+// whose codes are on disk (an empty name otherwise).
 // Version 2 added the graph-checked flag after the pending flag; version 1 files still load (their
 // graph counts as unchecked).
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;
 constexpr size_t kMaxTrainingSample = 100000;
 // The most vectors an int8 index waits for (as floats) before it trains, when more are announced.
 constexpr size_t kMaxInt8Sample = 65536;
@@ -257,7 +259,9 @@ bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, const IndexS
     if (p.family != IndexFamily::kHnsw) return false;
     if (quantized ? typeid(*h) != typeid(faiss::IndexHNSWSQ) : typeid(*h) != typeid(faiss::IndexHNSWFlat)) return false;
     const faiss::HNSW& g = h->hnsw;
-    if (!h->storage || h->storage->ntotal != idx->ntotal || h->storage->d != idx->d ||
+    // Codes on disk: the storage is written empty (see FaissFileWriter).
+    const bool empty_storage = quantized && !spec.codes_file_prefix.empty();
+    if (!h->storage || h->storage->ntotal != (empty_storage ? 0 : idx->ntotal) || h->storage->d != idx->d ||
         h->storage->metric_type != metric) {
       return false;
     }
@@ -364,6 +368,10 @@ struct VectorIndex::Impl {
     if (kind == Kind::kHnsw) s = static_cast<const faiss::IndexHNSW*>(s)->storage;
     return *static_cast<const faiss::IndexFlatCodes*>(s);
   }
+  faiss::IndexFlatCodes* MutableCodes(faiss::Index* s) {
+    if (kind == Kind::kHnsw) s = static_cast<faiss::IndexHNSW*>(s)->storage;
+    return dynamic_cast<faiss::IndexFlatCodes*>(s);
+  }
   // A raw FAISS-convention distance as a Hit's score (see Hit::score). Binary codes' raw value is
   // dim − 2·h for h differing sign bits: the score is cos(π·h/dim), the angle those bits suggest
   // (Charikar's SimHash estimate).
@@ -436,7 +444,10 @@ struct VectorIndex::Impl {
     }
     try {
       untrained->train(static_cast<idx_t>(sample.size() / dim), sample.data());
+      LDB_RETURN_IF_ERROR(PrepareCodeRows(MutableCodes(untrained.get()), n));
       untrained->add(static_cast<idx_t>(n), flat->vectors());
+    } catch (const CodeFileError& e) {
+      return e.status();
     } catch (const std::exception& e) {
       return Status::Internal(std::string("training the index failed: ") + e.what());
     }
@@ -528,9 +539,12 @@ Status VectorIndex::Upsert(const uint64_t* ids, const float* vectors, size_t n) 
     for (size_t i = 0; i < n; ++i) NormalizeInPlace(normalized.data() + i * dim, dim);
     data = normalized.data();
   }
+  LDB_RETURN_IF_ERROR(PrepareUpsert(n));
   const idx_t base = im.active->ntotal;
   try {
     im.active->add(static_cast<idx_t>(n), data);
+  } catch (const CodeFileError& e) {
+    return e.status();
   } catch (const std::exception& e) {
     return Status::Internal(std::string("adding to the FAISS index failed: ") + e.what());
   }
@@ -553,6 +567,29 @@ Status VectorIndex::Upsert(const uint64_t* ids, const float* vectors, size_t n) 
   return im.TrainIfReady();
 }
 
+Status VectorIndex::PrepareUpsert(size_t n) {
+  Impl& im = *impl_;
+  if (im.spec.codes_file_prefix.empty() || im.spec.quantization == Quantization::kNone || n == 0) return Status::Ok();
+  if (!im.pending()) return PrepareCodeRows(im.MutableCodes(im.active.get()), n);
+  // Waiting for training: the upsert that trains encodes every vector held so far.
+  if (im.pos_to_id.size() + n < im.train_threshold) return Status::Ok();
+  return PrepareCodeRows(im.MutableCodes(im.untrained.get()), im.pos_to_id.size() + n);
+}
+
+Status VectorIndex::SyncCodes() const {
+  const Impl& im = *impl_;
+  if (!im.quantized()) return Status::Ok();
+  // Sync() writes the mapping, which no reader changes; the caller holds writers off.
+  auto* file = const_cast<CodeFile*>(CodeFileOf(&im.Codes()));
+  return file ? file->Sync() : Status::Ok();
+}
+
+std::string VectorIndex::CodesFileName() const {
+  const Impl& im = *impl_;
+  const CodeFile* file = im.quantized() ? CodeFileOf(&im.Codes()) : nullptr;
+  return file ? file->name() : std::string();
+}
+
 size_t VectorIndex::RepairGraph() { return impl_->RepairGraph(); }
 
 bool VectorIndex::GraphChecked() const { return impl_->kind != Kind::kHnsw || impl_->inserted_since_repair == 0; }
@@ -566,7 +603,11 @@ void VectorIndex::Reserve(size_t additional) {
     // for all of them would cost the memory quantization saves.
     const bool floats_until_trained = im.pending() && im.spec.quantization != Quantization::kNone;
     if (auto* flat = dynamic_cast<faiss::IndexFlatCodes*>(vectors); flat && !floats_until_trained) {
-      flat->codes.reserve((static_cast<size_t>(flat->ntotal) + additional) * flat->code_size);
+      if (!im.spec.codes_file_prefix.empty()) {
+        (void)PrepareCodeRows(flat, additional);  // a hint: a full disk is reported by the upsert
+      } else {
+        flat->codes.reserve((static_cast<size_t>(flat->ntotal) + additional) * flat->code_size);
+      }
     }
     im.pos_to_id.reserve(im.pos_to_id.size() + additional);
     im.expected = im.pos_to_id.size() + additional;
@@ -692,14 +733,38 @@ namespace {
 
 // FAISS's writer interface over an AtomicFileWriter; with no file it only counts the bytes.
 // A failed append is returned to FAISS as a short write, which makes it throw.
+//
+// Codes on disk: FAISS writes the code storage with its `codes` vector (empty: the rows are in the
+// code file) and its ntotal, and its reader refuses an IndexLSH whose codes are fewer than ntotal
+// rows. So the storage's header is written with ntotal 0 — an empty storage, which FAISS reads
+// back as such — and the loader takes the rows from the code file. FAISS writes each header field
+// in a call of its own (index_write.cpp: WRITE1): the storage's fourcc, then d (int32), then
+// ntotal (int64); the patch is the 8 bytes that follow exactly that sequence.
 struct FaissFileWriter : faiss::IOWriter {
   AtomicFileWriter* file = nullptr;
   uint64_t bytes = 0;
   Status error;
+  // Set to patch a code storage's ntotal to 0 (see above).
+  std::string storage_fourcc;
+  int32_t storage_d = 0;
+  int64_t storage_ntotal = 0;
+  int patch_state = 0;  // 0: looking for the fourcc, 1: for d, 2: for ntotal, 3: done
   size_t operator()(const void* ptr, size_t size, size_t nitems) override {
     const size_t total = size * nitems;
+    std::string_view out(static_cast<const char*>(ptr), total);
+    const int64_t zero = 0;
+    if (!storage_fourcc.empty() && patch_state < 3) {
+      if (patch_state == 2 && total == 8 && std::memcmp(ptr, &storage_ntotal, 8) == 0) {
+        out = std::string_view(reinterpret_cast<const char*>(&zero), 8);
+        patch_state = 3;
+      } else if (patch_state == 1 && total == 4 && std::memcmp(ptr, &storage_d, 4) == 0) {
+        patch_state = 2;
+      } else {
+        patch_state = (total == 4 && out == storage_fourcc) ? 1 : 0;
+      }
+    }
     bytes += total;
-    if (file && error.ok()) error = file->Append(std::string_view(static_cast<const char*>(ptr), total));
+    if (file && error.ok()) error = file->Append(out);
     return error.ok() ? nitems : 0;
   }
 };
@@ -709,6 +774,7 @@ struct FaissFileWriter : faiss::IOWriter {
 Status VectorIndex::Save(const std::string& path, uint64_t sequence, bool sync) const {
   LDB_ASSIGN_OR_RETURN(auto file, AtomicFileWriter::Create(path));
   LDB_RETURN_IF_ERROR(WriteTo(file.get(), sequence));
+  if (sync) LDB_RETURN_IF_ERROR(SyncCodes());
   return file->Commit(sync);
 }
 
@@ -726,7 +792,19 @@ Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
     return w->error;
   };
   FaissFileWriter counter;
+  const CodeFile* codes = im.quantized() ? CodeFileOf(&im.Codes()) : nullptr;
+  const bool codes_on_disk = im.quantized() && !im.spec.codes_file_prefix.empty();
+  auto patch_storage = [&](FaissFileWriter* w) {
+    if (!codes_on_disk) return;
+    w->storage_fourcc = im.spec.quantization == Quantization::kBinary ? "IxHe" : "IxSQ";
+    w->storage_d = static_cast<int32_t>(im.spec.dim);
+    w->storage_ntotal = im.Codes().ntotal;
+  };
+  patch_storage(&counter);
   LDB_RETURN_IF_ERROR(write_faiss(&counter));
+  if (codes_on_disk && counter.patch_state != 3 && im.Codes().ntotal != 0) {
+    return Status::Internal("the code storage's header was not where FAISS writes it");
+  }
 
   std::string head;
   head.reserve(64 + im.pos_to_id.size() * 9);
@@ -738,6 +816,11 @@ Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
   PutFixed32LE(&head, static_cast<uint32_t>(im.kind));
   PutFixed32LE(&head, im.pending() ? 1 : 0);
   PutFixed32LE(&head, im.inserted_since_repair == 0 ? 1 : 0);
+  const std::string codes_name = codes ? codes->name() : std::string();
+  PutFixed32LE(&head, static_cast<uint32_t>(codes_name.size()));
+  head += codes_name;
+  PutFixed64LE(&head, codes ? codes->rows() : 0);
+  PutFixed32LE(&head, codes ? codes->crc() : 0);
   PutFixed64LE(&head, im.pos_to_id.size());
   for (uint64_t id : im.pos_to_id) PutFixed64LE(&head, id);
   head.append(reinterpret_cast<const char*>(im.dead.data()), im.dead.size());
@@ -746,6 +829,7 @@ Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
 
   FaissFileWriter out;
   out.file = file;
+  patch_storage(&out);
   LDB_RETURN_IF_ERROR(write_faiss(&out));
   if (out.bytes != counter.bytes) return Status::Internal("the FAISS index changed while it was being saved");
   std::string crc;
@@ -765,14 +849,23 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
   uint32_t stored_crc = DecodeFixed32LE(file.data() + file.size() - 4);
   if (Crc32(std::string_view(file.data(), file.size() - 4)) != stored_crc) return corrupt("checksum mismatch");
   ByteReader r(std::string_view(file.data() + sizeof kMagic, file.size() - sizeof kMagic - 4));
-  uint32_t version, dim, metric, kind, pending, graph_checked = 0;
-  uint64_t seq, npos;
+  uint32_t version, dim, metric, kind, pending, graph_checked = 0, codes_name_len = 0, codes_crc = 0;
+  uint64_t seq, npos, codes_rows = 0;
+  std::string_view codes_name;
   if (!r.ReadU32(&version) || version < 1 || version > kFormatVersion) return corrupt("unsupported version");
   if (!r.ReadU64(&seq) || !r.ReadU32(&dim) || !r.ReadU32(&metric) || !r.ReadU32(&kind) || !r.ReadU32(&pending) ||
-      (version >= 2 && !r.ReadU32(&graph_checked)) || !r.ReadU64(&npos)) {
+      (version >= 2 && !r.ReadU32(&graph_checked)) ||
+      (version >= 3 && (!r.ReadU32(&codes_name_len) || !r.ReadBytes(codes_name_len, &codes_name) ||
+                        !r.ReadU64(&codes_rows) || !r.ReadU32(&codes_crc))) ||
+      !r.ReadU64(&npos)) {
     return corrupt("truncated header");
   }
   if (graph_checked > 1) return corrupt("bad graph-checked flag");
+  // Only a file of this index's own name pattern, in its own directory: never a path.
+  if (!codes_name.empty() && !IsCodeFileName(spec.codes_file_prefix, std::string(codes_name))) {
+    return corrupt(spec.codes_file_prefix.empty() ? "names a code file, but the collection keeps its codes in RAM"
+                                                  : "names a code file that is not one of this index's");
+  }
   if (dim != spec.dim || metric != static_cast<uint32_t>(spec.metric)) return corrupt("dimension or metric differ from the collection");
   LDB_ASSIGN_OR_RETURN(auto index, Create(spec));
   Impl& im = *index->impl_;
@@ -801,26 +894,41 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
   } catch (...) {
     return corrupt("FAISS could not read it");
   }
-  if (static_cast<uint64_t>(loaded->ntotal) != npos || loaded->d != static_cast<int>(dim)) {
-    return corrupt("FAISS index size differs from the id map");
-  }
   // A pending index holds the floats in a flat index whatever the spec (see Impl::untrained).
   IndexSpec held = spec;
   if (pending) held.quantization = Quantization::kNone;
+  // Codes on disk: a flat index's storage is written empty (FaissFileWriter), its rows are the
+  // code file's, checked against the id map when adopted.
+  const bool empty_flat_storage = held.quantization != Quantization::kNone && !held.codes_file_prefix.empty() &&
+                                  !dynamic_cast<const faiss::IndexHNSW*>(loaded.get());
+  if (static_cast<uint64_t>(loaded->ntotal) != (empty_flat_storage ? 0 : npos) || loaded->d != static_cast<int>(dim)) {
+    return corrupt("FAISS index size differs from the id map");
+  }
   if (!MatchesSpec(loaded.get(), pending ? ParsedIndexSpec{} : im.parsed, held)) {
     return corrupt("FAISS index does not match the collection's spec");
   }
   if (!BoundedData(loaded.get())) return corrupt("FAISS index holds non-finite or out-of-range numbers");
   if (held.quantization != Quantization::kNone) {
+    std::unique_ptr<CodeFile> code_file;
+    if (!codes_name.empty()) {
+      const faiss::Index* s = loaded.get();
+      if (const auto* h = dynamic_cast<const faiss::IndexHNSW*>(s)) s = h->storage;
+      const auto* read = dynamic_cast<const faiss::IndexFlatCodes*>(s);
+      if (!read || read->code_size == 0) return corrupt("the FAISS section holds no code storage");
+      const std::string dir = spec.codes_file_prefix.substr(0, spec.codes_file_prefix.rfind('/') + 1);
+      auto opened = CodeFile::Open(dir + std::string(codes_name), read->code_size, codes_rows, codes_crc);
+      if (!opened.ok()) return corrupt(opened.status().message());
+      code_file = std::move(opened).value();
+    }
     if (auto* h = dynamic_cast<faiss::IndexHNSW*>(loaded.get())) {
-      faiss::IndexFlatCodes* codes = AdoptCodeStorage(h->storage, spec);
+      faiss::IndexFlatCodes* codes = AdoptCodeStorage(h->storage, spec, std::move(code_file), npos);
       if (!codes) return corrupt("HNSW storage does not hold the collection's codes");
       delete h->storage;
       h->storage = codes;
       h->own_fields = true;
       h->hnsw.efConstruction = std::clamp(spec.hnsw_ef_construction, 16, 2048);
     } else {
-      faiss::IndexFlatCodes* codes = AdoptCodeStorage(loaded.get(), spec);
+      faiss::IndexFlatCodes* codes = AdoptCodeStorage(loaded.get(), spec, std::move(code_file), npos);
       if (!codes) return corrupt("the file does not hold the collection's codes");
       loaded.reset(codes);
     }

@@ -54,6 +54,11 @@ struct IndexSpec {
   int hnsw_ef_construction = 100;
   Quantization quantization = Quantization::kNone;  // Flat and HNSW only; binary not with l2
   float quantile = 1.0f;  // int8: the share of all values the ranges cover, (0.5, 1] (1: min to max)
+  // Quantized indexes: empty keeps the codes in RAM; otherwise they are kept out of it, in a
+  // memory-mapped file "<codes_file_prefix>.<16 hex>.codes" (index/code_file.h) that the saved
+  // index file names. The owner passes its index file's path, and removes the files no saved
+  // index names (RemoveStaleCodeFiles) once a save or an open has settled which one is current.
+  std::string codes_file_prefix;
 };
 
 // Upper bounds of the search parameters: Search() refuses larger ones with InvalidArgument.
@@ -115,6 +120,10 @@ class VectorIndex {
   // index loaded from a file saved in that state counts as checked (the file records it), so
   // opening a saved graph does not walk it again; true for kinds other than HNSW.
   bool GraphChecked() const;
+  // Makes room for n more vectors wherever running out of it must be an error before a write is
+  // acknowledged: an index whose codes are on disk reserves them in its code file (NoSpace when the
+  // disk is full, IOError). Ok and nothing for an index in RAM. Upsert() calls it too.
+  Status PrepareUpsert(size_t n);
   // Removes ids; unknown ids are ignored.
   void Remove(const uint64_t* ids, size_t n);
 
@@ -141,11 +150,18 @@ class VectorIndex {
   // Whether a saved file is worth having: false for a flat index, whose file would hold nothing
   // but a second copy of the vectors (the store has them; reading them from it is as fast).
   bool WorthSaving() const;
-  // Streams the index file (magic, version, sequence, ids, FAISS index, CRC-32) into `file`,
+  // Streams the index file (magic, version, sequence, flags, the code file's name, rows and CRC
+  // when the codes are on disk, ids, FAISS index, CRC-32) into `file`,
   // without committing it. The caller keeps the index unchanged meanwhile (e.g. a shared lock).
   Status WriteTo(AtomicFileWriter* file, uint64_t sequence) const;
-  // Writes the index file to `path` atomically; with `sync`, fsynced (see AtomicFileWriter).
+  // Writes the index file to `path` atomically; with `sync`, fsynced (see AtomicFileWriter), the
+  // code file first (SyncCodes).
   Status Save(const std::string& path, uint64_t sequence, bool sync = true) const;
+  // Codes on disk: writes the code file's rows to disk; a synced index file must not name rows
+  // that are not. Ok and nothing otherwise. Needs the same guarantee as WriteTo().
+  Status SyncCodes() const;
+  // The name (no directory) of the code file the index's codes are in; empty when in RAM.
+  std::string CodesFileName() const;
 
  private:
   struct Impl;

@@ -223,25 +223,33 @@ TEST_CASE("a saved HNSW graph says whether it was checked: opening a checked one
   REQUIRE(checked->Upsert(std::vector<uint64_t>{100}.data(), std::vector<float>(dim, 0.5f).data(), 1).ok());
   CHECK_FALSE(checked->GraphChecked());  // a replayed insert
 
-  // The same checked file written as version 1 (before the flag): loads, unchecked.
+  // The same checked file written as version 2 (the flag, no code file fields: 4-byte name
+  // length 0, 8-byte rows, 4-byte CRC) loads checked; as version 1 (before the flag), unchecked.
   index->RepairGraph();
   REQUIRE(index->Save(path, 3).ok());
   std::string bytes = *latentdb::ReadWholeFile(path);
-  const size_t version_at = 8, flag_at = version_at + 4 + 8 + 4 * 4;
-  std::string v1 = bytes.substr(0, version_at);
-  latentdb::PutFixed32LE(&v1, 1);
-  v1 += bytes.substr(version_at + 4, flag_at - version_at - 4);
+  const size_t version_at = 8, flag_at = version_at + 4 + 8 + 4 * 4, codes_at = flag_at + 4, codes_len = 16;
+  CHECK(latentdb::DecodeFixed32LE(bytes.data() + version_at) == 3);
   CHECK(latentdb::DecodeFixed32LE(bytes.data() + flag_at) == 1);
-  v1 += bytes.substr(flag_at + 4, bytes.size() - 4 - flag_at - 4);
-  latentdb::PutFixed32LE(&v1, latentdb::Crc32(v1));
-  REQUIRE(latentdb::WriteFileAtomically(path, v1).ok());
-  auto old = reload();
-  CHECK_FALSE(old->GraphChecked());
-  CHECK(old->size() == index->size());
-  old->RepairGraph();
-  CHECK(old->GraphChecked());
+  CHECK(bytes.substr(codes_at, codes_len) == std::string(codes_len, '\0'));
+  for (uint32_t version : {2u, 1u}) {
+    INFO("version " << version);
+    std::string old_file = bytes.substr(0, version_at);
+    latentdb::PutFixed32LE(&old_file, version);
+    old_file += bytes.substr(version_at + 4, (version == 2 ? codes_at : flag_at) - version_at - 4);
+    old_file += bytes.substr(codes_at + codes_len, bytes.size() - 4 - codes_at - codes_len);
+    latentdb::PutFixed32LE(&old_file, latentdb::Crc32(old_file));
+    REQUIRE(latentdb::WriteFileAtomically(path, old_file).ok());
+    auto old = reload();
+    CHECK(old->GraphChecked() == (version == 2));
+    CHECK(old->size() == index->size());
+    old->RepairGraph();
+    CHECK(old->GraphChecked());
+  }
 
-  // A flag other than 0 or 1 is a damaged file.
+  // A flag other than 0 or 1 is a damaged file; so is a code file named where the collection
+  // keeps its codes in RAM.
+  std::string named = bytes;
   bytes[flag_at] = 2;
   bytes.resize(bytes.size() - 4);
   latentdb::PutFixed32LE(&bytes, latentdb::Crc32(bytes));
@@ -250,4 +258,14 @@ TEST_CASE("a saved HNSW graph says whether it was checked: opening a checked one
   auto damaged = VectorIndex::Load(path, spec, &seq);
   REQUIRE_FALSE(damaged.ok());
   CHECK(damaged.status().code() == latentdb::StatusCode::kCorruption);
+  const std::string name = "hnsw.idx.0123456789abcdef.codes";
+  std::string with_name = named.substr(0, codes_at);
+  latentdb::PutFixed32LE(&with_name, static_cast<uint32_t>(name.size()));
+  with_name += name + named.substr(codes_at + 4, named.size() - 4 - codes_at - 4);
+  latentdb::PutFixed32LE(&with_name, latentdb::Crc32(with_name));
+  REQUIRE(latentdb::WriteFileAtomically(path, with_name).ok());
+  damaged = VectorIndex::Load(path, spec, &seq);
+  INFO(damaged.status().ToString());
+  CHECK(damaged.status().code() == latentdb::StatusCode::kCorruption);
+  CHECK(damaged.status().message().find("code file") != std::string::npos);
 }
