@@ -20,7 +20,7 @@ using nlohmann::json;
 Collection::Collection(storage::Store* store, uint32_t cid, std::string name, CollectionConfig config,
                        std::string index_path)
     : store_(store), cid_(cid), name_(std::move(name)), config_(std::move(config)), index_path_(std::move(index_path)) {
-  index_spec_ = config_.ToIndexSpec();
+  index_spec_ = config_.ToIndexSpec(index_path_);
   auto parsed = index::ParseIndexSpec(index_spec_.factory, index_spec_.dim);
   if (!parsed.ok()) {
     // Written by a version that accepted it: the points are all in the store, so serve them with

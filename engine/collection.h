@@ -354,6 +354,9 @@ class Collection {
   Status FillIndexFromStoreLocked(std::unique_ptr<index::VectorIndex> fresh);
   // Links points the HNSW walk cannot reach back into the graph (VectorIndex::RepairGraph).
   void RepairIndexGraph();
+  // Removes the code files of this collection's index (codes on disk) other than `saved` (the one
+  // the index file on disk names) and the current index's. Failures are logged only.
+  void RemoveStaleCodeFilesLocked(const std::string& saved);
   // Why `v` does not fit this collection ("has dimension …", "contains NaN or Inf"), or nullopt.
   std::optional<std::string> VectorProblem(std::span<const float> v) const;
   Status ValidateVector(std::span<const float> v, const std::string& what) const;

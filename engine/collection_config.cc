@@ -24,14 +24,11 @@ Status OnlyKeys(const json& obj, std::initializer_list<const char*> known, const
   return Status::Ok();
 }
 
-// always_ram: LatentDB keeps codes in RAM; false (codes paged from disk) is not supported yet and
-// is refused rather than ignored.
-Status CheckAlwaysRam(const json& obj, const std::string& where) {
+// always_ram: whether the codes are held in RAM (see CollectionConfig::codes_on_disk).
+Status ParseAlwaysRam(const json& obj, const std::string& where, CollectionConfig* c) {
   if (!obj.contains("always_ram") || obj["always_ram"].is_null()) return Status::Ok();
   if (!obj["always_ram"].is_boolean()) return Status::InvalidArgument("\"" + where + ".always_ram\" must be a boolean");
-  if (!obj["always_ram"].get<bool>()) {
-    return Status::InvalidArgument("\"" + where + ".always_ram\": false is not supported: quantized codes are always held in RAM");
-  }
+  c->always_ram = obj["always_ram"].get<bool>();
   return Status::Ok();
 }
 
@@ -72,7 +69,7 @@ Status ParseQuantization(const json& j, CollectionConfig* c) {
       c->quantile = v.get<float>();
       if (!(c->quantile > 0.5f)) c->quantile = 0.5f + 1e-6f;  // 0.5 itself would cut every value
     }
-    LDB_RETURN_IF_ERROR(CheckAlwaysRam(sc, "quantization_config.scalar"));
+    LDB_RETURN_IF_ERROR(ParseAlwaysRam(sc, "quantization_config.scalar", c));
     c->quantization = index::Quantization::kInt8;
     return Status::Ok();
   }
@@ -80,7 +77,7 @@ Status ParseQuantization(const json& j, CollectionConfig* c) {
     const json& b = q["binary"];
     if (!b.is_object()) return Status::InvalidArgument("\"quantization_config.binary\" must be an object");
     LDB_RETURN_IF_ERROR(OnlyKeys(b, {"always_ram"}, "quantization_config.binary"));
-    LDB_RETURN_IF_ERROR(CheckAlwaysRam(b, "quantization_config.binary"));
+    LDB_RETURN_IF_ERROR(ParseAlwaysRam(b, "quantization_config.binary", c));
     c->quantization = index::Quantization::kBinary;
     return Status::Ok();
   }
@@ -93,7 +90,7 @@ Result<CollectionConfig> CollectionConfig::FromJson(const json& j) {
   if (!j.is_object()) return Status::InvalidArgument("collection config must be a JSON object");
   for (auto it = j.begin(); it != j.end(); ++it) {
     static const char* known[] = {"dim", "metric", "index", "hnsw_ef_construction", "encoder", "quantization_config",
-                                  "datatype"};
+                                  "datatype", "on_disk"};
     bool ok = false;
     for (const char* k : known) ok = ok || it.key() == k;
     if (!ok) return Status::InvalidArgument("unknown collection setting '" + it.key() + "'");
@@ -125,6 +122,15 @@ Result<CollectionConfig> CollectionConfig::FromJson(const json& j) {
     c.encoder = j["encoder"].get<std::string>();
   }
   LDB_RETURN_IF_ERROR(ParseQuantization(j, &c));
+  if (j.contains("on_disk") && !j["on_disk"].is_null()) {
+    if (!j["on_disk"].is_boolean()) return Status::InvalidArgument("\"on_disk\" must be a boolean");
+    c.on_disk = j["on_disk"].get<bool>();
+    if (*c.on_disk && c.quantization == index::Quantization::kNone) {
+      return Status::InvalidArgument("\"on_disk\": true needs a quantization (\"quantization_config\" or \"datatype\": "
+                                     "\"float16\"): the codes go to disk and the exact vectors are read from the store; "
+                                     "without one the graph walks float vectors that are held in RAM");
+    }
+  }
   return c;
 }
 
@@ -135,15 +141,16 @@ json CollectionConfig::ToJson() const {
   j["datatype"] = quantization == index::Quantization::kFloat16 ? "float16" : "float32";
   switch (quantization) {
     case index::Quantization::kInt8:
-      j["quantization_config"] = {{"scalar", {{"type", "int8"}, {"quantile", quantile}, {"always_ram", true}}}};
+      j["quantization_config"] = {{"scalar", {{"type", "int8"}, {"quantile", quantile}, {"always_ram", !codes_on_disk()}}}};
       break;
-    case index::Quantization::kBinary: j["quantization_config"] = {{"binary", {{"always_ram", true}}}}; break;
+    case index::Quantization::kBinary: j["quantization_config"] = {{"binary", {{"always_ram", !codes_on_disk()}}}}; break;
     default: j["quantization_config"] = nullptr;
   }
+  j["on_disk"] = codes_on_disk();
   return j;
 }
 
-index::IndexSpec CollectionConfig::ToIndexSpec() const {
+index::IndexSpec CollectionConfig::ToIndexSpec(const std::string& index_path) const {
   index::IndexSpec s;
   s.dim = dim;
   s.metric = metric;
@@ -151,6 +158,7 @@ index::IndexSpec CollectionConfig::ToIndexSpec() const {
   s.hnsw_ef_construction = hnsw_ef_construction;
   s.quantization = quantization;
   s.quantile = quantile;
+  if (codes_on_disk()) s.codes_file_prefix = index_path;
   return s;
 }
 

@@ -23,14 +23,26 @@ struct CollectionConfig {
   // the index's candidates (SearchQuery::quantization).
   index::Quantization quantization = index::Quantization::kNone;
   float quantile = 1.0f;  // int8: Qdrant's "quantile"; absent: the whole range of values
+  // Where a quantized index keeps its codes (Qdrant's names): "on_disk": true or the quantization's
+  // "always_ram": false keep them out of RAM, in a memory-mapped file that only the page cache
+  // holds (index/code_file.h); "always_ram": true keeps them in RAM even with "on_disk". Absent:
+  // in RAM. "on_disk" needs a quantization (the graph walks float vectors held in RAM otherwise).
+  std::optional<bool> on_disk;
+  std::optional<bool> always_ram;
+  bool codes_on_disk() const {
+    return quantization != index::Quantization::kNone &&
+           (always_ram == false || (on_disk == true && always_ram != true));
+  }
 
   // Parses the body of PUT /collections/{c}: {"dim", "metric"?, "index"?, "hnsw_ef_construction"?,
-  // "encoder"?, "quantization_config"?, "datatype"?}. InvalidArgument on anything else, and on
-  // settings LatentDB cannot honour (product quantization, always_ram false, float16 together
-  // with a quantization_config, a quantized IVF spec: see index::VectorIndex::Create).
+  // "encoder"?, "quantization_config"?, "datatype"?, "on_disk"?}. InvalidArgument on anything
+  // else, and on settings LatentDB cannot honour (product quantization, on_disk without a
+  // quantization, float16 together with a quantization_config, a quantized IVF spec: see
+  // index::VectorIndex::Create).
   static Result<CollectionConfig> FromJson(const nlohmann::json& j);
   nlohmann::json ToJson() const;
-  index::IndexSpec ToIndexSpec() const;
+  // The index spec; `index_path` (the collection's index file) is where on-disk codes go beside it.
+  index::IndexSpec ToIndexSpec(const std::string& index_path = std::string()) const;
 };
 
 // Collection names: [A-Za-z0-9_-]{1,64}. Nothing else can reach a file name or a key.

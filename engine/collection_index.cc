@@ -6,6 +6,7 @@
 #include "common/file_util.h"
 #include "common/logging.h"
 #include "engine/collection.h"
+#include "index/code_file.h"
 #include "storage/store.h"
 
 namespace latentdb::engine {
@@ -25,6 +26,8 @@ Status Collection::LoadOrRebuildIndex() {
     return FillIndexFromStoreLocked(std::move(empty));
   }
   uint64_t file_seq = 0;
+  // No index file: code files left by a build that was never saved name nothing.
+  if (!PathExists(index_path_)) RemoveStaleCodeFilesLocked(std::string());
   if (PathExists(index_path_)) {
     auto loaded = index::VectorIndex::Load(index_path_, spec, &file_seq);
     if (!loaded.ok()) {
@@ -55,6 +58,7 @@ Status Collection::LoadOrRebuildIndex() {
         RepairIndexGraph();
         persisted_seq_ = file_seq;
         applied_seq_ = last;
+        RemoveStaleCodeFilesLocked(index_->CodesFileName());
         return Status::Ok();
       }
       LogWarn("collection '" + name_ + "': index disagrees with the store after replay (" +
@@ -110,6 +114,15 @@ void Collection::RepairIndexGraph() {
   }
 }
 
+void Collection::RemoveStaleCodeFilesLocked(const std::string& saved) {
+  if (index_spec_.codes_file_prefix.empty()) return;
+  std::vector<std::string> keep{saved};
+  if (index_) keep.push_back(index_->CodesFileName());
+  if (Status s = index::RemoveStaleCodeFiles(index_spec_.codes_file_prefix, keep); !s.ok()) {
+    LogWarn("collection '" + name_ + "': " + s.message());  // garbage left for the next save
+  }
+}
+
 void Collection::BeginBulkLoad() {
   std::unique_lock lock(mutex_);
   bulk_loading_ = true;
@@ -135,6 +148,7 @@ Status Collection::PersistIndex(bool sync) {
   std::lock_guard<std::mutex> persist_lock(persist_mutex_);
   uint64_t seq;
   std::unique_ptr<AtomicFileWriter> file;
+  std::string codes_name;  // the code file the saved index names
   {
     std::shared_lock lock(mutex_);
     // A stale index must never be saved as covering the writes it lacks: during a bulk load the
@@ -146,12 +160,18 @@ Status Collection::PersistIndex(bool sync) {
     if (save) {
       LDB_ASSIGN_OR_RETURN(file, AtomicFileWriter::Create(index_path_));
       LDB_RETURN_IF_ERROR(index_->WriteTo(file.get(), seq));
+      // The rows the file names are on disk before the file is.
+      if (sync) LDB_RETURN_IF_ERROR(index_->SyncCodes());
+      codes_name = index_->CodesFileName();
     }
   }
   if (file) LDB_RETURN_IF_ERROR(file->Commit(sync));
   {
     std::unique_lock lock(mutex_);
     persisted_seq_ = std::max(persisted_seq_, seq);
+    // Now that the saved file names `codes_name`, older code files are garbage (a rebuild since
+    // the save has its own, still unsaved: kept too).
+    if (file) RemoveStaleCodeFilesLocked(codes_name);
   }
   return store_->TrimChangelog(cid_, seq);
 }

@@ -4,6 +4,7 @@
 
 #include "common/file_util.h"
 #include "common/logging.h"
+#include "index/code_file.h"
 #include "storage/store.h"
 
 namespace latentdb::engine {
@@ -109,10 +110,17 @@ Result<std::shared_ptr<Collection>> Database::CreateCollection(const std::string
     return Status::AlreadyExists("collection '" + name + "' already exists");
   }
   LDB_ASSIGN_OR_RETURN(auto rec, store_->CreateCollection(name, config.ToJson().dump()));
-  LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
+  LDB_RETURN_IF_ERROR(RemoveIndexFiles(rec.id));
   LDB_ASSIGN_OR_RETURN(auto collection, Collection::Open(store_.get(), rec.id, name, config, IndexPath(rec.id)));
   collections_[name] = collection;
   return collection;
+}
+
+Status Database::RemoveIndexFiles(uint32_t cid) const {
+  // A dropped collection's mappings stay valid for requests still holding it (unlinked files
+  // live on until unmapped).
+  LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(cid)));
+  return index::RemoveStaleCodeFiles(IndexPath(cid), {});
 }
 
 Result<std::shared_ptr<Collection>> Database::GetCollection(const std::string& name) const {
@@ -151,7 +159,7 @@ Status Database::DropCollection(const std::string& name) {
     if (failed == failed_.end()) return Status::NotFound("collection '" + name + "' does not exist");
     storage::CollectionRecord rec{failed->second.id, name, "", ""};
     LDB_RETURN_IF_ERROR(store_->DropCollection(rec));
-    LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
+    LDB_RETURN_IF_ERROR(RemoveIndexFiles(rec.id));
     failed_.erase(failed);
     return Status::Ok();
   }
@@ -159,7 +167,7 @@ Status Database::DropCollection(const std::string& name) {
   it->second->Stop();
   storage::CollectionRecord rec{it->second->id(), name, "", ""};
   LDB_RETURN_IF_ERROR(store_->DropCollection(rec));
-  LDB_RETURN_IF_ERROR(RemoveFileIfExists(IndexPath(rec.id)));
+  LDB_RETURN_IF_ERROR(RemoveIndexFiles(rec.id));
   collections_.erase(it);
   return Status::Ok();
 }

@@ -7,6 +7,8 @@
 //   store/               RocksDB (source of truth)
 //   indexes/<cid>.idx    persisted VectorIndex per HNSW/IVF collection (derived; rebuilt when
 //                        absent). A Flat index has no file: it is built from the store on open.
+//   indexes/<cid>.idx.<16 hex>.codes   the quantized codes of a collection that keeps them out of
+//                        RAM ("on_disk"; index/code_file.h), named by its .idx file
 //
 // Indexes are saved by a background thread every `persist_interval_seconds` when they changed,
 // and on Close(); a crash loses nothing, because newer writes are replayed from the store's
@@ -86,6 +88,8 @@ class Database {
  private:
   explicit Database(DatabaseOptions options);
   std::string IndexPath(uint32_t cid) const;
+  // The index file of a collection and its code files (index/code_file.h).
+  Status RemoveIndexFiles(uint32_t cid) const;
   // Opens one catalog entry; never throws.
   Result<std::shared_ptr<Collection>> OpenCollection(const storage::CollectionRecord& rec);
   void PersistLoop();

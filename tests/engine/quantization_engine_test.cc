@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <random>
 #include <set>
 
@@ -207,7 +208,9 @@ TEST_CASE("quantization settings that cannot be honoured are refused and create 
       {{"dim", 8}, {"metric", "l2"}, {"quantization_config", {{"binary", json::object()}}}},
       {{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int4"}}}}}},
       {{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"quantile", 0.2}}}}}},
-      {{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"always_ram", false}}}}}},
+      {{"dim", 8}, {"on_disk", true}},
+      {{"dim", 8}, {"on_disk", "yes"}, {"datatype", "float16"}},
+      {{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"always_ram", 0}}}}}},
       {{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"rescore", true}}}}}},
       {{"dim", 8}, {"quantization_config", {{"product", {{"compression", "x16"}}}}}},
       {{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int8"}}}, {"binary", json::object()}}}},
@@ -228,12 +231,94 @@ TEST_CASE("quantization settings that cannot be honoured are refused and create 
   // The accepted forms round-trip through the stored config.
   for (const json& body : {json{{"dim", 8}, {"datatype", "float16"}},
                            json{{"dim", 8}, {"quantization_config", {{"binary", {{"always_ram", true}}}}}},
-                           json{{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"quantile", 0.95}}}}}}}) {
+                           json{{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"quantile", 0.95}}}}}},
+                           json{{"dim", 8}, {"datatype", "float16"}, {"on_disk", true}},
+                           json{{"dim", 8}, {"on_disk", true}, {"quantization_config", {{"binary", {{"always_ram", true}}}}}},
+                           json{{"dim", 8}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"always_ram", false}}}}}}}) {
     auto config = engine::CollectionConfig::FromJson(body);
     REQUIRE(config.ok());
     auto again = engine::CollectionConfig::FromJson(config->ToJson());
     REQUIRE(again.ok());
     CHECK(again->quantization == config->quantization);
     CHECK(again->quantile == config->quantile);
+    CHECK(again->codes_on_disk() == config->codes_on_disk());
+  }
+}
+
+namespace {
+std::set<std::string> CodeFiles(const std::string& dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 6 && name.compare(name.size() - 6, 6, ".codes") == 0) out.insert(name);
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("on_disk and always_ram false keep a collection's codes in a file, across rebuilds, restarts and drops",
+          "[engine][quantization][codes_on_disk]") {
+  testing::TempDir dir;
+  const std::string indexes = dir.path() + "/indexes";
+  const auto points = MakePoints(3000);
+  const auto queries = Queries(10);
+  std::vector<std::vector<std::string>> before;
+  {
+    auto db = testing::OpenTestDatabase(dir.path());
+    auto exact = Create(*db, "exact", {{"metric", "l2"}, {"index", "Flat"}});
+    auto disk = Create(*db, "disk", {{"metric", "l2"}, {"index", "HNSW16"}, {"on_disk", true},
+                                      {"quantization_config", {{"scalar", {{"type", "int8"}}}}}});
+    auto paged = Create(*db, "paged", {{"metric", "cosine"}, {"index", "HNSW16"},
+                                        {"quantization_config", {{"binary", {{"always_ram", false}}}}}});
+    auto pinned = Create(*db, "pinned", {{"metric", "l2"}, {"index", "HNSW16"}, {"on_disk", true},
+                                          {"quantization_config", {{"scalar", {{"type", "int8"}, {"always_ram", true}}}}}});
+    CHECK(disk->Info().config.codes_on_disk());
+    CHECK(paged->Info().config.codes_on_disk());
+    CHECK_FALSE(pinned->Info().config.codes_on_disk());  // always_ram wins over on_disk, as in Qdrant
+    CHECK(disk->Info().config.ToJson()["on_disk"] == true);
+    CHECK(disk->Info().config.ToJson()["quantization_config"]["scalar"]["always_ram"] == false);
+    REQUIRE(exact->Upsert(points).ok());
+    for (auto* c : {&disk, &paged, &pinned}) REQUIRE((*c)->Upsert(points).ok());
+    CHECK(CodeFiles(indexes).size() == 2);  // disk's and paged's; pinned holds its codes in RAM
+    for (const auto& q : queries) {
+      // Rescored with the stored vectors: the exact top 10, from codes read through the mapping.
+      const auto truth = Search(*exact, q, 10);
+      const auto got = Search(*disk, q, 10);
+      CHECK(Overlap(got, truth) >= 0.9);
+      std::vector<std::string> ids;
+      for (const auto& p : got) ids.push_back(p.id.ToString());
+      before.push_back(ids);
+    }
+    REQUIRE(db->Checkpoint().ok());
+    CHECK(CodeFiles(indexes).size() == 2);
+    // Deleting most points rebuilds the index into a new code file; the save then removes the old one.
+    std::vector<ExternalId> gone;
+    for (uint64_t i = 0; i < 2000; ++i) gone.emplace_back(i);
+    const auto files_before = CodeFiles(indexes);
+    REQUIRE(paged->Delete(gone).ok());
+    CHECK(CodeFiles(indexes).size() == 3);  // the saved index file still names the old one
+    REQUIRE(db->Checkpoint().ok());
+    const auto files_after = CodeFiles(indexes);
+    CHECK(files_after.size() == 2);
+    CHECK(files_after != files_before);
+    REQUIRE(paged->Upsert(std::vector<engine::PointInput>(points.begin(), points.begin() + 2000)).ok());
+  }
+  // A restart reads the codes back from their file (no save since the last upsert: replayed).
+  {
+    auto db = testing::OpenTestDatabase(dir.path());
+    auto disk = *db->GetCollection("disk");
+    CHECK(disk->Info().config.codes_on_disk());
+    CHECK(disk->Info().index.live == points.size());
+    for (size_t i = 0; i < queries.size(); ++i) {
+      std::vector<std::string> ids;
+      for (const auto& p : Search(*disk, queries[i], 10)) ids.push_back(p.id.ToString());
+      CHECK(ids == before[i]);
+    }
+    CHECK((*db->GetCollection("paged"))->Info().index.live == points.size());
+    REQUIRE(db->Checkpoint().ok());
+    CHECK(CodeFiles(indexes).size() == 2);
+    REQUIRE(db->DropCollection("disk").ok());
+    REQUIRE(db->DropCollection("paged").ok());
+    CHECK(CodeFiles(indexes).empty());
   }
 }

@@ -44,11 +44,19 @@ TEST_CASE("quantized collections over HTTP: configure, rescore, refuse, survive 
      {{"dim", dim}, {"metric", "cosine"}, {"index", "HNSW16"},
       {"quantization_config", {{"scalar", {{"type", "int8"}, {"always_ram", true}}}}}});
   Ok(client, "PUT", "/collections/h", {{"dim", dim}, {"metric", "cosine"}, {"datatype", "float16"}});
-  for (const char* c : {"exact", "q", "h"}) Ok(client, "PUT", std::string("/collections/") + c + "/points", {{"points", points}});
+  // Codes out of RAM, in a memory-mapped file beside the index file.
+  Ok(client, "PUT", "/collections/d",
+     {{"dim", dim}, {"metric", "cosine"}, {"index", "HNSW16"}, {"on_disk", true},
+      {"quantization_config", {{"scalar", {{"type", "int8"}}}}}});
+  for (const char* c : {"exact", "q", "h", "d"}) Ok(client, "PUT", std::string("/collections/") + c + "/points", {{"points", points}});
 
   json info = Ok(client, "GET", "/collections/q");
   CHECK(info["config"]["quantization_config"] == json{{"scalar", {{"type", "int8"}, {"quantile", 1.0}, {"always_ram", true}}}});
   CHECK(info["config"]["datatype"] == "float32");
+  CHECK(info["config"]["on_disk"] == false);
+  json disk_info = Ok(client, "GET", "/collections/d");
+  CHECK(disk_info["config"]["on_disk"] == true);
+  CHECK(disk_info["config"]["quantization_config"]["scalar"]["always_ram"] == false);
   CHECK(info["index"]["quantization"] == "int8");
   CHECK(Ok(client, "GET", "/collections/h")["config"]["datatype"] == "float16");
   CHECK(Ok(client, "GET", "/collections/exact")["index"]["quantization"] == "none");
@@ -64,6 +72,9 @@ TEST_CASE("quantized collections over HTTP: configure, rescore, refuse, survive 
   CHECK(rescored["points"][0]["id"] == 17);
   CHECK(std::abs(rescored["points"][0]["score"].get<double>() - 1.0) < 1e-5);
   CHECK(rescored["points"][0]["score"] == truth[0]["score"]);
+  json from_disk = Ok(client, "POST", "/collections/d/search",
+                      {{"vector", query}, {"limit", 5}, {"params", {{"hnsw_ef", 64}, {"quantization", {{"oversampling", 3.0}}}}}});
+  CHECK(from_disk == rescored["points"]);
   json estimated = Ok(client, "POST", "/collections/q/search",
                       {{"vector", query}, {"limit", 5}, {"debug", true}, {"params", {{"quantization", {{"rescore", false}}}}}});
   CHECK(estimated["debug"]["rescored"] == 0);
@@ -82,7 +93,8 @@ TEST_CASE("quantized collections over HTTP: configure, rescore, refuse, survive 
   Fails(client, 400, "POST", "/collections/q/search", {{"vector", query}, {"params", {{"ef", 8}, {"hnsw_ef", 8}}}}, "not both");
   Fails(client, 400, "PUT", "/collections/bad", {{"dim", 4}, {"index", "IVF8,PQ2"}, {"quantization_config", {{"scalar", {{"type", "int8"}}}}}}, "IVF");
   Fails(client, 400, "PUT", "/collections/bad", {{"dim", 4}, {"metric", "l2"}, {"quantization_config", {{"binary", json::object()}}}}, "binary");
-  Fails(client, 400, "PUT", "/collections/bad", {{"dim", 4}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"always_ram", false}}}}}}, "always_ram");
+  Fails(client, 400, "PUT", "/collections/bad", {{"dim", 4}, {"on_disk", true}}, "on_disk");
+  Fails(client, 400, "PUT", "/collections/bad", {{"dim", 4}, {"quantization_config", {{"scalar", {{"type", "int8"}, {"always_ram", "no"}}}}}}, "always_ram");
   Fails(client, 400, "PUT", "/collections/bad", {{"dim", 4}, {"quantization_config", {{"product", {{"compression", "x4"}}}}}}, "product");
   Fails(client, 400, "PUT", "/collections/bad", {{"dim", 4}, {"datatype", "uint8"}}, "datatype");
   Fails(client, 404, "GET", "/collections/bad");
@@ -95,4 +107,8 @@ TEST_CASE("quantized collections over HTTP: configure, rescore, refuse, survive 
   json after = Ok(again, "POST", "/collections/q/search",
                   {{"vector", query}, {"limit", 5}, {"params", {{"hnsw_ef", 64}, {"quantization", {{"oversampling", 3.0}}}}}});
   CHECK(after == rescored["points"]);
+  CHECK(Ok(again, "GET", "/collections/d")["index"]["live"] == 2500);
+  CHECK(Ok(again, "POST", "/collections/d/search",
+           {{"vector", query}, {"limit", 5}, {"params", {{"hnsw_ef", 64}, {"quantization", {{"oversampling", 3.0}}}}}}) ==
+        rescored["points"]);
 }

@@ -2,8 +2,8 @@
 // a private mount namespace by `unshare`, so the test needs no mount of its own: as root it
 // unshares the mount namespace only, otherwise also a user namespace). The test fills the
 // filesystem with a file of its own, then:
-//   - every write (points into a Flat and an HNSW collection, deletes, a new collection, the
-//     background index saves) fails cleanly: 507 Insufficient Storage, the server stays up;
+//   - every write (points into a Flat, an HNSW and an int8 HNSW collection with its codes on disk,
+//     deletes, a new collection, the background index saves) fails cleanly: 507 Insufficient Storage, the server stays up;
 //   - once the file is removed, writes succeed again without a restart;
 //   - after a restart on the same filesystem every acknowledged write is there.
 #include <catch2/catch.hpp>
@@ -216,12 +216,18 @@ TEST_CASE("a full disk answers 507, loses nothing, and writes work again once sp
   uint64_t next_id = 1;
   {
     HttpClient client("127.0.0.1", port);
-    for (const std::string index : {"Flat", "HNSW16"}) {
-      const std::string name = index == "Flat" ? "flat" : "hnsw";
-      auto r = client.Request("PUT", "/collections/" + name, json{{"dim", kDim}, {"metric", "l2"}, {"index", index}}.dump());
+    // "ondisk" keeps its int8 codes in a memory-mapped file of its own (trained at 1,000 points,
+    // so it has codes before the disk fills).
+    const std::pair<std::string, json> collections[] = {
+        {"flat", {{"dim", kDim}, {"metric", "l2"}, {"index", "Flat"}}},
+        {"hnsw", {{"dim", kDim}, {"metric", "l2"}, {"index", "HNSW16"}}},
+        {"ondisk", {{"dim", kDim}, {"metric", "l2"}, {"index", "HNSW16"}, {"on_disk", true},
+                    {"quantization_config", {{"scalar", {{"type", "int8"}}}}}}}};
+    for (const auto& [name, config] : collections) {
+      auto r = client.Request("PUT", "/collections/" + name, config.dump());
       REQUIRE(r.ok());
       REQUIRE(r->status == 200);
-      for (int i = 0; i < 5; ++i) REQUIRE(Upsert(client, name, &acked[name], &next_id, rng, 100) == 200);
+      for (int i = 0; i < (name == "ondisk" ? 12 : 5); ++i) REQUIRE(Upsert(client, name, &acked[name], &next_id, rng, 100) == 200);
     }
 
     // The HNSW index has been saved (persist interval 1 s): a failed save must leave it in place.
@@ -238,8 +244,9 @@ TEST_CASE("a full disk answers 507, loses nothing, and writes work again once sp
     // preallocated WAL). Every answer is 200 or 507 — never 500, never a dead server.
     FillDisk(servers.Path("filler"));
     std::map<std::string, int> full_answers;
-    for (int round = 0; round < 400 && (full_answers["flat"] < 3 || full_answers["hnsw"] < 3); ++round) {
-      for (const std::string name : {"flat", "hnsw"}) {
+    for (int round = 0; round < 400 && (full_answers["flat"] < 3 || full_answers["hnsw"] < 3 || full_answers["ondisk"] < 3);
+         ++round) {
+      for (const std::string name : {"flat", "hnsw", "ondisk"}) {
         std::string body;
         int status = Upsert(client, name, &acked[name], &next_id, rng, 200, &body);
         INFO(name << " round " << round << ": " << body.substr(0, 300));
@@ -253,6 +260,7 @@ TEST_CASE("a full disk answers 507, loses nothing, and writes work again once sp
     }
     REQUIRE(full_answers["flat"] >= 3);
     REQUIRE(full_answers["hnsw"] >= 3);
+    REQUIRE(full_answers["ondisk"] >= 3);
     // Other writes on the full disk: a new collection, deletes. Then background index saves get a
     // few chances to fail (persist interval 1 s); the server must live through all of it.
     auto created = client.Request("PUT", "/collections/more", json{{"dim", kDim}}.dump());
@@ -279,7 +287,7 @@ TEST_CASE("a full disk answers 507, loses nothing, and writes work again once sp
     // recovery notices the free space (its SstFileManager checks every 5 s for 64 MB).
     REQUIRE(::unlink(servers.Path("filler").c_str()) == 0);
     const auto freed = std::chrono::steady_clock::now();
-    for (const std::string name : {"flat", "hnsw"}) {
+    for (const std::string name : {"flat", "hnsw", "ondisk"}) {
       int status = 0;
       std::string body;
       while (std::chrono::steady_clock::now() - freed < std::chrono::seconds(20)) {
