@@ -23,7 +23,7 @@
 // Usage: scale_bench [--part filtered|quantization|payload] [--n 1000000] [--queries 200] [--work-dir DIR]
 //          filtered:     [--unindexed-queries 50] [--ef 64]
 //          quantization: [--data clustered|fashion-mnist] [--ef-list 16,32,64,128,256]
-//                        [--variants float,int8,float16,binary] [--hnswlib yes|no] [--rounds 7]
+//                        [--variants float,int8,int8-disk,float16,binary] [--hnswlib yes|no] [--rounds 7]
 //          payload:      [--gets 200000]
 // (the work directory is removed at the end)
 
