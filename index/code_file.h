@@ -1,9 +1,18 @@
 #pragma once
-// CodeFile: the quantized codes of an index kept in a file of their own and memory-mapped, for
-// collections whose codes must not be held in RAM (Qdrant's "on_disk": true and
-// "always_ram": false). The pages are the page cache's: the kernel keeps the ones the graph walk
-// touches and drops the others under memory pressure, so the codes are never pinned and count
-// in no process's anonymous memory.
+// CodeFile: the rows of quantized codes an index scores, in one page-aligned mapping — either of
+// a file of their own, for collections whose codes must not be held in RAM (Qdrant's
+// "on_disk": true and "always_ram": false), or anonymous memory (codes in RAM).
+//
+// A file's pages are the page cache's: the kernel keeps the ones the graph walk touches and drops
+// the others under memory pressure, so the codes are never pinned and count in no process's
+// anonymous memory. Anonymous rows are the process's own (transparent huge pages where offered);
+// the index file holds a copy of them.
+//
+// Why not FAISS's `codes` vector: its rows start 16 bytes past a cache line (malloc's header), so
+// half of the 96-byte int8 rows of a 96-d collection straddle three cache lines instead of two.
+// Measured (scale_bench, 1 M × 96-d, int8 rescored at recall@10 >= 0.99, head to head with float
+// in one process): with the vector 1.02× float's queries/s, the same codes in a page-aligned file
+// mapping 1.18× in the same run; with anonymous page-aligned rows in RAM, 1.14× in the next.
 //
 // Layout: rows of `code_size` bytes, back to back, from offset 0; nothing else. The index file
 // that owns the codes (index/vector_index.h, format version 3) records the file's name, how many
@@ -34,6 +43,8 @@ class CodeFile {
  public:
   // A new, empty file at `path` (which must not exist). IOError/NoSpace on failure.
   static Result<std::unique_ptr<CodeFile>> Create(const std::string& path, size_t code_size);
+  // Rows in anonymous memory (no file: Sync() does nothing, name() is empty).
+  static std::unique_ptr<CodeFile> CreateAnonymous(size_t code_size);
   // An existing file whose first `rows` rows must have CRC-32 `crc`: Corruption when the file is
   // shorter or the checksum differs, NotFound when it does not exist. Rows past `rows` are dropped.
   static Result<std::unique_ptr<CodeFile>> Open(const std::string& path, size_t code_size, size_t rows, uint32_t crc);
@@ -41,7 +52,8 @@ class CodeFile {
   CodeFile(const CodeFile&) = delete;
   CodeFile& operator=(const CodeFile&) = delete;
 
-  // Makes room for `rows` rows in all (allocated on disk and mapped). NoSpace when the disk is full.
+  // Makes room for `rows` rows in all (allocated on disk and mapped). NoSpace when the disk is full;
+  // IOError when the memory cannot be mapped.
   Status Reserve(size_t rows);
   // Appends n rows (n × code_size bytes); the room must have been reserved (else Internal).
   Status Append(const uint8_t* codes, size_t n);
@@ -54,7 +66,7 @@ class CodeFile {
   size_t code_size() const { return code_size_; }
   uint32_t crc() const { return crc_; }  // CRC-32 of rows [0, rows())
   const std::string& path() const { return path_; }
-  std::string name() const;  // the file name without its directory
+  std::string name() const;  // the file name without its directory; empty for anonymous rows
 
  private:
   CodeFile(std::string path, int fd, size_t code_size);

@@ -25,8 +25,9 @@ faiss::FlatCodesDistanceComputer* NewScorerDistanceComputer(const faiss::IndexFl
 // Fashion-MNIST's 784-d, 1.10× (ef 64).
 constexpr size_t kNormFormMinDim = 256;
 
-// Where a storage keeps its code rows: FAISS's `codes` vector (no prefix), or a CodeFile of the
-// index file `prefix`, created at the first add (an index that never holds codes leaves no file).
+// Where a storage keeps its code rows — never FAISS's `codes` vector (see index/code_file.h):
+// anonymous memory (no prefix), or a CodeFile of the index file `prefix`, created at the first
+// add (an index that never holds codes leaves no file).
 class CodeHome {
  public:
   explicit CodeHome(std::string prefix) : prefix_(std::move(prefix)) {}
@@ -35,18 +36,19 @@ class CodeHome {
   const CodeFile* file() const { return file_.get(); }
   CodeFile* file() { return file_.get(); }
   void Adopt(std::unique_ptr<CodeFile> file) { file_ = std::move(file); }
-  const uint8_t* Rows(const faiss::IndexFlatCodes& self) const {
-    return on_disk() ? (file_ ? file_->data() : nullptr) : self.codes.data();
-  }
+  const uint8_t* Rows() const { return file_ ? file_->data() : nullptr; }
   Status Prepare(size_t rows, size_t code_size) {
-    if (!on_disk()) return Status::Ok();
     if (!file_) {
-      LDB_ASSIGN_OR_RETURN(file_, CodeFile::Create(NewCodeFileName(prefix_), code_size));
+      if (on_disk()) {
+        LDB_ASSIGN_OR_RETURN(file_, CodeFile::Create(NewCodeFileName(prefix_), code_size));
+      } else {
+        file_ = CodeFile::CreateAnonymous(code_size);
+      }
     }
     return file_->Reserve(rows);
   }
-  // FAISS's IndexFlatCodes::add with the codes written to the file instead of `codes`.
-  void AddToFile(faiss::IndexFlatCodes& self, faiss::Index::idx_t n, const float* x) {
+  // FAISS's IndexFlatCodes::add with the codes written to the rows instead of `codes`.
+  void AddRows(faiss::IndexFlatCodes& self, faiss::Index::idx_t n, const float* x) {
     FAISS_THROW_IF_NOT(self.is_trained);
     const size_t rows = static_cast<size_t>(self.ntotal) + static_cast<size_t>(n);
     if (Status s = Prepare(rows, self.code_size); !s.ok()) throw CodeFileError(std::move(s));
@@ -113,11 +115,7 @@ class ScalarCodes : public faiss::IndexScalarQuantizer, public CodeHome {
 
   void add(idx_t n, const float* x) override {
     const idx_t before = ntotal;
-    if (on_disk()) {
-      AddToFile(*this, n, x);
-    } else {
-      faiss::IndexScalarQuantizer::add(n, x);
-    }
+    AddRows(*this, n, x);
     ComputeNorms(before);
   }
 
@@ -129,7 +127,7 @@ class ScalarCodes : public faiss::IndexScalarQuantizer, public CodeHome {
     const size_t dim = static_cast<size_t>(d);
     norms_.resize(static_cast<size_t>(ntotal));
     for (size_t pos = static_cast<size_t>(from); pos < static_cast<size_t>(ntotal); ++pos) {
-      const uint8_t* code = Rows(*this) + pos * code_size;
+      const uint8_t* code = Rows() + pos * code_size;
       double sum = 0;
       for (size_t i = 0; i < dim; ++i) {
         const double x = sq.trained[i] + (code[i] + 0.5) * (sq.trained[dim + i] / 255.0);
@@ -154,13 +152,7 @@ class BinaryCodes : public faiss::IndexLSH, public CodeHome {
         CodeHome(std::move(prefix)) {
     metric_type = metric;
   }
-  void add(idx_t n, const float* x) override {
-    if (on_disk()) {
-      AddToFile(*this, n, x);
-    } else {
-      faiss::IndexLSH::add(n, x);
-    }
-  }
+  void add(idx_t n, const float* x) override { AddRows(*this, n, x); }
   faiss::FlatCodesDistanceComputer* get_FlatCodesDistanceComputer() const override {
     return NewScorerDistanceComputer(*this);
   }
@@ -327,7 +319,7 @@ std::unique_ptr<faiss::IndexFlatCodes> MakeCodeStorage(const IndexSpec& spec) {
 }
 
 const uint8_t* CodeRows(const faiss::IndexFlatCodes& storage) {
-  if (const auto* home = dynamic_cast<const CodeHome*>(&storage)) return home->Rows(storage);
+  if (const auto* home = dynamic_cast<const CodeHome*>(&storage)) return home->Rows();
   return storage.codes.data();
 }
 
@@ -343,7 +335,7 @@ CodeFile* CodeFileOf(faiss::Index* storage) {
 
 Status PrepareCodeRows(faiss::IndexFlatCodes* storage, size_t additional) {
   auto* home = dynamic_cast<CodeHome*>(storage);
-  if (!home || !home->on_disk()) return Status::Ok();
+  if (!home) return Status::Ok();
   return home->Prepare(static_cast<size_t>(storage->ntotal) + additional, storage->code_size);
 }
 
@@ -362,15 +354,14 @@ Quantization StorageQuantization(const faiss::Index* storage) {
   return Quantization::kNone;
 }
 
-bool CodeStorageMatches(const faiss::Index* storage, const IndexSpec& spec) {
+bool CodeStorageMatches(const faiss::Index* storage, const IndexSpec& spec, bool written_empty) {
   const auto* codes = dynamic_cast<const faiss::IndexFlatCodes*>(storage);
   if (!codes || storage->d != static_cast<int>(spec.dim) || storage->metric_type != FaissMetricOf(spec.metric) ||
       storage->ntotal < 0) {
     return false;
   }
-  const bool on_disk = !spec.codes_file_prefix.empty();
-  if (on_disk ? (!codes->codes.empty() || storage->ntotal != 0)
-              : codes->codes.size() != static_cast<size_t>(storage->ntotal) * codes->code_size) {
+  if (written_empty ? (!codes->codes.empty() || storage->ntotal != 0)
+                    : codes->codes.size() != static_cast<size_t>(storage->ntotal) * codes->code_size) {
     return false;
   }
   switch (spec.quantization) {
@@ -403,18 +394,24 @@ bool CodeStorageMatches(const faiss::Index* storage, const IndexSpec& spec) {
 
 faiss::IndexFlatCodes* AdoptCodeStorage(faiss::Index* read, const IndexSpec& spec, std::unique_ptr<CodeFile> file,
                                         size_t rows) {
-  if (!CodeStorageMatches(read, spec)) return nullptr;
+  // Rows from a file (or the index file's inline section): FAISS's storage was written empty.
+  // No file: an older index file whose FAISS storage holds the rows itself.
+  if (!CodeStorageMatches(read, spec, /*written_empty=*/file != nullptr || !spec.codes_file_prefix.empty())) return nullptr;
   auto* from = static_cast<faiss::IndexFlatCodes*>(read);
-  if (spec.codes_file_prefix.empty() ? file != nullptr || static_cast<size_t>(from->ntotal) != rows
-                                     : (file ? file->rows() != rows || file->code_size() != from->code_size : rows != 0)) {
+  if (file ? file->rows() != rows || file->code_size() != from->code_size
+           : static_cast<size_t>(from->ntotal) != rows || (!spec.codes_file_prefix.empty() && rows != 0)) {
     return nullptr;
   }
+  if (!file) {  // copied out of the vector into page-aligned rows
+    file = CodeFile::CreateAnonymous(from->code_size);
+    if (!file->Reserve(rows).ok() || !file->Append(from->codes.data(), rows).ok()) return nullptr;
+    std::vector<uint8_t>().swap(from->codes);
+  }
   auto fresh = MakeCodeStorage(spec);
-  if (file) dynamic_cast<CodeHome&>(*fresh).Adopt(std::move(file));
+  dynamic_cast<CodeHome&>(*fresh).Adopt(std::move(file));
   if (auto* sq = dynamic_cast<faiss::IndexScalarQuantizer*>(fresh.get())) {
     sq->sq = static_cast<faiss::IndexScalarQuantizer*>(read)->sq;
   }
-  fresh->codes.swap(from->codes);
   fresh->ntotal = static_cast<faiss::Index::idx_t>(rows);
   fresh->is_trained = true;
   from->ntotal = 0;

@@ -66,34 +66,35 @@ class CodeFileError : public std::runtime_error {
   Status status_;
 };
 
-// An empty storage of the spec's quantization (not kNone). With spec.codes_file_prefix set, its
-// codes go to a CodeFile "<prefix>.<hex>.codes" created at the first add, not to RAM. Int8 needs training (faiss::Index::train
+// An empty storage of the spec's quantization (not kNone). Its rows are a CodeFile: anonymous
+// memory, or with spec.codes_file_prefix set a file "<prefix>.<hex>.codes" created at the first add. Int8 needs training (faiss::Index::train
 // on a sample) before vectors are added; the others are ready.
 std::unique_ptr<faiss::IndexFlatCodes> MakeCodeStorage(const IndexSpec& spec);
 // The scorer for a storage made by MakeCodeStorage or read back by AdoptCodeStorage.
 std::unique_ptr<CodeScorer> MakeCodeScorer(const faiss::IndexFlatCodes& storage);
-// The first code row of a storage: its `codes` vector, or its code file's mapping. Valid until the
-// storage next grows.
+// The first code row of a storage: its CodeFile's mapping (FAISS's `codes` vector for a storage
+// not made here). Valid until the storage next grows.
 const uint8_t* CodeRows(const faiss::IndexFlatCodes& storage);
-// The code file of a storage made by MakeCodeStorage or AdoptCodeStorage; null when its codes
-// are in RAM (or it has none yet).
+// The rows of a storage made by MakeCodeStorage or AdoptCodeStorage (a file, or anonymous for
+// codes in RAM); null while it has none yet.
 const CodeFile* CodeFileOf(const faiss::Index* storage);
 CodeFile* CodeFileOf(faiss::Index* storage);
-// Makes room for `additional` more rows in a storage whose codes are on disk, creating its code
-// file on first use: NoSpace on a full disk, IOError. Ok and nothing for codes in RAM.
+// Makes room for `additional` more rows, creating the storage's rows on first use: NoSpace on a
+// full disk, IOError when memory cannot be mapped.
 Status PrepareCodeRows(faiss::IndexFlatCodes* storage, size_t additional);
 // Which quantization a storage holds; kNone for float storage.
 Quantization StorageQuantization(const faiss::Index* storage);
 // Takes over the codes of a storage FAISS read from a file (a plain IndexScalarQuantizer or
 // IndexLSH) into LatentDB's subclass; null when `read` is not of the spec's quantization or does
-// not hold `rows` codes. For a spec with codes on disk FAISS read an empty storage (the index file
-// writes it so) and the rows are `file`'s, which must hold exactly `rows` (no file: none); for
-// codes in RAM `file` must be null.
+// not hold `rows` codes. With `file` (the code file of a spec with codes on disk, or the anonymous
+// rows read from the index file's own code section) FAISS read an empty storage and the rows are
+// `file`'s, exactly `rows`; without, the rows are in FAISS's storage (an index file of version 1
+// or 2) and are copied into anonymous rows — or, codes on disk, there must be none.
 faiss::IndexFlatCodes* AdoptCodeStorage(faiss::Index* read, const IndexSpec& spec, std::unique_ptr<CodeFile> file,
                                         size_t rows);
 // Whether a read storage's parameters (code size, trained ranges) are sound for the spec, and it
-// holds its ntotal codes (in RAM) or is empty (a spec with codes on disk: they are in the code file).
-bool CodeStorageMatches(const faiss::Index* storage, const IndexSpec& spec);
+// holds its ntotal codes, or — `written_empty`: the rows are kept elsewhere — none.
+bool CodeStorageMatches(const faiss::Index* storage, const IndexSpec& spec, bool written_empty);
 
 // The k best positions of an exhaustive scan over every code the selector allows, as
 // (raw distance, position) pairs best first.

@@ -43,8 +43,10 @@ const char* KindName(Kind k) {
 }
 
 constexpr char kMagic[8] = {'L', 'D', 'B', 'V', 'I', 'D', 'X', '1'};
-// Version 3 added, after the graph-checked flag, the code file (name, rows, CRC-32) of an index
-// whose codes are on disk (an empty name otherwise).
+// Version 3 keeps a quantized index's codes out of the FAISS section (written as an empty storage,
+// see FaissFileWriter): after the graph-checked flag the code file (name, rows, CRC-32) of an index
+// whose codes are on disk (an empty name otherwise), and after the FAISS section the rows of an
+// index whose codes are in RAM (a byte count, then the rows; 0 otherwise).
 // Version 2 added the graph-checked flag after the pending flag; version 1 files still load (their
 // graph counts as unchecked).
 constexpr uint32_t kFormatVersion = 3;
@@ -249,7 +251,8 @@ bool BoundedData(const faiss::Index* idx) {
 // describes, and an HNSW graph whose links all stay inside it (the graph walk follows them
 // without checks). The file passed its checksum; this catches one written for another spec or
 // crafted by hand.
-bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, const IndexSpec& spec) {
+// `codes_written_empty`: a quantized index's code storage was written empty (version 3).
+bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, const IndexSpec& spec, bool codes_written_empty) {
   const size_t dim = spec.dim;
   const faiss::MetricType metric = FaissMetric(spec.metric);
   if (idx->d != static_cast<int>(dim) || idx->ntotal < 0 || idx->metric_type != metric) return false;
@@ -259,13 +262,15 @@ bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, const IndexS
     if (p.family != IndexFamily::kHnsw) return false;
     if (quantized ? typeid(*h) != typeid(faiss::IndexHNSWSQ) : typeid(*h) != typeid(faiss::IndexHNSWFlat)) return false;
     const faiss::HNSW& g = h->hnsw;
-    // Codes on disk: the storage is written empty (see FaissFileWriter).
-    const bool empty_storage = quantized && !spec.codes_file_prefix.empty();
+    const bool empty_storage = quantized && codes_written_empty;
     if (!h->storage || h->storage->ntotal != (empty_storage ? 0 : idx->ntotal) || h->storage->d != idx->d ||
         h->storage->metric_type != metric) {
       return false;
     }
-    if (quantized ? !CodeStorageMatches(h->storage, spec) : !dynamic_cast<const faiss::IndexFlat*>(h->storage)) return false;
+    if (quantized ? !CodeStorageMatches(h->storage, spec, codes_written_empty)
+                  : !dynamic_cast<const faiss::IndexFlat*>(h->storage)) {
+      return false;
+    }
     if (g.cum_nneighbor_per_level.size() < 2 || g.nb_neighbors(0) != static_cast<int>(2 * p.hnsw_m)) return false;
     if (g.levels.size() != n || g.offsets.size() != n + 1 || g.offsets[0] != 0) return false;
     const int max_levels = static_cast<int>(g.cum_nneighbor_per_level.size()) - 1;
@@ -302,7 +307,7 @@ bool MatchesSpec(const faiss::Index* idx, const ParsedIndexSpec& p, const IndexS
   }
   if (p.family == IndexFamily::kHnsw) return false;
   // A flat index: LatentDB's own or FAISS's, or codes.
-  if (quantized) return CodeStorageMatches(idx, spec);
+  if (quantized) return CodeStorageMatches(idx, spec, codes_written_empty);
   return dynamic_cast<const faiss::IndexFlat*>(idx) != nullptr;
 }
 
@@ -603,7 +608,7 @@ void VectorIndex::Reserve(size_t additional) {
     // for all of them would cost the memory quantization saves.
     const bool floats_until_trained = im.pending() && im.spec.quantization != Quantization::kNone;
     if (auto* flat = dynamic_cast<faiss::IndexFlatCodes*>(vectors); flat && !floats_until_trained) {
-      if (!im.spec.codes_file_prefix.empty()) {
+      if (im.quantized()) {
         (void)PrepareCodeRows(flat, additional);  // a hint: a full disk is reported by the upsert
       } else {
         flat->codes.reserve((static_cast<size_t>(flat->ntotal) + additional) * flat->code_size);
@@ -793,16 +798,16 @@ Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
   };
   FaissFileWriter counter;
   const CodeFile* codes = im.quantized() ? CodeFileOf(&im.Codes()) : nullptr;
-  const bool codes_on_disk = im.quantized() && !im.spec.codes_file_prefix.empty();
+  const bool codes_on_disk = codes && !im.spec.codes_file_prefix.empty();
   auto patch_storage = [&](FaissFileWriter* w) {
-    if (!codes_on_disk) return;
+    if (!im.quantized()) return;
     w->storage_fourcc = im.spec.quantization == Quantization::kBinary ? "IxHe" : "IxSQ";
     w->storage_d = static_cast<int32_t>(im.spec.dim);
     w->storage_ntotal = im.Codes().ntotal;
   };
   patch_storage(&counter);
   LDB_RETURN_IF_ERROR(write_faiss(&counter));
-  if (codes_on_disk && counter.patch_state != 3 && im.Codes().ntotal != 0) {
+  if (im.quantized() && counter.patch_state != 3 && im.Codes().ntotal != 0) {
     return Status::Internal("the code storage's header was not where FAISS writes it");
   }
 
@@ -816,11 +821,11 @@ Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
   PutFixed32LE(&head, static_cast<uint32_t>(im.kind));
   PutFixed32LE(&head, im.pending() ? 1 : 0);
   PutFixed32LE(&head, im.inserted_since_repair == 0 ? 1 : 0);
-  const std::string codes_name = codes ? codes->name() : std::string();
+  const std::string codes_name = codes_on_disk ? codes->name() : std::string();
   PutFixed32LE(&head, static_cast<uint32_t>(codes_name.size()));
   head += codes_name;
-  PutFixed64LE(&head, codes ? codes->rows() : 0);
-  PutFixed32LE(&head, codes ? codes->crc() : 0);
+  PutFixed64LE(&head, codes_on_disk ? codes->rows() : 0);
+  PutFixed32LE(&head, codes_on_disk ? codes->crc() : 0);
   PutFixed64LE(&head, im.pos_to_id.size());
   for (uint64_t id : im.pos_to_id) PutFixed64LE(&head, id);
   head.append(reinterpret_cast<const char*>(im.dead.data()), im.dead.size());
@@ -832,6 +837,14 @@ Status VectorIndex::WriteTo(AtomicFileWriter* file, uint64_t sequence) const {
   patch_storage(&out);
   LDB_RETURN_IF_ERROR(write_faiss(&out));
   if (out.bytes != counter.bytes) return Status::Internal("the FAISS index changed while it was being saved");
+  // Codes in RAM: their rows, straight from the mapping.
+  const size_t inline_bytes = codes && !codes_on_disk ? codes->rows() * codes->code_size() : 0;
+  std::string count;
+  PutFixed64LE(&count, inline_bytes);
+  LDB_RETURN_IF_ERROR(file->Append(count));
+  if (inline_bytes > 0) {
+    LDB_RETURN_IF_ERROR(file->Append(std::string_view(reinterpret_cast<const char*>(codes->data()), inline_bytes)));
+  }
   std::string crc;
   PutFixed32LE(&crc, file->crc());
   return file->Append(crc);
@@ -880,6 +893,12 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
   uint64_t faiss_len;
   std::string_view faiss_bytes;
   if (!r.ReadU64(&faiss_len) || !r.ReadBytes(faiss_len, &faiss_bytes)) return corrupt("truncated FAISS section");
+  uint64_t inline_len = 0;
+  std::string_view inline_rows;
+  if (version >= 3 && (!r.ReadU64(&inline_len) || !r.ReadBytes(inline_len, &inline_rows))) {
+    return corrupt("truncated code rows");
+  }
+  if (r.remaining() != 0) return corrupt("unexpected bytes after the index");
   // FAISS's reader trusts its input (some malformed files abort the process rather than throw), so
   // it only sees a section whose type tag is the one this collection's spec writes.
   if (faiss_bytes.size() < 4 || !ExpectedFourcc(im.parsed, spec.quantization, pending != 0, faiss_bytes.substr(0, 4))) {
@@ -897,24 +916,35 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
   // A pending index holds the floats in a flat index whatever the spec (see Impl::untrained).
   IndexSpec held = spec;
   if (pending) held.quantization = Quantization::kNone;
-  // Codes on disk: a flat index's storage is written empty (FaissFileWriter), its rows are the
-  // code file's, checked against the id map when adopted.
-  const bool empty_flat_storage = held.quantization != Quantization::kNone && !held.codes_file_prefix.empty() &&
-                                  !dynamic_cast<const faiss::IndexHNSW*>(loaded.get());
+  // Version 3 writes a quantized storage empty (FaissFileWriter): a flat index's rows are the code
+  // file's or the inline section's, checked against the id map when adopted.
+  const bool codes_written_empty = version >= 3 && held.quantization != Quantization::kNone;
+  const bool empty_flat_storage = codes_written_empty && !dynamic_cast<const faiss::IndexHNSW*>(loaded.get());
+  if (inline_len != 0 && !(codes_written_empty && spec.codes_file_prefix.empty())) {
+    return corrupt("holds code rows, but the collection keeps no codes in RAM");
+  }
   if (static_cast<uint64_t>(loaded->ntotal) != (empty_flat_storage ? 0 : npos) || loaded->d != static_cast<int>(dim)) {
     return corrupt("FAISS index size differs from the id map");
   }
-  if (!MatchesSpec(loaded.get(), pending ? ParsedIndexSpec{} : im.parsed, held)) {
+  if (!MatchesSpec(loaded.get(), pending ? ParsedIndexSpec{} : im.parsed, held, codes_written_empty)) {
     return corrupt("FAISS index does not match the collection's spec");
   }
   if (!BoundedData(loaded.get())) return corrupt("FAISS index holds non-finite or out-of-range numbers");
   if (held.quantization != Quantization::kNone) {
     std::unique_ptr<CodeFile> code_file;
+    const faiss::Index* s = loaded.get();
+    if (const auto* h = dynamic_cast<const faiss::IndexHNSW*>(s)) s = h->storage;
+    const auto* read = dynamic_cast<const faiss::IndexFlatCodes*>(s);
+    if (!read || read->code_size == 0) return corrupt("the FAISS section holds no code storage");
+    if (codes_written_empty && spec.codes_file_prefix.empty()) {  // the rows follow the FAISS section
+      if (!codes_name.empty() || inline_len != npos * read->code_size) return corrupt("code rows do not match the id map");
+      code_file = CodeFile::CreateAnonymous(read->code_size);
+      if (!code_file->Reserve(npos).ok() ||
+          !code_file->Append(reinterpret_cast<const uint8_t*>(inline_rows.data()), npos).ok()) {
+        return Status::Internal("index file '" + path + "': no memory for its code rows");
+      }
+    }
     if (!codes_name.empty()) {
-      const faiss::Index* s = loaded.get();
-      if (const auto* h = dynamic_cast<const faiss::IndexHNSW*>(s)) s = h->storage;
-      const auto* read = dynamic_cast<const faiss::IndexFlatCodes*>(s);
-      if (!read || read->code_size == 0) return corrupt("the FAISS section holds no code storage");
       const std::string dir = spec.codes_file_prefix.substr(0, spec.codes_file_prefix.rfind('/') + 1);
       auto opened = CodeFile::Open(dir + std::string(codes_name), read->code_size, codes_rows, codes_crc);
       if (!opened.ok()) return corrupt(opened.status().message());

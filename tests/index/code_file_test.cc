@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/coding.h"
 #include "common/file_util.h"
 #include "index/code_file.h"
 #include "index/vector_index.h"
@@ -287,4 +288,67 @@ TEST_CASE("a code file that cannot grow refuses the upsert and keeps what it had
   auto loaded = VectorIndex::Load(dir.Sub("f.index"), spec, &seq);
   REQUIRE(loaded.ok());
   CHECK(fx.MeanRecall(**loaded, Metric::kL2, {}) >= 0.7);
+}
+
+TEST_CASE("an index file of version 2, with its codes inside FAISS's storage, still loads", "[index][codes_on_disk][persistence]") {
+  // Version 3 writes a quantized storage empty and the rows after the FAISS section (or in a code
+  // file). The same flat int8 index written the version-2 way — rows in FAISS's `codes` vector,
+  // the storage's ntotal set — is rebuilt here from a version-3 file and must load with the same
+  // answers (its rows copied into page-aligned memory).
+  Fixture fx(3000, 16, 10);
+  TempDir dir;
+  IndexSpec spec;
+  spec.dim = fx.dim;
+  spec.metric = Metric::kL2;
+  spec.factory = "Flat";
+  spec.quantization = Quantization::kInt8;
+  auto index = Build(fx, spec, 3000);
+  const std::string path = dir.Sub("v.index");
+  REQUIRE(index->Save(path, 4).ok());
+  const std::string v3 = *latentdb::ReadWholeFile(path);
+  const size_t n = 3000, code_size = fx.dim;
+  const size_t version_at = 8, codes_at = version_at + 4 + 8 + 4 * 5, npos_at = codes_at + 16;
+  REQUIRE(latentdb::DecodeFixed64LE(v3.data() + npos_at) == n);
+  const size_t faiss_len_at = npos_at + 8 + n * 9;
+  const uint64_t faiss_len = latentdb::DecodeFixed64LE(v3.data() + faiss_len_at);
+  std::string faiss = v3.substr(faiss_len_at + 8, faiss_len);
+  const size_t inline_at = faiss_len_at + 8 + faiss_len;
+  REQUIRE(latentdb::DecodeFixed64LE(v3.data() + inline_at) == n * code_size);
+  const std::string rows = v3.substr(inline_at + 8, n * code_size);
+  REQUIRE(faiss.substr(0, 4) == "IxSQ");
+  REQUIRE(latentdb::DecodeFixed64LE(faiss.data() + 8) == 0);              // ntotal, written as 0
+  REQUIRE(latentdb::DecodeFixed64LE(faiss.data() + faiss.size() - 8) == 0);  // the codes vector's size
+  std::string ntotal;
+  latentdb::PutFixed64LE(&ntotal, n);
+  faiss.replace(8, 8, ntotal);
+  faiss.resize(faiss.size() - 8);
+  latentdb::PutFixed64LE(&faiss, n * code_size);
+  faiss += rows;
+  std::string v2 = v3.substr(0, version_at);
+  latentdb::PutFixed32LE(&v2, 2);
+  v2 += v3.substr(version_at + 4, codes_at - version_at - 4);
+  v2 += v3.substr(npos_at, faiss_len_at - npos_at);
+  latentdb::PutFixed64LE(&v2, faiss.size());
+  v2 += faiss;
+  latentdb::PutFixed32LE(&v2, Crc32(v2));
+  REQUIRE(latentdb::WriteFileAtomically(path, v2).ok());
+  uint64_t seq = 0;
+  auto loaded = VectorIndex::Load(path, spec, &seq);
+  INFO(loaded.status().ToString());
+  REQUIRE(loaded.ok());
+  CHECK(seq == 4);
+  for (size_t i = 0; i < 10; ++i) {
+    auto a = index->Search(fx.queries.data() + i * fx.dim, 10, {}, nullptr);
+    auto b = (*loaded)->Search(fx.queries.data() + i * fx.dim, 10, {}, nullptr);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    REQUIRE(a->size() == b->size());
+    for (size_t j = 0; j < a->size(); ++j) {
+      CHECK((*a)[j].id == (*b)[j].id);
+      CHECK((*a)[j].score == (*b)[j].score);
+    }
+  }
+  // The same version-2 file under a spec with codes on disk is refused (its rows are in RAM form).
+  spec.codes_file_prefix = path;
+  CHECK(VectorIndex::Load(path, spec, &seq).status().code() == StatusCode::kCorruption);
 }
