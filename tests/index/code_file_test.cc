@@ -58,6 +58,17 @@ void FlipByte(const std::string& path, size_t offset) {
   f.write(&c, 1);
 }
 
+// An int8 spec of the fixture's dimension; `codes_file_prefix` empty keeps the codes in RAM.
+IndexSpec Int8Spec(const Fixture& fx, const std::string& factory, const std::string& codes_file_prefix) {
+  IndexSpec spec;
+  spec.dim = fx.dim;
+  spec.metric = Metric::kL2;
+  spec.factory = factory;
+  spec.quantization = Quantization::kInt8;
+  spec.codes_file_prefix = codes_file_prefix;
+  return spec;
+}
+
 std::unique_ptr<VectorIndex> Build(const Fixture& fx, const IndexSpec& spec, size_t n) {
   auto index = VectorIndex::Create(spec);
   REQUIRE(index.ok());
@@ -218,12 +229,7 @@ TEST_CASE("quantized indexes with codes on disk search, save and load like those
 TEST_CASE("an index with codes on disk opens at its last save after a crash, and refuses damaged codes", "[index][codes_on_disk][persistence]") {
   Fixture fx(3000, 24, 10);
   TempDir dir;
-  IndexSpec spec;
-  spec.dim = fx.dim;
-  spec.metric = Metric::kL2;
-  spec.factory = "HNSW16";
-  spec.quantization = Quantization::kInt8;
-  spec.codes_file_prefix = dir.Sub("c.index");
+  IndexSpec spec = Int8Spec(fx, "HNSW16", dir.Sub("c.index"));
   const std::string path = dir.Sub("c.index");
   auto index = Build(fx, spec, 2000);
   REQUIRE(index->Save(path, 1).ok());
@@ -256,12 +262,7 @@ TEST_CASE("a code file that cannot grow refuses the upsert and keeps what it had
   // disk is tests/storage/disk_full_test.cc): the upsert fails before anything is encoded.
   Fixture fx(6000, 256, 5);
   TempDir dir;
-  IndexSpec spec;
-  spec.dim = fx.dim;
-  spec.metric = Metric::kL2;
-  spec.factory = "HNSW16";
-  spec.quantization = Quantization::kInt8;
-  spec.codes_file_prefix = dir.Sub("f.index");
+  IndexSpec spec = Int8Spec(fx, "HNSW16", dir.Sub("f.index"));
   auto index = Build(fx, spec, 2000);
   const size_t rows_before = index->size();
   rlimit old{};
@@ -297,11 +298,7 @@ TEST_CASE("an index file of version 2, with its codes inside FAISS's storage, st
   // answers (its rows copied into page-aligned memory).
   Fixture fx(3000, 16, 10);
   TempDir dir;
-  IndexSpec spec;
-  spec.dim = fx.dim;
-  spec.metric = Metric::kL2;
-  spec.factory = "Flat";
-  spec.quantization = Quantization::kInt8;
+  IndexSpec spec = Int8Spec(fx, "Flat", "");
   auto index = Build(fx, spec, 3000);
   const std::string path = dir.Sub("v.index");
   REQUIRE(index->Save(path, 4).ok());
