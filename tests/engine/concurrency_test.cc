@@ -86,14 +86,17 @@ std::set<uint64_t> ScrollAll(Collection& c, Problems* problems) {
   return ids;
 }
 
-void RunConcurrently(const std::string& index) {
+// `extra`: further collection settings (a quantization, on_disk).
+void RunConcurrently(const std::string& index, const json& extra = json::object()) {
   TempDir dir;
   DatabaseOptions options;
   options.data_dir = dir.path();
   options.persist_interval_seconds = 1;  // the background saver runs during the test too
   auto db = Database::Open(options);
   REQUIRE(db.ok());
-  auto config = CollectionConfig::FromJson(json{{"dim", kDim}, {"index", index}, {"metric", "cosine"}});
+  json settings = {{"dim", kDim}, {"index", index}, {"metric", "cosine"}};
+  settings.update(extra);
+  auto config = CollectionConfig::FromJson(settings);
   REQUIRE(config.ok());
   auto created = (*db)->CreateCollection("c", *config);
   REQUIRE(created.ok());
@@ -254,4 +257,11 @@ TEST_CASE("concurrent writers, deleters, searchers and saves on one HNSW collect
 TEST_CASE("concurrent writers, deleters, searchers and saves on one Flat collection agree on the counts",
           "[engine][concurrency]") {
   RunConcurrently("Flat");
+}
+
+TEST_CASE("concurrent writers, deleters, searchers and saves on a float16 HNSW collection with its codes on disk",
+          "[engine][concurrency][codes_on_disk]") {
+  // The code file is appended to under the exclusive lock and synced by the saves under the
+  // shared one, while searches read it through the mapping.
+  RunConcurrently("HNSW16", {{"datatype", "float16"}, {"on_disk", true}});
 }
