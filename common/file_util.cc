@@ -10,13 +10,12 @@
 #include <filesystem>
 
 namespace latentdb {
-namespace {
 
-Status ErrnoStatus(const std::string& what, const std::string& path) {
-  const int err = errno;
+Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
   // A full disk or quota is the caller's to fix (and retry): its own code, HTTP 507.
   if (err == ENOSPC || err == EDQUOT) {
-    return Status::NoSpace(what + " '" + path + "': " + std::strerror(err) + "; retry once space is freed");
+    return Status::NoSpace(what + " '" + path + "': the disk is full (" + std::strerror(err) +
+                           "); retry once space is freed");
   }
   return Status::IOError(what + " '" + path + "': " + std::strerror(err));
 }
@@ -24,20 +23,19 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
 Status FsyncDirectoryOf(const std::string& path) {
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir = ".";
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return ErrnoStatus("opening directory", dir);
-  int rc = ::fsync(fd);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("opening directory", dir, errno);
+  const int rc = ::fsync(fd);
+  const int err = errno;
   ::close(fd);
-  if (rc != 0) return ErrnoStatus("fsync of directory", dir);
+  if (rc != 0) return ErrnoStatus("fsync of directory", dir, err);
   return Status::Ok();
 }
-
-}  // namespace
 
 Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::string& path) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("creating", tmp);
+  if (fd < 0) return ErrnoStatus("creating", tmp, errno);
   return std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(path, fd));
 }
 
@@ -76,7 +74,7 @@ Status AtomicFileWriter::WriteAll(std::string_view bytes) {
     ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus("writing", tmp_);
+      return ErrnoStatus("writing", tmp_, errno);
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
@@ -86,11 +84,11 @@ Status AtomicFileWriter::WriteAll(std::string_view bytes) {
 Status AtomicFileWriter::Commit(bool sync) {
   if (fd_ < 0) return Status::Internal("commit of a closed file '" + tmp_ + "'");
   LDB_RETURN_IF_ERROR(Flush());
-  if (sync && ::fsync(fd_) != 0) return ErrnoStatus("fsync of", tmp_);
+  if (sync && ::fsync(fd_) != 0) return ErrnoStatus("fsync of", tmp_, errno);
   const int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) return ErrnoStatus("closing", tmp_);
-  if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("renaming over", path_);
+  if (::close(fd) != 0) return ErrnoStatus("closing", tmp_, errno);
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) return ErrnoStatus("renaming over", path_, errno);
   committed_ = true;
   return sync ? FsyncDirectoryOf(path_) : Status::Ok();
 }
@@ -107,11 +105,11 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound("cannot open '" + path + "': " + std::strerror(errno));
-    return ErrnoStatus("opening", path);
+    return ErrnoStatus("opening", path, errno);
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    Status s = ErrnoStatus("stat of", path);
+    Status s = ErrnoStatus("stat of", path, errno);
     ::close(fd);
     return s;
   }
@@ -124,7 +122,7 @@ Result<std::string> ReadWholeFile(const std::string& path) {
     ssize_t n = full ? ::read(fd, probe, sizeof probe) : ::read(fd, out.data() + filled, out.size() - filled);
     if (n < 0) {
       if (errno == EINTR) continue;
-      Status s = ErrnoStatus("reading", path);
+      Status s = ErrnoStatus("reading", path, errno);
       ::close(fd);
       return s;
     }

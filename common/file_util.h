@@ -49,6 +49,12 @@ Status CreateDirectories(const std::string& path);
 bool PathExists(const std::string& path);
 Status RemoveFileIfExists(const std::string& path);
 
+// The Status of a failed system call on `path` with errno `err`: NoSpace ("the disk is full",
+// HTTP 507) for ENOSPC and EDQUOT, IOError otherwise. One policy for every file LatentDB writes.
+Status ErrnoStatus(const std::string& what, const std::string& path, int err);
+// fsyncs the directory that holds `path`, so that a new or renamed entry survives a power loss.
+Status FsyncDirectoryOf(const std::string& path);
+
 // CRC-32 (zlib polynomial) of a byte range, for file checksums.
 uint32_t Crc32(std::string_view data, uint32_t seed = 0);
 

@@ -137,9 +137,6 @@ Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys
     for (const auto& d : batch.deletes) writes.emplace_back(d.iid, nullptr);
     LDB_RETURN_IF_ERROR(CollectIndexChangesOf(writes, &batch, &index_changes));
   }
-  // Room in the index that can run out (codes on disk) is taken before the write is durable, so
-  // that a full disk refuses the write instead of acknowledging one the index cannot hold.
-  if (!bulk_loading_) LDB_RETURN_IF_ERROR(index_->PrepareUpsert(batch.upserts.size()));
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
   DropUnitMatrix();
   ApplyIndexChanges(index_changes);

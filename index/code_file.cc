@@ -20,17 +20,6 @@ namespace {
 
 constexpr size_t kMinReserve = size_t{1} << 20;  // bytes; then 1.5× per step
 
-std::string Errno(const std::string& what, const std::string& path, int err) {
-  return what + " '" + path + "': " + std::strerror(err);
-}
-
-Status FromErrno(const std::string& what, const std::string& path, int err) {
-  if (err == ENOSPC || err == EDQUOT) {
-    return Status::NoSpace(what + " '" + path + "': the disk is full (" + std::strerror(err) + ")");
-  }
-  return Status::IOError(Errno(what, path, err));
-}
-
 std::string DirOf(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
@@ -64,7 +53,7 @@ std::unique_ptr<CodeFile> CodeFile::CreateAnonymous(size_t code_size) {
 Result<std::unique_ptr<CodeFile>> CodeFile::Create(const std::string& path, size_t code_size) {
   if (code_size == 0) return Status::InvalidArgument("code size must be positive");
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return FromErrno("creating code file", path, errno);
+  if (fd < 0) return ErrnoStatus("creating code file", path, errno);
   return std::unique_ptr<CodeFile>(new CodeFile(path, fd, code_size));
 }
 
@@ -73,12 +62,12 @@ Result<std::unique_ptr<CodeFile>> CodeFile::Open(const std::string& path, size_t
   LDB_RETURN_IF_ERROR(RequireRegularFile(path));
   const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound(Errno("opening code file", path, errno));
-    return FromErrno("opening code file", path, errno);
+    if (errno == ENOENT) return Status::NotFound("opening code file '" + path + "': " + std::strerror(errno));
+    return ErrnoStatus("opening code file", path, errno);
   }
   std::unique_ptr<CodeFile> file(new CodeFile(path, fd, code_size));
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return FromErrno("stat of code file", path, errno);
+  if (::fstat(fd, &st) != 0) return ErrnoStatus("stat of code file", path, errno);
   const auto size = static_cast<size_t>(st.st_size);
   if (rows > size / code_size) {
     return Status::Corruption("code file '" + path + "' holds " + std::to_string(size / code_size) +
@@ -96,7 +85,7 @@ Status CodeFile::Map(size_t bytes) {
   void* p = base_       ? ::mremap(base_, mapped_, bytes, MREMAP_MAYMOVE)
             : anonymous ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
                         : ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd_, 0);
-  if (p == MAP_FAILED) return FromErrno("mapping", path_, errno);
+  if (p == MAP_FAILED) return ErrnoStatus("mapping", path_, errno);
   base_ = static_cast<uint8_t*>(p);
   mapped_ = bytes;
   // A file: the graph walk reads rows in no order, and read-ahead would fetch pages it never uses.
@@ -117,7 +106,7 @@ Status CodeFile::Reserve(size_t rows) {
       const size_t exact = RoundToPages(need);
       if (::posix_fallocate(fd_, 0, static_cast<off_t>(exact)) == 0) return Map(exact);
     }
-    return FromErrno("allocating room in code file", path_, err);
+    return ErrnoStatus("allocating room in code file", path_, err);
   }
   return Map(bytes);
 }
@@ -135,21 +124,17 @@ Status CodeFile::Append(const uint8_t* codes, size_t n) {
 Status CodeFile::Sync() {
   if (fd_ < 0) return Status::Ok();
   if (base_ && rows_ > 0 && ::msync(base_, RoundToPages(rows_ * code_size_), MS_SYNC) != 0) {
-    return FromErrno("writing code file", path_, errno);
+    return ErrnoStatus("writing code file", path_, errno);
   }
-  if (::fdatasync(fd_) != 0) return FromErrno("syncing code file", path_, errno);
+  if (::fdatasync(fd_) != 0) return ErrnoStatus("syncing code file", path_, errno);
   if (!dir_synced_) {
-    const std::string dir = DirOf(path_);
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return FromErrno("opening directory", dir, errno);
-    const int rc = ::fsync(dfd);
-    const int err = errno;
-    ::close(dfd);
-    if (rc != 0) return FromErrno("syncing directory", dir, err);
+    LDB_RETURN_IF_ERROR(FsyncDirectoryOf(path_));
     dir_synced_ = true;
   }
   return Status::Ok();
 }
+
+std::string CodeFilePath(const std::string& prefix, const std::string& name) { return DirOf(prefix) + "/" + name; }
 
 std::string NewCodeFileName(const std::string& prefix) {
   std::random_device rd;
@@ -174,13 +159,13 @@ bool IsCodeFileName(const std::string& prefix, const std::string& name) {
 Status RemoveStaleCodeFiles(const std::string& prefix, const std::vector<std::string>& keep) {
   const std::string dir = DirOf(prefix);
   DIR* d = ::opendir(dir.c_str());
-  if (!d) return errno == ENOENT ? Status::Ok() : FromErrno("listing directory", dir, errno);
+  if (!d) return errno == ENOENT ? Status::Ok() : ErrnoStatus("listing directory", dir, errno);
   Status result;
   while (const dirent* e = ::readdir(d)) {
     const std::string name = e->d_name;
     if (!IsCodeFileName(prefix, name) || std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
-    const std::string path = dir + "/" + name;
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT && result.ok()) result = FromErrno("removing", path, errno);
+    const std::string path = CodeFilePath(prefix, name);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT && result.ok()) result = ErrnoStatus("removing", path, errno);
   }
   ::closedir(d);
   return result;

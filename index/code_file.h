@@ -61,11 +61,9 @@ class CodeFile {
   Status Sync();
 
   const uint8_t* data() const { return base_; }
-  uint8_t* mutable_row(size_t row) { return base_ + row * code_size_; }
   size_t rows() const { return rows_; }
   size_t code_size() const { return code_size_; }
   uint32_t crc() const { return crc_; }  // CRC-32 of rows [0, rows())
-  const std::string& path() const { return path_; }
   std::string name() const;  // the file name without its directory; empty for anonymous rows
 
  private:
@@ -85,6 +83,8 @@ class CodeFile {
 // "<prefix>.<16 hex digits>.codes" for a new code file of the index file `prefix`
 // (e.g. "/data/index/7.index" → "/data/index/7.index.3f9c0a1b2c4d5e6f.codes").
 std::string NewCodeFileName(const std::string& prefix);
+// The path of the code file `name` (no directory) of the index file `prefix`: beside it.
+std::string CodeFilePath(const std::string& prefix, const std::string& name);
 // Whether `name` (no directory) is a code file name of the index file `prefix`.
 bool IsCodeFileName(const std::string& prefix, const std::string& name);
 // Removes the code files of `prefix` other than those in `keep` (names without directory).

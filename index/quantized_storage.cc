@@ -328,11 +328,6 @@ const CodeFile* CodeFileOf(const faiss::Index* storage) {
   return home ? home->file() : nullptr;
 }
 
-CodeFile* CodeFileOf(faiss::Index* storage) {
-  auto* home = dynamic_cast<CodeHome*>(storage);
-  return home ? home->file() : nullptr;
-}
-
 Status PrepareCodeRows(faiss::IndexFlatCodes* storage, size_t additional) {
   auto* home = dynamic_cast<CodeHome*>(storage);
   if (!home) return Status::Ok();

@@ -78,7 +78,6 @@ const uint8_t* CodeRows(const faiss::IndexFlatCodes& storage);
 // The rows of a storage made by MakeCodeStorage or AdoptCodeStorage (a file, or anonymous for
 // codes in RAM); null while it has none yet.
 const CodeFile* CodeFileOf(const faiss::Index* storage);
-CodeFile* CodeFileOf(faiss::Index* storage);
 // Makes room for `additional` more rows, creating the storage's rows on first use: NoSpace on a
 // full disk, IOError when memory cannot be mapped.
 Status PrepareCodeRows(faiss::IndexFlatCodes* storage, size_t additional);

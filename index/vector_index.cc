@@ -945,8 +945,8 @@ Result<std::unique_ptr<VectorIndex>> VectorIndex::Load(const std::string& path, 
       }
     }
     if (!codes_name.empty()) {
-      const std::string dir = spec.codes_file_prefix.substr(0, spec.codes_file_prefix.rfind('/') + 1);
-      auto opened = CodeFile::Open(dir + std::string(codes_name), read->code_size, codes_rows, codes_crc);
+      auto opened = CodeFile::Open(CodeFilePath(spec.codes_file_prefix, std::string(codes_name)), read->code_size,
+                                   codes_rows, codes_crc);
       if (!opened.ok()) return corrupt(opened.status().message());
       code_file = std::move(opened).value();
     }
