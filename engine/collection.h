@@ -173,6 +173,23 @@ struct CollectionInfo {
 
 constexpr size_t kMaxK = 10000;
 
+// Qdrant's payload operations (POST/PUT /collections/{c}/points/payload, …/payload/delete,
+// …/payload/clear): set merges the given top-level keys into each payload, overwrite replaces it,
+// delete_keys removes top-level keys, clear leaves it empty.
+enum class PayloadUpdateKind { kSet, kOverwrite, kDeleteKeys, kClear };
+struct PayloadUpdate {
+  PayloadUpdateKind kind = PayloadUpdateKind::kSet;
+  nlohmann::json payload = nlohmann::json::object();  // kSet, kOverwrite: a JSON object
+  std::vector<std::string> keys;                      // kDeleteKeys: top-level keys
+};
+
+// The points an operation applies to: `ids` (Qdrant's "points") or, when `filter` is set, every
+// point it matches.
+struct PointSelector {
+  std::vector<ExternalId> ids;
+  std::shared_ptr<const Filter> filter;
+};
+
 // A named JSON record kept with a collection (Collection::PutAttachment).
 struct Attachment {
   std::string name;
@@ -204,6 +221,16 @@ class Collection {
   // Deletes points by id; returns how many existed.
   Result<size_t> Delete(const std::vector<ExternalId>& ids);
   Result<size_t> DeleteMatching(const Filter& filter);
+
+  // Changes the payloads of the selected points, their vectors untouched, in one atomic store
+  // write (payload indexes updated with it); returns how many points were written. By ids, every
+  // id must exist (NotFound naming the first that does not, nothing changed: Qdrant's answer);
+  // by filter, the points matched when the write lock is taken. InvalidArgument for a payload
+  // that is not an object. Thread-safe (the collection's write lock).
+  Result<size_t> UpdatePayload(const PointSelector& points, const PayloadUpdate& update);
+  // The number of points, or of those `filter` matches (Qdrant's exact count; a filter is
+  // answered from the payload indexes where it can be, else by reading the payloads).
+  Result<size_t> Count(const Filter* filter);
 
   Result<std::optional<PointRecord>> Get(const ExternalId& id, bool with_vector);
   // Qdrant's scroll: at most `limit` points in id order (integer ids ascending, then string ids by
@@ -361,6 +388,8 @@ class Collection {
   std::optional<std::string> VectorProblem(std::span<const float> v) const;
   Status ValidateVector(std::span<const float> v, const std::string& what) const;
   Result<size_t> DeleteKeysLocked(const std::vector<std::string>& keys);
+  // The points `filter` matches, as (iid, external key), in no particular order; mutex_ held.
+  Result<std::vector<std::pair<uint64_t, std::string>>> MatchingPointsLocked(const Filter& filter) const;
   // The answer's points for `hits` (existing points, best first), their payloads and vectors
   // read from the store in one batch each. Needs mutex_ held (shared is enough).
   Result<std::vector<ScoredPoint>> MakeScoredPoints(const std::vector<index::Hit>& hits, bool with_payload,

@@ -160,9 +160,8 @@ Result<size_t> Collection::Delete(const std::vector<ExternalId>& ids) {
   return DeleteKeysLocked(keys);
 }
 
-Result<size_t> Collection::DeleteMatching(const Filter& filter) {
-  std::unique_lock lock(mutex_);
-  std::vector<std::string> keys;
+Result<std::vector<std::pair<uint64_t, std::string>>> Collection::MatchingPointsLocked(const Filter& filter) const {
+  std::vector<std::pair<uint64_t, std::string>> out;
   if (auto candidates = filter.CandidatePoints(payload_indexes_)) {  // only the points the indexes name
     std::vector<uint64_t> iids;
     for (uint64_t iid : *candidates) {
@@ -172,21 +171,30 @@ Result<size_t> Collection::DeleteMatching(const Filter& filter) {
     LDB_RETURN_IF_ERROR(PayloadsOf(iids, &payloads));
     for (size_t i = 0; i < iids.size(); ++i) {
       std::string key(ids_.KeyOf(iids[i]));
-      if (filter.Matches(payloads[i], key)) keys.push_back(std::move(key));
+      if (filter.Matches(payloads[i], key)) out.emplace_back(iids[i], std::move(key));
     }
-  } else {
-    Status bad;
-    LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, 0, [&](const storage::StoredPoint& p) {
-      auto payload = ParsePayload(p.payload_json);
-      if (!payload.ok()) {
-        bad = payload.status();
-        return false;
-      }
-      if (filter.Matches(*payload, p.external_key)) keys.push_back(p.external_key);
-      return true;
-    }));
-    LDB_RETURN_IF_ERROR(bad);
+    return out;
   }
+  Status bad;
+  LDB_RETURN_IF_ERROR(store_->ScanPoints(cid_, 0, [&](const storage::StoredPoint& p) {
+    auto payload = ParsePayload(p.payload_json);
+    if (!payload.ok()) {
+      bad = payload.status();
+      return false;
+    }
+    if (filter.Matches(*payload, p.external_key)) out.emplace_back(p.iid, p.external_key);
+    return true;
+  }));
+  LDB_RETURN_IF_ERROR(bad);
+  return out;
+}
+
+Result<size_t> Collection::DeleteMatching(const Filter& filter) {
+  std::unique_lock lock(mutex_);
+  LDB_ASSIGN_OR_RETURN(auto matched, MatchingPointsLocked(filter));
+  std::vector<std::string> keys;
+  keys.reserve(matched.size());
+  for (auto& [iid, key] : matched) keys.push_back(std::move(key));
   return DeleteKeysLocked(keys);
 }
 

@@ -504,12 +504,17 @@ Result<uint64_t> Store::Apply(const PointBatch& b) {
       changes.push_back(static_cast<char>(ChangeOp::kUpsert));
       PutFixed64BE(&changes, u.iid);
     }
+    for (const auto& w : b.payload_writes) {
+      batch.Put(impl_->cf[kPoints], PointKey(b.cid, w.iid), EncodePointValue(w.external_key, w.payload_json));
+    }
     // Deletes first: an entry that a batch both removes and adds (two upserts of one point) stays.
     for (const auto& key : b.index_deletes) batch.Delete(impl_->cf[kPayloadIndex], CidPrefix(b.cid) + key);
     for (const auto& key : b.index_puts) batch.Put(impl_->cf[kPayloadIndex], CidPrefix(b.cid) + key, rocksdb::Slice());
-    std::string ck = CidPrefix(b.cid);
-    PutFixed64BE(&ck, seq);
-    batch.Put(impl_->cf[kChangelog], ck, changes);
+    if (!changes.empty()) {  // a batch of payload writes only leaves the vector index as it is
+      std::string ck = CidPrefix(b.cid);
+      PutFixed64BE(&ck, seq);
+      batch.Put(impl_->cf[kChangelog], ck, changes);
+    }
     batch.Put(impl_->cf[kMeta], NextIidKey(b.cid), Fixed64(b.next_iid));
     batch.Put(impl_->cf[kMeta], "seq", Fixed64(seq));
   } catch (const std::exception& e) {

@@ -82,10 +82,18 @@ struct PointBatch {
     uint64_t iid = 0;
     std::string external_key;
   };
+  // A new payload for an existing point, its vector unchanged: only the points record is
+  // rewritten, and nothing enters the changelog (the vector index is not concerned).
+  struct PayloadWrite {
+    uint64_t iid = 0;
+    std::string external_key;
+    std::string payload_json;
+  };
   uint32_t cid = 0;
   uint64_t next_iid = 0;  // the collection's id counter after this batch
   std::vector<Upsert> upserts;
   std::vector<Delete> deletes;
+  std::vector<PayloadWrite> payload_writes;
   // Payload index entries (keys without the cid; opaque to the store) removed and added with
   // these points, in the same write batch: deletes are applied before puts.
   std::vector<std::string> index_deletes;
