@@ -31,10 +31,14 @@ Router::Match Router::Find(const std::string& method, const std::string& path) c
     if (!PercentDecode(seg, false, &decoded)) return result;  // ParseTarget validated already
     seg = std::move(decoded);
   }
+  // Of the routes that match, the one with the most literal segments wins, whatever the order they
+  // were added in: "/collections/{c}/points/payload" before "/collections/{c}/points/{id}".
+  int best = -1;
   for (const auto& r : routes_) {
     if (r.segments.size() != segs.size()) continue;
     PathParams params;
     bool ok = true;
+    int literals = 0;
     for (size_t i = 0; i < segs.size() && ok; ++i) {
       const std::string& want = r.segments[i];
       if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
@@ -42,19 +46,24 @@ Router::Match Router::Find(const std::string& method, const std::string& path) c
         else params[want.substr(1, want.size() - 2)] = segs[i];
       } else if (want != segs[i]) {
         ok = false;
+      } else {
+        ++literals;
       }
     }
     if (!ok) continue;
     if (r.method != method) {
-      result.method_mismatch = true;
-      result.pattern = r.pattern;
+      if (!result.handler) {
+        result.method_mismatch = true;
+        result.pattern = r.pattern;
+      }
       continue;
     }
+    if (literals <= best) continue;
+    best = literals;
     result.handler = &r.handler;
     result.params = std::move(params);
     result.pattern = r.pattern;
     result.method_mismatch = false;
-    return result;
   }
   return result;
 }
