@@ -93,7 +93,39 @@ inference::Input ParseImageField(const json& value) {
   return inference::Input::Image(std::move(bytes).value());
 }
 
-Result<std::vector<inference::PointRequest>> ParsePoints(const json& body) {
+namespace {
+// Qdrant's column form {"batch": {"ids": […], "vectors": […], "payloads": […]}} as the row form
+// {"points": [{"id", "vector", "payload"}, …]}.
+Result<json> BatchAsPoints(const json& batch) {
+  if (!batch.is_object() || !batch.contains("ids") || !batch["ids"].is_array() || !batch.contains("vectors") ||
+      !batch["vectors"].is_array()) {
+    return Status::InvalidArgument("\"batch\" must be {\"ids\":[…], \"vectors\":[…], \"payloads\":[…]}");
+  }
+  const json& ids = batch["ids"];
+  const json& vectors = batch["vectors"];
+  const json* payloads = batch.contains("payloads") && !batch["payloads"].is_null() ? &batch["payloads"] : nullptr;
+  if (vectors.size() != ids.size() || (payloads && (!payloads->is_array() || payloads->size() != ids.size()))) {
+    return Status::InvalidArgument("\"batch\": \"ids\", \"vectors\" and \"payloads\" must be arrays of the same length");
+  }
+  if (ids.size() > kMaxPointsPerRequest) {
+    return Status::PayloadTooLarge("at most " + std::to_string(kMaxPointsPerRequest) + " points per request");
+  }
+  json points = json::array();
+  for (size_t i = 0; i < ids.size(); ++i) {
+    json p = {{"id", ids[i]}, {"vector", vectors[i]}};
+    if (payloads) p["payload"] = (*payloads)[i];
+    points.push_back(std::move(p));
+  }
+  return json{{"points", std::move(points)}};
+}
+}  // namespace
+
+Result<std::vector<inference::PointRequest>> ParsePoints(const json& request) {
+  json converted;
+  if (request.is_object() && request.contains("batch") && !request.contains("points")) {
+    LDB_ASSIGN_OR_RETURN(converted, BatchAsPoints(request["batch"]));
+  }
+  const json& body = converted.is_null() ? request : converted;
   if (!body.is_object() || !body.contains("points") || !body["points"].is_array()) {
     return Status::InvalidArgument("body must be {\"points\":[{\"id\":…, \"vector\":[…], \"payload\":{…}}, …]}");
   }
@@ -332,6 +364,30 @@ Result<json> PointRecordsToJson(const std::vector<engine::PointRecord>& records,
   return out;
 }
 
+namespace {
+// Qdrant's fields of a collection's info, beside LatentDB's own (its clients read these):
+// config.params.vectors {size, distance}, config.hnsw_config {m, ef_construct} (HNSW specs),
+// indexed_vectors_count, segments_count (one: LatentDB has no segments), optimizer_status.
+void AddQdrantCollectionInfo(const engine::CollectionInfo& info, json* j) {
+  const auto& c = info.config;
+  const char* distance = c.metric == index::Metric::kL2 ? "Euclid" : c.metric == index::Metric::kInnerProduct ? "Dot" : "Cosine";
+  json& config = (*j)["config"];
+  config["params"] = {{"vectors", {{"size", c.dim}, {"distance", distance}, {"on_disk", c.codes_on_disk()}}},
+                      {"shard_number", 1},
+                      {"replication_factor", 1},
+                      {"write_consistency_factor", 1},
+                      {"on_disk_payload", true}};
+  if (c.index.rfind("HNSW", 0) == 0) {
+    const size_t digits = c.index.find_first_not_of("0123456789", 4);
+    const std::string m = c.index.substr(4, digits == std::string::npos ? std::string::npos : digits - 4);
+    if (!m.empty()) config["hnsw_config"] = {{"m", std::stoi(m)}, {"ef_construct", c.hnsw_ef_construction}};
+  }
+  (*j)["indexed_vectors_count"] = info.index.live;
+  (*j)["segments_count"] = 1;
+  (*j)["optimizer_status"] = "ok";
+}
+}  // namespace
+
 json CollectionInfoToJson(const engine::CollectionInfo& info) {
   // "status" as Qdrant's: green serves normally, yellow serves degraded ("warning" says how); a
   // collection that failed to load is listed red by GET /collections.
@@ -359,6 +415,7 @@ json CollectionInfoToJson(const engine::CollectionInfo& info) {
   }
   j["payload_schema"] = std::move(schema);
   if (!info.warning.empty()) j["warning"] = info.warning;
+  AddQdrantCollectionInfo(info, &j);
   return j;
 }
 

@@ -64,7 +64,13 @@ class OnlineSink final : public Sink {
       if (r.status == 200) {
         json j = json::parse(r.body, nullptr, false);
         if (!j.is_object() || !j.contains("result")) return Status::IOError("GET " + collection_path_ + ": unexpected answer");
-        LDB_ASSIGN_OR_RETURN(t.config, engine::CollectionConfig::FromJson(j["result"]["config"]));
+        json config = j["result"]["config"];
+        // The answer's config also holds Qdrant's views of it (http/codec.cc): derived, not settings.
+        if (config.is_object()) {
+          config.erase("params");
+          config.erase("hnsw_config");
+        }
+        LDB_ASSIGN_OR_RETURN(t.config, engine::CollectionConfig::FromJson(config));
         t.points_before = j["result"].value("points_count", size_t{0});
         return t;
       }

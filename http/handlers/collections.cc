@@ -23,6 +23,13 @@ void RegisterCollectionRoutes(Router& router, const HandlerContext& ctx) {
     const std::string& name = p.at("collection");
     LDB_RETURN_IF_ERROR(engine::ValidateCollectionName(name));
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
+    // Qdrant's shape ({"vectors": {"size", "distance"}, …}) is translated, and answered as Qdrant does.
+    if (body.is_object() && body.contains("vectors")) {
+      LDB_ASSIGN_OR_RETURN(json translated, QdrantCollectionConfig(body));
+      LDB_ASSIGN_OR_RETURN(auto config, engine::CollectionConfig::FromJson(translated));
+      LDB_RETURN_IF_ERROR(ctx.db->CreateCollection(name, config).status());
+      return json(true);
+    }
     // With an encoder the model fixes the dimension: "dim" may be left out (it is inferred) and,
     // when given, must agree (CheckEncoder below refuses a contradicting one with 400).
     if (body.is_object() && body.contains("encoder") && body["encoder"].is_string() &&
@@ -40,7 +47,10 @@ void RegisterCollectionRoutes(Router& router, const HandlerContext& ctx) {
   }));
   router.Add("DELETE", "/collections/{collection}", JsonRoute([ctx](const HttpRequest&, const PathParams& p) -> Result<json> {
     LDB_RETURN_IF_ERROR(engine::ValidateCollectionName(p.at("collection")));
-    LDB_RETURN_IF_ERROR(ctx.db->DropCollection(p.at("collection")));
+    // As Qdrant: true when it existed, false when there was nothing to delete.
+    const Status s = ctx.db->DropCollection(p.at("collection"));
+    if (s.code() == StatusCode::kNotFound) return json(false);
+    LDB_RETURN_IF_ERROR(s);
     return json(true);
   }));
   // Qdrant answers an index operation with {"operation_id", "status"}: "completed" after

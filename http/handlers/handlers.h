@@ -125,5 +125,11 @@ void RegisterConsoleRoutes(Router& router, const HandlerContext& ctx);  // GET /
 void RegisterImageRoutes(Router& router, const HandlerContext& ctx);
 void RegisterLatentRoutes(Router& router, const HandlerContext& ctx);
 void RegisterDirectionRoutes(Router& router, const HandlerContext& ctx);  // directions and edits
+// Qdrant's routes that LatentDB's own do not already answer (qdrant.cc).
+void RegisterQdrantRoutes(Router& router, const HandlerContext& ctx);
+// A Qdrant collection body ({"vectors": {"size", "distance"}, "hnsw_config", …}) as LatentDB's
+// collection config ({"dim", "metric", "index", …}); InvalidArgument naming a setting LatentDB
+// cannot honour (README, Qdrant compatibility).
+Result<nlohmann::json> QdrantCollectionConfig(const nlohmann::json& body);
 
 }  // namespace latentdb::http

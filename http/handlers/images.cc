@@ -142,7 +142,7 @@ Result<json> UpsertRawImage(const HandlerContext& ctx, engine::Collection& c, co
   batch.push_back(std::move(point));
   LDB_ASSIGN_OR_RETURN(auto encoded, inference::EncodePoints(*ctx.models, c, std::move(batch), kImageLimits));
   if (!encoded.rejected.empty()) return encoded.rejected[0].status;
-  json out = {{"upserted", 1}, {"status", "acknowledged"}, {"id", encoded.points.id(0).ToJson()}};
+  json out = {{"upserted", 1}, {"operation_id", 0}, {"status", "completed"}, {"id", encoded.points.id(0).ToJson()}};
   if (encoded.scores[0]) out["scores"] = inference::AnomalyScoresJson(*encoded.scores[0]);
   LDB_RETURN_IF_ERROR(c.Upsert(std::move(encoded.points)));
   return out;

@@ -42,7 +42,8 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
     }
     const size_t n = encoded.points.size();
     LDB_RETURN_IF_ERROR(c->Upsert(std::move(encoded.points)));
-    json out = {{"upserted", n}, {"status", "acknowledged"}};
+    // Qdrant's UpdateResult ("completed": the write is durable when this answers), plus the count.
+    json out = {{"upserted", n}, {"operation_id", 0}, {"status", "completed"}};
     if (!rejected.empty()) {
       json errors = json::array();
       for (const auto& e : rejected) {
@@ -91,11 +92,15 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
     if (!body.is_object()) return Status::InvalidArgument("body must be {\"ids\":[…]} or {\"filter\":{…}}");
-    const bool has_ids = body.contains("ids"), has_filter = body.contains("filter");
-    if (has_ids == has_filter) return Status::InvalidArgument("give exactly one of \"ids\" or \"filter\"");
+    // "points" is Qdrant's name of the id list.
+    const char* ids_key = body.contains("points") ? "points" : "ids";
+    const bool has_ids = body.contains(ids_key), has_filter = body.contains("filter");
+    if (has_ids == has_filter || (body.contains("points") && body.contains("ids"))) {
+      return Status::InvalidArgument("give exactly one of \"ids\" (Qdrant: \"points\") or \"filter\"");
+    }
     size_t deleted = 0;
     if (has_ids) {
-      LDB_ASSIGN_OR_RETURN(auto ids, ParseIdList(body["ids"]));
+      LDB_ASSIGN_OR_RETURN(auto ids, ParseIdList(body[ids_key]));
       if (ids.size() > kMaxPointsPerRequest) {
         return Status::PayloadTooLarge("at most " + std::to_string(kMaxPointsPerRequest) +
                                        " ids per delete (or delete by filter)");
@@ -106,7 +111,7 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
       if (!filter) return Status::InvalidArgument("\"filter\" must be an object");
       LDB_ASSIGN_OR_RETURN(deleted, c->DeleteMatching(*filter));
     }
-    return json{{"deleted", deleted}, {"status", "acknowledged"}};
+    return json{{"deleted", deleted}, {"operation_id", 0}, {"status", "completed"}};
   }));
   router.Add("POST", "/collections/{collection}/points/scroll", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
