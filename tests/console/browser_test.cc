@@ -6,12 +6,9 @@
 // map with class names, thumbnails when zoomed in, the sample grid, an interpolation strip
 // between two picked points, a direction slider, and a deep link to a point outside the plotted
 // sample; and that the browser's console shows no error.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -25,12 +22,15 @@
 #include "images/image.h"
 #include "tests/support/http_reply.h"
 #include "tests/support/server_process.h"
+#include "tests/support/shell_command.h"
 #include "tests/support/temp_dir.h"
 
 using nlohmann::json;
 using latentdb::client::HttpClient;
 using latentdb::testing::Ok;
 using latentdb::testing::SendJson;
+using latentdb::testing::RunShellCommand;
+using latentdb::testing::ShellQuoted;
 
 namespace {
 
@@ -54,23 +54,6 @@ void Train(const std::string& data_dir, latentdb::encoders::TrainImageOptions o,
 
 std::string Base64Png(const latentdb::images::Image& image) {
   return latentdb::images::Base64Encode(latentdb::images::EncodePng(image));
-}
-
-// Runs `command`, echoing its output; returns the exit status (-1 when it could not run).
-int RunEchoing(const std::string& command, std::string* output) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return -1;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) output->append(buf.data(), n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string Quoted(const std::string& s) {
-  std::string out = "'";
-  for (char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return out + "'";
 }
 
 }  // namespace
@@ -144,7 +127,7 @@ TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpola
       {"classes", Ok(c, "GET", "/models/vae")["classes"]},
   };
   std::string output;
-  const int rc = RunEchoing(std::string(LATENTDB_NODE) + " " + Quoted(LATENTDB_BROWSER_SCRIPT) + " " + Quoted(config.dump()), &output);
+  const int rc = RunShellCommand(std::string(LATENTDB_NODE) + " " + ShellQuoted(LATENTDB_BROWSER_SCRIPT) + " " + ShellQuoted(config.dump()), &output);
   std::fputs(output.c_str(), stdout);  // the script's steps and timings, in ctest's log
   INFO(output);
   CHECK(rc == 0);
@@ -158,7 +141,7 @@ TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpola
   keyed["apiKey"] = "browser-key";
   keyed["collections"] = 3;
   output.clear();
-  const int keyed_rc = RunEchoing(std::string(LATENTDB_NODE) + " " + Quoted(LATENTDB_BROWSER_SCRIPT) + " " + Quoted(keyed.dump()), &output);
+  const int keyed_rc = RunShellCommand(std::string(LATENTDB_NODE) + " " + ShellQuoted(LATENTDB_BROWSER_SCRIPT) + " " + ShellQuoted(keyed.dump()), &output);
   std::fputs(output.c_str(), stdout);
   INFO(output);
   CHECK(keyed_rc == 0);

@@ -4,39 +4,18 @@
 // driver starts the server on a fresh data directory, runs it under Node.js, and checks that the
 // server is still healthy afterwards and that the collections the script dropped are gone after a
 // restart.
-#include <sys/wait.h>
-
 #include <catch2/catch.hpp>
 
-#include <array>
-#include <cstdio>
 #include <string>
 
 #include "client/http_client.h"
 #include "tests/support/server_process.h"
+#include "tests/support/shell_command.h"
 #include "tests/support/temp_dir.h"
 
-namespace {
 
-std::string Quoted(const std::string& s) {
-  std::string out = "'";
-  for (char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return out + "'";
-}
-
-// Runs `command` through the shell; returns its exit status (-1 when it could not run) and its
-// output (stdout and stderr).
-int Run(const std::string& command, std::string* output) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  if (!pipe) return -1;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) output->append(buf.data(), n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-}  // namespace
+using latentdb::testing::RunShellCommand;
+using latentdb::testing::ShellQuoted;
 
 TEST_CASE("Qdrant's JavaScript client: every everyday call against latentdb serve", "[qdrant]") {
   latentdb::testing::TempDir dir;
@@ -45,8 +24,8 @@ TEST_CASE("Qdrant's JavaScript client: every everyday call against latentdb serv
     latentdb::testing::ServerProcess server(data_dir);
     const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
     std::string output;
-    const int rc = Run("NODE_PATH=" + Quoted(LATENTDB_QDRANT_MODULES) + " " + std::string(LATENTDB_NODE) + " " +
-                           Quoted(LATENTDB_QDRANT_SCRIPT) + " " + Quoted(url),
+    const int rc = RunShellCommand("NODE_PATH=" + ShellQuoted(LATENTDB_QDRANT_MODULES) + " " + std::string(LATENTDB_NODE) + " " +
+                           ShellQuoted(LATENTDB_QDRANT_SCRIPT) + " " + ShellQuoted(url),
                        &output);
     INFO(output);
     CHECK(rc == 0);
