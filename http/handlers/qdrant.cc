@@ -35,6 +35,8 @@ namespace {
 // The version of Qdrant's REST API these routes answer as: Qdrant's clients compare it with their
 // own (major equal, minor within one) and warn otherwise.
 constexpr const char* kQdrantApiVersion = "1.18.0";
+// Examples (positive + negative) in one recommendation: each given as an id is one point read.
+constexpr size_t kMaxRecommendExamples = 1024;
 
 // Qdrant's answer to a write: LatentDB's writes are durable when they answer, so "completed".
 json UpdateResult() { return json{{"operation_id", 0}, {"status", "completed"}}; }
@@ -217,6 +219,13 @@ Status ResolveRecommendation(engine::Collection& c, const json& r, Nearest* n) {
   if (r.contains("strategy") && !r["strategy"].is_null() && r["strategy"] != "average_vector") {
     return Status::InvalidArgument("recommendation strategy " + r["strategy"].dump() +
                                    " is not supported: LatentDB implements \"average_vector\"");
+  }
+  size_t examples = 0;
+  for (const char* key : {"positive", "negative"}) {
+    if (r.contains(key) && r[key].is_array()) examples += r[key].size();
+  }
+  if (examples > kMaxRecommendExamples) {
+    return Status::PayloadTooLarge("at most " + std::to_string(kMaxRecommendExamples) + " examples per recommendation");
   }
   const size_t dim = c.config().dim;
   const bool cosine = c.config().metric == index::Metric::kCosine;

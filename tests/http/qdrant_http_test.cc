@@ -130,6 +130,9 @@ TEST_CASE("Qdrant routes: bad input answers 4xx and changes nothing", "[http][qd
       INFO(path << " " << text);
       Fails(client, 400, "POST", "/collections/q" + path, json::parse(text));
     }
+    json many = json::array();
+    for (int i = 0; i < 1025; ++i) many.push_back(i % 20);
+    Fails(client, 413, "POST", "/collections/q/points/recommend", {{"positive", many}});
     Fails(client, 404, "POST", "/collections/q/points/query", json::parse(R"({"query": 999})"));
     Fails(client, 404, "POST", "/collections/q/points/query", json::parse(R"({"query": {"recommend": {"positive": [999]}}})"));
     Fails(client, 404, "POST", "/collections/nope/points/query", json::parse(R"({"query": [1, 2, 3]})"));
