@@ -26,6 +26,8 @@ class Api {
   bool NeedsWorker(const HttpRequest& request, const Router::Match& route) const;
   bool NeedsWorker(const HttpRequest& request) const;
   Metrics& metrics() { return metrics_; }
+  // Every route as (method, pattern).
+  std::vector<std::pair<std::string, std::string>> Routes() const { return router_.Routes(); }
 
  private:
   engine::Database* db_;

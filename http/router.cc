@@ -22,6 +22,13 @@ void Router::Add(const std::string& method, const std::string& pattern, RouteHan
   routes_.push_back(Route{method, pattern, SplitPath(pattern), std::move(handler)});
 }
 
+std::vector<std::pair<std::string, std::string>> Router::Routes() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(routes_.size());
+  for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
 Router::Match Router::Find(const std::string& method, const std::string& path) const {
   Match result;
   result.pattern = "unmatched";

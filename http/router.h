@@ -26,6 +26,9 @@ class Router {
     bool method_mismatch = false;  // the path exists under another method (405)
   };
   Match Find(const std::string& method, const std::string& path) const;
+  // Every route as (method, pattern), in the order added (the OpenAPI document's test checks
+  // that it describes each).
+  std::vector<std::pair<std::string, std::string>> Routes() const;
 
  private:
   struct Route {

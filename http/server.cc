@@ -250,15 +250,16 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // Answered without the API key, as Qdrant whitelists its health probes and its web UI: a
-  // probe (Kubernetes, a load balancer) carries no key, and the console is a static page that asks
-  // for the key itself and sends it with every API call. GET and HEAD only; nothing here reads or
-  // changes data (/readyz tells the number of collections).
+  // Answered without the API key, as Qdrant whitelists its health probes, its root and its web
+  // UI: a probe (Kubernetes, a load balancer) carries no key, a client checks the version at / before
+  // it is configured, the console is a static page that asks for the key itself and sends it with
+  // every API call, and the OpenAPI document describes the API, not its data. GET and HEAD only;
+  // nothing here reads or changes data (/readyz tells the number of collections).
   static bool IsPublic(const bhttp::request<bhttp::empty_body>& req) {
     if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) return false;
     beast::string_view target = req.target();
     target = target.substr(0, target.find('?'));
-    for (const char* path : {"/healthz", "/readyz", "/console", "/favicon.ico"}) {
+    for (const char* path : {"/", "/healthz", "/readyz", "/console", "/favicon.ico", "/openapi.json"}) {
       if (target == path) return true;
     }
     return false;

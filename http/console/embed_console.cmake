@@ -16,26 +16,6 @@ foreach(marker ${markers})
   file(READ "${ASSETS}/${asset}" content)
   string(REPLACE "${marker}\n" "${content}" page "${page}")
 endforeach()
-# A byte array rather than a raw string literal: no delimiter can collide with the page's text.
-string(HEX "${page}" hex)
-string(LENGTH "${page}" size)
-string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-string(REGEX REPLACE "((0x..,){24})" "\\1\n" bytes "${bytes}")
-file(WRITE "${OUTPUT}.tmp"
-"// Generated from http/console/assets/ by http/console/embed_console.cmake: edit the assets.
-#include \"http/console/console_page.h\"
-
-namespace latentdb::http::console {
-namespace {
-const unsigned char kPage[] = {
-${bytes}
-};
-}  // namespace
-
-std::string_view ConsolePage() { return {reinterpret_cast<const char*>(kPage), ${size}}; }
-
-}  // namespace latentdb::http::console
-")
-# Only touch OUTPUT when it changes, so that an unrelated rebuild recompiles nothing.
-file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)
-file(REMOVE "${OUTPUT}.tmp")
+include(${CMAKE_CURRENT_LIST_DIR}/../../scripts/embed_bytes.cmake)
+latentdb_write_embedded("${page}" "${OUTPUT}" "http/console/console_page.h" "latentdb::http::console" "ConsolePage"
+                        "http/console/assets/ by http/console/embed_console.cmake")

@@ -2,7 +2,7 @@
 // GET /favicon.ico: 204 No Content. Browsers ask for it beside every page; a 404 would be an error
 // in the console of every visit (the browser test requires none), and the page's CSP keeps it
 // from naming an icon of its own (no data: images).
-// GET / is deliberately left unrouted: tests/http expects it to answer 404.
+// GET / is Qdrant's root (title and version, http/handlers/qdrant.cc), not the console.
 #include <string>
 
 #include "http/console/console_page.h"

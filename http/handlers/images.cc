@@ -178,7 +178,7 @@ void RegisterImageRoutes(Router& router, const HandlerContext& ctx) {
     if (format != "png" && format != "json") return Status::InvalidArgument("\"format\" must be \"png\" or \"json\"");
     LDB_ASSIGN_OR_RETURN(auto model, NamedImageModel(ctx, body.value("model", json())));
     if (!model->generative()) {
-      return Status::InvalidArgument("model '" + model->name() + "' is a " + model->kind() + " model; only a VAE decodes");
+      return Status::InvalidArgument("model '" + model->name() + "' is a " + model->kind() + " model; only a generative model (a VAE or a GAN) decodes");
     }
     LDB_ASSIGN_OR_RETURN(auto vector, ParseVector(body["vector"], "vector"));
     LDB_ASSIGN_OR_RETURN(auto decoded, model->Decode({vector}));

@@ -1,7 +1,8 @@
-// GET /healthz, /readyz, /metrics
+// GET /healthz, /readyz, /metrics, /openapi.json
 #include <cstdio>
 
 #include "http/handlers/handlers.h"
+#include "http/openapi/openapi.h"
 
 namespace latentdb::http {
 
@@ -14,6 +15,13 @@ void RegisterSystemRoutes(Router& router, const HandlerContext& ctx) {
   router.Add("GET", "/readyz", JsonRoute([ctx](const HttpRequest&, const PathParams&) -> Result<json> {
     return json{{"ready", true}, {"collections", ctx.db->ListCollections().size()}};
   }));
+  // The API's OpenAPI 3 document, as it is (no envelope), open like the health probes.
+  router.Add("GET", "/openapi.json", [](const HttpRequest&, const PathParams&) {
+    HttpResponse r;
+    r.content_type = "application/json";
+    r.body = std::string(openapi::Document());
+    return r;
+  });
   router.Add("GET", "/metrics", [ctx](const HttpRequest&, const PathParams&) {
     HttpResponse r;
     r.content_type = "text/plain; version=0.0.4";

@@ -1,9 +1,9 @@
-// Qdrant's official JavaScript client against a real `latentdb serve` (issue 14): the script
-// tests/qdrant/client/qdrant_client.cjs makes every everyday call of @qdrant/js-client-rest
-// (installed from its lock file by the qdrant_client_npm_ci fixture) and checks the answers; this
-// driver starts the server on a fresh data directory, runs it under Node.js, and checks that the
-// server is still healthy afterwards and that the collections the script dropped are gone after a
-// restart.
+// Node.js clients against a real `latentdb serve` (issue 14), each a script in tests/clients/node
+// run with the modules the client_tests_npm_ci fixture installs from the lock file:
+//   qdrant_client.cjs     every everyday call of Qdrant's official @qdrant/js-client-rest, with
+//                         the answers checked; afterwards the server is healthy and, after a
+//                         restart, what the script dropped is gone;
+//   validate_openapi.cjs  GET /openapi.json validated as OpenAPI 3 by @apidevtools/swagger-parser.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -13,32 +13,52 @@
 #include "tests/support/shell_command.h"
 #include "tests/support/temp_dir.h"
 
-
+using latentdb::client::HttpClient;
 using latentdb::testing::RunShellCommand;
+using latentdb::testing::ServerProcess;
 using latentdb::testing::ShellQuoted;
 
-TEST_CASE("Qdrant's JavaScript client: every everyday call against latentdb serve", "[qdrant]") {
+namespace {
+
+// Runs tests/clients/node/`script` against the server on `port`; returns its exit status.
+int RunClientScript(const std::string& script, uint16_t port, std::string* output) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  return RunShellCommand("NODE_PATH=" + ShellQuoted(LATENTDB_CLIENT_MODULES) + " " + std::string(LATENTDB_NODE) + " " +
+                             ShellQuoted(std::string(LATENTDB_CLIENT_SCRIPTS) + "/" + script) + " " + ShellQuoted(url),
+                         output);
+}
+
+}  // namespace
+
+TEST_CASE("Qdrant's JavaScript client: every everyday call against latentdb serve", "[clients][qdrant]") {
   latentdb::testing::TempDir dir;
   const std::string data_dir = dir.Sub("data");
   {
-    latentdb::testing::ServerProcess server(data_dir);
-    const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+    ServerProcess server(data_dir);
     std::string output;
-    const int rc = RunShellCommand("NODE_PATH=" + ShellQuoted(LATENTDB_QDRANT_MODULES) + " " + std::string(LATENTDB_NODE) + " " +
-                           ShellQuoted(LATENTDB_QDRANT_SCRIPT) + " " + ShellQuoted(url),
-                       &output);
+    const int rc = RunClientScript("qdrant_client.cjs", server.port(), &output);
     INFO(output);
     CHECK(rc == 0);
     CHECK(output.find("all Qdrant client checks passed") != std::string::npos);
-    latentdb::client::HttpClient http("127.0.0.1", server.port());
+    HttpClient http("127.0.0.1", server.port());
     auto health = http.Request("GET", "/healthz", "");
     REQUIRE(health.ok());
     CHECK(health->status == 200);
   }
   // What the script created it also dropped: nothing is left after a restart.
-  latentdb::testing::ServerProcess restarted(data_dir);
-  latentdb::client::HttpClient http("127.0.0.1", restarted.port());
+  ServerProcess restarted(data_dir);
+  HttpClient http("127.0.0.1", restarted.port());
   auto list = http.Request("GET", "/collections", "");
   REQUIRE(list.ok());
   CHECK(list->body.find("qc_") == std::string::npos);
+}
+
+TEST_CASE("GET /openapi.json is a valid OpenAPI 3 document (swagger-parser)", "[clients][openapi]") {
+  latentdb::testing::TempDir dir;
+  ServerProcess server(dir.Sub("data"), {"--api-key", "k3y"});  // the document is open without it
+  std::string output;
+  const int rc = RunClientScript("validate_openapi.cjs", server.port(), &output);
+  INFO(output);
+  CHECK(rc == 0);
+  CHECK(output.find("valid OpenAPI 3.") != std::string::npos);
 }

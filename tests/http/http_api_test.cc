@@ -358,8 +358,9 @@ void CheckApiKey(uint16_t port, const std::string& key) {
   HttpClient by_bearer("127.0.0.1", port);
   by_bearer.SetHeader("Authorization", "Bearer " + key);
 
-  // Public without the key, as Qdrant's health probes and web UI are: GET and HEAD of the probes,
-  // the console page and its favicon. Every other route, and every other method on those, is 401.
+  // Public without the key, as Qdrant's health probes, root and web UI are: GET and HEAD of the
+  // probes, of / (title and version), of the console page and its favicon, and of the OpenAPI
+  // document. Every other route, and every other method on those, is 401.
   const std::set<std::string> kPublic = {"GET /healthz", "GET /readyz"};
   const auto routes = EveryRoute();
   for (auto* client : {&anonymous, &wrong, &wrong_bearer, &not_bearer}) {
@@ -372,6 +373,14 @@ void CheckApiKey(uint16_t port, const std::string& key) {
     ExpectError(*client, "GET", "/consolex", nullptr, 401);
     ExpectError(*client, "DELETE", "/healthz", nullptr, 401);
     ExpectError(*client, "POST", "/console", json::object(), 401);
+    ExpectError(*client, "POST", "/openapi.json", json::object(), 401);
+    ExpectError(*client, "GET", "/openapi.jsonx", nullptr, 401);
+    for (const char* open : {"/", "/openapi.json"}) {
+      auto r = client->Request("GET", open);
+      REQUIRE(r.ok());
+      CHECK(r->status == 200);
+      CHECK(json::parse(r->body, nullptr, false).is_object());
+    }
     CHECK(Ok(*client, "GET", "/healthz")["healthy"] == true);
     CHECK(Ok(*client, "GET", "/readyz?verbose=1")["ready"] == true);
     auto console = client->Request("GET", "/console");

@@ -1,7 +1,7 @@
 // Qdrant's official JavaScript REST client (@qdrant/js-client-rest, pinned in package-lock.json)
 // against a real `latentdb serve`: every everyday call a Qdrant user or framework makes, with the
 // answers checked — ids, order, counts, payloads and scores as Qdrant reports them.
-// usage: node qdrant_client.cjs http://127.0.0.1:PORT   (tests/qdrant/qdrant_client_test.cc runs it)
+// usage: node qdrant_client.cjs http://127.0.0.1:PORT   (tests/clients/clients_test.cc runs it)
 'use strict';
 const assert = require('node:assert/strict');
 const { QdrantClient } = require('@qdrant/js-client-rest');
