@@ -7,8 +7,9 @@
 //   - the engine in process: HNSW build rate (upserts of 1000), the Flat upsert rate, memory
 //   - hnswlib (M=16, efConstruction=200) built in a separate -O3 -march=native translation unit
 //   - recall@10 and QPS per ef for the engine (Collection::Search), the same over HTTP (Beast
-//     server + keep-alive client, one connection) and hnswlib, the three taking turns at each ef,
-//     best of --repeat passes (the machine may be shared: interleaving keeps the ratios fair)
+//     server + keep-alive client, one connection), the same search in Qdrant's shape over HTTP
+//     (POST …/points/query with params.hnsw_ef) and hnswlib, all taking turns at each ef, best of
+//     --repeat passes (the machine may be shared: interleaving keeps the ratios fair)
 //   - where an HTTP request's time goes, and the HTTP upsert rate of the base vectors into a Flat
 //     collection, client-side JSON serialization included
 //   - restart time: reopening with the saved index, and rebuilding it from RocksDB
@@ -538,6 +539,16 @@ void SearchBody(std::string* s, const uint8_t* px, size_t dim, size_t ef) {
   s->append("}}");
 }
 
+// The same search in Qdrant's shape, for POST /collections/{c}/points/query.
+void QdrantQueryBody(std::string* s, const uint8_t* px, size_t dim, size_t ef) {
+  s->clear();
+  s->append("{\"query\":");
+  AppendVector(s, px, dim);
+  s->append(",\"limit\":10,\"with_payload\":false,\"params\":{\"hnsw_ef\":");
+  s->append(std::to_string(ef));
+  s->append("}}");
+}
+
 // The ids of a search response {"result":[{"id":N,"score":S},…],…}, in order.
 size_t ParseHitIds(const std::string& body, uint32_t* out, size_t max) {
   size_t n = 0, pos = body.find("\"result\"");
@@ -799,15 +810,34 @@ int Main(int argc, char** argv) {
       acc.second += 1;
     }
   };
+  // Qdrant's points/query on the same server and collection: what its shapes cost over LatentDB's.
+  size_t qdrant_errors = 0;
+  SearchFn qdrant_search = [&](size_t q, size_t ef, uint32_t* out) {
+    QdrantQueryBody(&body, d.query_u8.data() + q * d.dim, d.dim, ef);
+    auto r = client->Request("POST", "/collections/fashion/points/query", body);
+    if (!r.ok() || r->status != 200) {
+      if (qdrant_errors++ == 0) {
+        std::fprintf(stderr, "HTTP points/query failed: %s\n",
+                     r.ok() ? (std::to_string(r->status) + " " + r->body.substr(0, 300)).c_str()
+                            : r.status().ToString().c_str());
+      }
+      return;
+    }
+    ParseHitIds(r->body, out, kK);
+  };
   SearchFn hnswlib_search = [&](size_t q, size_t ef, uint32_t* out) {
     hnsw->SetEf(ef);
     hnsw->Search(d.query.data() + q * d.dim, kK, out);
   };
   System engine_sys{"engine", engine_search, {}, {}};
   System http_sys{"http", http_search, {}, {}};
+  System qdrant_sys{"qdrant", qdrant_search, {}, {}};
   System hnswlib_sys{"hnswlib", hnswlib_search, {}, {}};
   std::vector<System*> systems = {&engine_sys};
-  if (!o.skip_http) systems.push_back(&http_sys);
+  if (!o.skip_http) {
+    systems.push_back(&http_sys);
+    systems.push_back(&qdrant_sys);
+  }
   if (!o.skip_hnswlib) systems.push_back(&hnswlib_sys);
   std::printf("\n[search] %zu queries, one at a time on one thread; per ef the systems take turns, %zu timed "
               "pass(es) each, best QPS kept\n", d.nq, o.repeat);
@@ -815,6 +845,7 @@ int Main(int argc, char** argv) {
   Sweep(o, gt, d.nq, systems);
   if (engine_errors) std::printf("  !! %zu engine searches failed\n", engine_errors);
   if (http_errors) std::printf("  !! %zu HTTP searches failed\n", http_errors);
+  if (qdrant_errors) std::printf("  !! %zu HTTP points/query searches failed\n", qdrant_errors);
   const std::vector<Run>& engine_runs = engine_sys.runs;
   const std::vector<Run>& http_runs = http_sys.runs;
   const std::vector<Run>& hnswlib_runs = hnswlib_sys.runs;
@@ -822,6 +853,7 @@ int Main(int argc, char** argv) {
   report["engine"]["errors"] = engine_errors;
   report["repeat"] = o.repeat;
   if (!o.skip_hnswlib) report["hnswlib"]["runs"] = RunsToJson(hnswlib_runs);
+  if (!o.skip_http) report["http_qdrant_query"]["runs"] = RunsToJson(qdrant_sys.runs);
   hnsw.reset();
   json breakdown = json::array();
   if (!o.skip_http) {
@@ -1049,6 +1081,7 @@ int Main(int argc, char** argv) {
   const Run* be = BestAtTarget(engine_runs);
   const Run* bh = BestAtTarget(http_runs);
   const Run* bl = BestAtTarget(hnswlib_runs);
+  const Run* bq = BestAtTarget(qdrant_sys.runs);
   auto describe = [](const char* name, const Run* r, bool skipped) {
     if (skipped) return std::printf("  %-8s skipped\n", name), void();
     if (!r) return std::printf("  %-8s no setting reached recall@10 >= %.2f\n", name, kTargetRecall), void();
@@ -1058,6 +1091,7 @@ int Main(int argc, char** argv) {
   describe("engine", be, false);
   describe("http", bh, o.skip_http);
   describe("hnswlib", bl, o.skip_hnswlib);
+  describe("qdrant", bq, o.skip_http);
   json summary;
   auto target = [&](const char* label, const char* key, const Run* a, const Run* b, double goal, bool skipped) {
     if (skipped) {
@@ -1080,6 +1114,7 @@ int Main(int argc, char** argv) {
   };
   target("engine in-process / hnswlib QPS", "engine_vs_hnswlib", be, bl, 1.0, o.skip_hnswlib);
   target("HTTP (1 connection) / hnswlib QPS", "http_vs_hnswlib", bh, bl, 0.5, o.skip_http || o.skip_hnswlib);
+  target("HTTP points/query / HTTP search QPS", "qdrant_query_vs_search", bq, bh, 0.95, o.skip_http);
   if (!o.skip_http) {
     const double vps = report["http"]["upsert_flat_vectors_per_s"].get<double>();
     const bool pass = vps >= 10000;

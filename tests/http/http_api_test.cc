@@ -1324,7 +1324,7 @@ TEST_CASE("errors: a body over --body-limit-mb is refused with 413", "[http][err
 // =============================================================================================
 // Authentication
 
-TEST_CASE("API key: every route but the health probes and the console page needs it, as api-key or Bearer", "[http][auth]") {
+TEST_CASE("API key: every route but the health probes, the root, the console page and the OpenAPI document needs it, as api-key or Bearer", "[http][auth]") {
   SECTION("--api-key") {
     TestServer s({"--api-key", "secret"});
     CheckApiKey(s.process.port(), "secret");
