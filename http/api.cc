@@ -75,6 +75,8 @@ bool Api::NeedsWorker(const HttpRequest& request, const Router::Match& match) co
       {"POST", "/collections/{collection}/points"},
       {"POST", "/collections/{collection}/points/scroll"},
       {"POST", "/collections/{collection}/search"},
+      {"POST", "/collections/{collection}/points/search"},  // Qdrant's searches: vectors or ids only
+      {"POST", "/collections/{collection}/points/query"},
       {"GET", "/models"},
       {"GET", "/models/{model}"},
   };

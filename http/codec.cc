@@ -192,7 +192,6 @@ Result<SearchRequest> ParseSearch(const json& body) {
   }
   const char* k_key = body.contains("k") ? "k" : "limit";  // Qdrant clients say "limit"
   LDB_ASSIGN_OR_RETURN(q.k, ParseCount(body, k_key, 10, 1, engine::kMaxK));
-  LDB_ASSIGN_OR_RETURN(q.filter, ParseOptionalFilter(body));
   if (body.contains("with_payload")) {
     if (!body["with_payload"].is_boolean()) return Status::InvalidArgument("\"with_payload\" must be a boolean");
     q.with_payload = body["with_payload"].get<bool>();
@@ -201,6 +200,13 @@ Result<SearchRequest> ParseSearch(const json& body) {
     if (!body["with_vector"].is_boolean()) return Status::InvalidArgument("\"with_vector\" must be a boolean");
     q.with_vector = body["with_vector"].get<bool>();
   }
+  LDB_RETURN_IF_ERROR(ParseSearchFilterAndParams(body, &q));
+  return request;
+}
+
+Status ParseSearchFilterAndParams(const json& body, engine::SearchQuery* query) {
+  engine::SearchQuery& q = *query;
+  LDB_ASSIGN_OR_RETURN(q.filter, ParseOptionalFilter(body));
   if (body.contains("params") && !body["params"].is_null()) {
     const json& p = body["params"];
     if (!p.is_object()) return Status::InvalidArgument("\"params\" must be an object");
@@ -234,7 +240,7 @@ Result<SearchRequest> ParseSearch(const json& body) {
       }
     }
   }
-  return request;
+  return Status::Ok();
 }
 
 namespace {

@@ -70,6 +70,10 @@ struct SearchRequest {
 // "full_scan_threshold"}.
 nlohmann::json SearchPlanToJson(const engine::SearchPlan& plan);
 Result<SearchRequest> ParseSearch(const nlohmann::json& body);
+// The parts of a search body that LatentDB's and Qdrant's shapes share: "filter" and "params"
+// ({"ef" | "hnsw_ef", "nprobe", "exact", "quantization": {"rescore", "oversampling", "ignore"}}),
+// into `query`. InvalidArgument naming the field.
+Status ParseSearchFilterAndParams(const nlohmann::json& body, engine::SearchQuery* query);
 Result<engine::AnalogyQuery> ParseAnalogy(const nlohmann::json& body);
 // A latent to start from (an edit's "from"): a point id (integer or string), a vector (an array
 // of numbers), or an object with exactly one of "vector", "text" or "image" (base64), to be

@@ -130,8 +130,8 @@ Result<std::vector<float>> QueryVector(const json& v, const std::string& what) {
   return ParseVector(v, what);
 }
 
-// One nearest-neighbour query in Qdrant's terms, run through LatentDB's search (ParseSearch parses
-// the shared parts: filter, params).
+// One nearest-neighbour query in Qdrant's terms, run through LatentDB's search (the shared parts,
+// filter and params, parsed by ParseSearchFilterAndParams as for LatentDB's own search).
 struct Nearest {
   std::optional<std::vector<float>> vector;
   std::optional<engine::ExternalId> id;     // nearest to a stored point (excluded from the answer)
@@ -164,17 +164,14 @@ Result<std::vector<engine::ScoredPoint>> RunNearest(engine::Collection& c, const
     return Status::InvalidArgument("\"offset\" + \"limit\" must be at most " + std::to_string(engine::kMaxK));
   }
   LDB_RETURN_IF_ERROR(CheckAnswerSize(n.limit, n.with_vector ? n.limit * c.config().dim : 0, "this query"));
-  json s = {{"limit", fetch}, {"with_payload", n.payload.any}, {"with_vector", n.with_vector}};
-  for (const char* key : {"filter", "params"}) {
-    if (body.contains(key)) s[key] = body[key];
-  }
-  if (n.id) {
-    s["id"] = n.id->ToJson();
-  } else {
-    s["vector"] = *n.vector;
-  }
-  LDB_ASSIGN_OR_RETURN(auto request, ParseSearch(s));
-  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(request.query));
+  engine::SearchQuery query;
+  query.k = fetch;
+  query.with_payload = n.payload.any;
+  query.with_vector = n.with_vector;
+  query.id = n.id;
+  query.vector = n.vector;
+  LDB_RETURN_IF_ERROR(ParseSearchFilterAndParams(body, &query));
+  LDB_ASSIGN_OR_RETURN(auto hits, c.Search(query));
   std::set<std::string> excluded;
   for (const auto& id : n.exclude) excluded.insert(id.ToKey());
   const bool distance = c.config().metric == index::Metric::kL2;
@@ -276,8 +273,9 @@ Result<json> RunQuery(engine::Collection& c, const json& body, AnswerBudget& ans
     return Status::InvalidArgument("\"query\" is required (a vector, a point id, {\"nearest\": …} or {\"recommend\": …}); "
                                    "to list points in id order use POST /collections/{c}/points/scroll");
   }
-  json q = body["query"];
-  if (q.is_object() && q.contains("nearest")) q = q["nearest"];
+  const json* query = &body["query"];
+  if (query->is_object() && query->contains("nearest")) query = &(*query)["nearest"];
+  const json& q = *query;
   if (q.is_object() && q.contains("recommend")) {
     LDB_RETURN_IF_ERROR(ResolveRecommendation(c, q["recommend"], &n));
   } else if (q.is_array()) {
