@@ -57,23 +57,19 @@ Result<size_t> Collection::UpdatePayload(const PointSelector& points, const Payl
   std::vector<uint64_t> iids;
   iids.reserve(targets.size());
   for (const auto& t : targets) iids.push_back(t.first);
-  std::vector<json> payloads;
-  LDB_RETURN_IF_ERROR(PayloadsOf(iids, &payloads));
-  for (auto& p : payloads) p = UpdatedPayload(p, update);
+  std::vector<json> before;
+  LDB_RETURN_IF_ERROR(PayloadsOf(iids, &before));
 
   storage::PointBatch batch;
   batch.cid = cid_;
   batch.next_iid = next_iid_;
   batch.payload_writes.reserve(targets.size());
-  for (size_t i = 0; i < targets.size(); ++i) {
-    batch.payload_writes.push_back({targets[i].first, targets[i].second, payloads[i].empty() ? std::string() : payloads[i].dump()});
-  }
   std::vector<IndexChange> index_changes;
-  if (!payload_index_states_.empty()) {
-    std::vector<std::pair<uint64_t, const json*>> writes;
-    writes.reserve(targets.size());
-    for (size_t i = 0; i < targets.size(); ++i) writes.emplace_back(iids[i], &payloads[i]);
-    LDB_RETURN_IF_ERROR(CollectIndexChangesOf(writes, &batch, &index_changes));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const json after = UpdatedPayload(before[i], update);
+    // The payloads just read are the indexes' "before": no second read (CollectIndexChangesOf).
+    if (!payload_index_states_.empty()) CollectIndexChanges(iids[i], &before[i], &after, &batch, &index_changes);
+    batch.payload_writes.push_back({targets[i].first, targets[i].second, after.empty() ? std::string() : after.dump()});
   }
   LDB_ASSIGN_OR_RETURN(uint64_t seq, store_->Apply(batch));
   ApplyIndexChanges(index_changes);
