@@ -95,15 +95,15 @@ inference::Input ParseImageField(const json& value) {
 
 namespace {
 // Qdrant's column form {"batch": {"ids": […], "vectors": […], "payloads": […]}} as the row form
-// {"points": [{"id", "vector", "payload"}, …]}.
-Result<json> BatchAsPoints(const json& batch) {
+// {"points": [{"id", "vector", "payload"}, …]}, its values moved, not copied.
+Result<json> BatchAsPoints(json batch) {
   if (!batch.is_object() || !batch.contains("ids") || !batch["ids"].is_array() || !batch.contains("vectors") ||
       !batch["vectors"].is_array()) {
     return Status::InvalidArgument("\"batch\" must be {\"ids\":[…], \"vectors\":[…], \"payloads\":[…]}");
   }
-  const json& ids = batch["ids"];
-  const json& vectors = batch["vectors"];
-  const json* payloads = batch.contains("payloads") && !batch["payloads"].is_null() ? &batch["payloads"] : nullptr;
+  json& ids = batch["ids"];
+  json& vectors = batch["vectors"];
+  json* payloads = batch.contains("payloads") && !batch["payloads"].is_null() ? &batch["payloads"] : nullptr;
   if (vectors.size() != ids.size() || (payloads && (!payloads->is_array() || payloads->size() != ids.size()))) {
     return Status::InvalidArgument("\"batch\": \"ids\", \"vectors\" and \"payloads\" must be arrays of the same length");
   }
@@ -112,20 +112,20 @@ Result<json> BatchAsPoints(const json& batch) {
   }
   json points = json::array();
   for (size_t i = 0; i < ids.size(); ++i) {
-    json p = {{"id", ids[i]}, {"vector", vectors[i]}};
-    if (payloads) p["payload"] = (*payloads)[i];
+    json p = json::object();
+    p["id"] = std::move(ids[i]);
+    p["vector"] = std::move(vectors[i]);
+    if (payloads) p["payload"] = std::move((*payloads)[i]);
     points.push_back(std::move(p));
   }
   return json{{"points", std::move(points)}};
 }
 }  // namespace
 
-Result<std::vector<inference::PointRequest>> ParsePoints(const json& request) {
-  json converted;
-  if (request.is_object() && request.contains("batch") && !request.contains("points")) {
-    LDB_ASSIGN_OR_RETURN(converted, BatchAsPoints(request["batch"]));
+Result<std::vector<inference::PointRequest>> ParsePoints(json body) {
+  if (body.is_object() && body.contains("batch") && !body.contains("points")) {
+    LDB_ASSIGN_OR_RETURN(body, BatchAsPoints(std::move(body["batch"])));
   }
-  const json& body = converted.is_null() ? request : converted;
   if (!body.is_object() || !body.contains("points") || !body["points"].is_array()) {
     return Status::InvalidArgument("body must be {\"points\":[{\"id\":…, \"vector\":[…], \"payload\":{…}}, …]}");
   }

@@ -50,8 +50,9 @@ Result<std::shared_ptr<const engine::Filter>> ParseOptionalFilter(const nlohmann
 // inputs for the inference layer: each point gives exactly one of "vector", "text" (a collection
 // with a word-model encoder) or "image" (base64, a collection with an image encoder). Structure
 // errors fail the request; an "image" that is not base64 stays with its point (ParseImageField).
-// Qdrant's column form {"batch": {"ids", "vectors", "payloads"}} is taken too.
-Result<std::vector<inference::PointRequest>> ParsePoints(const nlohmann::json& body);
+// Qdrant's column form {"batch": {"ids", "vectors", "payloads"}} is taken too (its values are
+// moved into the row form: pass the body with std::move when it is not needed afterwards).
+Result<std::vector<inference::PointRequest>> ParsePoints(nlohmann::json body);
 // A JSON "image" value (a base64 string; a "data:image/…;base64," prefix allowed) as an input.
 // When it is not one, the input carries the reason (Input::BadImage), so that a batch rejects
 // that item alone.

@@ -32,7 +32,7 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
       return UpsertRawImage(ctx, *c, req, std::move(id));
     }
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
-    LDB_ASSIGN_OR_RETURN(auto requests, ParsePoints(body));
+    LDB_ASSIGN_OR_RETURN(auto requests, ParsePoints(std::move(body)));
     // Texts and images become vectors here; a point whose image does not decode is left out and
     // reported, the rest are stored.
     LDB_ASSIGN_OR_RETURN(auto encoded, inference::EncodePoints(*ctx.models, *c, std::move(requests), kImageLimits));
