@@ -29,6 +29,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -789,19 +790,23 @@ int Main(int argc, char** argv) {
     for (size_t i = 0; i < n; ++i) out[i] = IdOf((*r)[i].id);
   };
   std::string body;
+  // POSTs `body` to `path`: the answer when it is a 200, else nullopt (the first failure printed).
+  auto post_search = [&](const char* path, size_t* errors) -> std::optional<client::ClientResponse> {
+    auto r = client->Request("POST", path, body);
+    if (r.ok() && r->status == 200) return std::move(r).value();
+    if ((*errors)++ == 0) {
+      std::fprintf(stderr, "POST %s failed: %s\n", path,
+                   r.ok() ? (std::to_string(r->status) + " " + r->body.substr(0, 300)).c_str()
+                          : r.status().ToString().c_str());
+    }
+    return std::nullopt;
+  };
   size_t http_errors = 0;
   std::map<size_t, std::pair<double, size_t>> http_handler_time;  // ef -> (seconds, requests)
   SearchFn http_search = [&](size_t q, size_t ef, uint32_t* out) {
     SearchBody(&body, d.query_u8.data() + q * d.dim, d.dim, ef);
-    auto r = client->Request("POST", "/collections/fashion/search", body);
-    if (!r.ok() || r->status != 200) {
-      if (http_errors++ == 0) {
-        std::fprintf(stderr, "HTTP search failed: %s\n",
-                     r.ok() ? (std::to_string(r->status) + " " + r->body.substr(0, 300)).c_str()
-                            : r.status().ToString().c_str());
-      }
-      return;
-    }
+    auto r = post_search("/collections/fashion/search", &http_errors);
+    if (!r) return;
     ParseHitIds(r->body, out, kK);
     // The server's own time for the request (JSON parse + search + result JSON), for the breakdown.
     if (auto t = r->body.rfind("\"time\":"); t != std::string::npos) {
@@ -814,16 +819,7 @@ int Main(int argc, char** argv) {
   size_t qdrant_errors = 0;
   SearchFn qdrant_search = [&](size_t q, size_t ef, uint32_t* out) {
     QdrantQueryBody(&body, d.query_u8.data() + q * d.dim, d.dim, ef);
-    auto r = client->Request("POST", "/collections/fashion/points/query", body);
-    if (!r.ok() || r->status != 200) {
-      if (qdrant_errors++ == 0) {
-        std::fprintf(stderr, "HTTP points/query failed: %s\n",
-                     r.ok() ? (std::to_string(r->status) + " " + r->body.substr(0, 300)).c_str()
-                            : r.status().ToString().c_str());
-      }
-      return;
-    }
-    ParseHitIds(r->body, out, kK);
+    if (auto r = post_search("/collections/fashion/points/query", &qdrant_errors)) ParseHitIds(r->body, out, kK);
   };
   SearchFn hnswlib_search = [&](size_t q, size_t ef, uint32_t* out) {
     hnsw->SetEf(ef);
@@ -920,7 +916,7 @@ int Main(int argc, char** argv) {
       auto c1 = Clock::now();
       auto parsed = Check(http::ParseJsonBody(body), "parsing an upsert body");
       auto c2 = Clock::now();
-      auto points = Check(http::ParsePoints(parsed), "decoding an upsert body");
+      auto points = Check(http::ParsePoints(std::move(parsed)), "decoding an upsert body");
       auto c3 = Clock::now();
       sink += points.size();
       u_ser += std::chrono::duration<double>(c1 - c0).count();
