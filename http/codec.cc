@@ -1,5 +1,7 @@
 #include "http/codec.h"
 
+#include "index/index_spec.h"
+
 #include "images/image.h"
 
 namespace latentdb::http {
@@ -383,10 +385,8 @@ void AddQdrantCollectionInfo(const engine::CollectionInfo& info, json* j) {
                       {"replication_factor", 1},
                       {"write_consistency_factor", 1},
                       {"on_disk_payload", true}};
-  if (c.index.rfind("HNSW", 0) == 0) {
-    const size_t digits = c.index.find_first_not_of("0123456789", 4);
-    const std::string m = c.index.substr(4, digits == std::string::npos ? std::string::npos : digits - 4);
-    if (!m.empty()) config["hnsw_config"] = {{"m", std::stoi(m)}, {"ef_construct", c.hnsw_ef_construction}};
+  if (auto spec = index::ParseIndexSpec(c.index, c.dim); spec.ok() && spec->family == index::IndexFamily::kHnsw) {
+    config["hnsw_config"] = {{"m", spec->hnsw_m}, {"ef_construct", c.hnsw_ef_construction}};
   }
   (*j)["indexed_vectors_count"] = info.index.live;
   (*j)["segments_count"] = 1;

@@ -25,6 +25,7 @@
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 #include "index/distance.h"
+#include "index/index_spec.h"
 
 namespace latentdb::http {
 
@@ -422,8 +423,10 @@ Result<json> QdrantCollectionConfig(const json& body) {
       }
     }
   }
-  if (!hnsw["m"].is_number_integer() || hnsw["m"].get<int64_t>() < 2 || hnsw["m"].get<int64_t>() > 256) {
-    return Status::InvalidArgument("\"hnsw_config.m\" must be an integer from 2 to 256");
+  const int64_t min_m = index::kMinHnswM, max_m = index::kMaxHnswM;
+  if (!hnsw["m"].is_number_integer() || hnsw["m"].get<int64_t>() < min_m || hnsw["m"].get<int64_t>() > max_m) {
+    return Status::InvalidArgument("\"hnsw_config.m\" must be an integer from " + std::to_string(min_m) + " to " +
+                                   std::to_string(max_m));
   }
   config["index"] = "HNSW" + std::to_string(hnsw["m"].get<int64_t>());
   config["hnsw_ef_construction"] = hnsw["ef_construct"];
