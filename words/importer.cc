@@ -6,7 +6,7 @@
 #include "common/file_util.h"
 #include "formats/fasttext_file.h"
 #include "models/model_registry.h"
-#include "words/sha256.h"
+#include "common/sha256.h"
 #include "words/tokenize.h"
 
 namespace latentdb::words {

@@ -9,7 +9,7 @@
 #include "words/evaluation.h"
 #include "words/importer.h"
 #include "models/model_registry.h"
-#include "words/sha256.h"
+#include "common/sha256.h"
 
 namespace latentdb::words {
 

@@ -1,4 +1,4 @@
-#include "words/sha256.h"
+#include "common/sha256.h"
 
 #include <openssl/evp.h>
 
@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-namespace latentdb::words {
+namespace latentdb {
 
 Result<std::string> Sha256File(const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
@@ -29,4 +29,4 @@ Result<std::string> Sha256File(const std::string& path) {
   return out;
 }
 
-}  // namespace latentdb::words
+}  // namespace latentdb
