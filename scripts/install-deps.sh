@@ -26,6 +26,10 @@ PACKAGES=(
   curl                                # the README's examples and the smoke test of `make run`
   chromium                            # the web console's browser test (headless, driven by playwright-core)
   nodejs                              # runs that test's script (its pinned playwright-core needs Node.js >= 18)
+  python3-numpy                       # the Python client (clients/python): numpy is its one dependency
+  python3-pil                         # its decoded images as PIL images (optional for users; the tests use it)
+  python3-gensim                      # the client's tests compare its KeyedVectors-like word model with gensim
+  python3-venv python3-pip python3-setuptools python3-wheel  # the tests `pip install ./clients/python` offline in a venv
 )
 # npm installs the browser test's playwright-core from tests/console/browser/package-lock.json.
 # Debian's npm package conflicts with a nodejs that bundles npm (NodeSource's build), so it is asked
