@@ -10,6 +10,7 @@
 
 #include "common/utf8_bom.h"
 #include "common/file_util.h"
+#include "formats/wink_json.h"
 
 namespace latentdb::formats {
 
@@ -364,7 +365,9 @@ Result<VectorFormat> ParseVectorFormat(const std::string& name) {
   if (name == "glove") return VectorFormat::kGlove;
   if (name == "vec") return VectorFormat::kFastTextVec;
   if (name == "fasttext-bin") return VectorFormat::kFastTextBin;
-  return Status::InvalidArgument("unknown format '" + name + "' (auto, word2vec, word2vec-bin, glove, vec, fasttext-bin)");
+  if (name == "wink-json") return VectorFormat::kWinkJson;
+  return Status::InvalidArgument("unknown format '" + name +
+                                 "' (auto, word2vec, word2vec-bin, glove, vec, fasttext-bin, wink-json)");
 }
 
 const char* VectorFormatName(VectorFormat format) {
@@ -375,6 +378,7 @@ const char* VectorFormatName(VectorFormat format) {
     case VectorFormat::kGlove: return "glove";
     case VectorFormat::kFastTextVec: return "vec";
     case VectorFormat::kFastTextBin: return "fasttext-bin";
+    case VectorFormat::kWinkJson: return "wink-json";
   }
   return "?";
 }
@@ -383,6 +387,8 @@ Result<VectorFormat> DetectVectorFormat(const std::string& path) {
   LDB_ASSIGN_OR_RETURN(File f, Open(path));
   uint32_t magic = 0;
   if (std::fread(&magic, 4, 1, f.get()) == 1 && magic == kFastTextMagic) return VectorFormat::kFastTextBin;
+  LDB_ASSIGN_OR_RETURN(bool json, LooksLikeWinkJson(path));  // one line of 307 MB: before ReadLine
+  if (json) return VectorFormat::kWinkJson;
   std::rewind(f.get());
   SkipUtf8Bom(f.get());
   std::string line;
@@ -454,6 +460,8 @@ Status ReadVectorFile(const std::string& path, VectorFormat format, size_t limit
       return ReadText(f.get(), path, false, limit, on_header, sink, report);
     case VectorFormat::kWord2VecBinary:
       return ReadBinary(f.get(), path, limit, on_header, sink);
+    case VectorFormat::kWinkJson:
+      return ReadWinkJsonFile(path, limit, on_header, sink);
     default:
       return Status::InvalidArgument(std::string("ReadVectorFile does not read format ") + VectorFormatName(format));
   }

