@@ -19,7 +19,8 @@ PACKAGES=(
   fasttext                            # the fastText CLI: baseline of the training benchmark
   dict-gcide wordnet-base bible-kjv-text  # English text for the default word corpus
   bible-kjv                           # the `bible` program: the only reader of bible-kjv-text's compressed data
-  libssl-dev                          # SHA-256 (libcrypto) of model files in word-model manifests
+  libssl-dev                          # SHA-256 (libcrypto): model files in word-model manifests, snapshot checksums
+  libarchive-dev                      # snapshots are tar archives (written and read by libarchive)
   libtorch-dev                        # CNN and VAE image encoders (LibTorch, CPU)
   libstb-dev                          # image codecs (PNG, BMP, GIF) and PNG writing
   libjpeg62-turbo-dev                 # JPEG decoding (stb's JPEG decoder reads out of bounds on corrupt files)
