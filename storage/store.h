@@ -100,6 +100,25 @@ struct PointBatch {
   std::vector<std::string> index_puts;
 };
 
+// A consistent view of the whole store at one instant (a RocksDB snapshot): reads through it see
+// no write made after it was taken. Must not outlive its Store. Thread-safe (immutable).
+class ReadView {
+ public:
+  virtual ~ReadView() = default;
+};
+
+// The records one collection owns, exported by Store::ExportCollection into SST files of a
+// directory: one file per family that has records, keys without the collection id.
+struct CollectionExport {
+  struct File {
+    std::string family;  // "vectors", "points", "ids", "payload_index" or "attachments"
+    std::string name;    // file name inside the export directory
+    uint64_t records = 0;
+  };
+  std::vector<File> files;
+  uint64_t next_iid = 0;  // the collection's id counter
+};
+
 struct StoredPoint {
   uint64_t iid = 0;
   std::string external_key;
@@ -188,6 +207,29 @@ class Store {
   Status ScanIndexEntries(uint32_t cid, std::string_view prefix, const std::function<bool(std::string_view key)>& visit);
   // Removes every entry whose key starts with `prefix` (non-empty), in one write.
   Status DeleteIndexEntries(uint32_t cid, std::string_view prefix);
+
+  // --- a collection's records as files (snapshots; the snapshot format is engine/snapshot.h) ---
+  // A view of the store as of now (see ReadView).
+  std::unique_ptr<ReadView> OpenReadView();
+  // Writes every record of collection `cid` as `view` sees it into SST files (RocksDB's
+  // SstFileWriter) in `dir`, which must exist and is the caller's: vectors, points, ids, payload
+  // index entries and attachments, each key without its collection id so that the files can be
+  // imported under another. The changelog is not exported: the caller exports with it an index
+  // that covers every write `view` sees. IOError/NoSpace on a failed write.
+  Result<CollectionExport> ExportCollection(const ReadView& view, uint32_t cid, const std::string& dir);
+  // Creates collection `name` from files ExportCollection wrote into `dir` (listed in
+  // `exported`), under a fresh collection id and with `config_json`, in one atomic ingestion
+  // across the families (RocksDB's IngestExternalFiles): after a crash it is entirely there or
+  // not at all. With `replacing` (the current catalog entry of `name`), that collection is
+  // replaced in the same ingestion and its records removed after it (records a crash leaves
+  // behind belong to no catalog entry and are removed when the store next opens; writes still
+  // addressed to the old id fail with NotFound). The files in `dir` are rewritten to new files
+  // there; the caller removes the directory. AlreadyExists when `name` exists and `replacing` is
+  // null; Conflict when `replacing` is no longer the catalog entry of `name`; Corruption when a file
+  // is not an export (unreadable, or a record count that differs from `exported`).
+  Result<CollectionRecord> ImportCollection(const std::string& name, const std::string& config_json,
+                                            const CollectionExport& exported, const std::string& dir,
+                                            const CollectionRecord* replacing);
 
   uint64_t LastSequence() const;
   // Flushes memtables to SST files (used before snapshots, on shutdown, and to make a bulk
