@@ -39,6 +39,7 @@
 #include "engine/payload_index.h"
 #include "engine/upsert_batch.h"
 #include "index/vector_index.h"
+#include "storage/store.h"
 
 namespace latentdb::storage {
 class Store;
@@ -156,6 +157,13 @@ struct PayloadIndexInfo {
   std::string status;
   std::string error;
   size_t points = 0;  // points with a value the index keeps
+};
+
+// What Collection::ExportSnapshot wrote into its directory.
+struct CollectionSnapshotFiles {
+  storage::CollectionExport records;  // the store's records, as SST files
+  bool has_index = false;             // "index.idx": the vector index, covering exactly those records
+  uint64_t points = 0;
 };
 
 struct CollectionInfo {
@@ -318,6 +326,15 @@ class Collection {
   // it is as durable as the store's unsynced WAL: it survives a crash of the process, and a file
   // torn by a power loss fails its checksum and is rebuilt from the store.
   Status PersistIndex(bool sync);
+
+  // Writes what a snapshot holds of the collection into `dir` (existing, empty; the caller's):
+  // its records (storage::Store::ExportCollection) and, when its index is kept as a file with the
+  // codes inside ("on_disk" code files and flat indexes are rebuilt from the vectors instead),
+  // "index.idx". The index file is written and the store's read view taken under one hold of the
+  // read lock, so the index covers exactly the records exported: no write is torn or half in.
+  // Writes to this collection wait while the index file is written (searches go on); the
+  // records are then exported without any lock. IOError/NoSpace.
+  Result<CollectionSnapshotFiles> ExportSnapshot(const std::string& dir) const;
   // Rebuilds the index from the store (also used after too many tombstones).
   Status RebuildIndex();
 

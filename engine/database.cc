@@ -1,6 +1,7 @@
 #include "engine/database.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include "common/file_util.h"
 #include "common/logging.h"
@@ -17,6 +18,11 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   std::unique_ptr<Database> db(new Database(options));
   LDB_ASSIGN_OR_RETURN(db->lock_, DirLock::Acquire(options.data_dir));
   LDB_RETURN_IF_ERROR(CreateDirectories(options.data_dir + "/indexes"));
+  {
+    // Scratch space of snapshots being written or restored when the last process stopped.
+    std::error_code ignored;
+    std::filesystem::remove_all(db->SnapshotsDir() + "/.tmp", ignored);
+  }
   storage::StoreOptions so;
   so.sync_writes = options.sync_writes;
   so.bulk_load = options.bulk_load;

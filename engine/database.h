@@ -34,6 +34,7 @@
 #include "common/dir_lock.h"
 #include "common/result.h"
 #include "engine/collection.h"
+#include "engine/snapshot_format.h"
 
 namespace latentdb::storage {
 struct CollectionRecord;
@@ -85,6 +86,42 @@ class Database {
   Status Checkpoint();
   const DatabaseOptions& options() const { return options_; }
 
+  // --- snapshots (engine/snapshot_format.h; database_snapshot.cc) ---
+  // Snapshot files live in <data_dir>/snapshots: a collection's in snapshots/<collection>/, full
+  // ones at the top, each with "<name>.checksum" beside it (as Qdrant lays them out).
+  std::string SnapshotsDir() const;
+  // Writes a consistent snapshot of one collection (Collection::ExportSnapshot: records and index
+  // at one instant, so a snapshot under write load restores to a state that existed), fsynced and
+  // published under a fresh name. NotFound/Unavailable as GetCollection; IOError/NoSpace (nothing
+  // is left behind).
+  Result<SnapshotInfo> CreateSnapshot(const std::string& collection);
+  // The collection's snapshot files, oldest first (NotFound when it does not exist, as Qdrant).
+  Result<std::vector<SnapshotInfo>> ListSnapshots(const std::string& collection) const;
+  // The path of one snapshot file of `collection` (empty for full snapshots): InvalidArgument for a
+  // name that is not a snapshot name (no path can leave the snapshots folder), NotFound.
+  Result<std::string> SnapshotPath(const std::string& collection, const std::string& name) const;
+  Status DeleteSnapshot(const std::string& collection, const std::string& name);
+  // Restores the collection snapshot at `archive_path` as collection `name` (the snapshot's own
+  // name may differ): created when absent, replaced when it exists (atomically: readers see the
+  // old collection, then the new one; writes still addressed to the old one fail with NotFound).
+  // With `expected_sha256`, the file must have that checksum. Every file in the archive is checked
+  // against its manifest before the store is touched; then the records go in with one atomic
+  // ingestion (storage::Store::ImportCollection), so a crash leaves the old collection or the new
+  // one. InvalidArgument (a bad name, a checksum mismatch, a config this version refuses),
+  // Corruption (not a snapshot, a damaged one), Conflict (the collection changed meanwhile),
+  // Unavailable (it failed to load: drop it first), NoSpace.
+  Result<std::shared_ptr<Collection>> RestoreSnapshot(const std::string& name, const std::string& archive_path,
+                                                      const std::string& expected_sha256 = "");
+  // A whole-database snapshot: every collection's snapshot and the files of the data-directory
+  // folders `extra_dirs` (relative; by default the model registry's "models", which holds the
+  // word and image models the collections are encoded with), in one archive in SnapshotsDir().
+  Result<SnapshotInfo> CreateFullSnapshot(const std::vector<std::string>& extra_dirs = {"models"});
+  Result<std::vector<SnapshotInfo>> ListFullSnapshots() const;
+  // Restores every collection of a full snapshot (replacing those that exist; others are kept)
+  // and writes its extra files back into the data directory (replacing files of the same name).
+  // Errors as RestoreSnapshot; collections restored before an error stay restored.
+  Status RestoreFullSnapshot(const std::string& archive_path, const std::string& expected_sha256 = "");
+
  private:
   explicit Database(DatabaseOptions options);
   std::string IndexPath(uint32_t cid) const;
@@ -93,6 +130,12 @@ class Database {
   // Opens one catalog entry; never throws.
   Result<std::shared_ptr<Collection>> OpenCollection(const storage::CollectionRecord& rec);
   void PersistLoop();
+  // A fresh scratch directory under SnapshotsDir()/.tmp (removed at open).
+  Result<std::string> MakeScratchDir() const;
+  // Exports one collection and archives it at `archive_path` (not published: the caller renames).
+  Status WriteCollectionArchive(const std::shared_ptr<Collection>& c, const std::string& archive_path) const;
+  // Publishes `tmp` as snapshot `dir`/`name` with its checksum file.
+  Result<SnapshotInfo> PublishSnapshot(const std::string& tmp, const std::string& dir, const std::string& name) const;
 
   DatabaseOptions options_;
   std::unique_ptr<DirLock> lock_;
