@@ -22,6 +22,7 @@ Api::Api(engine::Database* db) : db_(db) {
   RegisterImageRoutes(router_, ctx);
   RegisterLatentRoutes(router_, ctx);
   RegisterDirectionRoutes(router_, ctx);
+  RegisterSnapshotRoutes(router_, ctx);
   RegisterQdrantRoutes(router_, ctx);
 }
 

@@ -27,6 +27,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::map<std::string, std::string> headers;
+  // When set, the response's body is this file, streamed from disk by the server (`body` is
+  // ignored): downloads too large to hold in memory (snapshots).
+  std::string file_path;
 };
 
 // Decodes %XX escapes (and '+' as space when asked). False on a malformed escape.

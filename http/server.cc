@@ -289,15 +289,45 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // `body_unread`: the request's body was not (fully) read; linger before closing.
   void Reply(HttpResponse r, unsigned version, bool keep_alive, bool body_unread = false) {
+    if (!r.file_path.empty()) return ReplyFile(std::move(r), version, keep_alive, body_unread);
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), version);
-    res->set(bhttp::field::server, "latentdb");
-    res->set(bhttp::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) res->set(k, v);
-    res->keep_alive(keep_alive);
+    SetHeaders(r, keep_alive, res.get());
     res->body() = std::move(r.body);
     res->prepare_payload();
     // A fresh deadline for the write: the read's may have passed while a long request ran.
     SetDeadline(options_.read_timeout);
+    Send(std::move(res), keep_alive, body_unread);
+  }
+
+  // A file streamed from disk (snapshot downloads): never read into memory whole. The write's
+  // deadline grows with the size, at 1 MiB/s, so that a large download is not cut off.
+  void ReplyFile(HttpResponse r, unsigned version, bool keep_alive, bool body_unread) {
+    bhttp::file_body::value_type file;
+    beast::error_code ec;
+    file.open(r.file_path.c_str(), beast::file_mode::scan, ec);
+    if (ec) {
+      return Reply(ErrorResponse(Status::NotFound("the file to send is gone: " + ec.message())), version, keep_alive,
+                   body_unread);
+    }
+    const uint64_t size = file.size();
+    auto res = std::make_shared<bhttp::response<bhttp::file_body>>(static_cast<bhttp::status>(r.status), version);
+    SetHeaders(r, keep_alive, res.get());
+    res->body() = std::move(file);
+    res->prepare_payload();
+    SetDeadline(options_.read_timeout + std::chrono::seconds(size >> 20));
+    Send(std::move(res), keep_alive, body_unread);
+  }
+
+  template <typename Response>
+  void SetHeaders(const HttpResponse& r, bool keep_alive, Response* res) {
+    res->set(bhttp::field::server, "latentdb");
+    res->set(bhttp::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive);
+  }
+
+  template <typename Response>
+  void Send(std::shared_ptr<Response> res, bool keep_alive, bool body_unread) {
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, keep_alive, body_unread](beast::error_code ec, size_t) {
                          if (!ec && body_unread) return self->Linger();

@@ -125,6 +125,8 @@ void RegisterConsoleRoutes(Router& router, const HandlerContext& ctx);  // GET /
 void RegisterImageRoutes(Router& router, const HandlerContext& ctx);
 void RegisterLatentRoutes(Router& router, const HandlerContext& ctx);
 void RegisterDirectionRoutes(Router& router, const HandlerContext& ctx);  // directions and edits
+// Snapshots of a collection and of the database, on Qdrant's paths (snapshots.cc).
+void RegisterSnapshotRoutes(Router& router, const HandlerContext& ctx);
 // Qdrant's routes that LatentDB's own do not already answer (qdrant.cc).
 void RegisterQdrantRoutes(Router& router, const HandlerContext& ctx);
 // A Qdrant collection body ({"vectors": {"size", "distance"}, "hnsw_config", …}) as LatentDB's
