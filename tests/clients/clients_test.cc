@@ -6,6 +6,7 @@
 //   validate_openapi.cjs  GET /openapi.json validated as OpenAPI 3 by @apidevtools/swagger-parser.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <string>
 
 #include "client/http_client.h"
@@ -20,11 +21,13 @@ using latentdb::testing::ShellQuoted;
 
 namespace {
 
-// Runs tests/clients/node/`script` against the server on `port`; returns its exit status.
-int RunClientScript(const std::string& script, uint16_t port, std::string* output) {
+// Runs tests/clients/node/`script` against the server on `port` (whose data directory is
+// `data_dir`, absolute); returns its exit status.
+int RunClientScript(const std::string& script, uint16_t port, std::string* output, const std::string& data_dir = "") {
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   return RunShellCommand("NODE_PATH=" + ShellQuoted(LATENTDB_CLIENT_MODULES) + " " + std::string(LATENTDB_NODE) + " " +
-                             ShellQuoted(std::string(LATENTDB_CLIENT_SCRIPTS) + "/" + script) + " " + ShellQuoted(url),
+                             ShellQuoted(std::string(LATENTDB_CLIENT_SCRIPTS) + "/" + script) + " " + ShellQuoted(url) + " " +
+                             ShellQuoted(data_dir),
                          output);
 }
 
@@ -36,7 +39,7 @@ TEST_CASE("Qdrant's JavaScript client: every everyday call against latentdb serv
   {
     ServerProcess server(data_dir);
     std::string output;
-    const int rc = RunClientScript("qdrant_client.cjs", server.port(), &output);
+    const int rc = RunClientScript("qdrant_client.cjs", server.port(), &output, std::filesystem::canonical(data_dir).string());
     INFO(output);
     CHECK(rc == 0);
     CHECK(output.find("all Qdrant client checks passed") != std::string::npos);

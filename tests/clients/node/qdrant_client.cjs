@@ -7,6 +7,8 @@ const assert = require('node:assert/strict');
 const { QdrantClient } = require('@qdrant/js-client-rest');
 
 const url = process.argv[2];
+// The server's data directory: snapshots are recovered from its snapshots folder by file:// URL.
+const dataDir = process.argv[3];
 const client = new QdrantClient({ url, checkCompatibility: false });
 
 const close = (a, b, what) => assert.ok(Math.abs(a - b) < 1e-4, `${what}: ${a} != ${b}`);
@@ -162,6 +164,24 @@ async function main() {
     assert.equal((await client.count('qc_l2', { filter: { must: [{ key: 'color', match: { value: 'red' } }] } })).count, 2);
     await client.deletePayloadIndex('qc_l2', 'color', { wait: true });
     assert.equal((await client.getCollection('qc_l2')).payload_schema.color, undefined);
+  });
+  await check('createSnapshot, listSnapshots, recoverSnapshot, deleteSnapshot; full snapshots', async () => {
+    const snap = await client.createSnapshot('qc_l2', { wait: true });
+    assert.match(snap.name, /^qc_l2-.*\.snapshot$/);
+    assert.match(snap.checksum, /^[0-9a-f]{64}$/);
+    assert.ok(snap.size > 0);
+    assert.deepEqual((await client.listSnapshots('qc_l2')).map((s) => s.name), [snap.name]);
+    const location = `file://${dataDir}/snapshots/qc_l2/${snap.name}`;
+    assert.equal(await client.recoverSnapshot('qc_copy', { location, priority: 'snapshot', checksum: snap.checksum }), true);
+    const original = (await client.scroll('qc_l2', { with_vector: true })).points;
+    assert.deepEqual((await client.scroll('qc_copy', { with_vector: true })).points, original);
+    await assert.rejects(client.recoverSnapshot('qc_copy', { location: 'file:///etc/passwd' }), (e) => e.status === 400);
+    assert.equal(await client.deleteSnapshot('qc_l2', snap.name), true);
+    assert.deepEqual(await client.listSnapshots('qc_l2'), []);
+    const full = await client.createFullSnapshot({ wait: true });
+    assert.ok((await client.listFullSnapshots()).some((s) => s.name === full.name));
+    assert.equal(await client.deleteFullSnapshot(full.name), true);
+    assert.equal(await client.deleteCollection('qc_copy'), true);
   });
   await check('delete by ids and by filter', async () => {
     await client.delete('qc_cos', { points: [1], wait: true });
