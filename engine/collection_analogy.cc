@@ -64,7 +64,12 @@ Result<std::vector<float>> Collection::ResolveTerm(const AnalogyTerm& t, const U
 
 Result<AnalogyResult> Collection::Analogy(const AnalogyQuery& q) {
   if (q.k == 0 || q.k > kMaxK) return Status::InvalidArgument("k must be between 1 and " + std::to_string(kMaxK));
-  if (q.positive.empty()) return Status::InvalidArgument("analogy needs at least one positive term");
+  // As gensim: most_similar takes negative terms alone (the mean of their negated unit vectors);
+  // most_similar_cosmul's product needs a positive term.
+  if (q.positive.empty() && q.negative.empty()) return Status::InvalidArgument("analogy needs at least one term");
+  if (q.positive.empty() && q.method == AnalogyMethod::kCosMul) {
+    return Status::InvalidArgument("3CosMul needs at least one positive term (as gensim's most_similar_cosmul)");
+  }
   std::shared_lock lock(mutex_);
   LDB_ASSIGN_OR_RETURN(std::shared_ptr<const UnitMatrix> matrix, UnitMatrixShared());
   const UnitMatrix& m = *matrix;

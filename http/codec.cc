@@ -270,7 +270,6 @@ Result<engine::AnalogyQuery> ParseAnalogy(const json& body) {
   engine::AnalogyQuery q;
   LDB_ASSIGN_OR_RETURN(q.positive, ParseTerms(body, "positive"));
   LDB_ASSIGN_OR_RETURN(q.negative, ParseTerms(body, "negative"));
-  if (q.positive.empty()) return Status::InvalidArgument("\"positive\" must name at least one id or vector");
   LDB_ASSIGN_OR_RETURN(q.k, ParseCount(body, "k", 10, 1, engine::kMaxK));
   LDB_ASSIGN_OR_RETURN(q.restrict_to_first, ParseCount(body, "restrict_vocab", 0, 1, SIZE_MAX >> 1));
   if (body.contains("method")) {

@@ -22,7 +22,7 @@ using nlohmann::json;
 namespace {
 
 constexpr const char* kModelsUsage =
-    "usage: latentdb models import PATH --name NAME [--format auto|word2vec|word2vec-bin|glove|vec|fasttext-bin]\n"
+    "usage: latentdb models import PATH --name NAME [--format auto|word2vec|word2vec-bin|glove|vec|fasttext-bin|wink-json]\n"
     "                              [--limit N] [--index FACTORY] [--data-dir DIR]\n"
     "       latentdb models import MODEL.pt --name NAME --input CxHxW [--mean m1,m2,m3] [--std s1,s2,s3]\n"
     "                              [--data-dir DIR]   (a TorchScript image encoder: trusted files only)\n"

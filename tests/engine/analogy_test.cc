@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <tuple>
 
 #include "engine/database.h"
 #include "tests/support/temp_dir.h"
@@ -94,8 +95,10 @@ TEST_CASE("analogy matches gensim's most_similar and most_similar_cosmul", "[eng
       auto c = *db->CreateCollection("words_" + metric,
                                      *CollectionConfig::FromJson(json{{"dim", 12}, {"metric", metric}, {"index", "HNSW16"}}));
       REQUIRE(c->Upsert(points).ok());
-      for (bool cosmul : {false, true}) {
-        std::vector<std::string> pos = {"w1", "w7"}, neg = {"w42"};
+      // gensim's most_similar also takes negative terms alone (the mean of their negated unit
+      // vectors); most_similar_cosmul needs a positive one.
+      for (const auto& [cosmul, pos, neg] : std::vector<std::tuple<bool, std::vector<std::string>, std::vector<std::string>>>{
+               {false, {"w1", "w7"}, {"w42"}}, {true, {"w1", "w7"}, {"w42"}}, {false, {}, {"w42"}}, {false, {}, {"w3", "w9"}}}) {
         AnalogyQuery q;
         for (const auto& w : pos) q.positive.push_back({ExternalId(w), std::nullopt});
         for (const auto& w : neg) q.negative.push_back({ExternalId(w), std::nullopt});
@@ -118,6 +121,10 @@ TEST_CASE("analogy matches gensim's most_similar and most_similar_cosmul", "[eng
       CHECK(r.status().code() == latentdb::StatusCode::kNotFound);
       CHECK(r.status().message().find("nope") != std::string::npos);
       CHECK(c->Analogy(AnalogyQuery{}).status().code() == latentdb::StatusCode::kInvalidArgument);
+      AnalogyQuery negative_cosmul;
+      negative_cosmul.negative.push_back({ExternalId(std::string("w3")), std::nullopt});
+      negative_cosmul.method = AnalogyMethod::kCosMul;
+      CHECK(c->Analogy(negative_cosmul).status().code() == latentdb::StatusCode::kInvalidArgument);
     }
   }
 }

@@ -1155,7 +1155,14 @@ TEST_CASE("analogy: 3CosAdd and 3CosMul as gensim computes them", "[http][analog
 
   SECTION("bad analogy requests") {
     ExpectError(s.client, "POST", "/collections/w/analogy", {{"positive", json::array()}}, 400);
-    ExpectError(s.client, "POST", "/collections/w/analogy", {{"negative", {"man"}}}, 400);
+    // As gensim: negative terms alone rank by the mean of their negated unit vectors (most_similar);
+    // most_similar_cosmul needs a positive term, and no term at all is refused.
+    const json negative_only = Ok(s.client, "POST", "/collections/w/analogy", {{"negative", {"man"}}, {"k", 100}});
+    REQUIRE(!negative_only.empty());
+    for (size_t i = 1; i < negative_only.size(); ++i) CHECK(negative_only[i - 1]["score"] >= negative_only[i]["score"]);
+    for (const auto& hit : negative_only) CHECK(hit["id"] != "man");
+    ExpectError(s.client, "POST", "/collections/w/analogy", {{"negative", {"man"}}, {"method", "3cosmul"}}, 400);
+    ExpectError(s.client, "POST", "/collections/w/analogy", json::object(), 400);
     ExpectError(s.client, "POST", "/collections/w/analogy", {{"positive", "king"}}, 400);
     ExpectError(s.client, "POST", "/collections/w/analogy", {{"positive", {"king"}}, {"method", "3cosdiv"}}, 400);
     ExpectError(s.client, "POST", "/collections/w/analogy", {{"positive", {"king"}}, {"k", 0}}, 400);
