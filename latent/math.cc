@@ -8,6 +8,10 @@
 
 #include "index/distance.h"
 
+// OpenBLAS (the BLAS FAISS already links) and LAPACK through its C interface (liblapacke-dev).
+#include <cblas.h>
+#include <lapacke.h>
+
 namespace latentdb::latent {
 
 Result<InterpolationMode> ParseInterpolationMode(std::string_view name) {
@@ -88,64 +92,9 @@ double Dot(const double* x, const double* y, size_t n) {
   return s;
 }
 
-// Columns of a d × b matrix stored column-major (column j at q[j * d]).
-struct Block {
-  size_t d = 0, b = 0;
-  std::vector<double> q;
-  double* col(size_t j) { return q.data() + j * d; }
-  const double* col(size_t j) const { return q.data() + j * d; }
-};
-
-// Modified Gram–Schmidt; a column that vanishes is replaced by a fresh random one.
-void Orthonormalize(Block* m, NormalStream* rng) {
-  for (size_t j = 0; j < m->b; ++j) {
-    for (int attempt = 0; attempt < 8; ++attempt) {
-      double* v = m->col(j);
-      const double before = std::sqrt(Dot(v, v, m->d));
-      // Two Gram-Schmidt passes: one pass leaves a column that was (nearly) in the span of the
-      // previous ones far from orthogonal to them, which breaks the Rayleigh-Ritz step when the
-      // data has fewer points than the block has vectors.
-      for (int pass = 0; pass < 2; ++pass) {
-        for (size_t i = 0; i < j; ++i) {
-          const double p = Dot(m->col(i), v, m->d);
-          for (size_t r = 0; r < m->d; ++r) v[r] -= p * m->col(i)[r];
-        }
-      }
-      const double norm = std::sqrt(Dot(v, v, m->d));
-      // A column that was (numerically) dependent on the previous ones is replaced by a random one.
-      if (norm > 1e-150 && norm > 1e-9 * before) {
-        for (size_t r = 0; r < m->d; ++r) v[r] /= norm;
-        break;
-      }
-      for (size_t r = 0; r < m->d; ++r) v[r] = rng->Next();
-    }
-  }
-}
-
-// out = C · m, C symmetric d × d row-major.
-void Multiply(const std::vector<double>& c, const Block& m, Block* out) {
-  out->d = m.d;
-  out->b = m.b;
-  out->q.assign(m.q.size(), 0.0);
-  for (size_t j = 0; j < m.b; ++j) {
-    const double* x = m.col(j);
-    double* y = out->col(j);
-    for (size_t r = 0; r < m.d; ++r) y[r] = Dot(&c[r * m.d], x, m.d);
-  }
-}
-
-// m ← m · v, v a b × b row-major matrix.
-void Rotate(Block* m, const std::vector<double>& v) {
-  std::vector<double> out(m->q.size(), 0.0);
-  for (size_t j = 0; j < m->b; ++j) {
-    for (size_t i = 0; i < m->b; ++i) {
-      const double w = v[i * m->b + j];
-      if (w == 0) continue;
-      for (size_t r = 0; r < m->d; ++r) out[j * m->d + r] += w * m->col(i)[r];
-    }
-  }
-  m->q = std::move(out);
-}
+// Rows centred and converted to double per chunk, so that the covariance's rank-k update works on
+// a bounded buffer (chunk × d doubles) whatever the number of rows.
+constexpr size_t kCovarianceChunk = 2048;
 
 }  // namespace
 
@@ -164,53 +113,6 @@ std::vector<size_t> EvenlySpacedIndices(size_t total, size_t n) {
     out[i] = static_cast<size_t>((static_cast<unsigned __int128>(i) * total) / n);
   }
   return out;
-}
-
-void SymmetricEigen(std::vector<double> a, size_t n, std::vector<double>* values, std::vector<double>* vectors) {
-  std::vector<double> v(n * n, 0.0);
-  for (size_t i = 0; i < n; ++i) v[i * n + i] = 1.0;
-  double scale = 0;
-  for (double x : a) scale += x * x;
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0;
-    for (size_t p = 0; p < n; ++p)
-      for (size_t q = p + 1; q < n; ++q) off += a[p * n + q] * a[p * n + q];
-    if (off <= 1e-30 * scale || off == 0) break;
-    for (size_t p = 0; p < n; ++p) {
-      for (size_t q = p + 1; q < n; ++q) {
-        const double apq = a[p * n + q];
-        if (apq == 0) continue;
-        // The rotation J (J_pp = J_qq = c, J_pq = s, J_qp = −s) with (JᵀAJ)_pq = 0.
-        const double theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-        const double t = (theta >= 0 ? 1.0 : -1.0) / (std::abs(theta) + std::sqrt(theta * theta + 1));
-        const double c = 1 / std::sqrt(t * t + 1), s = t * c;
-        for (size_t k = 0; k < n; ++k) {  // A ← A·J
-          const double akp = a[k * n + p], akq = a[k * n + q];
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (size_t k = 0; k < n; ++k) {  // A ← Jᵀ·A
-          const double apk = a[p * n + k], aqk = a[q * n + k];
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
-        for (size_t k = 0; k < n; ++k) {  // V ← V·J
-          const double vkp = v[k * n + p], vkq = v[k * n + q];
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
-      }
-    }
-  }
-  std::vector<size_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return a[x * n + x] > a[y * n + y]; });
-  values->assign(n, 0.0);
-  vectors->assign(n * n, 0.0);
-  for (size_t j = 0; j < n; ++j) {
-    (*values)[j] = a[order[j] * n + order[j]];
-    for (size_t k = 0; k < n; ++k) (*vectors)[k * n + j] = v[k * n + order[j]];
-  }
 }
 
 Result<PcaResult> Pca(const std::vector<std::vector<float>>& rows, size_t components) {
@@ -232,65 +134,44 @@ Result<PcaResult> Pca(const std::vector<std::vector<float>>& rows, size_t compon
     for (size_t i = 0; i < d; ++i) out.mean[i] += r[i];
   for (auto& m : out.mean) m /= static_cast<double>(n);
 
-  // Upper triangle of the scatter matrix, then mirrored and scaled.
-  std::vector<double> cov(d * d, 0.0), centred(d);
-  for (const auto& r : rows) {
-    for (size_t i = 0; i < d; ++i) centred[i] = r[i] - out.mean[i];
-    for (size_t i = 0; i < d; ++i) {
-      const double ci = centred[i];
-      double* row = &cov[i * d];
-      for (size_t j = i; j < d; ++j) row[j] += ci * centred[j];
-    }
+  // The covariance's upper triangle by OpenBLAS's symmetric rank-k update (dsyrk), over chunks
+  // of centred rows, then scaled.
+  std::vector<double> cov(d * d, 0.0), chunk(std::min(n, kCovarianceChunk) * d), centred(d);
+  for (size_t start = 0; start < n; start += kCovarianceChunk) {
+    const size_t m = std::min(kCovarianceChunk, n - start);
+    for (size_t r = 0; r < m; ++r)
+      for (size_t i = 0; i < d; ++i) chunk[r * d + i] = rows[start + r][i] - out.mean[i];
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, static_cast<int>(d), static_cast<int>(m), 1.0, chunk.data(),
+                static_cast<int>(d), 1.0, cov.data(), static_cast<int>(d));
   }
   const double denom = n > 1 ? static_cast<double>(n - 1) : 1.0;
   double total = 0;
   for (size_t i = 0; i < d; ++i) {
-    for (size_t j = i; j < d; ++j) {
-      cov[i * d + j] /= denom;
-      cov[j * d + i] = cov[i * d + j];
-    }
+    for (size_t j = i; j < d; ++j) cov[i * d + j] /= denom;
     total += cov[i * d + i];
   }
   if (total <= 0) return out;  // all rows equal: every coordinate is 0
 
-  // Subspace iteration on a block of k + 8 vectors (all of them when d is small, which makes the
-  // first Rayleigh–Ritz step exact).
+  // The k largest eigenpairs by LAPACK's dsyevr (relatively robust representations: only the
+  // wanted eigenvectors are computed), ascending; read from the last.
   const size_t k = std::min(components, d);
-  const size_t b = std::min(d, k + 8);
-  NormalStream rng(0x5eed'0f'9ca);
-  Block q{d, b, std::vector<double>(d * b)};
-  for (auto& x : q.q) x = rng.Next();
-  Orthonormalize(&q, &rng);
-  Block w;
-  Multiply(cov, q, &w);
-  std::vector<double> values, vecs, h(b * b);
-  for (int iter = 0; iter < 1000; ++iter) {
-    q = w;
-    Orthonormalize(&q, &rng);
-    Multiply(cov, q, &w);
-    for (size_t i = 0; i < b; ++i)
-      for (size_t j = 0; j < b; ++j) h[i * b + j] = Dot(q.col(i), w.col(j), d);
-    for (size_t i = 0; i < b; ++i)  // symmetrize rounding
-      for (size_t j = i + 1; j < b; ++j) h[i * b + j] = h[j * b + i] = 0.5 * (h[i * b + j] + h[j * b + i]);
-    SymmetricEigen(h, b, &values, &vecs);
-    Rotate(&q, vecs);
-    Rotate(&w, vecs);
-    double worst = 0;
-    for (size_t j = 0; j < k; ++j) {
-      double res = 0;
-      for (size_t r = 0; r < d; ++r) {
-        const double e = w.col(j)[r] - values[j] * q.col(j)[r];
-        res += e * e;
-      }
-      worst = std::max(worst, std::sqrt(res));
-    }
-    if (b == d || worst <= 1e-10 * std::max(values[0], 1e-300)) break;
+  std::vector<double> values(d), vectors(d * k);
+  std::vector<lapack_int> support(2 * k);
+  lapack_int found = 0;
+  const lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', static_cast<lapack_int>(d), cov.data(),
+                                         static_cast<lapack_int>(d), 0.0, 0.0, static_cast<lapack_int>(d - k + 1),
+                                         static_cast<lapack_int>(d), 0.0, &found, values.data(), vectors.data(),
+                                         static_cast<lapack_int>(k), support.data());
+  if (info != 0 || found != static_cast<lapack_int>(k)) {
+    return Status::Internal("PCA: LAPACK's dsyevr failed (info " + std::to_string(info) + ")");
   }
 
   for (size_t j = 0; j < k; ++j) {
-    const double lambda = std::max(values[j], 0.0);
+    const size_t column = k - 1 - j;  // the j-th largest
+    const double lambda = std::max(values[column], 0.0);
     if (lambda <= 1e-12 * total) continue;  // a zero-variance axis projects to 0
-    std::vector<double> axis(q.col(j), q.col(j) + d);
+    std::vector<double> axis(d);
+    for (size_t r = 0; r < d; ++r) axis[r] = vectors[r * k + column];
     size_t big = 0;
     for (size_t r = 1; r < d; ++r)
       if (std::abs(axis[r]) > std::abs(axis[big])) big = r;

@@ -58,16 +58,13 @@ struct PcaResult {
 };
 
 // Principal component analysis of `rows` (all of one size d ≥ 1) onto the first `components`
-// axes: the d × d covariance in double precision, then subspace iteration with Rayleigh–Ritz
-// (Jacobi on the small projected matrix), converged to a residual of 1e-10 of the largest
-// eigenvalue or 1000 iterations. Axes beyond d, or of zero variance, project to 0.
-// InvalidArgument when rows differ in size or components is 0. Cost: rows · d² / 2 for the
-// covariance, then about d² · (components + 8) per iteration.
+// axes: the d × d covariance in double precision (OpenBLAS's dsyrk over chunks of centred rows),
+// then its largest eigenpairs by LAPACK's dsyevr (the MRRR algorithm: Dhillon & Parlett, 2004),
+// as numpy.linalg.eigh and scikit-learn's full-SVD PCA find them. Axes beyond d, or of zero
+// variance, project to 0. InvalidArgument when rows differ in size or components is 0; Internal
+// if LAPACK fails. Cost: rows · d² (dsyrk, multithreaded by OpenBLAS), then O(d³) for the
+// tridiagonal reduction; memory d² doubles. Thread-safe.
 Result<PcaResult> Pca(const std::vector<std::vector<float>>& rows, size_t components);
 
-// Eigen-decomposition of a symmetric n × n matrix (row-major) by cyclic Jacobi rotations:
-// eigenvalues in decreasing order, eigenvectors as the columns of *vectors (row-major n × n).
-// Exposed for the tests.
-void SymmetricEigen(std::vector<double> matrix, size_t n, std::vector<double>* values, std::vector<double>* vectors);
 
 }  // namespace latentdb::latent

@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libfaiss-dev libopenblas-dev        # ANN index (static FAISS) and the BLAS it links against
+  liblapacke-dev                      # LAPACK's C interface: the eigen-decomposition of PCA (maps, pca directions)
   librocksdb-dev libgflags-dev        # storage; gflags because Debian's RocksDB CMake config names it
   libboost-dev                        # Asio + Beast (header-only)
   libboost-program-options-dev        # the command line of the `latentdb` binary

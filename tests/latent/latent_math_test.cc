@@ -140,36 +140,6 @@ TEST_CASE("latent math: evenly spaced indices", "[latent]") {
   CHECK(big.back() == 69986);
 }
 
-TEST_CASE("latent math: symmetric eigen-decomposition", "[latent]") {
-  std::vector<double> values, vectors;
-  SymmetricEigen({2, 1, 1, 2}, 2, &values, &vectors);
-  CHECK(values[0] == Approx(3));
-  CHECK(values[1] == Approx(1));
-  CHECK(std::abs(vectors[0]) == Approx(std::sqrt(0.5)));  // (1, 1)/√2 up to sign
-  CHECK(vectors[0] * vectors[2] > 0);
-  // A random 7 × 7 symmetric matrix: A v = λ v, V orthonormal, λ decreasing.
-  const size_t n = 7;
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<double> u(-2, 2);
-  std::vector<double> a(n * n);
-  for (size_t i = 0; i < n; ++i)
-    for (size_t j = i; j < n; ++j) a[i * n + j] = a[j * n + i] = u(rng);
-  SymmetricEigen(a, n, &values, &vectors);
-  for (size_t k = 0; k < n; ++k) {
-    if (k > 0) CHECK(values[k] <= values[k - 1]);
-    for (size_t i = 0; i < n; ++i) {
-      double av = 0;
-      for (size_t j = 0; j < n; ++j) av += a[i * n + j] * vectors[j * n + k];
-      CHECK(av == Approx(values[k] * vectors[i * n + k]).margin(1e-9));
-    }
-    for (size_t l = 0; l < n; ++l) {
-      double d = 0;
-      for (size_t i = 0; i < n; ++i) d += vectors[i * n + k] * vectors[i * n + l];
-      CHECK(d == Approx(k == l ? 1.0 : 0.0).margin(1e-9));
-    }
-  }
-}
-
 // Rows m ± s1·u1 ± s2·u2 ± s3·u3 over all 8 sign patterns: the mean is m, the covariance is
 // (8/7)·Σ s_i² u_i u_iᵀ, so the axes are u1, u2 and the coordinates are the signed s1, s2.
 static void CheckBalancedDesign(size_t d) {
@@ -204,7 +174,7 @@ static void CheckBalancedDesign(size_t d) {
 
 TEST_CASE("latent math: PCA recovers known axes and variances", "[latent]") {
   SECTION("3-d (the block spans the space)") { CheckBalancedDesign(3); }
-  SECTION("40-d (subspace iteration)") { CheckBalancedDesign(40); }
+  SECTION("40-d") { CheckBalancedDesign(40); }
   SECTION("300-d") { CheckBalancedDesign(300); }
 }
 
@@ -225,10 +195,20 @@ TEST_CASE("latent math: PCA of random data satisfies the eigen-equation", "[late
   for (const auto& r : rows)
     for (size_t i = 0; i < d; ++i)
       for (size_t j = 0; j < d; ++j) cov[i * d + j] += (r[i] - mean[i]) * (r[j] - mean[j]) / (n - 1.0);
-  std::vector<double> values, vectors;
-  SymmetricEigen(cov, d, &values, &vectors);
+  // The eigen-equation C c = λ c for each axis, and λ₀ the largest eigenvalue: no direction has
+  // more variance (vᵀ C v ≤ λ₀ for random unit v).
+  const std::vector<double>& values = pca->explained_variance;
+  CHECK(values[0] >= values[1]);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<double> v(d);
+    for (auto& x : v) x = g(rng);
+    const double norm = std::sqrt(Dot(v, v));
+    double quad = 0;
+    for (size_t i = 0; i < d; ++i)
+      for (size_t j = 0; j < d; ++j) quad += v[i] * cov[i * d + j] * v[j] / (norm * norm);
+    CHECK(quad <= values[0] * (1 + 1e-9));
+  }
   for (int k = 0; k < 2; ++k) {
-    CHECK(pca->explained_variance[k] == Approx(values[k]).epsilon(1e-6));
     const auto& c = pca->components[k];
     CHECK(Dot(c, c) == Approx(1.0));
     for (size_t i = 0; i < d; ++i) {
