@@ -15,6 +15,7 @@ PACKAGES=(
   zlib1g-dev                          # reading the gzipped IDX files of the Fashion-MNIST package
   catch2                              # tests
   libhnswlib-dev                      # benchmark baseline only (header-only)
+  libsimdjson-dev                     # benchmark baseline only: bench/json_bench, the review of the JSON parser
   dataset-fashion-mnist               # real data for tests, demo and benchmarks
   libfasttext-dev                     # Word2Vec: training, .bin models, subword vectors
   fasttext                            # the fastText CLI: baseline of the training benchmark
