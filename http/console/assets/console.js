@@ -133,6 +133,8 @@ async function followHash() {
   const link = deepLink();
   if (link.collection !== state.collection) {
     if (state.collections.some((c) => c.name === link.collection)) selectCollection(link.collection, link.id);
+  } else if (state.loadingMap) {
+    // The map is still loading: selectCollection opens the point the hash names once it is there.
   } else if (link.id !== undefined && (!state.selected || labelText(state.selected.id) !== labelText(link.id))) {
     openPoint(link.id);
   }
@@ -167,8 +169,13 @@ async function selectCollection(name, pointId) {
   const field = $('field');
   if (!keys.includes(field.value)) field.value = preferred.find((k) => keys.includes(k)) || keys[0] || '';
   loadDirections();
-  await plot();
-  if (pointId !== undefined && name === state.collection) await openPoint(pointId);
+  state.loadingMap = true;
+  try { await plot(); } finally { if (name === state.collection) state.loadingMap = false; }
+  if (name !== state.collection) return;
+  // The hash may have named another point of this collection while the map loaded.
+  const link = deepLink();
+  const id = link.collection === name && link.id !== undefined ? link.id : pointId;
+  if (id !== undefined) await openPoint(id);
 }
 
 // ---- words ----------------------------------------------------------------------------------

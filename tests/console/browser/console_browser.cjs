@@ -233,6 +233,15 @@ async function main() {
     await page.evaluate(([name, id]) => { location.hash = `#${name}/${id}`; }, [config.vae, other]);
     await page.waitForFunction((id) => document.getElementById('point').textContent.startsWith(`id ${id}map`), String(other));
     check(await dataset(page, '#mapinfo', 'outside') === '2', 'both linked points are on the map');
+    // A link to a point edited while its collection's map is still loading: the point opens once
+    // the map is there (it used to be dropped with "cannot be placed on this map").
+    await page.evaluate(([cnn, vae, id]) => {
+      location.hash = `#${cnn}`;
+      setTimeout(() => { location.hash = `#${vae}`; }, 5);
+      setTimeout(() => { location.hash = `#${vae}/${id}`; }, 40);
+    }, [config.cnn, config.vae, config.deepLinkId]);
+    await page.waitForFunction((id) => document.getElementById('point').textContent.startsWith(`id ${id}map`), String(config.deepLinkId));
+    log('a deep link edited while the map loads: opened once the map is there');
     check(!(await page.$eval('#status', (e) => e.classList.contains('error'))), 'the status bar shows no error');
     await page.screenshot({ path: path.join(config.artifacts, 'console_browser_final.png') });
 
