@@ -1,5 +1,7 @@
 #include "http/codec.h"
 
+#include <set>
+
 #include "index/index_spec.h"
 
 #include "images/image.h"
@@ -299,6 +301,51 @@ json ScoredPointToJson(const engine::ScoredPoint& p) {
   if (p.payload) j["payload"] = p.payload->is_null() ? json::object() : *p.payload;
   if (p.vector) j["vector"] = VectorToJson(*p.vector);
   return j;
+}
+
+json PayloadSelector::Apply(const json& payload) const {
+  json p = payload.is_object() ? payload : json::object();
+  if (include) {
+    json out = json::object();
+    for (const auto& k : *include) {
+      if (p.contains(k)) out[k] = p[k];
+    }
+    return out;
+  }
+  if (exclude) {
+    for (const auto& k : *exclude) p.erase(k);
+  }
+  return p;
+}
+
+Result<std::set<std::string>> ParseKeyList(const json& j, const std::string& what) {
+  if (!j.is_array()) return Status::InvalidArgument(what + " must be an array of payload keys");
+  std::set<std::string> out;
+  for (const auto& k : j) {
+    if (!k.is_string()) return Status::InvalidArgument(what + " must be an array of payload keys");
+    out.insert(k.get<std::string>());
+  }
+  return out;
+}
+
+Result<PayloadSelector> ParsePayloadSelector(const json& body, bool fallback) {
+  PayloadSelector s;
+  s.any = fallback;
+  if (!body.contains("with_payload") || body["with_payload"].is_null()) return s;
+  const json& w = body["with_payload"];
+  s.any = true;
+  if (w.is_boolean()) {
+    s.any = w.get<bool>();
+  } else if (w.is_array()) {
+    LDB_ASSIGN_OR_RETURN(s.include, ParseKeyList(w, "\"with_payload\""));
+  } else if (w.is_object() && w.size() == 1 && (w.contains("include") || w.contains("exclude"))) {
+    const bool inc = w.contains("include");
+    LDB_ASSIGN_OR_RETURN(auto keys, ParseKeyList(inc ? w["include"] : w["exclude"], inc ? "\"with_payload.include\"" : "\"with_payload.exclude\""));
+    (inc ? s.include : s.exclude) = std::move(keys);
+  } else {
+    return Status::InvalidArgument("\"with_payload\" must be a boolean, a list of keys, {\"include\": […]} or {\"exclude\": […]}");
+  }
+  return s;
 }
 
 json PointRecordToJson(const engine::PointRecord& p, bool with_payload) {

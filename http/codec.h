@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "common/result.h"
@@ -86,6 +89,20 @@ struct LatentSource {
 Result<LatentSource> ParseLatentSource(const nlohmann::json& value, const std::string& what);
 // Reads an optional unsigned integer field with bounds; `fallback` when absent.
 Result<size_t> ParseCount(const nlohmann::json& body, const char* key, size_t fallback, size_t min, size_t max);
+
+// Qdrant's with_payload: true/false, a list of top-level keys to include, {"include": […]} or
+// {"exclude": […]}; the same in every route that returns payloads (retrieve, scroll, search,
+// recommend, query).
+struct PayloadSelector {
+  bool any = true;  // whether payloads are returned at all
+  std::optional<std::set<std::string>> include, exclude;
+  // The payload as selected (an object; {} for none).
+  nlohmann::json Apply(const nlohmann::json& payload) const;
+};
+// An array of payload keys (strings); InvalidArgument naming `what` otherwise.
+Result<std::set<std::string>> ParseKeyList(const nlohmann::json& j, const std::string& what);
+// The body's "with_payload" (`fallback` when absent or null); InvalidArgument naming the shape.
+Result<PayloadSelector> ParsePayloadSelector(const nlohmann::json& body, bool fallback);
 
 nlohmann::json VectorToJson(const std::vector<float>& v);
 // Payloads follow one rule in every answer (search, batch, analogy, scroll, retrieval, GET):

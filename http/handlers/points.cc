@@ -66,13 +66,13 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     LDB_ASSIGN_OR_RETURN(json body, BodyJson(req));
     if (!body.is_object() || !body.contains("ids")) {
-      return Status::InvalidArgument("body must be {\"ids\":[…], \"with_payload\":bool, \"with_vector\":bool}");
+      return Status::InvalidArgument("body must be {\"ids\":[…], \"with_payload\", \"with_vector\":bool}");
     }
     LDB_ASSIGN_OR_RETURN(auto ids, ParseIdList(body["ids"]));
     if (ids.size() > kMaxPointsPerRequest) {
       return Status::PayloadTooLarge("at most " + std::to_string(kMaxPointsPerRequest) + " ids per request");
     }
-    LDB_ASSIGN_OR_RETURN(bool with_payload, BoolField(body, "with_payload", true));
+    LDB_ASSIGN_OR_RETURN(PayloadSelector payload, ParsePayloadSelector(body, true));
     LDB_ASSIGN_OR_RETURN(bool with_vector, BoolField(body, "with_vector", false));
     LDB_RETURN_IF_ERROR(CheckAnswerSize(ids.size(), with_vector ? ids.size() * c->config().dim : 0, "this retrieval"));
     // Qdrant's answer: the points found, in the order asked, each once; missing ids are skipped.
@@ -83,8 +83,11 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
       if (!seen.insert(id.ToKey()).second) continue;
       LDB_ASSIGN_OR_RETURN(auto rec, c->Get(id, with_vector));
       if (!rec) continue;
-      if (with_payload) LDB_RETURN_IF_ERROR(answer.Charge(rec->payload));
-      out.push_back(PointRecordToJson(*rec, with_payload));
+      if (payload.any) {
+        rec->payload = payload.Apply(rec->payload);
+        LDB_RETURN_IF_ERROR(answer.Charge(rec->payload));
+      }
+      out.push_back(PointRecordToJson(*rec, payload.any));
     }
     return out;
   }));
@@ -127,12 +130,15 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
       offset = std::move(id);
     }
     LDB_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(body));
-    LDB_ASSIGN_OR_RETURN(bool with_payload, BoolField(body, "with_payload", true));
+    LDB_ASSIGN_OR_RETURN(PayloadSelector payload, ParsePayloadSelector(body, true));
     LDB_ASSIGN_OR_RETURN(bool with_vector, BoolField(body, "with_vector", false));
     LDB_RETURN_IF_ERROR(CheckAnswerSize(limit, with_vector ? limit * c->config().dim : 0, "this scroll"));
-    LDB_ASSIGN_OR_RETURN(auto page, c->Scroll(limit, offset, filter, with_payload, with_vector));
+    LDB_ASSIGN_OR_RETURN(auto page, c->Scroll(limit, offset, filter, payload.any, with_vector));
+    if (payload.any) {
+      for (auto& rec : page.points) rec.payload = payload.Apply(rec.payload);
+    }
     AnswerBudget answer;
-    LDB_ASSIGN_OR_RETURN(json points, PointRecordsToJson(page.points, with_payload, answer));
+    LDB_ASSIGN_OR_RETURN(json points, PointRecordsToJson(page.points, payload.any, answer));
     return json{{"points", points}, {"next_page_offset", page.next_offset ? page.next_offset->ToJson() : json(nullptr)}};
   }));
 }

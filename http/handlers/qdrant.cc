@@ -42,58 +42,6 @@ constexpr size_t kMaxRecommendExamples = 1024;
 // Qdrant's answer to a write: LatentDB's writes are durable when they answer, so "completed".
 json UpdateResult() { return json{{"operation_id", 0}, {"status", "completed"}}; }
 
-// Qdrant's with_payload: true/false, a list of keys to include, {"include": […]} or
-// {"exclude": […]} (top-level keys).
-struct PayloadSelector {
-  bool any = true;
-  std::optional<std::set<std::string>> include, exclude;
-
-  json Apply(const json& payload) const {
-    json p = payload.is_object() ? payload : json::object();
-    if (include) {
-      json out = json::object();
-      for (const auto& k : *include) {
-        if (p.contains(k)) out[k] = p[k];
-      }
-      return out;
-    }
-    if (exclude) {
-      for (const auto& k : *exclude) p.erase(k);
-    }
-    return p;
-  }
-};
-
-Result<std::set<std::string>> KeyList(const json& j, const std::string& what) {
-  if (!j.is_array()) return Status::InvalidArgument(what + " must be an array of payload keys");
-  std::set<std::string> out;
-  for (const auto& k : j) {
-    if (!k.is_string()) return Status::InvalidArgument(what + " must be an array of payload keys");
-    out.insert(k.get<std::string>());
-  }
-  return out;
-}
-
-Result<PayloadSelector> ParsePayloadSelector(const json& body, bool fallback) {
-  PayloadSelector s;
-  s.any = fallback;
-  if (!body.contains("with_payload") || body["with_payload"].is_null()) return s;
-  const json& w = body["with_payload"];
-  s.any = true;
-  if (w.is_boolean()) {
-    s.any = w.get<bool>();
-  } else if (w.is_array()) {
-    LDB_ASSIGN_OR_RETURN(s.include, KeyList(w, "\"with_payload\""));
-  } else if (w.is_object() && w.size() == 1 && (w.contains("include") || w.contains("exclude"))) {
-    const bool inc = w.contains("include");
-    LDB_ASSIGN_OR_RETURN(auto keys, KeyList(inc ? w["include"] : w["exclude"], inc ? "\"with_payload.include\"" : "\"with_payload.exclude\""));
-    (inc ? s.include : s.exclude) = std::move(keys);
-  } else {
-    return Status::InvalidArgument("\"with_payload\" must be a boolean, a list of keys, {\"include\": […]} or {\"exclude\": […]}");
-  }
-  return s;
-}
-
 Result<bool> WithVector(const json& body, bool fallback) {
   if (!body.contains("with_vector") || body["with_vector"].is_null()) return fallback;
   if (!body["with_vector"].is_boolean()) {
@@ -362,7 +310,7 @@ Result<json> UpdatePayload(const HandlerContext& ctx, const HttpRequest& req, co
   }
   if (kind == engine::PayloadUpdateKind::kDeleteKeys) {
     if (!body.contains("keys")) return Status::InvalidArgument("\"keys\" must be an array of payload keys");
-    LDB_ASSIGN_OR_RETURN(auto keys, KeyList(body["keys"], "\"keys\""));
+    LDB_ASSIGN_OR_RETURN(auto keys, ParseKeyList(body["keys"], "\"keys\""));
     update.keys.assign(keys.begin(), keys.end());
   }
   LDB_ASSIGN_OR_RETURN(auto selector, ParsePointSelector(body));

@@ -79,6 +79,9 @@ async function main() {
     assert.deepEqual(ids(got), [3, uuid]);
     assert.deepEqual(got[0].payload, { color: 'blue', n: 3 });
     assert.deepEqual(got[1].vector, [0, 0, 1, 0]);
+    // with_payload as a key list or an include / exclude selector, as in searches.
+    assert.deepEqual((await client.retrieve('qc_cos', { ids: [3], with_payload: ['n'] }))[0].payload, { n: 3 });
+    assert.deepEqual((await client.retrieve('qc_cos', { ids: [3], with_payload: { exclude: ['n'] } }))[0].payload, { color: 'blue' });
   });
   await check('count (all, filtered)', async () => {
     assert.equal((await client.count('qc_cos', { exact: true })).count, 4);
@@ -143,6 +146,8 @@ async function main() {
     assert.equal(next.next_page_offset, null);
     const blue = await client.scroll('qc_cos', { filter: { must: [{ key: 'color', match: { any: ['blue', 'green'] } }] } });
     assert.deepEqual(ids(blue.points), [3, uuid]);
+    const keys = await client.scroll('qc_cos', { limit: 1, with_payload: { include: ['color'] } });
+    assert.deepEqual(keys.points[0].payload, { color: 'red' });
   });
   await check('setPayload, overwritePayload, deletePayload, clearPayload', async () => {
     await client.setPayload('qc_cos', { points: [1], payload: { size: 'L' }, wait: true });
