@@ -21,16 +21,7 @@ modules="$BUILD_DIR/tests/console/browser/node_modules"
   echo "no playwright-core in $modules: run  npm ci --no-audit --no-fund --prefix $BUILD_DIR/tests/console/browser"
   exit 1
 }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-       echo $((20000 + RANDOM % 20000)))
-log="$(mktemp)"
-"$LATENTDB" serve --data-dir "$data" --host 127.0.0.1 --port "$port" >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
-url="http://127.0.0.1:$port"
-for _ in $(seq 1 300); do
-  curl -sf "$url/readyz" >/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$log"; exit 1; }
-  sleep 0.2
-done
+# shellcheck source=scripts/lib/serve_temporary.sh
+. "$repo/scripts/lib/serve_temporary.sh"
+serve_temporary "$data" "$(mktemp)" --remove-log
 node "$repo/scripts/console_screenshots.cjs" --url "$url" --out "$out" --modules "$modules" --chromium "$CHROMIUM" "$@"

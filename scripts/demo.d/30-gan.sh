@@ -13,17 +13,9 @@ set -euo pipefail
 marker="$DATA_DIR/.demo-fashion_gan-sampled"
 [ -f "$marker" ] && exit 0
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-       echo $((20000 + RANDOM % 20000)))
-"$LATENTDB" serve --data-dir "$DATA_DIR" --host 127.0.0.1 --port "$port" >"$DATA_DIR/.demo-gan-serve.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
-url="http://127.0.0.1:$port"
-for _ in $(seq 1 300); do
-  curl -sf "$url/readyz" >/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$DATA_DIR/.demo-gan-serve.log"; exit 1; }
-  sleep 0.2
-done
+# shellcheck source=scripts/lib/serve_temporary.sh
+. "$(dirname "$0")/../lib/serve_temporary.sh"
+serve_temporary "$DATA_DIR" "$DATA_DIR/.demo-gan-serve.log"
 code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$url/collections/fashion_gan" \
   -d '{"encoder":"fashion-gan","metric":"l2","index":"HNSW32"}')
 [ "$code" = 200 ] || [ "$code" = 409 ] || { echo "creating fashion_gan answered $code"; exit 1; }

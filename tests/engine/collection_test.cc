@@ -14,11 +14,13 @@
 #include "common/file_util.h"
 #include "engine/database.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
 
 using namespace latentdb::engine;
 using latentdb::StatusCode;
 using latentdb::testing::TempDir;
 using nlohmann::json;
+using latentdb::testing::RandomPoints;
 
 namespace {
 
@@ -74,19 +76,6 @@ latentdb::Result<std::unique_ptr<Database>> OpenChildDatabase(bool bulk_load) {
   o.persist_interval_seconds = 0;
   o.bulk_load = bulk_load;
   return Database::Open(o);
-}
-
-std::vector<PointInput> RandomPoints(size_t n, size_t dim, uint64_t first_id, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<PointInput> pts(n);
-  for (size_t i = 0; i < n; ++i) {
-    pts[i].id = ExternalId(first_id + i);
-    pts[i].vector.resize(dim);
-    for (auto& x : pts[i].vector) x = u(rng);
-    pts[i].payload = json{{"group", (first_id + i) % 5}, {"name", "p" + std::to_string(first_id + i)}};
-  }
-  return pts;
 }
 
 }  // namespace

@@ -24,23 +24,10 @@ using namespace latentdb;
 using engine::ExternalId;
 using engine::PointInput;
 using nlohmann::json;
+using latentdb::testing::RandomPoints;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::vector<PointInput> Points(size_t n, size_t dim, uint64_t first_id, uint32_t seed, const json& extra = json::object()) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<PointInput> pts(n);
-  for (size_t i = 0; i < n; ++i) {
-    pts[i].id = ExternalId(first_id + i);
-    pts[i].vector.resize(dim);
-    for (auto& x : pts[i].vector) x = u(rng);
-    pts[i].payload = json{{"group", (first_id + i) % 5}, {"name", "p" + std::to_string(first_id + i)}};
-    pts[i].payload.update(extra);
-  }
-  return pts;
-}
 
 std::shared_ptr<engine::Collection> CreateHnsw(engine::Database& db, const std::string& name, size_t dim) {
   auto config = engine::CollectionConfig::FromJson({{"dim", dim}, {"metric", "cosine"}, {"index", "HNSW16"}});
@@ -91,12 +78,12 @@ TEST_CASE("a collection restored from its snapshot is the collection as it was",
   testing::TempDir dir;
   auto db = testing::OpenTestDatabase(dir.Sub("data"));
   auto c = CreateHnsw(*db, "src", 8);
-  REQUIRE(c->Upsert(Points(600, 8, 0, 1)).ok());
+  REQUIRE(c->Upsert(RandomPoints(600, 8, 0, 1)).ok());
   REQUIRE(c->Delete({ExternalId(uint64_t{3}), ExternalId(uint64_t{4})}).ok());
   REQUIRE(c->CreatePayloadIndex("group", engine::PayloadSchema::kInteger, /*wait=*/true).ok());
   REQUIRE(c->PutAttachment("direction", "up", json{{"vector", {1, 2, 3}}}).ok());
   const auto before = Dump(*c);
-  const std::vector<float> q = Points(1, 8, 9999, 42)[0].vector;
+  const std::vector<float> q = RandomPoints(1, 8, 9999, 42)[0].vector;
   const auto hits = SearchIds(*c, q);
 
   auto snap = db->CreateSnapshot("src");
@@ -113,7 +100,7 @@ TEST_CASE("a collection restored from its snapshot is the collection as it was",
   CHECK((*listed)[0].checksum == snap->checksum);
 
   // Writes after the snapshot are not in it.
-  REQUIRE(c->Upsert(Points(50, 8, 1000, 2)).ok());
+  REQUIRE(c->Upsert(RandomPoints(50, 8, 1000, 2)).ok());
   REQUIRE(c->Delete({ExternalId(uint64_t{10})}).ok());
 
   SECTION("into a new collection, and across restarts with writes in between") {
@@ -139,7 +126,7 @@ TEST_CASE("a collection restored from its snapshot is the collection as it was",
     // The source is untouched.
     CHECK(c->size() == before.size() + 50 - 1);
 
-    REQUIRE((*copy)->Upsert(Points(5, 8, 5000, 3)).ok());
+    REQUIRE((*copy)->Upsert(RandomPoints(5, 8, 5000, 3)).ok());
     db.reset();
     db = testing::OpenTestDatabase(dir.Sub("data"));
     auto reopened = db->GetCollection("copy");
@@ -161,8 +148,8 @@ TEST_CASE("a collection restored from its snapshot is the collection as it was",
     CHECK(Dump(**restored) == before);
     CHECK(SearchIds(**restored, q) == hits);
     // The replaced collection object refuses writes; the new one takes them.
-    CHECK(c->Upsert(Points(1, 8, 7000, 4)).code() == StatusCode::kNotFound);
-    REQUIRE((*restored)->Upsert(Points(1, 8, 7000, 4)).ok());
+    CHECK(c->Upsert(RandomPoints(1, 8, 7000, 4)).code() == StatusCode::kNotFound);
+    REQUIRE((*restored)->Upsert(RandomPoints(1, 8, 7000, 4)).ok());
     auto got = db->GetCollection("src");
     REQUIRE(got.ok());
     CHECK(got->get() == restored->get());
@@ -196,8 +183,8 @@ TEST_CASE("a snapshot taken under write load restores to a state that existed", 
   std::thread writer([&] {
     for (uint64_t b = 0; !stop.load() && b < 100000; ++b) {
       // Each batch upserts kBatch new points and rewrites point 0's payload: all or nothing.
-      auto pts = Points(kBatch, 4, 1 + b * kBatch, static_cast<uint32_t>(b), json{{"batch", b}});
-      pts.push_back(Points(1, 4, 0, 0, json{{"batch", b}})[0]);
+      auto pts = RandomPoints(kBatch, 4, 1 + b * kBatch, static_cast<uint32_t>(b), json{{"batch", b}});
+      pts.push_back(RandomPoints(1, 4, 0, 0, json{{"batch", b}})[0]);
       if (!c->Upsert(std::move(pts)).ok()) break;
       batches = b + 1;
     }
@@ -234,12 +221,12 @@ TEST_CASE("damaged, foreign and hostile snapshot files are refused and change no
   testing::TempDir dir;
   auto db = testing::OpenTestDatabase(dir.Sub("data"));
   auto c = CreateHnsw(*db, "src", 4);
-  REQUIRE(c->Upsert(Points(300, 4, 0, 1)).ok());
+  REQUIRE(c->Upsert(RandomPoints(300, 4, 0, 1)).ok());
   auto snap = db->CreateSnapshot("src");
   REQUIRE(snap.ok());
   const std::string good = *db->SnapshotPath("src", snap->name);
   auto target = CreateHnsw(*db, "target", 4);
-  REQUIRE(target->Upsert(Points(7, 4, 0, 9)).ok());
+  REQUIRE(target->Upsert(RandomPoints(7, 4, 0, 9)).ok());
   const auto target_before = Dump(*target);
   const std::string bad = dir.Sub("bad.snapshot");
 
@@ -327,8 +314,8 @@ TEST_CASE("a full snapshot restores every collection and the extra folders into 
     auto db = testing::OpenTestDatabase(dir.Sub("data"));
     auto a = CreateHnsw(*db, "a", 4);
     auto b = testing::CreateFlatCollection(*db, "b", 3);
-    REQUIRE(a->Upsert(Points(100, 4, 0, 1)).ok());
-    REQUIRE(b->Upsert(Points(40, 3, 0, 2)).ok());
+    REQUIRE(a->Upsert(RandomPoints(100, 4, 0, 1)).ok());
+    REQUIRE(b->Upsert(RandomPoints(40, 3, 0, 2)).ok());
     a_points = Dump(*a);
     b_points = Dump(*b);
     fs::create_directories(dir.Sub("data/models/m"));

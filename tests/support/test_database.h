@@ -4,8 +4,10 @@
 // Throws std::runtime_error when it does not open (Catch2 reports it as the case's failure).
 
 #include <memory>
+#include <random>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "engine/database.h"
 
@@ -28,6 +30,23 @@ inline std::shared_ptr<engine::Collection> CreateFlatCollection(engine::Database
   auto c = db.CreateCollection(name, *config);
   if (!c.ok()) throw std::runtime_error("creating " + name + ": " + c.status().ToString());
   return *c;
+}
+
+// n points with ids first_id… (unsigned), uniform vectors in [-1, 1]^dim from `seed`, and
+// payloads {"group": id % 5, "name": "p<id>"} merged with `extra`.
+inline std::vector<engine::PointInput> RandomPoints(size_t n, size_t dim, uint64_t first_id, uint32_t seed,
+                                                    const nlohmann::json& extra = nlohmann::json::object()) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<engine::PointInput> pts(n);
+  for (size_t i = 0; i < n; ++i) {
+    pts[i].id = engine::ExternalId(first_id + i);
+    pts[i].vector.resize(dim);
+    for (auto& x : pts[i].vector) x = u(rng);
+    pts[i].payload = nlohmann::json{{"group", (first_id + i) % 5}, {"name", "p" + std::to_string(first_id + i)}};
+    pts[i].payload.update(extra);
+  }
+  return pts;
 }
 
 }  // namespace latentdb::testing

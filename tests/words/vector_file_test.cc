@@ -17,6 +17,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/words/words_test_util.h"
 #include "tests/support/test_database.h"
+#include "tests/words/import_status.h"
 
 using namespace latentdb;
 using namespace latentdb::words;
@@ -206,25 +207,6 @@ std::string Floats(std::initializer_list<float> v) {
   std::string out(v.size() * sizeof(float), '\0');
   std::memcpy(out.data(), std::data(v), out.size());
   return out;
-}
-
-// Imports `path` as "m" into a fresh database; the status, and the collection must not exist
-// after a failure.
-Status ImportStatus(const TempDir& tmp, const std::string& path, json* manifest = nullptr) {
-  auto db = latentdb::testing::OpenTestDatabase(tmp.Sub("data"));
-  ImportOptions o;
-  o.path = path;
-  o.name = "m";
-  auto m = ImportWordModel(*db, o);
-  if (!m.ok()) {
-    CHECK(!db->GetCollection("m").ok());
-    CHECK(!PathExists(models::ModelDir(tmp.Sub("data"), "m")));
-    return m.status();
-  }
-  if (manifest) *manifest = *m;
-  CHECK(db->DropCollection("m").ok());
-  CHECK(models::RemoveModelDir(tmp.Sub("data"), "m").ok());
-  return Status::Ok();
 }
 
 }  // namespace

@@ -13,12 +13,14 @@
 #include "models/model_registry.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"
+#include "tests/words/import_status.h"
 #include "words/importer.h"
 
 using namespace latentdb;
 using namespace latentdb::formats;
 using namespace latentdb::words;
 using latentdb::testing::TempDir;
+using latentdb::testing::words::ImportStatus;
 using nlohmann::json;
 
 namespace {
@@ -56,25 +58,6 @@ double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
     bb += double{b[i]} * b[i];
   }
   return ab / std::sqrt(aa * bb);
-}
-
-// Imports `path` as "m" into a fresh database: the status; after a failure neither the collection
-// nor the model directory may exist.
-Status ImportStatus(const TempDir& tmp, const std::string& path, json* manifest = nullptr) {
-  auto db = latentdb::testing::OpenTestDatabase(tmp.Sub("data"));
-  ImportOptions o;
-  o.path = path;
-  o.name = "m";
-  auto m = ImportWordModel(*db, o);
-  if (!m.ok()) {
-    CHECK(!db->GetCollection("m").ok());
-    CHECK(!PathExists(models::ModelDir(tmp.Sub("data"), "m")));
-    return m.status();
-  }
-  if (manifest) *manifest = *m;
-  CHECK(db->DropCollection("m").ok());
-  CHECK(models::RemoveModelDir(tmp.Sub("data"), "m").ok());
-  return Status::Ok();
 }
 
 // A small file of the layout: 3 words of dimension 2, with the package's norm and index after each
