@@ -186,13 +186,7 @@ Status Store::DropCollection(const CollectionRecord& record) {
   std::lock_guard<std::mutex> lock(impl_->catalog_mutex);
   rocksdb::WriteBatch batch;
   batch.Delete(impl_->cf[kCatalog], record.name);
-  if (record.id != 0) {  // 0: a damaged entry whose records cannot be found (ids start at 1)
-    std::string begin = CidPrefix(record.id);
-    std::string end = CidPrefix(record.id + 1);
-    for (Family f : {kVectors, kPoints, kIds, kChangelog, kPayloadIndex}) batch.DeleteRange(impl_->cf[f], begin, end);
-    batch.Delete(impl_->cf[kMeta], NextIidKey(record.id));
-    batch.DeleteRange(impl_->cf[kMeta], AttachmentPrefix(record.id), AttachmentPrefix(record.id + 1));
-  }
+  if (record.id != 0) impl_->DeleteCollectionRecords(record.id, &batch);  // 0: a damaged entry (ids start at 1)
   std::unique_lock drop_lock(impl_->drop_mutex);
   LDB_RETURN_IF_ERROR(impl_->Write(&batch, "dropping collection '" + record.name + "'"));
   if (record.id != 0) impl_->dropped.insert(record.id);

@@ -265,6 +265,16 @@ struct Store::Impl {
     return FromRocks(it->status(), std::string("scanning ") + kFamilyNames[f]);
   }
 
+  // Adds to `batch` the removal of every record of collection `cid` but its catalog entry: its
+  // points, vectors, ids, changelog, payload-index entries, id counter and attachments.
+  void DeleteCollectionRecords(uint32_t cid, rocksdb::WriteBatch* batch) {
+    const std::string begin = CidPrefix(cid);
+    const std::string end = CidPrefix(cid + 1);
+    for (Family f : {kVectors, kPoints, kIds, kChangelog, kPayloadIndex}) batch->DeleteRange(cf[f], begin, end);
+    batch->Delete(cf[kMeta], NextIidKey(cid));
+    batch->DeleteRange(cf[kMeta], AttachmentPrefix(cid), AttachmentPrefix(cid + 1));
+  }
+
   // Removes the records of collection ids that no catalog entry names (a crash between a
   // restore's ingestion and the removal of the records it replaced leaves some), unless a catalog
   // entry is damaged (its id unknown). Called when the store opens (store_snapshot.cc).

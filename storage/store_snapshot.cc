@@ -144,13 +144,7 @@ Status Store::Impl::RemoveUnnamedRecords() {
   LDB_RETURN_IF_ERROR(collect(kMeta, "next_iid"));
   if (orphans.empty()) return Status::Ok();
   rocksdb::WriteBatch batch;
-  for (uint32_t cid : orphans) {
-    const std::string begin = CidPrefix(cid);
-    const std::string end = CidPrefix(cid + 1);
-    for (Family f : {kVectors, kPoints, kIds, kChangelog, kPayloadIndex}) batch.DeleteRange(impl.cf[f], begin, end);
-    batch.Delete(impl.cf[kMeta], NextIidKey(cid));
-    batch.DeleteRange(impl.cf[kMeta], AttachmentPrefix(cid), AttachmentPrefix(cid + 1));
-  }
+  for (uint32_t cid : orphans) impl.DeleteCollectionRecords(cid, &batch);
   LogWarn("store: removing the records of " + std::to_string(orphans.size()) +
           " collection id(s) no catalog entry names (left by a crash during a restore)");
   return impl.Write(&batch, "removing records no collection owns");
@@ -286,11 +280,7 @@ Result<CollectionRecord> Store::ImportCollection(const std::string& name, const 
     if (replacing) {
       impl_->dropped.insert(replacing->id);
       rocksdb::WriteBatch batch;
-      const std::string begin = CidPrefix(replacing->id);
-      const std::string end = CidPrefix(replacing->id + 1);
-      for (Family f : {kVectors, kPoints, kIds, kChangelog, kPayloadIndex}) batch.DeleteRange(impl_->cf[f], begin, end);
-      batch.Delete(impl_->cf[kMeta], NextIidKey(replacing->id));
-      batch.DeleteRange(impl_->cf[kMeta], AttachmentPrefix(replacing->id), AttachmentPrefix(replacing->id + 1));
+      impl_->DeleteCollectionRecords(replacing->id, &batch);
       if (Status removed = impl_->Write(&batch, "removing the replaced records of '" + name + "'"); !removed.ok()) {
         // The restore stands; the old records are garbage the next open removes.
         LogWarn(removed.message());
