@@ -90,6 +90,9 @@ class Database {
   // Snapshot files live in <data_dir>/snapshots: a collection's in snapshots/<collection>/, full
   // ones at the top, each with "<name>.checksum" beside it (as Qdrant lays them out).
   std::string SnapshotsDir() const;
+  // A fresh scratch directory under SnapshotsDir()/.tmp, emptied when the database next opens
+  // (the caller removes it when done): where snapshots are written, extracted and uploaded.
+  Result<std::string> MakeScratchDir() const;
   // Writes a consistent snapshot of one collection (Collection::ExportSnapshot: records and index
   // at one instant, so a snapshot under write load restores to a state that existed), fsynced and
   // published under a fresh name. NotFound/Unavailable as GetCollection; IOError/NoSpace (nothing
@@ -130,8 +133,6 @@ class Database {
   // Opens one catalog entry; never throws.
   Result<std::shared_ptr<Collection>> OpenCollection(const storage::CollectionRecord& rec);
   void PersistLoop();
-  // A fresh scratch directory under SnapshotsDir()/.tmp (removed at open).
-  Result<std::string> MakeScratchDir() const;
   // Exports one collection and archives it at `archive_path` (not published: the caller renames).
   Status WriteCollectionArchive(const std::shared_ptr<Collection>& c, const std::string& archive_path) const;
   // Publishes `tmp` as snapshot `dir`/`name` with its checksum file.

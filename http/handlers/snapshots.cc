@@ -7,10 +7,8 @@
 //   POST   /collections/{c}/snapshots/upload          multipart field "snapshot" (or a raw body) → true
 //   POST|GET /snapshots, GET|DELETE /snapshots/{name} the same for whole-database snapshots
 // Qdrant's `wait=false` runs in the background; here every call completes before it answers.
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
+#include <system_error>
 
 #include "common/file_util.h"
 #include "engine/database.h"
@@ -126,17 +124,15 @@ void RegisterSnapshotRoutes(Router& router, const HandlerContext& ctx) {
                  LDB_ASSIGN_OR_RETURN(bytes, MultipartField(content_type, req.body, "snapshot"));
                }
                if (bytes.empty()) return Status::InvalidArgument("the upload holds no snapshot file");
-               // In the scratch folder, which the database empties when it opens.
-               const std::string dir = db->SnapshotsDir() + "/.tmp";
-               LDB_RETURN_IF_ERROR(CreateDirectories(dir));
-               static std::atomic<uint64_t> counter{0};
-               const std::string path = dir + "/upload-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + ".snapshot";
+               LDB_ASSIGN_OR_RETURN(std::string dir, db->MakeScratchDir());
+               const std::string path = dir + "/upload.snapshot";
                Status written = WriteFileAtomically(path, bytes);
                Status restored = written.ok() ? db->RestoreSnapshot(p.at("collection"), path,
                                                                     checksum == req.query.end() ? "" : checksum->second)
                                                     .status()
                                               : written;
-               (void)RemoveFileIfExists(path);
+               std::error_code ignored;
+               fs::remove_all(dir, ignored);
                LDB_RETURN_IF_ERROR(restored);
                return json(true);
              }));
