@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base64.h"
 #include "bench/bench_util.h"
 #include "engine/collection.h"
 #include "engine/database.h"
@@ -151,7 +152,7 @@ double HttpIngestRate(engine::Database* db, const std::string& model, size_t dim
   for (size_t b = 0; b < n; b += batch) {
     json points = json::array();
     for (size_t i = b; i < std::min(n, b + batch); ++i) {
-      points.push_back({{"id", i}, {"image", images::Base64Encode(images::EncodePng(imgs[i]))}});
+      points.push_back({{"id", i}, {"image", Base64Encode(images::EncodePng(imgs[i]))}});
     }
     bodies.push_back(json{{"points", points}}.dump());
   }

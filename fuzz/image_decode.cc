@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/base64.h"
 #include "images/image.h"
 #include "fuzz/fuzz_util.h"
 
@@ -16,7 +17,7 @@ namespace images = latentdb::images;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  (void)images::Base64Decode(bytes);
+  (void)latentdb::Base64Decode(bytes);
   (void)images::SniffFormat(bytes);
 
   // A smaller pixel limit than the server's, so that one input stays fast; the limit is what

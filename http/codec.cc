@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "common/base64.h"
 #include "index/index_spec.h"
 
 #include "images/image.h"
@@ -92,7 +93,7 @@ Result<LatentSource> ParseLatentSource(const json& value, const std::string& wha
 
 inference::Input ParseImageField(const json& value) {
   if (!value.is_string()) return inference::Input::BadImage(Status::InvalidArgument("\"image\" must be a base64 string"));
-  auto bytes = images::Base64Decode(value.get_ref<const std::string&>());
+  auto bytes = Base64Decode(value.get_ref<const std::string&>());
   if (!bytes.ok()) return inference::Input::BadImage(bytes.status());
   return inference::Input::Image(std::move(bytes).value());
 }

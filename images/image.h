@@ -56,10 +56,4 @@ Image Resize(const Image& image, int width, int height);
 // PNG bytes of the image (deflate via stb_image_write).
 std::string EncodePng(const Image& image);
 
-// Standard base64 (RFC 4648, with padding) for images in JSON.
-std::string Base64Encode(std::string_view bytes);
-// InvalidArgument on characters outside the alphabet or bad padding; accepts a
-// "data:image/...;base64," prefix and ignores whitespace.
-Result<std::string> Base64Decode(std::string_view text);
-
 }  // namespace latentdb::images

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
 #include "images/image.h"
 
 namespace latentdb::ingest {
@@ -56,9 +57,9 @@ void AppendRawPointJson(const engine::ExternalId& id, const RawInput& raw, const
       img.height = raw.height;
       img.channels = raw.channels;
       img.pixels.assign(raw.bytes.begin(), raw.bytes.end());
-      out->append(images::Base64Encode(images::EncodePng(img)));
+      out->append(Base64Encode(images::EncodePng(img)));
     } else {
-      out->append(images::Base64Encode(raw.bytes));
+      out->append(Base64Encode(raw.bytes));
     }
     out->push_back('"');
   } else {

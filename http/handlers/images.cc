@@ -9,6 +9,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "common/base64.h"
 #include "encoders/image_model.h"
 #include "inference/point_encoding.h"
 #include "http/codec.h"
@@ -87,7 +88,7 @@ Result<images::Image> DecodeImageField(const json& value, const encoders::ImageM
 }
 
 void AddImageJson(const images::Image& image, json* out) {
-  (*out)["image"] = images::Base64Encode(images::EncodePng(image));
+  (*out)["image"] = Base64Encode(images::EncodePng(image));
   (*out)["width"] = image.width;
   (*out)["height"] = image.height;
   (*out)["channels"] = image.channels;

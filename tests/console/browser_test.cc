@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base64.h"
 #include "client/http_client.h"
 #include "encoders/fashion_mnist.h"
 #include "encoders/trainer.h"
@@ -53,7 +54,7 @@ void Train(const std::string& data_dir, latentdb::encoders::TrainImageOptions o,
 }
 
 std::string Base64Png(const latentdb::images::Image& image) {
-  return latentdb::images::Base64Encode(latentdb::images::EncodePng(image));
+  return latentdb::Base64Encode(latentdb::images::EncodePng(image));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A GAN collection over HTTP against a real server: generated samples (reproducible, stored with
 // their codes on request), decode and interpolation through the generator, images upserted and
 // searched by inversion, and the errors of the generative routes on a non-generative collection.
+#include "common/base64.h"
 #include "latent/math.h"
 #include "tests/latent/http_fixture.h"
 
@@ -89,7 +90,7 @@ TEST_CASE("gan: an image is upserted and searched by inversion, with its residua
   REQUIRE(hits.size() >= 1);
   CHECK(hits[0]["id"] == 100);
   // A raw image body works the same way.
-  const std::string png = latentdb::images::Base64Decode(image.get<std::string>()).value();
+  const std::string png = latentdb::Base64Decode(image.get<std::string>()).value();
   auto raw = Ok(Send(c, "PUT", "/collections/gan_c/points/101", png, "image/png"));
   CHECK(raw["upserted"] == 1);
   CHECK(Ok(c, "GET", "/collections/gan_c/points/101")["payload"]["inversion_error"].is_number());

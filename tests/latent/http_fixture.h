@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base64.h"
 #include "encoders/fashion_mnist.h"
 #include "encoders/trainer.h"
 #include "images/image.h"
@@ -83,7 +84,7 @@ inline Served& Server(const std::vector<std::string>& server_args = {}) {
 }
 
 inline std::string Png(const ::latentdb::images::Image& image) { return ::latentdb::images::EncodePng(image); }
-inline std::string Base64Png(const ::latentdb::images::Image& image) { return ::latentdb::images::Base64Encode(Png(image)); }
+inline std::string Base64Png(const ::latentdb::images::Image& image) { return ::latentdb::Base64Encode(Png(image)); }
 
 // Decodes a PNG reply (or a base64 PNG) the test received.
 inline ::latentdb::images::Image DecodePng(const std::string& png) {
@@ -94,7 +95,7 @@ inline ::latentdb::images::Image DecodePng(const std::string& png) {
 }
 inline ::latentdb::images::Image DecodeBase64Png(const nlohmann::json& b64) {
   REQUIRE(b64.is_string());
-  auto bytes = ::latentdb::images::Base64Decode(b64.get<std::string>());
+  auto bytes = ::latentdb::Base64Decode(b64.get<std::string>());
   REQUIRE(bytes.ok());
   return DecodePng(*bytes);
 }

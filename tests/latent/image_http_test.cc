@@ -6,6 +6,7 @@
 #include <map>
 #include <thread>
 
+#include "common/base64.h"
 #include "tests/images/image_fixtures.h"
 #include "tests/latent/http_fixture.h"
 
@@ -44,15 +45,15 @@ TEST_CASE("images: collections with an image encoder", "[latent][http]") {
   SECTION("batch upserts: bad images are rejected with their reason, the rest stored") {
     json points = PointsWithImages(s.images, 12);
     const std::string good = Png(s.images.ImageAt(20));
-    points.push_back({{"id", "truncated"}, {"image", latentdb::images::Base64Encode(Truncated(good))}});
-    points.push_back({{"id", "huge"}, {"image", latentdb::images::Base64Encode(fixtures::PngHeader(100000, 100000))}});
-    points.push_back({{"id", "zero"}, {"image", latentdb::images::Base64Encode(fixtures::PngHeader(0, 28))}});
-    points.push_back({{"id", "text"}, {"image", latentdb::images::Base64Encode("hello, not an image")}});
+    points.push_back({{"id", "truncated"}, {"image", latentdb::Base64Encode(Truncated(good))}});
+    points.push_back({{"id", "huge"}, {"image", latentdb::Base64Encode(fixtures::PngHeader(100000, 100000))}});
+    points.push_back({{"id", "zero"}, {"image", latentdb::Base64Encode(fixtures::PngHeader(0, 28))}});
+    points.push_back({{"id", "text"}, {"image", latentdb::Base64Encode("hello, not an image")}});
     points.push_back({{"id", "base64"}, {"image", "###"}});
     points.push_back({{"id", "number"}, {"image", 42}});
-    points.push_back({{"id", "jpeg"}, {"image", latentdb::images::Base64Encode(fixtures::Jpeg(s.images.ImageAt(21)))},
+    points.push_back({{"id", "jpeg"}, {"image", latentdb::Base64Encode(fixtures::Jpeg(s.images.ImageAt(21)))},
                       {"payload", {{"label", s.images.labels[21]}}}});
-    points.push_back({{"id", "jpeg_cut"}, {"image", latentdb::images::Base64Encode(Truncated(fixtures::Jpeg(s.images.ImageAt(22))))}});
+    points.push_back({{"id", "jpeg_cut"}, {"image", latentdb::Base64Encode(Truncated(fixtures::Jpeg(s.images.ImageAt(22))))}});
     points.push_back({{"id", "vec"}, {"vector", std::vector<float>(16, 0.25f)}});
     auto r = Ok(c, "PUT", "/collections/img/points", {{"points", points}});
     CHECK(r["upserted"] == 14);  // 12 images, the JPEG and the plain vector
@@ -101,7 +102,7 @@ TEST_CASE("images: collections with an image encoder", "[latent][http]") {
     CHECK(batch[0][0]["id"] == 7);
 
     Fails(c, 400, "POST", "/collections/img/search", {{"image", "@@@"}});
-    Fails(c, 413, "POST", "/collections/img/search", {{"image", latentdb::images::Base64Encode(fixtures::PngHeader(70000, 70000))}});
+    Fails(c, 413, "POST", "/collections/img/search", {{"image", latentdb::Base64Encode(fixtures::PngHeader(70000, 70000))}});
     Fails(c, 400, "POST", "/collections/img/search", {{"image", Base64Png(s.images.ImageAt(1))}, {"vector", stored}}, "not both");
     Fails(c, 400, "POST", "/collections/img/search", {{"text", "a shirt"}}, "image");
     Fails(c, 400, "POST", "/collections/plain/search", {{"image", Base64Png(s.images.ImageAt(1))}}, "no encoder");
@@ -109,7 +110,7 @@ TEST_CASE("images: collections with an image encoder", "[latent][http]") {
   }
 
   SECTION("a batch in which no image decodes answers the first item's error") {
-    json points = {{{"id", 1}, {"image", latentdb::images::Base64Encode(fixtures::PngHeader(90000, 90000))}},
+    json points = {{{"id", 1}, {"image", latentdb::Base64Encode(fixtures::PngHeader(90000, 90000))}},
                    {{"id", 2}, {"image", "!!"}}};
     Fails(SendJson(c, "PUT", "/collections/img/points", {{"points", points}}), 413, "points[0]");
     CHECK(Ok(c, "GET", "/collections/img")["points_count"] == 0);
@@ -152,15 +153,15 @@ TEST_CASE("images: collections with an image encoder", "[latent][http]") {
 
   SECTION("POST /encode") {
     const std::string png = Png(s.images.ImageAt(4));
-    auto a = Ok(c, "POST", "/encode", {{"model", "cnn"}, {"image", latentdb::images::Base64Encode(png)}});
+    auto a = Ok(c, "POST", "/encode", {{"model", "cnn"}, {"image", latentdb::Base64Encode(png)}});
     auto b = Ok(Send(c, "POST", "/encode?model=cnn", png, "image/png"));
     CHECK(a["vector"] == b["vector"]);  // deterministic
-    auto v = Ok(c, "POST", "/encode", {{"model", "vae"}, {"image", "data:image/png;base64," + latentdb::images::Base64Encode(png)}});
+    auto v = Ok(c, "POST", "/encode", {{"model", "vae"}, {"image", "data:image/png;base64," + latentdb::Base64Encode(png)}});
     CHECK(v["dim"] == 8);
-    Fails(c, 400, "POST", "/encode", {{"image", latentdb::images::Base64Encode(png)}}, "model");
-    Fails(c, 404, "POST", "/encode", {{"model", "nomodel"}, {"image", latentdb::images::Base64Encode(png)}});
+    Fails(c, 400, "POST", "/encode", {{"image", latentdb::Base64Encode(png)}}, "model");
+    Fails(c, 404, "POST", "/encode", {{"model", "nomodel"}, {"image", latentdb::Base64Encode(png)}});
     Fails(c, 400, "POST", "/encode", {{"model", "cnn"}});
-    Fails(c, 400, "POST", "/encode", {{"model", "cnn"}, {"image", latentdb::images::Base64Encode(Truncated(png))}});
+    Fails(c, 400, "POST", "/encode", {{"model", "cnn"}, {"image", latentdb::Base64Encode(Truncated(png))}});
     Fails(Send(c, "POST", "/encode?model=cnn", png, "image/tiff"), 415);
     Fails(Send(c, "POST", "/encode", png, "image/png"), 400, "model");
     Fails(Send(c, "POST", "/encode?model=cnn", fixtures::PngHeader(1u << 20, 1u << 20), "image/png"), 413);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/base64.h"
 #include "tests/images/image_fixtures.h"
 #include "tests/latent/http_fixture.h"
 
@@ -71,7 +72,7 @@ TEST_CASE("images: pixel bombs are refused from their headers, fast", "[latent][
   Ok(c, "PUT", "/collections/bombs", {{"encoder", "cnn"}});
 
   // The issue's request: 40 points whose 35-byte GIFs declare 6000 × 6000 (82 s before).
-  const std::string gif = latentdb::images::Base64Encode(GifScreen(6000, 6000));
+  const std::string gif = latentdb::Base64Encode(GifScreen(6000, 6000));
   json points = json::array();
   for (int i = 0; i < 40; ++i) points.push_back({{"id", i}, {"image", gif}});
   auto start = Clock::now();
@@ -92,7 +93,7 @@ TEST_CASE("images: pixel bombs are refused from their headers, fast", "[latent][
 
   // Per request: five images at the per-image limit (4096 × 4096) are over 67,108,864 pixels
   // together; refused before any is decoded.
-  const std::string full = latentdb::images::Base64Encode(GifScreen(4096, 4096));
+  const std::string full = latentdb::Base64Encode(GifScreen(4096, 4096));
   json five = json::array();
   for (int i = 0; i < 5; ++i) five.push_back({{"id", 100 + i}, {"image", full}});
   start = Clock::now();
@@ -111,7 +112,7 @@ TEST_CASE("workers: /healthz answers while images decode on another connection",
   SendJson(c, "DELETE", "/collections/slow_img");
   Ok(c, "PUT", "/collections/slow_img", {{"encoder", "cnn"}});
   // Four images at the per-image limit: within the request's budget, and long to decode.
-  const std::string full = latentdb::images::Base64Encode(GifScreen(4096, 4096));
+  const std::string full = latentdb::Base64Encode(GifScreen(4096, 4096));
   json four = json::array();
   for (int i = 0; i < 4; ++i) four.push_back({{"id", i}, {"image", full}});
   const std::string body = json{{"points", four}}.dump();

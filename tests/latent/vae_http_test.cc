@@ -3,6 +3,7 @@
 // latents (interpolations, a + b − c) are computed here from the stored vectors.
 #include <cmath>
 
+#include "common/base64.h"
 #include "latent/math.h"
 #include "tests/images/image_fixtures.h"
 #include "tests/latent/http_fixture.h"
@@ -51,7 +52,7 @@ TEST_CASE("vae: anomaly scores, decode and reconstruct", "[latent][http]") {
   CHECK(pl["kl"].get<double>() >= 0);
   CHECK(pl["neg_elbo"].get<double>() == Approx(pl["reconstruction_error"].get<double>() + pl["kl"].get<double>()));
   const std::string png3 = Png(s.images.ImageAt(3));
-  auto rec = Ok(c, "POST", "/collections/vae_c/reconstruct", {{"image", latentdb::images::Base64Encode(png3)}});
+  auto rec = Ok(c, "POST", "/collections/vae_c/reconstruct", {{"image", latentdb::Base64Encode(png3)}});
   CHECK(rec["neg_elbo"].get<double>() == Approx(pl["neg_elbo"].get<double>()).epsilon(1e-4));
   CHECK(rec["kl"].get<double>() == Approx(pl["kl"].get<double>()).epsilon(1e-4));
   auto stored = Floats(p["vector"]);
@@ -109,10 +110,10 @@ TEST_CASE("vae: anomaly scores, decode and reconstruct", "[latent][http]") {
   Fails(c, 400, "POST", "/decode", {{"model", "vae"}});
   Fails(c, 400, "POST", "/decode", {{"vector", stored}}, "model");
   Fails(c, 404, "POST", "/decode", {{"model", "nomodel"}, {"vector", stored}});
-  Fails(c, 400, "POST", "/collections/cnn_c/reconstruct", {{"image", latentdb::images::Base64Encode(png3)}}, "VAE");
-  Fails(c, 404, "POST", "/collections/nothere/reconstruct", {{"image", latentdb::images::Base64Encode(png3)}});
+  Fails(c, 400, "POST", "/collections/cnn_c/reconstruct", {{"image", latentdb::Base64Encode(png3)}}, "VAE");
+  Fails(c, 404, "POST", "/collections/nothere/reconstruct", {{"image", latentdb::Base64Encode(png3)}});
   Fails(c, 400, "POST", "/collections/vae_c/reconstruct", json::object(), "image");
-  Fails(c, 400, "POST", "/collections/vae_c/reconstruct", {{"image", latentdb::images::Base64Encode(png3.substr(0, 40))}});
+  Fails(c, 400, "POST", "/collections/vae_c/reconstruct", {{"image", latentdb::Base64Encode(png3.substr(0, 40))}});
   Fails(Send(c, "POST", "/collections/vae_c/reconstruct", png3, "image/svg+xml"), 415);
   Fails(Send(c, "POST", "/collections/vae_c/reconstruct", fixtures::PngHeader(65536, 65536), "image/png"), 413);
 }

@@ -3,12 +3,11 @@
 
 #include <random>
 
-#include "images/image.h"
+#include "common/base64.h"
 
 using namespace latentdb;
-using namespace latentdb::images;
 
-TEST_CASE("Base64 RFC 4648 test vectors", "[images]") {
+TEST_CASE("Base64 RFC 4648 test vectors", "[common]") {
   const std::pair<const char*, const char*> vectors[] = {
       {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
       {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
@@ -20,7 +19,7 @@ TEST_CASE("Base64 RFC 4648 test vectors", "[images]") {
   }
 }
 
-TEST_CASE("Base64 round trips arbitrary bytes", "[images]") {
+TEST_CASE("Base64 round trips arbitrary bytes", "[common]") {
   std::mt19937 rng(3);
   for (int n = 0; n < 300; ++n) {
     std::string bytes(n, '\0');
@@ -32,14 +31,14 @@ TEST_CASE("Base64 round trips arbitrary bytes", "[images]") {
   CHECK(Base64Encode("\xff\xfe\xfd") == "//79");
 }
 
-TEST_CASE("Base64Decode accepts data URLs, whitespace and missing padding", "[images]") {
+TEST_CASE("Base64Decode accepts data URLs, whitespace and missing padding", "[common]") {
   CHECK(*Base64Decode("data:image/png;base64,Zm9vYmFy") == "foobar");
   CHECK(*Base64Decode("Zm9v\nYmE=\r\n") == "fooba");
   CHECK(*Base64Decode(" Zm 9v Yg== ") == "foob");
   CHECK(*Base64Decode("Zm9vYg") == "foob");
 }
 
-TEST_CASE("Base64Decode rejects bad characters and bad padding", "[images]") {
+TEST_CASE("Base64Decode rejects bad characters and bad padding", "[common]") {
   for (const char* bad : {"Zm9v!", "Zm9-", "Zm9_", "Z===", "Zm9vY", "Zm=9v", "Zm9vYg=", "Zm9vYg===", "Zm9v====",
                           "Zh==", "Zm9=", "data:image/png,Zm9v", "data:image/png;base64"}) {
     auto r = Base64Decode(bad);

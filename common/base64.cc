@@ -2,9 +2,9 @@
 #include <array>
 #include <string>
 
-#include "images/image.h"
+#include "common/base64.h"
 
-namespace latentdb::images {
+namespace latentdb {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -86,4 +86,4 @@ Result<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
-}  // namespace latentdb::images
+}  // namespace latentdb
