@@ -28,7 +28,9 @@ int HttpStatusFor(StatusCode code) {
 HttpResponse ErrorResponse(const Status& status, double seconds) {
   HttpResponse r;
   r.status = HttpStatusFor(status.code());
-  nlohmann::json body = {{"status", {{"error", status.message()}}}, {"time", seconds}};
+  // "error" is Qdrant's; "code" is for programs, so that they need not parse the message.
+  nlohmann::json body = {{"status", {{"error", status.message()}, {"code", StatusCodeName(status.code())}}},
+                         {"time", seconds}};
   r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }

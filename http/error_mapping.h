@@ -7,7 +7,8 @@
 namespace latentdb::http {
 
 int HttpStatusFor(StatusCode code);
-// {"status":{"error":"<message>"}, "time": seconds} with the mapped status code.
+// {"status":{"error":"<message>","code":"<StatusCodeName>"}, "time": seconds} with the mapped status
+// code.
 HttpResponse ErrorResponse(const Status& status, double seconds = 0);
 
 }  // namespace latentdb::http

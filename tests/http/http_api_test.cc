@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "client/http_client.h"
+#include "tests/support/error_code.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -73,7 +74,7 @@ json Ok(HttpClient& client, const std::string& method, const std::string& target
   return r.body["result"];
 }
 
-// Checks an error reply: the code, and the {"status":{"error":"…"}} envelope.
+// Checks an error reply: the code, and the {"status":{"error":"…","code":"…"}} envelope.
 void ExpectError(const Reply& r, int code, const std::string& what = "") {
   INFO(what << " -> " << r.status << " " << r.raw.substr(0, 2000));
   CHECK(r.status == code);
@@ -82,6 +83,7 @@ void ExpectError(const Reply& r, int code, const std::string& what = "") {
   REQUIRE(r.body["status"].is_object());
   CHECK(r.body["status"]["error"].is_string());
   CHECK(!r.body["status"]["error"].get<std::string>().empty());
+  CHECK(latentdb::testing::ErrorCodeMatches(r.status, r.body["status"]["code"]));
 }
 
 void ExpectError(HttpClient& client, const std::string& method, const std::string& target, const json& body, int code) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "client/http_client.h"
+#include "tests/support/error_code.h"
 
 namespace latentdb::testing {
 
@@ -52,6 +53,7 @@ inline void Fails(const Reply& r, int code, const std::string& mention = "") {
   CHECK(r.status == code);
   REQUIRE(r.body.is_object());
   REQUIRE(r.body["status"].is_object());
+  CHECK(ErrorCodeMatches(r.status, r.body["status"]["code"]));
   if (!mention.empty()) CHECK(r.body["status"]["error"].get<std::string>().find(mention) != std::string::npos);
 }
 

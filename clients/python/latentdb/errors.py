@@ -9,9 +9,10 @@ the word-model object raises ``KeyError`` for unknown words as gensim does.
 
 from typing import Optional
 
-# HTTP status -> the symbolic code carried by LatentDBError.code. The server's error body is
-# {"status": {"error": "<message>"}, "time": s}: it names no code of its own, so the code is the
-# status's meaning in the API (README "Responses"). A "code" field in a future server's body wins.
+# HTTP status -> the symbolic code carried by LatentDBError.code: the status's meaning in the API
+# (README "Responses"). The server's own name for the kind of error ({"status": {"error",
+# "code"}}) is LatentDBError.kind, finer where one status covers several kinds (409: AlreadyExists
+# or Conflict).
 _CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -48,6 +49,9 @@ class LatentDBError(Exception):
             ``unavailable`` (503, also when the server is busy: see ``retry_after``),
             ``insufficient_storage`` (507); without an answer ``connection_error`` or ``timeout``;
             ``invalid_response`` for an answer that is not the API's.
+        kind: the server's name for the kind of error (its ``status.code``: ``InvalidArgument``,
+            ``NotFound``, ``AlreadyExists``, ``Conflict``, ``Busy``, ``Unavailable``, ``NoSpace``,
+            …), or ``None`` without an answer or from a server that does not send it.
         method, path: the request that failed.
         retry_after: seconds from a ``Retry-After`` header (503 when the server is busy), else None.
         body: the raw answer body (bytes), for diagnosis.
@@ -55,10 +59,11 @@ class LatentDBError(Exception):
 
     def __init__(self, status: Optional[int], message: str, code: Optional[str] = None, *,
                  method: str = "", path: str = "", retry_after: Optional[float] = None,
-                 body: bytes = b""):
+                 body: bytes = b"", kind: Optional[str] = None):
         self.status = status
         self.message = message
         self.code = code or code_for_status(status)
+        self.kind = kind
         self.method = method
         self.path = path
         self.retry_after = retry_after

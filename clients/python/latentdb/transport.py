@@ -168,13 +168,13 @@ class Transport:
 
 
 def _error_from_answer(status: int, headers: Mapping[str, str], body: bytes, method: str, path: str) -> LatentDBError:
-    message, code = "", None
+    message, kind = "", None
     try:
         doc = json.loads(body.decode("utf-8"))
         st = doc.get("status") if isinstance(doc, dict) else None
         if isinstance(st, dict):
             message = str(st.get("error", ""))
-            code = st.get("code") if isinstance(st.get("code"), str) else None
+            kind = st.get("code") if isinstance(st.get("code"), str) else None
         elif isinstance(doc, dict) and isinstance(doc.get("error"), str):
             message = doc["error"]
     except (UnicodeDecodeError, ValueError, AttributeError):
@@ -185,6 +185,6 @@ def _error_from_answer(status: int, headers: Mapping[str, str], body: bytes, met
             retry_after = float(headers.get("Retry-After"))
         except ValueError:
             pass
-    return LatentDBError(status, message or "HTTP %d" % status, code, method=method, path=path,
-                         retry_after=retry_after, body=body)
+    return LatentDBError(status, message or "HTTP %d" % status, method=method, path=path,
+                         retry_after=retry_after, body=body, kind=kind)
 

@@ -56,6 +56,7 @@ class Collections(unittest.TestCase):
         with self.assertRaises(LatentDBError) as e:
             DB.create_collection("py_life", dim=3)
         self.assertEqual((e.exception.status, e.exception.code), (409, "conflict"))
+        self.assertEqual(e.exception.kind, "AlreadyExists")  # the server's finer kind of 409
         self.assertIn("py_life", e.exception.message)
         self.assertTrue(DB.delete_collection("py_life"))
         self.assertFalse(DB.delete_collection("py_life"))  # nothing to delete: false, as Qdrant

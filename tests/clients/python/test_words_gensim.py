@@ -327,6 +327,7 @@ class Errors(unittest.TestCase):
             kv.most_similar("night")
         self.assertEqual(e.exception.status, 404)
         self.assertEqual(e.exception.code, "not_found")
+        self.assertEqual(e.exception.kind, "NotFound")
         self.assertIn("no_such_model", e.exception.message)
         lee = CLIENT.word_model("lee")
         for call in (lambda: lee.most_similar("no-such-word"), lambda: lee.most_similar_cosmul(["no-such-word"]),
