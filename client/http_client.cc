@@ -18,11 +18,24 @@ using tcp = net::ip::tcp;
 struct HttpClient::Impl {
   std::string host;
   uint16_t port;
-  std::chrono::seconds timeout;
+  std::chrono::milliseconds timeout;
   std::map<std::string, std::string> headers;
+  bool timed_out = false;  // the last round trip ran out of time (not a stale connection)
   net::io_context ioc;
   std::optional<beast::tcp_stream> stream;
   beast::flat_buffer buffer;
+
+  // Runs one asynchronous operation to its end. Beast's tcp_stream enforces expires_after() on
+  // asynchronous operations only (a synchronous read of a server that stopped answering would
+  // block for ever), so every step is asynchronous and run here.
+  template <typename Start>
+  beast::error_code Run(Start&& start) {
+    beast::error_code result = net::error::would_block;
+    start([&result](beast::error_code ec, auto&&...) { result = ec; });
+    ioc.restart();
+    ioc.run();
+    return result;
+  }
 
   Status Connect() {
     stream.emplace(ioc);
@@ -32,7 +45,7 @@ struct HttpClient::Impl {
     auto results = resolver.resolve(host, std::to_string(port), ec);
     if (ec) return Status::IOError("resolving " + host + ": " + ec.message());
     stream->expires_after(timeout);
-    stream->connect(results, ec);
+    ec = Run([&](auto handler) { stream->async_connect(results, handler); });
     if (ec) {
       stream.reset();
       return Status::IOError("connecting to " + host + ":" + std::to_string(port) + ": " + ec.message());
@@ -44,7 +57,7 @@ struct HttpClient::Impl {
   Result<ClientResponse> RoundTrip(const bhttp::request<bhttp::string_body>& req) {
     beast::error_code ec;
     stream->expires_after(timeout);
-    bhttp::write(*stream, req, ec);
+    ec = Run([&](auto handler) { bhttp::async_write(*stream, req, handler); });
     if (ec) {
       // A server may answer before it has read the whole body (401, 413) and close the
       // connection, which breaks our write; its answer is still there to be read.
@@ -60,7 +73,9 @@ struct HttpClient::Impl {
     beast::error_code ec;
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(1ull << 32);
-    bhttp::read(*stream, buffer, parser, ec);
+    stream->expires_after(timeout);  // the answer gets its own `timeout`, counted from here
+    ec = Run([&](auto handler) { bhttp::async_read(*stream, buffer, parser, handler); });
+    timed_out = ec == beast::error::timeout;
     if (ec) return Status::IOError("reading response: " + ec.message());
     auto& res = parser.get();
     ClientResponse out;
@@ -72,7 +87,7 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(std::string host, uint16_t port, std::chrono::seconds timeout) : impl_(std::make_unique<Impl>()) {
+HttpClient::HttpClient(std::string host, uint16_t port, std::chrono::milliseconds timeout) : impl_(std::make_unique<Impl>()) {
   impl_->host = std::move(host);
   impl_->port = port;
   impl_->timeout = timeout;
@@ -94,14 +109,17 @@ Result<ClientResponse> HttpClient::Request(const std::string& method, const std:
   }
   req.keep_alive(true);
   req.prepare_payload();
-  // A kept-alive connection may have been closed by the server since the last call: retry once.
+  // A kept-alive connection may have been closed by the server since the last call: retry once
+  // (not after a timeout, which would only double the wait).
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool fresh = !impl_->stream;
     if (fresh) LDB_RETURN_IF_ERROR(impl_->Connect());
+    impl_->timed_out = false;
     auto r = impl_->RoundTrip(req);
     if (r.ok()) return r;
     impl_->stream.reset();
-    if (fresh) return r;
+    // A server that does not answer in time is not a closed keep-alive connection: once is enough.
+    if (fresh || impl_->timed_out) return r;
   }
   return Status::IOError("request failed after reconnecting");
 }

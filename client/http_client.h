@@ -20,7 +20,8 @@ struct ClientResponse {
 
 class HttpClient {
  public:
-  HttpClient(std::string host, uint16_t port, std::chrono::seconds timeout = std::chrono::seconds(60));
+  // `timeout` bounds each connect, write and read (the cluster's etcd calls use short ones).
+  HttpClient(std::string host, uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(60));
   ~HttpClient();
 
   // Extra headers sent with every request (e.g. {"api-key", "…"}).
