@@ -82,6 +82,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.max_total_wal_size = 256ull << 20;
+  // Flushed WAL files stay (archived) this long, for replicas tailing them (Store::WalSince).
+  db_options.WAL_ttl_seconds = options.wal_retention_seconds;
   if (options.row_cache_mb > 0) db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_mb << 20);
   // Without a WAL, each flush must commit every family at once, or a crash could leave one
   // family's records of a batch without the others'.

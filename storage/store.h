@@ -54,6 +54,10 @@ struct StoreOptions {
   // skips the filter, index and data-block searches of the block cache: rescoring's exact-vector
   // reads cost ~1 µs instead of ~3.6 µs a 3 KB vector (bench/scale_bench, Fashion-MNIST int8).
   size_t row_cache_mb = 128;
+  // How long RocksDB keeps WAL files after their data is flushed, in seconds; 0 deletes them
+  // as soon as they are flushed. A cluster primary keeps them so that a replica that was away can
+  // catch up by tailing (WalSince) instead of copying a checkpoint.
+  uint64_t wal_retention_seconds = 0;
 };
 
 struct CollectionRecord {
@@ -117,6 +121,15 @@ struct CollectionExport {
   };
   std::vector<File> files;
   uint64_t next_iid = 0;  // the collection's id counter
+};
+
+// A write batch as RocksDB logged it (replication, docs/cluster.md): `sequence` is RocksDB's
+// sequence number of its first operation, `count` its number of operations, `data` its bytes
+// (rocksdb::WriteBatch::Data()), written unchanged by the replica.
+struct ReplicatedBatch {
+  uint64_t sequence = 0;
+  uint64_t count = 0;
+  std::string data;
 };
 
 struct StoredPoint {
@@ -230,6 +243,23 @@ class Store {
   Result<CollectionRecord> ImportCollection(const std::string& name, const std::string& config_json,
                                             const CollectionExport& exported, const std::string& dir,
                                             const CollectionRecord* replacing);
+
+  // --- replication (cluster mode, docs/cluster.md) ---
+  // RocksDB's latest sequence number (not LatentDB's LastSequence): a replica that has applied
+  // every batch of its primary, in order, has the same one as the primary.
+  uint64_t WalSequence() const;
+  // The batches RocksDB logged from sequence number `from` on, in order, until about `max_bytes`
+  // of them (at least one when there is one). Empty when `from` is past the last batch. NotFound
+  // when the WAL no longer reaches back to `from` (the replica must copy a checkpoint);
+  // InvalidArgument when `from` falls inside a batch rather than at its start.
+  Result<std::vector<ReplicatedBatch>> WalSince(uint64_t from, size_t max_bytes);
+  // Writes a primary's batch as it is. InvalidArgument, writing nothing, unless
+  // batch.sequence == WalSequence() + 1 (batches apply in order, each once) and the bytes are a
+  // write batch of `count` operations. The store's cached LatentDB sequence number follows.
+  Status ApplyReplicated(const ReplicatedBatch& batch);
+  // A consistent copy of the whole store in `dir` (which must not exist), hard-linking the SST
+  // files (RocksDB's Checkpoint): what a replica too far behind for WalSince opens instead.
+  Status CreateCheckpoint(const std::string& dir);
 
   uint64_t LastSequence() const;
   // Flushes memtables to SST files (used before snapshots, on shutdown, and to make a bulk
