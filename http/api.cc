@@ -12,7 +12,7 @@
 namespace latentdb::http {
 
 Api::Api(engine::Database* db) : db_(db) {
-  HandlerContext ctx{db_, &metrics_, std::make_shared<inference::Models>(db_->options().data_dir, db_)};
+  HandlerContext ctx{db_, &metrics_, std::make_shared<inference::Models>(db_->options().data_dir, db_), membership_};
   RegisterSystemRoutes(router_, ctx);
   RegisterCollectionRoutes(router_, ctx);
   RegisterPointRoutes(router_, ctx);
@@ -24,6 +24,7 @@ Api::Api(engine::Database* db) : db_(db) {
   RegisterDirectionRoutes(router_, ctx);
   RegisterSnapshotRoutes(router_, ctx);
   RegisterQdrantRoutes(router_, ctx);
+  RegisterClusterRoutes(router_, ctx);
 }
 
 Router::Match Api::Route(const HttpRequest& request) const { return router_.Find(request.method, request.path); }

@@ -2,16 +2,26 @@
 // Api: the whole REST API as one pure function from request to response, over a Database.
 // The server (http/server.h) feeds it requests; tests can call it directly.
 
+#include <atomic>
+#include <memory>
+
 #include "engine/database.h"
 #include "http/message.h"
 #include "http/metrics.h"
 #include "http/router.h"
+
+namespace latentdb::cluster {
+class Membership;
+}
 
 namespace latentdb::http {
 
 class Api {
  public:
   explicit Api(engine::Database* db);
+  // This node's cluster membership (`serve --cluster`), once it has joined; null to leave. It
+  // must outlive its use by the Api (set null before destroying it).
+  void SetMembership(cluster::Membership* membership) { membership_->store(membership); }
   // The request's route (Router::Find). The server finds it once and hands it to NeedsWorker
   // and Handle; the one-argument forms find it themselves.
   Router::Match Route(const HttpRequest& request) const;
@@ -31,6 +41,8 @@ class Api {
 
  private:
   engine::Database* db_;
+  std::shared_ptr<std::atomic<cluster::Membership*>> membership_ =
+      std::make_shared<std::atomic<cluster::Membership*>>(nullptr);
   Metrics metrics_;
   Router router_;
 };

@@ -22,6 +22,7 @@ set(LDB_MODULE_PREFIXES
   "storage/=storage"
   "index/=index"
   "client/=client"
+  "cluster/=cluster"
   "http/=http"
   "tools/=tools")
 
@@ -30,6 +31,7 @@ set(LDB_ALLOWED_common "")
 set(LDB_ALLOWED_storage "common")
 set(LDB_ALLOWED_index "common")
 set(LDB_ALLOWED_client "common")
+set(LDB_ALLOWED_cluster "common;client")
 set(LDB_ALLOWED_formats "common")
 set(LDB_ALLOWED_images "common")
 set(LDB_ALLOWED_engine "common;storage;index")
@@ -39,8 +41,8 @@ set(LDB_ALLOWED_encoders "common;formats;images;models")
 set(LDB_ALLOWED_inference "common;engine;images;models;words;encoders")
 set(LDB_ALLOWED_latent "common;index;engine;images;models;encoders;inference")
 set(LDB_ALLOWED_ingest "common;storage;index;client;formats;engine;images;models;inference")
-set(LDB_ALLOWED_http "common;index;engine;images;models;words;encoders;inference;latent")
-set(LDB_ALLOWED_tools "common;storage;index;client;formats;engine;images;models;words;encoders;inference;latent;ingest;http")
+set(LDB_ALLOWED_http "common;index;cluster;engine;images;models;words;encoders;inference;latent")
+set(LDB_ALLOWED_tools "common;storage;index;client;cluster;formats;engine;images;models;words;encoders;inference;latent;ingest;http")
 
 function(ldb_module_of path out)
   foreach(entry IN LISTS LDB_MODULE_PREFIXES)

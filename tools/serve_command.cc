@@ -2,7 +2,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <memory>
 
+#include "cluster/etcd_client.h"
+#include "cluster/membership.h"
 #include "common/logging.h"
 #include "engine/database.h"
 #include "http/api.h"
@@ -18,7 +22,8 @@ namespace {
 int ServeCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 2,
                           {"data-dir", "host", "port", "api-key", "threads", "body-limit-mb", "persist-interval",
-                           "block-cache-mb", "row-cache-mb"},
+                           "block-cache-mb", "row-cache-mb", "cluster", "node-id", "advertise", "lease-ttl",
+                           "cluster-prefix"},
                           {"sync"}, kServeUsage);
   if (!args.ok()) return Fail(args.status(), kServeUsage);
   auto port = args->GetInt("port", 8080, 0, 65535);
@@ -27,7 +32,9 @@ int ServeCommand(int argc, char** argv) {
   auto persist = args->GetInt("persist-interval", 30, 0, 86400);
   auto cache_mb = args->GetInt("block-cache-mb", 256, 1, 1 << 20);
   auto row_cache_mb = args->GetInt("row-cache-mb", 128, 0, 1 << 20);
-  for (const auto* r : {&port, &threads, &body_mb, &persist, &cache_mb, &row_cache_mb}) {
+  auto node_id = args->GetInt("node-id", 0, 1, std::numeric_limits<long>::max());
+  auto lease_ttl = args->GetInt("lease-ttl", 10, 1, 3600);
+  for (const auto* r : {&port, &threads, &body_mb, &persist, &cache_mb, &row_cache_mb, &node_id, &lease_ttl}) {
     if (!r->ok()) return Fail(r->status(), kServeUsage);
   }
 
@@ -37,6 +44,20 @@ int ServeCommand(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // The cluster's etcd, checked before anything is opened.
+  std::shared_ptr<cluster::EtcdClient> etcd;
+  if (args->Has("cluster")) {
+    auto endpoints = cluster::ParseEtcdUrl(args->Get("cluster"));
+    if (!endpoints.ok()) return Fail(endpoints.status(), kServeUsage);
+    if (!args->Has("node-id")) return Fail(Status::InvalidArgument("--cluster needs --node-id N"), kServeUsage);
+    etcd = std::make_shared<cluster::EtcdClient>(cluster::EtcdClient::Options{*endpoints});
+  } else {
+    for (const char* flag : {"node-id", "advertise", "lease-ttl", "cluster-prefix"}) {
+      if (args->Has(flag))
+        return Fail(Status::InvalidArgument(std::string("--") + flag + " needs --cluster"), kServeUsage);
+    }
+  }
 
   engine::DatabaseOptions dbo;
   dbo.data_dir = args->Get("data-dir", "./data");
@@ -58,6 +79,25 @@ int ServeCommand(int argc, char** argv) {
   http::Server server(so, &api);
   Status started = server.Start();
   if (!started.ok()) return Fail(started);
+  // A cluster node joins once it listens: only then is the port it advertises known.
+  std::unique_ptr<cluster::Membership> membership;
+  if (etcd) {
+    cluster::MembershipOptions mo;
+    mo.node_id = static_cast<uint64_t>(*node_id);
+    mo.advertise = args->Get("advertise", "http://" + so.host + ":" + std::to_string(server.port()));
+    mo.lease_ttl_seconds = *lease_ttl;
+    mo.prefix = args->Get("cluster-prefix", "/latentdb");
+    auto joined = cluster::Membership::Join(etcd, mo);
+    if (!joined.ok()) {
+      server.Stop();
+      (*db)->Close();
+      return Fail(joined.status());
+    }
+    membership = std::move(*joined);
+    api.SetMembership(membership.get());
+    LogInfo("joined the cluster as node " + std::to_string(mo.node_id) + " (" + mo.advertise + ", etcd " +
+            args->Get("cluster") + ", lease TTL " + std::to_string(mo.lease_ttl_seconds) + " s)");
+  }
   LogInfo("latentdb serving http://" + so.host + ":" + std::to_string(server.port()) + " (data: " + dbo.data_dir +
           (so.api_key.empty() ? ", no API key" : ", API key required") + ")");
   // A line on stdout that scripts and tests can wait for.
@@ -68,6 +108,8 @@ int ServeCommand(int argc, char** argv) {
   sigwait(&signals, &sig);
   LogInfo(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   server.Stop();
+  api.SetMembership(nullptr);
+  membership.reset();  // leaves the cluster: the lease is revoked
   (*db)->Close();
   return 0;
 }

@@ -3,6 +3,7 @@
 // Handlers parse a request into typed inputs (http/codec.h), call the engine — the inference
 // layer (inference) for texts and images, collections for the rest — and encode the answer.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,6 +18,9 @@
 #include "http/metrics.h"
 #include "http/router.h"
 
+namespace latentdb::cluster {
+class Membership;
+}
 namespace latentdb::words {
 class WordModel;
 }
@@ -32,6 +36,9 @@ struct HandlerContext {
   // The models this server has loaded (word and image models alike): text and image encoding,
   // the word routes, the VAE routes.
   std::shared_ptr<inference::Models> models;
+  // This node's cluster membership (`serve --cluster`): null on a single node, and on a cluster
+  // node until it has joined (it joins once its server listens: Api::SetMembership).
+  std::shared_ptr<std::atomic<cluster::Membership*>> membership;
 };
 
 using JsonHandlerFn = std::function<Result<nlohmann::json>(const HttpRequest&, const PathParams&)>;
@@ -129,6 +136,8 @@ void RegisterDirectionRoutes(Router& router, const HandlerContext& ctx);  // dir
 void RegisterSnapshotRoutes(Router& router, const HandlerContext& ctx);
 // Qdrant's routes that LatentDB's own do not already answer (qdrant.cc).
 void RegisterQdrantRoutes(Router& router, const HandlerContext& ctx);
+// GET /cluster (http/handlers/cluster.cc).
+void RegisterClusterRoutes(Router& router, const HandlerContext& ctx);
 // A Qdrant collection body ({"vectors": {"size", "distance"}, "hnsw_config", …}) as LatentDB's
 // collection config ({"dim", "metric", "index", …}); InvalidArgument naming a setting LatentDB
 // cannot honour (README, Qdrant compatibility).

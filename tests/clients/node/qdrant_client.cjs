@@ -35,6 +35,10 @@ async function main() {
     assert.equal(typeof v.title, 'string');
     assert.match(v.version, /^1\.\d+\.\d+$/);
   });
+  await check('clusterStatus (GET /cluster) on a single node', async () => {
+    const c = await client.api().clusterStatus({});
+    assert.equal(c.data.result.status, 'disabled');
+  });
   await check('createCollection Cosine and Euclid', async () => {
     for (const name of ['qc_cos', 'qc_l2']) {
       if ((await client.collectionExists(name)).exists) await client.deleteCollection(name);

@@ -1,0 +1,107 @@
+#pragma once
+// The shard map of a clustered collection, kept in etcd (docs/cluster.md, "Data layout"):
+// which shard a point belongs to, where each shard's copies live, which copies are in sync, and
+// which primary is current under which epoch.
+//
+// Every change of a shard record is an etcd transaction that compares the record's
+// `mod_revision` with the one the caller read: a caller acting on an outdated view (a primary
+// whose epoch has been superseded, two replicas racing to take over) fails with Conflict and
+// changes nothing. This is the fence of the design: a stale primary cannot drop a copy from the
+// in-sync set, so it cannot acknowledge a write without that copy.
+//
+// Thread-safe (stateless over the EtcdClient).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cluster/etcd_client.h"
+#include "common/result.h"
+
+namespace latentdb::cluster {
+
+// A collection as the cluster knows it (`P/collections/<name>`).
+struct ClusterCollection {
+  std::string name;
+  nlohmann::json config;  // the collection's config as the engine takes it (opaque here)
+  uint32_t shard_number = 1;
+  uint32_t replication_factor = 1;
+  // The fewest in-sync copies (the primary included) a write needs; Qdrant's name.
+  uint32_t write_consistency_factor = 1;
+};
+
+// One shard (`P/shards/<name>/<shard>`).
+struct ShardRecord {
+  std::string collection;
+  uint32_t shard = 0;
+  uint64_t epoch = 1;                // +1 at every change of primary
+  uint64_t primary = 0;              // node id
+  std::vector<uint64_t> replicas;    // every copy's node, the primary included (placement)
+  std::vector<uint64_t> in_sync;     // copies holding every acknowledged write, the primary included
+  uint64_t epoch_start_seq = 0;      // the primary's last sequence number when its epoch began
+  int64_t mod_revision = 0;          // etcd's revision of this record as read (not stored)
+
+  bool InSync(uint64_t node) const;
+  nlohmann::json ToJson() const;
+  static Result<ShardRecord> FromJson(const std::string& collection, uint32_t shard, const std::string& text);
+};
+
+// The shard of a point: a fixed 64-bit hash (FNV-1a, then SplitMix64's finalizer) of the
+// point's canonical id bytes, modulo `shard_number`. Every node and every version routes alike.
+uint32_t ShardOf(std::string_view canonical_id, uint32_t shard_number);
+
+// The nodes of a shard's copies, the first its primary: rendezvous hashing (highest random
+// weight, Thaler & Ravishankar 1998) of (collection, shard) over `live_nodes`, so that shards
+// spread evenly and a change of membership moves only the shards it must. InvalidArgument when
+// fewer nodes are live than `replication_factor`.
+Result<std::vector<uint64_t>> PlaceShard(const std::string& collection, uint32_t shard,
+                                         std::vector<uint64_t> live_nodes, uint32_t replication_factor);
+
+class ShardMap {
+ public:
+  ShardMap(std::shared_ptr<EtcdClient> etcd, std::string prefix);
+
+  // Creates the collection and the records of its shards in one transaction, placed on
+  // `live_nodes`. AlreadyExists when a collection of that name exists; InvalidArgument for
+  // shard_number 0 or over 1024, replication_factor 0 or over the live nodes,
+  // write_consistency_factor 0 or over replication_factor.
+  Status CreateCollection(const ClusterCollection& collection, const std::vector<uint64_t>& live_nodes);
+  // Removes the collection and its shard records. NotFound when absent.
+  Status DeleteCollection(const std::string& name);
+  Result<ClusterCollection> GetCollection(const std::string& name) const;
+  Result<std::vector<ClusterCollection>> ListCollections() const;
+  // Every shard record of the collection, by shard number.
+  Result<std::vector<ShardRecord>> Shards(const std::string& name) const;
+
+  // The transitions. Each takes the record as the caller read it (`seen`) and fails with
+  // Conflict, changing nothing, when the stored record has changed since.
+
+  // The primary of `seen` drops `node` (a copy that stopped answering) from the in-sync set.
+  // Also Conflict, before etcd is asked: `node` is the primary, or dropping it would leave fewer
+  // in-sync copies than `write_consistency_factor` (the write must then be refused instead).
+  Result<ShardRecord> RemoveFromInSync(const ShardRecord& seen, uint64_t node, uint32_t write_consistency_factor);
+  // The primary of `seen` adds `node`, a copy of the shard that has caught up, to the in-sync set.
+  Result<ShardRecord> AddToInSync(const ShardRecord& seen, uint64_t node);
+  // `candidate`, an in-sync copy, takes over as primary: epoch + 1, the old primary out of the
+  // in-sync set, epoch_start_seq = `last_seq`. Holds only while the old primary's node key is
+  // absent (its lease has expired) — a primary that is alive is never replaced by this call.
+  Result<ShardRecord> Promote(const ShardRecord& seen, uint64_t candidate, uint64_t last_seq);
+
+  std::string CollectionKey(const std::string& name) const { return prefix_ + "/collections/" + name; }
+  std::string ShardsPrefix(const std::string& name) const { return prefix_ + "/shards/" + name + "/"; }
+  std::string ShardKey(const std::string& name, uint32_t shard) const;
+
+ private:
+  // Writes `next` if the stored record is still at `seen.mod_revision` (and `extra` compares
+  // hold); Conflict otherwise. The written record with its new mod_revision.
+  Result<ShardRecord> Swap(const ShardRecord& seen, ShardRecord next, std::vector<Compare> extra = {});
+
+  std::shared_ptr<EtcdClient> etcd_;
+  std::string prefix_;
+};
+
+}  // namespace latentdb::cluster

@@ -1,0 +1,203 @@
+// The shard map: routing and placement as pure functions, and the fenced transitions of shard
+// records against a real etcd (a stale view changes nothing).
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+
+#include "cluster/membership.h"
+#include "cluster/shard_map.h"
+#include "tests/cluster/etcd_cluster.h"
+#include "tests/support/temp_dir.h"
+
+using namespace latentdb;
+using namespace latentdb::cluster;
+using latentdb::testing::EtcdCluster;
+using latentdb::testing::TempDir;
+
+TEST_CASE("ShardOf is fixed and spreads ids evenly", "[cluster]") {
+  // Fixed values: a change of the hash would move every stored point to another shard.
+  CHECK(ShardOf("", 1) == 0);
+  CHECK(ShardOf("anything", 1) == 0);
+  const uint32_t a = ShardOf("point-1", 8);
+  CHECK(a == ShardOf("point-1", 8));
+  std::map<uint32_t, int> counts;
+  const int n = 80000;
+  for (int i = 0; i < n; ++i) {
+    std::string id(8, '\0');
+    for (int b = 0; b < 8; ++b) id[b] = static_cast<char>((static_cast<uint64_t>(i) >> (56 - 8 * b)) & 0xff);
+    const uint32_t s = ShardOf(id, 8);
+    REQUIRE(s < 8);
+    ++counts[s];
+  }
+  REQUIRE(counts.size() == 8);
+  for (const auto& [shard, count] : counts) {
+    INFO("shard " << shard);
+    CHECK(count > n / 8 * 0.95);  // sequential ids spread within 5 %
+    CHECK(count < n / 8 * 1.05);
+  }
+}
+
+TEST_CASE("PlaceShard puts copies on distinct nodes, evenly, and moves little when a node joins", "[cluster]") {
+  auto placed = PlaceShard("c", 0, {3, 1, 2, 2}, 2);
+  REQUIRE(placed.ok());
+  REQUIRE(placed->size() == 2);
+  CHECK((*placed)[0] != (*placed)[1]);
+  CHECK(*PlaceShard("c", 0, {1, 2, 3}, 2) == *placed);  // order of the live list does not matter
+  CHECK(PlaceShard("c", 0, {1, 2}, 3).status().code() == StatusCode::kInvalidArgument);
+  CHECK(PlaceShard("c", 0, {1, 2}, 0).status().code() == StatusCode::kInvalidArgument);
+
+  // 300 shards over 3 nodes: each node holds about a third of the primaries.
+  std::map<uint64_t, int> primaries;
+  int moved = 0;
+  for (uint32_t s = 0; s < 300; ++s) {
+    auto three = PlaceShard("c", s, {1, 2, 3}, 1);
+    ++primaries[(*three)[0]];
+    // A fourth node takes about a quarter of the shards; the rest stay where they were.
+    auto four = PlaceShard("c", s, {1, 2, 3, 4}, 1);
+    if ((*four)[0] != (*three)[0]) {
+      CHECK((*four)[0] == 4);
+      ++moved;
+    }
+  }
+  for (const auto& [node, count] : primaries) CHECK((count > 70 && count < 130));
+  CHECK(moved > 50);
+  CHECK(moved < 100);
+}
+
+namespace {
+
+struct Fixture {
+  TempDir dir;
+  EtcdCluster etcd{dir.path()};
+  std::shared_ptr<EtcdClient> client;
+  ShardMap map;
+  Fixture() : client(MakeClient()), map(client, "/t") {}
+  std::shared_ptr<EtcdClient> MakeClient() {
+    auto endpoints = ParseEtcdUrl(etcd.Url());
+    REQUIRE(endpoints.ok());
+    return std::make_shared<EtcdClient>(EtcdClient::Options{*endpoints});
+  }
+};
+
+ClusterCollection Collection(const std::string& name, uint32_t shards, uint32_t rf, uint32_t wcf = 1) {
+  ClusterCollection c;
+  c.name = name;
+  c.config = {{"dim", 4}, {"metric", "cosine"}};
+  c.shard_number = shards;
+  c.replication_factor = rf;
+  c.write_consistency_factor = wcf;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("Collections are created with their shard records in one transaction", "[cluster]") {
+  Fixture f;
+  REQUIRE(f.map.CreateCollection(Collection("c", 4, 2), {1, 2, 3}).ok());
+  CHECK(f.map.CreateCollection(Collection("c", 1, 1), {1, 2, 3}).code() == StatusCode::kAlreadyExists);
+  auto c = f.map.GetCollection("c");
+  REQUIRE(c.ok());
+  CHECK(c->shard_number == 4);
+  CHECK(c->config["dim"] == 4);
+  auto shards = f.map.Shards("c");
+  REQUIRE(shards.ok());
+  REQUIRE(shards->size() == 4);
+  for (uint32_t s = 0; s < 4; ++s) {
+    const ShardRecord& r = (*shards)[s];
+    CHECK(r.shard == s);
+    CHECK(r.epoch == 1);
+    CHECK(r.replicas.size() == 2);
+    CHECK(r.primary == r.replicas[0]);
+    CHECK(r.in_sync == r.replicas);
+    CHECK(r.mod_revision > 0);
+  }
+  // Refusals change nothing.
+  CHECK(f.map.CreateCollection(Collection("d", 2, 4), {1, 2, 3}).code() == StatusCode::kInvalidArgument);
+  CHECK(f.map.CreateCollection(Collection("d", 0, 1), {1, 2, 3}).code() == StatusCode::kInvalidArgument);
+  CHECK(f.map.CreateCollection(Collection("d", 2, 2, 3), {1, 2, 3}).code() == StatusCode::kInvalidArgument);
+  CHECK(f.map.CreateCollection(Collection("a/b", 2, 2), {1, 2, 3}).code() == StatusCode::kInvalidArgument);
+  CHECK(f.map.GetCollection("d").status().code() == StatusCode::kNotFound);
+  auto all = f.map.ListCollections();
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 1);
+
+  REQUIRE(f.map.DeleteCollection("c").ok());
+  CHECK(f.map.DeleteCollection("c").code() == StatusCode::kNotFound);
+  CHECK(f.map.Shards("c").status().code() == StatusCode::kNotFound);
+  REQUIRE(f.map.CreateCollection(Collection("c", 1, 1), {1}).ok());  // the name is free again
+}
+
+TEST_CASE("A stale primary cannot drop a copy from the in-sync set", "[cluster]") {
+  Fixture f;
+  REQUIRE(f.map.CreateCollection(Collection("c", 1, 3), {1, 2, 3}).ok());
+  const ShardRecord seen = (*f.map.Shards("c"))[0];
+  const uint64_t primary = seen.primary;
+  std::vector<uint64_t> others;
+  for (uint64_t n : seen.replicas)
+    if (n != primary) others.push_back(n);
+
+  // The primary drops a silent copy under its epoch.
+  auto dropped = f.map.RemoveFromInSync(seen, others[0], 1);
+  REQUIRE(dropped.ok());
+  CHECK_FALSE(dropped->InSync(others[0]));
+  CHECK(dropped->epoch == 1);
+  // The same change from the old view fails: someone else changed the record meanwhile.
+  auto stale = f.map.RemoveFromInSync(seen, others[1], 1);
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.status().code() == StatusCode::kConflict);
+  CHECK((*f.map.Shards("c"))[0].InSync(others[1]));
+
+  // The primary never drops itself, nor below write_consistency_factor.
+  CHECK(f.map.RemoveFromInSync(*dropped, primary, 1).status().code() == StatusCode::kConflict);
+  CHECK(f.map.RemoveFromInSync(*dropped, others[1], 2).status().code() == StatusCode::kConflict);
+
+  // The copy catches up and comes back.
+  auto back = f.map.AddToInSync(*dropped, others[0]);
+  REQUIRE(back.ok());
+  CHECK(back->InSync(others[0]));
+  CHECK(f.map.AddToInSync(*back, 99).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("Promotion needs an in-sync candidate and a primary whose lease is gone, and fences the old epoch",
+          "[cluster]") {
+  Fixture f;
+  REQUIRE(f.map.CreateCollection(Collection("c", 1, 3), {1, 2, 3}).ok());
+  ShardRecord seen = (*f.map.Shards("c"))[0];
+  const uint64_t old_primary = seen.primary;
+  std::vector<uint64_t> others;
+  for (uint64_t n : seen.replicas)
+    if (n != old_primary) others.push_back(n);
+
+  // The old primary is alive: its node key exists under a lease.
+  auto lease = f.client->GrantLease(2);
+  REQUIRE(lease.ok());
+  const std::string node_key = Membership::NodesPrefix("/t") + std::to_string(old_primary);
+  REQUIRE(f.client->Put(node_key, "{}", *lease).ok());
+  CHECK(f.map.Promote(seen, others[0], 10).status().code() == StatusCode::kConflict);
+  CHECK((*f.map.Shards("c"))[0].primary == old_primary);
+
+  // Its lease expires: now a replica may take over.
+  REQUIRE(f.client->RevokeLease(*lease).ok());
+  auto promoted = f.map.Promote(seen, others[0], 10);
+  REQUIRE(promoted.ok());
+  CHECK(promoted->primary == others[0]);
+  CHECK(promoted->epoch == 2);
+  CHECK(promoted->epoch_start_seq == 10);
+  CHECK_FALSE(promoted->InSync(old_primary));
+
+  // The other replica, racing from the same view, loses.
+  CHECK(f.map.Promote(seen, others[1], 12).status().code() == StatusCode::kConflict);
+  // The old primary, resumed with its epoch-1 view, can neither drop a copy nor take over again.
+  CHECK(f.map.RemoveFromInSync(seen, others[0], 1).status().code() == StatusCode::kConflict);
+  CHECK(f.map.RemoveFromInSync(seen, others[1], 1).status().code() == StatusCode::kConflict);
+  const ShardRecord now = (*f.map.Shards("c"))[0];
+  CHECK(now.primary == others[0]);
+  CHECK(now.epoch == 2);
+  CHECK(now.InSync(others[1]));
+
+  // A copy out of sync may not be promoted, even when the primary is gone.
+  auto without = f.map.RemoveFromInSync(now, others[1], 1);
+  REQUIRE(without.ok());
+  CHECK(f.map.Promote(*without, others[1], 20).status().code() == StatusCode::kConflict);
+}
