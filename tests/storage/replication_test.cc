@@ -130,7 +130,7 @@ TEST_CASE("A replica applying its primary's WAL holds the same records and seque
   CHECK(Dump(*replica) == Dump(*primary));
 }
 
-TEST_CASE("Replicated batches apply in order and once; damaged ones are refused", "[storage]") {
+TEST_CASE("Replicated batches apply in order and once, and damaged ones are refused", "[storage]") {
   TempDir dir;
   auto primary = OpenStore(dir.Sub("primary"));
   auto replica = OpenStore(dir.Sub("replica"));
