@@ -27,15 +27,6 @@ json ClusterOf(uint16_t port) {
   return Ok(c, "GET", "/cluster");
 }
 
-bool Eventually(const std::function<bool()>& condition, int seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return condition();
-}
-
 }  // namespace
 
 TEST_CASE("A single node's /cluster is Qdrant's disabled status", "[cluster]") {

@@ -11,16 +11,12 @@
 
 using namespace latentdb;
 using namespace latentdb::cluster;
+using latentdb::testing::ClientFor;
 using latentdb::testing::EtcdCluster;
+using latentdb::testing::Eventually;
 using latentdb::testing::TempDir;
 
 namespace {
-
-std::shared_ptr<EtcdClient> ClientFor(const EtcdCluster& etcd) {
-  auto endpoints = ParseEtcdUrl(etcd.Url());
-  REQUIRE(endpoints.ok());
-  return std::make_shared<EtcdClient>(EtcdClient::Options{*endpoints});
-}
 
 }  // namespace
 

@@ -35,6 +35,21 @@ uint16_t FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
+std::shared_ptr<cluster::EtcdClient> ClientFor(const EtcdCluster& etcd) {
+  auto endpoints = cluster::ParseEtcdUrl(etcd.Url());
+  if (!endpoints.ok()) throw std::runtime_error(endpoints.status().ToString());
+  return std::make_shared<cluster::EtcdClient>(cluster::EtcdClient::Options{*endpoints});
+}
+
+bool Eventually(const std::function<bool()>& condition, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return condition();
+}
+
 EtcdCluster::EtcdCluster(const std::string& dir, int members) : dir_(dir) {
   for (int i = 0; i < members; ++i) {
     Member m;

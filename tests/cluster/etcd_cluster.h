@@ -7,8 +7,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "cluster/etcd_client.h"
 
 namespace latentdb::testing {
 
@@ -52,5 +56,11 @@ class EtcdCluster {
 
 // A loopback port that was free a moment ago (bound to port 0, then released).
 uint16_t FreeLoopbackPort();
+
+// A client of every member of `etcd`.
+std::shared_ptr<cluster::EtcdClient> ClientFor(const EtcdCluster& etcd);
+
+// Polls `condition` every 100 ms for up to `seconds`; its last value.
+bool Eventually(const std::function<bool()>& condition, int seconds);
 
 }  // namespace latentdb::testing

@@ -12,16 +12,12 @@
 
 using namespace latentdb;
 using namespace latentdb::cluster;
+using latentdb::testing::ClientFor;
 using latentdb::testing::EtcdCluster;
+using latentdb::testing::Eventually;
 using latentdb::testing::TempDir;
 
 namespace {
-
-std::shared_ptr<EtcdClient> ClientFor(const EtcdCluster& etcd) {
-  auto endpoints = ParseEtcdUrl(etcd.Url());
-  REQUIRE(endpoints.ok());
-  return std::make_shared<EtcdClient>(EtcdClient::Options{*endpoints});
-}
 
 MembershipOptions Node(uint64_t id, int64_t ttl = 2) {
   MembershipOptions o;
@@ -38,16 +34,6 @@ std::vector<uint64_t> NodeIds(const Membership& m) {
   std::vector<uint64_t> ids;
   for (const auto& n : *nodes) ids.push_back(n.node_id);
   return ids;
-}
-
-// Polls `condition` every 100 ms for up to `seconds`.
-bool Eventually(const std::function<bool()>& condition, int seconds) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return condition();
 }
 
 }  // namespace

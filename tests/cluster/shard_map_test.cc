@@ -72,12 +72,7 @@ struct Fixture {
   EtcdCluster etcd{dir.path()};
   std::shared_ptr<EtcdClient> client;
   ShardMap map;
-  Fixture() : client(MakeClient()), map(client, "/t") {}
-  std::shared_ptr<EtcdClient> MakeClient() {
-    auto endpoints = ParseEtcdUrl(etcd.Url());
-    REQUIRE(endpoints.ok());
-    return std::make_shared<EtcdClient>(EtcdClient::Options{*endpoints});
-  }
+  Fixture() : client(latentdb::testing::ClientFor(etcd)), map(client, "/t") {}
 };
 
 ClusterCollection Collection(const std::string& name, uint32_t shards, uint32_t rf, uint32_t wcf = 1) {
