@@ -42,6 +42,7 @@
 
 #include "bench/bench_util.h"
 #include "bench/hnswlib_baseline.h"
+#include "common/logging.h"
 #include "engine/collection.h"
 #include "engine/database.h"
 #include "formats/idx.h"
@@ -222,16 +223,6 @@ int AllowedCpus() {
   if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
   return CPU_COUNT(&set);
 }
-
-std::string NowUtc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 
 std::string ExecutableDir() {
   std::error_code ec;
@@ -616,14 +607,14 @@ int Main(int argc, char** argv) {
   const std::string cpu = CpuModel();
   const char* kernels = index::Kernels().name;
   std::printf("LatentDB ann_bench — fashion-mnist-784-euclidean (k=%zu, L2, one query at a time)\n", kK);
-  std::printf("  date        %s\n", NowUtc().c_str());
+  std::printf("  date        %s\n", UtcNowIso8601().c_str());
   std::printf("  cpu         %s (%s)\n", cpu.c_str(), CpuSimdFlags().c_str());
   std::printf("  cores       %u online, %d usable by this process\n", std::thread::hardware_concurrency(), AllowedCpus());
   std::printf("  load avg    %s\n", ReadFirstLine("/proc/loadavg").c_str());
   std::printf("  kernels     LatentDB: %s;  hnswlib: %s (-O3 -march=native)\n", kernels,
               o.skip_hnswlib ? "skipped" : HnswlibBaseline::Simd());
   std::printf("  compiler    %s (%s build)\n", __VERSION__, LDB_BENCH_BUILD_TYPE);
-  report["env"] = {{"date", NowUtc()},
+  report["env"] = {{"date", UtcNowIso8601()},
                    {"cpu", cpu},
                    {"cpu_flags", CpuSimdFlags()},
                    {"cores", std::thread::hardware_concurrency()},

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
@@ -16,15 +15,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string UtcNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string StringField(const json& j, const char* name) {
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -33,7 +23,7 @@ std::string StringField(const json& j, const char* name) {
 }  // namespace
 
 Membership::Membership(std::shared_ptr<EtcdClient> etcd, MembershipOptions options)
-    : etcd_(std::move(etcd)), options_(std::move(options)), started_at_(UtcNow()) {}
+    : etcd_(std::move(etcd)), options_(std::move(options)), started_at_(UtcNowIso8601()) {}
 
 std::string Membership::NodeKey() const { return NodesPrefix(options_.prefix) + std::to_string(options_.node_id); }
 

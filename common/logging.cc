@@ -23,16 +23,20 @@ const char* LevelName(LogLevel l) {
 
 void SetLogLevel(LogLevel level) { g_level.store(static_cast<int>(level)); }
 
-void Log(LogLevel level, const std::string& message) {
-  if (static_cast<int>(level) < g_level.load()) return;
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
+std::string UtcNowIso8601() {
+  std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   gmtime_r(&t, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return stamp;
+}
+
+void Log(LogLevel level, const std::string& message) {
+  if (static_cast<int>(level) < g_level.load()) return;
+  const std::string stamp = UtcNowIso8601();
   std::lock_guard<std::mutex> lock(g_mutex);
-  std::fprintf(stderr, "%s %-5s %s\n", stamp, LevelName(level), message.c_str());
+  std::fprintf(stderr, "%s %-5s %s\n", stamp.c_str(), LevelName(level), message.c_str());
 }
 
 }  // namespace latentdb
