@@ -1,6 +1,9 @@
 #include "engine/collection_config.h"
 
 #include <algorithm>
+#include <cstdio>
+
+#include "index/distance.h"
 
 namespace latentdb::engine {
 
@@ -173,5 +176,25 @@ Status ValidateName(const std::string& what, const std::string& name) {
 }
 
 Status ValidateCollectionName(const std::string& name) { return ValidateName("collection", name); }
+
+std::optional<std::string> VectorProblem(const CollectionConfig& config, const std::string& name,
+                                         std::span<const float> v) {
+  if (v.size() != config.dim) {
+    return "has dimension " + std::to_string(v.size()) + ", collection '" + name + "' expects " + std::to_string(config.dim);
+  }
+  if (index::FirstNonFinite(v.data(), v.size()) != v.size()) return "contains NaN or Inf";
+  // Cosine vectors are normalized (in double) before any kernel sees them; l2 and ip vectors are
+  // used as given, so their size must keep every distance and product finite in float.
+  if (config.metric != index::Metric::kCosine) {
+    const double norm = index::L2Norm(v.data(), v.size());
+    if (norm > index::kMaxVectorNorm) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.3g", norm);
+      return std::string("has norm ") + buf + ", above 1e18, the largest an " + index::MetricName(config.metric) +
+             " collection can score without overflowing float";
+    }
+  }
+  return std::nullopt;
+}
 
 }  // namespace latentdb::engine

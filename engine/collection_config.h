@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <optional>
+#include <span>
 #include <string>
 
 #include "common/result.h"
@@ -47,6 +48,12 @@ struct CollectionConfig {
 
 // Collection names: [A-Za-z0-9_-]{1,64}. Nothing else can reach a file name or a key.
 Status ValidateCollectionName(const std::string& name);
+// What is wrong with `v` as a vector of collection `name` of `config` (nullopt: nothing): its
+// dimension, a NaN or Inf, a norm over 1e18 in an l2 or ip collection (scores would overflow
+// float). The one vector check of every write path (Collection::Upsert, and the cluster router
+// before it splits a write between shards, so that no shard writes what another refuses).
+std::optional<std::string> VectorProblem(const CollectionConfig& config, const std::string& name,
+                                         std::span<const float> v);
 // The same rule for other names (attachments: "direction"); the message names `what`
 // ("direction name must be 1 to 64 characters of [A-Za-z0-9_-]").
 Status ValidateName(const std::string& what, const std::string& name);

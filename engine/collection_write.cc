@@ -1,5 +1,4 @@
 // Collection's write path: validation, then one store batch, then the index and the maps.
-#include <cstdio>
 #include <mutex>
 
 #include "common/logging.h"
@@ -12,22 +11,7 @@ namespace latentdb::engine {
 using nlohmann::json;
 
 std::optional<std::string> Collection::VectorProblem(std::span<const float> v) const {
-  if (v.size() != config_.dim) {
-    return "has dimension " + std::to_string(v.size()) + ", collection '" + name_ + "' expects " + std::to_string(config_.dim);
-  }
-  if (index::FirstNonFinite(v.data(), v.size()) != v.size()) return "contains NaN or Inf";
-  // Cosine vectors are normalized (in double) before any kernel sees them; l2 and ip vectors are
-  // used as given, so their size must keep every distance and product finite in float.
-  if (config_.metric != index::Metric::kCosine) {
-    const double norm = index::L2Norm(v.data(), v.size());
-    if (norm > index::kMaxVectorNorm) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.3g", norm);
-      return std::string("has norm ") + buf + ", above 1e18, the largest an " + index::MetricName(config_.metric) +
-             " collection can score without overflowing float";
-    }
-  }
-  return std::nullopt;
+  return engine::VectorProblem(config_, name_, v);
 }
 
 Status Collection::ValidateVector(std::span<const float> v, const std::string& what) const {
