@@ -48,7 +48,8 @@ uint64_t UnsignedField(const json& j, const char* name) {
 }
 
 json CollectionJson(const ClusterCollection& c) {
-  return json{{"config", c.config},
+  return json{{"uid", c.uid},
+              {"config", c.config},
               {"shard_number", c.shard_number},
               {"replication_factor", c.replication_factor},
               {"write_consistency_factor", c.write_consistency_factor}};
@@ -59,6 +60,7 @@ Result<ClusterCollection> CollectionFromJson(const std::string& name, const std:
   if (!j.is_object()) return Status::Corruption("cluster collection record '" + name + "' is not a JSON object");
   ClusterCollection c;
   c.name = name;
+  c.uid = j.contains("uid") && j["uid"].is_string() ? j["uid"].get<std::string>() : std::string();
   c.config = j.contains("config") ? j["config"] : json::object();
   c.shard_number = static_cast<uint32_t>(UnsignedField(j, "shard_number"));
   c.replication_factor = static_cast<uint32_t>(UnsignedField(j, "replication_factor"));

@@ -27,6 +27,10 @@ namespace latentdb::cluster {
 // A collection as the cluster knows it (`P/collections/<name>`).
 struct ClusterCollection {
   std::string name;
+  // The incarnation of the name: a collection dropped and created again under the same name gets
+  // another uid, so a node that was down meanwhile never takes its old shard copies for the new
+  // collection's (they live in directories named by the uid).
+  std::string uid;
   nlohmann::json config;  // the collection's config as the engine takes it (opaque here)
   uint32_t shard_number = 1;
   uint32_t replication_factor = 1;

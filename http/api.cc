@@ -4,15 +4,19 @@
 #include <chrono>
 #include <exception>
 #include <new>
+#include <optional>
 
 #include "common/logging.h"
+#include "http/cluster/cluster_router.h"
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
 
 namespace latentdb::http {
 
-Api::Api(engine::Database* db) : db_(db) {
-  HandlerContext ctx{db_, &metrics_, std::make_shared<inference::Models>(db_->options().data_dir, db_), membership_};
+Api::Api(engine::Database* db) : Api(db, std::make_shared<inference::Models>(db->options().data_dir, db)) {}
+
+Api::Api(engine::Database* db, std::shared_ptr<inference::Models> models) : db_(db), models_(std::move(models)) {
+  HandlerContext ctx{db_, &metrics_, models_, membership_};
   RegisterSystemRoutes(router_, ctx);
   RegisterCollectionRoutes(router_, ctx);
   RegisterPointRoutes(router_, ctx);
@@ -34,9 +38,12 @@ HttpResponse Api::Handle(const HttpRequest& request) { return Handle(request, Ro
 HttpResponse Api::Handle(const HttpRequest& request, const Router::Match& match) {
   auto start = std::chrono::steady_clock::now();
   HttpResponse response;
-  if (match.handler) {
+  ClusterRouter* cluster = cluster_router_.load();
+  if (match.handler || (cluster && ClusterRouter::IsShardRequest(request))) {
     try {
-      response = (*match.handler)(request, match.params);
+      std::optional<HttpResponse> routed;
+      if (cluster) routed = cluster->Handle(request, match, [&] { return (*match.handler)(request, match.params); });
+      response = routed ? std::move(*routed) : (*match.handler)(request, match.params);
     } catch (const std::bad_alloc&) {
       // One request too big for the memory left: refuse it, keep serving the others.
       LogError("handler for " + match.pattern + " ran out of memory");
@@ -83,6 +90,12 @@ bool Api::NeedsWorker(const HttpRequest& request, const Router::Match& match) co
       {"GET", "/models/{model}"},
   };
   if (!match.handler) return false;  // 404 / 405: answered at once
+  if (cluster_router_.load() != nullptr) {
+    // A shard's part is answered at once, never queued behind the routed requests waiting for
+    // it; a request on a collection may be routed to other nodes, which is waiting: the pool.
+    if (ClusterRouter::IsShardRequest(request)) return false;
+    if (match.params.count("collection")) return true;
+  }
   const bool light = std::any_of(std::begin(kLight), std::end(kLight), [&](const auto& r) {
     return request.method == r[0] && match.pattern == r[1];
   });

@@ -13,15 +13,26 @@
 namespace latentdb::cluster {
 class Membership;
 }
+namespace latentdb::inference {
+class Models;
+}
 
 namespace latentdb::http {
+
+class ClusterRouter;
 
 class Api {
  public:
   explicit Api(engine::Database* db);
+  // An Api sharing already loaded models (a node's shard copies share the node's).
+  Api(engine::Database* db, std::shared_ptr<inference::Models> models);
+  const std::shared_ptr<inference::Models>& models() const { return models_; }
   // This node's cluster membership (`serve --cluster`), once it has joined; null to leave. It
   // must outlive its use by the Api (set null before destroying it).
   void SetMembership(cluster::Membership* membership) { membership_->store(membership); }
+  // The router of this cluster node's clustered collections (http/cluster/cluster_router.h); null
+  // to leave. Same lifetime rule as the membership.
+  void SetClusterRouter(ClusterRouter* router) { cluster_router_.store(router); }
   // The request's route (Router::Find). The server finds it once and hands it to NeedsWorker
   // and Handle; the one-argument forms find it themselves.
   Router::Match Route(const HttpRequest& request) const;
@@ -41,6 +52,8 @@ class Api {
 
  private:
   engine::Database* db_;
+  std::shared_ptr<inference::Models> models_;
+  std::atomic<ClusterRouter*> cluster_router_{nullptr};
   std::shared_ptr<std::atomic<cluster::Membership*>> membership_ =
       std::make_shared<std::atomic<cluster::Membership*>>(nullptr);
   Metrics metrics_;

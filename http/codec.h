@@ -20,6 +20,8 @@ namespace latentdb::http {
 // server's body limit and by kDefaultMaxJsonValues (common/json_parser.h) while it is parsed.
 constexpr size_t kMaxPointsPerRequest = 65536;  // points per upsert, ids per retrieval or delete
 constexpr size_t kMaxBatchSearches = 1024;      // searches per /search/batch
+// Examples (positive + negative) in one recommendation: each given as an id is one point read.
+constexpr size_t kMaxRecommendExamples = 1024;
 // An answer carries at most this many points (k × searches for a batch, limit for a scroll,
 // ids for a retrieval) ...
 constexpr size_t kMaxAnswerHits = 100000;

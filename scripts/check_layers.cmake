@@ -41,7 +41,7 @@ set(LDB_ALLOWED_encoders "common;formats;images;models")
 set(LDB_ALLOWED_inference "common;engine;images;models;words;encoders")
 set(LDB_ALLOWED_latent "common;index;engine;images;models;encoders;inference")
 set(LDB_ALLOWED_ingest "common;storage;index;client;formats;engine;images;models;inference")
-set(LDB_ALLOWED_http "common;index;cluster;engine;images;models;words;encoders;inference;latent")
+set(LDB_ALLOWED_http "common;index;client;cluster;engine;images;models;words;encoders;inference;latent")
 set(LDB_ALLOWED_tools "common;storage;index;client;cluster;formats;engine;images;models;words;encoders;inference;latent;ingest;http")
 
 function(ldb_module_of path out)

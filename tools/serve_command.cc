@@ -10,6 +10,7 @@
 #include "common/logging.h"
 #include "engine/database.h"
 #include "http/api.h"
+#include "http/cluster/cluster_router.h"
 #include "http/server.h"
 #include "tools/args.h"
 #include "tools/command_registry.h"
@@ -81,6 +82,7 @@ int ServeCommand(int argc, char** argv) {
   if (!started.ok()) return Fail(started);
   // A cluster node joins once it listens: only then is the port it advertises known.
   std::unique_ptr<cluster::Membership> membership;
+  std::unique_ptr<http::ClusterRouter> router;
   if (etcd) {
     cluster::MembershipOptions mo;
     mo.node_id = static_cast<uint64_t>(*node_id);
@@ -95,6 +97,11 @@ int ServeCommand(int argc, char** argv) {
     }
     membership = std::move(*joined);
     api.SetMembership(membership.get());
+    http::ClusterRouter::Options ro;
+    ro.shard_db = dbo;
+    ro.api_key = so.api_key;
+    router = std::make_unique<http::ClusterRouter>(membership.get(), etcd, db->get(), api.models(), ro);
+    api.SetClusterRouter(router.get());
     LogInfo("joined the cluster as node " + std::to_string(mo.node_id) + " (" + mo.advertise + ", etcd " +
             args->Get("cluster") + ", lease TTL " + std::to_string(mo.lease_ttl_seconds) + " s)");
   }
@@ -108,6 +115,8 @@ int ServeCommand(int argc, char** argv) {
   sigwait(&signals, &sig);
   LogInfo(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   server.Stop();
+  api.SetClusterRouter(nullptr);
+  router.reset();  // closes the shard copies
   api.SetMembership(nullptr);
   membership.reset();  // leaves the cluster: the lease is revoked
   (*db)->Close();

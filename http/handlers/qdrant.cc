@@ -36,8 +36,6 @@ namespace {
 // The version of Qdrant's REST API these routes answer as: Qdrant's clients compare it with their
 // own (major equal, minor within one) and warn otherwise.
 constexpr const char* kQdrantApiVersion = "1.18.0";
-// Examples (positive + negative) in one recommendation: each given as an id is one point read.
-constexpr size_t kMaxRecommendExamples = 1024;
 
 // Qdrant's answer to a write: LatentDB's writes are durable when they answer, so "completed".
 json UpdateResult() { return json{{"operation_id", 0}, {"status", "completed"}}; }

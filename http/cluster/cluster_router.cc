@@ -1,0 +1,865 @@
+#include "http/cluster/cluster_router.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <vector>
+
+#include "client/http_client.h"
+#include "cluster/etcd_client.h"
+#include "cluster/membership.h"
+#include "cluster/shard_map.h"
+#include "common/logging.h"
+#include "engine/collection.h"
+#include "engine/external_id.h"
+#include "http/api.h"
+#include "http/cluster/local_shards.h"
+#include "http/cluster/shard_merge.h"
+#include "http/codec.h"
+#include "http/error_mapping.h"
+#include "http/handlers/handlers.h"
+#include "index/vector_index.h"
+#include "inference/point_encoding.h"
+
+namespace latentdb::http {
+
+using nlohmann::json;
+using namespace cluster_routing;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A clustered collection as the router sends requests to it.
+struct View {
+  cluster::ClusterCollection collection;
+  std::vector<cluster::ShardRecord> shards;  // by shard number
+  std::map<uint64_t, std::string> nodes;     // live node id → its advertise URL
+  Clock::time_point read_at;
+};
+
+// One shard's part of a request.
+struct Part {
+  uint32_t shard = 0;
+  HttpRequest request;
+};
+
+std::string RandomUid() {
+  std::random_device rd;
+  const uint64_t v = (uint64_t{rd()} << 32) ^ rd();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string Target(const HttpRequest& r) {
+  std::string t = r.path;
+  char sep = '?';
+  for (const auto& [k, v] : r.query) {
+    t += sep;
+    t += client::PercentEncodeSegment(k) + "=" + client::PercentEncodeSegment(v);
+    sep = '&';
+  }
+  return t;
+}
+
+bool Succeeded(const HttpResponse& r) { return r.status >= 200 && r.status < 300; }
+
+// The JSON result of a shard's successful answer.
+Result<json> ResultOf(const HttpResponse& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("result")) {
+    return Status::Internal("a shard answered without a result: " + r.body.substr(0, 200));
+  }
+  return std::move(j["result"]);
+}
+
+// The results of every reply, or the first failed reply as it came (a shard's 400 is the
+// client's 400, with the single node's message).
+struct Gathered {
+  std::vector<json> results;
+  std::optional<HttpResponse> failure;
+};
+Gathered Gather(const std::vector<HttpResponse>& replies) {
+  Gathered g;
+  for (const auto& r : replies) {
+    if (!Succeeded(r)) {
+      g.failure = r;
+      return g;
+    }
+    auto result = ResultOf(r);
+    if (!result.ok()) {
+      g.failure = ErrorResponse(result.status());
+      return g;
+    }
+    g.results.push_back(std::move(*result));
+  }
+  return g;
+}
+
+uint32_t ShardOfId(const engine::ExternalId& id, uint32_t shard_number) {
+  return cluster::ShardOf(id.ToKey(), shard_number);
+}
+
+// A JSON id's shard; nullopt for a value that is no id (the shard that gets it refuses it).
+std::optional<uint32_t> ShardOfJsonId(const json& id, uint32_t shard_number) {
+  auto parsed = engine::ExternalId::FromJson(id);
+  if (!parsed.ok()) return std::nullopt;
+  return ShardOfId(*parsed, shard_number);
+}
+
+// A positive integer setting of the collection body (Qdrant's shard_number, …), `fallback` when
+// absent or null.
+Result<uint32_t> ClusterSetting(const json& body, const char* key, uint32_t fallback, uint32_t max) {
+  if (!body.contains(key) || body[key].is_null()) return fallback;
+  const json& v = body[key];
+  if (!v.is_number_unsigned() || v.get<uint64_t>() < 1 || v.get<uint64_t>() > max) {
+    return Status::InvalidArgument(std::string("\"") + key + "\" must be an integer from 1 to " + std::to_string(max));
+  }
+  return static_cast<uint32_t>(v.get<uint64_t>());
+}
+
+}  // namespace
+
+struct ClusterRouter::Impl {
+  Impl(cluster::Membership* m, std::shared_ptr<cluster::EtcdClient> e, engine::Database* l,
+       std::shared_ptr<inference::Models> models, Options o)
+      : membership(m),
+        etcd(e),
+        shard_map(e, m->options().prefix),
+        local(l),
+        options(std::move(o)),
+        copies(options.shard_db, std::move(models)),
+        self(m->options().node_id) {}
+
+  cluster::Membership* membership;
+  std::shared_ptr<cluster::EtcdClient> etcd;
+  cluster::ShardMap shard_map;
+  engine::Database* local;
+  Options options;
+  LocalShards copies;
+  uint64_t self;
+
+  std::mutex mu;
+  std::map<std::string, View> views;                     // by collection name
+  std::map<std::string, engine::CollectionConfig> vectors;  // by uid: dim and metric (VectorsOf)
+  std::map<std::string, std::vector<std::unique_ptr<client::HttpClient>>> idle;  // by node URL
+
+  // --- the shard map ---
+
+  // The collection's view, from the cache when younger than the TTL. NotFound when the cluster
+  // has no such collection.
+  Result<View> ViewOf(const std::string& name, bool fresh) {
+    if (!fresh) {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = views.find(name);
+      if (it != views.end() && Clock::now() - it->second.read_at < options.cache_ttl) return it->second;
+    }
+    View v;
+    LDB_ASSIGN_OR_RETURN(v.collection, shard_map.GetCollection(name));
+    LDB_ASSIGN_OR_RETURN(v.shards, shard_map.Shards(name));
+    if (v.shards.size() != v.collection.shard_number) {
+      return Status::Unavailable("the shard map of collection '" + name + "' is incomplete in etcd");
+    }
+    LDB_ASSIGN_OR_RETURN(auto nodes, membership->Nodes());
+    for (const auto& n : nodes) v.nodes[n.node_id] = n.advertise;
+    v.read_at = Clock::now();
+    std::lock_guard<std::mutex> lock(mu);
+    views[name] = v;
+    return v;
+  }
+  void Forget(const std::string& name) {
+    std::lock_guard<std::mutex> lock(mu);
+    views.erase(name);
+  }
+
+  // --- sending parts ---
+
+  std::unique_ptr<client::HttpClient> Acquire(const std::string& url) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto& pool = idle[url];
+      if (!pool.empty()) {
+        auto c = std::move(pool.back());
+        pool.pop_back();
+        return c;
+      }
+    }
+    std::string host;
+    uint16_t port = 0;
+    if (!client::ParseHttpUrl(url, &host, &port).ok()) return nullptr;
+    auto c = std::make_unique<client::HttpClient>(host, port, options.timeout);
+    if (!options.api_key.empty()) c->SetHeader("api-key", options.api_key);
+    return c;
+  }
+  void Release(const std::string& url, std::unique_ptr<client::HttpClient> c) {
+    std::lock_guard<std::mutex> lock(mu);
+    idle[url].push_back(std::move(c));
+  }
+
+  // Answers a shard's part on this node, from the copy the header names.
+  HttpResponse AnswerPart(const std::string& collection, const HttpRequest& request) {
+    const std::string header = request.Header(kShardHeader);
+    const size_t slash = header.find('/');
+    const std::string shard_text = slash == std::string::npos ? "" : header.substr(slash + 1);
+    if (slash == std::string::npos || slash == 0 || shard_text.empty() || shard_text.size() > 9 ||
+        shard_text.find_first_not_of("0123456789") != std::string::npos || collection.empty()) {
+      return ErrorResponse(Status::InvalidArgument(std::string(kShardHeader) +
+                                                   " must be '<collection uid>/<shard>' on a collection's route"));
+    }
+    const ShardCopyId id{collection, header.substr(0, slash), static_cast<uint32_t>(std::stoul(shard_text))};
+    const bool create = request.method == "PUT" && request.path == "/collections/" + client::PercentEncodeSegment(collection);
+    auto api = copies.Get(id, create);
+    if (!api.ok()) return ErrorResponse(api.status());
+    HttpRequest plain = request;
+    plain.headers.erase(kShardHeader);
+    HttpResponse response = (*api)->Handle(plain);
+    if (request.method == "DELETE" && Succeeded(response) &&
+        request.path == "/collections/" + client::PercentEncodeSegment(collection)) {
+      api->reset();
+      Status dropped = copies.Drop(id);
+      if (!dropped.ok()) LogError("dropping shard copy " + copies.Directory(id) + ": " + dropped.ToString());
+    }
+    return response;
+  }
+
+  // Sends one part to the node of its shard's copy.
+  HttpResponse Send(const View& v, Part part) {
+    const cluster::ShardRecord& shard = v.shards[part.shard];
+    part.request.headers[kShardHeader] = v.collection.uid + "/" + std::to_string(part.shard);
+    const std::string where = "shard " + std::to_string(part.shard) + " of collection '" + v.collection.name +
+                              "' (node " + std::to_string(shard.primary) + ")";
+    if (shard.primary == self) return AnswerPart(v.collection.name, part.request);
+    auto node = v.nodes.find(shard.primary);
+    if (node == v.nodes.end()) {
+      return ErrorResponse(Status::Unavailable(where + " is not reachable: its node is not a live member of the cluster"));
+    }
+    auto c = Acquire(node->second);
+    if (!c) return ErrorResponse(Status::Internal("node " + std::to_string(shard.primary) + " advertises a bad URL: " + node->second));
+    c->SetHeader(kShardHeader, part.request.Header(kShardHeader));
+    std::string content_type = part.request.Header("content-type");
+    if (content_type.empty()) content_type = "application/json";
+    auto reply = c->Request(part.request.method, Target(part.request), part.request.body, content_type);
+    if (!reply.ok()) {
+      return ErrorResponse(Status::Unavailable(where + " at " + node->second + " did not answer: " + reply.status().message()));
+    }
+    Release(node->second, std::move(c));
+    HttpResponse out;
+    out.status = reply->status;
+    out.body = std::move(reply->body);
+    out.content_type = reply->content_type;
+    return out;
+  }
+
+  // Sends the parts at once; the replies in the parts' order.
+  std::vector<HttpResponse> Scatter(const View& v, std::vector<Part> parts) {
+    std::vector<HttpResponse> replies;
+    if (parts.size() == 1) {
+      replies.push_back(Send(v, std::move(parts[0])));
+      return replies;
+    }
+    std::vector<std::future<HttpResponse>> pending;
+    for (auto& p : parts) pending.push_back(std::async(std::launch::async, [this, &v, p = std::move(p)]() mutable {
+      return Send(v, std::move(p));
+    }));
+    for (auto& f : pending) replies.push_back(f.get());
+    return replies;
+  }
+
+  // The same request to every shard.
+  std::vector<HttpResponse> Broadcast(const View& v, const HttpRequest& request) {
+    std::vector<Part> parts;
+    for (uint32_t s = 0; s < v.collection.shard_number; ++s) parts.push_back({s, request});
+    return Scatter(v, std::move(parts));
+  }
+
+  // A request a shard must refuse (malformed): shard 0 answers it with a single node's error.
+  HttpResponse Refusal(const View& v, const HttpRequest& request) { return Send(v, {0, request}); }
+
+  // --- routes ---
+
+  // What the router must know of a collection's vectors (from shard 0's info, once per uid):
+  // their dimension and metric.
+  Result<engine::CollectionConfig> VectorsOf(const View& v) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto it = vectors.find(v.collection.uid);
+      if (it != vectors.end()) return it->second;
+    }
+    HttpRequest info;
+    info.method = "GET";
+    info.path = "/collections/" + client::PercentEncodeSegment(v.collection.name);
+    HttpResponse r = Send(v, {0, info});
+    if (!Succeeded(r)) return Status::Unavailable("shard 0 of collection '" + v.collection.name + "' did not answer: " + r.body.substr(0, 300));
+    LDB_ASSIGN_OR_RETURN(json result, ResultOf(r));
+    engine::CollectionConfig config;
+    config.dim = result.value("/config/dim"_json_pointer, size_t{0});
+    LDB_ASSIGN_OR_RETURN(config.metric, index::ParseMetric(result.value("/config/metric"_json_pointer, std::string())));
+    std::lock_guard<std::mutex> lock(mu);
+    vectors[v.collection.uid] = config;
+    return config;
+  }
+  // Scores are distances (l2: ascending) or similarities (descending).
+  Result<bool> Ascending(const View& v) {
+    LDB_ASSIGN_OR_RETURN(auto config, VectorsOf(v));
+    return config.metric == index::Metric::kL2;
+  }
+
+  HttpResponse Create(const HttpRequest& request, const std::string& name) {
+    const auto start = Clock::now();
+    if (Status s = engine::ValidateCollectionName(name); !s.ok()) return ErrorResponse(s);
+    auto parsed = BodyJson(request);
+    if (!parsed.ok()) return ErrorResponse(parsed.status());
+    json body = std::move(*parsed);
+    if (!body.is_object()) return ErrorResponse(Status::InvalidArgument("a collection's body must be a JSON object"));
+    cluster::ClusterCollection c;
+    c.name = name;
+    c.uid = RandomUid();
+    auto shard_number = ClusterSetting(body, "shard_number", 1, 1024);
+    auto replication = ClusterSetting(body, "replication_factor", 1, 1024);
+    auto consistency = ClusterSetting(body, "write_consistency_factor", 1, 1024);
+    for (const auto* r : {&shard_number, &replication, &consistency}) {
+      if (!r->ok()) return ErrorResponse(r->status());
+    }
+    if (*replication > 1) {
+      return ErrorResponse(Status::NotImplemented(
+          "\"replication_factor\" above 1 needs copies of a shard on several nodes, which are not built yet "
+          "(docs/cluster.md); a clustered collection has one copy per shard for now"));
+    }
+    c.shard_number = *shard_number;
+    c.replication_factor = *replication;
+    c.write_consistency_factor = *consistency;
+    for (const char* k : {"shard_number", "replication_factor", "write_consistency_factor"}) body.erase(k);
+    c.config = body;
+    if (local->GetCollection(name).status().code() != StatusCode::kNotFound) {
+      return ErrorResponse(Status::AlreadyExists("collection '" + name + "' already exists on this node"));
+    }
+    auto nodes = membership->Nodes();
+    if (!nodes.ok()) return ErrorResponse(nodes.status().WithContext("reading the cluster's members"));
+    std::vector<uint64_t> live;
+    for (const auto& n : *nodes) live.push_back(n.node_id);
+    if (Status s = shard_map.CreateCollection(c, live); !s.ok()) return ErrorResponse(s);
+    auto view = ViewOf(name, true);
+    if (!view.ok()) return ErrorResponse(view.status());
+    HttpRequest part = request;
+    part.body = c.config.dump();
+    auto replies = Broadcast(*view, part);
+    auto gathered = Gather(replies);
+    if (gathered.failure) {
+      // The shards refuse alike (the same config): undo the collection so that nothing of it stays.
+      (void)shard_map.DeleteCollection(name);
+      Forget(name);
+      HttpRequest drop;
+      drop.method = "DELETE";
+      drop.path = request.path;
+      std::vector<Part> undo;
+      for (uint32_t s = 0; s < replies.size(); ++s) {
+        if (Succeeded(replies[s])) undo.push_back({s, drop});
+      }
+      if (!undo.empty()) Scatter(*view, std::move(undo));
+      return *gathered.failure;
+    }
+    if (body.contains("vectors")) return EnvelopeResponse(true, Seconds(start));  // Qdrant answers true
+    return Info(*view, start);
+  }
+
+  HttpResponse Drop(const HttpRequest& request, const std::string& name, const Clock::time_point start) {
+    auto view = ViewOf(name, true);
+    if (view.status().code() == StatusCode::kNotFound) return EnvelopeResponse(false, Seconds(start));
+    if (!view.ok()) return ErrorResponse(view.status());
+    Status deleted = shard_map.DeleteCollection(name);
+    if (deleted.code() == StatusCode::kNotFound) return EnvelopeResponse(false, Seconds(start));
+    if (!deleted.ok()) return ErrorResponse(deleted);
+    Forget(name);
+    // The collection is gone from the cluster; a copy on a node that is down now is removed when
+    // that node starts again (RemoveOrphans).
+    for (const auto& r : Broadcast(*view, request)) {
+      if (!Succeeded(r)) LogError("dropping a copy of collection '" + name + "': " + r.body.substr(0, 300));
+    }
+    return EnvelopeResponse(true, Seconds(start));
+  }
+
+  HttpResponse Info(const View& v, const Clock::time_point start) {
+    HttpRequest info;
+    info.method = "GET";
+    info.path = "/collections/" + client::PercentEncodeSegment(v.collection.name);
+    auto gathered = Gather(Broadcast(v, info));
+    if (gathered.failure) return *gathered.failure;
+    json out = gathered.results[0];
+    uint64_t points = 0, live = 0, tombstones = 0;
+    json shards = json::array();
+    for (uint32_t s = 0; s < gathered.results.size(); ++s) {
+      const json& r = gathered.results[s];
+      points += r.value("points_count", uint64_t{0});
+      live += r.value("/index/live"_json_pointer, uint64_t{0});
+      tombstones += r.value("/index/tombstones"_json_pointer, uint64_t{0});
+      const auto& rec = v.shards[s];
+      shards.push_back({{"shard", s}, {"primary", rec.primary}, {"epoch", rec.epoch}, {"replicas", rec.replicas},
+                        {"in_sync", rec.in_sync}, {"points_count", r.value("points_count", uint64_t{0})},
+                        {"status", r.value("status", std::string("green"))}});
+      if (r.value("status", std::string("green")) != "green") out["status"] = r["status"];
+    }
+    out["points_count"] = points;
+    out["indexed_vectors_count"] = live;
+    if (out.contains("index") && out["index"].is_object()) {
+      out["index"]["live"] = live;
+      out["index"]["tombstones"] = tombstones;
+      // Per-copy figures (sequence numbers, repairs) are in "cluster"."shards"; the merged info
+      // keeps shard 0's only where a sum means nothing.
+    }
+    if (out.contains("payload_schema") && out["payload_schema"].is_object()) {
+      json& schemas = out["payload_schema"];
+      for (auto it = schemas.begin(); it != schemas.end(); ++it) {
+        uint64_t n = 0;
+        for (const auto& r : gathered.results) {
+          n += r.value(json::json_pointer("/payload_schema") / it.key() / "points", uint64_t{0});
+        }
+        it.value()["points"] = n;
+      }
+    }
+    out["config"]["params"]["shard_number"] = v.collection.shard_number;
+    out["config"]["params"]["replication_factor"] = v.collection.replication_factor;
+    out["config"]["params"]["write_consistency_factor"] = v.collection.write_consistency_factor;
+    out["cluster"] = {{"uid", v.collection.uid}, {"shards", std::move(shards)}};
+    return EnvelopeResponse(std::move(out), Seconds(start));
+  }
+
+  static double Seconds(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  // Splits `items` (an array of a body) by shard: `shard_of(item)`; nullopt sends it to shard 0,
+  // which refuses it as a single node would.
+  template <typename ShardOfItem>
+  static std::map<uint32_t, std::vector<size_t>> SplitItems(const json& items, ShardOfItem shard_of) {
+    std::map<uint32_t, std::vector<size_t>> out;
+    for (size_t i = 0; i < items.size(); ++i) out[shard_of(items[i]).value_or(0)].push_back(i);
+    return out;
+  }
+  static json Pick(const json& items, const std::vector<size_t>& indices) {
+    json out = json::array();
+    for (size_t i : indices) out.push_back(items[i]);
+    return out;
+  }
+
+  // One part per shard that has ids of `key` (an id array of the body), the body cut to them.
+  std::vector<Part> SplitByIds(const View& v, const HttpRequest& request, const json& body, const std::string& key,
+                               std::map<uint32_t, std::vector<size_t>>* split_out = nullptr) {
+    const uint32_t n = v.collection.shard_number;
+    auto split = SplitItems(body[key], [n](const json& id) { return ShardOfJsonId(id, n); });
+    std::vector<Part> parts;
+    for (const auto& [shard, indices] : split) {
+      json cut = body;
+      cut[key] = Pick(body[key], indices);
+      HttpRequest r = request;
+      r.body = cut.dump();
+      parts.push_back({shard, std::move(r)});
+    }
+    if (split_out) *split_out = std::move(split);
+    return parts;
+  }
+
+  HttpResponse Upsert(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    if (IsImageRequest(request)) {
+      auto id = QueryId(request);
+      if (!id.ok()) return ErrorResponse(id.status());
+      return Send(v, {ShardOfId(*id, v.collection.shard_number), request});
+    }
+    auto parsed = BodyJson(request);
+    if (!parsed.ok()) return ErrorResponse(parsed.status());
+    // The whole request is checked before any shard writes: a malformed point refuses all of
+    // them, as on one node.
+    auto checked = ParsePoints(*parsed);
+    if (!checked.ok()) return ErrorResponse(checked.status());
+    auto config = VectorsOf(v);
+    if (!config.ok()) return ErrorResponse(config.status());
+    for (const auto& p : *checked) {
+      if (p.input.kind != inference::Input::Kind::kVector) continue;  // encoded by the shard
+      if (auto problem = engine::VectorProblem(*config, v.collection.name, p.input.vector)) {
+        return ErrorResponse(Status::InvalidArgument("point " + p.id.ToString() + " " + *problem));
+      }
+    }
+    json body = std::move(*parsed);
+    const bool batch = body.contains("batch") && !body.contains("points");
+    const json& ids = batch ? body["batch"]["ids"] : body["points"];
+    const uint32_t n = v.collection.shard_number;
+    auto split = SplitItems(ids, [n, batch](const json& item) {
+      return ShardOfJsonId(batch ? item : item.value("id", json()), n);
+    });
+    std::vector<Part> parts;
+    std::vector<const std::vector<size_t>*> indices_of;
+    for (const auto& [shard, indices] : split) {
+      json cut = body;
+      if (batch) {
+        json& columns = cut["batch"];
+        for (auto& [key, column] : columns.items()) {
+          if (column.is_array() && column.size() == ids.size()) column = Pick(body["batch"][key], indices);
+        }
+      } else {
+        cut["points"] = Pick(body["points"], indices);
+      }
+      HttpRequest r = request;
+      r.body = cut.dump();
+      parts.push_back({shard, std::move(r)});
+      indices_of.push_back(&indices);
+    }
+    auto gathered = Gather(Scatter(v, std::move(parts)));
+    if (gathered.failure) return *gathered.failure;
+    uint64_t upserted = 0;
+    json errors = json::array();
+    for (size_t p = 0; p < gathered.results.size(); ++p) {
+      const json& r = gathered.results[p];
+      upserted += r.value("upserted", uint64_t{0});
+      if (r.contains("errors")) {
+        for (json e : r["errors"]) {
+          const size_t local_index = e.value("index", size_t{0});
+          e["index"] = local_index < indices_of[p]->size() ? (*indices_of[p])[local_index] : local_index;
+          errors.push_back(std::move(e));
+        }
+      }
+    }
+    std::sort(errors.begin(), errors.end(), [](const json& a, const json& b) { return a["index"] < b["index"]; });
+    json out = {{"upserted", upserted}, {"operation_id", 0}, {"status", "completed"}};
+    if (!errors.empty()) out["errors"] = std::move(errors);
+    return EnvelopeResponse(std::move(out), Seconds(start));
+  }
+
+  HttpResponse ById(const View& v, const HttpRequest& request, const PathParams& params) {
+    auto id = PathId(params);
+    if (!id.ok()) return ErrorResponse(id.status());
+    return Send(v, {ShardOfId(*id, v.collection.shard_number), request});
+  }
+
+  HttpResponse Retrieve(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = BodyJson(request);
+    if (!body.ok() || !body->is_object() || !body->contains("ids") || !ParseIdList((*body)["ids"]).ok()) {
+      return Refusal(v, request);
+    }
+    auto gathered = Gather(Scatter(v, SplitByIds(v, request, *body, "ids")));
+    if (gathered.failure) return *gathered.failure;
+    return EnvelopeResponse(OrderByIds((*body)["ids"], gathered.results), Seconds(start));
+  }
+
+  // Writes that name points by id ("points"/"ids") or by "filter": the ids go to their shards,
+  // a filter to every shard. The answers' "deleted" counts add up.
+  HttpResponse IdsOrFilter(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = BodyJson(request);
+    if (!body.ok() || !body->is_object()) return Refusal(v, request);
+    const bool has_points = body->contains("points"), has_ids = body->contains("ids"),
+               has_filter = body->contains("filter");
+    std::vector<HttpResponse> replies;
+    if (has_points + has_ids + has_filter != 1) return Refusal(v, request);
+    const std::string key = has_points ? "points" : "ids";
+    if (!has_filter) {
+      if (!ParseIdList((*body)[key]).ok()) return Refusal(v, request);
+      if ((*body)[key].empty()) return Refusal(v, request);
+      replies = Scatter(v, SplitByIds(v, request, *body, key));
+    } else {
+      replies = Broadcast(v, request);
+    }
+    auto gathered = Gather(replies);
+    if (gathered.failure) return *gathered.failure;
+    json out = gathered.results[0];
+    if (out.is_object() && out.contains("deleted")) {
+      uint64_t deleted = 0;
+      for (const auto& r : gathered.results) deleted += r.value("deleted", uint64_t{0});
+      out["deleted"] = deleted;
+    }
+    return EnvelopeResponse(std::move(out), Seconds(start));
+  }
+
+  HttpResponse Count(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto gathered = Gather(Broadcast(v, request));
+    if (gathered.failure) return *gathered.failure;
+    json out = gathered.results[0];
+    uint64_t count = 0;
+    for (const auto& r : gathered.results) count += r.value("count", uint64_t{0});
+    out["count"] = count;
+    return EnvelopeResponse(std::move(out), Seconds(start));
+  }
+
+  HttpResponse Scroll(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    json body = json::object();
+    if (!request.body.empty()) {
+      auto parsed = BodyJson(request);
+      if (!parsed.ok() || !parsed->is_object()) return Refusal(v, request);
+      body = std::move(*parsed);
+    }
+    auto limit = ParseCount(body, "limit", 10, 1, engine::kMaxK);
+    if (!limit.ok()) return Refusal(v, request);
+    auto gathered = Gather(Broadcast(v, request));
+    if (gathered.failure) return *gathered.failure;
+    return EnvelopeResponse(MergeScrollPages(gathered.results, *limit), Seconds(start));
+  }
+
+  // A search body made a shard's: the shard's best offset + limit from its own start. The
+  // body's limit key ("k" or "limit"), limit and offset; an error for the body as sent.
+  struct SearchShape {
+    std::string key;
+    size_t limit = 10, offset = 0;
+    json exclude = json::array();  // stored points the query named: left out of the answer
+  };
+  // Makes a search body a shard's: its best offset + limit (+ the points to leave out) from its
+  // own start. The points a query names by id — LatentDB's "id", Qdrant's recommendation
+  // examples and point queries — become their stored vectors (read from their shards), and the
+  // points themselves are left out of the merged answer, as one node leaves them out.
+  Result<SearchShape> ShardSearchBody(const View& v, json* body) {
+    if (!body->is_object()) return Status::InvalidArgument("a search must be a JSON object");
+    SearchShape s;
+    s.key = body->contains("k") ? "k" : "limit";
+    LDB_ASSIGN_OR_RETURN(s.limit, ParseCount(*body, s.key.c_str(), 10, 1, engine::kMaxK));
+    LDB_ASSIGN_OR_RETURN(s.offset, ParseCount(*body, "offset", 0, 0, engine::kMaxK));
+    if (body->contains("id") && !(*body)["id"].is_null()) {  // LatentDB's search by a stored point
+      if (body->contains("vector")) return Status::InvalidArgument("give one of \"vector\" and \"id\"");
+      LDB_ASSIGN_OR_RETURN((*body)["vector"], ResolveId((*body)["id"], "\"id\"", v, &s));
+      body->erase("id");
+    }
+    LDB_RETURN_IF_ERROR(ResolveExamples(v, body, &s));  // Qdrant's recommendation
+    if (body->contains("query")) {                       // Qdrant's universal query
+      json* q = &(*body)["query"];
+      if (q->is_object() && q->contains("nearest")) q = &(*q)["nearest"];
+      if (q->is_number_unsigned() || q->is_string()) {
+        LDB_ASSIGN_OR_RETURN(*q, ResolveId(*q, "\"query\"", v, &s));
+      } else if (q->is_object() && q->contains("recommend")) {
+        LDB_RETURN_IF_ERROR(ResolveExamples(v, &(*q)["recommend"], &s));
+      }
+    }
+    const size_t fetch = s.offset + s.limit + s.exclude.size();
+    if (fetch > engine::kMaxK) {
+      return Status::InvalidArgument("\"offset\" + \"limit\" must be at most " + std::to_string(engine::kMaxK));
+    }
+    (*body)[s.key] = fetch;
+    if (body->contains("offset")) (*body)["offset"] = 0;
+    return s;
+  }
+  // The stored vector of the point `id` names (`where` in messages); the point joins the ones
+  // left out of the answer.
+  Result<json> ResolveId(const json& id, const std::string& where, const View& v, SearchShape* s) {
+    auto parsed = engine::ExternalId::FromJson(id);
+    if (!parsed.ok()) return parsed.status().WithContext(where);
+    auto vector = StoredVector(v, *parsed);
+    if (!vector.ok()) return vector.status().WithContext(where);
+    s->exclude.push_back(parsed->ToJson());
+    return vector;
+  }
+  // A recommendation's "positive" and "negative" examples given as ids become vectors.
+  Status ResolveExamples(const View& v, json* r, SearchShape* s) {
+    if (!r->is_object()) return Status::Ok();  // the shard refuses it as one node would
+    for (const char* key : {"positive", "negative"}) {
+      if (!r->contains(key) || !(*r)[key].is_array()) continue;
+      json& examples = (*r)[key];
+      if (examples.size() > kMaxRecommendExamples) continue;  // refused by the shard (413)
+      for (size_t i = 0; i < examples.size(); ++i) {
+        if (examples[i].is_array() || examples[i].is_object()) continue;  // a vector already
+        LDB_ASSIGN_OR_RETURN(examples[i], ResolveId(examples[i], std::string(key) + "[" + std::to_string(i) + "]", v, s));
+      }
+    }
+    return Status::Ok();
+  }
+  // The stored vector of point `id`, from its shard. NotFound as one node says it.
+  Result<json> StoredVector(const View& v, const engine::ExternalId& id) {
+    HttpRequest get;
+    get.method = "POST";
+    get.path = "/collections/" + client::PercentEncodeSegment(v.collection.name) + "/points";
+    get.body = json{{"ids", {id.ToJson()}}, {"with_vector", true}, {"with_payload", false}}.dump();
+    HttpResponse r = Send(v, {ShardOfId(id, v.collection.shard_number), get});
+    if (!Succeeded(r)) {
+      return Status::Unavailable("reading point " + id.ToString() + " from its shard: " + r.body.substr(0, 300));
+    }
+    LDB_ASSIGN_OR_RETURN(json found, ResultOf(r));
+    if (!found.is_array() || found.empty() || !found[0].contains("vector")) {
+      return Status::NotFound("point " + id.ToString() + " does not exist in collection '" + v.collection.name + "'");
+    }
+    return std::move(found[0]["vector"]);
+  }
+  // Merges the shards' answers to one search: arrays of scored points, or {"points", "debug"}
+  // objects (a native search with "debug": the shards' plans are listed).
+  static json MergeSearch(const std::vector<json>& answers, const SearchShape& s, bool ascending) {
+    auto without_named_points = [&s](json list) {
+      if (s.exclude.empty() || !list.is_array()) return list;
+      json kept = json::array();
+      for (auto& p : list) {
+        if (std::find(s.exclude.begin(), s.exclude.end(), p["id"]) == s.exclude.end()) kept.push_back(std::move(p));
+      }
+      return kept;
+    };
+    std::vector<json> lists;
+    json debug = json::array();
+    const bool objects = !answers.empty() && answers[0].is_object();
+    for (const auto& a : answers) {
+      lists.push_back(without_named_points(objects ? a.value("points", json::array()) : a));
+      if (objects && a.contains("debug")) debug.push_back(a["debug"]);
+    }
+    json merged = MergeScored(lists, s.offset, s.limit, ascending);
+    if (!objects) return merged;
+    json out = {{"points", std::move(merged)}};
+    if (!debug.empty()) out["debug"] = {{"shards", std::move(debug)}};
+    return out;
+  }
+
+  HttpResponse Search(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    if (IsImageRequest(request)) {  // a raw image body with ?k=
+      auto k = QueryCount(request, "k", 10, 1, engine::kMaxK);
+      if (!k.ok()) return ErrorResponse(k.status());
+      auto gathered = Gather(Broadcast(v, request));
+      if (gathered.failure) return *gathered.failure;
+      auto asc = Ascending(v);
+      if (!asc.ok()) return ErrorResponse(asc.status());
+      return EnvelopeResponse(MergeSearch(gathered.results, {"k", *k, 0, json::array()}, *asc), Seconds(start));
+    }
+    auto body = BodyJson(request);
+    if (!body.ok()) return ErrorResponse(body.status());
+    auto shape = ShardSearchBody(v, &*body);
+    if (!shape.ok()) return ErrorResponse(shape.status());
+    HttpRequest part = request;
+    part.body = body->dump();
+    auto gathered = Gather(Broadcast(v, part));
+    if (gathered.failure) return *gathered.failure;
+    auto asc = Ascending(v);
+    if (!asc.ok()) return ErrorResponse(asc.status());
+    return EnvelopeResponse(MergeSearch(gathered.results, *shape, *asc), Seconds(start));
+  }
+
+  HttpResponse SearchBatch(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = BodyJson(request);
+    if (!body.ok()) return ErrorResponse(body.status());
+    if (!body->is_object() || !body->contains("searches") || !(*body)["searches"].is_array()) {
+      return Refusal(v, request);
+    }
+    std::vector<SearchShape> shapes;
+    for (auto& s : (*body)["searches"]) {
+      auto shape = ShardSearchBody(v, &s);
+      if (!shape.ok()) return ErrorResponse(shape.status());
+      shapes.push_back(*shape);
+    }
+    HttpRequest part = request;
+    part.body = body->dump();
+    auto gathered = Gather(Broadcast(v, part));
+    if (gathered.failure) return *gathered.failure;
+    auto ascending = Ascending(v);
+    if (!ascending.ok()) return ErrorResponse(ascending.status());
+    const bool asc = *ascending;
+    json out = json::array();
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      std::vector<json> answers;
+      for (const auto& r : gathered.results) answers.push_back(r.is_array() && i < r.size() ? r[i] : json::array());
+      out.push_back(MergeSearch(answers, shapes[i], asc));
+    }
+    return EnvelopeResponse(std::move(out), Seconds(start));
+  }
+
+  // The first shard's answer once every shard has applied the request (payload indexes).
+  HttpResponse Everywhere(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto gathered = Gather(Broadcast(v, request));
+    if (gathered.failure) return *gathered.failure;
+    return EnvelopeResponse(gathered.results[0], Seconds(start));
+  }
+
+  HttpResponse Routed(const View& v, const HttpRequest& request, const Router::Match& route) {
+    const auto start = Clock::now();
+    const std::string key = request.method + " " + route.pattern;
+    const std::string c = "/collections/{collection}";
+    if (key == "GET " + c) return Info(v, start);
+    if (key == "DELETE " + c) return Drop(request, v.collection.name, start);
+    if (key == "GET " + c + "/exists") return EnvelopeResponse(json{{"exists", true}}, Seconds(start));
+    if (key == "PUT " + c + "/points") return Upsert(v, request, start);
+    if (key == "GET " + c + "/points/{id}" || key == "PUT " + c + "/points/{id}" ||
+        key == "GET " + c + "/points/{id}/decode") {
+      return ById(v, request, route.params);
+    }
+    if (key == "POST " + c + "/points") return Retrieve(v, request, start);
+    if (key == "POST " + c + "/points/delete" || key == "POST " + c + "/points/payload" ||
+        key == "PUT " + c + "/points/payload" || key == "POST " + c + "/points/payload/delete" ||
+        key == "POST " + c + "/points/payload/clear") {
+      return IdsOrFilter(v, request, start);
+    }
+    if (key == "POST " + c + "/points/count") return Count(v, request, start);
+    if (key == "POST " + c + "/points/scroll") return Scroll(v, request, start);
+    if (key == "POST " + c + "/points/search" || key == "POST " + c + "/search" ||
+        key == "POST " + c + "/points/recommend" || key == "POST " + c + "/points/query") {
+      return Search(v, request, start);
+    }
+    if (key == "POST " + c + "/points/search/batch" || key == "POST " + c + "/search/batch" ||
+        key == "POST " + c + "/points/recommend/batch" || key == "POST " + c + "/points/query/batch") {
+      return SearchBatch(v, request, start);
+    }
+    if (key == "PUT " + c + "/index" || key == "DELETE " + c + "/index/{field_name}") {
+      return Everywhere(v, request, start);
+    }
+    return ErrorResponse(Status::NotImplemented(request.method + " " + route.pattern +
+                                                " is not available on a sharded collection yet (docs/cluster.md)"));
+  }
+
+  HttpResponse List(HttpResponse local_list) {
+    const auto start = Clock::now();
+    auto collections = shard_map.ListCollections();
+    if (!collections.ok()) return ErrorResponse(collections.status().WithContext("reading the cluster's collections"));
+    json body = json::parse(local_list.body, nullptr, false);
+    if (!body.is_object() || !body.contains("result")) return local_list;
+    json& list = body["result"]["collections"];
+    for (const auto& c : *collections) {
+      list.push_back({{"name", c.name},
+                      {"shard_number", c.shard_number},
+                      {"replication_factor", c.replication_factor},
+                      {"write_consistency_factor", c.write_consistency_factor}});
+    }
+    return EnvelopeResponse(std::move(body["result"]), Seconds(start));
+  }
+
+  // Copies on disk whose collection the cluster no longer has (dropped while this node was down,
+  // or dropped and created again: another uid), or whose shard is placed elsewhere.
+  void RemoveOrphans() {
+    for (const auto& id : copies.OnDisk()) {
+      auto c = shard_map.GetCollection(id.collection);
+      bool orphan = false;
+      if (c.status().code() == StatusCode::kNotFound) {
+        orphan = true;
+      } else if (c.ok()) {
+        orphan = c->uid != id.uid || id.shard >= c->shard_number;
+        if (!orphan) {
+          auto shards = shard_map.Shards(id.collection);
+          if (shards.ok() && id.shard < shards->size()) {
+            const auto& replicas = (*shards)[id.shard].replicas;
+            orphan = std::find(replicas.begin(), replicas.end(), self) == replicas.end();
+          }
+        }
+      }
+      if (!orphan) continue;  // etcd did not answer: keep it, decide at the next start
+      LogInfo("removing shard copy " + copies.Directory(id) + ": the cluster no longer places it on this node");
+      Status s = copies.Drop(id);
+      if (!s.ok()) LogError(s.ToString());
+    }
+  }
+};
+
+ClusterRouter::ClusterRouter(cluster::Membership* membership, std::shared_ptr<cluster::EtcdClient> etcd,
+                             engine::Database* local, std::shared_ptr<inference::Models> models, Options options)
+    : impl_(std::make_unique<Impl>(membership, std::move(etcd), local, std::move(models), std::move(options))) {
+  impl_->RemoveOrphans();
+}
+
+ClusterRouter::~ClusterRouter() = default;
+
+std::optional<HttpResponse> ClusterRouter::Handle(const HttpRequest& request, const Router::Match& route,
+                                                  const std::function<HttpResponse()>& serve_locally) {
+  auto collection = route.params.find("collection");
+  if (IsShardRequest(request)) {
+    return impl_->AnswerPart(collection == route.params.end() ? std::string() : collection->second, request);
+  }
+  if (!route.handler) return std::nullopt;
+  if (request.method == "GET" && route.pattern == "/collections") return impl_->List(serve_locally());
+  if (collection == route.params.end()) return std::nullopt;
+  const std::string& name = collection->second;
+  // The node's own collections (made before it joined a cluster) are answered as before.
+  if (impl_->local->GetCollection(name).status().code() != StatusCode::kNotFound) return std::nullopt;
+  if (request.method == "PUT" && route.pattern == "/collections/{collection}") return impl_->Create(request, name);
+  auto view = impl_->ViewOf(name, false);
+  if (view.status().code() == StatusCode::kNotFound) return std::nullopt;  // the node answers 404
+  if (!view.ok()) return ErrorResponse(view.status());
+  return impl_->Routed(*view, request, route);
+}
+
+}  // namespace latentdb::http

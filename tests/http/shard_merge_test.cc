@@ -1,0 +1,75 @@
+// The merge of shard answers (http/cluster/shard_merge.h) on hand-made answers: the edge cases a
+// cluster test meets only by chance (ties, offsets past the end, pages that end early, duplicate
+// and mixed-type ids).
+#include <catch2/catch.hpp>
+
+#include "http/cluster/shard_merge.h"
+
+using namespace latentdb::http::cluster_routing;
+using nlohmann::json;
+
+namespace {
+json Hit(json id, double score) { return {{"id", id}, {"score", score}}; }
+json Ids(const json& points) {
+  json out = json::array();
+  for (const auto& p : points) out.push_back(p["id"]);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("Ids sort as a single node's scroll: integers ascending, then strings by bytes", "[cluster]") {
+  CHECK(IdBefore(2, 10));
+  CHECK_FALSE(IdBefore(10, 2));
+  CHECK(IdBefore(18446744073709551615ull, "0"));
+  CHECK_FALSE(IdBefore("0", 5));
+  CHECK(IdBefore("B", "a"));
+  CHECK(IdBefore("a", "ab"));
+  CHECK(IdBefore("z", "\xc3\xa9"));  // UTF-8 bytes compare unsigned: 'é' (0xC3…) after 'z'
+  CHECK_FALSE(IdBefore(7, 7));
+}
+
+TEST_CASE("Top-k merge: score order per metric, ties by id, offset and limit over the merged list", "[cluster]") {
+  std::vector<json> lists = {json::array({Hit(1, 0.9), Hit(4, 0.5), Hit(6, 0.1)}),
+                             json::array({Hit("a", 0.95), Hit(2, 0.5)}), json::array()};
+  CHECK(Ids(MergeScored(lists, 0, 3, false)) == json::array({"a", 1, 2}));  // 2 before 4 at 0.5
+  CHECK(Ids(MergeScored(lists, 2, 2, false)) == json::array({2, 4}));
+  CHECK(Ids(MergeScored(lists, 4, 10, false)) == json::array({6}));
+  CHECK(MergeScored(lists, 9, 3, false).empty());
+  CHECK(Ids(MergeScored(lists, 0, 2, true)) == json::array({6, 2}));  // distances: smallest first
+  CHECK(MergeScored({}, 0, 5, false).empty());
+}
+
+TEST_CASE("Scroll merge: the next page starts at the first id not returned", "[cluster]") {
+  json a = {{"points", {{{"id", 1}}, {{"id", 5}}, {{"id", 9}}}}, {"next_page_offset", 12}};
+  json b = {{"points", {{{"id", 2}}, {{"id", 3}}}}, {"next_page_offset", nullptr}};  // b ended
+  json c = {{"points", {{{"id", 4}}, {{"id", 6}}, {{"id", 7}}}}, {"next_page_offset", 8}};
+  json page = MergeScrollPages({a, b, c}, 3);
+  CHECK(Ids(page["points"]) == json::array({1, 2, 3}));
+  CHECK(page["next_page_offset"] == 4);
+  // Every shard's page is used up before its own next offset: that offset bounds the page.
+  json d = {{"points", {{{"id", 1}}}}, {"next_page_offset", 2}};
+  json e = {{"points", {{{"id", 3}}, {{"id", 4}}}}, {"next_page_offset", nullptr}};
+  page = MergeScrollPages({d, e}, 1);
+  CHECK(Ids(page["points"]) == json::array({1}));
+  CHECK(page["next_page_offset"] == 2);
+  page = MergeScrollPages({e, {{"points", json::array()}, {"next_page_offset", nullptr}}}, 5);
+  CHECK(Ids(page["points"]) == json::array({3, 4}));
+  CHECK(page["next_page_offset"].is_null());
+  // String ids after integers.
+  json f = {{"points", {{{"id", "x"}}}}, {"next_page_offset", "y"}};
+  json g = {{"points", {{{"id", 40}}}}, {"next_page_offset", nullptr}};
+  page = MergeScrollPages({f, g}, 2);
+  CHECK(Ids(page["points"]) == json::array({40, "x"}));
+  CHECK(page["next_page_offset"] == "y");
+}
+
+TEST_CASE("Retrieval merge: the order asked, each id once, 7 and \"7\" distinct, missing ids left out", "[cluster]") {
+  std::vector<json> answers = {json::array({{{"id", 7}, {"v", 1}}, {{"id", "b"}, {"v", 2}}}),
+                               json::array({{{"id", "7"}, {"v", 3}}})};
+  json ids = {"b", 7, 99, "7", 7};
+  json got = OrderByIds(ids, answers);
+  REQUIRE(got.size() == 3);
+  CHECK(got[0]["v"] == 2);
+  CHECK(got[1]["v"] == 1);
+  CHECK(got[2]["v"] == 3);
+}
