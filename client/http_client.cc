@@ -54,19 +54,56 @@ struct HttpClient::Impl {
     return Status::Ok();
   }
 
-  Result<ClientResponse> RoundTrip(const bhttp::request<bhttp::string_body>& req) {
-    beast::error_code ec;
+  // The request in flight (between Send and Receive), whether it went out on a fresh connection,
+  // and an answer the server gave before it had read the whole request.
+  std::optional<bhttp::request<bhttp::string_body>> pending;
+  bool pending_fresh = false;
+  std::optional<Result<ClientResponse>> early_answer;
+
+  beast::error_code Write(const bhttp::request<bhttp::string_body>& req) {
     stream->expires_after(timeout);
-    ec = Run([&](auto handler) { bhttp::async_write(*stream, req, handler); });
-    if (ec) {
+    return Run([&](auto handler) { bhttp::async_write(*stream, req, handler); });
+  }
+
+  // Writes `pending`, reconnecting once when a kept-alive connection turns out closed.
+  Status SendPending() {
+    early_answer.reset();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      pending_fresh = !stream;
+      if (pending_fresh) LDB_RETURN_IF_ERROR(Connect());
+      timed_out = false;
+      beast::error_code ec = Write(*pending);
+      if (!ec) return Status::Ok();
       // A server may answer before it has read the whole body (401, 413) and close the
       // connection, which breaks our write; its answer is still there to be read.
       auto early = ReadResponse();
       stream.reset();
-      if (early.ok()) return early;
-      return Status::IOError("sending request: " + ec.message());
+      if (early.ok()) {
+        early_answer = std::move(early);
+        return Status::Ok();
+      }
+      if (pending_fresh) return Status::IOError("sending request: " + ec.message());
     }
-    return ReadResponse();
+    return Status::IOError("request failed after reconnecting");
+  }
+
+  Result<ClientResponse> ReceivePending() {
+    if (early_answer) {
+      auto answer = std::move(*early_answer);
+      early_answer.reset();
+      return answer;
+    }
+    auto r = ReadResponse();
+    if (r.ok()) return r;
+    stream.reset();
+    // A kept-alive connection the server had closed fails only now: send again, once. Not after
+    // a timeout (which would only double the wait), nor on a fresh connection.
+    if (pending_fresh || timed_out) return r;
+    LDB_RETURN_IF_ERROR(SendPending());
+    if (early_answer) return ReceivePending();
+    r = ReadResponse();
+    if (!r.ok()) stream.reset();
+    return r;
   }
 
   Result<ClientResponse> ReadResponse() {
@@ -97,8 +134,8 @@ HttpClient::~HttpClient() = default;
 
 void HttpClient::SetHeader(const std::string& name, const std::string& value) { impl_->headers[name] = value; }
 
-Result<ClientResponse> HttpClient::Request(const std::string& method, const std::string& target,
-                                           const std::string& body, const std::string& content_type) {
+Status HttpClient::Send(const std::string& method, const std::string& target, const std::string& body,
+                        const std::string& content_type) {
   bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
   req.set(bhttp::field::host, impl_->host);
   req.set(bhttp::field::user_agent, "latentdb-client");
@@ -109,19 +146,21 @@ Result<ClientResponse> HttpClient::Request(const std::string& method, const std:
   }
   req.keep_alive(true);
   req.prepare_payload();
-  // A kept-alive connection may have been closed by the server since the last call: retry once
-  // (not after a timeout, which would only double the wait).
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool fresh = !impl_->stream;
-    if (fresh) LDB_RETURN_IF_ERROR(impl_->Connect());
-    impl_->timed_out = false;
-    auto r = impl_->RoundTrip(req);
-    if (r.ok()) return r;
-    impl_->stream.reset();
-    // A server that does not answer in time is not a closed keep-alive connection: once is enough.
-    if (fresh || impl_->timed_out) return r;
-  }
-  return Status::IOError("request failed after reconnecting");
+  impl_->pending = std::move(req);
+  return impl_->SendPending();
+}
+
+Result<ClientResponse> HttpClient::Receive() {
+  if (!impl_->pending) return Status::Internal("HttpClient::Receive without a request sent");
+  auto r = impl_->ReceivePending();
+  impl_->pending.reset();
+  return r;
+}
+
+Result<ClientResponse> HttpClient::Request(const std::string& method, const std::string& target,
+                                           const std::string& body, const std::string& content_type) {
+  LDB_RETURN_IF_ERROR(Send(method, target, body, content_type));
+  return Receive();
 }
 
 Status ParseHttpUrl(const std::string& url, std::string* host, uint16_t* port) {

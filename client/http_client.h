@@ -27,9 +27,17 @@ class HttpClient {
   // Extra headers sent with every request (e.g. {"api-key", "…"}).
   void SetHeader(const std::string& name, const std::string& value);
 
-  // IOError when the connection fails; any HTTP status is a successful round trip.
+  // IOError when the connection fails; any HTTP status is a successful round trip. A kept-alive
+  // connection the server has closed is reopened and the request sent again, once.
   Result<ClientResponse> Request(const std::string& method, const std::string& target, const std::string& body = "",
                                  const std::string& content_type = "application/json");
+
+  // Request in two halves, to have requests to several servers in flight at once from one
+  // thread: Send writes the request, Receive reads its answer (same errors and the same one
+  // retry as Request). One request at a time per client: Send, then Receive, then the next.
+  Status Send(const std::string& method, const std::string& target, const std::string& body = "",
+              const std::string& content_type = "application/json");
+  Result<ClientResponse> Receive();
 
  private:
   struct Impl;

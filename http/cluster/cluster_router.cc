@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <future>
+#include <variant>
 #include <map>
 #include <mutex>
 #include <random>
@@ -226,27 +226,50 @@ struct ClusterRouter::Impl {
     return response;
   }
 
-  // Sends one part to the node of its shard's copy.
-  HttpResponse Send(const View& v, Part part) {
-    const cluster::ShardRecord& shard = v.shards[part.shard];
-    part.request.headers[kShardHeader] = v.collection.uid + "/" + std::to_string(part.shard);
-    const std::string where = "shard " + std::to_string(part.shard) + " of collection '" + v.collection.name +
-                              "' (node " + std::to_string(shard.primary) + ")";
-    if (shard.primary == self) return AnswerPart(v.collection.name, part.request);
-    auto node = v.nodes.find(shard.primary);
-    if (node == v.nodes.end()) {
-      return ErrorResponse(Status::Unavailable(where + " is not reachable: its node is not a live member of the cluster"));
+  // A part sent to another node, not yet answered.
+  struct InFlight {
+    std::string url;
+    std::string where;  // "shard 2 of collection 'c' (node 3)", for messages
+    std::unique_ptr<client::HttpClient> client;
+  };
+
+  static std::string Where(const View& v, uint32_t shard) {
+    return "shard " + std::to_string(shard) + " of collection '" + v.collection.name + "' (node " +
+           std::to_string(v.shards[shard].primary) + ")";
+  }
+  bool IsHere(const View& v, const Part& part) const { return v.shards[part.shard].primary == self; }
+  void Mark(const View& v, Part* part) const {
+    part->request.headers[kShardHeader] = v.collection.uid + "/" + std::to_string(part->shard);
+  }
+
+  // Writes a part for another node's copy; its reply instead when it cannot be sent.
+  std::variant<InFlight, HttpResponse> Start(const View& v, Part part) {
+    Mark(v, &part);
+    const uint64_t node = v.shards[part.shard].primary;
+    InFlight f;
+    f.where = Where(v, part.shard);
+    auto it = v.nodes.find(node);
+    if (it == v.nodes.end()) {
+      return ErrorResponse(Status::Unavailable(f.where + " is not reachable: its node is not a live member of the cluster"));
     }
-    auto c = Acquire(node->second);
-    if (!c) return ErrorResponse(Status::Internal("node " + std::to_string(shard.primary) + " advertises a bad URL: " + node->second));
-    c->SetHeader(kShardHeader, part.request.Header(kShardHeader));
+    f.url = it->second;
+    f.client = Acquire(f.url);
+    if (!f.client) return ErrorResponse(Status::Internal("node " + std::to_string(node) + " advertises a bad URL: " + f.url));
+    f.client->SetHeader(kShardHeader, part.request.Header(kShardHeader));
     std::string content_type = part.request.Header("content-type");
     if (content_type.empty()) content_type = "application/json";
-    auto reply = c->Request(part.request.method, Target(part.request), part.request.body, content_type);
+    Status sent = f.client->Send(part.request.method, Target(part.request), part.request.body, content_type);
+    if (!sent.ok()) return ErrorResponse(Status::Unavailable(f.where + " at " + f.url + " did not answer: " + sent.message()));
+    return f;
+  }
+
+  // Reads a started part's reply.
+  HttpResponse Finish(InFlight f) {
+    auto reply = f.client->Receive();
     if (!reply.ok()) {
-      return ErrorResponse(Status::Unavailable(where + " at " + node->second + " did not answer: " + reply.status().message()));
+      return ErrorResponse(Status::Unavailable(f.where + " at " + f.url + " did not answer: " + reply.status().message()));
     }
-    Release(node->second, std::move(c));
+    Release(f.url, std::move(f.client));
     HttpResponse out;
     out.status = reply->status;
     out.body = std::move(reply->body);
@@ -254,18 +277,35 @@ struct ClusterRouter::Impl {
     return out;
   }
 
-  // Sends the parts at once; the replies in the parts' order.
+  // Sends one part to the node of its shard's copy (in process when that is this node).
+  HttpResponse Send(const View& v, Part part) {
+    return Scatter(v, {std::move(part)})[0];
+  }
+
+  // Sends the parts at once; the replies in the parts' order. The parts for other nodes are
+  // written first, so that those nodes work while this one answers the parts for its own copies
+  // (on this thread), and their replies are read last: one thread, no hand-offs.
   std::vector<HttpResponse> Scatter(const View& v, std::vector<Part> parts) {
-    std::vector<HttpResponse> replies;
-    if (parts.size() == 1) {
-      replies.push_back(Send(v, std::move(parts[0])));
-      return replies;
+    std::vector<HttpResponse> replies(parts.size());
+    std::vector<std::pair<size_t, InFlight>> in_flight;
+    std::vector<size_t> here;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (IsHere(v, parts[i])) {
+        here.push_back(i);
+        continue;
+      }
+      auto started = Start(v, std::move(parts[i]));
+      if (auto* reply = std::get_if<HttpResponse>(&started)) {
+        replies[i] = std::move(*reply);
+      } else {
+        in_flight.emplace_back(i, std::move(std::get<InFlight>(started)));
+      }
     }
-    std::vector<std::future<HttpResponse>> pending;
-    for (auto& p : parts) pending.push_back(std::async(std::launch::async, [this, &v, p = std::move(p)]() mutable {
-      return Send(v, std::move(p));
-    }));
-    for (auto& f : pending) replies.push_back(f.get());
+    for (size_t i : here) {
+      Mark(v, &parts[i]);
+      replies[i] = AnswerPart(v.collection.name, parts[i].request);
+    }
+    for (auto& [i, f] : in_flight) replies[i] = Finish(std::move(f));
     return replies;
   }
 
