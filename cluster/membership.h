@@ -62,6 +62,7 @@ class Membership {
 
   const MembershipOptions& options() const { return options_; }
   EtcdClient& etcd() const { return *etcd_; }
+  const std::shared_ptr<EtcdClient>& etcd_client() const { return etcd_; }
   // False from the moment the node's lease is known or presumed lost until it has joined again.
   bool LeaseAlive() const { return lease_alive_.load(); }
   // The current lease (changes when the node joins again after losing one).

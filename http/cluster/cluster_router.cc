@@ -467,6 +467,40 @@ struct ClusterRouter::Impl {
     return EnvelopeResponse(std::move(out), Seconds(start));
   }
 
+  // Qdrant's collection cluster info: the shards whose copy is on this node (with their point
+  // counts) and the others, "Dead" when their node is not a live member. Plus epoch and in_sync.
+  HttpResponse ClusterInfo(const View& v, const Clock::time_point start) {
+    json local_shards = json::array(), remote_shards = json::array();
+    for (uint32_t s = 0; s < v.shards.size(); ++s) {
+      const auto& rec = v.shards[s];
+      json entry = {{"shard_id", s},
+                    {"state", v.nodes.count(rec.primary) ? "Active" : "Dead"},
+                    {"epoch", rec.epoch},
+                    {"in_sync", rec.in_sync}};
+      if (rec.primary != self) {
+        entry["peer_id"] = rec.primary;
+        remote_shards.push_back(std::move(entry));
+        continue;
+      }
+      HttpRequest count;
+      count.method = "POST";
+      count.path = "/collections/" + client::PercentEncodeSegment(v.collection.name) + "/points/count";
+      count.body = R"({"exact": true})";
+      HttpResponse r = Send(v, {s, count});
+      if (!Succeeded(r)) return r;
+      auto result = ResultOf(r);
+      if (!result.ok()) return ErrorResponse(result.status());
+      entry["points_count"] = result->value("count", uint64_t{0});
+      local_shards.push_back(std::move(entry));
+    }
+    return EnvelopeResponse(json{{"peer_id", self},
+                                 {"shard_count", v.collection.shard_number},
+                                 {"local_shards", std::move(local_shards)},
+                                 {"remote_shards", std::move(remote_shards)},
+                                 {"shard_transfers", json::array()}},
+                            Seconds(start));
+  }
+
   static double Seconds(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
   }
@@ -805,6 +839,7 @@ struct ClusterRouter::Impl {
     if (key == "GET " + c) return Info(v, start);
     if (key == "DELETE " + c) return Drop(request, v.collection.name, start);
     if (key == "GET " + c + "/exists") return EnvelopeResponse(json{{"exists", true}}, Seconds(start));
+    if (key == "GET " + c + "/cluster") return ClusterInfo(v, start);
     if (key == "PUT " + c + "/points") return Upsert(v, request, start);
     if (key == "GET " + c + "/points/{id}" || key == "PUT " + c + "/points/{id}" ||
         key == "GET " + c + "/points/{id}/decode") {

@@ -1,7 +1,11 @@
 // GET /cluster: the cluster this node belongs to, in Qdrant's shape ({"status": "disabled"} on a
 // single node; "enabled" with "peer_id" and "peers" otherwise). Where Qdrant shows its own Raft
-// ("raft_info"), LatentDB shows etcd, which holds its membership (docs/cluster.md).
+// ("raft_info"), LatentDB shows etcd, which holds its membership (docs/cluster.md), and the shard
+// records of the clustered collections.
+// GET /collections/{c}/cluster for a collection of this node's own (one local shard); a clustered
+// collection's is answered by the router (http/cluster/cluster_router.cc).
 #include "cluster/membership.h"
+#include "cluster/shard_map.h"
 #include "http/handlers/handlers.h"
 
 namespace latentdb::http {
@@ -20,9 +24,28 @@ void RegisterClusterRoutes(Router& router, const HandlerContext& ctx) {
       peers[std::to_string(n.node_id)] = json{{"uri", n.advertise}, {"started_at", n.started_at}};
     json endpoints = json::array();
     for (const auto& e : m.etcd().options().endpoints) endpoints.push_back(e.ToString());
+    cluster::ShardMap shard_map(m.etcd_client(), m.options().prefix);
+    auto collections = shard_map.ListCollections();
+    if (!collections.ok()) return collections.status().WithContext("reading the cluster's collections from etcd");
+    json clustered = json::object();
+    for (const auto& c : *collections) {
+      auto shards = shard_map.Shards(c.name);
+      if (!shards.ok()) return shards.status().WithContext("reading the shards of '" + c.name + "' from etcd");
+      json records = json::array();
+      for (const auto& r : *shards) {
+        json j = r.ToJson();
+        j["shard"] = r.shard;
+        records.push_back(std::move(j));
+      }
+      clustered[c.name] = {{"shard_number", c.shard_number},
+                           {"replication_factor", c.replication_factor},
+                           {"write_consistency_factor", c.write_consistency_factor},
+                           {"shards", std::move(records)}};
+    }
     return json{{"status", "enabled"},
                 {"peer_id", m.options().node_id},
                 {"peers", std::move(peers)},
+                {"collections", std::move(clustered)},
                 {"etcd",
                  {{"endpoints", std::move(endpoints)},
                   {"prefix", m.options().prefix},
@@ -30,6 +53,15 @@ void RegisterClusterRoutes(Router& router, const HandlerContext& ctx) {
                   {"lease_ttl_seconds", m.options().lease_ttl_seconds},
                   {"lease_alive", m.LeaseAlive()},
                   {"joins", m.generation()}}}};
+  }));
+  router.Add("GET", "/collections/{collection}/cluster", JsonRoute([ctx](const HttpRequest&, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    const cluster::Membership* joined = ctx.membership ? ctx.membership->load() : nullptr;
+    return json{{"peer_id", joined ? joined->options().node_id : 0},
+                {"shard_count", 1},
+                {"local_shards", {{{"shard_id", 0}, {"points_count", c->Info().points}, {"state", "Active"}}}},
+                {"remote_shards", json::array()},
+                {"shard_transfers", json::array()}};
   }));
 }
 

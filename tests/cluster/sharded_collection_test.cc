@@ -114,6 +114,31 @@ TEST_CASE("A sharded collection answers on every node as one node holding every 
     }
     CHECK(sum == kPoints);
   }
+  // Where the shards are: Qdrant's collection cluster info on every node, and GET /cluster.
+  size_t local_points = 0, local_shards = 0;
+  for (int n = 0; n < 3; ++n) {
+    json ci = Ok(*at[n], "GET", "/collections/l2/cluster");
+    CHECK(ci["peer_id"] == n + 1);
+    CHECK(ci["shard_count"] == 4);
+    CHECK(ci["local_shards"].size() + ci["remote_shards"].size() == 4);
+    CHECK(ci["shard_transfers"].empty());
+    for (const auto& s : ci["local_shards"]) {
+      CHECK(s["state"] == "Active");
+      local_points += s["points_count"].get<size_t>();
+      ++local_shards;
+    }
+  }
+  CHECK(local_shards == 4);  // each shard is local to exactly one node
+  CHECK(local_points == kPoints);
+  json status = Ok(*at[1], "GET", "/cluster");
+  REQUIRE(status["collections"]["l2"]["shards"].size() == 4);
+  CHECK(status["collections"]["l2"]["shard_number"] == 4);
+  CHECK(status["collections"]["cos"]["shards"][0]["epoch"] == 1);
+  // A node's own collection: one local shard.
+  json own = Ok(one, "GET", "/collections/cos/cluster");
+  CHECK(own["shard_count"] == 1);
+  CHECK(own["local_shards"][0]["points_count"] == kPoints);
+
   json listed = Ok(*at[2], "GET", "/collections")["collections"];
   std::set<std::string> names;
   for (const auto& c : listed) names.insert(c["name"].get<std::string>());
