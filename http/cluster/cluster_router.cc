@@ -931,7 +931,13 @@ std::optional<HttpResponse> ClusterRouter::Handle(const HttpRequest& request, co
   // The node's own collections (made before it joined a cluster) are answered as before.
   if (impl_->local->GetCollection(name).status().code() != StatusCode::kNotFound) return std::nullopt;
   if (request.method == "PUT" && route.pattern == "/collections/{collection}") return impl_->Create(request, name);
-  auto view = impl_->ViewOf(name, false);
+  // Metadata reads take the shard map fresh from etcd, so that a collection dropped or made
+  // through another node is seen at once; data routes reuse it for cache_ttl (a part sent to a
+  // dropped copy meanwhile answers 404).
+  const bool metadata = request.method == "GET" && (route.pattern == "/collections/{collection}" ||
+                                                    route.pattern == "/collections/{collection}/exists" ||
+                                                    route.pattern == "/collections/{collection}/cluster");
+  auto view = impl_->ViewOf(name, metadata);
   if (view.status().code() == StatusCode::kNotFound) return std::nullopt;  // the node answers 404
   if (!view.ok()) return ErrorResponse(view.status());
   return impl_->Routed(*view, request, route);

@@ -3,13 +3,19 @@
 //   qdrant_client.cjs     every everyday call of Qdrant's official @qdrant/js-client-rest, with
 //                         the answers checked; afterwards the server is healthy and, after a
 //                         restart, what the script dropped is gone;
-//   validate_openapi.cjs  GET /openapi.json validated as OpenAPI 3 by @apidevtools/swagger-parser.
+//   validate_openapi.cjs  GET /openapi.json validated as OpenAPI 3 by @apidevtools/swagger-parser;
+//   qdrant_cluster_client.cjs  the same client against three `serve --cluster` nodes (a real
+//                         etcd): a sharded collection created, written and read through
+//                         different nodes.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <memory>
+#include <vector>
 #include <string>
 
 #include "client/http_client.h"
+#include "tests/cluster/etcd_cluster.h"
 #include "tests/support/server_process.h"
 #include "tests/support/shell_command.h"
 #include "tests/support/temp_dir.h"
@@ -54,6 +60,27 @@ TEST_CASE("Qdrant's JavaScript client: every everyday call against latentdb serv
   auto list = http.Request("GET", "/collections", "");
   REQUIRE(list.ok());
   CHECK(list->body.find("qc_") == std::string::npos);
+}
+
+TEST_CASE("Qdrant's JavaScript client against a three-node cluster and a sharded collection", "[clients][qdrant]") {
+  latentdb::testing::TempDir dir;
+  latentdb::testing::EtcdCluster etcd(dir.Sub("etcd"));
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  std::string urls;
+  for (int n = 1; n <= 3; ++n) {
+    nodes.push_back(std::make_unique<ServerProcess>(
+        dir.Sub("n" + std::to_string(n)),
+        std::vector<std::string>{"--cluster", etcd.Url(), "--node-id", std::to_string(n), "--lease-ttl", "2"}));
+    urls += " " + ShellQuoted("http://127.0.0.1:" + std::to_string(nodes.back()->port()));
+  }
+  std::string output;
+  const int rc = RunShellCommand("NODE_PATH=" + ShellQuoted(LATENTDB_CLIENT_MODULES) + " " + std::string(LATENTDB_NODE) +
+                                     " " + ShellQuoted(std::string(LATENTDB_CLIENT_SCRIPTS) + "/qdrant_cluster_client.cjs") +
+                                     urls,
+                                 &output);
+  INFO(output);
+  CHECK(rc == 0);
+  CHECK(output.find("all Qdrant cluster client checks passed") != std::string::npos);
 }
 
 TEST_CASE("GET /openapi.json is a valid OpenAPI 3 document (swagger-parser)", "[clients][openapi]") {
