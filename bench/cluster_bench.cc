@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
   for (size_t i = 1; i <= opt["nodes"]; ++i) {
     nodes.push_back(std::make_unique<testing::ServerProcess>(
         dir.Sub("node" + std::to_string(i)),
-        std::vector<std::string>{"--cluster", etcd.Url(), "--node-id", std::to_string(i)}));
+        testing::ServeClusterArgs(etcd, static_cast<int>(i), 10)));
   }
   testing::ServerProcess single(dir.Sub("single"));
   client::HttpClient to_cluster("127.0.0.1", nodes[0]->port()), to_single("127.0.0.1", single.port());

@@ -70,7 +70,7 @@ TEST_CASE("Qdrant's JavaScript client against a three-node cluster and a sharded
   for (int n = 1; n <= 3; ++n) {
     nodes.push_back(std::make_unique<ServerProcess>(
         dir.Sub("n" + std::to_string(n)),
-        std::vector<std::string>{"--cluster", etcd.Url(), "--node-id", std::to_string(n), "--lease-ttl", "2"}));
+        latentdb::testing::ServeClusterArgs(etcd, n)));
     urls += " " + ShellQuoted("http://127.0.0.1:" + std::to_string(nodes.back()->port()));
   }
   std::string output;

@@ -18,10 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> ClusterArgs(const EtcdCluster& etcd, int node_id) {
-  return {"--cluster", etcd.Url(), "--node-id", std::to_string(node_id), "--lease-ttl", "2"};
-}
-
 json ClusterOf(uint16_t port) {
   client::HttpClient c("127.0.0.1", port);
   return Ok(c, "GET", "/cluster");
@@ -38,8 +34,8 @@ TEST_CASE("A single node's /cluster is Qdrant's disabled status", "[cluster]") {
 TEST_CASE("serve --cluster: nodes join, list each other, and leave", "[cluster]") {
   TempDir dir;
   EtcdCluster etcd(dir.Sub("etcd"));
-  ServerProcess one(dir.Sub("n1"), ClusterArgs(etcd, 1));
-  ServerProcess two(dir.Sub("n2"), ClusterArgs(etcd, 2));
+  ServerProcess one(dir.Sub("n1"), ServeClusterArgs(etcd, 1));
+  ServerProcess two(dir.Sub("n2"), ServeClusterArgs(etcd, 2));
 
   json c = ClusterOf(one.port());
   CHECK(c["status"] == "enabled");
@@ -56,7 +52,7 @@ TEST_CASE("serve --cluster: nodes join, list each other, and leave", "[cluster]"
   CHECK(Eventually([&] { return ClusterOf(one.port())["peers"].size() == 1; }, 6));
 
   // Restarted at once under the same id, it waits for its old key to expire, then joins.
-  ServerProcess again(dir.Sub("n2"), ClusterArgs(etcd, 2));
+  ServerProcess again(dir.Sub("n2"), ServeClusterArgs(etcd, 2));
   CHECK(ClusterOf(one.port())["peers"].size() == 2);
 
   // SIGTERM: a clean leave revokes the lease, so the node is gone at once.
@@ -67,10 +63,10 @@ TEST_CASE("serve --cluster: nodes join, list each other, and leave", "[cluster]"
 TEST_CASE("serve --cluster refuses a node id a live node holds, and bad cluster flags", "[cluster]") {
   TempDir dir;
   EtcdCluster etcd(dir.Sub("etcd"));
-  ServerProcess one(dir.Sub("n1"), ClusterArgs(etcd, 1));
+  ServerProcess one(dir.Sub("n1"), ServeClusterArgs(etcd, 1));
   std::string out;
   std::vector<std::string> dup = {"serve", "--data-dir", dir.Sub("dup"), "--port", "0"};
-  for (const auto& a : ClusterArgs(etcd, 1)) dup.push_back(a);
+  for (const auto& a : ServeClusterArgs(etcd, 1)) dup.push_back(a);
   CHECK(RunLatentdb(dup, &out) == 1);
   CHECK(out.find("node id 1 is held by the node advertising http://127.0.0.1:" + std::to_string(one.port())) !=
         std::string::npos);

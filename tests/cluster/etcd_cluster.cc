@@ -162,4 +162,8 @@ void EtcdCluster::Restart(int member, bool wait) {
   if (wait) WaitHealthy(member);
 }
 
+std::vector<std::string> ServeClusterArgs(const EtcdCluster& etcd, int node_id, int lease_ttl_seconds) {
+  return {"--cluster", etcd.Url(), "--node-id", std::to_string(node_id), "--lease-ttl", std::to_string(lease_ttl_seconds)};
+}
+
 }  // namespace latentdb::testing

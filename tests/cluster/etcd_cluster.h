@@ -54,6 +54,10 @@ class EtcdCluster {
   std::vector<Member> members_;
 };
 
+// The `latentdb serve` flags that make a process node `node_id` of the cluster on `etcd`, with
+// leases of `lease_ttl_seconds` (short ones keep fault cases to seconds).
+std::vector<std::string> ServeClusterArgs(const EtcdCluster& etcd, int node_id, int lease_ttl_seconds = 2);
+
 // A loopback port that was free a moment ago (bound to port 0, then released).
 uint16_t FreeLoopbackPort();
 

@@ -20,10 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-std::vector<std::string> ClusterArgs(const EtcdCluster& etcd, int node_id) {
-  return {"--cluster", etcd.Url(), "--node-id", std::to_string(node_id), "--lease-ttl", "2"};
-}
-
 constexpr int kDim = 8;
 constexpr int kPoints = 600;
 
@@ -65,7 +61,7 @@ TEST_CASE("A sharded collection answers on every node as one node holding every 
   TempDir dir;
   EtcdCluster etcd(dir.Sub("etcd"));
   std::vector<std::unique_ptr<ServerProcess>> nodes;
-  for (int n = 1; n <= 3; ++n) nodes.push_back(std::make_unique<ServerProcess>(dir.Sub("n" + std::to_string(n)), ClusterArgs(etcd, n)));
+  for (int n = 1; n <= 3; ++n) nodes.push_back(std::make_unique<ServerProcess>(dir.Sub("n" + std::to_string(n)), ServeClusterArgs(etcd, n)));
   ServerProcess reference(dir.Sub("reference"));
   std::vector<std::unique_ptr<client::HttpClient>> at;
   for (auto& n : nodes) at.push_back(std::make_unique<client::HttpClient>("127.0.0.1", n->port()));
@@ -266,8 +262,8 @@ TEST_CASE("A sharded collection answers on every node as one node holding every 
 TEST_CASE("Shard copies survive kill -9, and copies dropped while their node was down are removed at its start", "[cluster]") {
   TempDir dir;
   EtcdCluster etcd(dir.Sub("etcd"));
-  auto one = std::make_unique<ServerProcess>(dir.Sub("n1"), ClusterArgs(etcd, 1));
-  auto two = std::make_unique<ServerProcess>(dir.Sub("n2"), ClusterArgs(etcd, 2));
+  auto one = std::make_unique<ServerProcess>(dir.Sub("n1"), ServeClusterArgs(etcd, 1));
+  auto two = std::make_unique<ServerProcess>(dir.Sub("n2"), ServeClusterArgs(etcd, 2));
   client::HttpClient first("127.0.0.1", one->port());
   Ok(first, "PUT", "/collections/c", {{"dim", kDim}, {"index", "Flat"}, {"shard_number", 4}});
   Ok(first, "PUT", "/collections/gone", {{"dim", kDim}, {"shard_number", 4}});
@@ -283,14 +279,14 @@ TEST_CASE("Shard copies survive kill -9, and copies dropped while their node was
   Fails(first, 503, "POST", "/collections/c/points/search", {{"vector", Query(0)}, {"limit", 3}}, "of collection 'c'");
 
   // Restarted, it serves its copies again: nothing acknowledged was lost.
-  two = std::make_unique<ServerProcess>(dir.Sub("n2"), ClusterArgs(etcd, 2));
+  two = std::make_unique<ServerProcess>(dir.Sub("n2"), ServeClusterArgs(etcd, 2));
   CHECK(Eventually([&] { return SendJson(first, "POST", "/collections/c/points/count", json::object()).status == 200; }, 8));
   CHECK(Ok(first, "POST", "/collections/c/points/count", {{"exact", true}})["count"] == kPoints);
 
   // Node 2 is down while "gone" is dropped: its copies go when it starts again.
   CHECK(two->Terminate() == 0);
   CHECK(Ok(first, "DELETE", "/collections/gone") == true);
-  two = std::make_unique<ServerProcess>(dir.Sub("n2"), ClusterArgs(etcd, 2));
+  two = std::make_unique<ServerProcess>(dir.Sub("n2"), ServeClusterArgs(etcd, 2));
   for (const auto& e : std::filesystem::directory_iterator(dir.Sub("n2") + "/shards")) {
     CHECK(e.path().filename().string().rfind("gone.", 0) != 0);
   }
