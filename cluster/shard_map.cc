@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
+#include <set>
 
 #include "cluster/membership.h"
 
@@ -125,6 +127,34 @@ Result<std::vector<uint64_t>> PlaceShard(const std::string& collection, uint32_t
   return out;
 }
 
+Result<std::vector<std::vector<uint64_t>>> PlaceShards(const std::string& collection, uint32_t shard_number,
+                                                       const std::vector<uint64_t>& live_nodes,
+                                                       uint32_t replication_factor) {
+  // PlaceShard's checks (replication_factor 0, fewer live nodes than copies).
+  if (auto checked = PlaceShard(collection, 0, live_nodes, replication_factor); !checked.ok()) return checked.status();
+  const auto live = static_cast<uint32_t>(std::set<uint64_t>(live_nodes.begin(), live_nodes.end()).size());
+  std::map<uint64_t, uint32_t> primaries, copies;  // per node, assigned so far
+  std::vector<std::vector<uint64_t>> out;
+  for (uint32_t s = 0; s < shard_number; ++s) {
+    // Every live node in the shard's rendezvous order: the tie-break among equally loaded nodes.
+    auto ranked = PlaceShard(collection, s, live_nodes, live);
+    if (!ranked.ok()) return ranked.status();
+    std::vector<uint64_t> candidates = *ranked;
+    // The primary: the node with the fewest primaries so far; then the copies on the nodes with
+    // the fewest copies. Stable sorts keep the rendezvous order among equals.
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](uint64_t a, uint64_t b) { return primaries[a] < primaries[b]; });
+    std::vector<uint64_t> chosen = {candidates.front()};
+    candidates.erase(candidates.begin());
+    std::stable_sort(candidates.begin(), candidates.end(), [&](uint64_t a, uint64_t b) { return copies[a] < copies[b]; });
+    for (uint32_t i = 1; i < replication_factor; ++i) chosen.push_back(candidates[i - 1]);
+    ++primaries[chosen.front()];
+    for (uint64_t n : chosen) ++copies[n];
+    out.push_back(std::move(chosen));
+  }
+  return out;
+}
+
 ShardMap::ShardMap(std::shared_ptr<EtcdClient> etcd, std::string prefix) : etcd_(std::move(etcd)), prefix_(std::move(prefix)) {}
 
 std::string ShardMap::ShardKey(const std::string& name, uint32_t shard) const {
@@ -142,15 +172,16 @@ Status ShardMap::CreateCollection(const ClusterCollection& c, const std::vector<
   if (c.write_consistency_factor == 0 || c.write_consistency_factor > c.replication_factor)
     return Status::InvalidArgument("write_consistency_factor must be in [1, replication_factor]");
   std::vector<TxnOp> puts = {TxnOp::Put(CollectionKey(c.name), CollectionJson(c).dump())};
+  auto placement = PlaceShards(c.name, c.shard_number, live_nodes, c.replication_factor);
+  if (!placement.ok()) return placement.status();
   for (uint32_t s = 0; s < c.shard_number; ++s) {
-    auto nodes = PlaceShard(c.name, s, live_nodes, c.replication_factor);
-    if (!nodes.ok()) return nodes.status();
+    const auto& nodes = (*placement)[s];
     ShardRecord r;
     r.collection = c.name;
     r.shard = s;
-    r.primary = nodes->front();
-    r.replicas = *nodes;
-    r.in_sync = *nodes;  // empty copies are in sync with an empty shard
+    r.primary = nodes.front();
+    r.replicas = nodes;
+    r.in_sync = nodes;  // empty copies are in sync with an empty shard
     puts.push_back(TxnOp::Put(ShardKey(c.name, s), r.ToJson().dump()));
   }
   // Absent collection and no leftover shard records of an earlier one of that name.

@@ -65,12 +65,21 @@ uint32_t ShardOf(std::string_view canonical_id, uint32_t shard_number);
 Result<std::vector<uint64_t>> PlaceShard(const std::string& collection, uint32_t shard,
                                          std::vector<uint64_t> live_nodes, uint32_t replication_factor);
 
+// The placement of a new collection's shards: shard s's primary is the node with the fewest
+// primaries so far, its other copies the nodes with the fewest copies, ties broken by the shard's
+// rendezvous order (PlaceShard). So primaries differ by at most one between nodes — per-shard
+// rendezvous alone can put both shards of two on one node of two — and the choice is still a
+// fixed function of (collection, live nodes). Errors as PlaceShard's.
+Result<std::vector<std::vector<uint64_t>>> PlaceShards(const std::string& collection, uint32_t shard_number,
+                                                       const std::vector<uint64_t>& live_nodes,
+                                                       uint32_t replication_factor);
+
 class ShardMap {
  public:
   ShardMap(std::shared_ptr<EtcdClient> etcd, std::string prefix);
 
   // Creates the collection and the records of its shards in one transaction, placed on
-  // `live_nodes`. AlreadyExists when a collection of that name exists; InvalidArgument for
+  // `live_nodes` by PlaceShards. AlreadyExists when a collection of that name exists; InvalidArgument for
   // shard_number 0 or over 1024, replication_factor 0 or over the live nodes,
   // write_consistency_factor 0 or over replication_factor.
   Status CreateCollection(const ClusterCollection& collection, const std::vector<uint64_t>& live_nodes);

@@ -87,6 +87,45 @@ ClusterCollection Collection(const std::string& name, uint32_t shards, uint32_t 
 
 }  // namespace
 
+TEST_CASE("PlaceShards balances primaries and copies over the live nodes", "[cluster]") {
+  for (uint32_t nodes = 1; nodes <= 5; ++nodes) {
+    std::vector<uint64_t> live;
+    for (uint64_t n = 1; n <= nodes; ++n) live.push_back(n * 7);
+    for (uint32_t shards : {1u, 2u, 3u, 7u, 16u}) {
+      for (uint32_t rf = 1; rf <= std::min(nodes, 3u); ++rf) {
+        INFO(nodes << " nodes, " << shards << " shards, replication factor " << rf);
+        auto placed = cluster::PlaceShards("c" + std::to_string(shards), shards, live, rf);
+        REQUIRE(placed.ok());
+        REQUIRE(placed->size() == shards);
+        std::map<uint64_t, uint32_t> primaries, copies;
+        for (const auto& copies_of_shard : *placed) {
+          REQUIRE(copies_of_shard.size() == rf);
+          CHECK(std::set<uint64_t>(copies_of_shard.begin(), copies_of_shard.end()).size() == rf);  // distinct nodes
+          ++primaries[copies_of_shard.front()];
+          for (uint64_t n : copies_of_shard) ++copies[n];
+        }
+        // Primaries differ by at most one between nodes (a node with none counts as 0).
+        uint32_t most = 0, least = shards;
+        for (uint64_t n : live) {
+          most = std::max(most, primaries[n]);
+          least = std::min(least, primaries[n]);
+        }
+        CHECK(most - least <= 1);
+        uint32_t most_copies = 0, least_copies = shards * rf;
+        for (uint64_t n : live) {
+          most_copies = std::max(most_copies, copies[n]);
+          least_copies = std::min(least_copies, copies[n]);
+        }
+        CHECK(most_copies - least_copies <= rf);
+        // A fixed function of its inputs.
+        CHECK(*cluster::PlaceShards("c" + std::to_string(shards), shards, live, rf) == *placed);
+      }
+    }
+  }
+  CHECK_FALSE(cluster::PlaceShards("c", 2, {1, 2}, 3).ok());
+  CHECK_FALSE(cluster::PlaceShards("c", 2, {1, 2}, 0).ok());
+}
+
 TEST_CASE("Collections are created with their shard records in one transaction", "[cluster]") {
   Fixture f;
   REQUIRE(f.map.CreateCollection(Collection("c", 4, 2), {1, 2, 3}).ok());
