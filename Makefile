@@ -49,7 +49,7 @@ asan-test: deps
 # from any process, lands in build-tsan/tsan-reports/ and fails the target.
 tsan-test: deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Release -DLATENTDB_TSAN=ON -DLATENTDB_BUILD_BENCH=OFF
-	$(NICE) cmake --build build-tsan -j$(JOBS) --target latentdb engine_tests payload_index_tests index_tests http_tests http_unit_tests http_limits_tests http_connection_tests payload_index_http_tests snapshot_http_tests
+	$(NICE) cmake --build build-tsan -j$(JOBS) --target latentdb engine_tests payload_index_tests index_tests http_tests http_unit_tests http_limits_tests http_connection_tests payload_index_http_tests snapshot_http_tests cluster_tests
 	rm -rf build-tsan/tsan-reports && mkdir -p build-tsan/tsan-reports
 	@cd build-tsan && $(NICE) ctest --output-on-failure -j$(JOBS) -L tsan; rc=$$?; cd ..; \
 	if [ -n "$$(ls build-tsan/tsan-reports)" ]; then cat build-tsan/tsan-reports/*; \
