@@ -200,25 +200,32 @@ struct ClusterRouter::Impl {
     idle[url].push_back(std::move(c));
   }
 
-  // Answers a shard's part on this node, from the copy the header names.
+  // Answers a shard's part on this node, from the copy the header names. The collection name and
+  // the uid become a directory name: both are checked first (a name may hold an escaped '/'), so
+  // that no request reaches outside DATA_DIR/shards.
   HttpResponse AnswerPart(const std::string& collection, const HttpRequest& request) {
     const std::string header = request.Header(kShardHeader);
     const size_t slash = header.find('/');
+    const std::string uid = slash == std::string::npos ? "" : header.substr(0, slash);
     const std::string shard_text = slash == std::string::npos ? "" : header.substr(slash + 1);
-    if (slash == std::string::npos || slash == 0 || shard_text.empty() || shard_text.size() > 9 ||
-        shard_text.find_first_not_of("0123456789") != std::string::npos || collection.empty()) {
+    if (uid.size() != 16 || uid.find_first_not_of("0123456789abcdef") != std::string::npos || shard_text.empty() ||
+        shard_text.size() > 9 || shard_text.find_first_not_of("0123456789") != std::string::npos) {
       return ErrorResponse(Status::InvalidArgument(std::string(kShardHeader) +
-                                                   " must be '<collection uid>/<shard>' on a collection's route"));
+                                                   " must be '<collection uid: 16 hex digits>/<shard number>'"));
     }
-    const ShardCopyId id{collection, header.substr(0, slash), static_cast<uint32_t>(std::stoul(shard_text))};
+    if (Status valid = engine::ValidateCollectionName(collection); !valid.ok()) return ErrorResponse(valid);
+    const ShardCopyId id{collection, uid, static_cast<uint32_t>(std::stoul(shard_text))};
     const bool create = request.method == "PUT" && request.path == "/collections/" + client::PercentEncodeSegment(collection);
-    auto api = copies.Get(id, create);
+    bool created = false;
+    auto api = copies.Get(id, create, &created);
     if (!api.ok()) return ErrorResponse(api.status());
     HttpRequest plain = request;
     plain.headers.erase(kShardHeader);
     HttpResponse response = (*api)->Handle(plain);
-    if (request.method == "DELETE" && Succeeded(response) &&
-        request.path == "/collections/" + client::PercentEncodeSegment(collection)) {
+    // A copy made for a creation its collection refused holds nothing: it goes, as it came.
+    const bool refused_new_copy = created && !Succeeded(response);
+    if (refused_new_copy || (request.method == "DELETE" && Succeeded(response) &&
+                             request.path == "/collections/" + client::PercentEncodeSegment(collection))) {
       api->reset();
       Status dropped = copies.Drop(id);
       if (!dropped.ok()) LogError("dropping shard copy " + copies.Directory(id) + ": " + dropped.ToString());

@@ -28,8 +28,9 @@ std::string LocalShards::Directory(const ShardCopyId& id) const {
   return (fs::path(base_.data_dir) / "shards" / (id.collection + "." + id.uid) / std::to_string(id.shard)).string();
 }
 
-Result<std::shared_ptr<Api>> LocalShards::Get(const ShardCopyId& id, bool create) {
+Result<std::shared_ptr<Api>> LocalShards::Get(const ShardCopyId& id, bool create, bool* created) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (created) *created = false;
   auto it = open_.find(id);
   if (it != open_.end()) return std::shared_ptr<Api>(it->second, it->second->api.get());
   const std::string dir = Directory(id);
@@ -41,6 +42,7 @@ Result<std::shared_ptr<Api>> LocalShards::Get(const ShardCopyId& id, bool create
     }
     fs::create_directories(dir, ec);
     if (ec) return Status::IOError("creating " + dir + ": " + ec.message());
+    if (created) *created = true;
   }
   engine::DatabaseOptions options = base_;
   options.data_dir = dir;

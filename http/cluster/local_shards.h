@@ -46,8 +46,9 @@ class LocalShards {
 
   // The Api of the copy, opening it on first use. A copy with no directory yet is created only
   // when `create` (the request that creates the collection on it); NotFound otherwise. IOError /
-  // Busy / Corruption as engine::Database::Open reports them.
-  Result<std::shared_ptr<Api>> Get(const ShardCopyId& id, bool create);
+  // Busy / Corruption as engine::Database::Open reports them. `created` (when given) tells
+  // whether this call made the copy's directory.
+  Result<std::shared_ptr<Api>> Get(const ShardCopyId& id, bool create, bool* created = nullptr);
   // Closes the copy and removes its directory. OK when it did not exist.
   Status Drop(const ShardCopyId& id);
   // Every copy found on disk (open or not).

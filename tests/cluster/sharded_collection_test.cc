@@ -247,6 +247,30 @@ TEST_CASE("A sharded collection answers on every node as one node holding every 
     CHECK(Ok(*at[0], "POST", "/collections/l2/points/count", all) == Ok(one, "POST", "/collections/l2/points/count", all));
   }
 
+  SECTION("a shard's part names its copy with a uid and a collection name that stay inside shards/") {
+    const std::string uid = Ok(*at[0], "GET", "/collections/l2")["cluster"]["uid"];
+    for (const std::string& header : {std::string("../../x/0"), std::string("..%2F/0"), uid.substr(0, 8) + "/0",
+                                      uid + "/x", uid + "/", std::string("/0"), uid.substr(0, 15) + "./0"}) {
+      INFO(header);
+      client::HttpClient raw("127.0.0.1", nodes[0]->port());
+      raw.SetHeader("x-latentdb-shard", header);
+      Fails(Send(raw, "PUT", "/collections/escape", json{{"dim", 2}}.dump()), 400, "x-latentdb-shard");
+    }
+    client::HttpClient raw("127.0.0.1", nodes[0]->port());
+    raw.SetHeader("x-latentdb-shard", uid + "/0");
+    Fails(Send(raw, "PUT", "/collections/..%2F..%2Fescape", json{{"dim", 2}}.dump()), 400, "collection name");
+    Fails(Send(raw, "PUT", "/collections/a%2Fb", json{{"dim", 2}}.dump()), 400, "collection name");
+    for (int n = 1; n <= 3; ++n) {
+      for (const auto& e : std::filesystem::directory_iterator(dir.Sub("n" + std::to_string(n)) + "/shards")) {
+        const std::string name = e.path().filename().string();
+        INFO(name);  // no copy of "bad" (refused, then dropped) nor of "escape"
+        CHECK((name.rfind("l2.", 0) == 0 || name.rfind("cos.", 0) == 0));
+      }
+    }
+    CHECK_FALSE(std::filesystem::exists(dir.path() + "/escape"));
+    CHECK_FALSE(std::filesystem::exists(dir.Sub("n1") + "/escape"));
+  }
+
   SECTION("dropping a collection removes every copy") {
     CHECK(Ok(*at[2], "DELETE", "/collections/l2") == true);
     for (auto& node : at) Fails(*node, 404, "GET", "/collections/l2");
