@@ -66,6 +66,10 @@ std::string Target(const HttpRequest& r) {
   return t;
 }
 
+// The path of a collection's routes: "/collections/<name>" (names are [A-Za-z0-9_-], escaped all
+// the same).
+std::string CollectionPath(const std::string& name) { return "/collections/" + client::PercentEncodeSegment(name); }
+
 bool Succeeded(const HttpResponse& r) { return r.status >= 200 && r.status < 300; }
 
 // The JSON result of a shard's successful answer.
@@ -215,7 +219,7 @@ struct ClusterRouter::Impl {
     }
     if (Status valid = engine::ValidateCollectionName(collection); !valid.ok()) return ErrorResponse(valid);
     const ShardCopyId id{collection, uid, static_cast<uint32_t>(std::stoul(shard_text))};
-    const bool create = request.method == "PUT" && request.path == "/collections/" + client::PercentEncodeSegment(collection);
+    const bool create = request.method == "PUT" && request.path == CollectionPath(collection);
     bool created = false;
     auto api = copies.Get(id, create, &created);
     if (!api.ok()) return ErrorResponse(api.status());
@@ -225,7 +229,7 @@ struct ClusterRouter::Impl {
     // A copy made for a creation its collection refused holds nothing: it goes, as it came.
     const bool refused_new_copy = created && !Succeeded(response);
     if (refused_new_copy || (request.method == "DELETE" && Succeeded(response) &&
-                             request.path == "/collections/" + client::PercentEncodeSegment(collection))) {
+                             request.path == CollectionPath(collection))) {
       api->reset();
       Status dropped = copies.Drop(id);
       if (!dropped.ok()) LogError("dropping shard copy " + copies.Directory(id) + ": " + dropped.ToString());
@@ -338,7 +342,7 @@ struct ClusterRouter::Impl {
     }
     HttpRequest info;
     info.method = "GET";
-    info.path = "/collections/" + client::PercentEncodeSegment(v.collection.name);
+    info.path = CollectionPath(v.collection.name);
     HttpResponse r = Send(v, {0, info});
     if (!Succeeded(r)) return Status::Unavailable("shard 0 of collection '" + v.collection.name + "' did not answer: " + r.body.substr(0, 300));
     LDB_ASSIGN_OR_RETURN(json result, ResultOf(r));
@@ -432,7 +436,7 @@ struct ClusterRouter::Impl {
   HttpResponse Info(const View& v, const Clock::time_point start) {
     HttpRequest info;
     info.method = "GET";
-    info.path = "/collections/" + client::PercentEncodeSegment(v.collection.name);
+    info.path = CollectionPath(v.collection.name);
     auto gathered = Gather(Broadcast(v, info));
     if (gathered.failure) return *gathered.failure;
     json out = gathered.results[0];
@@ -491,7 +495,7 @@ struct ClusterRouter::Impl {
       }
       HttpRequest count;
       count.method = "POST";
-      count.path = "/collections/" + client::PercentEncodeSegment(v.collection.name) + "/points/count";
+      count.path = CollectionPath(v.collection.name) + "/points/count";
       count.body = R"({"exact": true})";
       HttpResponse r = Send(v, {s, count});
       if (!Succeeded(r)) return r;
@@ -744,7 +748,7 @@ struct ClusterRouter::Impl {
   Result<json> StoredVector(const View& v, const engine::ExternalId& id) {
     HttpRequest get;
     get.method = "POST";
-    get.path = "/collections/" + client::PercentEncodeSegment(v.collection.name) + "/points";
+    get.path = CollectionPath(v.collection.name) + "/points";
     get.body = json{{"ids", {id.ToJson()}}, {"with_vector", true}, {"with_payload", false}}.dump();
     HttpResponse r = Send(v, {ShardOfId(id, v.collection.shard_number), get});
     if (!Succeeded(r)) {
