@@ -7,6 +7,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "common/file_util.h"
 #include "common/logging.h"
 #include "index/distance.h"
 #include "index/exact_scorer.h"
@@ -33,8 +34,13 @@ Collection::Collection(storage::Store* store, uint32_t cid, std::string name, Co
 }
 
 Result<std::shared_ptr<Collection>> Collection::Open(storage::Store* store, uint32_t cid, std::string name,
-                                                     CollectionConfig config, std::string index_path) {
+                                                     CollectionConfig config, std::string index_path,
+                                                     bool replica) {
   std::shared_ptr<Collection> c(new Collection(store, cid, std::move(name), std::move(config), std::move(index_path)));
+  c->replica_ = replica;
+  // A replica's changelog is trimmed by its primary's saves, not its own: an index file it holds
+  // (saved when it was a primary) may miss entries trimmed since. Built from the store instead.
+  if (replica) LDB_RETURN_IF_ERROR(RemoveFileIfExists(c->index_path_));
   LDB_RETURN_IF_ERROR(c->LoadPoints());
   LDB_RETURN_IF_ERROR(c->LoadOrRebuildIndex());
   LDB_RETURN_IF_ERROR(c->LoadPayloadIndexes());

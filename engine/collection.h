@@ -213,8 +213,11 @@ class Collection {
   // the changelog replayed, or rebuilt from the store when the file is missing, corrupt or
   // disagrees with the store. A config whose index spec index::ParseIndexSpec refuses (stored
   // by an older version) opens with an exact Flat index instead, and Info().warning says so.
+  // With `replica`, the collection is a read-only copy kept up to date by ApplyReplicated (see
+  // "Replica copies" below): its index is built from the store (a replica saves no index file).
   static Result<std::shared_ptr<Collection>> Open(storage::Store* store, uint32_t cid, std::string name,
-                                                  CollectionConfig config, std::string index_path);
+                                                  CollectionConfig config, std::string index_path,
+                                                  bool replica = false);
 
   const std::string& name() const { return name_; }
   const CollectionConfig& config() const { return config_; }
@@ -338,6 +341,24 @@ class Collection {
   // Rebuilds the index from the store (also used after too many tombstones).
   Status RebuildIndex();
 
+  // --- replica copies (cluster mode, docs/cluster.md "Writes") ---
+  // A replica's store receives its primary's write batches unchanged (storage::Store::
+  // ApplyReplicated), so that its records and sequence numbers are the primary's. The collection
+  // never writes to that store itself: every write method answers Unavailable ("a read-only
+  // replica"), no index file is saved and no changelog trimmed (either would be a write of its
+  // own, and a sequence number the primary never gave), and an interrupted payload index build is
+  // left to the primary, whose entries arrive through the log.
+  bool replica() const { return replica_.load(); }
+  // Brings the in-memory state up to date with batches already in the store: the changelog since
+  // the last applied sequence number replayed into the id map and the index (vectors read from the
+  // store), payload index entries applied one by one, the payload indexes reloaded when their
+  // definitions changed or entries were dropped by range. Storage errors as the store reports them;
+  // the caller then reopens the collection from the store. Thread-safe (the write lock).
+  Status ApplyReplicated(const storage::ReplicatedChanges& changes);
+  // The copy becomes its shard's primary: writes are taken from now on, index saves resume, and
+  // payload index builds the old primary had not finished start again here.
+  Status Promote();
+
  private:
   // The unit-normalized vectors of all points, rows in insertion (internal id) order.
   struct UnitMatrix {
@@ -347,6 +368,12 @@ class Collection {
   };
 
   Collection(storage::Store* store, uint32_t cid, std::string name, CollectionConfig config, std::string index_path);
+  // Unavailable when the collection is a replica copy (see ApplyReplicated).
+  Status CheckWritable() const;
+  // Replays the changelog after applied_seq_ into the id map and the index. Needs mutex_ exclusively.
+  Status ReplayChangelogLocked();
+  // Applies a replicated batch's payload index entries of ready indexes. Needs mutex_ exclusively.
+  Status ApplyReplicatedEntriesLocked(const std::vector<std::pair<std::string, bool>>& entries);
  public:
   ~Collection();
 
@@ -460,6 +487,7 @@ class Collection {
   uint64_t applied_seq_ = 0;    // last store sequence applied to this collection
   uint64_t persisted_seq_ = 0;  // sequence of the index file on disk
   bool bulk_loading_ = false;   // index updates deferred to EndBulkLoad()
+  std::atomic<bool> replica_{false};  // a read-only replica copy (see ApplyReplicated)
   // Upsert()'s contiguous copy of a batch's vectors for the index, reused under the exclusive
   // lock: a fresh multi-megabyte buffer per batch costs more in page faults than the copy itself.
   mutable std::mutex unit_mutex_;  // guards unit_matrix_ (readers build it under the shared lock)

@@ -28,6 +28,7 @@ Result<json> ParseStored(const std::string& kind, std::string_view name, std::st
 }  // namespace
 
 Result<bool> Collection::PutAttachment(const std::string& kind, const std::string& name, const json& value) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   LDB_RETURN_IF_ERROR(CheckNames(kind, name));
   std::string text;
   try {
@@ -68,6 +69,7 @@ Result<std::vector<Attachment>> Collection::ListAttachments(const std::string& k
 }
 
 Result<bool> Collection::DeleteAttachment(const std::string& kind, const std::string& name) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   LDB_RETURN_IF_ERROR(CheckNames(kind, name));
   return store_->DeleteAttachment(cid_, kind, name);
 }

@@ -146,6 +146,7 @@ Status Collection::PersistIndex(bool sync) {
   // An index not worth saving (flat) writes no file: it is rebuilt from the store at every open,
   // so the changelog is trimmed all the same.
   std::lock_guard<std::mutex> persist_lock(persist_mutex_);
+  if (replica_) return Status::Ok();  // a replica writes nothing of its own (see ApplyReplicated)
   uint64_t seq;
   std::unique_ptr<AtomicFileWriter> file;
   std::string codes_name;  // the code file the saved index names

@@ -35,6 +35,7 @@ json UpdatedPayload(const json& stored, const PayloadUpdate& update) {
 }  // namespace
 
 Result<size_t> Collection::UpdatePayload(const PointSelector& points, const PayloadUpdate& update) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   if ((update.kind == PayloadUpdateKind::kSet || update.kind == PayloadUpdateKind::kOverwrite) &&
       !update.payload.is_object()) {
     return Status::InvalidArgument("\"payload\" must be a JSON object");

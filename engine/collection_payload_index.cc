@@ -84,12 +84,12 @@ Status Collection::LoadPayloadIndexes() {
         return entry_status.ok();
       }));
       LDB_RETURN_IF_ERROR(entry_status);
-    } else {
+    } else if (!replica_) {
       // An interrupted build: start it again from nothing (its entries so far cover an unknown
       // part of the points).
       LDB_RETURN_IF_ERROR(store_->DeleteIndexEntries(cid_, prefix));
       any_building = true;
-    }
+    }  // a replica's building index is its primary's: it is loaded when its definition says ready
     const std::string field = state.index->field_name();
     auto [it, inserted] = payload_index_states_.emplace(field, std::move(state));
     if (!inserted) return bad("a second index of field '" + field + "'");
@@ -100,6 +100,7 @@ Status Collection::LoadPayloadIndexes() {
 }
 
 Result<bool> Collection::CreatePayloadIndex(const std::string& field_name, PayloadSchema schema, bool wait) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   if (field_name.empty()) return Status::InvalidArgument("field_name must be a non-empty payload key");
   LDB_ASSIGN_OR_RETURN(JsonPath path, JsonPath::Parse(field_name));
   std::unique_lock lock(mutex_);
@@ -149,6 +150,7 @@ Result<bool> Collection::CreatePayloadIndex(const std::string& field_name, Paylo
 }
 
 Result<bool> Collection::DeletePayloadIndex(const std::string& field_name) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   std::unique_lock lock(mutex_);
   auto it = payload_index_states_.find(field_name);
   if (it == payload_index_states_.end()) return false;

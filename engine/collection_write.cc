@@ -27,6 +27,7 @@ Status Collection::Upsert(std::vector<PointInput> points) {
 }
 
 Status Collection::Upsert(UpsertBatch points) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   if (points.empty()) return Status::Ok();
   for (size_t i = 0; i < points.size(); ++i) {
     // The id is formatted only on failure: for every point it would cost more than the checks.
@@ -104,6 +105,7 @@ Status Collection::Upsert(UpsertBatch points) {
 }
 
 Result<size_t> Collection::DeleteKeysLocked(const std::vector<std::string>& keys) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   storage::PointBatch batch;
   batch.cid = cid_;
   batch.next_iid = next_iid_;

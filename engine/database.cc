@@ -12,7 +12,7 @@ namespace latentdb::engine {
 
 using nlohmann::json;
 
-Database::Database(DatabaseOptions options) : options_(std::move(options)) {}
+Database::Database(DatabaseOptions options) : options_(std::move(options)), replica_(options_.replica) {}
 
 Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   std::unique_ptr<Database> db(new Database(options));
@@ -28,6 +28,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   so.bulk_load = options.bulk_load;
   so.block_cache_mb = options.block_cache_mb;
   so.row_cache_mb = options.row_cache_mb;
+  so.wal_retention_seconds = options.wal_retention_seconds;
   LDB_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(options.data_dir + "/store", so));
   LDB_ASSIGN_OR_RETURN(auto records, db->store_->ListCollections());
   for (const auto& rec : records) {
@@ -59,7 +60,7 @@ Result<std::shared_ptr<Collection>> Database::OpenCollection(const storage::Coll
   auto config = CollectionConfig::FromJson(config_json);
   if (!config.ok()) return Status::Corruption("its catalog entry is not a valid config: " + config.status().message());
   try {
-    return Collection::Open(store_.get(), rec.id, rec.name, *config, IndexPath(rec.id));
+    return Collection::Open(store_.get(), rec.id, rec.name, *config, IndexPath(rec.id), replica_);
   } catch (const std::bad_alloc&) {
     return Status::Internal("out of memory while loading it");
   } catch (const std::exception& e) {
@@ -111,6 +112,7 @@ Result<std::shared_ptr<Collection>> Database::CreateCollection(const std::string
   // Validate the index spec before anything is written.
   LDB_ASSIGN_OR_RETURN(auto probe, index::VectorIndex::Create(config.ToIndexSpec()));
   (void)probe;
+  LDB_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> lock(mutex_);
   if (collections_.count(name) || failed_.count(name)) {
     return Status::AlreadyExists("collection '" + name + "' already exists");
@@ -158,6 +160,7 @@ std::vector<std::shared_ptr<Collection>> Database::ListCollections() const {
 }
 
 Status Database::DropCollection(const std::string& name) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {

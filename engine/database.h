@@ -38,6 +38,7 @@
 
 namespace latentdb::storage {
 struct CollectionRecord;
+struct ReplicatedBatch;
 }
 
 namespace latentdb::engine {
@@ -51,6 +52,11 @@ struct DatabaseOptions {
   int persist_interval_seconds = 30; // 0 disables background index saves
   size_t block_cache_mb = 256;       // RocksDB's block cache (storage::StoreOptions::block_cache_mb)
   size_t row_cache_mb = 128;         // RocksDB's row cache (storage::StoreOptions::row_cache_mb)
+  // How long the store keeps flushed WAL files (storage::StoreOptions::wal_retention_seconds): a
+  // shard copy's primary keeps them so that a replica that was away catches up by tailing.
+  uint64_t wal_retention_seconds = 0;
+  // Open as a replica copy: read-only, kept up to date by ApplyReplicated (see below).
+  bool replica = false;
 };
 
 // A collection of the catalog that could not be opened.
@@ -81,6 +87,28 @@ class Database {
 
   // Saves every changed index now.
   Status PersistIndexes();
+
+  // --- replication (cluster mode, docs/cluster.md "Writes") ---
+  // A replica database takes no write of its own: creating, dropping and restoring collections
+  // and every write of its collections answer Unavailable. It changes only by ApplyReplicated.
+  bool replica() const { return replica_.load(); }
+  // The store's sequence number and log (storage::Store::WalSequence / WalSince): what a primary
+  // ships to its replicas.
+  uint64_t WalSequence() const;
+  Result<std::vector<storage::ReplicatedBatch>> WalSince(uint64_t from, size_t max_bytes) const;
+  // Applies a primary's batches in order (storage::Store::ApplyReplicated: each must follow the
+  // store's sequence number; InvalidArgument, nothing written, otherwise), and after each one
+  // brings the collections in memory up to date: collections created, dropped or reconfigured by
+  // the batch are opened, closed or reopened; the others replay it (Collection::ApplyReplicated).
+  // A collection whose replay fails is reopened from the store. Only on a replica
+  // (FailedPrecondition-like Conflict otherwise). Thread-safe; batches from two callers are
+  // serialized.
+  Status ApplyReplicated(const std::vector<storage::ReplicatedBatch>& batches);
+  // The replica becomes a primary: its collections take writes (Collection::Promote) and index
+  // saves resume. No-op on a primary.
+  Status Promote();
+  // A consistent copy of the store in `dir` (storage::Store::CreateCheckpoint).
+  Status CreateCheckpoint(const std::string& dir) const;
   // Saves every changed index and flushes the store's memtables to SST files, the two at once
   // (what Close() does first; a bulk load calls it to learn whether it worked).
   Status Checkpoint();
@@ -132,6 +160,11 @@ class Database {
   Status RemoveIndexFiles(uint32_t cid) const;
   // Opens one catalog entry; never throws.
   Result<std::shared_ptr<Collection>> OpenCollection(const storage::CollectionRecord& rec);
+  // Unavailable on a replica (see replica()).
+  Status CheckWritable() const;
+  // A replica's collections after a batch that changed the catalog: opened, closed, reopened.
+  // Needs mutex_.
+  void ReconcileCatalogLocked();
   void PersistLoop();
   // Exports one collection and archives it at `archive_path` (not published: the caller renames).
   Status WriteCollectionArchive(const std::shared_ptr<Collection>& c, const std::string& archive_path) const;
@@ -151,6 +184,8 @@ class Database {
   bool stopping_ = false;
   std::thread persist_thread_;
   std::atomic<bool> closed_{false};
+  std::atomic<bool> replica_{false};
+  std::mutex replication_mutex_;  // serializes ApplyReplicated calls
 };
 
 }  // namespace latentdb::engine

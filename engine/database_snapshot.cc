@@ -250,6 +250,8 @@ Status Database::DeleteSnapshot(const std::string& collection, const std::string
 
 Result<std::shared_ptr<Collection>> Database::RestoreSnapshot(const std::string& name, const std::string& archive_path,
                                                               const std::string& expected_sha256) {
+  // A restore ingests files, which RocksDB does not log: a replica could not follow it either.
+  LDB_RETURN_IF_ERROR(CheckWritable());
   LDB_RETURN_IF_ERROR(ValidateCollectionName(name));
   LDB_RETURN_IF_ERROR(CheckArchiveChecksum(archive_path, expected_sha256));
   LDB_ASSIGN_OR_RETURN(std::string scratch_path, MakeScratchDir());
@@ -353,6 +355,7 @@ Result<SnapshotInfo> Database::CreateFullSnapshot(const std::vector<std::string>
 Result<std::vector<SnapshotInfo>> Database::ListFullSnapshots() const { return ListSnapshotDir(SnapshotsDir(), /*full=*/true); }
 
 Status Database::RestoreFullSnapshot(const std::string& archive_path, const std::string& expected_sha256) {
+  LDB_RETURN_IF_ERROR(CheckWritable());
   LDB_RETURN_IF_ERROR(CheckArchiveChecksum(archive_path, expected_sha256));
   LDB_ASSIGN_OR_RETURN(std::string scratch_path, MakeScratchDir());
   ScratchDir scratch{scratch_path};

@@ -314,6 +314,20 @@ void FieldIndex::Update(uint64_t iid, const std::vector<std::string>& before, co
 }
 
 Status FieldIndex::AddStoredEntry(std::string_view entry) {
+  LDB_RETURN_IF_ERROR(CheckStoredEntry(entry));
+  const uint64_t iid = DecodeFixed64BE(entry.data() + entry.size() - 8);
+  Apply(iid, entry, true);
+  indexed_.add(iid);
+  return Status::Ok();
+}
+
+Status FieldIndex::RemoveStoredEntry(std::string_view entry) {
+  LDB_RETURN_IF_ERROR(CheckStoredEntry(entry));
+  Apply(DecodeFixed64BE(entry.data() + entry.size() - 8), entry, false);
+  return Status::Ok();
+}
+
+Status FieldIndex::CheckStoredEntry(std::string_view entry) const {
   bool ok = entry.size() >= 13 && DecodeFixed32BE(entry.data()) == number_;
   if (ok) {
     const char tag = entry[4];
@@ -326,9 +340,6 @@ Status FieldIndex::AddStoredEntry(std::string_view entry) {
           value_size == 0);
   }
   if (!ok) return Status::Corruption("payload index entry of field '" + field_name() + "' is malformed");
-  const uint64_t iid = DecodeFixed64BE(entry.data() + entry.size() - 8);
-  Apply(iid, entry, true);
-  indexed_.add(iid);
   return Status::Ok();
 }
 

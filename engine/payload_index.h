@@ -124,6 +124,10 @@ class FieldIndex {
   void Update(uint64_t iid, const std::vector<std::string>& before, const std::vector<std::string>& after);
   // Adds one stored entry (read back at open); Corruption when it is not one of this index's.
   Status AddStoredEntry(std::string_view entry);
+  // Removes one stored entry (a replica applying its primary's log); Corruption as AddStoredEntry.
+  // The point still counts as indexed: SetUnindexed says when it has no entry left.
+  Status RemoveStoredEntry(std::string_view entry);
+  void SetUnindexed(uint64_t iid) { indexed_.remove(iid); }
 
   // An upper bound of the points `condition` holds for, or nullopt when this index cannot answer
   // that kind of condition (see the file comment). Cheap: no bitmap is built.
@@ -149,6 +153,7 @@ class FieldIndex {
   static std::string EntryPrefix(uint32_t number);
 
  private:
+  Status CheckStoredEntry(std::string_view entry) const;
   void Apply(uint64_t iid, std::string_view entry, bool add);
   // The parts of this index that hold every point `c` holds for: `term(key)` for each stored
   // bitmap, `range(lo, hi)` for each span of numbers. False (nothing visited) when this index

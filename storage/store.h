@@ -25,8 +25,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -130,6 +132,20 @@ struct ReplicatedBatch {
   uint64_t sequence = 0;
   uint64_t count = 0;
   std::string data;
+};
+
+// What a replicated batch changed that a reader's memory may hold (Store::ApplyReplicated), so
+// that a replica's engine brings its in-memory state up to date without rereading everything.
+// Vectors, ids and payloads of points are not listed: a point write always puts a changelog entry,
+// and the engine replays the changelog from its last applied sequence number.
+struct ReplicatedChanges {
+  bool catalog = false;                   // a collection was created, reconfigured or dropped
+  std::set<uint32_t> points;              // collections with changelog entries put (points written)
+  std::map<uint32_t, std::set<std::string>> attachment_kinds;  // attachments put or deleted, by kind
+  // Payload index entries (keys without the cid, as PointBatch::index_puts) put (true) or deleted
+  // (false), in log order; index_reset: a range of entries was removed (an index dropped).
+  std::map<uint32_t, std::vector<std::pair<std::string, bool>>> index_entries;
+  std::set<uint32_t> index_reset;
 };
 
 struct StoredPoint {
@@ -256,7 +272,8 @@ class Store {
   // Writes a primary's batch as it is. InvalidArgument, writing nothing, unless
   // batch.sequence == WalSequence() + 1 (batches apply in order, each once) and the bytes are a
   // write batch of `count` operations. The store's cached LatentDB sequence number follows.
-  Status ApplyReplicated(const ReplicatedBatch& batch);
+  // `changes` (when given) accumulates what the batch changed (see ReplicatedChanges).
+  Status ApplyReplicated(const ReplicatedBatch& batch, ReplicatedChanges* changes = nullptr);
   // A consistent copy of the whole store in `dir` (which must not exist), hard-linking the SST
   // files (RocksDB's Checkpoint): what a replica too far behind for WalSince opens instead.
   Status CreateCheckpoint(const std::string& dir);

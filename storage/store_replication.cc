@@ -16,22 +16,64 @@ namespace {
 // and then fail half-way through its memtable insert. Counts the operations and checks that each
 // names one of the store's column families (same ids on every copy: the store creates them in one
 // order). Anything else — blob indexes, transaction markers, wide-column entities — is refused.
+// Also notes what the batch changes that an engine holds in memory (ReplicatedChanges).
 class BatchCheck : public rocksdb::WriteBatch::Handler {
  public:
   uint64_t operations = 0;
-  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice&, const rocksdb::Slice&) override { return Count(cf); }
-  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice&) override { return Count(cf); }
-  rocksdb::Status SingleDeleteCF(uint32_t cf, const rocksdb::Slice&) override { return Count(cf); }
-  rocksdb::Status DeleteRangeCF(uint32_t cf, const rocksdb::Slice&, const rocksdb::Slice&) override { return Count(cf); }
+  ReplicatedChanges changes;
+
+  rocksdb::Status PutCF(uint32_t cf, const rocksdb::Slice& key, const rocksdb::Slice&) override {
+    return Note(cf, key, kPut);
+  }
+  rocksdb::Status DeleteCF(uint32_t cf, const rocksdb::Slice& key) override { return Note(cf, key, kDelete); }
+  rocksdb::Status SingleDeleteCF(uint32_t cf, const rocksdb::Slice& key) override { return Note(cf, key, kDelete); }
+  rocksdb::Status DeleteRangeCF(uint32_t cf, const rocksdb::Slice& begin, const rocksdb::Slice&) override {
+    return Note(cf, begin, kRange);
+  }
   rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
     return rocksdb::Status::InvalidArgument("merge operations are not LatentDB's");
   }
 
  private:
-  rocksdb::Status Count(uint32_t cf) {
+  enum Kind { kPut, kDelete, kRange };
+  rocksdb::Status Note(uint32_t cf, const rocksdb::Slice& key, Kind kind) {
     // Family ids: 0 the default family (unused), then one per internal::Family.
-    if (cf > static_cast<uint32_t>(kNumFamilies)) return rocksdb::Status::InvalidArgument("unknown column family");
+    if (cf == 0 || cf > static_cast<uint32_t>(kNumFamilies)) return rocksdb::Status::InvalidArgument("unknown column family");
     ++operations;
+    const std::string_view k(key.data(), key.size());
+    auto cid = [&](size_t at) -> std::optional<uint32_t> {
+      if (k.size() < at + 4) return std::nullopt;
+      return DecodeFixed32BE(k.data() + at);
+    };
+    switch (static_cast<Family>(cf - 1)) {
+      case kCatalog:
+        changes.catalog = true;
+        break;
+      case kChangelog:
+        if (kind == kPut) {  // deletes are trims of entries already applied
+          if (auto c = cid(0)) changes.points.insert(*c);
+        }
+        break;
+      case kMeta:
+        if (k.substr(0, 3) == "att") {
+          if (auto c = cid(3)) {
+            const std::string_view rest = k.substr(7);
+            changes.attachment_kinds[*c].insert(std::string(rest.substr(0, rest.find('\0'))));
+          }
+        }
+        break;
+      case kPayloadIndex:
+        if (auto c = cid(0)) {
+          if (kind == kRange) {
+            changes.index_reset.insert(*c);
+          } else {
+            changes.index_entries[*c].emplace_back(std::string(k.substr(4)), kind == kPut);
+          }
+        }
+        break;
+      default:
+        break;
+    }
     return rocksdb::Status::OK();
   }
 };
@@ -76,7 +118,7 @@ Result<std::vector<ReplicatedBatch>> Store::WalSince(uint64_t from, size_t max_b
   return out;
 }
 
-Status Store::ApplyReplicated(const ReplicatedBatch& batch) {
+Status Store::ApplyReplicated(const ReplicatedBatch& batch, ReplicatedChanges* changes) {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
   const uint64_t latest = impl_->db->GetLatestSequenceNumber();
   if (batch.sequence != latest + 1)
@@ -106,6 +148,17 @@ Status Store::ApplyReplicated(const ReplicatedBatch& batch) {
   }
   if (impl_->db->GetLatestSequenceNumber() != batch.sequence + batch.count - 1)
     return Status::Internal("a replicated batch was given other sequence numbers than its primary's");
+  if (changes) {
+    ReplicatedChanges& c = check.changes;
+    changes->catalog |= c.catalog;
+    changes->points.insert(c.points.begin(), c.points.end());
+    for (auto& [cid, kinds] : c.attachment_kinds) changes->attachment_kinds[cid].merge(kinds);
+    for (auto& [cid, entries] : c.index_entries) {
+      auto& to = changes->index_entries[cid];
+      to.insert(to.end(), std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+    }
+    changes->index_reset.insert(c.index_reset.begin(), c.index_reset.end());
+  }
   return Status::Ok();
 }
 
