@@ -1,5 +1,5 @@
-// cluster_bench: a sharded collection on a cluster of LatentDB nodes against one node, in the same
-// run, over HTTP (issue 15's benchmark, for the part built: shards with one copy each).
+// cluster_bench: a sharded (and with --replication 2, replicated) collection on a cluster of
+// LatentDB nodes against one node, in the same run, over HTTP (issue 15's benchmark).
 //
 // Starts a real etcd (Debian's etcd-server) and `latentdb serve --cluster` nodes on loopback
 // ports, plus one `latentdb serve` without a cluster, and loads the same points into each: a
@@ -8,7 +8,11 @@
 // one request at a time):
 //   - HTTP upsert throughput (batches of --batch points, vectors/s);
 //   - recall@10 against exact neighbours (brute force, computed here) and queries/s at several
-//     `hnsw_ef`, through Qdrant's /points/search.
+//     `hnsw_ef`, through Qdrant's /points/search;
+//   - with --replication 2 or more, failover: a node holding a shard's primary (not node 1) is
+//     killed with SIGKILL while one client writes batches of 10 points through node 1; the time
+//     from the kill to the first acknowledged batch sent after it (it spans every shard), with
+//     leases of --lease-ttl seconds; then recall@10 through the cluster again.
 // Data: 96-d Gaussian clusters (1,000 centres uniform in [-1, 1]^96, σ = 0.15 around each, the
 // shape of scale_bench's Deep1B stand-in), queries drawn the same way with another seed.
 //
@@ -16,8 +20,10 @@
 // what routing and merging cost, not what more machines add. Run it on an idle machine (the load
 // average is printed at the start and the end).
 //
-//   cluster_bench [--points 100000] [--queries 500] [--nodes 3] [--shards 3] [--batch 500]
+//   cluster_bench [--points 100000] [--queries 500] [--nodes 3] [--shards 3] [--replication 1]
+//                 [--batch 500] [--lease-ttl 10]
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -122,18 +128,22 @@ SearchRun Search(client::HttpClient& c, const std::string& collection, const std
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, size_t> opt = {{"points", 100000}, {"queries", 500}, {"nodes", 3}, {"shards", 3}, {"batch", 500}};
+  std::map<std::string, size_t> opt = {{"points", 100000}, {"queries", 500}, {"nodes", 3}, {"shards", 3},
+                                       {"replication", 1}, {"batch", 500}, {"lease-ttl", 10}};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a.rfind("--", 0) != 0 || i + 1 >= argc || !opt.count(a.substr(2))) {
-      std::fprintf(stderr, "usage: cluster_bench [--points N] [--queries N] [--nodes N] [--shards N] [--batch N]\n");
+      std::fprintf(stderr,
+                   "usage: cluster_bench [--points N] [--queries N] [--nodes N] [--shards N] [--replication N] "
+                   "[--batch N] [--lease-ttl S]\n");
       return 2;
     }
     opt[a.substr(2)] = std::stoul(argv[++i]);
   }
   const size_t n = opt["points"], nq = opt["queries"];
-  std::printf("cluster_bench: %zu points x %zu-d, %zu queries, %zu nodes, %zu shards, batches of %zu\n", n, kDim, nq,
-              opt["nodes"], opt["shards"], opt["batch"]);
+  std::printf("cluster_bench: %zu points x %zu-d, %zu queries, %zu nodes, %zu shards, replication factor %zu, "
+              "batches of %zu, leases of %zu s\n",
+              n, kDim, nq, opt["nodes"], opt["shards"], opt["replication"], opt["batch"], opt["lease-ttl"]);
   std::printf("load average at start: %s\n", bench::LoadAverage().c_str());
 
   const auto base = Clustered(n, 1), queries = Clustered(nq, 2);
@@ -159,13 +169,15 @@ int main(int argc, char** argv) {
   for (size_t i = 1; i <= opt["nodes"]; ++i) {
     nodes.push_back(std::make_unique<testing::ServerProcess>(
         dir.Sub("node" + std::to_string(i)),
-        testing::ServeClusterArgs(etcd, static_cast<int>(i), 10)));
+        testing::ServeClusterArgs(etcd, static_cast<int>(i), static_cast<int>(opt["lease-ttl"]))));
   }
   testing::ServerProcess single(dir.Sub("single"));
   client::HttpClient to_cluster("127.0.0.1", nodes[0]->port()), to_single("127.0.0.1", single.port());
   const std::string config = "{\"dim\":96,\"metric\":\"l2\",\"index\":\"HNSW16\"";
   Must(to_single, "PUT", "/collections/bench", config + "}");
-  Must(to_cluster, "PUT", "/collections/bench", config + ",\"shard_number\":" + std::to_string(opt["shards"]) + "}");
+  Must(to_cluster, "PUT", "/collections/bench",
+       config + ",\"shard_number\":" + std::to_string(opt["shards"]) +
+           ",\"replication_factor\":" + std::to_string(opt["replication"]) + "}");
 
   const double single_rate = Load(to_single, "bench", base, n, opt["batch"]);
   const double cluster_rate = Load(to_cluster, "bench", base, n, opt["batch"]);
@@ -182,6 +194,52 @@ int main(int argc, char** argv) {
     const SearchRun b = Search(to_cluster, "bench", queries, nq, truth, ef);
     std::printf("%6zu | r@10 %.4f %7.0f q/s | r@10 %.4f %7.0f q/s | %.2fx\n", ef, a.recall, a.qps, b.recall, b.qps,
                 b.qps / a.qps);
+  }
+  if (opt["replication"] >= 2) {
+    // A shard whose primary is not node 1 (the client's): its node is killed.
+    size_t victim = 0;
+    for (const auto& s : info["cluster"]["shards"]) {
+      if (s["primary"].get<size_t>() != 1) victim = s["primary"].get<size_t>();
+    }
+    if (victim == 0) {
+      std::printf("\nfailover: every primary is on node 1; not measured\n");
+    } else {
+      using Clock = std::chrono::steady_clock;
+      client::HttpClient writer("127.0.0.1", nodes[0]->port(), std::chrono::seconds(30));
+      // Far from every query (+50 on each axis), so that they never enter a top 10 and recall stays
+      // comparable with the figures above.
+      std::vector<float> extra = Clustered(10, 99);
+      for (float& x : extra) x += 50.f;
+      size_t next_id = n, acked = 0, refused = 0;
+      auto write = [&] {
+        std::string body = "{\"points\":[";
+        for (size_t i = 0; i < 10; ++i) {
+          body += (i ? "," : "") + std::string("{\"id\":") + std::to_string(next_id++) + ",\"vector\":" +
+                  VectorJson(&extra[i * kDim]) + "}";
+        }
+        body += "]}";
+        auto r = writer.Request("PUT", "/collections/bench/points?wait=true", body);
+        const bool ok = r.ok() && r->status == 200;
+        ok ? ++acked : ++refused;
+        return ok;
+      };
+      for (int i = 0; i < 50; ++i) write();  // warm: every shard answers
+      const auto killed = Clock::now();
+      nodes[victim - 1]->Kill();
+      double failover = -1;
+      while (std::chrono::duration<double>(Clock::now() - killed).count() < 120) {
+        if (write()) {
+          failover = std::chrono::duration<double>(Clock::now() - killed).count();
+          break;
+        }
+      }
+      for (int i = 0; i < 200; ++i) write();
+      std::printf("\nfailover (node %zu killed, leases of %zu s): first acknowledged write %.2f s after the kill; "
+                  "%zu batches acknowledged, %zu refused meanwhile\n",
+                  victim, opt["lease-ttl"], failover, acked, refused);
+      const SearchRun after = Search(to_cluster, "bench", queries, nq, truth, 64);
+      std::printf("after the failover, ef 64: r@10 %.4f %7.0f q/s\n", after.recall, after.qps);
+    }
   }
   std::printf("\nload average at end: %s\n", bench::LoadAverage().c_str());
   return 0;

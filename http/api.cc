@@ -70,6 +70,11 @@ HttpResponse Api::Handle(const HttpRequest& request, const Router::Match& match)
 
 bool Api::NeedsWorker(const HttpRequest& request) const { return NeedsWorker(request, Route(request)); }
 
+Api::Lane Api::LaneOf(const HttpRequest& request, const Router::Match& route) const {
+  if (cluster_router_.load() != nullptr && ClusterRouter::MayReplicate(request)) return Lane::kReplicating;
+  return NeedsWorker(request, route) ? Lane::kWorkers : Lane::kIo;
+}
+
 bool Api::NeedsWorker(const HttpRequest& request, const Router::Match& match) const {
   // Routes cheap enough for the I/O threads; everything else goes to the worker pool.
   static const char* const kLight[][2] = {

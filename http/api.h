@@ -46,6 +46,12 @@ class Api {
   // light requests (plain vector searches, reads of single points, metrics). Cheap: routes only.
   bool NeedsWorker(const HttpRequest& request, const Router::Match& route) const;
   bool NeedsWorker(const HttpRequest& request) const;
+  // Where the server runs a request: on its I/O thread, on the worker pool (NeedsWorker), or, for
+  // a cluster shard's write part that waits for the shard's other copies
+  // (ClusterRouter::MayReplicate), on a pool of its own — never on the I/O threads, which answer
+  // the copies' shipments, nor on the worker pool, whose routed requests wait for such parts.
+  enum class Lane { kIo, kWorkers, kReplicating };
+  Lane LaneOf(const HttpRequest& request, const Router::Match& route) const;
   Metrics& metrics() { return metrics_; }
   // Every route as (method, pattern).
   std::vector<std::pair<std::string, std::string>> Routes() const { return router_.Routes(); }

@@ -105,8 +105,11 @@ struct IoThread {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const ServerOptions& options, Api* api, WorkQueue* work, IoThread* io)
-      : stream_(std::move(socket)), options_(options), api_(api), work_(work), io_(io) {}
+  // `work`: the worker pool's queue; `replicating`: the pool of cluster writes that wait for their
+  // copies (Api::Lane::kReplicating).
+  Session(tcp::socket socket, const ServerOptions& options, Api* api, WorkQueue* work, WorkQueue* replicating,
+          IoThread* io)
+      : stream_(std::move(socket)), options_(options), api_(api), work_(work), replicating_(replicating), io_(io) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
@@ -218,13 +221,15 @@ class Session : public std::enable_shared_from_this<Session> {
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
     Router::Match route = api_->Route(request);  // found once per request
-    if (work_->pool == nullptr || !api_->NeedsWorker(request, route)) {
+    const Api::Lane lane = api_->LaneOf(request, route);
+    WorkQueue* queue = lane == Api::Lane::kReplicating ? replicating_ : work_;
+    if (queue->pool == nullptr || lane == Api::Lane::kIo) {
       return Reply(api_->Handle(request, route), version, keep_alive);
     }
     const size_t cost = request.body.size() + 1;  // an empty body still holds a place
-    if (!work_->Admit(cost)) {
+    if (!queue->Admit(cost)) {
       HttpResponse busy = ErrorResponse(Status(
-          StatusCode::kBusy, "server busy: " + std::to_string(work_->requests.load()) +
+          StatusCode::kBusy, "server busy: " + std::to_string(queue->requests.load()) +
                                  " long requests are waiting or running; retry shortly"));
       busy.headers["Retry-After"] = "1";
       return Reply(std::move(busy), version, keep_alive);
@@ -234,7 +239,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // meanwhile: HTTP/1.1 answers in order, so a pipelined request waits in the buffer.
     auto shared = std::make_shared<HttpRequest>(std::move(request));
     ClearDeadline();
-    net::post(*work_->pool, [self = shared_from_this(), shared, route = std::move(route), version, keep_alive, cost]() mutable {
+    net::post(*queue->pool, [self = shared_from_this(), queue, shared, route = std::move(route), version, keep_alive, cost]() mutable {
       std::shared_ptr<HttpResponse> response;
       try {
         response = std::make_shared<HttpResponse>(self->api_->Handle(*shared, route));
@@ -243,7 +248,7 @@ class Session : public std::enable_shared_from_this<Session> {
             ErrorResponse(Status(StatusCode::kBusy, "out of memory while handling this request")));
       }
       shared.reset();  // the body is released before the answer is queued for writing
-      self->work_->Release(cost);
+      queue->Release(cost);
       net::post(self->stream_.get_executor(), [self, response, version, keep_alive] {
         self->Reply(std::move(*response), version, keep_alive);
       });
@@ -362,6 +367,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerOptions& options_;
   Api* api_;
   WorkQueue* work_;
+  WorkQueue* replicating_;
   IoThread* io_;
   SteadyClock::time_point deadline_ = SteadyClock::time_point::max();
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
@@ -395,6 +401,8 @@ struct Server::Impl {
   std::vector<std::unique_ptr<IoThread>> io_threads;
   std::unique_ptr<net::thread_pool> workers;
   WorkQueue work;
+  std::unique_ptr<net::thread_pool> replicators;
+  WorkQueue replicating;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
   std::optional<tcp::acceptor> acceptor;
   size_t next_context = 0;
@@ -412,7 +420,7 @@ struct Server::Impl {
       } else {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
-        std::make_shared<Session>(std::move(socket), options, api, &work, target)->Start();
+        std::make_shared<Session>(std::move(socket), options, api, &work, &replicating, target)->Start();
       }
       Accept();
     });
@@ -438,6 +446,12 @@ Status Server::Start() {
   impl_->work.pool = impl_->workers.get();
   impl_->work.max_bytes = impl_->options.max_pending_bytes;
   impl_->work.max_requests = std::max<size_t>(1, impl_->options.max_pending_requests);
+  // Cluster writes that wait for their copies run apart from the worker pool, whose requests may
+  // wait for them (and from the I/O threads, which answer the copies): no cycle of waits.
+  impl_->replicators = std::make_unique<net::thread_pool>(static_cast<size_t>(workers));
+  impl_->replicating.pool = impl_->replicators.get();
+  impl_->replicating.max_bytes = impl_->options.max_pending_bytes;
+  impl_->replicating.max_requests = impl_->work.max_requests;
   for (int i = 0; i < n; ++i) {
     impl_->io_threads.push_back(std::make_unique<IoThread>());
     impl_->guards.push_back(net::make_work_guard(impl_->io_threads.back()->context));
@@ -492,9 +506,10 @@ void Server::Stop() {
   }
   // Requests running on workers finish (their answers are dropped with the contexts); queued
   // ones are abandoned. Joined before returning: the caller closes the database next.
-  if (impl_->workers) {
-    impl_->workers->stop();
-    impl_->workers->join();
+  for (auto* pool : {impl_->workers.get(), impl_->replicators.get()}) {
+    if (!pool) continue;
+    pool->stop();
+    pool->join();
   }
   for (auto& g : impl_->guards) g.reset();
   for (auto& io : impl_->io_threads) io->context.stop();

@@ -1,7 +1,9 @@
 #include "http/cluster/cluster_router.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <thread>
 #include <variant>
 #include <map>
 #include <mutex>
@@ -17,6 +19,8 @@
 #include "engine/external_id.h"
 #include "http/api.h"
 #include "http/cluster/local_shards.h"
+#include "http/cluster/node_clients.h"
+#include "http/cluster/shard_replication.h"
 #include "http/cluster/shard_merge.h"
 #include "http/codec.h"
 #include "http/error_mapping.h"
@@ -45,7 +49,24 @@ struct View {
 struct Part {
   uint32_t shard = 0;
   HttpRequest request;
+  uint64_t node = 0;  // the copy's node; 0: chosen by the route (ChooseNode)
 };
+
+// A part that only reads: answered by any in-sync copy of its shard (the primary with
+// ?consistency=primary). Everything else is a write, sent to the primary.
+bool IsReadPart(const HttpRequest& r) {
+  if (r.method == "GET") return true;
+  if (r.method != "POST") return false;
+  static const char* const kReads[] = {"/points", "/points/scroll", "/points/count", "/search", "/search/batch",
+                                       "/points/search", "/points/search/batch", "/points/recommend",
+                                       "/points/recommend/batch", "/points/query", "/points/query/batch"};
+  const std::string& p = r.path;
+  if (p.rfind("/collections/", 0) != 0) return false;
+  const size_t slash = p.find('/', std::string("/collections/").size());
+  if (slash == std::string::npos) return false;
+  const std::string rest = p.substr(slash);
+  return std::any_of(std::begin(kReads), std::end(kReads), [&](const char* k) { return rest == k; });
+}
 
 std::string RandomUid() {
   std::random_device rd;
@@ -136,8 +157,15 @@ struct ClusterRouter::Impl {
         shard_map(e, m->options().prefix),
         local(l),
         options(std::move(o)),
-        copies(options.shard_db, std::move(models)),
-        self(m->options().node_id) {}
+        copies(ShardDbOptions(options), std::move(models)),
+        self(m->options().node_id),
+        replication(&shard_map, self, {options.api_key, options.replication_timeout}) {}
+
+  static engine::DatabaseOptions ShardDbOptions(const Options& o) {
+    engine::DatabaseOptions d = o.shard_db;
+    d.wal_retention_seconds = o.wal_retention_seconds;
+    return d;
+  }
 
   cluster::Membership* membership;
   std::shared_ptr<cluster::EtcdClient> etcd;
@@ -147,10 +175,13 @@ struct ClusterRouter::Impl {
   LocalShards copies;
   uint64_t self;
 
+  NodeClients clients{options.api_key, options.timeout};
+  ShardReplication replication;
+
   std::mutex mu;
   std::map<std::string, View> views;                     // by collection name
   std::map<std::string, engine::CollectionConfig> vectors;  // by uid: dim and metric (VectorsOf)
-  std::map<std::string, std::vector<std::unique_ptr<client::HttpClient>>> idle;  // by node URL
+  uint64_t next_read = 0;                                 // spreads reads over in-sync copies
 
   // --- the shard map ---
 
@@ -182,28 +213,6 @@ struct ClusterRouter::Impl {
 
   // --- sending parts ---
 
-  std::unique_ptr<client::HttpClient> Acquire(const std::string& url) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      auto& pool = idle[url];
-      if (!pool.empty()) {
-        auto c = std::move(pool.back());
-        pool.pop_back();
-        return c;
-      }
-    }
-    std::string host;
-    uint16_t port = 0;
-    if (!client::ParseHttpUrl(url, &host, &port).ok()) return nullptr;
-    auto c = std::make_unique<client::HttpClient>(host, port, options.timeout);
-    if (!options.api_key.empty()) c->SetHeader("api-key", options.api_key);
-    return c;
-  }
-  void Release(const std::string& url, std::unique_ptr<client::HttpClient> c) {
-    std::lock_guard<std::mutex> lock(mu);
-    idle[url].push_back(std::move(c));
-  }
-
   // Answers a shard's part on this node, from the copy the header names. The collection name and
   // the uid become a directory name: both are checked first (a name may hold an escaped '/'), so
   // that no request reaches outside DATA_DIR/shards.
@@ -219,21 +228,97 @@ struct ClusterRouter::Impl {
     }
     if (Status valid = engine::ValidateCollectionName(collection); !valid.ok()) return ErrorResponse(valid);
     const ShardCopyId id{collection, uid, static_cast<uint32_t>(std::stoul(shard_text))};
+    if (request.headers.count(kReplicateHeader)) return AnswerShipment(id, request);
     const bool create = request.method == "PUT" && request.path == CollectionPath(collection);
+    const bool drop = request.method == "DELETE" && request.path == CollectionPath(collection);
+    // The copy's role, from the shard record (absent while the collection is being dropped).
+    auto view = ViewOf(collection, false);
+    if (view.ok() && view->collection.uid != id.uid) view = ViewOf(collection, true);
+    const bool known = view.ok() && view->collection.uid == id.uid && id.shard < view->shards.size();
+    const cluster::ShardRecord* record = known ? &view->shards[id.shard] : nullptr;
     bool created = false;
-    auto api = copies.Get(id, create, &created);
-    if (!api.ok()) return ErrorResponse(api.status());
+    auto copy = copies.Get(id, create, record && record->primary != self, &created);
+    if (copy.ok() && record && record->primary != self && !(*copy)->db->replica() && record->replicas.size() > 1) {
+      copy = Demote(id, std::move(*copy));  // another copy took over while this node was away
+    }
+    if (!copy.ok()) return ErrorResponse(copy.status());
+    if (drop && (*copy)->db->replica()) return DropCopy(id, std::move(*copy));
+    const bool replicated = record && record->replicas.size() > 1 && !(*copy)->db->replica() && !drop;
+    if (replicated) {
+      if (Status s = replication.Adopt(**copy, *record); !s.ok()) return ErrorResponse(s);
+    }
+    const uint64_t before = (*copy)->db->WalSequence();
     HttpRequest plain = request;
     plain.headers.erase(kShardHeader);
-    HttpResponse response = (*api)->Handle(plain);
+    HttpResponse response = (*copy)->api->Handle(plain);
+    if (replicated && (*copy)->db->WalSequence() > before) {
+      // Acknowledged only once every in-sync copy has it (or has left the in-sync set).
+      Status shipped = replication.Ship(**copy, ReplicationShard(*view, id.shard));
+      if (!shipped.ok()) response = ErrorResponse(shipped.WithContext("the write is not acknowledged"));
+    }
     // A copy made for a creation its collection refused holds nothing: it goes, as it came.
     const bool refused_new_copy = created && !Succeeded(response);
-    if (refused_new_copy || (request.method == "DELETE" && Succeeded(response) &&
-                             request.path == CollectionPath(collection))) {
-      api->reset();
+    if (refused_new_copy || (drop && Succeeded(response))) (void)DropCopy(id, std::move(*copy));
+    return response;
+  }
+
+  // Removes this node's copy `id` (held by `copy`, released first); true, as a drop answers.
+  HttpResponse DropCopy(const ShardCopyId& id, std::shared_ptr<ShardCopy> copy) {
+    copy.reset();
+    Status dropped = copies.Drop(id);
+    if (!dropped.ok()) LogError("dropping shard copy " + copies.Directory(id) + ": " + dropped.ToString());
+    return EnvelopeResponse(true, 0);
+  }
+
+  // This node's copy `id`, a primary that another copy has replaced, reopened as a replica: the
+  // new primary brings it back in line (ShardReplication::CatchUp).
+  Result<std::shared_ptr<ShardCopy>> Demote(const ShardCopyId& id, std::shared_ptr<ShardCopy> copy) {
+    copy.reset();
+    LogInfo("shard " + std::to_string(id.shard) + " of '" + id.collection + "': another copy is primary now; this one follows it");
+    return copies.Reopen(id, /*replica=*/true);
+  }
+
+  // The shard `shard` of `v` as replication addresses it.
+  ShardReplication::Shard ReplicationShard(const View& v, uint32_t shard) const {
+    return {v.collection.name, v.collection.uid, shard, v.collection.write_consistency_factor, v.nodes};
+  }
+
+  // The record of the copy `id`'s shard, read from etcd now; NotFound when the cluster no longer
+  // has that incarnation of the collection.
+  Result<cluster::ShardRecord> FreshRecord(const ShardCopyId& id) {
+    LDB_ASSIGN_OR_RETURN(auto c, shard_map.GetCollection(id.collection));
+    if (c.uid != id.uid) return Status::NotFound("collection '" + id.collection + "' is another incarnation now");
+    LDB_ASSIGN_OR_RETURN(auto shards, shard_map.Shards(id.collection));
+    if (id.shard >= shards.size()) return Status::NotFound("no shard " + std::to_string(id.shard));
+    return shards[id.shard];
+  }
+
+  // A primary's shipment to this node's replica copy `id` (http/cluster/shard_replication.h): a
+  // POST of batches (the copy is created by its first one), or a DELETE that empties the copy
+  // before the primary copies its whole log into it.
+  HttpResponse AnswerShipment(const ShardCopyId& id, const HttpRequest& request) {
+    auto fresh = [&] { return FreshRecord(id); };
+    if (request.method == "DELETE") {
+      auto header = ShardReplication::ParseHeader(request);
+      if (!header.ok()) return ErrorResponse(header.status());
+      auto record = fresh();
+      if (!record.ok() || record->epoch != header->first || record->primary != header->second ||
+          record->primary == self || std::find(record->replicas.begin(), record->replicas.end(), self) == record->replicas.end()) {
+        return ErrorResponse(Status::Conflict("a reset of this copy must come from its shard's current primary"));
+      }
       Status dropped = copies.Drop(id);
-      if (!dropped.ok()) LogError("dropping shard copy " + copies.Directory(id) + ": " + dropped.ToString());
+      if (!dropped.ok()) return ErrorResponse(dropped);
+      auto copy = copies.Get(id, true, true);
+      if (!copy.ok()) return ErrorResponse(copy.status());
+      // An empty log is a prefix of every log: it counts as the current epoch's.
+      if (Status s = (*copy)->RaiseEpoch(record->epoch, /*log=*/true); !s.ok()) return ErrorResponse(s);
+      return ShardReplication::Position(**copy);
     }
+    bool created = false;
+    auto copy = copies.Get(id, /*create=*/true, /*replica=*/true, &created);
+    if (!copy.ok()) return ErrorResponse(copy.status());
+    HttpResponse response = replication.Receive(**copy, request, fresh);
+    if (created && !Succeeded(response)) (void)DropCopy(id, std::move(*copy));  // not placed here after all
     return response;
   }
 
@@ -244,11 +329,30 @@ struct ClusterRouter::Impl {
     std::unique_ptr<client::HttpClient> client;
   };
 
-  static std::string Where(const View& v, uint32_t shard) {
-    return "shard " + std::to_string(shard) + " of collection '" + v.collection.name + "' (node " +
-           std::to_string(v.shards[shard].primary) + ")";
+  static std::string Where(const View& v, const Part& part) {
+    return "shard " + std::to_string(part.shard) + " of collection '" + v.collection.name + "' (node " +
+           std::to_string(part.node) + ")";
   }
-  bool IsHere(const View& v, const Part& part) const { return v.shards[part.shard].primary == self; }
+  // The node a part goes to: a write to its shard's primary; a read to an in-sync copy whose
+  // node is live — this node's own when it has one, else the next in turn — or to the primary when
+  // the request asks ?consistency=primary (Qdrant's "all", "majority" and "quorum" too: the
+  // primary holds every acknowledged write).
+  uint64_t ChooseNode(const View& v, const Part& part) {
+    const cluster::ShardRecord& rec = v.shards[part.shard];
+    if (part.node != 0) return part.node;
+    if (!IsReadPart(part.request) || rec.in_sync.size() < 2) return rec.primary;
+    auto consistency = part.request.query.find("consistency");
+    if (consistency != part.request.query.end() && consistency->second != "1") return rec.primary;
+    std::vector<uint64_t> live;
+    for (uint64_t n : rec.in_sync) {
+      if (n == self) return self;
+      if (v.nodes.count(n)) live.push_back(n);
+    }
+    if (live.empty()) return rec.primary;
+    std::lock_guard<std::mutex> lock(mu);
+    return live[next_read++ % live.size()];
+  }
+  bool IsHere(const Part& part) const { return part.node == self; }
   void Mark(const View& v, Part* part) const {
     part->request.headers[kShardHeader] = v.collection.uid + "/" + std::to_string(part->shard);
   }
@@ -256,15 +360,15 @@ struct ClusterRouter::Impl {
   // Writes a part for another node's copy; its reply instead when it cannot be sent.
   std::variant<InFlight, HttpResponse> Start(const View& v, Part part) {
     Mark(v, &part);
-    const uint64_t node = v.shards[part.shard].primary;
+    const uint64_t node = part.node;
     InFlight f;
-    f.where = Where(v, part.shard);
+    f.where = Where(v, part);
     auto it = v.nodes.find(node);
     if (it == v.nodes.end()) {
       return ErrorResponse(Status::Unavailable(f.where + " is not reachable: its node is not a live member of the cluster"));
     }
     f.url = it->second;
-    f.client = Acquire(f.url);
+    f.client = clients.Acquire(f.url);
     if (!f.client) return ErrorResponse(Status::Internal("node " + std::to_string(node) + " advertises a bad URL: " + f.url));
     f.client->SetHeader(kShardHeader, part.request.Header(kShardHeader));
     std::string content_type = part.request.Header("content-type");
@@ -280,7 +384,7 @@ struct ClusterRouter::Impl {
     if (!reply.ok()) {
       return ErrorResponse(Status::Unavailable(f.where + " at " + f.url + " did not answer: " + reply.status().message()));
     }
-    Release(f.url, std::move(f.client));
+    clients.Release(f.url, std::move(f.client));
     HttpResponse out;
     out.status = reply->status;
     out.body = std::move(reply->body);
@@ -301,7 +405,8 @@ struct ClusterRouter::Impl {
     std::vector<std::pair<size_t, InFlight>> in_flight;
     std::vector<size_t> here;
     for (size_t i = 0; i < parts.size(); ++i) {
-      if (IsHere(v, parts[i])) {
+      parts[i].node = ChooseNode(v, parts[i]);
+      if (IsHere(parts[i])) {
         here.push_back(i);
         continue;
       }
@@ -375,10 +480,9 @@ struct ClusterRouter::Impl {
     for (const auto* r : {&shard_number, &replication, &consistency}) {
       if (!r->ok()) return ErrorResponse(r->status());
     }
-    if (*replication > 1) {
-      return ErrorResponse(Status::NotImplemented(
-          "\"replication_factor\" above 1 needs copies of a shard on several nodes, which are not built yet "
-          "(docs/cluster.md); a clustered collection has one copy per shard for now"));
+    if (*consistency > *replication) {
+      return ErrorResponse(Status::InvalidArgument("\"write_consistency_factor\" " + std::to_string(*consistency) +
+                                                   " is above \"replication_factor\" " + std::to_string(*replication)));
     }
     c.shard_number = *shard_number;
     c.replication_factor = *replication;
@@ -427,7 +531,11 @@ struct ClusterRouter::Impl {
     Forget(name);
     // The collection is gone from the cluster; a copy on a node that is down now is removed when
     // that node starts again (RemoveOrphans).
-    for (const auto& r : Broadcast(*view, request)) {
+    std::vector<Part> parts;
+    for (const auto& rec : view->shards) {
+      for (uint64_t node : rec.replicas) parts.push_back({rec.shard, request, node});
+    }
+    for (const auto& r : Scatter(*view, std::move(parts))) {
       if (!Succeeded(r)) LogError("dropping a copy of collection '" + name + "': " + r.body.substr(0, 300));
     }
     return EnvelopeResponse(true, Seconds(start));
@@ -481,28 +589,31 @@ struct ClusterRouter::Impl {
   // Qdrant's collection cluster info: the shards whose copy is on this node (with their point
   // counts) and the others, "Dead" when their node is not a live member. Plus epoch and in_sync.
   HttpResponse ClusterInfo(const View& v, const Clock::time_point start) {
+    // Every copy, as Qdrant lists replicas: "Active" in sync on a live node, "Partial" on a live
+    // node but not (yet) in sync — catching up —, "Dead" on a node without a live lease.
     json local_shards = json::array(), remote_shards = json::array();
     for (uint32_t s = 0; s < v.shards.size(); ++s) {
       const auto& rec = v.shards[s];
-      json entry = {{"shard_id", s},
-                    {"state", v.nodes.count(rec.primary) ? "Active" : "Dead"},
-                    {"epoch", rec.epoch},
-                    {"in_sync", rec.in_sync}};
-      if (rec.primary != self) {
-        entry["peer_id"] = rec.primary;
-        remote_shards.push_back(std::move(entry));
-        continue;
+      for (uint64_t node : rec.replicas) {
+        const char* state = !v.nodes.count(node) ? "Dead" : rec.InSync(node) ? "Active" : "Partial";
+        json entry = {{"shard_id", s}, {"state", state}, {"primary", node == rec.primary},
+                      {"epoch", rec.epoch}, {"in_sync", rec.in_sync}};
+        if (node != self) {
+          entry["peer_id"] = node;
+          remote_shards.push_back(std::move(entry));
+          continue;
+        }
+        HttpRequest count;
+        count.method = "POST";
+        count.path = CollectionPath(v.collection.name) + "/points/count";
+        count.body = R"({"exact": true})";
+        HttpResponse r = Send(v, {s, count, self});
+        if (!Succeeded(r)) return r;
+        auto result = ResultOf(r);
+        if (!result.ok()) return ErrorResponse(result.status());
+        entry["points_count"] = result->value("count", uint64_t{0});
+        local_shards.push_back(std::move(entry));
       }
-      HttpRequest count;
-      count.method = "POST";
-      count.path = CollectionPath(v.collection.name) + "/points/count";
-      count.body = R"({"exact": true})";
-      HttpResponse r = Send(v, {s, count});
-      if (!Succeeded(r)) return r;
-      auto result = ResultOf(r);
-      if (!result.ok()) return ErrorResponse(result.status());
-      entry["points_count"] = result->value("count", uint64_t{0});
-      local_shards.push_back(std::move(entry));
     }
     return EnvelopeResponse(json{{"peer_id", self},
                                  {"shard_count", v.collection.shard_number},
@@ -919,21 +1030,131 @@ struct ClusterRouter::Impl {
       if (!s.ok()) LogError(s.ToString());
     }
   }
+
+  // --- looking after the copies this node holds (a background thread) ---
+
+  std::mutex watch_mu;
+  std::condition_variable watch_cv;
+  bool stopping = false;
+  std::thread watcher;
+  std::map<ShardCopyId, int> waited;  // rounds an in-sync replica has let another take over first
+
+  void StartWatching() {
+    watcher = std::thread([this] {
+      std::unique_lock<std::mutex> lock(watch_mu);
+      while (!watch_cv.wait_for(lock, options.maintenance_interval, [&] { return stopping; })) {
+        lock.unlock();
+        Maintain();
+        lock.lock();
+      }
+    });
+  }
+  void StopWatching() {
+    {
+      std::lock_guard<std::mutex> lock(watch_mu);
+      stopping = true;
+    }
+    watch_cv.notify_all();
+    if (watcher.joinable()) watcher.join();
+  }
+
+  // One round over the replicated collections' shards that have a copy here.
+  void Maintain() {
+    auto collections = shard_map.ListCollections();
+    auto members = membership->Nodes();
+    if (!collections.ok() || !members.ok()) return;  // etcd is away: nothing can be decided
+    std::map<uint64_t, std::string> nodes;
+    for (const auto& n : *members) nodes[n.node_id] = n.advertise;
+    for (const auto& c : *collections) {
+      if (c.replication_factor < 2) continue;
+      auto shards = shard_map.Shards(c.name);
+      if (!shards.ok()) continue;
+      for (const auto& rec : *shards) {
+        if (std::find(rec.replicas.begin(), rec.replicas.end(), self) == rec.replicas.end()) continue;
+        const ShardCopyId id{c.name, c.uid, rec.shard};
+        const ShardReplication::Shard where{c.name, c.uid, rec.shard, c.write_consistency_factor, nodes};
+        if (rec.primary == self) {
+          auto copy = copies.Get(id, false, false);
+          if (!copy.ok() || (*copy)->db->replica()) continue;
+          if (!replication.Adopt(**copy, rec).ok()) continue;
+          // Writes made in the background (index saves trim the changelog; payload index builds)
+          // reach the copies without waiting for the next client write.
+          if (Status s = replication.Ship(**copy, where); !s.ok()) LogWarn(s.ToString());
+          replication.CatchUp(**copy, where);
+        } else if (rec.InSync(self) && !nodes.count(rec.primary)) {
+          TakeOver(c, rec, id, where);
+        } else {
+          auto copy = copies.Get(id, false, true);
+          if (copy.ok() && !(*copy)->db->replica()) (void)Demote(id, std::move(*copy));
+        }
+      }
+    }
+  }
+
+  // Failover: the shard's primary has lost its lease and this node holds an in-sync copy. The
+  // in-sync copies on live nodes go in node-id order: the others let the first try for a few
+  // rounds. Every in-sync copy holds every acknowledged write, so whichever wins has them all;
+  // etcd's transaction (cluster::ShardMap::Promote) lets exactly one win, and only while the old
+  // primary's node key is absent.
+  void TakeOver(const cluster::ClusterCollection& c, const cluster::ShardRecord& rec, const ShardCopyId& id,
+                const ShardReplication::Shard& where) {
+    std::vector<uint64_t> candidates;
+    for (uint64_t n : rec.in_sync) {
+      if (n != rec.primary && where.nodes.count(n)) candidates.push_back(n);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    const auto rank = std::find(candidates.begin(), candidates.end(), self) - candidates.begin();
+    if (rank > 0 && ++waited[id] <= 4 * rank) return;
+    waited.erase(id);
+    auto copy = copies.Get(id, false, true);
+    if (!copy.ok()) {
+      LogWarn("shard " + std::to_string(rec.shard) + " of '" + c.name + "': cannot take over: " + copy.status().ToString());
+      return;
+    }
+    auto promoted = shard_map.Promote(rec, self, (*copy)->db->WalSequence());
+    if (!promoted.ok()) {
+      LogInfo("shard " + std::to_string(rec.shard) + " of '" + c.name + "': not taking over: " + promoted.status().ToString());
+      return;
+    }
+    Status s = (*copy)->db->Promote();
+    if (s.ok()) s = replication.Adopt(**copy, *promoted);
+    Forget(c.name);
+    if (!s.ok()) {
+      LogError("shard " + std::to_string(rec.shard) + " of '" + c.name + "': promoted in etcd, but the copy: " + s.ToString());
+      return;
+    }
+    LogInfo("shard " + std::to_string(rec.shard) + " of '" + c.name + "': node " + std::to_string(self) +
+            " is its primary at epoch " + std::to_string(promoted->epoch) + " (sequence " +
+            std::to_string(promoted->epoch_start_seq) + "), node " + std::to_string(rec.primary) + " having lost its lease");
+    // The other in-sync copies learn the new epoch now, and then refuse the old primary.
+    if (Status shipped = replication.Ship(**copy, where); !shipped.ok()) LogWarn(shipped.ToString());
+  }
 };
 
 ClusterRouter::ClusterRouter(cluster::Membership* membership, std::shared_ptr<cluster::EtcdClient> etcd,
                              engine::Database* local, std::shared_ptr<inference::Models> models, Options options)
     : impl_(std::make_unique<Impl>(membership, std::move(etcd), local, std::move(models), std::move(options))) {
   impl_->RemoveOrphans();
+  impl_->StartWatching();
 }
 
-ClusterRouter::~ClusterRouter() = default;
+ClusterRouter::~ClusterRouter() { impl_->StopWatching(); }
+
+bool ClusterRouter::MayReplicate(const HttpRequest& request) {
+  return IsShardRequest(request) && !request.headers.count(kReplicateHeader) && !IsReadPart(request);
+}
 
 std::optional<HttpResponse> ClusterRouter::Handle(const HttpRequest& request, const Router::Match& route,
                                                   const std::function<HttpResponse()>& serve_locally) {
   auto collection = route.params.find("collection");
   if (IsShardRequest(request)) {
-    return impl_->AnswerPart(collection == route.params.end() ? std::string() : collection->second, request);
+    std::string name = collection == route.params.end() ? std::string() : collection->second;
+    if (name.empty() && request.path.rfind("/collections/", 0) == 0) {
+      // A shipment's path (…/wal) is no public route: the name is its second segment.
+      const size_t begin = std::string("/collections/").size();
+      name = request.path.substr(begin, request.path.find('/', begin) - begin);
+    }
+    return impl_->AnswerPart(name, request);
   }
   if (!route.handler) return std::nullopt;
   if (request.method == "GET" && route.pattern == "/collections") return impl_->List(serve_locally());

@@ -11,8 +11,11 @@
 // (LocalShards), with the handlers of a single node. A part for a copy on this node is answered
 // in process, without a socket.
 //
-// Built: shard_number ≥ 1 with one copy per shard (replication_factor 1). Copies, the in-sync set,
-// failover and rebalancing are the next steps of issue 15; replication_factor > 1 is refused.
+// Copies (replication_factor > 1): writes go to the shard's primary, which ships them to the
+// in-sync copies before it answers (http/cluster/shard_replication.h); reads go to any in-sync
+// copy. A background thread ships what copies lack, brings returning copies back into sync, and
+// promotes an in-sync replica when its primary's lease is gone (failover). Rebalancing is not
+// built (docs/cluster.md).
 //
 // Thread-safe. Blocking: a routed request waits for its shards (at most `timeout` each).
 
@@ -50,6 +53,15 @@ class ClusterRouter {
     std::string api_key;  // sent with every forwarded request when the nodes require one
     std::chrono::milliseconds timeout{30000};   // per forwarded request
     std::chrono::milliseconds cache_ttl{1000};  // how long a shard map read from etcd is reused
+    // How long a shard's other copy may take to apply a shipment before it leaves the in-sync set.
+    std::chrono::milliseconds replication_timeout{3000};
+    // How often the node looks after the copies it holds: a primary ships what its copies lack
+    // (background writes) and brings copies that are out of sync back; an in-sync replica whose
+    // primary has lost its lease takes over.
+    std::chrono::milliseconds maintenance_interval{500};
+    // How long a copy keeps its WAL after flushing it, so that a copy that was away catches up by
+    // tailing it (storage::StoreOptions::wal_retention_seconds).
+    uint64_t wal_retention_seconds = 24 * 3600;
   };
 
   // `membership` (this node, joined) and `local` (the node's own database: collections that are
@@ -70,6 +82,10 @@ class ClusterRouter {
   // True for a shard's part: it is answered on the I/O thread, never queued behind the routed
   // requests that wait for it (which would let two nodes wait on each other's worker pools).
   static bool IsShardRequest(const HttpRequest& request) { return request.headers.count(kShardHeader) > 0; }
+  // True for a shard's part that may write, and then waits for the shard's other copies before it
+  // is answered (http/cluster/shard_replication.h): the server runs it on a pool of its own
+  // (Api::Lane::kReplicating). Reads and the copies' shipments are answered on the I/O threads.
+  static bool MayReplicate(const HttpRequest& request);
 
  private:
   struct Impl;

@@ -1,8 +1,13 @@
 #include "http/cluster/local_shards.h"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <thread>
 #include <system_error>
 
+#include "common/file_util.h"
 #include "common/logging.h"
 #include "http/api.h"
 
@@ -10,14 +15,19 @@ namespace latentdb::http {
 
 namespace fs = std::filesystem;
 
-struct LocalShards::Copy {
-  std::unique_ptr<engine::Database> db;
-  std::unique_ptr<Api> api;
-  ~Copy() {
-    api.reset();
-    if (db) db->Close();
-  }
-};
+ShardCopy::~ShardCopy() {
+  api.reset();
+  if (db) db->Close();
+}
+
+Status ShardCopy::RaiseEpoch(uint64_t e, bool log) {
+  const uint64_t next_epoch = std::max(epoch, e), next_log = log ? std::max(log_epoch, e) : log_epoch;
+  if (next_epoch == epoch && next_log == log_epoch) return Status::Ok();
+  LDB_RETURN_IF_ERROR(WriteFileAtomically(dir + "/epoch", std::to_string(next_epoch) + " " + std::to_string(next_log)));
+  epoch = next_epoch;
+  log_epoch = next_log;
+  return Status::Ok();
+}
 
 LocalShards::LocalShards(engine::DatabaseOptions base, std::shared_ptr<inference::Models> models)
     : base_(std::move(base)), models_(std::move(models)) {}
@@ -28,11 +38,17 @@ std::string LocalShards::Directory(const ShardCopyId& id) const {
   return (fs::path(base_.data_dir) / "shards" / (id.collection + "." + id.uid) / std::to_string(id.shard)).string();
 }
 
-Result<std::shared_ptr<Api>> LocalShards::Get(const ShardCopyId& id, bool create, bool* created) {
-  std::lock_guard<std::mutex> lock(mu_);
+Result<std::shared_ptr<ShardCopy>> LocalShards::Get(const ShardCopyId& id, bool create, bool replica, bool* created) {
+  std::unique_lock<std::mutex> lock(mu_);
+  reopened_.wait(lock, [&] { return !reopening_.count(id); });
+  return OpenLocked(id, create, replica, created);
+}
+
+Result<std::shared_ptr<ShardCopy>> LocalShards::OpenLocked(const ShardCopyId& id, bool create, bool replica,
+                                                           bool* created) {
   if (created) *created = false;
   auto it = open_.find(id);
-  if (it != open_.end()) return std::shared_ptr<Api>(it->second, it->second->api.get());
+  if (it != open_.end()) return it->second;
   const std::string dir = Directory(id);
   std::error_code ec;
   if (!fs::exists(dir, ec)) {
@@ -46,16 +62,44 @@ Result<std::shared_ptr<Api>> LocalShards::Get(const ShardCopyId& id, bool create
   }
   engine::DatabaseOptions options = base_;
   options.data_dir = dir;
-  LDB_ASSIGN_OR_RETURN(auto db, engine::Database::Open(options));
-  auto copy = std::make_shared<Copy>();
-  copy->db = std::move(db);
+  options.replica = replica;
+  auto copy = std::make_shared<ShardCopy>();
+  copy->dir = dir;
+  if (PathExists(dir + "/epoch")) {
+    LDB_ASSIGN_OR_RETURN(std::string text, ReadWholeFile(dir + "/epoch"));
+    if (std::sscanf(text.c_str(), "%lu %lu", &copy->epoch, &copy->log_epoch) != 2) {
+      return Status::Corruption(dir + "/epoch does not hold two epochs");
+    }
+  }
+  LDB_ASSIGN_OR_RETURN(copy->db, engine::Database::Open(options));
   copy->api = std::make_unique<Api>(copy->db.get(), models_);
   open_.emplace(id, copy);
-  return std::shared_ptr<Api>(copy, copy->api.get());
+  return copy;
+}
+
+Result<std::shared_ptr<ShardCopy>> LocalShards::Reopen(const ShardCopyId& id, bool replica) {
+  std::unique_lock<std::mutex> lock(mu_);
+  reopened_.wait(lock, [&] { return !reopening_.count(id); });
+  std::weak_ptr<ShardCopy> gone;
+  auto it = open_.find(id);
+  if (it != open_.end()) {
+    gone = it->second;
+    open_.erase(it);
+  }
+  reopening_.insert(id);
+  lock.unlock();
+  // The requests still running on the old copy finish first: two opens of one directory would
+  // collide on its lock.
+  while (!gone.expired()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  lock.lock();
+  auto reopened = OpenLocked(id, false, replica, nullptr);
+  reopening_.erase(id);
+  reopened_.notify_all();
+  return reopened;
 }
 
 Status LocalShards::Drop(const ShardCopyId& id) {
-  std::shared_ptr<Copy> copy;
+  std::shared_ptr<ShardCopy> copy;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = open_.find(id);

@@ -76,7 +76,8 @@ TEST_CASE("A sharded collection answers on every node as one node holding every 
   CHECK(created["config"]["params"]["shard_number"] == 4);
   Ok(one, "PUT", "/collections/l2", {{"dim", kDim}, {"metric", "l2"}, {"index", "Flat"}});
   Fails(*at[2], 409, "PUT", "/collections/l2", {{"dim", kDim}, {"shard_number", 2}});
-  Fails(*at[2], 501, "PUT", "/collections/r2", {{"dim", kDim}, {"replication_factor", 2}}, "replication_factor");
+  Fails(*at[2], 400, "PUT", "/collections/r2", {{"dim", kDim}, {"replication_factor", 2}, {"write_consistency_factor", 3}},
+        "write_consistency_factor");
   Fails(*at[2], 400, "PUT", "/collections/bad", {{"dim", kDim}, {"shard_number", 0}}, "shard_number");
   // A config every shard refuses leaves nothing behind: the name is free again.
   Fails(*at[2], 400, "PUT", "/collections/bad", {{"dim", -3}, {"shard_number", 3}});

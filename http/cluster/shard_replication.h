@@ -1,0 +1,134 @@
+#pragma once
+// ShardReplication: a shard's primary copy shipping its RocksDB write batches to the other copies
+// (docs/cluster.md, "Writes" and "Failover and return").
+//
+// Primary side. After a write on the primary copy, Ship sends every batch of its WAL that an
+// in-sync copy lacks (storage::Store::WalSince: the batches' bytes as RocksDB logged them, never
+// re-sent JSON) and returns once every in-sync copy has applied them — or, for a copy that does
+// not answer in time or refuses, once that copy is out of the in-sync set through an etcd
+// transaction that requires the shard record unchanged (cluster::ShardMap::RemoveFromInSync):
+// only then may the write be acknowledged without it. Fewer in-sync copies than the collection's
+// write_consistency_factor, or a record that has moved on (another primary, another epoch),
+// refuse the write (Unavailable): it stays on this copy unacknowledged, and is cut off when the
+// copy later follows the new primary. CatchUp brings a copy that is not in sync (new, or back
+// after a failure) up to the primary's log and adds it to the in-sync set.
+//
+// Replica side. Receive applies a shipment to a replica copy (engine::Database::ApplyReplicated:
+// in order, each batch once) after checking its epoch — the fence: a shipment of an older epoch
+// than the copy has seen is refused, and a newer epoch is accepted only when etcd's shard record
+// names that epoch and its sender as primary. So a primary that was replaced (paused past its
+// lease, cut off) cannot have a write acknowledged by a copy that follows the new one.
+//
+// Divergence. A copy whose log may hold batches its new primary never had (it was primary, or
+// the replica of one, in an epoch whose last writes were not acknowledged) is reset: emptied and
+// shipped the primary's log from its first batch. A copy's log is known to be a prefix of the
+// primary's when it comes from the primary's epoch, or from the epoch before it and ends at or
+// before that epoch's start (epoch_start_seq).
+//
+// The wire: `POST <collection path>/wal` (a reset: `DELETE`) with the shard header and
+// `x-latentdb-replicate: <epoch>/<primary node id>`; the body is the batches, each a big-endian
+// sequence number (8 bytes), operation count (8), length (4), then the batch's bytes. The answer
+// is the copy's {"wal_sequence", "epoch"} — the epoch its log comes from — also with a 409
+// refusal, so that the primary resends from there.
+//
+// Thread-safe: every call takes the copy's replication_mutex, so shipments of one copy go out in
+// order and one at a time.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cluster/shard_map.h"
+#include "common/result.h"
+#include "http/cluster/local_shards.h"
+#include "http/cluster/node_clients.h"
+#include "http/message.h"
+#include "storage/store.h"
+
+namespace latentdb::http {
+
+// The header of a shipment: "<epoch>/<primary node id>".
+inline constexpr const char* kReplicateHeader = "x-latentdb-replicate";
+
+// The body of a shipment (see the file comment); DecodeBatches: InvalidArgument when truncated.
+std::string EncodeBatches(const std::vector<storage::ReplicatedBatch>& batches);
+Result<std::vector<storage::ReplicatedBatch>> DecodeBatches(std::string_view body);
+
+class ShardReplication {
+ public:
+  struct Options {
+    std::string api_key;
+    // How long a copy may take to answer a shipment before it leaves the in-sync set.
+    std::chrono::milliseconds timeout{3000};
+    size_t max_shipment_bytes = 4 << 20;
+  };
+  ShardReplication(cluster::ShardMap* shard_map, uint64_t self, Options options);
+
+  // Where a shard lives: its collection and uid (the copy directory), the collection's
+  // write_consistency_factor, and the live nodes' URLs.
+  struct Shard {
+    std::string collection;
+    std::string uid;
+    uint32_t shard = 0;
+    uint32_t write_consistency_factor = 1;
+    std::map<uint64_t, std::string> nodes;  // live node id → advertise URL
+  };
+
+  // Primary side: `record` (as read from etcd) becomes the copy's when it is newer than the one
+  // the copy holds (a new epoch forgets what the other copies had acknowledged); the copy's epoch
+  // follows when the record names this node primary. Storage errors from recording the epoch.
+  Status Adopt(ShardCopy& copy, const cluster::ShardRecord& record);
+  // Primary side, after a write on `copy` (its record names this node primary): see the file
+  // comment. Unavailable when the write may not be acknowledged.
+  Status Ship(ShardCopy& copy, const Shard& shard);
+  // Primary side: brings the copies of the record's placement that are not in sync and whose
+  // node is live up to this copy's log, then adds them to the in-sync set. Errors are logged;
+  // the next call tries again.
+  void CatchUp(ShardCopy& copy, const Shard& shard);
+
+  // Replica side: the sender and epoch of a shipment's header; InvalidArgument when malformed.
+  static Result<std::pair<uint64_t, uint64_t>> ParseHeader(const HttpRequest& request);  // (epoch, primary)
+  // Replica side: whether a shipment of `epoch` from `primary` may be applied to a copy that has
+  // seen `copy_epoch`: an older epoch is refused, a newer one only when `record` (read from etcd)
+  // names it and its sender as primary, with this node among its copies. Conflict otherwise.
+  Status CheckEpoch(uint64_t copy_epoch, uint64_t epoch, uint64_t primary,
+                    const std::function<Result<cluster::ShardRecord>()>& fresh_record) const;
+  // Replica side: answers a shipment to `copy` (a replica): the epoch checked (CheckEpoch) and
+  // recorded, the batches applied. `fresh_record` reads the shard's record from etcd.
+  HttpResponse Receive(ShardCopy& copy, const HttpRequest& request,
+                       const std::function<Result<cluster::ShardRecord>()>& fresh_record);
+  // The answer to a shipment: the copy's position.
+  static HttpResponse Position(const ShardCopy& copy);
+
+ private:
+  struct Answer {
+    uint64_t wal_sequence = 0;
+    uint64_t epoch = 0;
+  };
+  // One shipment (batches may be empty: a probe) to `node`'s copy; `answer` is its position. Conflict
+  // (with `answer` set) when the copy refused the order or the epoch, Unavailable when it did not
+  // answer.
+  Status Send(const Shard& shard, uint64_t node, uint64_t epoch, const std::string& method,
+              const std::vector<storage::ReplicatedBatch>& batches, Answer* answer);
+  // Ships to `node` every batch it lacks, from `from`, recording its answers in copy.acked.
+  // NotFound when the WAL no longer reaches back to `from`.
+  Status SendFrom(ShardCopy& copy, const Shard& shard, uint64_t node, uint64_t from);
+  // Where `node`'s log can continue from, after a probe: its next sequence number, or nullopt when
+  // its log may hold batches this primary never had (it must be reset).
+  std::optional<uint64_t> ContinueFrom(const ShardCopy& copy, const Answer& probe) const;
+  // Drops `node` from the in-sync set (etcd, under the record's revision; copy.record follows).
+  // Unavailable when that would leave too few copies, or when the record moved on to another
+  // primary or epoch (re-read into copy.record).
+  Status DropFromInSync(ShardCopy& copy, const Shard& shard, uint64_t node, const std::string& why);
+
+  cluster::ShardMap* shard_map_;
+  const uint64_t self_;
+  const Options options_;
+  NodeClients clients_;
+};
+
+}  // namespace latentdb::http

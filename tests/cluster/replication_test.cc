@@ -1,0 +1,340 @@
+// Replicated collections (replication_factor 2) on real `latentdb serve --cluster` processes and a
+// real etcd (http/cluster/shard_replication.h): every copy of a shard holds the same points as its
+// primary; reads from any copy answer as the primary; a replica that dies leaves the in-sync set
+// and catches up when it returns; a primary killed with -9 or paused past its lease under write
+// load is replaced by its in-sync replica, every acknowledged write survives exactly once, a
+// replaced primary's writes are refused, and its copy follows the new primary when it returns.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "client/http_client.h"
+#include "tests/cluster/etcd_cluster.h"
+#include "tests/support/http_reply.h"
+#include "tests/support/server_process.h"
+#include "tests/support/temp_dir.h"
+
+using namespace latentdb;
+using namespace latentdb::testing;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kDim = 8;
+
+json Vector(int id) {
+  std::mt19937 rng(id);
+  std::normal_distribution<float> noise(0.f, 1.f);
+  json v = json::array();
+  for (int d = 0; d < kDim; ++d) v.push_back((id % 4 == d % 4 ? 3.f : 0.f) + noise(rng));
+  return v;
+}
+
+json Points(int begin, int end) {
+  json points = json::array();
+  for (int i = begin; i < end; ++i) {
+    points.push_back({{"id", i}, {"vector", Vector(i)}, {"payload", {{"group", i % 5}, {"tag", "t" + std::to_string(i % 3)}}}});
+  }
+  return points;
+}
+
+struct Cluster {
+  TempDir dir;
+  std::unique_ptr<EtcdCluster> etcd;
+  std::map<int, std::unique_ptr<ServerProcess>> nodes;
+  explicit Cluster(int n) {
+    etcd = std::make_unique<EtcdCluster>(dir.Sub("etcd"));
+    for (int i = 1; i <= n; ++i) Start(i);
+  }
+  void Start(int i) {
+    nodes[i] = std::make_unique<ServerProcess>(dir.Sub("n" + std::to_string(i)), ServeClusterArgs(*etcd, i));
+  }
+  std::unique_ptr<client::HttpClient> Client(int i, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    return std::make_unique<client::HttpClient>("127.0.0.1", nodes.at(i)->port(), timeout);
+  }
+};
+
+// The shard records of a collection as a node answers them (GET /collections/{c}: cluster.shards).
+json ShardsOf(client::HttpClient& c, const std::string& name) {
+  return Ok(c, "GET", "/collections/" + name)["cluster"]["shards"];
+}
+
+// Every point of one copy (ids, payloads, vectors), read from that copy alone with the shard header.
+json CopyContent(Cluster& cl, int node, const std::string& uid, int shard) {
+  auto c = cl.Client(node);
+  c->SetHeader("x-latentdb-shard", uid + "/" + std::to_string(shard));
+  return Ok(*c, "POST", "/collections/c/points/scroll", {{"limit", 10000}, {"with_vector", true}, {"with_payload", true}})["points"];
+}
+
+// Whether every shard's in-sync set holds all its copies, as `c` reads them.
+bool AllInSync(client::HttpClient& c) {
+  auto r = c.Request("GET", "/collections/c");
+  if (!r.ok() || r->status != 200) return false;
+  const json shards = json::parse(r->body)["result"]["cluster"]["shards"];
+  for (const auto& s : shards) {
+    if (s["in_sync"].size() != s["replicas"].size()) return false;
+  }
+  return true;
+}
+
+// Checks that the copies of every shard hold the same points.
+void CopiesAgree(Cluster& cl, client::HttpClient& via) {
+  json info = Ok(via, "GET", "/collections/c");
+  const std::string uid = info["cluster"]["uid"];
+  for (const auto& s : info["cluster"]["shards"]) {
+    json first;
+    for (const auto& node : s["replicas"]) {
+      json content = CopyContent(cl, node.get<int>(), uid, s["shard"].get<int>());
+      INFO("shard " << s["shard"] << " node " << node);
+      if (first.is_null()) {
+        first = content;
+        continue;
+      }
+      // The first point that differs, rather than two pages of JSON.
+      CHECK(content.size() == first.size());
+      for (size_t i = 0; i < std::min(content.size(), first.size()); ++i) {
+        if (content[i] == first[i]) continue;
+        CHECK(content[i].dump() == first[i].dump());
+        break;
+      }
+    }
+  }
+}
+
+// Writers: batches of 10 new ids through one node each, recording which ids were acknowledged.
+struct Writers {
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::set<int> acked, attempted;
+  std::vector<std::pair<Clock::time_point, Clock::time_point>> acked_at;  // (sent, acknowledged)
+  std::vector<std::thread> threads;
+  void Start(Cluster& cl, const std::vector<int>& via, int first_id) {
+    for (size_t w = 0; w < via.size(); ++w) {
+      threads.emplace_back([this, &cl, node = via[w], next = first_id + static_cast<int>(w) * 1000000] () mutable {
+        auto c = cl.Client(node, std::chrono::seconds(10));
+        while (!stop) {
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            for (int i = next; i < next + 10; ++i) attempted.insert(i);
+          }
+          const auto sent = Clock::now();
+          auto r = c->Request("PUT", "/collections/c/points?wait=true", json{{"points", Points(next, next + 10)}}.dump());
+          if (r.ok() && r->status == 200) {
+            std::lock_guard<std::mutex> lock(mu);
+            for (int i = next; i < next + 10; ++i) acked.insert(i);
+            acked_at.emplace_back(sent, Clock::now());
+          } else if (!r.ok()) {
+            c = cl.Client(node, std::chrono::seconds(10));
+          } else {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+          next += 10;
+        }
+      });
+    }
+  }
+  void Stop() {
+    stop = true;
+    for (auto& t : threads) t.join();
+  }
+};
+
+// The ids, payloads and scores of a list of scored points (scores to 5 decimals: a copy's index
+// was built by other inserts than its primary's, which may differ in the last bits).
+std::vector<std::string> Ranked(const json& points) {
+  std::vector<std::string> out;
+  for (const auto& p : points) {
+    out.push_back(p["id"].dump() + " " + p["payload"].dump() + " " + std::to_string(std::lround(p["score"].get<double>() * 1e5)));
+  }
+  return out;
+}
+
+// Every id the collection holds, read through `c` by scroll pages: each once (CHECKed).
+std::set<int> StoredIds(client::HttpClient& c) {
+  std::set<int> ids;
+  json offset = nullptr;
+  do {
+    json body = {{"limit", 1000}, {"with_payload", false}};
+    if (!offset.is_null()) body["offset"] = offset;
+    json page = Ok(c, "POST", "/collections/c/points/scroll", body);
+    for (const auto& p : page["points"]) CHECK(ids.insert(p["id"].get<int>()).second);
+    offset = page["next_page_offset"];
+  } while (!offset.is_null());
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("Every copy of a replicated shard holds its primary's points, and any copy answers reads", "[cluster][replication]") {
+  Cluster cl(3);
+  auto one = cl.Client(1), two = cl.Client(2), three = cl.Client(3);
+  json created = Ok(*one, "PUT", "/collections/c",
+                    {{"dim", kDim}, {"metric", "cosine"}, {"index", "HNSW16"}, {"shard_number", 3}, {"replication_factor", 2}});
+  for (const auto& s : created["cluster"]["shards"]) {
+    CHECK(s["replicas"].size() == 2);
+    CHECK(s["replicas"][0] != s["replicas"][1]);
+    CHECK(s["in_sync"].size() == 2);
+  }
+  // Writes of every kind through other nodes than the one that created it.
+  Ok(*two, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 600)}});
+  Ok(*three, "PUT", "/collections/c/index", {{"field_name", "group"}, {"field_schema", "integer"}});
+  Ok(*two, "PUT", "/collections/c/points?wait=true", {{"points", Points(550, 650)}});
+  Ok(*three, "POST", "/collections/c/points/delete?wait=true", {{"points", {1, 2, 3, 600}}});
+  Ok(*one, "POST", "/collections/c/points/delete?wait=true",
+     {{"filter", {{"must", {{{"key", "tag"}, {"match", {{"value", "t2"}}}}}}}}});
+  Ok(*two, "POST", "/collections/c/points/payload?wait=true",
+     {{"payload", {{"moved", true}}}, {"filter", {{"must", {{{"key", "group"}, {"match", {{"value", 4}}}}}}}}});
+  CopiesAgree(cl, *one);
+  const json count = Ok(*one, "POST", "/collections/c/points/count", {{"exact", true}})["count"];
+  CHECK(count == 650 - 219);  // ids 0…649 without 1, 3, 600 and the 216 with tag t2 (i % 3 == 2)
+
+  // Reads spread over the copies answer as the primaries do, through every node.
+  for (int q = 0; q < 8; ++q) {
+    json body = {{"vector", Vector(10000 + q)}, {"limit", 10}, {"with_payload", true}};
+    if (q % 2) body["filter"] = {{"must", {{{"key", "group"}, {"range", {{"gte", 1}, {"lte", 3}}}}}}};
+    json primary = Ok(*one, "POST", "/collections/c/points/search?consistency=primary", body);
+    for (auto* via : {one.get(), two.get(), three.get()}) {
+      for (int repeat = 0; repeat < 3; ++repeat) CHECK(Ranked(Ok(*via, "POST", "/collections/c/points/search", body)) == Ranked(primary));
+    }
+  }
+  for (auto* via : {two.get(), three.get()}) CHECK(Ok(*via, "POST", "/collections/c/points/count", {{"exact", true}})["count"] == count);
+
+  // A replica copy takes no write of its own, even sent to it directly.
+  json shard0 = ShardsOf(*one, "c")[0];
+  const int replica = shard0["replicas"][0] == shard0["primary"] ? shard0["replicas"][1].get<int>() : shard0["replicas"][0].get<int>();
+  auto direct = cl.Client(replica);
+  direct->SetHeader("x-latentdb-shard", created["cluster"]["uid"].get<std::string>() + "/0");
+  Fails(*direct, 503, "PUT", "/collections/c/points", {{"points", Points(5000, 5001)}}, "replica");
+  CopiesAgree(cl, *one);
+
+  // Dropped, every copy goes.
+  CHECK(Ok(*three, "DELETE", "/collections/c") == true);
+  for (int n = 1; n <= 3; ++n) {
+    for (const auto& e : std::filesystem::directory_iterator(cl.dir.Sub("n" + std::to_string(n)) + "/shards")) {
+      CHECK(e.path().filename().string().rfind("c.", 0) != 0);
+    }
+  }
+}
+
+TEST_CASE("A replica that dies leaves the in-sync set, writes go on, and it catches up when it returns", "[cluster][replication]") {
+  Cluster cl(3);
+  auto one = cl.Client(1);
+  Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "Flat"}, {"shard_number", 1}, {"replication_factor", 3},
+                                     {"write_consistency_factor", 2}});
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 200)}});
+  json shard = ShardsOf(*one, "c")[0];
+  const int primary = shard["primary"];
+  std::vector<int> replicas;
+  for (const auto& n : shard["replicas"]) {
+    if (n != primary) replicas.push_back(n);
+  }
+  auto via = cl.Client(primary);
+
+  cl.nodes[replicas[0]]->Kill();
+  // The next write leaves it out of the in-sync set (an etcd transaction) and is acknowledged.
+  Ok(*via, "PUT", "/collections/c/points?wait=true", {{"points", Points(200, 300)}});
+  CHECK(ShardsOf(*via, "c")[0]["in_sync"].size() == 2);
+  // With the second replica gone too, a write would leave one in-sync copy, fewer than the
+  // write_consistency_factor of 2: refused, and the copy stays in the set.
+  cl.nodes[replicas[1]]->Kill();
+  Fails(*via, 503, "PUT", "/collections/c/points?wait=true", {{"points", Points(300, 310)}}, "write_consistency_factor");
+  CHECK(ShardsOf(*via, "c")[0]["in_sync"].size() == 2);
+
+  // Back, both catch up from the primary's WAL (the write refused above included) and rejoin.
+  cl.Start(replicas[0]);
+  cl.Start(replicas[1]);
+  CHECK(Eventually([&] { return AllInSync(*via); }, 20));
+  Ok(*via, "PUT", "/collections/c/points?wait=true", {{"points", Points(310, 320)}});
+  CopiesAgree(cl, *via);
+  CHECK(Ok(*via, "POST", "/collections/c/points/count", {{"exact", true}})["count"] == 320);
+}
+
+TEST_CASE("A primary killed under write load is replaced by its in-sync replica, and no acknowledged write is lost", "[cluster][replication]") {
+  Cluster cl(3);
+  auto one = cl.Client(1);
+  Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "HNSW16"}, {"shard_number", 2}, {"replication_factor", 2}});
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 500)}});
+  const int victim = ShardsOf(*one, "c")[0]["primary"];
+  std::vector<int> others;
+  for (int n = 1; n <= 3; ++n) {
+    if (n != victim) others.push_back(n);
+  }
+  Writers writers;
+  writers.Start(cl, others, 1000);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const auto killed_at = Clock::now();
+  cl.nodes[victim]->Kill();
+  // Failover: the replica takes over once the victim's 2 s lease has expired.
+  auto survivor = cl.Client(others[0]);
+  CHECK(Eventually([&] {
+    auto r = survivor->Request("GET", "/collections/c");
+    return r.ok() && r->status == 200 && json::parse(r->body)["result"]["cluster"]["shards"][0]["primary"] != victim;
+  }, 20));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  writers.Stop();
+  double failover = -1;
+  // From the kill to the first acknowledged write sent after it (a batch spans both shards).
+  for (auto [sent, acked] : writers.acked_at) {
+    if (sent > killed_at && (failover < 0 || acked - killed_at < std::chrono::duration<double>(failover))) {
+      failover = std::chrono::duration<double>(acked - killed_at).count();
+    }
+  }
+  INFO("acknowledged " << writers.acked.size() << " of " << writers.attempted.size() << " ids; failover " << failover << " s");
+  CHECK(failover > 0);
+  CHECK(failover < 15);
+
+  // Every acknowledged write is there, each once; nothing that was never sent.
+  std::set<int> stored = StoredIds(*survivor);
+  for (int id : writers.acked) CHECK(stored.count(id) == 1);
+  for (int id : stored) CHECK((id < 500 || writers.attempted.count(id)));
+
+  // The old primary comes back as a replica of its shard and follows the new primary.
+  cl.Start(victim);
+  CHECK(Eventually([&] { return AllInSync(*survivor); }, 30));
+  CopiesAgree(cl, *survivor);
+  CHECK(StoredIds(*survivor) == stored);
+}
+
+TEST_CASE("A primary paused past its lease is fenced: its writes are refused, and its copy follows the new primary", "[cluster][replication]") {
+  Cluster cl(3);
+  auto one = cl.Client(1);
+  Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "Flat"}, {"shard_number", 1}, {"replication_factor", 2}});
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 100)}});
+  json shard = ShardsOf(*one, "c")[0];
+  const int paused = shard["primary"];
+  const int other = shard["replicas"][0] == paused ? shard["replicas"][1].get<int>() : shard["replicas"][0].get<int>();
+  auto witness = cl.Client(other);
+  const auto epoch = shard["epoch"].get<int>();
+
+  kill(cl.nodes[paused]->pid(), SIGSTOP);
+  CHECK(Eventually([&] {
+    auto r = witness->Request("GET", "/collections/c");
+    return r.ok() && r->status == 200 && json::parse(r->body)["result"]["cluster"]["shards"][0]["epoch"] == epoch + 1;
+  }, 20));
+  Ok(*witness, "PUT", "/collections/c/points?wait=true", {{"points", Points(100, 150)}});
+  kill(cl.nodes[paused]->pid(), SIGCONT);
+
+  // Its own copy, addressed directly at once: no write is acknowledged by the old primary.
+  auto direct = cl.Client(paused);
+  direct->SetHeader("x-latentdb-shard", Ok(*witness, "GET", "/collections/c")["cluster"]["uid"].get<std::string>() + "/0");
+  auto r = direct->Request("PUT", "/collections/c/points?wait=true", json{{"points", Points(900, 910)}}.dump());
+  REQUIRE(r.ok());
+  CHECK(r->status != 200);
+
+  // It rejoins as the new primary's replica; the refused points are nowhere.
+  CHECK(Eventually([&] { return AllInSync(*witness); }, 30));
+  CopiesAgree(cl, *witness);
+  std::set<int> stored = StoredIds(*witness);
+  CHECK(stored.size() == 150);
+  CHECK(stored.count(900) == 0);
+}
