@@ -11,7 +11,7 @@ FUZZ_SMOKE_SECONDS ?= 5
 # not starve other work on the machine.
 NICE ?= nice -n 15
 
-.PHONY: deps build run test test-fast test-slow asan-test tsan-test fuzz-deps fuzz-build fuzz fuzz-smoke bench clean
+.PHONY: deps build run test test-fast test-slow cluster-test asan-test tsan-test fuzz-deps fuzz-build fuzz fuzz-smoke bench clean
 
 deps:
 	./scripts/install-deps.sh
@@ -36,6 +36,12 @@ test-slow: build
 
 # AddressSanitizer + UndefinedBehaviorSanitizer build of the whole suite (tests/lsan.supp names the
 # third-party leaks LeakSanitizer may not judge; the servers the tests start inherit it).
+# The cluster's fault cases (tests/cluster/replication_test.cc) with FAULT_ROUNDS kills of a
+# primary in a row under write load (make test runs one).
+FAULT_ROUNDS ?= 5
+cluster-test: build
+	cd $(BUILD_DIR) && LATENTDB_FAULT_ROUNDS=$(FAULT_ROUNDS) ./tests/cluster/cluster_tests "[cluster]"
+
 asan-test: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DLATENTDB_SANITIZE=ON
 	cmake --build build-asan -j$(JOBS)

@@ -66,6 +66,9 @@ struct FailedCollection {
   Status error;  // why (its code is the one loading returned)
 };
 
+// A write batch as the store logged it (storage::ReplicatedBatch), what replication ships.
+using ReplicatedBatch = storage::ReplicatedBatch;
+
 class Database {
  public:
   // Fails with Busy when another process holds the directory.

@@ -238,7 +238,8 @@ struct ClusterRouter::Impl {
     const cluster::ShardRecord* record = known ? &view->shards[id.shard] : nullptr;
     bool created = false;
     auto copy = copies.Get(id, create, record && record->primary != self, &created);
-    if (copy.ok() && record && record->primary != self && !(*copy)->db->replica() && record->replicas.size() > 1) {
+    if (copy.ok() && record && record->primary != self && !(*copy)->db->replica() && record->replicas.size() > 1 &&
+        record->epoch >= (*copy)->Epoch()) {  // an older record (a view read before this copy's promotion) says nothing
       copy = Demote(id, std::move(*copy));  // another copy took over while this node was away
     }
     if (!copy.ok()) return ErrorResponse(copy.status());
@@ -1075,7 +1076,12 @@ struct ClusterRouter::Impl {
         const ShardReplication::Shard where{c.name, c.uid, rec.shard, c.write_consistency_factor, nodes};
         if (rec.primary == self) {
           auto copy = copies.Get(id, false, false);
-          if (!copy.ok() || (*copy)->db->replica()) continue;
+          if (!copy.ok()) continue;
+          if ((*copy)->db->replica()) {
+            // etcd names this copy primary (it took over) but it serves as a replica: a request
+            // that read the shard map from before the promotion reopened it. It takes writes again.
+            if (!rec.InSync(self) || !(*copy)->db->Promote().ok()) continue;
+          }
           if (!replication.Adopt(**copy, rec).ok()) continue;
           // Writes made in the background (index saves trim the changelog; payload index builds)
           // reach the copies without waiting for the next client write.

@@ -20,6 +20,11 @@ ShardCopy::~ShardCopy() {
   if (db) db->Close();
 }
 
+uint64_t ShardCopy::Epoch() {
+  std::lock_guard<std::mutex> lock(replication_mutex);
+  return epoch;
+}
+
 Status ShardCopy::RaiseEpoch(uint64_t e, bool log) {
   const uint64_t next_epoch = std::max(epoch, e), next_log = log ? std::max(log_epoch, e) : log_epoch;
   if (next_epoch == epoch && next_log == log_epoch) return Status::Ok();

@@ -60,8 +60,10 @@ struct ShardCopy {
   std::map<uint64_t, uint64_t> acked;
 
   // Records `e` as this copy's epoch when it is higher, and as its log's epoch with `log` (fsynced
-  // before it returns).
+  // before it returns). Needs replication_mutex (or a copy no other thread holds yet).
   Status RaiseEpoch(uint64_t e, bool log);
+  // `epoch`, read under replication_mutex.
+  uint64_t Epoch();
   ~ShardCopy();
 };
 

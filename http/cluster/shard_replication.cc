@@ -27,7 +27,7 @@ std::string ShardName(const ShardReplication::Shard& s) {
 
 }  // namespace
 
-std::string EncodeBatches(const std::vector<storage::ReplicatedBatch>& batches) {
+std::string EncodeBatches(const std::vector<engine::ReplicatedBatch>& batches) {
   size_t size = 0;
   for (const auto& b : batches) size += kBatchHeader + b.data.size();
   std::string out;
@@ -41,11 +41,11 @@ std::string EncodeBatches(const std::vector<storage::ReplicatedBatch>& batches) 
   return out;
 }
 
-Result<std::vector<storage::ReplicatedBatch>> DecodeBatches(std::string_view body) {
-  std::vector<storage::ReplicatedBatch> out;
+Result<std::vector<engine::ReplicatedBatch>> DecodeBatches(std::string_view body) {
+  std::vector<engine::ReplicatedBatch> out;
   while (!body.empty()) {
     if (body.size() < kBatchHeader) return Status::InvalidArgument("a shipment's batch header is truncated");
-    storage::ReplicatedBatch b;
+    engine::ReplicatedBatch b;
     b.sequence = DecodeFixed64BE(body.data());
     b.count = DecodeFixed64BE(body.data() + 8);
     const uint32_t size = DecodeFixed32BE(body.data() + 16);
@@ -64,7 +64,7 @@ ShardReplication::ShardReplication(cluster::ShardMap* shard_map, uint64_t self, 
 // --- primary side ---
 
 Status ShardReplication::Send(const Shard& shard, uint64_t node, uint64_t epoch, const std::string& method,
-                              const std::vector<storage::ReplicatedBatch>& batches, Answer* answer) {
+                              const std::vector<engine::ReplicatedBatch>& batches, Answer* answer) {
   const std::string where = "node " + std::to_string(node) + "'s copy of " + ShardName(shard);
   auto url = shard.nodes.find(node);
   if (url == shard.nodes.end()) return Status::Unavailable(where + ": the node is not a live member");

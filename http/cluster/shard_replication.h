@@ -44,10 +44,10 @@
 
 #include "cluster/shard_map.h"
 #include "common/result.h"
+#include "engine/database.h"
 #include "http/cluster/local_shards.h"
 #include "http/cluster/node_clients.h"
 #include "http/message.h"
-#include "storage/store.h"
 
 namespace latentdb::http {
 
@@ -55,8 +55,8 @@ namespace latentdb::http {
 inline constexpr const char* kReplicateHeader = "x-latentdb-replicate";
 
 // The body of a shipment (see the file comment); DecodeBatches: InvalidArgument when truncated.
-std::string EncodeBatches(const std::vector<storage::ReplicatedBatch>& batches);
-Result<std::vector<storage::ReplicatedBatch>> DecodeBatches(std::string_view body);
+std::string EncodeBatches(const std::vector<engine::ReplicatedBatch>& batches);
+Result<std::vector<engine::ReplicatedBatch>> DecodeBatches(std::string_view body);
 
 class ShardReplication {
  public:
@@ -113,7 +113,7 @@ class ShardReplication {
   // (with `answer` set) when the copy refused the order or the epoch, Unavailable when it did not
   // answer.
   Status Send(const Shard& shard, uint64_t node, uint64_t epoch, const std::string& method,
-              const std::vector<storage::ReplicatedBatch>& batches, Answer* answer);
+              const std::vector<engine::ReplicatedBatch>& batches, Answer* answer);
   // Ships to `node` every batch it lacks, from `from`, recording its answers in copy.acked.
   // NotFound when the WAL no longer reaches back to `from`.
   Status SendFrom(ShardCopy& copy, const Shard& shard, uint64_t node, uint64_t from);

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <random>
@@ -259,50 +260,62 @@ TEST_CASE("A replica that dies leaves the in-sync set, writes go on, and it catc
   CHECK(Ok(*via, "POST", "/collections/c/points/count", {{"exact", true}})["count"] == 320);
 }
 
+// LATENTDB_FAULT_ROUNDS (default 1; `make cluster-test` runs more) kills the current primary of
+// shard 0 that many times in a row, each time under fresh writers, and brings it back.
 TEST_CASE("A primary killed under write load is replaced by its in-sync replica, and no acknowledged write is lost", "[cluster][replication]") {
+  const char* env = std::getenv("LATENTDB_FAULT_ROUNDS");
+  const int rounds = env ? std::max(1, std::atoi(env)) : 1;
   Cluster cl(3);
   auto one = cl.Client(1);
   Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "HNSW16"}, {"shard_number", 2}, {"replication_factor", 2}});
   Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 500)}});
-  const int victim = ShardsOf(*one, "c")[0]["primary"];
-  std::vector<int> others;
-  for (int n = 1; n <= 3; ++n) {
-    if (n != victim) others.push_back(n);
-  }
-  Writers writers;
-  writers.Start(cl, others, 1000);
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  const auto killed_at = Clock::now();
-  cl.nodes[victim]->Kill();
-  // Failover: the replica takes over once the victim's 2 s lease has expired.
-  auto survivor = cl.Client(others[0]);
-  CHECK(Eventually([&] {
-    auto r = survivor->Request("GET", "/collections/c");
-    return r.ok() && r->status == 200 && json::parse(r->body)["result"]["cluster"]["shards"][0]["primary"] != victim;
-  }, 20));
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  writers.Stop();
-  double failover = -1;
-  // From the kill to the first acknowledged write sent after it (a batch spans both shards).
-  for (auto [sent, acked] : writers.acked_at) {
-    if (sent > killed_at && (failover < 0 || acked - killed_at < std::chrono::duration<double>(failover))) {
-      failover = std::chrono::duration<double>(acked - killed_at).count();
+  std::set<int> acked_before, attempted_before;
+  for (int round = 0; round < rounds; ++round) {
+    INFO("round " << round);
+    const int victim = ShardsOf(*cl.Client(1), "c")[0]["primary"];  // node 1 may have restarted: a new client
+    std::vector<int> others;
+    for (int n = 1; n <= 3; ++n) {
+      if (n != victim) others.push_back(n);
     }
+    Writers writers;
+    writers.Start(cl, others, 1000 + round * 10000000);
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    const auto killed_at = Clock::now();
+    cl.nodes[victim]->Kill();
+    // Failover: the replica takes over once the victim's 2 s lease has expired.
+    auto survivor = cl.Client(others[0]);
+    CHECK(Eventually([&] {
+      auto r = survivor->Request("GET", "/collections/c");
+      return r.ok() && r->status == 200 && json::parse(r->body)["result"]["cluster"]["shards"][0]["primary"] != victim;
+    }, 20));
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    writers.Stop();
+    double failover = -1;
+    // From the kill to the first acknowledged write sent after it (a batch spans both shards).
+    for (auto [sent, acked] : writers.acked_at) {
+      if (sent > killed_at && (failover < 0 || acked - killed_at < std::chrono::duration<double>(failover))) {
+        failover = std::chrono::duration<double>(acked - killed_at).count();
+      }
+    }
+    acked_before.insert(writers.acked.begin(), writers.acked.end());
+    attempted_before.insert(writers.attempted.begin(), writers.attempted.end());
+    INFO("acknowledged " << writers.acked.size() << " of " << writers.attempted.size() << " ids; failover " << failover << " s");
+    WARN("round " << round << ": node " << victim << " killed; " << writers.acked.size() << " of "
+                  << writers.attempted.size() << " points acknowledged; failover " << failover << " s");
+    CHECK(failover > 0);
+    CHECK(failover < 15);
+
+    // Every acknowledged write is there, each once; nothing that was never sent.
+    std::set<int> stored = StoredIds(*survivor);
+    for (int id : acked_before) CHECK(stored.count(id) == 1);
+    for (int id : stored) CHECK((id < 500 || attempted_before.count(id)));
+
+    // The old primary comes back as a replica of its shard and follows the new primary.
+    cl.Start(victim);
+    CHECK(Eventually([&] { return AllInSync(*survivor); }, 30));
+    CopiesAgree(cl, *survivor);
+    CHECK(StoredIds(*survivor) == stored);
   }
-  INFO("acknowledged " << writers.acked.size() << " of " << writers.attempted.size() << " ids; failover " << failover << " s");
-  CHECK(failover > 0);
-  CHECK(failover < 15);
-
-  // Every acknowledged write is there, each once; nothing that was never sent.
-  std::set<int> stored = StoredIds(*survivor);
-  for (int id : writers.acked) CHECK(stored.count(id) == 1);
-  for (int id : stored) CHECK((id < 500 || writers.attempted.count(id)));
-
-  // The old primary comes back as a replica of its shard and follows the new primary.
-  cl.Start(victim);
-  CHECK(Eventually([&] { return AllInSync(*survivor); }, 30));
-  CopiesAgree(cl, *survivor);
-  CHECK(StoredIds(*survivor) == stored);
 }
 
 TEST_CASE("A primary paused past its lease is fenced: its writes are refused, and its copy follows the new primary", "[cluster][replication]") {

@@ -96,6 +96,15 @@ std::string View(engine::Database& db, const std::string& name) {
   return out;
 }
 
+// An HNSW collection "c" of 8-d l2 vectors on `db`.
+std::shared_ptr<engine::Collection> CreateC(engine::Database& db) {
+  auto config = engine::CollectionConfig::FromJson({{"dim", 8}, {"metric", "l2"}, {"index", "HNSW16"}});
+  REQUIRE(config.ok());
+  auto c = db.CreateCollection("c", *config);
+  REQUIRE(c.ok());
+  return *c;
+}
+
 }  // namespace
 
 TEST_CASE("a replica follows its primary's collections, points, payload indexes and attachments", "[replica]") {
@@ -104,8 +113,7 @@ TEST_CASE("a replica follows its primary's collections, points, payload indexes 
   auto replica = Open(dir.path() + "/r", true);
   auto config = engine::CollectionConfig::FromJson({{"dim", 8}, {"metric", "l2"}, {"index", "HNSW16"}});
   REQUIRE(config.ok());
-  auto c = primary->CreateCollection("c", *config);
-  REQUIRE(c.ok());
+  auto c = Result<std::shared_ptr<engine::Collection>>(CreateC(*primary));
   Ship(*primary, *replica);
   CHECK(View(*replica, "c") == View(*primary, "c"));
 
@@ -191,14 +199,11 @@ TEST_CASE("after a failover the old primary, reopened as a replica, follows the 
   TempDir dir;
   auto primary = Open(dir.path() + "/p", false);
   auto replica = Open(dir.path() + "/r", true);
-  auto config = engine::CollectionConfig::FromJson({{"dim", 8}, {"metric", "l2"}, {"index", "HNSW16"}});
-  REQUIRE(config.ok());
-  auto c = primary->CreateCollection("c", *config);
-  REQUIRE(c.ok());
-  REQUIRE((*c)->Upsert(RandomPoints(200, 8, 1, 1)).ok());
+  auto c = CreateC(*primary);
+  REQUIRE(c->Upsert(RandomPoints(200, 8, 1, 1)).ok());
   // Saved now, so that closing it writes nothing more (as a primary killed right after its last
   // shipment; one with unshipped batches would be reset and copied whole instead).
-  REQUIRE((*c)->PersistIndex(false).ok());
+  REQUIRE(c->PersistIndex(false).ok());
   Ship(*primary, *replica);
   // The replica takes over; the old primary comes back as a replica of it.
   REQUIRE(replica->Promote().ok());

@@ -11,7 +11,7 @@ using namespace latentdb;
 using latentdb::http::DecodeBatches;
 using latentdb::http::EncodeBatches;
 using latentdb::http::ShardReplication;
-using latentdb::storage::ReplicatedBatch;
+using latentdb::engine::ReplicatedBatch;
 
 TEST_CASE("shipments round-trip and truncated ones are refused", "[replication]") {
   std::vector<ReplicatedBatch> batches;

@@ -38,9 +38,24 @@ async function main() {
       assert.equal((await node.collectionExists('qc_sharded')).exists, true);
     }
   });
-  await check('replication_factor 2 is refused (not built yet)', async () => {
-    await assert.rejects(a.createCollection('qc_repl', { vectors: { size: 4, distance: 'Cosine' }, replication_factor: 2 }),
-                         (e) => e.status === 501);
+  await check('replication_factor 2: every shard on two nodes, written and read through others', async () => {
+    assert.equal(await a.createCollection('qc_repl', { vectors: { size: 4, distance: 'Cosine' }, shard_number: 2,
+                                                       replication_factor: 2 }), true);
+    assert.equal((await b.upsert('qc_repl', { wait: true, points })).status, 'completed');
+    assert.equal((await c.count('qc_repl', { exact: true })).count, 60);
+    let copies = 0;
+    for (const node of [a, b, c]) {
+      const r = (await node.api().collectionClusterInfo({ collection_name: 'qc_repl' })).data.result;
+      assert.equal(r.local_shards.length + r.remote_shards.length, 4);  // 2 shards x 2 copies
+      for (const s of r.local_shards) {
+        assert.equal(s.state, 'Active');
+        copies += 1;
+      }
+    }
+    assert.equal(copies, 4);
+    await assert.rejects(a.createCollection('qc_bad', { vectors: { size: 4, distance: 'Cosine' }, replication_factor: 2,
+                                                        write_consistency_factor: 3 }), (e) => e.status === 400);
+    assert.equal(await c.deleteCollection('qc_repl'), true);
   });
   await check('upsert through another node', async () => {
     const r = await b.upsert('qc_sharded', { wait: true, points });
