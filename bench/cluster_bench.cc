@@ -10,9 +10,10 @@
 //   - recall@10 against exact neighbours (brute force, computed here) and queries/s at several
 //     `hnsw_ef`, through Qdrant's /points/search;
 //   - with --replication 2 or more, failover: a node holding a shard's primary (not node 1) is
-//     killed with SIGKILL while one client writes batches of 10 points through node 1; the time
-//     from the kill to the first acknowledged batch sent after it (it spans every shard), with
-//     leases of --lease-ttl seconds; then recall@10 through the cluster again.
+//     killed with SIGKILL while one client writes batches of 100 points through node 1; the time
+//     from the kill to the first acknowledged batch sent after it (100 ids reach every shard:
+//     a batch that missed one of 3 shards has odds (2/3)^100), with leases of --lease-ttl
+//     seconds; then recall@10 through the cluster again.
 // Data: 96-d Gaussian clusters (1,000 centres uniform in [-1, 1]^96, σ = 0.15 around each, the
 // shape of scale_bench's Deep1B stand-in), queries drawn the same way with another seed.
 //
@@ -208,12 +209,13 @@ int main(int argc, char** argv) {
       client::HttpClient writer("127.0.0.1", nodes[0]->port(), std::chrono::seconds(30));
       // Far from every query (+50 on each axis), so that they never enter a top 10 and recall stays
       // comparable with the figures above.
-      std::vector<float> extra = Clustered(10, 99);
+      constexpr size_t kBatch = 100;
+      std::vector<float> extra = Clustered(kBatch, 99);
       for (float& x : extra) x += 50.f;
       size_t next_id = n, acked = 0, refused = 0;
       auto write = [&] {
         std::string body = "{\"points\":[";
-        for (size_t i = 0; i < 10; ++i) {
+        for (size_t i = 0; i < kBatch; ++i) {
           body += (i ? "," : "") + std::string("{\"id\":") + std::to_string(next_id++) + ",\"vector\":" +
                   VectorJson(&extra[i * kDim]) + "}";
         }
@@ -223,7 +225,7 @@ int main(int argc, char** argv) {
         ok ? ++acked : ++refused;
         return ok;
       };
-      for (int i = 0; i < 50; ++i) write();  // warm: every shard answers
+      for (int i = 0; i < 20; ++i) write();  // warm: every shard answers
       const auto killed = Clock::now();
       nodes[victim - 1]->Kill();
       double failover = -1;
@@ -233,7 +235,7 @@ int main(int argc, char** argv) {
           break;
         }
       }
-      for (int i = 0; i < 200; ++i) write();
+      for (int i = 0; i < 50; ++i) write();
       std::printf("\nfailover (node %zu killed, leases of %zu s): first acknowledged write %.2f s after the kill; "
                   "%zu batches acknowledged, %zu refused meanwhile\n",
                   victim, opt["lease-ttl"], failover, acked, refused);
