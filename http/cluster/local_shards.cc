@@ -15,9 +15,22 @@ namespace latentdb::http {
 
 namespace fs = std::filesystem;
 
+namespace {
+// Closing a RocksDB instance touches the library's process-wide state; ThreadSanitizer reported two
+// copies closed at once (a collection's drop reaches two shard copies of one node together) as a
+// race inside the uninstrumented library, whose own ordering it cannot see. Copies close one at a
+// time: drops and reopens are rare, and a close takes milliseconds.
+std::mutex& CloseMutex() {
+  static std::mutex m;
+  return m;
+}
+}  // namespace
+
 ShardCopy::~ShardCopy() {
   api.reset();
-  if (db) db->Close();
+  if (!db) return;
+  std::lock_guard<std::mutex> lock(CloseMutex());
+  db->Close();
 }
 
 uint64_t ShardCopy::Epoch() {
