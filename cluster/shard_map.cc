@@ -75,6 +75,7 @@ Result<ClusterCollection> CollectionFromJson(const std::string& name, const std:
 }  // namespace
 
 bool ShardRecord::InSync(uint64_t node) const { return Contains(in_sync, node); }
+bool ShardRecord::Places(uint64_t node) const { return Contains(replicas, node); }
 
 json ShardRecord::ToJson() const {
   return json{{"epoch", epoch},
@@ -235,6 +236,14 @@ Result<std::vector<ShardRecord>> ShardMap::Shards(const std::string& name) const
   }
   if (out.empty()) return Status::NotFound("collection '" + name + "' has no shards in the cluster");
   return out;
+}
+
+Result<ShardRecord> ShardMap::Shard(const std::string& name, uint32_t shard) const {
+  LDB_ASSIGN_OR_RETURN(auto shards, Shards(name));
+  if (shard >= shards.size()) {
+    return Status::NotFound("collection '" + name + "' has no shard " + std::to_string(shard));
+  }
+  return std::move(shards[shard]);
 }
 
 Result<ShardRecord> ShardMap::Swap(const ShardRecord& seen, ShardRecord next, std::vector<Compare> extra) {

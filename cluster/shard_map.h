@@ -50,6 +50,7 @@ struct ShardRecord {
   int64_t mod_revision = 0;          // etcd's revision of this record as read (not stored)
 
   bool InSync(uint64_t node) const;
+  bool Places(uint64_t node) const;  // whether `node` holds one of the shard's copies
   nlohmann::json ToJson() const;
   static Result<ShardRecord> FromJson(const std::string& collection, uint32_t shard, const std::string& text);
 };
@@ -89,6 +90,8 @@ class ShardMap {
   Result<std::vector<ClusterCollection>> ListCollections() const;
   // Every shard record of the collection, by shard number.
   Result<std::vector<ShardRecord>> Shards(const std::string& name) const;
+  // One shard's record; NotFound when the collection has no such shard.
+  Result<ShardRecord> Shard(const std::string& name, uint32_t shard) const;
 
   // The transitions. Each takes the record as the caller read it (`seen`) and fails with
   // Conflict, changing nothing, when the stored record has changed since.

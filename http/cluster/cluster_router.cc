@@ -289,9 +289,7 @@ struct ClusterRouter::Impl {
   Result<cluster::ShardRecord> FreshRecord(const ShardCopyId& id) {
     LDB_ASSIGN_OR_RETURN(auto c, shard_map.GetCollection(id.collection));
     if (c.uid != id.uid) return Status::NotFound("collection '" + id.collection + "' is another incarnation now");
-    LDB_ASSIGN_OR_RETURN(auto shards, shard_map.Shards(id.collection));
-    if (id.shard >= shards.size()) return Status::NotFound("no shard " + std::to_string(id.shard));
-    return shards[id.shard];
+    return shard_map.Shard(id.collection, id.shard);
   }
 
   // A primary's shipment to this node's replica copy `id` (http/cluster/shard_replication.h): a
@@ -304,7 +302,7 @@ struct ClusterRouter::Impl {
       if (!header.ok()) return ErrorResponse(header.status());
       auto record = fresh();
       if (!record.ok() || record->epoch != header->first || record->primary != header->second ||
-          record->primary == self || std::find(record->replicas.begin(), record->replicas.end(), self) == record->replicas.end()) {
+          record->primary == self || !record->Places(self)) {
         return ErrorResponse(Status::Conflict("a reset of this copy must come from its shard's current primary"));
       }
       Status dropped = copies.Drop(id);
@@ -1018,11 +1016,7 @@ struct ClusterRouter::Impl {
       } else if (c.ok()) {
         orphan = c->uid != id.uid || id.shard >= c->shard_number;
         if (!orphan) {
-          auto shards = shard_map.Shards(id.collection);
-          if (shards.ok() && id.shard < shards->size()) {
-            const auto& replicas = (*shards)[id.shard].replicas;
-            orphan = std::find(replicas.begin(), replicas.end(), self) == replicas.end();
-          }
+          if (auto record = shard_map.Shard(id.collection, id.shard); record.ok()) orphan = !record->Places(self);
         }
       }
       if (!orphan) continue;  // etcd did not answer: keep it, decide at the next start
@@ -1071,7 +1065,7 @@ struct ClusterRouter::Impl {
       auto shards = shard_map.Shards(c.name);
       if (!shards.ok()) continue;
       for (const auto& rec : *shards) {
-        if (std::find(rec.replicas.begin(), rec.replicas.end(), self) == rec.replicas.end()) continue;
+        if (!rec.Places(self)) continue;
         const ShardCopyId id{c.name, c.uid, rec.shard};
         const ShardReplication::Shard where{c.name, c.uid, rec.shard, c.write_consistency_factor, nodes};
         if (rec.primary == self) {

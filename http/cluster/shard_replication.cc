@@ -17,10 +17,6 @@ namespace {
 
 constexpr size_t kBatchHeader = 8 + 8 + 4;
 
-bool Contains(const std::vector<uint64_t>& nodes, uint64_t node) {
-  return std::find(nodes.begin(), nodes.end(), node) != nodes.end();
-}
-
 std::string ShardName(const ShardReplication::Shard& s) {
   return "shard " + std::to_string(s.shard) + " of collection '" + s.collection + "'";
 }
@@ -132,11 +128,10 @@ Status ShardReplication::DropFromInSync(ShardCopy& copy, const Shard& shard, uin
     }
     if (written.status().code() != StatusCode::kConflict) return Status::Unavailable(written.status().message());
     // The record moved on: read it again (another primary, or another change of ours).
-    auto shards = shard_map_->Shards(shard.collection);
-    if (!shards.ok()) return Status::Unavailable(shards.status().message());
-    if (shard.shard >= shards->size()) return Status::Unavailable(ShardName(shard) + " is gone");
+    auto fresh = shard_map_->Shard(shard.collection, shard.shard);
+    if (!fresh.ok()) return Status::Unavailable(fresh.status().message());
     const uint64_t epoch = copy.record->epoch;
-    copy.record = (*shards)[shard.shard];
+    copy.record = std::move(*fresh);
     if (copy.record->epoch != epoch || copy.record->primary != self_) {
       return Status::Unavailable("this node is no longer the primary of " + ShardName(shard) + " (epoch " +
                                  std::to_string(copy.record->epoch) + ")");
@@ -225,8 +220,7 @@ void ShardReplication::CatchUp(ShardCopy& copy, const Shard& shard) {
     if (!written.ok()) {
       LogWarn(ShardName(shard) + ": adding node " + std::to_string(node) + " to the in-sync set: " +
               written.status().ToString());
-      auto shards = shard_map_->Shards(shard.collection);
-      if (shards.ok() && shard.shard < shards->size()) copy.record = (*shards)[shard.shard];
+      if (auto fresh = shard_map_->Shard(shard.collection, shard.shard); fresh.ok()) copy.record = std::move(*fresh);
       return;
     }
     copy.record = *written;
@@ -260,7 +254,7 @@ Status ShardReplication::CheckEpoch(uint64_t copy_epoch, uint64_t epoch, uint64_
   if (epoch == copy_epoch) return Status::Ok();
   auto record = fresh_record();
   if (!record.ok()) return Status::Conflict("the shard record could not be read: " + record.status().message());
-  if (record->epoch != epoch || record->primary != primary || !Contains(record->replicas, self_)) {
+  if (record->epoch != epoch || record->primary != primary || !record->Places(self_)) {
     return Status::Conflict("etcd names node " + std::to_string(record->primary) + " primary at epoch " +
                             std::to_string(record->epoch) + ", not node " + std::to_string(primary) + " at " +
                             std::to_string(epoch));
