@@ -29,6 +29,7 @@ Result<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options)
   so.block_cache_mb = options.block_cache_mb;
   so.row_cache_mb = options.row_cache_mb;
   so.wal_retention_seconds = options.wal_retention_seconds;
+  so.memtable_mb = options.memtable_mb;
   LDB_ASSIGN_OR_RETURN(db->store_, storage::Store::Open(options.data_dir + "/store", so));
   LDB_ASSIGN_OR_RETURN(auto records, db->store_->ListCollections());
   for (const auto& rec : records) {

@@ -55,6 +55,7 @@ struct DatabaseOptions {
   // How long the store keeps flushed WAL files (storage::StoreOptions::wal_retention_seconds): a
   // shard copy's primary keeps them so that a replica that was away catches up by tailing.
   uint64_t wal_retention_seconds = 0;
+  size_t memtable_mb = 64;  // storage::StoreOptions::memtable_mb
   // Open as a replica copy: read-only, kept up to date by ApplyReplicated (see below).
   bool replica = false;
 };

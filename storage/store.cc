@@ -81,7 +81,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
-  db_options.max_total_wal_size = 256ull << 20;
+  // Small families (meta, catalog) rarely fill a memtable: past this much live WAL, RocksDB
+  // flushes the ones that hold the oldest file, so that recovery and the WAL stay bounded.
+  const size_t memtable_bytes = std::max<size_t>(options.memtable_mb, 1) << 20;
+  db_options.max_total_wal_size = 4 * memtable_bytes;
   // Flushed WAL files stay (archived) this long, for replicas tailing them (Store::WalSince).
   db_options.WAL_ttl_seconds = options.wal_retention_seconds;
   if (options.row_cache_mb > 0) db_options.row_cache = rocksdb::NewLRUCache(options.row_cache_mb << 20);
@@ -91,7 +94,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& dir, const StoreOp
   rocksdb::ColumnFamilyOptions cf_options;
   // RocksDB reserves this much free space (the memtable size at open) before it resumes writes by
   // itself after a full disk: its SstFileManager checks every 5 s.
-  cf_options.write_buffer_size = kWriteBufferSize;
+  cf_options.write_buffer_size = memtable_bytes;
   rocksdb::BlockBasedTableOptions table;
   table.block_size = 16 * 1024;
   table.block_cache = rocksdb::NewLRUCache(std::max<size_t>(options.block_cache_mb, 1) << 20);

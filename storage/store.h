@@ -60,6 +60,10 @@ struct StoreOptions {
   // as soon as they are flushed. A cluster primary keeps them so that a replica that was away can
   // catch up by tailing (WalSince) instead of copying a checkpoint.
   uint64_t wal_retention_seconds = 0;
+  // The size of a column family's memtable, in MiB: written out (flushed) to a table file when
+  // full. Past 4× this much live WAL, the families holding the oldest WAL file are flushed too.
+  // A flushed WAL file is kept wal_retention_seconds, then deleted.
+  size_t memtable_mb = 64;
 };
 
 struct CollectionRecord {

@@ -25,8 +25,6 @@
 namespace latentdb::storage {
 namespace internal {
 
-inline constexpr uint64_t kWriteBufferSize = 64ull << 20;
-
 enum Family { kCatalog = 0, kVectors, kPoints, kIds, kChangelog, kMeta, kPayloadIndex, kNumFamilies };
 inline const char* const kFamilyNames[kNumFamilies] = {"catalog", "vectors", "points", "ids", "changelog", "meta",
                                                 "payload_index"};
@@ -42,8 +40,8 @@ inline bool IsNoSpace(const rocksdb::Status& s) {
 inline Status FromRocks(const rocksdb::Status& s, const std::string& what) {
   if (s.ok()) return Status::Ok();
   if (IsNoSpace(s)) {
-    return Status::NoSpace(what + ": the disk is full (" + s.ToString() + "); writes resume by themselves once " +
-                           std::to_string(kWriteBufferSize >> 20) + " MiB are free in the data directory");
+    return Status::NoSpace(what + ": the disk is full (" + s.ToString() + "); writes resume by themselves once the data directory has room for a memtable "
+                           "(StoreOptions::memtable_mb, 64 MiB unless set)");
   }
   if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());

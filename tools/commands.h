@@ -17,9 +17,9 @@ namespace latentdb::tools {
 inline constexpr const char* kServeUsage =
     "usage: latentdb serve [--data-dir DIR] [--host 127.0.0.1] [--port 8080] [--api-key KEY] [--sync]\n"
     "                      [--threads N] [--body-limit-mb 64] [--persist-interval SECONDS]\n"
-    "                      [--block-cache-mb 256] [--row-cache-mb 128]\n"
+    "                      [--block-cache-mb 256] [--row-cache-mb 128] [--memtable-mb 64]\n"
     "                      [--cluster etcd://HOST:PORT[,HOST:PORT...] --node-id N [--advertise http://HOST:PORT]\n"
-    "                       [--lease-ttl SECONDS] [--cluster-prefix /latentdb]]\n";
+    "                       [--lease-ttl SECONDS] [--cluster-prefix /latentdb] [--wal-retention SECONDS (86400)]]\n";
 
 // Prints the error (and usage for InvalidArgument) to stderr; returns 2 for usage errors, else 1.
 int Fail(const Status& status, const char* usage = nullptr);

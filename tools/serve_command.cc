@@ -23,8 +23,8 @@ namespace {
 int ServeCommand(int argc, char** argv) {
   auto args = Args::Parse(argc, argv, 2,
                           {"data-dir", "host", "port", "api-key", "threads", "body-limit-mb", "persist-interval",
-                           "block-cache-mb", "row-cache-mb", "cluster", "node-id", "advertise", "lease-ttl",
-                           "cluster-prefix"},
+                           "block-cache-mb", "row-cache-mb", "memtable-mb", "cluster", "node-id", "advertise",
+                           "lease-ttl", "cluster-prefix", "wal-retention"},
                           {"sync"}, kServeUsage);
   if (!args.ok()) return Fail(args.status(), kServeUsage);
   auto port = args->GetInt("port", 8080, 0, 65535);
@@ -34,8 +34,11 @@ int ServeCommand(int argc, char** argv) {
   auto cache_mb = args->GetInt("block-cache-mb", 256, 1, 1 << 20);
   auto row_cache_mb = args->GetInt("row-cache-mb", 128, 0, 1 << 20);
   auto node_id = args->GetInt("node-id", 0, 1, std::numeric_limits<long>::max());
+  auto memtable_mb = args->GetInt("memtable-mb", 64, 1, 1 << 16);
   auto lease_ttl = args->GetInt("lease-ttl", 10, 1, 3600);
-  for (const auto* r : {&port, &threads, &body_mb, &persist, &cache_mb, &row_cache_mb, &node_id, &lease_ttl}) {
+  auto wal_retention = args->GetInt("wal-retention", 24 * 3600, 0, 365L * 24 * 3600);
+  for (const auto* r : {&port, &threads, &body_mb, &persist, &cache_mb, &row_cache_mb, &memtable_mb, &node_id,
+                        &lease_ttl, &wal_retention}) {
     if (!r->ok()) return Fail(r->status(), kServeUsage);
   }
 
@@ -54,7 +57,7 @@ int ServeCommand(int argc, char** argv) {
     if (!args->Has("node-id")) return Fail(Status::InvalidArgument("--cluster needs --node-id N"), kServeUsage);
     etcd = std::make_shared<cluster::EtcdClient>(cluster::EtcdClient::Options{*endpoints});
   } else {
-    for (const char* flag : {"node-id", "advertise", "lease-ttl", "cluster-prefix"}) {
+    for (const char* flag : {"node-id", "advertise", "lease-ttl", "cluster-prefix", "wal-retention"}) {
       if (args->Has(flag))
         return Fail(Status::InvalidArgument(std::string("--") + flag + " needs --cluster"), kServeUsage);
     }
@@ -66,6 +69,7 @@ int ServeCommand(int argc, char** argv) {
   dbo.persist_interval_seconds = static_cast<int>(*persist);
   dbo.block_cache_mb = static_cast<size_t>(*cache_mb);
   dbo.row_cache_mb = static_cast<size_t>(*row_cache_mb);
+  dbo.memtable_mb = static_cast<size_t>(*memtable_mb);
   auto db = engine::Database::Open(dbo);
   if (!db.ok()) return Fail(db.status());
 
@@ -100,6 +104,7 @@ int ServeCommand(int argc, char** argv) {
     http::ClusterRouter::Options ro;
     ro.shard_db = dbo;
     ro.api_key = so.api_key;
+    ro.wal_retention_seconds = static_cast<uint64_t>(*wal_retention);
     router = std::make_unique<http::ClusterRouter>(membership.get(), etcd, db->get(), api.models(), ro);
     api.SetClusterRouter(router.get());
     LogInfo("joined the cluster as node " + std::to_string(mo.node_id) + " (" + mo.advertise + ", etcd " +
