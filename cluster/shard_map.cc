@@ -78,11 +78,16 @@ bool ShardRecord::InSync(uint64_t node) const { return Contains(in_sync, node); 
 bool ShardRecord::Places(uint64_t node) const { return Contains(replicas, node); }
 
 json ShardRecord::ToJson() const {
-  return json{{"epoch", epoch},
-              {"primary", primary},
-              {"replicas", replicas},
-              {"in_sync", in_sync},
-              {"epoch_start_seq", epoch_start_seq}};
+  json j{{"epoch", epoch},
+         {"primary", primary},
+         {"replicas", replicas},
+         {"in_sync", in_sync},
+         {"epoch_start_seq", epoch_start_seq}};
+  if (!transfers.empty()) {
+    j["transfers"] = json::array();
+    for (const auto& t : transfers) j["transfers"].push_back({{"from", t.from}, {"to", t.to}});
+  }
+  return j;
 }
 
 Result<ShardRecord> ShardRecord::FromJson(const std::string& collection, uint32_t shard, const std::string& text) {
@@ -100,6 +105,15 @@ Result<ShardRecord> ShardRecord::FromJson(const std::string& collection, uint32_
   if (!in_sync.ok()) return in_sync.status();
   r.replicas = std::move(*replicas);
   r.in_sync = std::move(*in_sync);
+  if (j.contains("transfers")) {  // absent: no move under way
+    if (!j["transfers"].is_array()) return Status::Corruption("shard record: transfers is not an array");
+    for (const json& t : j["transfers"]) {
+      if (!t.is_object()) return Status::Corruption("shard record: a transfer is not an object");
+      ShardTransfer transfer{UnsignedField(t, "from"), UnsignedField(t, "to")};
+      if (transfer.from == 0 || transfer.to == 0) return Status::Corruption("shard record: a transfer without its nodes");
+      r.transfers.push_back(transfer);
+    }
+  }
   if (r.epoch == 0 || r.primary == 0) return Status::Corruption("shard record without epoch or primary");
   return r;
 }
@@ -291,6 +305,61 @@ Result<ShardRecord> ShardMap::Promote(const ShardRecord& seen, uint64_t candidat
   next.in_sync.erase(std::remove(next.in_sync.begin(), next.in_sync.end(), seen.primary), next.in_sync.end());
   // The old primary's node key must be gone: its lease expired, so it is not acknowledging.
   return Swap(seen, std::move(next), {Compare::Absent(Membership::NodesPrefix(prefix_) + std::to_string(seen.primary))});
+}
+
+namespace {
+
+void Erase(std::vector<uint64_t>* v, uint64_t x) { v->erase(std::remove(v->begin(), v->end(), x), v->end()); }
+
+const ShardTransfer* TransferTo(const ShardRecord& r, uint64_t to) {
+  for (const auto& t : r.transfers) {
+    if (t.to == to) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<ShardRecord> ShardMap::StartTransfer(const ShardRecord& seen, uint64_t from, uint64_t to) {
+  const std::string shard = "shard " + std::to_string(seen.shard) + " of '" + seen.collection + "'";
+  if (!seen.Places(from)) return Status::InvalidArgument("node " + std::to_string(from) + " holds no copy of " + shard);
+  if (seen.Places(to)) return Status::InvalidArgument("node " + std::to_string(to) + " holds a copy of " + shard + " already");
+  if (!seen.transfers.empty()) {
+    return Status::Conflict(shard + " is moving already (from node " + std::to_string(seen.transfers[0].from) +
+                            " to node " + std::to_string(seen.transfers[0].to) + ")");
+  }
+  ShardRecord next = seen;
+  next.replicas.push_back(to);
+  next.transfers.push_back({from, to});
+  return Swap(seen, std::move(next));
+}
+
+Result<ShardRecord> ShardMap::FinishTransfer(const ShardRecord& seen, uint64_t to, uint64_t last_seq) {
+  const ShardTransfer* t = TransferTo(seen, to);
+  if (!t) return Status::InvalidArgument("no copy of this shard is moving to node " + std::to_string(to));
+  if (!seen.InSync(to)) return Status::InvalidArgument("node " + std::to_string(to) + "'s copy is not in sync yet");
+  ShardRecord next = seen;
+  const uint64_t from = t->from;
+  Erase(&next.replicas, from);
+  Erase(&next.in_sync, from);
+  next.transfers.erase(std::remove(next.transfers.begin(), next.transfers.end(), *t), next.transfers.end());
+  if (from == seen.primary) {
+    next.primary = to;
+    next.epoch = seen.epoch + 1;
+    next.epoch_start_seq = last_seq;
+  }
+  return Swap(seen, std::move(next));
+}
+
+Result<ShardRecord> ShardMap::AbortTransfer(const ShardRecord& seen, uint64_t to) {
+  const ShardTransfer* t = TransferTo(seen, to);
+  if (!t) return Status::InvalidArgument("no copy of this shard is moving to node " + std::to_string(to));
+  if (to == seen.primary) return Status::InvalidArgument("node " + std::to_string(to) + " is the shard's primary now");
+  ShardRecord next = seen;
+  Erase(&next.replicas, to);
+  Erase(&next.in_sync, to);
+  next.transfers.erase(std::remove(next.transfers.begin(), next.transfers.end(), *t), next.transfers.end());
+  return Swap(seen, std::move(next));
 }
 
 }  // namespace latentdb::cluster

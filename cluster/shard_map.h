@@ -38,6 +38,15 @@ struct ClusterCollection {
   uint32_t write_consistency_factor = 1;
 };
 
+// A copy of a shard moving from one node to another (docs/cluster.md, "Moving shards"): the
+// target is placed (a copy that is not in sync) as soon as the move starts; once the primary has
+// brought it into the in-sync set, the source leaves the placement (ShardMap::FinishTransfer).
+struct ShardTransfer {
+  uint64_t from = 0;
+  uint64_t to = 0;
+  bool operator==(const ShardTransfer&) const = default;
+};
+
 // One shard (`P/shards/<name>/<shard>`).
 struct ShardRecord {
   std::string collection;
@@ -47,6 +56,7 @@ struct ShardRecord {
   std::vector<uint64_t> replicas;    // every copy's node, the primary included (placement)
   std::vector<uint64_t> in_sync;     // copies holding every acknowledged write, the primary included
   uint64_t epoch_start_seq = 0;      // the primary's last sequence number when its epoch began
+  std::vector<ShardTransfer> transfers;  // moves under way (at most one per shard)
   int64_t mod_revision = 0;          // etcd's revision of this record as read (not stored)
 
   bool InSync(uint64_t node) const;
@@ -106,6 +116,20 @@ class ShardMap {
   // in-sync set, epoch_start_seq = `last_seq`. Holds only while the old primary's node key is
   // absent (its lease has expired) — a primary that is alive is never replaced by this call.
   Result<ShardRecord> Promote(const ShardRecord& seen, uint64_t candidate, uint64_t last_seq);
+
+  // Starts moving the copy on `from` to `to`: `to` is placed (not in sync) and the move recorded.
+  // InvalidArgument when `from` holds no copy or `to` holds one already; Conflict when a move of
+  // this shard is under way.
+  Result<ShardRecord> StartTransfer(const ShardRecord& seen, uint64_t from, uint64_t to);
+  // Ends the move to `to`, an in-sync copy: its source leaves the placement and the in-sync set.
+  // When the source is the primary, `to` becomes primary (epoch + 1, epoch_start_seq =
+  // `last_seq`, the sequence number up to which the caller — the old primary — has shipped to it
+  // under its replication lock). InvalidArgument when no move to `to` is under way or `to` is not
+  // in sync.
+  Result<ShardRecord> FinishTransfer(const ShardRecord& seen, uint64_t to, uint64_t last_seq);
+  // Abandons the move to `to`: `to` leaves the placement again (Qdrant's abort_transfer).
+  // InvalidArgument when no move to `to` is under way.
+  Result<ShardRecord> AbortTransfer(const ShardRecord& seen, uint64_t to);
 
   std::string CollectionKey(const std::string& name) const { return prefix_ + "/collections/" + name; }
   std::string ShardsPrefix(const std::string& name) const { return prefix_ + "/shards/" + name + "/"; }

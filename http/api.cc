@@ -94,6 +94,8 @@ bool Api::NeedsWorker(const HttpRequest& request, const Router::Match& match) co
       {"GET", "/models"},
       {"GET", "/models/{model}"},
   };
+  // A checkpoint's transfer (no public route) writes megabytes or opens a whole shard copy.
+  if (cluster_router_.load() != nullptr && ClusterRouter::IsCheckpointPart(request)) return true;
   if (!match.handler) return false;  // 404 / 405: answered at once
   if (cluster_router_.load() != nullptr) {
     // A shard's part is answered at once, never queued behind the routed requests waiting for

@@ -56,6 +56,17 @@ void Metrics::Render(std::string* out) const {
                   route.c_str(), h.sum, method.c_str(), route.c_str(), static_cast<unsigned long long>(h.count));
     *out += buf;
   }
+  for (const auto& [name, counter] : counters_) {
+    *out += "# HELP " + name + " " + counter.first + "\n# TYPE " + name + " counter\n";
+    *out += name + " " + std::to_string(counter.second) + "\n";
+  }
+}
+
+void Metrics::Count(const std::string& name, const std::string& help, uint64_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto& counter = counters_[name];
+  if (counter.first.empty()) counter.first = help;
+  counter.second += n;
 }
 
 }  // namespace latentdb::http

@@ -17,7 +17,10 @@ class Metrics {
   void Record(const std::string& method, const std::string& route, int status, double seconds);
   // The label for a request method: the method itself when standard, else "other".
   static const std::string& MethodLabel(const std::string& method);
-  // Appends the HTTP metrics in Prometheus text exposition format.
+  // Adds `n` to the counter `name` (created at 0 with `help` on first use). `name` must be one of
+  // the caller's constants (a bounded set), with Prometheus's _total suffix. Thread-safe.
+  void Count(const std::string& name, const std::string& help, uint64_t n = 1);
+  // Appends the HTTP metrics and the counters in Prometheus text exposition format.
   void Render(std::string* out) const;
 
  private:
@@ -31,6 +34,7 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<std::tuple<std::string, std::string, int>, uint64_t> requests_;
   std::map<std::pair<std::string, std::string>, Histogram> latency_;
+  std::map<std::string, std::pair<std::string, uint64_t>> counters_;  // name → (help, value)
 };
 
 }  // namespace latentdb::http

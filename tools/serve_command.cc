@@ -105,6 +105,7 @@ int ServeCommand(int argc, char** argv) {
     ro.shard_db = dbo;
     ro.api_key = so.api_key;
     ro.wal_retention_seconds = static_cast<uint64_t>(*wal_retention);
+    ro.metrics = &api.metrics();
     router = std::make_unique<http::ClusterRouter>(membership.get(), etcd, db->get(), api.models(), ro);
     api.SetClusterRouter(router.get());
     LogInfo("joined the cluster as node " + std::to_string(mo.node_id) + " (" + mo.advertise + ", etcd " +

@@ -18,6 +18,7 @@
 #include "engine/collection.h"
 #include "engine/external_id.h"
 #include "http/api.h"
+#include "http/cluster/checkpoint_transfer.h"
 #include "http/cluster/local_shards.h"
 #include "http/cluster/node_clients.h"
 #include "http/cluster/shard_replication.h"
@@ -159,7 +160,15 @@ struct ClusterRouter::Impl {
         options(std::move(o)),
         copies(ShardDbOptions(options), std::move(models)),
         self(m->options().node_id),
-        replication(&shard_map, self, {options.api_key, options.replication_timeout}) {}
+        replication(&shard_map, self, ReplicationOptions(options)) {}
+
+  static ShardReplication::Options ReplicationOptions(const Options& o) {
+    ShardReplication::Options r;
+    r.api_key = o.api_key;
+    r.timeout = o.replication_timeout;
+    r.metrics = o.metrics;
+    return r;
+  }
 
   static engine::DatabaseOptions ShardDbOptions(const Options& o) {
     engine::DatabaseOptions d = o.shard_db;
@@ -177,6 +186,7 @@ struct ClusterRouter::Impl {
 
   NodeClients clients{options.api_key, options.timeout};
   ShardReplication replication;
+  CheckpointReceiver checkpoints{&copies};
 
   std::mutex mu;
   std::map<std::string, View> views;                     // by collection name
@@ -229,6 +239,7 @@ struct ClusterRouter::Impl {
     if (Status valid = engine::ValidateCollectionName(collection); !valid.ok()) return ErrorResponse(valid);
     const ShardCopyId id{collection, uid, static_cast<uint32_t>(std::stoul(shard_text))};
     if (request.headers.count(kReplicateHeader)) return AnswerShipment(id, request);
+    if (request.method == "GET" && request.path == CollectionPath(collection) + "/wal") return AnswerPositions(id);
     const bool create = request.method == "PUT" && request.path == CollectionPath(collection);
     const bool drop = request.method == "DELETE" && request.path == CollectionPath(collection);
     // The copy's role, from the shard record (absent while the collection is being dropped).
@@ -293,25 +304,13 @@ struct ClusterRouter::Impl {
   }
 
   // A primary's shipment to this node's replica copy `id` (http/cluster/shard_replication.h): a
-  // POST of batches (the copy is created by its first one), or a DELETE that empties the copy
-  // before the primary copies its whole log into it.
+  // POST of batches (the copy is created by its first one), or a checkpoint's transfer
+  // (http/cluster/checkpoint_transfer.h) that replaces the copy.
   HttpResponse AnswerShipment(const ShardCopyId& id, const HttpRequest& request) {
     auto fresh = [&] { return FreshRecord(id); };
-    if (request.method == "DELETE") {
-      auto header = ShardReplication::ParseHeader(request);
-      if (!header.ok()) return ErrorResponse(header.status());
-      auto record = fresh();
-      if (!record.ok() || record->epoch != header->first || record->primary != header->second ||
-          record->primary == self || !record->Places(self)) {
-        return ErrorResponse(Status::Conflict("a reset of this copy must come from its shard's current primary"));
-      }
-      Status dropped = copies.Drop(id);
-      if (!dropped.ok()) return ErrorResponse(dropped);
-      auto copy = copies.Get(id, true, true);
-      if (!copy.ok()) return ErrorResponse(copy.status());
-      // An empty log is a prefix of every log: it counts as the current epoch's.
-      if (Status s = (*copy)->RaiseEpoch(record->epoch, /*log=*/true); !s.ok()) return ErrorResponse(s);
-      return ShardReplication::Position(**copy);
+    if (request.path.ends_with("/wal/checkpoint")) return AnswerCheckpoint(id, request);
+    if (!request.path.ends_with("/wal") || request.method != "POST") {
+      return ErrorResponse(Status::NotFound("no shipment route for " + request.method + " " + request.path));
     }
     bool created = false;
     auto copy = copies.Get(id, /*create=*/true, /*replica=*/true, &created);
@@ -319,6 +318,38 @@ struct ClusterRouter::Impl {
     HttpResponse response = replication.Receive(**copy, request, fresh);
     if (created && !Succeeded(response)) (void)DropCopy(id, std::move(*copy));  // not placed here after all
     return response;
+  }
+
+  // Where this node's copy `id` and, when it is the primary, the copies it ships to stand:
+  // {"wal_sequence": its own, "copies": {"<node>": the last sequence number that node applied}}.
+  HttpResponse AnswerPositions(const ShardCopyId& id) {
+    auto copy = copies.Get(id, false, false);
+    if (!copy.ok()) return ErrorResponse(copy.status());
+    json positions = json::object();
+    if (!(*copy)->db->replica()) {
+      for (const auto& [node, seq] : replication.Positions(**copy)) positions[std::to_string(node)] = seq;
+    }
+    return EnvelopeResponse(json{{"wal_sequence", (*copy)->db->WalSequence()}, {"copies", std::move(positions)}}, 0);
+  }
+
+  // A checkpoint's transfer to this node's copy `id`. Its beginning and its install come only
+  // from the shard's current primary as etcd names it (the chunks between from the sender that
+  // began it), to a copy placed on this node that is not the primary.
+  HttpResponse AnswerCheckpoint(const ShardCopyId& id, const HttpRequest& request) {
+    auto header = ShardReplication::ParseHeader(request);
+    if (!header.ok()) return ErrorResponse(header.status());
+    const std::string sender = request.Header(kReplicateHeader);
+    if (request.method == "PUT") return checkpoints.Chunk(id, sender, request);
+    if (request.method != "DELETE" && request.method != "POST") {
+      return ErrorResponse(Status::NotFound("no checkpoint route for " + request.method));
+    }
+    auto record = FreshRecord(id);
+    if (!record.ok() || record->epoch != header->first || record->primary != header->second ||
+        record->primary == self || !record->Places(self)) {
+      return ErrorResponse(Status::Conflict("a checkpoint must come from its shard's current primary"));
+    }
+    if (request.method == "DELETE") return checkpoints.Begin(id, sender);
+    return checkpoints.Install(id, sender, record->epoch, request);
   }
 
   // A part sent to another node, not yet answered.
@@ -586,17 +617,39 @@ struct ClusterRouter::Impl {
   }
 
   // Qdrant's collection cluster info: the shards whose copy is on this node (with their point
-  // counts) and the others, "Dead" when their node is not a live member. Plus epoch and in_sync.
+  // counts) and the others, "Dead" when their node is not a live member; the moves under way
+  // (shard_transfers). Plus, per copy, epoch, in_sync, and how far it is behind its primary's log
+  // (`wal_sequence`, `lag` in WAL sequence numbers) as the primary last saw it.
   HttpResponse ClusterInfo(const View& v, const Clock::time_point start) {
     // Every copy, as Qdrant lists replicas: "Active" in sync on a live node, "Partial" on a live
     // node but not (yet) in sync — catching up —, "Dead" on a node without a live lease.
-    json local_shards = json::array(), remote_shards = json::array();
+    json local_shards = json::array(), remote_shards = json::array(), transfers = json::array();
     for (uint32_t s = 0; s < v.shards.size(); ++s) {
       const auto& rec = v.shards[s];
+      for (const auto& t : rec.transfers) {
+        transfers.push_back({{"shard_id", s}, {"from", t.from}, {"to", t.to}, {"sync", false},
+                             {"method", "checkpoint_or_wal"}});
+      }
+      // The positions, from the primary (absent while it is down).
+      json positions;
+      if (v.nodes.count(rec.primary)) {
+        HttpRequest wal;
+        wal.method = "GET";
+        wal.path = CollectionPath(v.collection.name) + "/wal";
+        auto answered = ResultOf(Send(v, {s, wal, rec.primary}));
+        if (answered.ok()) positions = *answered;
+      }
       for (uint64_t node : rec.replicas) {
         const char* state = !v.nodes.count(node) ? "Dead" : rec.InSync(node) ? "Active" : "Partial";
         json entry = {{"shard_id", s}, {"state", state}, {"primary", node == rec.primary},
                       {"epoch", rec.epoch}, {"in_sync", rec.in_sync}};
+        const json seq = positions.is_object() ? positions.value("/copies"_json_pointer / std::to_string(node), json())
+                                               : json();
+        if (seq.is_number_unsigned() && positions["wal_sequence"].is_number_unsigned()) {
+          const uint64_t at = seq.get<uint64_t>(), head = positions["wal_sequence"].get<uint64_t>();
+          entry["wal_sequence"] = at;
+          entry["lag"] = head > at ? head - at : 0;
+        }
         if (node != self) {
           entry["peer_id"] = node;
           remote_shards.push_back(std::move(entry));
@@ -607,6 +660,11 @@ struct ClusterRouter::Impl {
         count.path = CollectionPath(v.collection.name) + "/points/count";
         count.body = R"({"exact": true})";
         HttpResponse r = Send(v, {s, count, self});
+        // A copy that moved away meanwhile (the view is older than the move's end) has no count.
+        if (r.status == 404) {
+          local_shards.push_back(std::move(entry));
+          continue;
+        }
         if (!Succeeded(r)) return r;
         auto result = ResultOf(r);
         if (!result.ok()) return ErrorResponse(result.status());
@@ -618,8 +676,55 @@ struct ClusterRouter::Impl {
                                  {"shard_count", v.collection.shard_number},
                                  {"local_shards", std::move(local_shards)},
                                  {"remote_shards", std::move(remote_shards)},
-                                 {"shard_transfers", json::array()}},
+                                 {"shard_transfers", std::move(transfers)}},
                             Seconds(start));
+  }
+
+  // Qdrant's collection cluster update: {"move_shard": {"shard_id", "from_peer_id", "to_peer_id"}}
+  // starts moving a copy (cluster::ShardMap::StartTransfer; the shard's primary carries it out),
+  // {"abort_transfer": {…}} abandons a move. Qdrant's other operations (replicate_shard,
+  // drop_replica, …) answer 400.
+  HttpResponse UpdateCluster(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    const json body = json::parse(request.body, nullptr, false);
+    const bool move = body.is_object() && body.contains("move_shard");
+    const bool abort = body.is_object() && body.contains("abort_transfer");
+    if (move == abort) {
+      return ErrorResponse(Status::InvalidArgument(
+          "the body must hold one of \"move_shard\" or \"abort_transfer\": {\"shard_id\", \"from_peer_id\", \"to_peer_id\"}"));
+    }
+    const json& op = body[move ? "move_shard" : "abort_transfer"];
+    auto field = [&](const char* key) -> std::optional<uint64_t> {
+      if (!op.is_object() || !op.contains(key) || !op[key].is_number_unsigned()) return std::nullopt;
+      return op[key].get<uint64_t>();
+    };
+    const auto shard = field("shard_id"), from = field("from_peer_id"), to = field("to_peer_id");
+    if (!shard || !from || !to) {
+      return ErrorResponse(Status::InvalidArgument("\"shard_id\", \"from_peer_id\" and \"to_peer_id\" must be unsigned integers"));
+    }
+    if (*shard >= v.collection.shard_number) {
+      return ErrorResponse(Status::InvalidArgument("collection '" + v.collection.name + "' has no shard " + std::to_string(*shard)));
+    }
+    auto rec = shard_map.Shard(v.collection.name, static_cast<uint32_t>(*shard));
+    if (!rec.ok()) return ErrorResponse(rec.status());
+    Result<cluster::ShardRecord> written = Status::Ok();
+    if (move) {
+      if (auto live = membership->Nodes(); !live.ok()) {
+        return ErrorResponse(live.status());
+      } else if (std::none_of(live->begin(), live->end(), [&](const auto& n) { return n.node_id == *to; })) {
+        return ErrorResponse(Status::InvalidArgument("node " + std::to_string(*to) + " is not a live member of the cluster"));
+      }
+      written = shard_map.StartTransfer(*rec, *from, *to);
+    } else {
+      const bool matches = std::any_of(rec->transfers.begin(), rec->transfers.end(),
+                                       [&](const auto& t) { return t.from == *from && t.to == *to; });
+      written = matches ? shard_map.AbortTransfer(*rec, *to)
+                        : Result<cluster::ShardRecord>(Status::NotFound("no move of shard " + std::to_string(*shard) +
+                                                                        " from node " + std::to_string(*from) +
+                                                                        " to node " + std::to_string(*to) + " is under way"));
+    }
+    Forget(v.collection.name);
+    if (!written.ok()) return ErrorResponse(written.status());
+    return EnvelopeResponse(true, Seconds(start));
   }
 
   static double Seconds(Clock::time_point start) {
@@ -961,6 +1066,7 @@ struct ClusterRouter::Impl {
     if (key == "DELETE " + c) return Drop(request, v.collection.name, start);
     if (key == "GET " + c + "/exists") return EnvelopeResponse(json{{"exists", true}}, Seconds(start));
     if (key == "GET " + c + "/cluster") return ClusterInfo(v, start);
+    if (key == "POST " + c + "/cluster") return UpdateCluster(v, request, start);
     if (key == "PUT " + c + "/points") return Upsert(v, request, start);
     if (key == "GET " + c + "/points/{id}" || key == "PUT " + c + "/points/{id}" ||
         key == "GET " + c + "/points/{id}/decode") {
@@ -1053,19 +1159,26 @@ struct ClusterRouter::Impl {
     if (watcher.joinable()) watcher.join();
   }
 
-  // One round over the replicated collections' shards that have a copy here.
+  // Copies on disk that their shard no longer places here, since when (Maintain's thread only).
+  std::map<ShardCopyId, Clock::time_point> unplaced_since;
+
+  // One round over the shards that have a copy here and more than one copy (replicated, or moving).
   void Maintain() {
+    // The copies on disk are listed before the records are read: a copy is made only after its
+    // record places it, so one that a fresher record does not place has been moved away.
+    const std::vector<ShardCopyId> on_disk = copies.OnDisk();
     auto collections = shard_map.ListCollections();
     auto members = membership->Nodes();
     if (!collections.ok() || !members.ok()) return;  // etcd is away: nothing can be decided
     std::map<uint64_t, std::string> nodes;
     for (const auto& n : *members) nodes[n.node_id] = n.advertise;
+    std::map<ShardCopyId, cluster::ShardRecord> records;
     for (const auto& c : *collections) {
-      if (c.replication_factor < 2) continue;
       auto shards = shard_map.Shards(c.name);
       if (!shards.ok()) continue;
       for (const auto& rec : *shards) {
-        if (!rec.Places(self)) continue;
+        records[{c.name, c.uid, rec.shard}] = rec;
+        if (!rec.Places(self) || rec.replicas.size() < 2) continue;
         const ShardCopyId id{c.name, c.uid, rec.shard};
         const ShardReplication::Shard where{c.name, c.uid, rec.shard, c.write_consistency_factor, nodes};
         if (rec.primary == self) {
@@ -1081,6 +1194,10 @@ struct ClusterRouter::Impl {
           // reach the copies without waiting for the next client write.
           if (Status s = replication.Ship(**copy, where); !s.ok()) LogWarn(s.ToString());
           replication.CatchUp(**copy, where);
+          for (const auto& t : rec.transfers) {
+            if (Status s = replication.FinishTransfer(**copy, where, t.to); !s.ok()) LogWarn(s.ToString());
+            Forget(c.name);
+          }
         } else if (rec.InSync(self) && !nodes.count(rec.primary)) {
           TakeOver(c, rec, id, where);
         } else {
@@ -1089,6 +1206,23 @@ struct ClusterRouter::Impl {
         }
       }
     }
+    // A copy that has moved away stays a few cache lifetimes, for the requests routed by shard
+    // maps read before the move ended (every node rereads its map after cache_ttl).
+    const auto grace = std::max<Clock::duration>(std::chrono::seconds(3), 3 * options.cache_ttl);
+    std::map<ShardCopyId, Clock::time_point> still_unplaced;
+    for (const auto& id : on_disk) {
+      auto rec = records.find(id);
+      if (rec == records.end() || rec->second.Places(self)) continue;  // orphans: RemoveOrphans, at start
+      auto since = unplaced_since.find(id);
+      const Clock::time_point first = since == unplaced_since.end() ? Clock::now() : since->second;
+      if (Clock::now() - first < grace) {
+        still_unplaced[id] = first;
+        continue;
+      }
+      LogInfo("shard " + std::to_string(id.shard) + " of '" + id.collection + "' has moved off this node; its copy is removed");
+      if (Status s = copies.Drop(id); !s.ok()) LogError("removing shard copy " + copies.Directory(id) + ": " + s.ToString());
+    }
+    unplaced_since = std::move(still_unplaced);
   }
 
   // Failover: the shard's primary has lost its lease and this node holds an in-sync copy. The

@@ -29,6 +29,7 @@
 #include "common/result.h"
 #include "engine/database.h"
 #include "http/message.h"
+#include "http/metrics.h"
 #include "http/router.h"
 
 namespace latentdb::cluster {
@@ -62,6 +63,8 @@ class ClusterRouter {
     // How long a copy keeps its WAL after flushing it, so that a copy that was away catches up by
     // tailing it (storage::StoreOptions::wal_retention_seconds).
     uint64_t wal_retention_seconds = 24 * 3600;
+    // The node's metrics, which the replication counters join; none when null.
+    Metrics* metrics = nullptr;
   };
 
   // `membership` (this node, joined) and `local` (the node's own database: collections that are
@@ -86,6 +89,12 @@ class ClusterRouter {
   // is answered (http/cluster/shard_replication.h): the server runs it on a pool of its own
   // (Api::Lane::kReplicating). Reads and the copies' shipments are answered on the I/O threads.
   static bool MayReplicate(const HttpRequest& request);
+  // True for a part of a checkpoint's transfer (http/cluster/checkpoint_transfer.h): it writes
+  // megabytes, or opens a whole copy, and goes to the worker pool rather than an I/O thread. It
+  // waits on no other node, so it cannot take part in a cycle of waits.
+  static bool IsCheckpointPart(const HttpRequest& request) {
+    return IsShardRequest(request) && request.path.ends_with("/wal/checkpoint");
+  }
 
  private:
   struct Impl;

@@ -95,8 +95,7 @@ Result<std::shared_ptr<ShardCopy>> LocalShards::OpenLocked(const ShardCopyId& id
   return copy;
 }
 
-Result<std::shared_ptr<ShardCopy>> LocalShards::Reopen(const ShardCopyId& id, bool replica) {
-  std::unique_lock<std::mutex> lock(mu_);
+void LocalShards::CloseForSwap(const ShardCopyId& id, std::unique_lock<std::mutex>& lock) {
   reopened_.wait(lock, [&] { return !reopening_.count(id); });
   std::weak_ptr<ShardCopy> gone;
   auto it = open_.find(id);
@@ -110,10 +109,52 @@ Result<std::shared_ptr<ShardCopy>> LocalShards::Reopen(const ShardCopyId& id, bo
   // collide on its lock.
   while (!gone.expired()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   lock.lock();
-  auto reopened = OpenLocked(id, false, replica, nullptr);
+}
+
+void LocalShards::EndSwap(const ShardCopyId& id) {
   reopening_.erase(id);
   reopened_.notify_all();
+}
+
+Result<std::shared_ptr<ShardCopy>> LocalShards::Reopen(const ShardCopyId& id, bool replica) {
+  std::unique_lock<std::mutex> lock(mu_);
+  CloseForSwap(id, lock);
+  auto reopened = OpenLocked(id, false, replica, nullptr);
+  EndSwap(id);
   return reopened;
+}
+
+Result<std::shared_ptr<ShardCopy>> LocalShards::Install(const ShardCopyId& id, const std::string& store_dir,
+                                                        uint64_t epoch) {
+  std::unique_lock<std::mutex> lock(mu_);
+  CloseForSwap(id, lock);
+  auto swap = [&]() -> Status {
+    // The new copy is made whole beside the old one, then renamed over it: the old copy's
+    // directory is removed only once the new one is complete on disk.
+    const std::string dir = Directory(id), next = dir + ".installing", old = dir + ".replaced";
+    std::error_code ec;
+    fs::remove_all(next, ec);
+    fs::remove_all(old, ec);
+    LDB_RETURN_IF_ERROR(CreateDirectories(next));
+    fs::rename(store_dir, next + "/store", ec);
+    if (ec) return Status::IOError("moving the checkpoint " + store_dir + " into " + next + ": " + ec.message());
+    LDB_RETURN_IF_ERROR(WriteFileAtomically(next + "/epoch", std::to_string(epoch) + " " + std::to_string(epoch)));
+    LDB_RETURN_IF_ERROR(FsyncDirectoryOf(next + "/store"));
+    if (fs::exists(dir, ec)) {
+      fs::rename(dir, old, ec);
+      if (ec) return Status::IOError("moving " + dir + " aside: " + ec.message());
+    }
+    fs::rename(next, dir, ec);
+    if (ec) return Status::IOError("moving " + next + " to " + dir + ": " + ec.message());
+    LDB_RETURN_IF_ERROR(FsyncDirectoryOf(dir));
+    fs::remove_all(old, ec);
+    return Status::Ok();
+  };
+  Status swapped = swap();
+  auto installed = swapped.ok() ? OpenLocked(id, false, /*replica=*/true, nullptr)
+                                 : Result<std::shared_ptr<ShardCopy>>(swapped);
+  EndSwap(id);
+  return installed;
 }
 
 Status LocalShards::Drop(const ShardCopyId& id) {
@@ -132,6 +173,7 @@ Status LocalShards::Drop(const ShardCopyId& id) {
   const fs::path dir = Directory(id);
   fs::remove_all(dir, ec);
   if (ec) return Status::IOError("removing " + dir.string() + ": " + ec.message());
+  for (const char* staged : {".incoming", ".installing", ".replaced"}) fs::remove_all(dir.string() + staged, ec);
   fs::remove(dir.parent_path(), ec);  // the collection's directory, once its last copy is gone
   return Status::Ok();
 }

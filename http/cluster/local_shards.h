@@ -84,7 +84,14 @@ class LocalShards {
   // Closes the copy (when open) and opens it again in the given role: a primary that another copy
   // has replaced becomes a replica, to be brought back in line by the new primary.
   Result<std::shared_ptr<ShardCopy>> Reopen(const ShardCopyId& id, bool replica);
-  // Closes the copy and removes its directory. OK when it did not exist.
+  // Replaces the copy (open or not, present or not) by the RocksDB store in `store_dir` (moved,
+  // not copied: it must be on the data directory's file system), with `epoch` as its fence and
+  // its log's epoch, and opens it as a replica. The old copy closes once the requests holding it
+  // end; a crash leaves either the old copy or the new one. IOError when the swap fails; errors of
+  // engine::Database::Open.
+  Result<std::shared_ptr<ShardCopy>> Install(const ShardCopyId& id, const std::string& store_dir, uint64_t epoch);
+  // Closes the copy and removes its directory (and a checkpoint being staged for it). OK when it
+  // did not exist.
   Status Drop(const ShardCopyId& id);
   // Every copy found on disk (open or not).
   std::vector<ShardCopyId> OnDisk() const;
@@ -96,6 +103,11 @@ class LocalShards {
   std::shared_ptr<inference::Models> models_;
   // Get without the wait; needs mu_.
   Result<std::shared_ptr<ShardCopy>> OpenLocked(const ShardCopyId& id, bool create, bool replica, bool* created);
+  // Takes the copy out of open_ and waits until no request holds it (Reopen, Install); `lock`
+  // holds mu_ and is held again on return, with `id` in reopening_.
+  void CloseForSwap(const ShardCopyId& id, std::unique_lock<std::mutex>& lock);
+  // Ends CloseForSwap: `id` leaves reopening_.
+  void EndSwap(const ShardCopyId& id);
 
   mutable std::mutex mu_;
   std::condition_variable reopened_;

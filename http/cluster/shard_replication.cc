@@ -1,11 +1,14 @@
 #include "http/cluster/shard_replication.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "common/coding.h"
 #include "common/logging.h"
+#include "http/cluster/checkpoint_transfer.h"
 #include "http/cluster/cluster_router.h"
 #include "http/error_mapping.h"
 
@@ -55,53 +58,125 @@ Result<std::vector<engine::ReplicatedBatch>> DecodeBatches(std::string_view body
 }
 
 ShardReplication::ShardReplication(cluster::ShardMap* shard_map, uint64_t self, Options options)
-    : shard_map_(shard_map), self_(self), options_(std::move(options)), clients_(options_.api_key, options_.timeout) {}
+    : shard_map_(shard_map),
+      self_(self),
+      options_(std::move(options)),
+      clients_(options_.api_key, options_.timeout),
+      transfer_clients_(options_.api_key, options_.transfer_timeout) {}
 
 // --- primary side ---
 
-Status ShardReplication::Send(const Shard& shard, uint64_t node, uint64_t epoch, const std::string& method,
-                              const std::vector<engine::ReplicatedBatch>& batches, Answer* answer) {
+Status ShardReplication::Exchange(NodeClients& clients, const Shard& shard, uint64_t node, uint64_t epoch,
+                                  const std::string& method, const std::string& tail, const std::string& body,
+                                  Answer* answer) {
   const std::string where = "node " + std::to_string(node) + "'s copy of " + ShardName(shard);
   auto url = shard.nodes.find(node);
   if (url == shard.nodes.end()) return Status::Unavailable(where + ": the node is not a live member");
-  auto client = clients_.Acquire(url->second);
+  auto client = clients.Acquire(url->second);
   if (!client) return Status::Unavailable(where + ": the node advertises a bad URL, " + url->second);
   client->SetHeader(ClusterRouter::kShardHeader, shard.uid + "/" + std::to_string(shard.shard));
   client->SetHeader(kReplicateHeader, std::to_string(epoch) + "/" + std::to_string(self_));
-  auto reply = client->Request(method, "/collections/" + client::PercentEncodeSegment(shard.collection) + "/wal",
-                               EncodeBatches(batches), "application/octet-stream");
+  auto reply = client->Request(method, "/collections/" + client::PercentEncodeSegment(shard.collection) + "/wal" + tail,
+                               body, "application/octet-stream");
   if (!reply.ok()) return Status::Unavailable(where + " did not answer: " + reply.status().message());
-  clients_.Release(url->second, std::move(client));
-  json body = json::parse(reply->body, nullptr, false);
-  const bool positioned = body.is_object() && body.value("wal_sequence", json()).is_number_unsigned() &&
-                          body.value("epoch", json()).is_number_unsigned();
+  clients.Release(url->second, std::move(client));
+  json parsed = json::parse(reply->body, nullptr, false);
+  const bool positioned = parsed.is_object() && parsed.value("wal_sequence", json()).is_number_unsigned() &&
+                          parsed.value("epoch", json()).is_number_unsigned();
   if (positioned) {
-    answer->wal_sequence = body["wal_sequence"].get<uint64_t>();
-    answer->epoch = body["epoch"].get<uint64_t>();
+    answer->wal_sequence = parsed["wal_sequence"].get<uint64_t>();
+    answer->epoch = parsed["epoch"].get<uint64_t>();
   }
-  if (reply->status == 200 && positioned) return Status::Ok();
+  if (reply->status == 200) return Status::Ok();
   const std::string said = reply->body.substr(0, 300);
-  if (reply->status == 409 && positioned) return Status::Conflict(where + " refused: " + said);
+  if (reply->status == 409) return Status::Conflict(where + " refused: " + said);
   return Status::Unavailable(where + " answered " + std::to_string(reply->status) + ": " + said);
 }
 
-Status ShardReplication::SendFrom(ShardCopy& copy, const Shard& shard, uint64_t node, uint64_t from) {
+Status ShardReplication::Send(const Shard& shard, uint64_t node, uint64_t epoch,
+                              const std::vector<engine::ReplicatedBatch>& batches, Answer* answer) {
+  Answer got{~0ull, ~0ull};
+  Status s = Exchange(clients_, shard, node, epoch, "POST", "", EncodeBatches(batches), &got);
+  // Every answer of a copy to a shipment, refusals included, says where the copy stands.
+  if ((s.ok() || s.code() == StatusCode::kConflict) && got.wal_sequence == ~0ull) {
+    return Status::Unavailable("node " + std::to_string(node) + "'s copy of " + ShardName(shard) +
+                               " answered a shipment without its position");
+  }
+  if (got.wal_sequence != ~0ull) *answer = got;
+  return s;
+}
+
+Status ShardReplication::SendFrom(ShardCopy& copy, const Shard& shard, uint64_t node, uint64_t epoch, uint64_t from,
+                                  uint64_t* acked) {
   for (;;) {
     if (from > copy.db->WalSequence()) return Status::Ok();
     auto batches = copy.db->WalSince(from, options_.max_shipment_bytes);
     if (!batches.ok()) return batches.status();
     if (batches->empty()) return Status::Ok();
     Answer answer;
-    LDB_RETURN_IF_ERROR(Send(shard, node, copy.record->epoch, "POST", *batches, &answer));
-    copy.acked[node] = answer.wal_sequence;
+    LDB_RETURN_IF_ERROR(Send(shard, node, epoch, *batches, &answer));
+    *acked = answer.wal_sequence;
     from = answer.wal_sequence + 1;
   }
 }
 
-std::optional<uint64_t> ShardReplication::ContinueFrom(const ShardCopy& copy, const Answer& probe) const {
-  const cluster::ShardRecord& r = *copy.record;
+Status ShardReplication::SendCheckpoint(ShardCopy& copy, const Shard& shard, uint64_t node, uint64_t epoch,
+                                        uint64_t* acked) {
+  // A checkpoint of this copy's store, beside it (hard links need the same file system).
+  const std::string dir = copy.dir + "/checkpoint.outgoing";
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+  } cleanup{dir};
+  LDB_RETURN_IF_ERROR(copy.db->CreateCheckpoint(dir));
+  LDB_ASSIGN_OR_RETURN(CheckpointManifest manifest, CheckpointManifest::OfDirectory(dir));
+  Answer answer;
+  LDB_RETURN_IF_ERROR(Exchange(transfer_clients_, shard, node, epoch, "DELETE", "/checkpoint", "", &answer));
+  uint64_t bytes = 0;
+  const auto started = std::chrono::steady_clock::now();
+  std::string chunk;
+  for (const auto& f : manifest.files) {
+    const std::string path = dir + "/" + f.name;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::IOError("reading " + path);
+    uint64_t offset = 0;
+    do {  // an empty file is sent too: the copy creates it
+      chunk.resize(static_cast<size_t>(std::min<uint64_t>(options_.max_shipment_bytes, f.size - offset)));
+      if (!in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()))) return Status::IOError("reading " + path);
+      const std::string tail = "/checkpoint?file=" + f.name + "&offset=" + std::to_string(offset);
+      LDB_RETURN_IF_ERROR(Exchange(transfer_clients_, shard, node, epoch, "PUT", tail, chunk, &answer));
+      offset += chunk.size();
+    } while (offset < f.size);
+    bytes += f.size;
+  }
+  answer.wal_sequence = ~0ull;
+  LDB_RETURN_IF_ERROR(Exchange(transfer_clients_, shard, node, epoch, "POST", "/checkpoint", manifest.ToJson(), &answer));
+  if (answer.wal_sequence == ~0ull) {
+    return Status::Unavailable("node " + std::to_string(node) + " installed the checkpoint without telling its position");
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  LogInfo(ShardName(shard) + ": node " + std::to_string(node) + " installed a checkpoint (" +
+          std::to_string(manifest.files.size()) + " files, " + std::to_string(bytes >> 10) + " KiB in " +
+          std::to_string(secs) + " s) at sequence " + std::to_string(answer.wal_sequence));
+  *acked = answer.wal_sequence;
+  if (options_.metrics) {
+    options_.metrics->Count("latentdb_replication_checkpoints_sent_total",
+                            "Checkpoints a shard's primary copied to another node's copy.");
+    options_.metrics->Count("latentdb_replication_checkpoint_bytes_sent_total",
+                            "Bytes of the checkpoints a shard's primary copied to other nodes.", bytes);
+  }
+  return Status::Ok();
+}
+
+std::optional<uint64_t> ShardReplication::ContinueFrom(const cluster::ShardRecord& r, uint64_t last,
+                                                       const Answer& probe) {
   if (probe.wal_sequence == 0) return 1;  // an empty copy
-  if (probe.wal_sequence > copy.db->WalSequence()) return std::nullopt;
+  if (probe.wal_sequence > last) return std::nullopt;
   // The primary's own epoch: its log came from this primary. The epoch before: from the primary
   // this one followed, a prefix of this one's log up to where this epoch began.
   if (probe.epoch == r.epoch) return probe.wal_sequence + 1;
@@ -123,6 +198,10 @@ Status ShardReplication::DropFromInSync(ShardCopy& copy, const Shard& shard, uin
     auto written = shard_map_->RemoveFromInSync(r, node, shard.write_consistency_factor);
     if (written.ok()) {
       LogWarn(ShardName(shard) + ": node " + std::to_string(node) + " leaves the in-sync set (" + why + ")");
+      if (options_.metrics) {
+        options_.metrics->Count("latentdb_replication_in_sync_removals_total",
+                                "Copies a shard's primary removed from the in-sync set (they stopped answering).");
+      }
       copy.record = *written;
       return Status::Ok();
     }
@@ -164,9 +243,9 @@ Status ShardReplication::Ship(ShardCopy& copy, const Shard& shard) {
       if (!copy.acked.count(node)) {
         // Not known (first shipment since this copy became primary, or after a refusal): ask.
         Answer probe;
-        shipped = Send(shard, node, copy.record->epoch, "POST", {}, &probe);
+        shipped = Send(shard, node, copy.record->epoch, {}, &probe);
         if (!shipped.ok()) break;
-        auto from = ContinueFrom(copy, probe);
+        auto from = ContinueFrom(*copy.record, copy.db->WalSequence(), probe);
         if (!from) {
           shipped = Status::Conflict("its log holds batches this primary never had");
           break;
@@ -174,7 +253,7 @@ Status ShardReplication::Ship(ShardCopy& copy, const Shard& shard) {
         copy.acked[node] = *from - 1;
       }
       if (copy.acked[node] >= target) break;
-      shipped = SendFrom(copy, shard, node, copy.acked[node] + 1);
+      shipped = SendFrom(copy, shard, node, copy.record->epoch, copy.acked[node] + 1, &copy.acked[node]);
       if (shipped.code() != StatusCode::kConflict) break;
       copy.acked.erase(node);  // refused the order: ask where it stands, once
     }
@@ -185,48 +264,84 @@ Status ShardReplication::Ship(ShardCopy& copy, const Shard& shard) {
 }
 
 void ShardReplication::CatchUp(ShardCopy& copy, const Shard& shard) {
-  std::lock_guard<std::mutex> lock(copy.replication_mutex);
-  if (!copy.record || copy.record->primary != self_) return;
-  const std::vector<uint64_t> placed = copy.record->replicas;
-  for (uint64_t node : placed) {
-    if (node == self_ || copy.record->InSync(node) || !shard.nodes.count(node)) continue;
-    Answer probe;
-    if (!Send(shard, node, copy.record->epoch, "POST", {}, &probe).ok()) continue;
-    auto from = ContinueFrom(copy, probe);
-    if (!from) {
-      LogInfo(ShardName(shard) + ": node " + std::to_string(node) + "'s copy (sequence " +
-              std::to_string(probe.wal_sequence) + ", epoch " + std::to_string(probe.epoch) +
-              ") may hold writes that were never acknowledged; it is emptied and copied again");
-      Answer reset;
-      if (Status s = Send(shard, node, copy.record->epoch, "DELETE", {}, &reset); !s.ok()) {
-        LogWarn(ShardName(shard) + ": resetting node " + std::to_string(node) + "'s copy: " + s.ToString());
-        continue;
-      }
-      from = 1;
-    }
-    copy.acked[node] = *from - 1;
-    Status sent = SendFrom(copy, shard, node, *from);
-    if (!sent.ok()) {
-      copy.acked.erase(node);
-      if (sent.code() == StatusCode::kNotFound) {
-        LogWarn(ShardName(shard) + ": node " + std::to_string(node) + " is too far behind for the kept WAL (" +
-                sent.message() + "); copying a checkpoint is not built yet");
-      }
-      continue;
-    }
-    // Caught up, under the mutex every write's shipment takes: the next write ships to it.
-    if (copy.acked[node] < copy.db->WalSequence()) continue;
-    auto written = shard_map_->AddToInSync(*copy.record, node);
-    if (!written.ok()) {
-      LogWarn(ShardName(shard) + ": adding node " + std::to_string(node) + " to the in-sync set: " +
-              written.status().ToString());
-      if (auto fresh = shard_map_->Shard(shard.collection, shard.shard); fresh.ok()) copy.record = std::move(*fresh);
-      return;
-    }
-    copy.record = *written;
-    LogInfo(ShardName(shard) + ": node " + std::to_string(node) + " caught up at sequence " +
-            std::to_string(copy.acked[node]) + " and is in sync");
+  std::optional<cluster::ShardRecord> record;
+  {
+    std::lock_guard<std::mutex> lock(copy.replication_mutex);
+    if (!copy.record || copy.record->primary != self_) return;
+    record = copy.record;
   }
+  for (uint64_t node : record->replicas) {
+    if (node == self_ || record->InSync(node) || !shard.nodes.count(node)) continue;
+    if (Status s = CatchUpCopy(copy, shard, *record, node); !s.ok()) {
+      LogWarn(ShardName(shard) + ": bringing node " + std::to_string(node) + "'s copy up to date: " + s.ToString());
+    }
+  }
+}
+
+Status ShardReplication::CatchUpCopy(ShardCopy& copy, const Shard& shard, const cluster::ShardRecord& record,
+                                     uint64_t node) {
+  // The bulk first, without the replication mutex: writes go on meanwhile.
+  Answer probe;
+  LDB_RETURN_IF_ERROR(Send(shard, node, record.epoch, {}, &probe));
+  uint64_t at = probe.wal_sequence;
+  auto from = ContinueFrom(record, copy.db->WalSequence(), probe);
+  Status tailed = from ? SendFrom(copy, shard, node, record.epoch, *from, &at) : Status::NotFound("");
+  if (tailed.code() == StatusCode::kNotFound) {
+    LogInfo(ShardName(shard) + ": node " + std::to_string(node) + "'s copy (sequence " +
+            std::to_string(probe.wal_sequence) + ", epoch " + std::to_string(probe.epoch) + ") " +
+            (from ? "is further behind than the kept WAL reaches" : "may hold writes that were never acknowledged") +
+            "; it is replaced by a checkpoint");
+    LDB_RETURN_IF_ERROR(SendCheckpoint(copy, shard, node, record.epoch, &at));
+    tailed = SendFrom(copy, shard, node, record.epoch, at + 1, &at);
+  }
+  LDB_RETURN_IF_ERROR(tailed);
+  // The last batches and the change of the in-sync set under the mutex every write's shipment
+  // takes: once in the set, the copy gets the next write.
+  std::lock_guard<std::mutex> lock(copy.replication_mutex);
+  if (!copy.record || copy.record->primary != self_ || copy.record->epoch != record.epoch) return Status::Ok();
+  LDB_RETURN_IF_ERROR(SendFrom(copy, shard, node, record.epoch, at + 1, &at));
+  copy.acked[node] = at;
+  if (at < copy.db->WalSequence()) return Status::Ok();  // writes since: the next round
+  auto written = shard_map_->AddToInSync(*copy.record, node);
+  if (!written.ok()) {
+    if (auto fresh = shard_map_->Shard(shard.collection, shard.shard); fresh.ok()) copy.record = std::move(*fresh);
+    return written.status().WithContext("adding it to the in-sync set");
+  }
+  copy.record = *written;
+  LogInfo(ShardName(shard) + ": node " + std::to_string(node) + " caught up at sequence " + std::to_string(at) +
+          " and is in sync");
+  return Status::Ok();
+}
+
+Status ShardReplication::FinishTransfer(ShardCopy& copy, const Shard& shard, uint64_t to) {
+  std::lock_guard<std::mutex> lock(copy.replication_mutex);
+  if (!copy.record || copy.record->primary != self_ || !copy.record->InSync(to)) return Status::Ok();
+  // Where `to` stands is known once a shipment has reached it (Ship probes every in-sync copy).
+  if (!copy.acked.count(to)) return Status::Ok();
+  uint64_t at = copy.acked[to];
+  if (at < copy.db->WalSequence()) {
+    Status shipped = SendFrom(copy, shard, to, copy.record->epoch, at + 1, &at);
+    if (!shipped.ok()) return shipped.WithContext("finishing the move of " + ShardName(shard) + " to node " + std::to_string(to));
+    copy.acked[to] = at;
+  }
+  auto written = shard_map_->FinishTransfer(*copy.record, to, at);
+  if (!written.ok()) {
+    if (auto fresh = shard_map_->Shard(shard.collection, shard.shard); fresh.ok()) copy.record = std::move(*fresh);
+    return written.status().WithContext("finishing the move of " + ShardName(shard) + " to node " + std::to_string(to));
+  }
+  const bool handed_over = written->primary != self_;
+  copy.record = *written;
+  LogInfo(ShardName(shard) + ": moved to node " + std::to_string(to) +
+          (handed_over ? ", now its primary at epoch " + std::to_string(written->epoch) + " (sequence " + std::to_string(at) + ")"
+                       : std::string()));
+  return Status::Ok();
+}
+
+std::map<uint64_t, uint64_t> ShardReplication::Positions(ShardCopy& copy) {
+  std::lock_guard<std::mutex> lock(copy.replication_mutex);
+  std::map<uint64_t, uint64_t> out = copy.acked;
+  out[self_] = copy.db->WalSequence();
+  return out;
 }
 
 // --- replica side ---

@@ -19,20 +19,26 @@
 // names that epoch and its sender as primary. So a primary that was replaced (paused past its
 // lease, cut off) cannot have a write acknowledged by a copy that follows the new one.
 //
-// Divergence. A copy whose log may hold batches its new primary never had (it was primary, or
-// the replica of one, in an epoch whose last writes were not acknowledged) is reset: emptied and
-// shipped the primary's log from its first batch. A copy's log is known to be a prefix of the
-// primary's when it comes from the primary's epoch, or from the epoch before it and ends at or
-// before that epoch's start (epoch_start_seq).
+// Full copies. A copy whose log may hold batches its new primary never had (it was primary, or
+// the replica of one, in an epoch whose last writes were not acknowledged), and a copy so far
+// behind that the primary's WAL no longer reaches back to its next batch (the WAL is kept
+// ClusterRouter::Options::wal_retention_seconds), is replaced by a checkpoint of the primary's
+// store (RocksDB's Checkpoint, http/cluster/checkpoint_transfer.h) and then tailed from the
+// checkpoint's sequence number. A copy's log is known to be a prefix of the primary's when it
+// comes from the primary's epoch, or from the epoch before it and ends at or before that epoch's
+// start (epoch_start_seq).
 //
-// The wire: `POST <collection path>/wal` (a reset: `DELETE`) with the shard header and
+// The wire: `POST <collection path>/wal` with the shard header and
 // `x-latentdb-replicate: <epoch>/<primary node id>`; the body is the batches, each a big-endian
 // sequence number (8 bytes), operation count (8), length (4), then the batch's bytes. The answer
 // is the copy's {"wal_sequence", "epoch"} — the epoch its log comes from — also with a 409
-// refusal, so that the primary resends from there.
+// refusal, so that the primary resends from there. A checkpoint goes to `<collection path>/wal/
+// checkpoint` (checkpoint_transfer.h).
 //
-// Thread-safe: every call takes the copy's replication_mutex, so shipments of one copy go out in
-// order and one at a time.
+// Thread-safe. Ship and Receive take the copy's replication_mutex, so shipments of one copy go
+// out in order and one at a time. CatchUp copies the bulk (checkpoint, WAL) without it, so writes
+// go on meanwhile, and takes it for the last batches and the change of the in-sync set. Only one
+// thread may call CatchUp on a copy at a time (the node's maintenance thread).
 
 #include <chrono>
 #include <cstdint>
@@ -48,6 +54,7 @@
 #include "http/cluster/local_shards.h"
 #include "http/cluster/node_clients.h"
 #include "http/message.h"
+#include "http/metrics.h"
 
 namespace latentdb::http {
 
@@ -64,7 +71,13 @@ class ShardReplication {
     std::string api_key;
     // How long a copy may take to answer a shipment before it leaves the in-sync set.
     std::chrono::milliseconds timeout{3000};
+    // How long a copy may take to store a checkpoint's chunk or to open an installed checkpoint
+    // (it rebuilds its index).
+    std::chrono::milliseconds transfer_timeout{600000};
     size_t max_shipment_bytes = 4 << 20;
+    // Where the replication counters go (checkpoints sent, copies dropped from the in-sync set);
+    // none when null. Must outlive the ShardReplication.
+    Metrics* metrics = nullptr;
   };
   ShardReplication(cluster::ShardMap* shard_map, uint64_t self, Options options);
 
@@ -86,9 +99,18 @@ class ShardReplication {
   // comment. Unavailable when the write may not be acknowledged.
   Status Ship(ShardCopy& copy, const Shard& shard);
   // Primary side: brings the copies of the record's placement that are not in sync and whose
-  // node is live up to this copy's log, then adds them to the in-sync set. Errors are logged;
-  // the next call tries again.
+  // node is live up to this copy's log (tailing its WAL, or from a checkpoint), then adds them to
+  // the in-sync set. Errors are logged; the next call tries again.
   void CatchUp(ShardCopy& copy, const Shard& shard);
+  // Primary side: ends the move of a copy to `to` once `to` is in sync (cluster::ShardMap::
+  // FinishTransfer): the source copy leaves the placement. When the source is this copy, `to` is
+  // shipped every batch first and becomes primary, under the replication lock: a write on this
+  // copy after that is never acknowledged (its Ship finds another primary). OK, changing
+  // nothing, while `to` is not in sync or this copy is not primary.
+  Status FinishTransfer(ShardCopy& copy, const Shard& shard, uint64_t to);
+  // Primary side: for every copy (in sync or not) this copy has shipped to since it became
+  // primary, the last sequence number that copy has applied; and this copy's own.
+  std::map<uint64_t, uint64_t> Positions(ShardCopy& copy);
 
   // Replica side: the sender and epoch of a shipment's header; InvalidArgument when malformed.
   static Result<std::pair<uint64_t, uint64_t>> ParseHeader(const HttpRequest& request);  // (epoch, primary)
@@ -109,17 +131,26 @@ class ShardReplication {
     uint64_t wal_sequence = 0;
     uint64_t epoch = 0;
   };
-  // One shipment (batches may be empty: a probe) to `node`'s copy; `answer` is its position. Conflict
-  // (with `answer` set) when the copy refused the order or the epoch, Unavailable when it did not
-  // answer.
-  Status Send(const Shard& shard, uint64_t node, uint64_t epoch, const std::string& method,
-              const std::vector<engine::ReplicatedBatch>& batches, Answer* answer);
-  // Ships to `node` every batch it lacks, from `from`, recording its answers in copy.acked.
-  // NotFound when the WAL no longer reaches back to `from`.
-  Status SendFrom(ShardCopy& copy, const Shard& shard, uint64_t node, uint64_t from);
-  // Where `node`'s log can continue from, after a probe: its next sequence number, or nullopt when
-  // its log may hold batches this primary never had (it must be reset).
-  std::optional<uint64_t> ContinueFrom(const ShardCopy& copy, const Answer& probe) const;
+  // One request of `epoch`'s primary to `node`'s copy of the shard, at `<collection>/wal` + `tail`;
+  // `answer` is the copy's position when its answer gives one. Conflict (with `answer` set) when
+  // the copy refused the order or the epoch, Unavailable when it did not answer or failed.
+  Status Exchange(NodeClients& clients, const Shard& shard, uint64_t node, uint64_t epoch, const std::string& method,
+                  const std::string& tail, const std::string& body, Answer* answer);
+  // One shipment (batches may be empty: a probe) to `node`'s copy (Exchange).
+  Status Send(const Shard& shard, uint64_t node, uint64_t epoch, const std::vector<engine::ReplicatedBatch>& batches,
+              Answer* answer);
+  // Ships to `node` every batch it lacks, from `from`; `*acked` follows its answers. NotFound when
+  // the WAL no longer reaches back to `from`.
+  Status SendFrom(ShardCopy& copy, const Shard& shard, uint64_t node, uint64_t epoch, uint64_t from, uint64_t* acked);
+  // Replaces `node`'s copy by a checkpoint of this one (checkpoint_transfer.h); `*acked` is the
+  // checkpoint's sequence number.
+  Status SendCheckpoint(ShardCopy& copy, const Shard& shard, uint64_t node, uint64_t epoch, uint64_t* acked);
+  // CatchUp for one copy, `record` being the shard record as this primary held it at the start.
+  Status CatchUpCopy(ShardCopy& copy, const Shard& shard, const cluster::ShardRecord& record, uint64_t node);
+  // Where `node`'s log can continue from, after a probe, with `record` this primary's record and
+  // `last` its last sequence number: its next sequence number, or nullopt when its log may hold
+  // batches this primary never had (it must be replaced).
+  static std::optional<uint64_t> ContinueFrom(const cluster::ShardRecord& record, uint64_t last, const Answer& probe);
   // Drops `node` from the in-sync set (etcd, under the record's revision; copy.record follows).
   // Unavailable when that would leave too few copies, or when the record moved on to another
   // primary or epoch (re-read into copy.record).
@@ -129,6 +160,7 @@ class ShardReplication {
   const uint64_t self_;
   const Options options_;
   NodeClients clients_;
+  NodeClients transfer_clients_;  // for checkpoints: transfer_timeout
 };
 
 }  // namespace latentdb::http

@@ -2,9 +2,14 @@
 // single node; "enabled" with "peer_id" and "peers" otherwise). Where Qdrant shows its own Raft
 // ("raft_info"), LatentDB shows etcd, which holds its membership (docs/cluster.md), and the shard
 // records of the clustered collections.
-// GET /collections/{c}/cluster for a collection of this node's own (one local shard); a clustered
-// collection's is answered by the router (http/cluster/cluster_router.cc).
+// POST /cluster/rebalance: moves shard copies so that every live node holds about as many
+// (cluster/rebalance.h); the shards' primaries carry the moves out.
+// GET and POST /collections/{c}/cluster for a collection of this node's own (one local shard); a
+// clustered collection's are answered by the router (http/cluster/cluster_router.cc).
+#include <algorithm>
+
 #include "cluster/membership.h"
+#include "cluster/rebalance.h"
 #include "cluster/shard_map.h"
 #include "http/handlers/handlers.h"
 
@@ -53,6 +58,41 @@ void RegisterClusterRoutes(Router& router, const HandlerContext& ctx) {
                   {"lease_ttl_seconds", m.options().lease_ttl_seconds},
                   {"lease_alive", m.LeaseAlive()},
                   {"joins", m.generation()}}}};
+  }));
+  router.Add("POST", "/cluster/rebalance", JsonRoute([ctx](const HttpRequest&, const PathParams&) -> Result<json> {
+    const cluster::Membership* joined = ctx.membership ? ctx.membership->load() : nullptr;
+    if (joined == nullptr) return Status::InvalidArgument("this node is not part of a cluster (serve --cluster)");
+    const cluster::Membership& m = *joined;
+    LDB_ASSIGN_OR_RETURN(auto nodes, m.Nodes());
+    std::vector<uint64_t> live;
+    for (const auto& n : nodes) live.push_back(n.node_id);
+    cluster::ShardMap shard_map(m.etcd_client(), m.options().prefix);
+    LDB_ASSIGN_OR_RETURN(auto collections, shard_map.ListCollections());
+    std::vector<cluster::ShardRecord> shards;
+    for (const auto& c : collections) {
+      LDB_ASSIGN_OR_RETURN(auto records, shard_map.Shards(c.name));
+      shards.insert(shards.end(), records.begin(), records.end());
+    }
+    json started = json::array(), skipped = json::array();
+    for (const auto& move : cluster::PlanRebalance(shards, live)) {
+      json entry = {{"collection", move.collection}, {"shard_id", move.shard}, {"from", move.from}, {"to", move.to}};
+      auto rec = std::find_if(shards.begin(), shards.end(), [&](const auto& r) {
+        return r.collection == move.collection && r.shard == move.shard;
+      });
+      auto written = shard_map.StartTransfer(*rec, move.from, move.to);
+      if (written.ok()) {
+        started.push_back(std::move(entry));
+      } else {
+        entry["error"] = written.status().message();  // the record changed meanwhile: the next call plans again
+        skipped.push_back(std::move(entry));
+      }
+    }
+    return json{{"shard_transfers", std::move(started)}, {"skipped", std::move(skipped)}};
+  }));
+  router.Add("POST", "/collections/{collection}/cluster", JsonRoute([ctx](const HttpRequest&, const PathParams& p) -> Result<json> {
+    LDB_RETURN_IF_ERROR(PathCollection(ctx, p).status());
+    return Status::InvalidArgument("collection '" + p.at("collection") +
+                                   "' is this node's own, not a clustered one: it has one shard, which cannot move");
   }));
   router.Add("GET", "/collections/{collection}/cluster", JsonRoute([ctx](const HttpRequest&, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
