@@ -53,12 +53,15 @@ struct Cluster {
   TempDir dir;
   std::unique_ptr<EtcdCluster> etcd;
   std::map<int, std::unique_ptr<ServerProcess>> nodes;
-  explicit Cluster(int n) {
-    etcd = std::make_unique<EtcdCluster>(dir.Sub("etcd"));
+  std::vector<std::string> extra;  // more `serve` flags, for every node
+  explicit Cluster(int n, std::vector<std::string> more = {}, int etcd_members = 1) : extra(std::move(more)) {
+    etcd = std::make_unique<EtcdCluster>(dir.Sub("etcd"), etcd_members);
     for (int i = 1; i <= n; ++i) Start(i);
   }
   void Start(int i) {
-    nodes[i] = std::make_unique<ServerProcess>(dir.Sub("n" + std::to_string(i)), ServeClusterArgs(*etcd, i));
+    std::vector<std::string> args = ServeClusterArgs(*etcd, i);
+    args.insert(args.end(), extra.begin(), extra.end());
+    nodes[i] = std::make_unique<ServerProcess>(dir.Sub("n" + std::to_string(i)), args);
   }
   std::unique_ptr<client::HttpClient> Client(int i, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
     return std::make_unique<client::HttpClient>("127.0.0.1", nodes.at(i)->port(), timeout);
@@ -146,8 +149,11 @@ struct Writers {
   }
   void Stop() {
     stop = true;
-    for (auto& t : threads) t.join();
+    for (auto& t : threads) {
+      if (t.joinable()) t.join();
+    }
   }
+  ~Writers() { Stop(); }  // a failed REQUIRE leaves the case early: the threads end first
 };
 
 // The ids, payloads and scores of a list of scored points (scores to 5 decimals: a copy's index
@@ -318,6 +324,50 @@ TEST_CASE("A primary killed under write load is replaced by its in-sync replica,
   }
 }
 
+// A counter of a node's /metrics (0 when absent).
+uint64_t Counter(client::HttpClient& c, const std::string& name) {
+  auto r = c.Request("GET", "/metrics");
+  REQUIRE(r.ok());
+  const size_t at = r->body.find("\n" + name + " ");
+  return at == std::string::npos ? 0 : std::stoull(r->body.substr(at + name.size() + 2));
+}
+
+TEST_CASE("A copy further behind than its primary's kept WAL is replaced by a checkpoint, then tailed", "[cluster][replication]") {
+  // No WAL kept once flushed, and 1 MiB memtables (4 MiB of live WAL at most): the writes made
+  // while a replica is away leave its primary's WAL before it returns.
+  Cluster cl(3, {"--wal-retention", "0", "--memtable-mb", "1"});
+  auto one = cl.Client(1);
+  Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "Flat"}, {"shard_number", 1}, {"replication_factor", 3},
+                                     {"write_consistency_factor", 2}});
+  Ok(*one, "PUT", "/collections/c/index", {{"field_name", "group"}, {"field_schema", "integer"}});
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 500)}});
+  json shard = ShardsOf(*one, "c")[0];
+  const int primary = shard["primary"];
+  const int away = shard["replicas"][0] == primary ? shard["replicas"][1].get<int>() : shard["replicas"][0].get<int>();
+  auto writer = cl.Client(primary);
+  cl.nodes[away]->Kill();
+  for (int b = 500; b < 40500; b += 2000) Ok(*writer, "PUT", "/collections/c/points?wait=true", {{"points", Points(b, b + 2000)}});
+  Ok(*writer, "POST", "/collections/c/points/delete?wait=true", {{"points", {0, 1, 2, 40000}}});
+  CHECK(Counter(*writer, "latentdb_replication_checkpoints_sent_total") == 0);
+
+  cl.Start(away);
+  CHECK(Eventually([&] { return AllInSync(*writer); }, 60));
+  CHECK(Counter(*writer, "latentdb_replication_checkpoints_sent_total") >= 1);
+  CHECK(Counter(*writer, "latentdb_replication_checkpoint_bytes_sent_total") > 0);
+  // Writes after the checkpoint reach it by the WAL again.
+  Ok(*writer, "PUT", "/collections/c/points?wait=true", {{"points", Points(50000, 50010)}});
+  CopiesAgree(cl, *writer);
+  CHECK(Ok(*writer, "POST", "/collections/c/points/count", {{"exact", true}})["count"] == 40500 - 4 + 10);
+  // The installed copy answers filtered searches (its payload index came with the checkpoint) as
+  // its primary does.
+  const std::string uid = Ok(*writer, "GET", "/collections/c")["cluster"]["uid"];
+  auto direct = cl.Client(away);
+  direct->SetHeader("x-latentdb-shard", uid + "/0");
+  json body = {{"vector", Vector(7)}, {"limit", 5}, {"filter", {{"must", {{{"key", "group"}, {"match", {{"value", 2}}}}}}}}};
+  CHECK(Ranked(Ok(*direct, "POST", "/collections/c/points/search", body)) ==
+        Ranked(Ok(*writer, "POST", "/collections/c/points/search?consistency=primary", body)));
+}
+
 TEST_CASE("A primary paused past its lease is fenced: its writes are refused, and its copy follows the new primary", "[cluster][replication]") {
   Cluster cl(3);
   auto one = cl.Client(1);
@@ -350,4 +400,137 @@ TEST_CASE("A primary paused past its lease is fenced: its writes are refused, an
   std::set<int> stored = StoredIds(*witness);
   CHECK(stored.size() == 150);
   CHECK(stored.count(900) == 0);
+}
+
+namespace {
+
+// The copies of collection `c` on the nodes' disks: (node, shard) pairs.
+std::set<std::pair<int, int>> CopiesOnDisk(Cluster& cl, const std::string& uid) {
+  std::set<std::pair<int, int>> out;
+  for (const auto& [n, node] : cl.nodes) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(cl.dir.Sub("n" + std::to_string(n)) + "/shards/c." + uid, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") == std::string::npos) out.insert({n, std::stoi(name)});
+    }
+  }
+  return out;
+}
+
+// Whether no move is under way and every copy is in sync, as `c` reads them (false when it cannot tell).
+bool Settled(client::HttpClient& c) {
+  auto r = c.Request("GET", "/collections/c/cluster");
+  if (!r.ok() || r->status != 200) return false;
+  return json::parse(r->body)["result"]["shard_transfers"].empty() && AllInSync(c);
+}
+
+}  // namespace
+
+TEST_CASE("Shard copies move to a node that joins (rebalance, move_shard) under writes, losing and duplicating nothing", "[cluster][replication]") {
+  Cluster cl(3);
+  auto one = cl.Client(1);
+  // 4 shards × 2 copies on 3 nodes: 3, 3 and 2 copies.
+  Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "Flat"}, {"shard_number", 4}, {"replication_factor", 2}});
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 2000)}});
+  const std::string uid = Ok(*one, "GET", "/collections/c")["cluster"]["uid"];
+  cl.Start(4);
+  CHECK(Eventually([&] { return Ok(*one, "GET", "/cluster")["peers"].contains("4"); }, 20));
+
+  Writers writers;
+  writers.Start(cl, {1, 2}, 100000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const json plan = Ok(*one, "POST", "/cluster/rebalance", json::object());
+  INFO(plan.dump());
+  REQUIRE(plan["shard_transfers"].size() == 2);  // to 2 copies on every node
+  for (const auto& t : plan["shard_transfers"]) CHECK(t["to"] == 4);
+  CHECK(Eventually([&] { return Settled(*one); }, 60));
+  std::map<int, int> copies_per_node;
+  for (const auto& s : ShardsOf(*one, "c")) {
+    for (const auto& n : s["replicas"]) ++copies_per_node[n.get<int>()];
+  }
+  CHECK(copies_per_node == std::map<int, int>{{1, 2}, {2, 2}, {3, 2}, {4, 2}});
+  CHECK(Ok(*one, "POST", "/cluster/rebalance", json::object())["shard_transfers"].empty());
+
+  // Qdrant's move_shard, of a primary: its role goes with it (a new epoch).
+  json shard0 = ShardsOf(*one, "c")[0];
+  const int from = shard0["primary"];
+  int to = 1;
+  while (std::find(shard0["replicas"].begin(), shard0["replicas"].end(), json(to)) != shard0["replicas"].end()) ++to;
+  Fails(*one, 400, "POST", "/collections/c/cluster",
+        {{"move_shard", {{"shard_id", 0}, {"from_peer_id", from}, {"to_peer_id", 9}}}}, "not a live member");
+  Ok(*one, "POST", "/collections/c/cluster", {{"move_shard", {{"shard_id", 0}, {"from_peer_id", from}, {"to_peer_id", to}}}});
+  CHECK(Eventually([&] { return Settled(*one); }, 60));
+  shard0 = ShardsOf(*one, "c")[0];
+  CHECK(shard0["primary"] == to);
+  CHECK(shard0["epoch"].get<int>() >= 2);
+  writers.Stop();
+  INFO(writers.acked.size() << " of " << writers.attempted.size() << " points acknowledged");
+  CHECK(writers.acked.size() > 1000);
+
+  // Every acknowledged write is there once; nothing that was never sent; the copies agree, and
+  // the copies that moved away are gone from their old nodes' disks.
+  std::set<int> stored = StoredIds(*one);
+  for (int id : writers.acked) CHECK(stored.count(id) == 1);
+  for (int id : stored) CHECK((id < 2000 || writers.attempted.count(id)));
+  CopiesAgree(cl, *one);
+  CHECK(Eventually([&] { return CopiesOnDisk(cl, uid).size() == 8; }, 20));
+  // Lag per copy, from the primaries.
+  for (const auto& copy : Ok(*one, "GET", "/collections/c/cluster")["remote_shards"]) CHECK(copy.contains("lag"));
+}
+
+namespace {
+
+// How many writes `w` has had acknowledged so far.
+size_t AckedCount(Writers& w) {
+  std::lock_guard<std::mutex> lock(w.mu);
+  return w.acked.size();
+}
+
+}  // namespace
+
+TEST_CASE("Under write load: a lagging replica, the loss of an etcd member, and a crash of every node lose no acknowledged write", "[cluster][replication]") {
+  Cluster cl(3, {}, /*etcd_members=*/3);
+  auto one = cl.Client(1);
+  Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "Flat"}, {"shard_number", 2}, {"replication_factor", 2}});
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 500)}});
+  Writers writers;
+  writers.Start(cl, {1, 2, 3}, 100000);
+  auto progresses = [&](int seconds) {
+    const size_t before = AckedCount(writers);
+    std::this_thread::sleep_for(std::chrono::seconds(seconds));
+    return AckedCount(writers) > before;
+  };
+  REQUIRE(progresses(2));
+
+  // A lagging replica (the node that is no shard's primary): paused past its lease and the
+  // replication timeout, then resumed. Writes go on without it, and it catches up.
+  std::set<int> replica_only = {1, 2, 3};
+  for (const auto& s : ShardsOf(*one, "c")) replica_only.erase(s["primary"].get<int>());
+  REQUIRE(replica_only.size() == 1);
+  const int lagging = *replica_only.begin();
+  kill(cl.nodes[lagging]->pid(), SIGSTOP);
+  CHECK(progresses(6));
+  kill(cl.nodes[lagging]->pid(), SIGCONT);
+  CHECK(Eventually([&] { return AllInSync(*one); }, 30));
+
+  // One etcd member of three lost: a quorum remains, and writes go on.
+  cl.etcd->Kill(0);
+  CHECK(progresses(5));
+  cl.etcd->Restart(0);
+  CHECK(progresses(2));
+
+  // Every node killed at once, then started again: the acknowledged writes are all there.
+  for (auto& [n, node] : cl.nodes) node->Kill();
+  writers.Stop();
+  for (int n = 1; n <= 3; ++n) cl.Start(n);
+  one = cl.Client(1);
+  CHECK(Eventually([&] { return AllInSync(*one); }, 30));
+  INFO(writers.acked.size() << " of " << writers.attempted.size() << " points acknowledged");
+  WARN("faults under load: " << writers.acked.size() << " of " << writers.attempted.size() << " points acknowledged");
+  std::set<int> stored = StoredIds(*one);
+  for (int id : writers.acked) CHECK(stored.count(id) == 1);
+  for (int id : stored) CHECK((id < 500 || writers.attempted.count(id)));
+  CopiesAgree(cl, *one);
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(900000, 900010)}});
+  CopiesAgree(cl, *one);
 }

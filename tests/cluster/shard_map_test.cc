@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cluster/membership.h"
+#include "cluster/rebalance.h"
 #include "cluster/shard_map.h"
 #include "tests/cluster/etcd_cluster.h"
 #include "tests/support/temp_dir.h"
@@ -234,4 +235,84 @@ TEST_CASE("Promotion needs an in-sync candidate and a primary whose lease is gon
   auto without = f.map.RemoveFromInSync(now, others[1], 1);
   REQUIRE(without.ok());
   CHECK(f.map.Promote(*without, others[1], 20).status().code() == StatusCode::kConflict);
+}
+
+TEST_CASE("A move places its target out of sync, and ends with the source gone, the primary's role handed over", "[cluster]") {
+  Fixture f;
+  REQUIRE(f.map.CreateCollection(Collection("c", 1, 2), {1, 2}).ok());
+  const ShardRecord seen = (*f.map.Shards("c"))[0];
+  const uint64_t primary = seen.primary, replica = seen.replicas[0] == primary ? seen.replicas[1] : seen.replicas[0];
+
+  CHECK(f.map.StartTransfer(seen, 7, 3).status().code() == StatusCode::kInvalidArgument);        // no copy on 7
+  CHECK(f.map.StartTransfer(seen, primary, replica).status().code() == StatusCode::kInvalidArgument);  // 2 has one
+  auto moving = f.map.StartTransfer(seen, primary, 3);
+  REQUIRE(moving.ok());
+  CHECK(moving->Places(3));
+  CHECK_FALSE(moving->InSync(3));
+  REQUIRE(moving->transfers.size() == 1);
+  CHECK(moving->transfers[0] == ShardTransfer{primary, 3});
+  CHECK(f.map.StartTransfer(*moving, replica, 4).status().code() == StatusCode::kConflict);  // one at a time
+  CHECK(f.map.StartTransfer(seen, replica, 4).status().code() == StatusCode::kConflict);     // stale view
+  // The record as etcd holds it reads back the same (the transfers field round-trips).
+  const ShardRecord stored = (*f.map.Shards("c"))[0];
+  CHECK(stored.transfers == moving->transfers);
+  CHECK(stored.replicas == moving->replicas);
+
+  // Not before the target is in sync.
+  CHECK(f.map.FinishTransfer(*moving, 3, 50).status().code() == StatusCode::kInvalidArgument);
+  auto caught_up = f.map.AddToInSync(*moving, 3);
+  REQUIRE(caught_up.ok());
+  auto done = f.map.FinishTransfer(*caught_up, 3, 50);
+  REQUIRE(done.ok());
+  CHECK(done->primary == 3);
+  CHECK(done->epoch == seen.epoch + 1);
+  CHECK(done->epoch_start_seq == 50);
+  CHECK_FALSE(done->Places(primary));
+  CHECK_FALSE(done->InSync(primary));
+  CHECK(done->transfers.empty());
+  CHECK(done->replicas.size() == 2);
+
+  // A move of a replica keeps the primary; an aborted move leaves the placement as it was.
+  auto again = f.map.StartTransfer(*done, replica, 5);
+  REQUIRE(again.ok());
+  CHECK(f.map.AbortTransfer(*again, 6).status().code() == StatusCode::kInvalidArgument);
+  auto aborted = f.map.AbortTransfer(*again, 5);
+  REQUIRE(aborted.ok());
+  CHECK(aborted->replicas == done->replicas);
+  CHECK(aborted->transfers.empty());
+  CHECK(aborted->primary == 3);
+}
+
+TEST_CASE("PlanRebalance evens out copies per live node, replicas first, and leaves balanced placements alone", "[cluster]") {
+  auto record = [](const std::string& c, uint32_t s, uint64_t primary, std::vector<uint64_t> replicas) {
+    ShardRecord r;
+    r.collection = c;
+    r.shard = s;
+    r.primary = primary;
+    r.replicas = replicas;
+    r.in_sync = replicas;
+    return r;
+  };
+  // 4 shards × 2 copies on nodes 1–3 (3, 3, 2), node 4 new.
+  std::vector<ShardRecord> shards = {record("c", 0, 1, {1, 2}), record("c", 1, 2, {2, 3}), record("c", 2, 3, {3, 1}),
+                                     record("c", 3, 1, {1, 2})};
+  auto moves = PlanRebalance(shards, {1, 2, 3, 4});
+  REQUIRE(moves.size() == 2);
+  std::map<uint64_t, int> load{{1, 3}, {2, 3}, {3, 2}, {4, 0}};
+  for (const auto& m : moves) {
+    CHECK(m.to == 4);
+    const auto& rec = shards[m.shard];
+    CHECK(rec.Places(m.from));
+    CHECK(rec.primary != m.from);  // a replica could move each time
+    --load[m.from];
+    ++load[m.to];
+  }
+  CHECK(moves[0].shard != moves[1].shard);
+  for (const auto& [node, n] : load) CHECK(n == 2);
+  // Balanced: nothing to do. A node that is not live neither gives nor takes.
+  CHECK(PlanRebalance(shards, {1, 2, 3}).empty());
+  CHECK(PlanRebalance(shards, {1}).empty());
+  // A shard already moving is left alone.
+  for (auto& s : shards) s.transfers.push_back({s.replicas[0], 9});
+  CHECK(PlanRebalance(shards, {1, 2, 3, 4}).empty());
 }

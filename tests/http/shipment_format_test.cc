@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "http/cluster/checkpoint_transfer.h"
 #include "http/cluster/shard_replication.h"
 
 using namespace latentdb;
@@ -81,4 +82,32 @@ TEST_CASE("a replica refuses an older epoch, and a newer one unless etcd names i
   CHECK(replication.CheckEpoch(4, 5, 1, fresh).code() == StatusCode::kConflict);  // not placed here
   auto unreachable = []() -> Result<cluster::ShardRecord> { return Status::Unavailable("etcd is away"); };
   CHECK(replication.CheckEpoch(4, 5, 1, unreachable).code() == StatusCode::kConflict);
+}
+
+TEST_CASE("a checkpoint's manifest names only plain files of a RocksDB checkpoint", "[replication]") {
+  using latentdb::http::CheckpointManifest;
+  using latentdb::http::IsCheckpointFileName;
+  for (const char* good : {"000012.sst", "MANIFEST-000005", "CURRENT", "OPTIONS-000007", "000010.log", "a_b"}) {
+    INFO(good);
+    CHECK(IsCheckpointFileName(good));
+  }
+  // Anything that could name a path outside the staging directory, or is not a file name at all.
+  for (const char* bad : {"", ".", "..", "../x", "a/b", "/etc/passwd", "a\\b", "a b", "x\n", "%2e%2e"}) {
+    INFO(bad);
+    CHECK_FALSE(IsCheckpointFileName(bad));
+  }
+  CHECK_FALSE(IsCheckpointFileName(std::string(256, 'a')));
+
+  CheckpointManifest m{{{"CURRENT", 16}, {"000012.sst", 1u << 30}}};
+  auto back = CheckpointManifest::FromJson(m.ToJson());
+  REQUIRE(back.ok());
+  REQUIRE(back->files.size() == 2);
+  CHECK(back->files[1].name == "000012.sst");
+  CHECK(back->files[1].size == 1u << 30);
+  for (const char* bad : {"", "[]", "{}", R"({"files": []})", R"({"files": [{"name": "../CURRENT", "size": 1}]})",
+                          R"({"files": [{"name": "CURRENT", "size": -1}]})", R"({"files": [{"name": 3, "size": 1}]})",
+                          R"({"files": ["CURRENT"]})"}) {
+    INFO(bad);
+    CHECK(CheckpointManifest::FromJson(bad).status().code() == StatusCode::kInvalidArgument);
+  }
 }
