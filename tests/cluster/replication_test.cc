@@ -464,7 +464,7 @@ TEST_CASE("Shard copies move to a node that joins (rebalance, move_shard) under 
   CHECK(shard0["primary"] == to);
   CHECK(shard0["epoch"].get<int>() >= 2);
   writers.Stop();
-  INFO(writers.acked.size() << " of " << writers.attempted.size() << " points acknowledged");
+  WARN("moves under load: " << writers.acked.size() << " of " << writers.attempted.size() << " points acknowledged");
   CHECK(writers.acked.size() > 1000);
 
   // Every acknowledged write is there once; nothing that was never sent; the copies agree, and
