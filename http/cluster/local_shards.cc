@@ -186,11 +186,18 @@ std::vector<ShardCopyId> LocalShards::OnDisk() const {
     const std::string name = c.path().filename().string();
     const size_t dot = name.rfind('.');
     if (dot == std::string::npos) continue;
+    std::set<uint32_t> shards;
     for (const auto& s : fs::directory_iterator(c.path(), ec)) {
-      const std::string shard = s.path().filename().string();
+      // "<shard>", or what a checkpoint's transfer left beside it ("<shard>.incoming", …): a
+      // copy whose only trace is a staging directory is listed too, so that dropping it clears it.
+      const std::string entry = s.path().filename().string();
+      const std::string shard = entry.substr(0, entry.find('.'));
+      const std::string rest = entry.substr(shard.size());
+      if (rest != "" && rest != ".incoming" && rest != ".installing" && rest != ".replaced") continue;
       if (shard.empty() || shard.find_first_not_of("0123456789") != std::string::npos || shard.size() > 9) continue;
-      out.push_back({name.substr(0, dot), name.substr(dot + 1), static_cast<uint32_t>(std::stoul(shard))});
+      shards.insert(static_cast<uint32_t>(std::stoul(shard)));
     }
+    for (uint32_t shard : shards) out.push_back({name.substr(0, dot), name.substr(dot + 1), shard});
   }
   return out;
 }

@@ -93,7 +93,8 @@ class LocalShards {
   // Closes the copy and removes its directory (and a checkpoint being staged for it). OK when it
   // did not exist.
   Status Drop(const ShardCopyId& id);
-  // Every copy found on disk (open or not).
+  // Every copy found on disk (open or not), and every copy of which only a checkpoint's staging
+  // directory is left.
   std::vector<ShardCopyId> OnDisk() const;
   // DATA_DIR/shards/<collection>.<uid>/<shard>
   std::string Directory(const ShardCopyId& id) const;
