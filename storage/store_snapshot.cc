@@ -123,9 +123,13 @@ Status Store::Impl::RemoveUnnamedRecords() {
   if (damaged) return Status::Ok();
   // The collection ids present in a family under `prefix` + cid, one seek per id.
   std::set<uint32_t> orphans;
+  // A one-off scan at open: its blocks stay out of the block cache (fill_cache false), which is
+  // left to the queries.
+  rocksdb::ReadOptions scan;
+  scan.fill_cache = false;
   auto collect = [&](Family family, const std::string& prefix) -> Status {
     try {
-      std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), impl.cf[family]));
+      std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(scan, impl.cf[family]));
       for (it->Seek(prefix); it->Valid();) {
         std::string_view key(it->key().data(), it->key().size());
         if (!key.starts_with(prefix) || key.size() < prefix.size() + 4) break;
