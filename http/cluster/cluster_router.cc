@@ -255,7 +255,12 @@ struct ClusterRouter::Impl {
     }
     if (!copy.ok()) return ErrorResponse(copy.status());
     if (drop && (*copy)->db->replica()) return DropCopy(id, std::move(*copy));
-    const bool replicated = record && record->replicas.size() > 1 && !(*copy)->db->replica() && !drop;
+    // A copy that has replicated (or moved) before is checked as a replicated one even when the
+    // view at hand shows one copy: a view read before a move of a single-copy shard began must
+    // not get a write acknowledged by the copy that handed its role over meanwhile (Ship refuses
+    // it, its record naming another primary).
+    const bool replicated = record && !(*copy)->db->replica() && !drop &&
+                            (record->replicas.size() > 1 || (*copy)->HasRecord());
     if (replicated) {
       if (Status s = replication.Adopt(**copy, *record); !s.ok()) return ErrorResponse(s);
     }
@@ -1162,7 +1167,8 @@ struct ClusterRouter::Impl {
   // Copies on disk that their shard no longer places here, since when (Maintain's thread only).
   std::map<ShardCopyId, Clock::time_point> unplaced_since;
 
-  // One round over the shards that have a copy here and more than one copy (replicated, or moving).
+  // One round over the shards that have a copy here and more than one copy (replicated, or
+  // moving), or a single copy that moved here.
   void Maintain() {
     // The copies on disk are listed before the records are read: a copy is made only after its
     // record places it, so one that a fresher record does not place has been moved away.
@@ -1178,7 +1184,9 @@ struct ClusterRouter::Impl {
       if (!shards.ok()) continue;
       for (const auto& rec : *shards) {
         records[{c.name, c.uid, rec.shard}] = rec;
-        if (!rec.Places(self) || rec.replicas.size() < 2) continue;
+        // A single copy needs no looking after — unless it moved here (a later epoch): its copy,
+        // a replica until the move ended, must be promoted.
+        if (!rec.Places(self) || (rec.replicas.size() < 2 && rec.epoch == 1)) continue;
         const ShardCopyId id{c.name, c.uid, rec.shard};
         const ShardReplication::Shard where{c.name, c.uid, rec.shard, c.write_consistency_factor, nodes};
         if (rec.primary == self) {

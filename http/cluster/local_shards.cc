@@ -38,6 +38,11 @@ uint64_t ShardCopy::Epoch() {
   return epoch;
 }
 
+bool ShardCopy::HasRecord() {
+  std::lock_guard<std::mutex> lock(replication_mutex);
+  return record.has_value();
+}
+
 Status ShardCopy::RaiseEpoch(uint64_t e, bool log) {
   const uint64_t next_epoch = std::max(epoch, e), next_log = log ? std::max(log_epoch, e) : log_epoch;
   if (next_epoch == epoch && next_log == log_epoch) return Status::Ok();

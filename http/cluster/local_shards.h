@@ -64,6 +64,8 @@ struct ShardCopy {
   Status RaiseEpoch(uint64_t e, bool log);
   // `epoch`, read under replication_mutex.
   uint64_t Epoch();
+  // Whether `record` is set (the copy has taken part in replication or a move), under the mutex.
+  bool HasRecord();
   ~ShardCopy();
 };
 

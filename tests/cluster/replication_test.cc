@@ -477,6 +477,26 @@ TEST_CASE("Shard copies move to a node that joins (rebalance, move_shard) under 
   // Lag per copy, from the primaries.
   const json info = Ok(*one, "GET", "/collections/c/cluster");
   for (const auto& copy : info["remote_shards"]) CHECK(copy.contains("lag"));
+
+  // A single-copy collection moves too: its only copy catches the target up and hands over.
+  Ok(*one, "PUT", "/collections/single", {{"dim", kDim}, {"index", "Flat"}});
+  Ok(*one, "PUT", "/collections/single/points?wait=true", {{"points", Points(0, 300)}});
+  const int at = Ok(*one, "GET", "/collections/single")["cluster"]["shards"][0]["primary"];
+  const int dest = at == 4 ? 1 : 4;
+  Ok(*one, "POST", "/collections/single/cluster",
+     {{"move_shard", {{"shard_id", 0}, {"from_peer_id", at}, {"to_peer_id", dest}}}});
+  CHECK(Eventually([&] {
+    auto r = one->Request("GET", "/collections/single");
+    if (!r.ok() || r->status != 200) return false;
+    const json s = json::parse(r->body)["result"]["cluster"]["shards"][0];
+    return s["primary"] == dest && s["replicas"].size() == 1;
+  }, 30));
+  // Writes refused while the shard maps catch up (503) are retried, as a client would.
+  CHECK(Eventually([&] {
+    auto r = one->Request("PUT", "/collections/single/points?wait=true", json{{"points", Points(300, 310)}}.dump());
+    return r.ok() && r->status == 200;
+  }, 10));
+  CHECK(Ok(*one, "POST", "/collections/single/points/count", {{"exact", true}})["count"] == 310);
 }
 
 namespace {
