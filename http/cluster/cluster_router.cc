@@ -629,29 +629,36 @@ struct ClusterRouter::Impl {
     // Every copy, as Qdrant lists replicas: "Active" in sync on a live node, "Partial" on a live
     // node but not (yet) in sync — catching up —, "Dead" on a node without a live lease.
     json local_shards = json::array(), remote_shards = json::array(), transfers = json::array();
+    // The copies' positions, asked of every live primary at once (absent while it is down).
+    std::vector<json> positions(v.shards.size());
+    std::vector<Part> asks;
+    HttpRequest wal;
+    wal.method = "GET";
+    wal.path = CollectionPath(v.collection.name) + "/wal";
+    for (const auto& rec : v.shards) {
+      if (v.nodes.count(rec.primary)) asks.push_back({rec.shard, wal, rec.primary});
+    }
+    const std::vector<HttpResponse> answers = Scatter(v, asks);
+    for (size_t i = 0; i < asks.size(); ++i) {
+      if (auto answered = ResultOf(answers[i]); answered.ok()) positions[asks[i].shard] = std::move(*answered);
+    }
     for (uint32_t s = 0; s < v.shards.size(); ++s) {
       const auto& rec = v.shards[s];
       for (const auto& t : rec.transfers) {
         transfers.push_back({{"shard_id", s}, {"from", t.from}, {"to", t.to}, {"sync", false},
                              {"method", "checkpoint_or_wal"}});
       }
-      // The positions, from the primary (absent while it is down).
-      json positions;
-      if (v.nodes.count(rec.primary)) {
-        HttpRequest wal;
-        wal.method = "GET";
-        wal.path = CollectionPath(v.collection.name) + "/wal";
-        auto answered = ResultOf(Send(v, {s, wal, rec.primary}));
-        if (answered.ok()) positions = *answered;
-      }
+      const json& shard_positions = positions[s];
       for (uint64_t node : rec.replicas) {
         const char* state = !v.nodes.count(node) ? "Dead" : rec.InSync(node) ? "Active" : "Partial";
         json entry = {{"shard_id", s}, {"state", state}, {"primary", node == rec.primary},
                       {"epoch", rec.epoch}, {"in_sync", rec.in_sync}};
-        const json seq = positions.is_object() ? positions.value("/copies"_json_pointer / std::to_string(node), json())
-                                               : json();
-        if (seq.is_number_unsigned() && positions["wal_sequence"].is_number_unsigned()) {
-          const uint64_t at = seq.get<uint64_t>(), head = positions["wal_sequence"].get<uint64_t>();
+        const json seq = shard_positions.is_object()
+                             ? shard_positions.value("/copies"_json_pointer / std::to_string(node), json())
+                             : json();
+        const json head_seq = shard_positions.is_object() ? shard_positions.value("wal_sequence", json()) : json();
+        if (seq.is_number_unsigned() && head_seq.is_number_unsigned()) {
+          const uint64_t at = seq.get<uint64_t>(), head = head_seq.get<uint64_t>();
           entry["wal_sequence"] = at;
           entry["lag"] = head > at ? head - at : 0;
         }
@@ -1203,8 +1210,9 @@ struct ClusterRouter::Impl {
           if (Status s = replication.Ship(**copy, where); !s.ok()) LogWarn(s.ToString());
           replication.CatchUp(**copy, where);
           for (const auto& t : rec.transfers) {
-            if (Status s = replication.FinishTransfer(**copy, where, t.to); !s.ok()) LogWarn(s.ToString());
-            Forget(c.name);
+            auto finished = replication.FinishTransfer(**copy, where, t.to);
+            if (!finished.ok()) LogWarn(finished.status().ToString());
+            if (finished.ok() && *finished) Forget(c.name);  // this node routes by the new placement at once
           }
         } else if (rec.InSync(self) && !nodes.count(rec.primary)) {
           TakeOver(c, rec, id, where);

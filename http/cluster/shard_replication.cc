@@ -313,11 +313,11 @@ Status ShardReplication::CatchUpCopy(ShardCopy& copy, const Shard& shard, const 
   return Status::Ok();
 }
 
-Status ShardReplication::FinishTransfer(ShardCopy& copy, const Shard& shard, uint64_t to) {
+Result<bool> ShardReplication::FinishTransfer(ShardCopy& copy, const Shard& shard, uint64_t to) {
   std::lock_guard<std::mutex> lock(copy.replication_mutex);
-  if (!copy.record || copy.record->primary != self_ || !copy.record->InSync(to)) return Status::Ok();
+  if (!copy.record || copy.record->primary != self_ || !copy.record->InSync(to)) return false;
   // Where `to` stands is known once a shipment has reached it (Ship probes every in-sync copy).
-  if (!copy.acked.count(to)) return Status::Ok();
+  if (!copy.acked.count(to)) return false;
   uint64_t at = copy.acked[to];
   if (at < copy.db->WalSequence()) {
     Status shipped = SendFrom(copy, shard, to, copy.record->epoch, at + 1, &at);
@@ -334,7 +334,7 @@ Status ShardReplication::FinishTransfer(ShardCopy& copy, const Shard& shard, uin
   LogInfo(ShardName(shard) + ": moved to node " + std::to_string(to) +
           (handed_over ? ", now its primary at epoch " + std::to_string(written->epoch) + " (sequence " + std::to_string(at) + ")"
                        : std::string()));
-  return Status::Ok();
+  return true;
 }
 
 std::map<uint64_t, uint64_t> ShardReplication::Positions(ShardCopy& copy) {

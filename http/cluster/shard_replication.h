@@ -105,9 +105,9 @@ class ShardReplication {
   // Primary side: ends the move of a copy to `to` once `to` is in sync (cluster::ShardMap::
   // FinishTransfer): the source copy leaves the placement. When the source is this copy, `to` is
   // shipped every batch first and becomes primary, under the replication lock: a write on this
-  // copy after that is never acknowledged (its Ship finds another primary). OK, changing
-  // nothing, while `to` is not in sync or this copy is not primary.
-  Status FinishTransfer(ShardCopy& copy, const Shard& shard, uint64_t to);
+  // copy after that is never acknowledged (its Ship finds another primary). True when the move
+  // ended; false, changing nothing, while `to` is not in sync or this copy is not primary.
+  Result<bool> FinishTransfer(ShardCopy& copy, const Shard& shard, uint64_t to);
   // Primary side: for every copy (in sync or not) this copy has shipped to since it became
   // primary, the last sequence number that copy has applied; and this copy's own.
   std::map<uint64_t, uint64_t> Positions(ShardCopy& copy);
