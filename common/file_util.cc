@@ -20,16 +20,48 @@ Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
   return Status::IOError(what + " '" + path + "': " + std::strerror(err));
 }
 
-Status FsyncDirectoryOf(const std::string& path) {
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("opening directory", dir, errno);
+namespace {
+
+// Opens `path` with `flags` and fsyncs it; `what` names it in errors ("directory", "file").
+Status FsyncPath(const std::string& path, int flags, const std::string& what) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) return ErrnoStatus("opening " + what, path, errno);
   const int rc = ::fsync(fd);
   const int err = errno;
   ::close(fd);
-  if (rc != 0) return ErrnoStatus("fsync of directory", dir, err);
+  if (rc != 0) return ErrnoStatus("fsync of " + what, path, err);
   return Status::Ok();
+}
+
+// Writes all of `bytes` to `fd` (retrying short writes and EINTR); `path` names it in errors.
+Status WriteAllTo(int fd, std::string_view bytes, const std::string& path) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("writing", path, errno);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status FsyncDirectoryOf(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  return FsyncPath(dir, O_DIRECTORY, "directory");
+}
+
+Status FsyncFile(const std::string& path) { return FsyncPath(path, 0, "file"); }
+
+Status AppendToFile(const std::string& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus("opening", path, errno);
+  Status written = WriteAllTo(fd, bytes, path);
+  ::close(fd);
+  return written;
 }
 
 Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::string& path) {
@@ -69,17 +101,7 @@ Status AtomicFileWriter::Flush() {
   return Status::Ok();
 }
 
-Status AtomicFileWriter::WriteAll(std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("writing", tmp_, errno);
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
+Status AtomicFileWriter::WriteAll(std::string_view bytes) { return WriteAllTo(fd_, bytes, tmp_); }
 
 Status AtomicFileWriter::Commit(bool sync) {
   if (fd_ < 0) return Status::Internal("commit of a closed file '" + tmp_ + "'");

@@ -54,6 +54,11 @@ Status RemoveFileIfExists(const std::string& path);
 Status ErrnoStatus(const std::string& what, const std::string& path, int err);
 // fsyncs the directory that holds `path`, so that a new or renamed entry survives a power loss.
 Status FsyncDirectoryOf(const std::string& path);
+// fsyncs the existing file `path` (written before, not necessarily by this process).
+Status FsyncFile(const std::string& path);
+// Appends `bytes` to `path` (created when absent, mode 0644), unsynced: FsyncFile when the file
+// is complete. Errors as ErrnoStatus.
+Status AppendToFile(const std::string& path, std::string_view bytes);
 
 // CRC-32 (zlib polynomial) of a byte range, for file checksums.
 uint32_t Crc32(std::string_view data, uint32_t seed = 0);

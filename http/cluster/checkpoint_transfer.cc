@@ -1,9 +1,5 @@
 #include "http/cluster/checkpoint_transfer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <filesystem>
 #include <system_error>
 
@@ -27,16 +23,6 @@ HttpResponse Answer(const json& body) {
   HttpResponse r;
   r.body = body.dump();
   return r;
-}
-
-// Opens `path` (created when absent) and fsyncs it.
-Status SyncFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("opening", path, errno);
-  const int synced = ::fsync(fd);
-  const int err = errno;
-  ::close(fd);
-  return synced == 0 ? Status::Ok() : ErrnoStatus("syncing", path, err);
 }
 
 }  // namespace
@@ -128,22 +114,7 @@ HttpResponse CheckpointReceiver::Chunk(const ShardCopyId& id, const std::string&
     return ErrorResponse(Status::Conflict("the chunk of " + file->second + " starts at byte " + std::to_string(offset) +
                                           ", but " + std::to_string(staged) + " are staged"));
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrorResponse(ErrnoStatus("opening", path, errno));
-  const char* data = request.body.data();
-  size_t left = request.body.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd, data, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return ErrorResponse(ErrnoStatus("writing", path, err));
-    }
-    data += n;
-    left -= static_cast<size_t>(n);
-  }
-  ::close(fd);
+  if (Status s = AppendToFile(path, request.body); !s.ok()) return ErrorResponse(s);
   return Answer({{"staged", offset + request.body.size()}});
 }
 
@@ -161,7 +132,7 @@ HttpResponse CheckpointReceiver::Install(const ShardCopyId& id, const std::strin
       return ErrorResponse(Status::Conflict("the checkpoint's " + f.name + " is staged with " + std::to_string(size) +
                                             " bytes, not " + std::to_string(f.size)));
     }
-    if (Status s = SyncFile(path); !s.ok()) return ErrorResponse(s);
+    if (Status s = FsyncFile(path); !s.ok()) return ErrorResponse(s);
   }
   if (Status s = FsyncDirectoryOf(store + "/."); !s.ok()) return ErrorResponse(s);
   auto copy = copies_->Install(id, store, epoch);
