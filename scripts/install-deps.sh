@@ -27,6 +27,7 @@ PACKAGES=(
   libstb-dev                          # image codecs (PNG, BMP, GIF) and PNG writing
   libjpeg62-turbo-dev                 # JPEG decoding (stb's JPEG decoder reads out of bounds on corrupt files)
   etcd-server                         # cluster mode (`serve --cluster etcd://…`): membership, and the tests' real etcd
+  iproute2 iptables                   # the cluster tests' partitions: nodes in network namespaces, packets dropped by iptables
   curl                                # the README's examples and the smoke test of `make run`
   chromium                            # the web console's browser test (headless, driven by playwright-core)
   nodejs                              # runs that test's script (its pinned playwright-core needs Node.js >= 18)

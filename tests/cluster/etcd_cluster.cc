@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "client/http_client.h"
+#include "tests/support/network_namespace.h"
 
 namespace latentdb::testing {
 
@@ -50,14 +51,22 @@ bool Eventually(const std::function<bool()>& condition, int seconds) {
   return condition();
 }
 
-EtcdCluster::EtcdCluster(const std::string& dir, int members) : dir_(dir) {
+EtcdCluster::EtcdCluster(const std::string& dir, int members, const std::vector<VirtualNetwork::Host>& hosts) : dir_(dir) {
+  if (!hosts.empty() && static_cast<int>(hosts.size()) < members) throw std::invalid_argument("fewer hosts than etcd members");
   for (int i = 0; i < members; ++i) {
     Member m;
     m.name = "etcd" + std::to_string(i);
-    m.client_port = FreeLoopbackPort();
-    m.peer_port = FreeLoopbackPort();
+    if (hosts.empty()) {
+      m.client_port = FreeLoopbackPort();
+      m.peer_port = FreeLoopbackPort();
+    } else {  // a host of its own: etcd's registered ports are free there
+      m.ip = hosts[i].ip;
+      m.netns = hosts[i].netns;
+      m.client_port = 2379;
+      m.peer_port = 2380;
+    }
     if (!initial_cluster_.empty()) initial_cluster_ += ",";
-    initial_cluster_ += m.name + "=http://127.0.0.1:" + std::to_string(m.peer_port);
+    initial_cluster_ += m.name + "=http://" + m.ip + ":" + std::to_string(m.peer_port);
     members_.push_back(m);
   }
   for (int i = 0; i < members; ++i) Start(i, /*fresh=*/true);
@@ -75,15 +84,15 @@ std::string EtcdCluster::Url() const {
   std::string url = "etcd://";
   for (size_t i = 0; i < members_.size(); ++i) {
     if (i) url += ",";
-    url += "127.0.0.1:" + std::to_string(members_[i].client_port);
+    url += members_[i].ip + ":" + std::to_string(members_[i].client_port);
   }
   return url;
 }
 
 void EtcdCluster::Start(int member, bool fresh) {
   Member& m = members_[member];
-  const std::string client = "http://127.0.0.1:" + std::to_string(m.client_port);
-  const std::string peer = "http://127.0.0.1:" + std::to_string(m.peer_port);
+  const std::string client = "http://" + m.ip + ":" + std::to_string(m.client_port);
+  const std::string peer = "http://" + m.ip + ":" + std::to_string(m.peer_port);
   std::vector<std::string> args = {LATENTDB_ETCD,
                                    "--name", m.name,
                                    "--data-dir", dir_ + "/" + m.name,
@@ -106,6 +115,7 @@ void EtcdCluster::Start(int member, bool fresh) {
       dup2(fd, STDERR_FILENO);
       close(fd);
     }
+    if (!m.netns.empty() && !JoinNetworkNamespace(m.netns.c_str())) _exit(126);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -118,7 +128,7 @@ void EtcdCluster::Start(int member, bool fresh) {
 void EtcdCluster::WaitHealthy(int member) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
-    client::HttpClient http("127.0.0.1", members_[member].client_port, std::chrono::milliseconds(1000));
+    client::HttpClient http(members_[member].ip, members_[member].client_port, std::chrono::milliseconds(1000));
     auto r = http.Request("GET", "/health");
     if (r.ok() && r->status == 200 && r->body.find("\"true\"") != std::string::npos) return;
     int status = 0;

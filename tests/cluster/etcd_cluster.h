@@ -1,6 +1,7 @@
 #pragma once
 // EtcdCluster: real etcd members (Debian's etcd-server, the `etcd` binary) for the cluster tests,
-// each a child process on free loopback ports with its data under a test directory. The
+// each a child process with its data under a test directory: on free loopback ports, or each on a
+// host of a VirtualNetwork (its own network namespace and address, etcd's usual ports). The
 // constructor returns once every member reports itself healthy; the destructor kills them.
 // Faults: Kill (SIGKILL), Pause/Resume (SIGSTOP/SIGCONT), Restart (same data directory).
 
@@ -13,19 +14,21 @@
 #include <vector>
 
 #include "cluster/etcd_client.h"
+#include "tests/cluster/virtual_network.h"
 
 namespace latentdb::testing {
 
 class EtcdCluster {
  public:
-  // Starts `members` etcd processes forming one cluster, under `dir`. Throws std::runtime_error
+  // Starts `members` etcd processes forming one cluster, under `dir`: member i on `hosts[i]` when
+  // hosts are given (at least `members` of them), else on loopback. Throws std::runtime_error
   // when they do not become healthy within 30 s (the message holds the end of their logs).
-  EtcdCluster(const std::string& dir, int members = 1);
+  EtcdCluster(const std::string& dir, int members = 1, const std::vector<VirtualNetwork::Host>& hosts = {});
   ~EtcdCluster();
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
 
-  // "etcd://127.0.0.1:P1,127.0.0.1:P2,…" (what `serve --cluster` takes).
+  // "etcd://IP1:P1,IP2:P2,…" (what `serve --cluster` takes).
   std::string Url() const;
   uint16_t client_port(int member) const { return members_[member].client_port; }
   int size() const { return static_cast<int>(members_.size()); }
@@ -42,6 +45,8 @@ class EtcdCluster {
  private:
   struct Member {
     std::string name;
+    std::string ip = "127.0.0.1";
+    std::string netns;  // empty: the test's own
     uint16_t client_port = 0;
     uint16_t peer_port = 0;
     pid_t pid = -1;

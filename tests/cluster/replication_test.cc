@@ -9,17 +9,14 @@
 #include <signal.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <map>
-#include <mutex>
-#include <random>
 #include <set>
 #include <thread>
 
 #include "client/http_client.h"
-#include "tests/cluster/etcd_cluster.h"
+#include "tests/cluster/cluster_harness.h"
 #include "tests/support/http_reply.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -31,130 +28,9 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int kDim = 8;
-
-json Vector(int id) {
-  std::mt19937 rng(id);
-  std::normal_distribution<float> noise(0.f, 1.f);
-  json v = json::array();
-  for (int d = 0; d < kDim; ++d) v.push_back((id % 4 == d % 4 ? 3.f : 0.f) + noise(rng));
-  return v;
-}
-
-json Points(int begin, int end) {
-  json points = json::array();
-  for (int i = begin; i < end; ++i) {
-    points.push_back({{"id", i}, {"vector", Vector(i)}, {"payload", {{"group", i % 5}, {"tag", "t" + std::to_string(i % 3)}}}});
-  }
-  return points;
-}
-
-struct Cluster {
-  TempDir dir;
-  std::unique_ptr<EtcdCluster> etcd;
-  std::map<int, std::unique_ptr<ServerProcess>> nodes;
-  std::vector<std::string> extra;  // more `serve` flags, for every node
-  explicit Cluster(int n, std::vector<std::string> more = {}, int etcd_members = 1) : extra(std::move(more)) {
-    etcd = std::make_unique<EtcdCluster>(dir.Sub("etcd"), etcd_members);
-    for (int i = 1; i <= n; ++i) Start(i);
-  }
-  void Start(int i) {
-    std::vector<std::string> args = ServeClusterArgs(*etcd, i);
-    args.insert(args.end(), extra.begin(), extra.end());
-    nodes[i] = std::make_unique<ServerProcess>(dir.Sub("n" + std::to_string(i)), args);
-  }
-  std::unique_ptr<client::HttpClient> Client(int i, std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-    return std::make_unique<client::HttpClient>("127.0.0.1", nodes.at(i)->port(), timeout);
-  }
-};
-
-// The shard records of a collection as a node answers them (GET /collections/{c}: cluster.shards).
-json ShardsOf(client::HttpClient& c, const std::string& name) {
-  return Ok(c, "GET", "/collections/" + name)["cluster"]["shards"];
-}
-
-// Every point of one copy (ids, payloads, vectors), read from that copy alone with the shard header.
-json CopyContent(Cluster& cl, int node, const std::string& uid, int shard) {
-  auto c = cl.Client(node);
-  c->SetHeader("x-latentdb-shard", uid + "/" + std::to_string(shard));
-  return Ok(*c, "POST", "/collections/c/points/scroll", {{"limit", 10000}, {"with_vector", true}, {"with_payload", true}})["points"];
-}
-
-// Whether every shard's in-sync set holds all its copies, as `c` reads them.
-bool AllInSync(client::HttpClient& c) {
-  auto r = c.Request("GET", "/collections/c");
-  if (!r.ok() || r->status != 200) return false;
-  const json shards = json::parse(r->body)["result"]["cluster"]["shards"];
-  for (const auto& s : shards) {
-    if (s["in_sync"].size() != s["replicas"].size()) return false;
-  }
-  return true;
-}
-
-// Checks that the copies of every shard hold the same points.
-void CopiesAgree(Cluster& cl, client::HttpClient& via) {
-  json info = Ok(via, "GET", "/collections/c");
-  const std::string uid = info["cluster"]["uid"];
-  for (const auto& s : info["cluster"]["shards"]) {
-    json first;
-    for (const auto& node : s["replicas"]) {
-      json content = CopyContent(cl, node.get<int>(), uid, s["shard"].get<int>());
-      INFO("shard " << s["shard"] << " node " << node);
-      if (first.is_null()) {
-        first = content;
-        continue;
-      }
-      // The first point that differs, rather than two pages of JSON.
-      CHECK(content.size() == first.size());
-      for (size_t i = 0; i < std::min(content.size(), first.size()); ++i) {
-        if (content[i] == first[i]) continue;
-        CHECK(content[i].dump() == first[i].dump());
-        break;
-      }
-    }
-  }
-}
-
-// Writers: batches of 10 new ids through one node each, recording which ids were acknowledged.
-struct Writers {
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::set<int> acked, attempted;
-  std::vector<std::pair<Clock::time_point, Clock::time_point>> acked_at;  // (sent, acknowledged)
-  std::vector<std::thread> threads;
-  void Start(Cluster& cl, const std::vector<int>& via, int first_id) {
-    for (size_t w = 0; w < via.size(); ++w) {
-      threads.emplace_back([this, &cl, node = via[w], next = first_id + static_cast<int>(w) * 1000000] () mutable {
-        auto c = cl.Client(node, std::chrono::seconds(10));
-        while (!stop) {
-          {
-            std::lock_guard<std::mutex> lock(mu);
-            for (int i = next; i < next + 10; ++i) attempted.insert(i);
-          }
-          const auto sent = Clock::now();
-          auto r = c->Request("PUT", "/collections/c/points?wait=true", json{{"points", Points(next, next + 10)}}.dump());
-          if (r.ok() && r->status == 200) {
-            std::lock_guard<std::mutex> lock(mu);
-            for (int i = next; i < next + 10; ++i) acked.insert(i);
-            acked_at.emplace_back(sent, Clock::now());
-          } else if (!r.ok()) {
-            c = cl.Client(node, std::chrono::seconds(10));
-          } else {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          }
-          next += 10;
-        }
-      });
-    }
-  }
-  void Stop() {
-    stop = true;
-    for (auto& t : threads) {
-      if (t.joinable()) t.join();
-    }
-  }
-  ~Writers() { Stop(); }  // a failed REQUIRE leaves the case early: the threads end first
-};
+constexpr int kDim = kClusterTestDim;
+json Vector(int id) { return ClusterTestVector(id); }
+json Points(int begin, int end) { return ClusterTestPoints(begin, end); }
 
 // The ids, payloads and scores of a list of scored points (scores to 5 decimals: a copy's index
 // was built by other inserts than its primary's, which may differ in the last bits).
@@ -164,20 +40,6 @@ std::vector<std::string> Ranked(const json& points) {
     out.push_back(p["id"].dump() + " " + p["payload"].dump() + " " + std::to_string(std::lround(p["score"].get<double>() * 1e5)));
   }
   return out;
-}
-
-// Every id the collection holds, read through `c` by scroll pages: each once (CHECKed).
-std::set<int> StoredIds(client::HttpClient& c) {
-  std::set<int> ids;
-  json offset = nullptr;
-  do {
-    json body = {{"limit", 1000}, {"with_payload", false}};
-    if (!offset.is_null()) body["offset"] = offset;
-    json page = Ok(c, "POST", "/collections/c/points/scroll", body);
-    for (const auto& p : page["points"]) CHECK(ids.insert(p["id"].get<int>()).second);
-    offset = page["next_page_offset"];
-  } while (!offset.is_null());
-  return ids;
 }
 
 }  // namespace
@@ -298,9 +160,9 @@ TEST_CASE("A primary killed under write load is replaced by its in-sync replica,
     writers.Stop();
     double failover = -1;
     // From the kill to the first acknowledged write sent after it (a batch spans both shards).
-    for (auto [sent, acked] : writers.acked_at) {
-      if (sent > killed_at && (failover < 0 || acked - killed_at < std::chrono::duration<double>(failover))) {
-        failover = std::chrono::duration<double>(acked - killed_at).count();
+    for (const auto& b : writers.batches) {
+      if (b.status == 200 && b.sent > killed_at && (failover < 0 || b.answered - killed_at < std::chrono::duration<double>(failover))) {
+        failover = std::chrono::duration<double>(b.answered - killed_at).count();
       }
     }
     acked_before.insert(writers.acked.begin(), writers.acked.end());
@@ -313,8 +175,7 @@ TEST_CASE("A primary killed under write load is replaced by its in-sync replica,
 
     // Every acknowledged write is there, each once; nothing that was never sent.
     std::set<int> stored = StoredIds(*survivor);
-    for (int id : acked_before) CHECK(stored.count(id) == 1);
-    for (int id : stored) CHECK((id < 500 || attempted_before.count(id)));
+    EveryAcknowledgedWriteOnce(stored, acked_before, attempted_before, 500);
 
     // The old primary comes back as a replica of its shard and follows the new primary.
     cl.Start(victim);
@@ -322,14 +183,6 @@ TEST_CASE("A primary killed under write load is replaced by its in-sync replica,
     CopiesAgree(cl, *survivor);
     CHECK(StoredIds(*survivor) == stored);
   }
-}
-
-// A counter of a node's /metrics (0 when absent).
-uint64_t Counter(client::HttpClient& c, const std::string& name) {
-  auto r = c.Request("GET", "/metrics");
-  REQUIRE(r.ok());
-  const size_t at = r->body.find("\n" + name + " ");
-  return at == std::string::npos ? 0 : std::stoull(r->body.substr(at + name.size() + 2));
 }
 
 TEST_CASE("A copy further behind than its primary's kept WAL is replaced by a checkpoint, then tailed", "[cluster][replication]") {
@@ -470,8 +323,7 @@ TEST_CASE("Shard copies move to a node that joins (rebalance, move_shard) under 
   // Every acknowledged write is there once; nothing that was never sent; the copies agree, and
   // the copies that moved away are gone from their old nodes' disks.
   std::set<int> stored = StoredIds(*one);
-  for (int id : writers.acked) CHECK(stored.count(id) == 1);
-  for (int id : stored) CHECK((id < 2000 || writers.attempted.count(id)));
+  EveryAcknowledgedWriteOnce(stored, writers.acked, writers.attempted, 2000);
   CopiesAgree(cl, *one);
   CHECK(Eventually([&] { return CopiesOnDisk(cl, uid).size() == 8; }, 20));
   // Lag per copy, from the primaries.
@@ -499,16 +351,6 @@ TEST_CASE("Shard copies move to a node that joins (rebalance, move_shard) under 
   CHECK(Ok(*one, "POST", "/collections/single/points/count", {{"exact", true}})["count"] == 310);
 }
 
-namespace {
-
-// How many writes `w` has had acknowledged so far.
-size_t AckedCount(Writers& w) {
-  std::lock_guard<std::mutex> lock(w.mu);
-  return w.acked.size();
-}
-
-}  // namespace
-
 TEST_CASE("Under write load: a lagging replica, the loss of an etcd member, and a crash of every node lose no acknowledged write", "[cluster][replication]") {
   Cluster cl(3, {}, /*etcd_members=*/3);
   auto one = cl.Client(1);
@@ -517,9 +359,9 @@ TEST_CASE("Under write load: a lagging replica, the loss of an etcd member, and 
   Writers writers;
   writers.Start(cl, {1, 2, 3}, 100000);
   auto progresses = [&](int seconds) {
-    const size_t before = AckedCount(writers);
+    const size_t before = writers.AckedCount();
     std::this_thread::sleep_for(std::chrono::seconds(seconds));
-    return AckedCount(writers) > before;
+    return writers.AckedCount() > before;
   };
   REQUIRE(progresses(2));
 
@@ -549,8 +391,7 @@ TEST_CASE("Under write load: a lagging replica, the loss of an etcd member, and 
   INFO(writers.acked.size() << " of " << writers.attempted.size() << " points acknowledged");
   WARN("faults under load: " << writers.acked.size() << " of " << writers.attempted.size() << " points acknowledged");
   std::set<int> stored = StoredIds(*one);
-  for (int id : writers.acked) CHECK(stored.count(id) == 1);
-  for (int id : stored) CHECK((id < 500 || writers.attempted.count(id)));
+  EveryAcknowledgedWriteOnce(stored, writers.acked, writers.attempted, 500);
   CopiesAgree(cl, *one);
   Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(900000, 900010)}});
   CopiesAgree(cl, *one);

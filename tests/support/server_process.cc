@@ -11,6 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "tests/support/network_namespace.h"
+
 namespace latentdb::testing {
 
 const char* LatentdbBinary() {
@@ -21,9 +23,9 @@ const char* LatentdbBinary() {
 }
 
 namespace {
-// Starts `latentdb EXTRA…` with its stdout (and stderr too, when asked) on a pipe; returns the
-// child's pid and the read end of the pipe.
-pid_t Spawn(const std::vector<std::string>& extra, bool merge_stderr, int* read_fd) {
+// Starts `latentdb EXTRA…` (in network namespace `netns` when not empty) with its stdout (and
+// stderr too, when asked) on a pipe; returns the child's pid and the read end of the pipe.
+pid_t Spawn(const std::vector<std::string>& extra, bool merge_stderr, int* read_fd, const std::string& netns = "") {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {LatentdbBinary()};
@@ -35,6 +37,11 @@ pid_t Spawn(const std::vector<std::string>& extra, bool merge_stderr, int* read_
     if (merge_stderr) dup2(out[1], STDERR_FILENO);
     close(out[0]);
     close(out[1]);
+    if (!netns.empty() && !JoinNetworkNamespace(netns.c_str())) {
+      const char message[] = "cannot join the network namespace\n";
+      (void)!write(STDOUT_FILENO, message, sizeof message - 1);
+      _exit(126);
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -47,11 +54,12 @@ pid_t Spawn(const std::vector<std::string>& extra, bool merge_stderr, int* read_
 }
 }  // namespace
 
-ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args) {
+ServerProcess::ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args,
+                             const std::string& netns) {
   std::vector<std::string> args = {"serve", "--data-dir", data_dir, "--port", "0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   int out[1];
-  pid_ = Spawn(args, /*merge_stderr=*/false, &out[0]);
+  pid_ = Spawn(args, /*merge_stderr=*/false, &out[0], netns);
   std::string seen;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {

@@ -11,9 +11,11 @@ namespace latentdb::testing {
 
 class ServerProcess {
  public:
-  // Starts `latentdb serve --data-dir DIR --port 0 EXTRA…`. Throws std::runtime_error if the
-  // server does not come up within 30 s.
-  ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args = {});
+  // Starts `latentdb serve --data-dir DIR --port 0 EXTRA…`, in the network namespace `netns` when
+  // one is named (support/network_namespace.h; then pass `--host` with that namespace's address).
+  // Throws std::runtime_error if the server does not come up within 30 s.
+  ServerProcess(const std::string& data_dir, const std::vector<std::string>& extra_args = {},
+                const std::string& netns = "");
   ~ServerProcess();  // SIGTERM, then waits
 
   uint16_t port() const { return port_; }
