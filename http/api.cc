@@ -70,6 +70,14 @@ HttpResponse Api::Handle(const HttpRequest& request, const Router::Match& match)
 
 bool Api::NeedsWorker(const HttpRequest& request) const { return NeedsWorker(request, Route(request)); }
 
+std::optional<HttpResponse> Api::AnswerEarly(const HttpRequest& request, const Router::Match& route) {
+  ClusterRouter* cluster = cluster_router_.load();
+  if (cluster == nullptr) return std::nullopt;
+  auto early = cluster->RefuseEarly(request, route);
+  if (early) metrics_.Record(request.method, route.pattern, early->status, 0.0);
+  return early;
+}
+
 Api::Lane Api::LaneOf(const HttpRequest& request, const Router::Match& route) const {
   if (cluster_router_.load() != nullptr && ClusterRouter::MayReplicate(request)) return Lane::kReplicating;
   return NeedsWorker(request, route) ? Lane::kWorkers : Lane::kIo;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 
 #include "engine/database.h"
 #include "http/message.h"
@@ -46,6 +47,9 @@ class Api {
   // light requests (plain vector searches, reads of single points, metrics). Cheap: routes only.
   bool NeedsWorker(const HttpRequest& request, const Router::Match& route) const;
   bool NeedsWorker(const HttpRequest& request) const;
+  // An answer the server gives at once, before a request waits for a pool's thread, or nullopt
+  // (ClusterRouter::RefuseEarly: the writes a node cut off from its cluster cannot take).
+  std::optional<HttpResponse> AnswerEarly(const HttpRequest& request, const Router::Match& route);
   // Where the server runs a request: on its I/O thread, on the worker pool (NeedsWorker), or, for
   // a cluster shard's write part that waits for the shard's other copies
   // (ClusterRouter::MayReplicate), on a pool of its own — never on the I/O threads, which answer

@@ -221,6 +221,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const unsigned version = req.version();
     const bool keep_alive = req.keep_alive();
     Router::Match route = api_->Route(request);  // found once per request
+    if (auto early = api_->AnswerEarly(request, route)) return Reply(std::move(*early), version, keep_alive);
     const Api::Lane lane = api_->LaneOf(request, route);
     WorkQueue* queue = lane == Api::Lane::kReplicating ? replicating_ : work_;
     if (queue->pool == nullptr || lane == Api::Lane::kIo) {

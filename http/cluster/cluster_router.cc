@@ -160,13 +160,14 @@ struct ClusterRouter::Impl {
         options(std::move(o)),
         copies(ShardDbOptions(options), std::move(models)),
         self(m->options().node_id),
-        replication(&shard_map, self, ReplicationOptions(options)) {}
+        replication(&shard_map, self, ReplicationOptions(options, m)) {}
 
-  static ShardReplication::Options ReplicationOptions(const Options& o) {
+  static ShardReplication::Options ReplicationOptions(const Options& o, cluster::Membership* membership) {
     ShardReplication::Options r;
     r.api_key = o.api_key;
     r.timeout = o.replication_timeout;
     r.metrics = o.metrics;
+    r.lease_alive = [m = membership] { return m->LeaseAlive(); };
     return r;
   }
 
@@ -242,11 +243,24 @@ struct ClusterRouter::Impl {
     if (request.method == "GET" && request.path == CollectionPath(collection) + "/wal") return AnswerPositions(id);
     const bool create = request.method == "PUT" && request.path == CollectionPath(collection);
     const bool drop = request.method == "DELETE" && request.path == CollectionPath(collection);
+    const bool write = !create && !drop && !IsReadPart(request);
+    // A node without its lease has been declared gone: it may have been replaced as the primary
+    // of any of its shards, so it takes no write at all until it has joined again.
+    if (write) {
+      if (Status s = replication.CheckLease(); !s.ok()) return ErrorResponse(s);
+    }
     // The copy's role, from the shard record (absent while the collection is being dropped).
     auto view = ViewOf(collection, false);
     if (view.ok() && view->collection.uid != id.uid) view = ViewOf(collection, true);
     const bool known = view.ok() && view->collection.uid == id.uid && id.shard < view->shards.size();
     const cluster::ShardRecord* record = known ? &view->shards[id.shard] : nullptr;
+    // Without its record (etcd out of reach, or a copy of a dropped collection's uid) a copy cannot
+    // tell whether it is still primary, nor whom to ship to: it applies no write.
+    if (write && !known) {
+      return ErrorResponse(view.ok() ? Status::NotFound("shard " + shard_text + " of collection '" + collection + "' (uid " +
+                                                        uid + ") is not in the shard map")
+                                     : view.status().WithContext("the write is not acknowledged"));
+    }
     bool created = false;
     auto copy = copies.Get(id, create, record && record->primary != self, &created);
     if (copy.ok() && record && record->primary != self && !(*copy)->db->replica() && record->replicas.size() > 1 &&
@@ -1292,6 +1306,18 @@ ClusterRouter::~ClusterRouter() { impl_->StopWatching(); }
 
 bool ClusterRouter::MayReplicate(const HttpRequest& request) {
   return IsShardRequest(request) && !request.headers.count(kReplicateHeader) && !IsReadPart(request);
+}
+
+std::optional<HttpResponse> ClusterRouter::RefuseEarly(const HttpRequest& request, const Router::Match& route) const {
+  if (request.headers.count(kReplicateHeader) || IsReadPart(request)) return std::nullopt;
+  if (!IsShardRequest(request)) {
+    auto collection = route.params.find("collection");
+    if (collection == route.params.end()) return std::nullopt;
+    if (impl_->local->GetCollection(collection->second).status().code() != StatusCode::kNotFound) return std::nullopt;
+  }
+  Status lease = impl_->replication.CheckLease();
+  if (lease.ok()) return std::nullopt;
+  return ErrorResponse(lease);
 }
 
 std::optional<HttpResponse> ClusterRouter::Handle(const HttpRequest& request, const Router::Match& route,

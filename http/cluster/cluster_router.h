@@ -82,6 +82,15 @@ class ClusterRouter {
   std::optional<HttpResponse> Handle(const HttpRequest& request, const Router::Match& route,
                                      const std::function<HttpResponse()>& serve_locally);
 
+  // An answer that needs no thread of a pool, or nullopt. While this node has lost its etcd lease
+  // (cut off from etcd, or paused past its TTL) it takes no write on a clustered collection:
+  // neither a shard's write part (it may have been replaced as that shard's primary) nor a
+  // client's (it cannot read the shard map to route it). It says so at once, 503, rather than
+  // queue the write behind others that wait out unreachable nodes. Reads, the copies' shipments,
+  // the node's own (unclustered) collections and /cluster routes are not refused. Cheap;
+  // thread-safe.
+  std::optional<HttpResponse> RefuseEarly(const HttpRequest& request, const Router::Match& route) const;
+
   // True for a shard's part: it is answered on the I/O thread, never queued behind the routed
   // requests that wait for it (which would let two nodes wait on each other's worker pools).
   static bool IsShardRequest(const HttpRequest& request) { return request.headers.count(kShardHeader) > 0; }

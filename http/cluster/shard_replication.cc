@@ -229,11 +229,19 @@ Status ShardReplication::Adopt(ShardCopy& copy, const cluster::ShardRecord& reco
   return Status::Ok();
 }
 
+Status ShardReplication::CheckLease() const {
+  if (!options_.lease_alive || options_.lease_alive()) return Status::Ok();
+  return Status::Unavailable("this node has lost its etcd lease (cut off from etcd, or paused): it takes no write "
+                             "until it has joined the cluster again; another node may take it");
+}
+
 Status ShardReplication::Ship(ShardCopy& copy, const Shard& shard) {
   std::lock_guard<std::mutex> lock(copy.replication_mutex);
   if (!copy.record || copy.record->primary != self_) {
     return Status::Unavailable("this node is not the primary of " + ShardName(shard));
   }
+  // Writes queued behind one that waited out unreachable copies and etcd end here at once.
+  LDB_RETURN_IF_ERROR(CheckLease());
   const uint64_t target = copy.db->WalSequence();
   const std::vector<uint64_t> in_sync = copy.record->in_sync;
   for (uint64_t node : in_sync) {

@@ -78,6 +78,9 @@ class ShardReplication {
     // Where the replication counters go (checkpoints sent, copies dropped from the in-sync set);
     // none when null. Must outlive the ShardReplication.
     Metrics* metrics = nullptr;
+    // Whether this node still holds its etcd lease (cluster::Membership::LeaseAlive); always
+    // when empty. Thread-safe, cheap: called on every write.
+    std::function<bool()> lease_alive;
   };
   ShardReplication(cluster::ShardMap* shard_map, uint64_t self, Options options);
 
@@ -95,8 +98,14 @@ class ShardReplication {
   // the copy holds (a new epoch forgets what the other copies had acknowledged); the copy's epoch
   // follows when the record names this node primary. Storage errors from recording the epoch.
   Status Adopt(ShardCopy& copy, const cluster::ShardRecord& record);
+  // Primary side, before a write: Unavailable when this node has lost its etcd lease (cut off from
+  // etcd, or paused past its TTL). Its epoch is about to be superseded, so it refuses at once
+  // rather than apply a write that it could not get acknowledged. A fast refusal only: the fence
+  // that keeps a replaced primary's writes out is the epoch that replicas and etcd check.
+  Status CheckLease() const;
   // Primary side, after a write on `copy` (its record names this node primary): see the file
-  // comment. Unavailable when the write may not be acknowledged.
+  // comment. Unavailable when the write may not be acknowledged (CheckLease included, after
+  // waiting for the replication lock).
   Status Ship(ShardCopy& copy, const Shard& shard);
   // Primary side: brings the copies of the record's placement that are not in sync and whose
   // node is live up to this copy's log (tailing its WAL, or from a checkpoint), then adds them to

@@ -396,3 +396,44 @@ TEST_CASE("Under write load: a lagging replica, the loss of an etcd member, and 
   Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(900000, 900010)}});
   CopiesAgree(cl, *one);
 }
+
+TEST_CASE("With every etcd member gone no write is acknowledged once the leases have lapsed, and the cluster takes writes again when etcd returns", "[cluster][replication]") {
+  Cluster cl(3, {}, /*etcd_members=*/3);
+  auto one = cl.Client(1);
+  Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "Flat"}, {"shard_number", 2}, {"replication_factor", 2}});
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 500)}});
+  const std::string uid = Ok(*one, "GET", "/collections/c")["cluster"]["uid"];
+
+  for (int m = 0; m < 3; ++m) cl.etcd->Kill(m);
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // past the 2 s leases and the etcd client's timeouts
+  // Through every node as a router, and to every copy of shard 0 directly: refused at once.
+  std::set<int> refused;
+  int next = 600;
+  for (int n = 1; n <= 3; ++n) {
+    for (bool direct : {false, true}) {
+      auto c = cl.Client(n, std::chrono::seconds(10));
+      if (direct) c->SetHeader("x-latentdb-shard", uid + "/0");
+      const auto sent = Clock::now();
+      auto r = c->Request("PUT", "/collections/c/points?wait=true", json{{"points", Points(next, next + 10)}}.dump());
+      REQUIRE(r.ok());
+      INFO("node " << n << (direct ? " (its copy of shard 0)" : " (routing)") << ": " << r->body);
+      CHECK(r->status == 503);
+      CHECK(r->body.find("lost its etcd lease") != std::string::npos);
+      CHECK(Clock::now() - sent < std::chrono::seconds(1));
+      for (int i = next; i < next + 10; ++i) refused.insert(i);
+      next += 10;
+    }
+  }
+
+  for (int m = 0; m < 3; ++m) cl.etcd->Restart(m, /*wait=*/false);
+  for (int m = 0; m < 3; ++m) cl.etcd->WaitHealthy(m);
+  CHECK(Eventually([&] {
+    auto r = one->Request("PUT", "/collections/c/points?wait=true", json{{"points", Points(1000, 1010)}}.dump());
+    return r.ok() && r->status == 200;
+  }, 30));
+  CHECK(Eventually([&] { return AllInSync(*one); }, 30));
+  std::set<int> stored = StoredIds(*one);
+  CHECK(stored.size() == 510);
+  for (int id : refused) CHECK(stored.count(id) == 0);
+  CopiesAgree(cl, *one);
+}
