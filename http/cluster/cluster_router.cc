@@ -23,6 +23,7 @@
 #include "http/cluster/node_clients.h"
 #include "http/cluster/shard_replication.h"
 #include "http/cluster/shard_merge.h"
+#include "http/cluster/sharded_analogy.h"
 #include "http/codec.h"
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
@@ -60,7 +61,7 @@ bool IsReadPart(const HttpRequest& r) {
   if (r.method != "POST") return false;
   static const char* const kReads[] = {"/points", "/points/scroll", "/points/count", "/search", "/search/batch",
                                        "/points/search", "/points/search/batch", "/points/recommend",
-                                       "/points/recommend/batch", "/points/query", "/points/query/batch"};
+                                       "/points/recommend/batch", "/points/query", "/points/query/batch", "/analogy"};
   const std::string& p = r.path;
   if (p.rfind("/collections/", 0) != 0) return false;
   const size_t slash = p.find('/', std::string("/collections/").size());
@@ -1077,6 +1078,39 @@ struct ClusterRouter::Impl {
     return EnvelopeResponse(std::move(out), Seconds(start));
   }
 
+  // POST /analogy (http/cluster/sharded_analogy.h): the id terms' vectors from their shards, then
+  // every shard ranks its points against the terms as vectors, and the hits are merged.
+  HttpResponse Analogy(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = BodyJson(request);
+    if (!body.ok() || !ParseAnalogy(*body).ok()) return Refusal(v, request);  // one node's own message
+    auto ids = cluster_routing::AnalogyIdTerms(*body);
+    if (!ids.ok()) return ErrorResponse(ids.status());
+    std::map<std::string, json> vectors;
+    if (!ids->empty()) {
+      HttpRequest get = request;
+      get.path = CollectionPath(v.collection.name) + "/points";
+      get.query.clear();
+      get.body = json{{"ids", *ids}, {"with_vector", true}, {"with_payload", false}}.dump();
+      HttpResponse got = Retrieve(v, get, start);
+      if (got.status != 200) return got;
+      auto points = json::parse(got.body, nullptr, false);
+      if (!points.is_object() || !points.contains("result") || !points["result"].is_array()) {
+        return ErrorResponse(Status::Internal("the shards' points of the analogy's terms could not be read"));
+      }
+      for (const auto& p : points["result"]) {
+        auto id = engine::ExternalId::FromJson(p.value("id", json()));
+        if (id.ok() && p.contains("vector")) vectors[id->ToKey()] = p["vector"];
+      }
+    }
+    auto shard_body = cluster_routing::ShardAnalogyBody(*body, vectors, v.collection.name, engine::kMaxK);
+    if (!shard_body.ok()) return ErrorResponse(shard_body.status());
+    HttpRequest part = request;
+    part.body = shard_body->dump();
+    auto gathered = Gather(Broadcast(v, part));
+    if (gathered.failure) return *gathered.failure;
+    return EnvelopeResponse(cluster_routing::MergeAnalogy(gathered.results, *body), Seconds(start));
+  }
+
   // The first shard's answer once every shard has applied the request (payload indexes).
   HttpResponse Everywhere(const View& v, const HttpRequest& request, const Clock::time_point start) {
     auto gathered = Gather(Broadcast(v, request));
@@ -1114,6 +1148,7 @@ struct ClusterRouter::Impl {
         key == "POST " + c + "/points/recommend/batch" || key == "POST " + c + "/points/query/batch") {
       return SearchBatch(v, request, start);
     }
+    if (key == "POST " + c + "/analogy") return Analogy(v, request, start);
     if (key == "PUT " + c + "/index" || key == "DELETE " + c + "/index/{field_name}") {
       return Everywhere(v, request, start);
     }

@@ -223,7 +223,25 @@ TEST_CASE("A sharded collection answers on every node as one node holding every 
     CHECK(Ranked(got_batch[0]["points"]) == Ranked(want_batch[0]["points"]));
     CHECK(Ranked(got_batch[1]["points"]) == Ranked(want_batch[1]["points"]));
     Fails(*at[1], 404, "POST", "/collections/cos/points/recommend", {{"positive", {99999}}}, "99999");
-    Fails(*at[1], 501, "POST", "/collections/cos/analogy", {{"positive", {1}}, {"negative", {2}}}, "sharded");
+    // Analogies: the id terms' vectors come from their shards, every shard ranks, the terms' own
+    // points are left out of the merged hits — as one node answers.
+    const json analogies[] = {
+        {{"positive", {1, "p450"}}, {"negative", {2}}},
+        {{"positive", {1, "p450"}}, {"negative", {2}}, {"method", "3cosmul"}, {"k", 7}},
+        {{"positive", {Query(3), 5}}, {"negative", {Query(4)}}, {"k", 4}, {"with_payload", false}},
+        {{"negative", {"p500"}}, {"k", 3}},
+        {{"positive", {10, 11}}, {"filter", {{"must", {{{"key", "group"}, {"match", {{"value", 2}}}}}}}}},
+    };
+    for (const auto& body : analogies) {
+      INFO(body.dump());
+      for (auto& node : at) CHECK(Ranked(Ok(*node, "POST", "/collections/cos/analogy", body)) == Ranked(Ok(one, "POST", "/collections/cos/analogy", body)));
+    }
+    json first = Ok(*at[2], "POST", "/collections/cos/analogy", analogies[0]);
+    CHECK(first[0].contains("payload"));
+    Fails(*at[1], 404, "POST", "/collections/cos/analogy", {{"positive", {1, 99999}}}, "point 99999 does not exist");
+    Fails(*at[1], 400, "POST", "/collections/cos/analogy", {{"positive", {1}}, {"method", "cos"}}, "3cosadd");
+    Fails(*at[1], 400, "POST", "/collections/cos/analogy", {{"positive", {1}}, {"restrict_vocab", 100}}, "insertion order");
+    Fails(*at[1], 501, "POST", "/collections/cos/interpolate", {{"from", 1}, {"to", 2}}, "sharded");
   }
 
   SECTION("deletes by ids and by filter, payload writes, payload indexes") {

@@ -3,7 +3,9 @@
 // and mixed-type ids).
 #include <catch2/catch.hpp>
 
+#include "engine/external_id.h"
 #include "http/cluster/shard_merge.h"
+#include "http/cluster/sharded_analogy.h"
 
 using namespace latentdb::http::cluster_routing;
 using nlohmann::json;
@@ -72,4 +74,39 @@ TEST_CASE("Retrieval merge: the order asked, each id once, 7 and \"7\" distinct,
   CHECK(got[0]["v"] == 2);
   CHECK(got[1]["v"] == 1);
   CHECK(got[2]["v"] == 3);
+}
+
+TEST_CASE("A sharded analogy reads its id terms, sends them as vectors with k raised, and leaves them out of the merged hits", "[cluster]") {
+  const json body = {{"positive", {1u, "king", json::array({0.5, 0.5})}}, {"negative", {"man"}}, {"k", 2}};
+  auto ids = AnalogyIdTerms(body);
+  REQUIRE(ids.ok());
+  CHECK(*ids == json({1u, "king", "man"}));
+  CHECK(AnalogyIdTerms({{"positive", {1u}}, {"restrict_vocab", 5}}).status().code() == latentdb::StatusCode::kInvalidArgument);
+
+  std::map<std::string, json> vectors;
+  for (const json& id : {json(1u), json("king"), json("man")}) {
+    vectors[latentdb::engine::ExternalId::FromJson(id)->ToKey()] = json::array({id.is_string() ? 1.0 : 2.0, 0.0});
+  }
+  auto shard_body = ShardAnalogyBody(body, vectors, "words", 10000);
+  REQUIRE(shard_body.ok());
+  CHECK((*shard_body)["positive"] == json::array({json::array({2.0, 0.0}), json::array({1.0, 0.0}), json::array({0.5, 0.5})}));
+  CHECK((*shard_body)["negative"] == json::array({json::array({1.0, 0.0})}));
+  CHECK((*shard_body)["k"] == 5);  // 2 asked + 3 id terms
+  CHECK(ShardAnalogyBody(body, vectors, "words", 4).value()["k"] == 4);
+  vectors.erase(latentdb::engine::ExternalId::FromJson("man")->ToKey());
+  auto missing = ShardAnalogyBody(body, vectors, "words", 10000);
+  CHECK(missing.status().code() == latentdb::StatusCode::kNotFound);
+  CHECK(missing.status().message().find("\"man\"") != std::string::npos);
+
+  // The terms' own points (an integer id and a string id) leave (JSON from the wire: unsigned); the best 2 others remain.
+  const json merged = MergeAnalogy({json::array({Hit("king", 0.99), Hit("queen", 0.8), Hit(3u, 0.5)}),
+                                    json::array({Hit(1u, 0.95), Hit("woman", 0.7)})},
+                                   body);
+  CHECK(Ids(merged) == json({"queen", "woman"}));
+  // A generative collection's answers are objects: the first one's decoded sum is kept.
+  const json decoded = MergeAnalogy({json{{"hits", json::array({Hit(7u, 0.4)})}, {"vector", {1, 2}}, {"image", "png"}},
+                                     json{{"hits", json::array({Hit(8u, 0.6), Hit("man", 0.9)})}, {"vector", {1, 2}}}},
+                                    body);
+  CHECK(Ids(decoded["hits"]) == json({8u, 7u}));
+  CHECK(decoded["image"] == "png");
 }
