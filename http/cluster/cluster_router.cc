@@ -7,6 +7,7 @@
 #include <variant>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -636,15 +637,9 @@ struct ClusterRouter::Impl {
     return EnvelopeResponse(std::move(out), Seconds(start));
   }
 
-  // Qdrant's collection cluster info: the shards whose copy is on this node (with their point
-  // counts) and the others, "Dead" when their node is not a live member; the moves under way
-  // (shard_transfers). Plus, per copy, epoch, in_sync, and how far it is behind its primary's log
-  // (`wal_sequence`, `lag` in WAL sequence numbers) as the primary last saw it.
-  HttpResponse ClusterInfo(const View& v, const Clock::time_point start) {
-    // Every copy, as Qdrant lists replicas: "Active" in sync on a live node, "Partial" on a live
-    // node but not (yet) in sync — catching up —, "Dead" on a node without a live lease.
-    json local_shards = json::array(), remote_shards = json::array(), transfers = json::array();
-    // The copies' positions, asked of every live primary at once (absent while it is down).
+  // Every shard's copy positions ({"wal_sequence": the primary's, "copies": {node: sequence}}),
+  // asked of every live primary at once; null for a shard whose primary is down or did not answer.
+  std::vector<json> PositionsOf(const View& v) {
     std::vector<json> positions(v.shards.size());
     std::vector<Part> asks;
     HttpRequest wal;
@@ -657,6 +652,58 @@ struct ClusterRouter::Impl {
     for (size_t i = 0; i < asks.size(); ++i) {
       if (auto answered = ResultOf(answers[i]); answered.ok()) positions[asks[i].shard] = std::move(*answered);
     }
+    return positions;
+  }
+
+  // A copy's (WAL sequence, lag behind its primary's log) in a shard's positions, when known.
+  static std::optional<std::pair<uint64_t, uint64_t>> CopyPosition(const json& positions, uint64_t node) {
+    if (!positions.is_object()) return std::nullopt;
+    const json seq = positions.value("/copies"_json_pointer / std::to_string(node), json());
+    const json head = positions.value("wal_sequence", json());
+    if (!seq.is_number_unsigned() || !head.is_number_unsigned()) return std::nullopt;
+    const uint64_t at = seq.get<uint64_t>(), top = head.get<uint64_t>();
+    return std::make_pair(at, top > at ? top - at : 0);
+  }
+
+  // GET /cluster (answered by http/handlers/cluster.cc from etcd) with each shard's copies' lag:
+  // "lag" and "wal_sequence" objects keyed by node id, as the shard's primary last saw them.
+  HttpResponse ClusterWithLag(HttpResponse answer) {
+    if (answer.status != 200) return answer;
+    json body = json::parse(answer.body, nullptr, false);
+    if (!body.is_object() || !body.contains("result") || !body["result"].contains("collections")) return answer;
+    json& collections = body["result"]["collections"];
+    for (auto& [name, collection] : collections.items()) {
+      auto view = ViewOf(name, false);
+      if (!view.ok() || !collection.contains("shards")) continue;
+      const std::vector<json> positions = PositionsOf(*view);
+      for (auto& shard : collection["shards"]) {
+        const uint64_t s = shard.value("shard", uint64_t{0});
+        if (s >= positions.size()) continue;
+        json lag = json::object(), seqs = json::object();
+        for (const auto& node : shard.value("replicas", json::array())) {
+          if (!node.is_number_unsigned()) continue;
+          if (auto at = CopyPosition(positions[s], node.get<uint64_t>())) {
+            seqs[node.dump()] = at->first;
+            lag[node.dump()] = at->second;
+          }
+        }
+        shard["wal_sequence"] = std::move(seqs);
+        shard["lag"] = std::move(lag);
+      }
+    }
+    answer.body = body.dump();
+    return answer;
+  }
+
+  // Qdrant's collection cluster info: the shards whose copy is on this node (with their point
+  // counts) and the others, "Dead" when their node is not a live member; the moves under way
+  // (shard_transfers). Plus, per copy, epoch, in_sync, and how far it is behind its primary's log
+  // (`wal_sequence`, `lag` in WAL sequence numbers) as the primary last saw it.
+  HttpResponse ClusterInfo(const View& v, const Clock::time_point start) {
+    // Every copy, as Qdrant lists replicas: "Active" in sync on a live node, "Partial" on a live
+    // node but not (yet) in sync — catching up —, "Dead" on a node without a live lease.
+    json local_shards = json::array(), remote_shards = json::array(), transfers = json::array();
+    const std::vector<json> positions = PositionsOf(v);
     for (uint32_t s = 0; s < v.shards.size(); ++s) {
       const auto& rec = v.shards[s];
       for (const auto& t : rec.transfers) {
@@ -668,14 +715,9 @@ struct ClusterRouter::Impl {
         const char* state = !v.nodes.count(node) ? "Dead" : rec.InSync(node) ? "Active" : "Partial";
         json entry = {{"shard_id", s}, {"state", state}, {"primary", node == rec.primary},
                       {"epoch", rec.epoch}, {"in_sync", rec.in_sync}};
-        const json seq = shard_positions.is_object()
-                             ? shard_positions.value("/copies"_json_pointer / std::to_string(node), json())
-                             : json();
-        const json head_seq = shard_positions.is_object() ? shard_positions.value("wal_sequence", json()) : json();
-        if (seq.is_number_unsigned() && head_seq.is_number_unsigned()) {
-          const uint64_t at = seq.get<uint64_t>(), head = head_seq.get<uint64_t>();
-          entry["wal_sequence"] = at;
-          entry["lag"] = head > at ? head - at : 0;
+        if (auto at = CopyPosition(shard_positions, node)) {
+          entry["wal_sequence"] = at->first;
+          entry["lag"] = at->second;
         }
         if (node != self) {
           entry["peer_id"] = node;
@@ -1369,6 +1411,7 @@ std::optional<HttpResponse> ClusterRouter::Handle(const HttpRequest& request, co
   }
   if (!route.handler) return std::nullopt;
   if (request.method == "GET" && route.pattern == "/collections") return impl_->List(serve_locally());
+  if (request.method == "GET" && route.pattern == "/cluster") return impl_->ClusterWithLag(serve_locally());
   if (collection == route.params.end()) return std::nullopt;
   const std::string& name = collection->second;
   // The node's own collections (made before it joined a cluster) are answered as before.

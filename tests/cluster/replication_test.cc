@@ -329,6 +329,12 @@ TEST_CASE("Shard copies move to a node that joins (rebalance, move_shard) under 
   // Lag per copy, from the primaries.
   const json info = Ok(*one, "GET", "/collections/c/cluster");
   for (const auto& copy : info["remote_shards"]) CHECK(copy.contains("lag"));
+  // And in GET /cluster: every shard's copies, with their lag behind the primary (0 once settled).
+  for (const auto& s : Ok(*one, "GET", "/cluster")["collections"]["c"]["shards"]) {
+    INFO(s.dump());
+    CHECK(s["lag"].size() == s["replicas"].size());
+    CHECK(s["wal_sequence"].size() == s["replicas"].size());
+  }
 
   // A single-copy collection moves too: its only copy catches the target up and hands over.
   Ok(*one, "PUT", "/collections/single", {{"dim", kDim}, {"index", "Flat"}});
