@@ -137,7 +137,7 @@ TEST_CASE("Partitions: a primary cut off from etcd and its replicas is fenced wi
   CHECK(through_others.AckedCount() > acked_after_failover);  // the majority side goes on writing
   const auto healed_at = Clock::now();
   cl.network->HealAll();
-  CHECK(Eventually([&] { return AllInSync(*witness); }, 40));
+  CHECK(Eventually([&] { return AllInSync(*witness); }, 120));  // minutes under TSan: a checkpoint rebuilds an index
   std::this_thread::sleep_for(std::chrono::seconds(1));
   through_victim.Stop();
   to_victim_copy.Stop();
@@ -194,7 +194,7 @@ TEST_CASE("Partitions: a primary cut off from etcd and its replicas is fenced wi
     std::this_thread::sleep_for(std::chrono::seconds(3));
     CHECK(writers.AckedCount() > before);
     cl.network->HealAll();
-    CHECK(Eventually([&] { return AllInSync(*witness); }, 40));
+    CHECK(Eventually([&] { return AllInSync(*witness); }, 120));  // minutes under TSan: a checkpoint rebuilds an index
     writers.Stop();
     stored = StoredIds(*witness);
     acked.insert(writers.acked.begin(), writers.acked.end());
