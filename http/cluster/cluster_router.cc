@@ -25,6 +25,7 @@
 #include "http/cluster/shard_replication.h"
 #include "http/cluster/shard_merge.h"
 #include "http/cluster/sharded_analogy.h"
+#include "http/cluster/sharded_latent.h"
 #include "http/codec.h"
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
@@ -62,7 +63,8 @@ bool IsReadPart(const HttpRequest& r) {
   if (r.method != "POST") return false;
   static const char* const kReads[] = {"/points", "/points/scroll", "/points/count", "/search", "/search/batch",
                                        "/points/search", "/points/search/batch", "/points/recommend",
-                                       "/points/recommend/batch", "/points/query", "/points/query/batch", "/analogy"};
+                                       "/points/recommend/batch", "/points/query", "/points/query/batch", "/analogy",
+                                       "/interpolate", "/reconstruct", "/points/decode"};
   const std::string& p = r.path;
   if (p.rfind("/collections/", 0) != 0) return false;
   const size_t slash = p.find('/', std::string("/collections/").size());
@@ -1120,6 +1122,30 @@ struct ClusterRouter::Impl {
     return EnvelopeResponse(std::move(out), Seconds(start));
   }
 
+  // The vectors of the points `ids` (engine::ExternalId::ToKey → JSON vector), read from their
+  // shards into `vectors`; the failed retrieval's answer, if any. Ids no shard holds are absent.
+  std::optional<HttpResponse> PointVectors(const View& v, const HttpRequest& like, const json& ids,
+                                           std::map<std::string, json>* vectors, const Clock::time_point start) {
+    if (ids.empty()) return std::nullopt;
+    HttpRequest get = like;
+    get.method = "POST";
+    get.path = CollectionPath(v.collection.name) + "/points";
+    get.query.clear();
+    get.headers.erase("content-type");
+    get.body = json{{"ids", ids}, {"with_vector", true}, {"with_payload", false}}.dump();
+    HttpResponse got = Retrieve(v, get, start);
+    if (got.status != 200) return got;
+    auto points = json::parse(got.body, nullptr, false);
+    if (!points.is_object() || !points.contains("result") || !points["result"].is_array()) {
+      return ErrorResponse(Status::Internal("the points " + ids.dump() + " could not be read from their shards"));
+    }
+    for (const auto& p : points["result"]) {
+      auto id = engine::ExternalId::FromJson(p.value("id", json()));
+      if (id.ok() && p.contains("vector")) (*vectors)[id->ToKey()] = p["vector"];
+    }
+    return std::nullopt;
+  }
+
   // POST /analogy (http/cluster/sharded_analogy.h): the id terms' vectors from their shards, then
   // every shard ranks its points against the terms as vectors, and the hits are merged.
   HttpResponse Analogy(const View& v, const HttpRequest& request, const Clock::time_point start) {
@@ -1128,22 +1154,7 @@ struct ClusterRouter::Impl {
     auto ids = cluster_routing::AnalogyIdTerms(*body);
     if (!ids.ok()) return ErrorResponse(ids.status());
     std::map<std::string, json> vectors;
-    if (!ids->empty()) {
-      HttpRequest get = request;
-      get.path = CollectionPath(v.collection.name) + "/points";
-      get.query.clear();
-      get.body = json{{"ids", *ids}, {"with_vector", true}, {"with_payload", false}}.dump();
-      HttpResponse got = Retrieve(v, get, start);
-      if (got.status != 200) return got;
-      auto points = json::parse(got.body, nullptr, false);
-      if (!points.is_object() || !points.contains("result") || !points["result"].is_array()) {
-        return ErrorResponse(Status::Internal("the shards' points of the analogy's terms could not be read"));
-      }
-      for (const auto& p : points["result"]) {
-        auto id = engine::ExternalId::FromJson(p.value("id", json()));
-        if (id.ok() && p.contains("vector")) vectors[id->ToKey()] = p["vector"];
-      }
-    }
+    if (auto failed = PointVectors(v, request, *ids, &vectors, start)) return *failed;
     auto shard_body = cluster_routing::ShardAnalogyBody(*body, vectors, v.collection.name, engine::kMaxK);
     if (!shard_body.ok()) return ErrorResponse(shard_body.status());
     HttpRequest part = request;
@@ -1151,6 +1162,89 @@ struct ClusterRouter::Impl {
     auto gathered = Gather(Broadcast(v, part));
     if (gathered.failure) return *gathered.failure;
     return EnvelopeResponse(cluster_routing::MergeAnalogy(gathered.results, *body), Seconds(start));
+  }
+
+  // Every shard answers `part` (decoding the same latents); each decoded latent keeps the nearest
+  // point of all shards (http/cluster/sharded_latent.h).
+  HttpResponse DecodedEverywhere(const View& v, const HttpRequest& part, const std::string& list_key, json* merged) {
+    auto gathered = Gather(Broadcast(v, part));
+    if (gathered.failure) return *gathered.failure;
+    auto ascending = Ascending(v);
+    if (!ascending.ok()) return ErrorResponse(ascending.status());
+    *merged = cluster_routing::MergeNearest(gathered.results, list_key, *ascending);
+    return HttpResponse{};
+  }
+
+  // POST /interpolate: id endpoints become their stored vectors, then every shard decodes.
+  HttpResponse Interpolate(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = request.body.empty() ? Result<json>(json::object()) : BodyJson(request);
+    if (!body.ok() || !body->is_object()) return Refusal(v, request);
+    const json ids = cluster_routing::InterpolationIdEndpoints(*body);
+    for (const auto& id : ids) {
+      if (!engine::ExternalId::FromJson(id).ok()) return Refusal(v, request);
+    }
+    std::map<std::string, json> vectors;
+    if (auto failed = PointVectors(v, request, ids, &vectors, start)) return *failed;
+    auto with_vectors = cluster_routing::InterpolationWithVectors(*body, vectors, v.collection.name);
+    if (!with_vectors.ok()) return ErrorResponse(with_vectors.status());
+    HttpRequest part = request;
+    part.body = with_vectors->dump();
+    json merged;
+    if (HttpResponse failed = DecodedEverywhere(v, part, "steps", &merged); failed.status != 200) return failed;
+    return EnvelopeResponse(std::move(merged), Seconds(start));
+  }
+
+  // POST /sample: one seed (drawn here when the request has none) for every shard, so that all
+  // decode the same samples; "store" upserts them afterwards through the router, by id.
+  HttpResponse Sample(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = request.body.empty() ? Result<json>(json::object()) : BodyJson(request);
+    if (!body.ok() || !body->is_object()) return Refusal(v, request);
+    json part_body = *body;
+    const json store = part_body.value("store", json(false));
+    if (!store.is_boolean()) return Refusal(v, request);
+    if (!part_body.contains("seed") || part_body["seed"].is_null()) {
+      std::random_device rd;
+      part_body["seed"] = (uint64_t{rd()} << 32) ^ rd();
+    }
+    if (!part_body["seed"].is_number_unsigned()) return Refusal(v, request);
+    const uint64_t seed = part_body["seed"].get<uint64_t>();
+    part_body["store"] = false;
+    HttpRequest part = request;
+    part.body = part_body.dump();
+    json merged;
+    if (HttpResponse failed = DecodedEverywhere(v, part, "samples", &merged); failed.status != 200) return failed;
+    if (store.get<bool>()) {
+      const json points = cluster_routing::SamplePoints(merged, seed);
+      HttpRequest put = request;
+      put.method = "PUT";
+      put.path = CollectionPath(v.collection.name) + "/points";
+      put.query = {{"wait", "true"}};
+      put.headers.erase("content-type");
+      put.body = json{{"points", points}}.dump();
+      HttpResponse stored = Upsert(v, put, start);
+      if (!Succeeded(stored)) return stored;
+      for (size_t i = 0; i < points.size() && i < merged["samples"].size(); ++i) merged["samples"][i]["id"] = points[i]["id"];
+      merged["stored"] = points.size();
+    }
+    return EnvelopeResponse(std::move(merged), Seconds(start));
+  }
+
+  // GET /anomalies?k=: every shard's k highest negative ELBOs, merged.
+  HttpResponse Anomalies(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto k = QueryCount(request, "k", 20, 1, engine::kMaxK);
+    if (!k.ok()) return Refusal(v, request);
+    auto gathered = Gather(Broadcast(v, request));
+    if (gathered.failure) return *gathered.failure;
+    return EnvelopeResponse(cluster_routing::MergeAnomalies(gathered.results, *k), Seconds(start));
+  }
+
+  // POST /points/decode {"id"}: the shard that holds the point.
+  HttpResponse DecodeById(const View& v, const HttpRequest& request) {
+    auto body = BodyJson(request);
+    if (!body.ok() || !body->is_object() || !body->contains("id")) return Refusal(v, request);
+    auto id = engine::ExternalId::FromJson((*body)["id"]);
+    if (!id.ok()) return Refusal(v, request);
+    return Send(v, {ShardOfId(*id, v.collection.shard_number), request});
   }
 
   // The first shard's answer once every shard has applied the request (payload indexes).
@@ -1191,6 +1285,11 @@ struct ClusterRouter::Impl {
       return SearchBatch(v, request, start);
     }
     if (key == "POST " + c + "/analogy") return Analogy(v, request, start);
+    if (key == "POST " + c + "/interpolate") return Interpolate(v, request, start);
+    if (key == "POST " + c + "/sample") return Sample(v, request, start);
+    if (key == "GET " + c + "/anomalies") return Anomalies(v, request, start);
+    if (key == "POST " + c + "/points/decode") return DecodeById(v, request);
+    if (key == "POST " + c + "/reconstruct") return Send(v, {0, request});  // reads no point: any copy of one shard
     if (key == "PUT " + c + "/index" || key == "DELETE " + c + "/index/{field_name}") {
       return Everywhere(v, request, start);
     }
