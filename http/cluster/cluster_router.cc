@@ -1363,6 +1363,36 @@ struct ClusterRouter::Impl {
 
   // Copies on disk that their shard no longer places here, since when (Maintain's thread only).
   std::map<ShardCopyId, Clock::time_point> unplaced_since;
+  // Moves whose target node is not a live member, since when (Maintain's thread only).
+  std::map<std::pair<ShardCopyId, uint64_t>, Clock::time_point> target_gone_since;
+
+  // Primary side: whether the move of `rec`'s shard to `to` was abandoned now — its target has not
+  // been a live member for five lease TTLs (at least 10 s: a node that restarts keeps its move),
+  // so the move is aborted in etcd (as Qdrant's abort_transfer) rather than left pending forever.
+  // The target's partial copy is removed once its node is back (it is no longer placed there).
+  bool AbandonedMove(const ShardCopyId& id, const cluster::ShardRecord& rec, uint64_t to,
+                     const std::map<uint64_t, std::string>& live) {
+    const auto key = std::make_pair(id, to);
+    if (live.count(to)) {
+      target_gone_since.erase(key);
+      return false;
+    }
+    const auto first = target_gone_since.emplace(key, Clock::now()).first->second;
+    const auto grace = std::max<Clock::duration>(std::chrono::seconds(10),
+                                                 std::chrono::seconds(5 * membership->options().lease_ttl_seconds));
+    if (Clock::now() - first < grace) return false;
+    auto aborted = shard_map.AbortTransfer(rec, to);
+    if (!aborted.ok()) {
+      LogWarn("shard " + std::to_string(id.shard) + " of '" + id.collection + "': abandoning its move to node " +
+              std::to_string(to) + ": " + aborted.status().ToString());
+      return false;
+    }
+    target_gone_since.erase(key);
+    LogWarn("shard " + std::to_string(id.shard) + " of '" + id.collection + "': its move to node " + std::to_string(to) +
+            " is abandoned, that node having been gone for " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - first).count()) + " s");
+    return true;
+  }
 
   // One round over the shards that have a copy here and more than one copy (replicated, or
   // moving), or a single copy that moved here.
@@ -1400,6 +1430,10 @@ struct ClusterRouter::Impl {
           if (Status s = replication.Ship(**copy, where); !s.ok()) LogWarn(s.ToString());
           replication.CatchUp(**copy, where);
           for (const auto& t : rec.transfers) {
+            if (AbandonedMove(id, rec, t.to, nodes)) {
+              Forget(c.name);
+              break;  // the record changed: the next round reads it again
+            }
             auto finished = replication.FinishTransfer(**copy, where, t.to);
             if (!finished.ok()) LogWarn(finished.status().ToString());
             if (finished.ok() && *finished) Forget(c.name);  // this node routes by the new placement at once

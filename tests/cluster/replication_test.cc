@@ -443,3 +443,40 @@ TEST_CASE("With every etcd member gone no write is acknowledged once the leases 
   for (int id : refused) CHECK(stored.count(id) == 0);
   CopiesAgree(cl, *one);
 }
+
+TEST_CASE("A move whose target node dies is abandoned after a few leases, and the target's partial copy goes when it returns", "[cluster][replication]") {
+  Cluster cl(3);
+  auto one = cl.Client(1);
+  Ok(*one, "PUT", "/collections/c", {{"dim", kDim}, {"index", "Flat"}, {"shard_number", 1}, {"replication_factor", 2}});
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(0, 500)}});
+  const std::string uid = Ok(*one, "GET", "/collections/c")["cluster"]["uid"];
+  cl.Start(4);
+  CHECK(Eventually([&] { return Ok(*one, "GET", "/cluster")["peers"].contains("4"); }, 20));
+  json shard = ShardsOf(*one, "c")[0];
+  const int primary = shard["primary"];
+  const int from = shard["replicas"][0] == primary ? shard["replicas"][1].get<int>() : shard["replicas"][0].get<int>();
+
+  // The target stops answering just as the move begins (its lease still holds: the move is taken).
+  kill(cl.nodes[4]->pid(), SIGSTOP);
+  Ok(*one, "POST", "/collections/c/cluster", {{"move_shard", {{"shard_id", 0}, {"from_peer_id", from}, {"to_peer_id", 4}}}});
+  CHECK(Ok(*one, "GET", "/collections/c/cluster")["shard_transfers"].size() == 1);
+  // Abandoned after five 2 s leases: the placement is as before, and writes go on.
+  CHECK(Eventually([&] {
+    auto r = one->Request("GET", "/collections/c/cluster");
+    return r.ok() && r->status == 200 && json::parse(r->body)["result"]["shard_transfers"].empty();
+  }, 40));
+  shard = ShardsOf(*one, "c")[0];
+  CHECK(shard["replicas"].size() == 2);
+  CHECK(std::find(shard["replicas"].begin(), shard["replicas"].end(), json(4)) == shard["replicas"].end());
+  Ok(*one, "PUT", "/collections/c/points?wait=true", {{"points", Points(500, 510)}});
+
+  // Back, the target holds no copy of the shard (whatever it had received is removed).
+  kill(cl.nodes[4]->pid(), SIGCONT);
+  CHECK(Eventually([&] {
+    std::error_code ec;
+    return !std::filesystem::exists(cl.dir.Sub("n4") + "/shards/c." + uid + "/0", ec);
+  }, 30));
+  CHECK(Eventually([&] { return AllInSync(*one); }, 20));
+  CopiesAgree(cl, *one);
+  CHECK(Ok(*one, "POST", "/collections/c/points/count", {{"exact", true}})["count"] == 510);
+}
