@@ -23,7 +23,22 @@ std::string StringField(const json& j, const char* name) {
 }  // namespace
 
 Membership::Membership(std::shared_ptr<EtcdClient> etcd, MembershipOptions options)
-    : etcd_(std::move(etcd)), options_(std::move(options)), started_at_(UtcNowIso8601()) {}
+    : etcd_(std::move(etcd)),
+      lease_etcd_(std::make_shared<EtcdClient>(etcd_->options())),
+      options_(std::move(options)),
+      started_at_(UtcNowIso8601()) {}
+
+namespace {
+int64_t SteadyNanos(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+bool Membership::LeaseAlive() const {
+  if (!lease_alive_.load()) return false;
+  const auto since = std::chrono::nanoseconds(SteadyNanos(Clock::now()) - last_renewal_sent_ns_.load());
+  return since < std::chrono::seconds(options_.lease_ttl_seconds);
+}
 
 std::string Membership::NodeKey() const { return NodesPrefix(options_.prefix) + std::to_string(options_.node_id); }
 
@@ -50,26 +65,28 @@ Membership::~Membership() {
   stop_cv_.notify_all();
   if (renewer_.joinable()) renewer_.join();
   if (lease_alive_.load()) {
-    Status s = etcd_->RevokeLease(lease_.load());
+    Status s = lease_etcd_->RevokeLease(lease_.load());
     if (!s.ok()) LogWarn("leaving the cluster: revoking the lease failed (it expires by itself): " + s.message());
   }
 }
 
 Status Membership::Register(int64_t wait_seconds) {
-  Result<int64_t> lease = etcd_->GrantLease(options_.lease_ttl_seconds);
+  auto granted_sent = Clock::now();
+  Result<int64_t> lease = lease_etcd_->GrantLease(options_.lease_ttl_seconds);
   if (!lease.ok()) return lease.status().WithContext("joining the cluster");
   const std::string value =
       json{{"node_id", options_.node_id}, {"advertise", options_.advertise}, {"started_at", started_at_}}.dump();
   const auto deadline = Clock::now() + std::chrono::seconds(wait_seconds);
   const std::string key = NodeKey();
   for (;;) {
-    auto txn = etcd_->Txn({Compare::Absent(key)}, {TxnOp::Put(key, value, *lease)}, {TxnOp::Get(key)});
+    auto txn = lease_etcd_->Txn({Compare::Absent(key)}, {TxnOp::Put(key, value, *lease)}, {TxnOp::Get(key)});
     if (!txn.ok()) {
-      (void)etcd_->RevokeLease(*lease);
+      (void)lease_etcd_->RevokeLease(*lease);
       return txn.status().WithContext("joining the cluster");
     }
     if (txn->succeeded) {
       lease_.store(*lease);
+      last_renewal_sent_ns_.store(SteadyNanos(granted_sent));
       lease_alive_.store(true);
       generation_.fetch_add(1);
       return Status::Ok();
@@ -83,7 +100,7 @@ Status Membership::Register(int64_t wait_seconds) {
     std::unique_lock<std::mutex> lock(mu_);
     if (stopping_ || Clock::now() >= deadline) {
       lock.unlock();
-      (void)etcd_->RevokeLease(*lease);
+      (void)lease_etcd_->RevokeLease(*lease);
       return Status::Conflict("node id " + std::to_string(options_.node_id) + " is held by " + holder +
                               ", whose lease has not expired; give this node another --node-id");
     }
@@ -91,9 +108,12 @@ Status Membership::Register(int64_t wait_seconds) {
     stop_cv_.wait_for(lock, std::chrono::milliseconds(250));
     lock.unlock();
     // Our own lease must outlive the wait, which may be longer than its TTL.
-    auto renewed = etcd_->KeepAlive(*lease);
+    const auto renewal_sent = Clock::now();
+    auto renewed = lease_etcd_->KeepAlive(*lease);
+    if (renewed.ok()) granted_sent = renewal_sent;
     if (!renewed.ok() && renewed.status().code() == StatusCode::kNotFound) {
-      lease = etcd_->GrantLease(options_.lease_ttl_seconds);
+      granted_sent = Clock::now();
+      lease = lease_etcd_->GrantLease(options_.lease_ttl_seconds);
       if (!lease.ok()) return lease.status().WithContext("joining the cluster");
     }
   }
@@ -112,9 +132,10 @@ void Membership::RenewLoop() {
     }
     if (lease_alive_.load()) {
       const auto sent = Clock::now();
-      auto ttl_left = etcd_->KeepAlive(lease_.load());
+      auto ttl_left = lease_etcd_->KeepAlive(lease_.load());
       if (ttl_left.ok()) {
         last_renewal_sent = sent;
+        last_renewal_sent_ns_.store(SteadyNanos(sent));
         continue;
       }
       if (ttl_left.status().code() == StatusCode::kNotFound) {
@@ -128,7 +149,7 @@ void Membership::RenewLoop() {
       } else {
         continue;
       }
-      (void)etcd_->RevokeLease(lease_.load());  // if it still exists, its key must go before we rejoin
+      (void)lease_etcd_->RevokeLease(lease_.load());  // if it still exists, its key must go before we rejoin
     }
     Status s = Register(options_.lease_ttl_seconds + 1);
     if (s.ok()) {

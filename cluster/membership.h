@@ -10,8 +10,11 @@
 //
 // Lease loss: when a renewal finds the lease expired, or no renewal has succeeded for a whole
 // TTL, the node has been declared gone by etcd. `LeaseAlive()` turns false at once (whatever the
-// node still does as a primary must stop: its epoch is about to be superseded), and the thread
-// joins again under a new lease as soon as etcd answers.
+// node still does as a primary must stop: its epoch is about to be superseded) — counted from when
+// the last acknowledged renewal was sent, so even while a renewal waits for an answer — and the
+// thread joins again under a new lease as soon as etcd answers. The lease's calls go through
+// connections of their own, never queued behind the node's other etcd calls (which, with etcd out
+// of reach, wait a timeout per member each: a test found renewals starved for 15 s that way).
 //
 // Thread-safe. Leaving (the destructor) stops the thread and revokes the lease, so that a clean
 // shutdown is seen at once rather than after a TTL.
@@ -63,8 +66,10 @@ class Membership {
   const MembershipOptions& options() const { return options_; }
   EtcdClient& etcd() const { return *etcd_; }
   const std::shared_ptr<EtcdClient>& etcd_client() const { return etcd_; }
-  // False from the moment the node's lease is known or presumed lost until it has joined again.
-  bool LeaseAlive() const { return lease_alive_.load(); }
+  // False from the moment the node's lease is known or presumed lost until it has joined again:
+  // presumed lost as soon as a TTL has passed since the last renewal etcd acknowledged was sent,
+  // even while a renewal is still waiting for an answer.
+  bool LeaseAlive() const;
   // The current lease (changes when the node joins again after losing one).
   int64_t lease() const { return lease_.load(); }
   // How many times the node has joined (1 after Join; +1 per lease lost and regained).
@@ -81,10 +86,16 @@ class Membership {
   void RenewLoop();
 
   std::shared_ptr<EtcdClient> etcd_;
+  // The lease's own connections (GrantLease, KeepAlive, RevokeLease, the node key): renewals never
+  // wait behind the other etcd calls of the node, which queue on one connection per member and,
+  // with etcd out of reach, take a timeout per member each.
+  std::shared_ptr<EtcdClient> lease_etcd_;
   MembershipOptions options_;
   std::string started_at_;
   std::atomic<int64_t> lease_{0};
   std::atomic<bool> lease_alive_{false};
+  // When the last renewal (or grant) that etcd acknowledged was sent, steady_clock nanoseconds.
+  std::atomic<int64_t> last_renewal_sent_ns_{0};
   std::atomic<int64_t> generation_{0};
 
   std::mutex mu_;

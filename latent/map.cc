@@ -67,32 +67,64 @@ Result<LatentMap> MapCollection(engine::Collection& c, const MapRequest& request
     scan_position = *page.next_position;
   }
 
-  LatentMap out;
+  std::vector<MapPoint> points;
   std::vector<std::vector<float>> rows;
   rows.reserve(ids.size());
-  out.points.reserve(ids.size());
+  points.reserve(ids.size());
   for (auto& id : ids) {
     LDB_ASSIGN_OR_RETURN(auto rec, c.Get(id, true));
     if (!rec || !rec->vector) continue;  // deleted meanwhile
     MapPoint point;
     point.id = std::move(id);
     if (request.field) point.label = PayloadField(rec->payload, *request.field);
-    out.points.push_back(std::move(point));
+    points.push_back(std::move(point));
     rows.push_back(std::move(*rec->vector));
   }
+  return MapOfSample(std::move(points), std::move(rows), c.config().dim, c.size(), request.with_vectors);
+}
+
+Result<LatentMap> MapOfSample(std::vector<MapPoint> points, std::vector<std::vector<float>> rows, size_t dim, size_t total,
+                              bool keep_vectors) {
+  if (points.size() != rows.size()) {
+    return Status::InvalidArgument("a map's sample has " + std::to_string(points.size()) + " points and " +
+                                   std::to_string(rows.size()) + " vectors");
+  }
+  for (const auto& row : rows) {
+    if (row.size() != dim) {
+      return Status::InvalidArgument("a map of " + std::to_string(dim) + "-d vectors got one of " + std::to_string(row.size()));
+    }
+  }
+  LatentMap out;
+  out.points = std::move(points);
   LDB_ASSIGN_OR_RETURN(auto pca, Pca(rows, 2));
   for (size_t i = 0; i < rows.size(); ++i) {
     out.points[i].x = pca.coords[i][0];
     out.points[i].y = pca.coords[i][1];
   }
   // An empty sample has no rows to size the mean and axes by: zeros of the collection's dim.
-  const size_t dim = c.config().dim;
   out.basis.mean = pca.mean.size() == dim ? std::move(pca.mean) : std::vector<double>(dim, 0.0);
   for (auto& axis : pca.components) out.basis.axes.push_back(axis.size() == dim ? std::move(axis) : std::vector<double>(dim, 0.0));
   out.explained_variance = std::move(pca.explained_variance);
   out.explained_variance_ratio = std::move(pca.explained_variance_ratio);
-  out.total = c.size();
+  out.total = total;
+  if (keep_vectors) out.vectors = std::move(rows);
   return out;
+}
+
+nlohmann::json MapToJson(LatentMap map) {
+  nlohmann::json points = nlohmann::json::array();
+  for (size_t i = 0; i < map.points.size(); ++i) {
+    auto& pt = map.points[i];
+    nlohmann::json item = {{"id", pt.id.ToJson()}, {"x", pt.x}, {"y", pt.y}};
+    if (pt.label) item["label"] = std::move(*pt.label);
+    if (i < map.vectors.size()) item["vector"] = map.vectors[i];
+    points.push_back(std::move(item));
+  }
+  return {{"points", std::move(points)},
+          {"basis", {{"mean", map.basis.mean}, {"axes", map.basis.axes}}},
+          {"explained_variance", map.explained_variance},
+          {"explained_variance_ratio", map.explained_variance_ratio},
+          {"total", map.total}};
 }
 
 }  // namespace latentdb::latent

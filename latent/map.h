@@ -32,6 +32,8 @@ namespace latentdb::latent {
 // (16,777,216, 64 MiB as floats) vector components.
 inline constexpr size_t kMaxMapPoints = 50000;
 inline constexpr size_t kMaxMapFloats = size_t{1} << 24;
+// The points of a map when the request does not say (at most MaxMapPoints(dim)).
+inline constexpr size_t kDefaultMapPoints = 5000;
 
 // The largest n a map of `dim`-d vectors accepts: min(kMaxMapPoints, kMaxMapFloats / dim), and at
 // least 2 (dim 0 counts as 1).
@@ -42,6 +44,7 @@ struct MapRequest {
   // A payload field to label each point with: a key, or a dotted path into nested objects
   // ("meta.kind"). Absent: no labels. An empty string is InvalidArgument.
   std::optional<std::string> field;
+  bool with_vectors = false;  // keep the sampled points' vectors in LatentMap::vectors
 };
 
 struct MapPoint {
@@ -73,11 +76,24 @@ struct LatentMap {
   std::vector<double> explained_variance;
   std::vector<double> explained_variance_ratio;
   size_t total = 0;  // points in the collection
+  std::vector<std::vector<float>> vectors;  // the points' vectors, in their order (with_vectors only)
 };
 
 // The map of `c`. InvalidArgument when n is 0 or above MaxMapPoints(dim), or the field is empty.
 // Storage errors as the collection reports them.
 Result<LatentMap> MapCollection(engine::Collection& c, const MapRequest& request);
+
+// The map of a sample made elsewhere (a sharded collection's, gathered from its shards): `points`
+// (ids and labels; their x, y are set here) with their vectors `rows` in the same order, projected
+// as MapCollection projects its own sample; `total` the collection's size. The rows are kept in
+// the result's `vectors` when `keep_vectors`. InvalidArgument when points and rows differ in count
+// or a row is not `dim`-d.
+Result<LatentMap> MapOfSample(std::vector<MapPoint> points, std::vector<std::vector<float>> rows, size_t dim, size_t total,
+                              bool keep_vectors);
+
+// The answered form: {"points": [{"id", "x", "y", "label"?, "vector"?}], "basis": {"mean", "axes"},
+// "explained_variance", "explained_variance_ratio", "total"}.
+nlohmann::json MapToJson(LatentMap map);
 
 // The value at a dotted path ("a.b") of a payload; null when absent (or when a step of the path is
 // not an object). A key that itself contains '.' cannot be named.

@@ -31,6 +31,7 @@
 #include "http/handlers/handlers.h"
 #include "index/vector_index.h"
 #include "inference/point_encoding.h"
+#include "latent/map.h"
 
 namespace latentdb::http {
 
@@ -1238,6 +1239,48 @@ struct ClusterRouter::Impl {
     return EnvelopeResponse(cluster_routing::MergeAnomalies(gathered.results, *k), Seconds(start));
   }
 
+  // GET /map (http/cluster/sharded_latent.h): each shard's share of the sample, with vectors,
+  // projected here on the union's principal axes.
+  HttpResponse Map(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto config = VectorsOf(v);
+    if (!config.ok()) return ErrorResponse(config.status());
+    const size_t max_n = latent::MaxMapPoints(config->dim);
+    auto n = QueryCount(request, "n", std::min(latent::kDefaultMapPoints, max_n), 1, max_n);
+    auto with_vectors = QueryBool(request, "with_vectors", false);
+    auto field = request.query.find("field");
+    if (!n.ok() || !with_vectors.ok() || (field != request.query.end() && field->second.empty())) {
+      return Refusal(v, request);  // one node's own message
+    }
+    HttpRequest count;
+    count.method = "POST";
+    count.path = CollectionPath(v.collection.name) + "/points/count";
+    count.body = R"({"exact": true})";
+    auto counted = Gather(Broadcast(v, count));
+    if (counted.failure) return *counted.failure;
+    std::vector<uint64_t> counts;
+    uint64_t total = 0;
+    for (const auto& r : counted.results) {
+      counts.push_back(r.is_object() ? r.value("count", uint64_t{0}) : 0);
+      total += counts.back();
+    }
+    const std::vector<size_t> shares = cluster_routing::MapShares(counts, *n);
+    std::vector<Part> parts;
+    for (uint32_t s = 0; s < shares.size(); ++s) {
+      if (shares[s] == 0) continue;
+      HttpRequest part = request;
+      part.query["n"] = std::to_string(shares[s]);
+      part.query["with_vectors"] = "true";
+      parts.push_back({s, part});
+    }
+    auto gathered = Gather(Scatter(v, parts));
+    if (gathered.failure) return *gathered.failure;
+    auto sample = cluster_routing::GatherMapSample(gathered.results);
+    if (!sample.ok()) return ErrorResponse(sample.status());
+    auto map = latent::MapOfSample(std::move(sample->points), std::move(sample->rows), config->dim, total, *with_vectors);
+    if (!map.ok()) return ErrorResponse(map.status());
+    return EnvelopeResponse(latent::MapToJson(std::move(*map)), Seconds(start));
+  }
+
   // POST /points/decode {"id"}: the shard that holds the point.
   HttpResponse DecodeById(const View& v, const HttpRequest& request) {
     auto body = BodyJson(request);
@@ -1288,6 +1331,7 @@ struct ClusterRouter::Impl {
     if (key == "POST " + c + "/interpolate") return Interpolate(v, request, start);
     if (key == "POST " + c + "/sample") return Sample(v, request, start);
     if (key == "GET " + c + "/anomalies") return Anomalies(v, request, start);
+    if (key == "GET " + c + "/map") return Map(v, request, start);
     if (key == "POST " + c + "/points/decode") return DecodeById(v, request);
     if (key == "POST " + c + "/reconstruct") return Send(v, {0, request});  // reads no point: any copy of one shard
     if (key == "PUT " + c + "/index" || key == "DELETE " + c + "/index/{field_name}") {

@@ -88,4 +88,59 @@ json MergeAnomalies(const std::vector<json>& answers, size_t k) {
   return {{"points", points}, {"scored", scored}};
 }
 
+std::vector<size_t> MapShares(const std::vector<uint64_t>& counts, size_t n) {
+  uint64_t total = 0;
+  for (uint64_t c : counts) total += c;
+  std::vector<size_t> shares(counts.size(), 0);
+  if (total <= n) {
+    for (size_t s = 0; s < counts.size(); ++s) shares[s] = static_cast<size_t>(counts[s]);
+    return shares;
+  }
+  // Hamilton's method: the floors of the exact shares, then one more to the largest remainders.
+  std::vector<std::pair<double, size_t>> remainders;
+  size_t given = 0;
+  for (size_t s = 0; s < counts.size(); ++s) {
+    const double exact = static_cast<double>(n) * static_cast<double>(counts[s]) / static_cast<double>(total);
+    shares[s] = static_cast<size_t>(exact);
+    given += shares[s];
+    remainders.emplace_back(exact - static_cast<double>(shares[s]), s);
+  }
+  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = 0; given < n && i < remainders.size(); ++i) {
+    const size_t s = remainders[i].second;
+    if (shares[s] < counts[s]) {
+      ++shares[s];
+      ++given;
+    }
+  }
+  return shares;
+}
+
+Result<MapSample> GatherMapSample(const std::vector<json>& answers) {
+  MapSample sample;
+  for (const auto& answer : answers) {
+    if (!answer.is_object() || !answer.contains("points") || !answer["points"].is_array()) {
+      return Status::InvalidArgument("a shard's map answer has no \"points\"");
+    }
+    for (const auto& p : answer["points"]) {
+      auto id = engine::ExternalId::FromJson(p.value("id", json()));
+      if (!id.ok()) return id.status().WithContext("a shard's map point");
+      const json vector = p.value("vector", json());
+      if (!vector.is_array()) return Status::InvalidArgument("a shard's map point has no vector");
+      latent::MapPoint point;
+      point.id = std::move(*id);
+      if (p.contains("label")) point.label = p["label"];
+      std::vector<float> row;
+      row.reserve(vector.size());
+      for (const auto& x : vector) {
+        if (!x.is_number()) return Status::InvalidArgument("a shard's map point has a vector that is not numbers");
+        row.push_back(x.get<float>());
+      }
+      sample.points.push_back(std::move(point));
+      sample.rows.push_back(std::move(row));
+    }
+  }
+  return sample;
+}
+
 }  // namespace latentdb::http::cluster_routing

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.h"
+#include "latent/map.h"
 
 namespace latentdb::http::cluster_routing {
 
@@ -41,5 +42,23 @@ nlohmann::json SamplePoints(const nlohmann::json& answer, uint64_t seed);
 // The shards' anomaly rankings ({"points": [{"id", "neg_elbo", "payload"}, …] highest first,
 // "scored"}) as one: the `k` highest negative ELBOs, "scored" added up.
 nlohmann::json MergeAnomalies(const std::vector<nlohmann::json>& answers, size_t k);
+
+// The map (GET /collections/{c}/map): each shard samples its share of the n points evenly in its
+// own insertion order, with their vectors; the router projects the union on its principal axes
+// (latent::MapOfSample). With n at least the collection's size the sample is every point and the
+// map is one node's, up to the order of the points; below it, the sample is another evenly
+// spread one than a single node would take.
+
+// How many of a map's `n` points each shard samples: in proportion to its `counts` (largest
+// remainders), never more than it holds; every point when n is at least their total.
+std::vector<size_t> MapShares(const std::vector<uint64_t>& counts, size_t n);
+
+struct MapSample {
+  std::vector<latent::MapPoint> points;  // ids and labels
+  std::vector<std::vector<float>> rows;  // their vectors
+};
+// The shards' map answers, asked with_vectors=true, as one sample in shard order. InvalidArgument
+// when a point has no vector or no valid id.
+Result<MapSample> GatherMapSample(const std::vector<nlohmann::json>& answers);
 
 }  // namespace latentdb::http::cluster_routing

@@ -6,8 +6,9 @@
 //   POST /collections/{c}/sample               {"n":16,"seed":…,"store":false}
 //   POST /collections/{c}/reconstruct          {"image":base64} or a raw image body
 //   GET  /collections/{c}/anomalies?k=20       the k points of highest payload "neg_elbo"
-//   GET  /collections/{c}/map?n=5000&field=…   2-D PCA of an evenly spaced sample, with its basis
-//                                              {"mean", "axes"} to place any other vector on it
+//   GET  /collections/{c}/map?n=5000&field=…&with_vectors=false   2-D PCA of an evenly spaced
+//                                              sample, with its basis {"mean", "axes"} to place any
+//                                              other vector on it (and the sample's vectors when asked)
 // Each handler parses the request, calls the latent module (latent) and encodes its
 // result; the operations, their errors and their algorithms are documented there.
 //
@@ -36,7 +37,6 @@ namespace {
 
 constexpr size_t kMaxInterpolationSteps = 256;
 constexpr size_t kMaxSamples = 256;
-constexpr size_t kDefaultMapPoints = 5000;
 
 // An endpoint of an interpolation ("from", "to"): a point id or a vector.
 Result<latent::Endpoint> ParseEndpoint(const json& body, const char* key) {
@@ -182,23 +182,14 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
     const size_t max_n = latent::MaxMapPoints(c->config().dim);
     latent::MapRequest r;
-    LDB_ASSIGN_OR_RETURN(r.n, QueryCount(req, "n", std::min(kDefaultMapPoints, max_n), 1, max_n));
+    LDB_ASSIGN_OR_RETURN(r.n, QueryCount(req, "n", std::min(latent::kDefaultMapPoints, max_n), 1, max_n));
     if (auto field = req.query.find("field"); field != req.query.end()) {
       if (field->second.empty()) return Status::InvalidArgument("query parameter 'field' is empty");
       r.field = field->second;
     }
+    LDB_ASSIGN_OR_RETURN(r.with_vectors, QueryBool(req, "with_vectors", false));
     LDB_ASSIGN_OR_RETURN(auto map, latent::MapCollection(*c, r));
-    json points = json::array();
-    for (auto& pt : map.points) {
-      json item = {{"id", pt.id.ToJson()}, {"x", pt.x}, {"y", pt.y}};
-      if (pt.label) item["label"] = std::move(*pt.label);
-      points.push_back(std::move(item));
-    }
-    return json{{"points", std::move(points)},
-                {"basis", {{"mean", map.basis.mean}, {"axes", map.basis.axes}}},
-                {"explained_variance", map.explained_variance},
-                {"explained_variance_ratio", map.explained_variance_ratio},
-                {"total", map.total}};
+    return latent::MapToJson(std::move(map));
   }));
 }
 

@@ -139,6 +139,26 @@ TEST_CASE("A node cut off from etcd for a TTL presumes its lease lost, and rejoi
   CHECK(NodeIds(**node) == std::vector<uint64_t>{5});
 }
 
+TEST_CASE("A node cut off from etcd presumes its lease lost after a TTL even while its other etcd calls queue", "[cluster]") {
+  TempDir dir;
+  EtcdCluster etcd(dir.path(), 3);
+  auto client = ClientFor(etcd);
+  auto node = Membership::Join(client, Node(7));
+  REQUIRE(node.ok());
+  for (int m = 0; m < 3; ++m) etcd.Pause(m);
+  // Reads of the membership through the node's shared client (what routing and maintenance do):
+  // each waits a timeout per member, one after another. The lease's renewals do not wait behind
+  // them, and the lease counts as lost a TTL (2 s) after the last acknowledged renewal was sent.
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) readers.emplace_back([&] { (void)(*node)->Nodes(); });
+  const auto paused = std::chrono::steady_clock::now();
+  CHECK(Eventually([&] { return !(*node)->LeaseAlive(); }, 4));
+  CHECK(std::chrono::steady_clock::now() - paused < std::chrono::seconds(3));
+  for (int m = 0; m < 3; ++m) etcd.Resume(m);
+  for (auto& r : readers) r.join();
+  CHECK(Eventually([&] { return (*node)->LeaseAlive() && (*node)->generation() == 2; }, 15));
+}
+
 TEST_CASE("Membership survives the loss of one etcd member", "[cluster]") {
   TempDir dir;
   EtcdCluster etcd(dir.path(), 3);

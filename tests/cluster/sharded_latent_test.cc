@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <map>
 #include <random>
+#include <set>
 
 #include "client/http_client.h"
 #include "tests/cluster/etcd_cluster.h"
@@ -130,4 +132,40 @@ TEST_CASE("A sharded VAE collection's latent-space routes answer as one node hol
   const json rebuilt_one = Ok(one, "POST", "/collections/gen/reconstruct", image);
   CHECK(rebuilt["vector"].size() == kLatent);
   CHECK(rebuilt["image"] == rebuilt_one["image"]);
+
+  // The map: with n at least the collection's size, every point, placed as one node places it.
+  auto placed = [](const json& map) {
+    std::map<std::string, std::string> out;
+    for (const auto& p : map["points"]) {
+      out[p["id"].dump()] = std::to_string(std::lround(p["x"].get<double>() * 1e4)) + " " +
+                            std::to_string(std::lround(p["y"].get<double>() * 1e4)) + " " + p.value("label", json()).dump();
+    }
+    return out;
+  };
+  const json whole = Ok(*at[0], "GET", "/collections/gen/map?n=1000&field=i");
+  const json whole_one = Ok(one, "GET", "/collections/gen/map?n=1000&field=i");
+  CHECK(whole["total"] == 304);
+  CHECK(whole["points"].size() == 304);
+  CHECK(placed(whole) == placed(whole_one));
+  for (size_t a = 0; a < 2; ++a) {
+    CHECK(whole["explained_variance_ratio"][a].get<double>() == Approx(whole_one["explained_variance_ratio"][a].get<double>()).epsilon(1e-6));
+  }
+  // Fewer: each shard's share of an evenly spread sample, with vectors when asked, placed on the
+  // basis the answer gives.
+  const json part = Ok(*at[1], "GET", "/collections/gen/map?n=50&with_vectors=true");
+  CHECK(part["total"] == 304);
+  REQUIRE(part["points"].size() == 50);
+  std::set<std::string> distinct;
+  for (const auto& p : part["points"]) {
+    distinct.insert(p["id"].dump());
+    REQUIRE(p["vector"].size() == kLatent);
+    double x = 0;
+    for (int d = 0; d < kLatent; ++d) {
+      x += (p["vector"][d].get<double>() - part["basis"]["mean"][d].get<double>()) * part["basis"]["axes"][0][d].get<double>();
+    }
+    CHECK(x == Approx(p["x"].get<double>()).margin(1e-4));
+  }
+  CHECK(distinct.size() == 50);
+  Fails(*at[2], 400, "GET", "/collections/gen/map?n=0", nullptr, "n");
+  Fails(*at[2], 400, "GET", "/collections/gen/map?field=", nullptr, "field");
 }

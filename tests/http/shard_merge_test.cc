@@ -6,6 +6,7 @@
 #include "engine/external_id.h"
 #include "http/cluster/shard_merge.h"
 #include "http/cluster/sharded_analogy.h"
+#include "http/cluster/sharded_latent.h"
 
 using namespace latentdb::http::cluster_routing;
 using nlohmann::json;
@@ -109,4 +110,41 @@ TEST_CASE("A sharded analogy reads its id terms, sends them as vectors with k ra
                                     body);
   CHECK(Ids(decoded["hits"]) == json({8u, 7u}));
   CHECK(decoded["image"] == "png");
+}
+
+TEST_CASE("Sharded generative routes: the nearest point of all shards, merged anomalies, stored samples, map shares", "[cluster]") {
+  // Each shard decoded the same latents; the nearest of all shards wins (by score, or distance).
+  auto step = [](json nearest) { return json{{"vector", {1, 2}}, {"image", "png"}, {"nearest", nearest}}; };
+  const std::vector<json> answers = {json{{"steps", {step(Hit(1u, 0.5)), step(nullptr)}}, {"mode", "slerp"}},
+                                     json{{"steps", {step(Hit(2u, 0.7)), step(Hit(3u, 0.2))}}}};
+  const json by_score = MergeNearest(answers, "steps", /*ascending=*/false);
+  CHECK(by_score["mode"] == "slerp");
+  CHECK(by_score["steps"][0]["nearest"]["id"] == 2u);
+  CHECK(by_score["steps"][1]["nearest"]["id"] == 3u);
+  CHECK(MergeNearest(answers, "steps", /*ascending=*/true)["steps"][0]["nearest"]["id"] == 1u);
+
+  const json anomalies = MergeAnomalies({json{{"points", {{{"id", 1u}, {"neg_elbo", 9.0}}, {{"id", 2u}, {"neg_elbo", 3.0}}}}, {"scored", 10}},
+                                         json{{"points", {{{"id", 5u}, {"neg_elbo", 7.0}}}}, {"scored", 4}}},
+                                        2);
+  CHECK(Ids(anomalies["points"]) == json({1u, 5u}));
+  CHECK(anomalies["scored"] == 14);
+
+  const json points = SamplePoints(json{{"samples", {{{"vector", {0.5, 1.5}}}, {{"vector", {2.5, 3.5}}}}}}, 42);
+  REQUIRE(points.size() == 2);
+  CHECK(points[1]["id"] == "sample-42-1");
+  CHECK(points[1]["vector"] == json({2.5, 3.5}));
+  CHECK(points[1]["payload"] == json{{"generated", true}, {"seed", 42}, {"sample", 1}});
+
+  // Shares of a map's sample: proportional (largest remainders), capped by what a shard holds.
+  CHECK(MapShares({100, 100, 100}, 10) == std::vector<size_t>{4, 3, 3});
+  CHECK(MapShares({1, 1000, 0}, 50) == std::vector<size_t>{0, 50, 0});
+  CHECK(MapShares({3, 4}, 100) == std::vector<size_t>{3, 4});
+  CHECK(MapShares({}, 5).empty());
+  auto sample = GatherMapSample({json{{"points", {{{"id", 7u}, {"x", 0}, {"y", 0}, {"label", "a"}, {"vector", {1.0, 2.0}}}}}},
+                                 json{{"points", json::array()}}});
+  REQUIRE(sample.ok());
+  REQUIRE(sample->points.size() == 1);
+  CHECK(sample->rows[0] == std::vector<float>{1.f, 2.f});
+  CHECK(*sample->points[0].label == "a");
+  CHECK(GatherMapSample({json{{"points", {{{"id", 7u}}}}}}).status().code() == latentdb::StatusCode::kInvalidArgument);
 }
