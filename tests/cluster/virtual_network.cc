@@ -1,50 +1,21 @@
 #include "tests/cluster/virtual_network.h"
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/support/server_process.h"
+
 namespace latentdb::testing {
 
 namespace {
 
-// Runs `args` with stdout and stderr on a pipe; the exit code (or 128 + signal) and the output.
-int Run(const std::vector<std::string>& args, std::string* output) {
-  int out[2];
-  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    dup2(out[1], STDOUT_FILENO);
-    dup2(out[1], STDERR_FILENO);
-    close(out[0]);
-    close(out[1]);
-    // Test runners do not always have the administrator's directories in PATH.
-    setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  close(out[1]);
-  output->clear();
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(out[0], buf, sizeof buf)) > 0) output->append(buf, static_cast<size_t>(n));
-  close(out[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 void RunQuietly(const std::vector<std::string>& args) {
   std::string ignored;
-  Run(args, &ignored);
+  RunCapturing(args, &ignored);
 }
 
 // `ip netns exec NS ARGS…`
@@ -56,7 +27,7 @@ std::vector<std::string> In(const std::string& netns, std::vector<std::string> a
 // Removes the networks of test processes that are gone (a ctest timeout kills without cleanup).
 void RemoveAbandonedNetworks() {
   std::string listing;
-  if (Run({"ip", "netns", "list"}, &listing) != 0) return;
+  if (RunCapturing({"ip", "netns", "list"}, &listing) != 0) return;
   std::istringstream lines(listing);
   std::string name;
   while (lines >> name) {
@@ -78,7 +49,7 @@ void RemoveAbandonedNetworks() {
 
 void RunCommand(const std::vector<std::string>& args) {
   std::string output;
-  const int code = Run(args, &output);
+  const int code = RunCapturing(args, &output);
   if (code == 0) return;
   std::string line;
   for (const auto& a : args) line += (line.empty() ? "" : " ") + a;

@@ -106,8 +106,30 @@ int ServerProcess::Terminate() {
 }
 
 int RunLatentdb(const std::vector<std::string>& extra, std::string* output) {
-  int out[1];
-  pid_t pid = Spawn(extra, /*merge_stderr=*/true, &out[0]);
+  std::vector<std::string> args = {LatentdbBinary()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return RunCapturing(args, output);
+}
+
+int RunCapturing(const std::vector<std::string>& args, std::string* output) {
+  int out[2];
+  if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    dup2(out[1], STDERR_FILENO);
+    close(out[0]);
+    close(out[1]);
+    // Test runners do not always have the administrator's directories (ip, iptables) in PATH.
+    setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
   output->clear();
   char buf[4096];
   ssize_t n;

@@ -33,6 +33,10 @@ class ServerProcess {
 // Runs `latentdb ARGS…` to completion; returns the exit code and captures stderr+stdout.
 int RunLatentdb(const std::vector<std::string>& args, std::string* output);
 
+// Runs `args` to completion (args[0] looked up in PATH, the administrator's sbin directories
+// added) with stdout and stderr captured in `output`; the exit code, or 128 + the signal.
+int RunCapturing(const std::vector<std::string>& args, std::string* output);
+
 // The path of the latentdb binary under test: this build's, or $LATENTDB_BINARY_UNDER_TEST.
 const char* LatentdbBinary();
 
