@@ -640,6 +640,15 @@ struct ClusterRouter::Impl {
     return EnvelopeResponse(std::move(out), Seconds(start));
   }
 
+  // A shard's exact point count (the part of POST …/points/count {"exact": true}).
+  static HttpRequest ExactCount(const View& v) {
+    HttpRequest count;
+    count.method = "POST";
+    count.path = CollectionPath(v.collection.name) + "/points/count";
+    count.body = R"({"exact": true})";
+    return count;
+  }
+
   // Every shard's copy positions ({"wal_sequence": the primary's, "copies": {node: sequence}}),
   // asked of every live primary at once; null for a shard whose primary is down or did not answer.
   std::vector<json> PositionsOf(const View& v) {
@@ -727,11 +736,7 @@ struct ClusterRouter::Impl {
           remote_shards.push_back(std::move(entry));
           continue;
         }
-        HttpRequest count;
-        count.method = "POST";
-        count.path = CollectionPath(v.collection.name) + "/points/count";
-        count.body = R"({"exact": true})";
-        HttpResponse r = Send(v, {s, count, self});
+        HttpResponse r = Send(v, {s, ExactCount(v), self});
         // A copy that moved away meanwhile (the view is older than the move's end) has no count.
         if (r.status == 404) {
           local_shards.push_back(std::move(entry));
@@ -1166,20 +1171,21 @@ struct ClusterRouter::Impl {
   }
 
   // Every shard answers `part` (decoding the same latents); each decoded latent keeps the nearest
-  // point of all shards (http/cluster/sharded_latent.h).
-  HttpResponse DecodedEverywhere(const View& v, const HttpRequest& part, const std::string& list_key, json* merged) {
+  // point of all shards (http/cluster/sharded_latent.h), into `merged`. The failed answer, if any.
+  std::optional<HttpResponse> DecodedEverywhere(const View& v, const HttpRequest& part, const std::string& list_key,
+                                                json* merged) {
     auto gathered = Gather(Broadcast(v, part));
     if (gathered.failure) return *gathered.failure;
     auto ascending = Ascending(v);
     if (!ascending.ok()) return ErrorResponse(ascending.status());
     *merged = cluster_routing::MergeNearest(gathered.results, list_key, *ascending);
-    return HttpResponse{};
+    return std::nullopt;
   }
 
   // POST /interpolate: id endpoints become their stored vectors, then every shard decodes.
   HttpResponse Interpolate(const View& v, const HttpRequest& request, const Clock::time_point start) {
-    auto body = request.body.empty() ? Result<json>(json::object()) : BodyJson(request);
-    if (!body.ok() || !body->is_object()) return Refusal(v, request);
+    auto body = ObjectBody(request, /*empty_is_object=*/true);
+    if (!body.ok()) return Refusal(v, request);  // one node's own message
     const json ids = cluster_routing::InterpolationIdEndpoints(*body);
     for (const auto& id : ids) {
       if (!engine::ExternalId::FromJson(id).ok()) return Refusal(v, request);
@@ -1191,15 +1197,15 @@ struct ClusterRouter::Impl {
     HttpRequest part = request;
     part.body = with_vectors->dump();
     json merged;
-    if (HttpResponse failed = DecodedEverywhere(v, part, "steps", &merged); failed.status != 200) return failed;
+    if (auto failed = DecodedEverywhere(v, part, "steps", &merged)) return *failed;
     return EnvelopeResponse(std::move(merged), Seconds(start));
   }
 
   // POST /sample: one seed (drawn here when the request has none) for every shard, so that all
   // decode the same samples; "store" upserts them afterwards through the router, by id.
   HttpResponse Sample(const View& v, const HttpRequest& request, const Clock::time_point start) {
-    auto body = request.body.empty() ? Result<json>(json::object()) : BodyJson(request);
-    if (!body.ok() || !body->is_object()) return Refusal(v, request);
+    auto body = ObjectBody(request, /*empty_is_object=*/true);
+    if (!body.ok()) return Refusal(v, request);  // one node's own message
     json part_body = *body;
     const json store = part_body.value("store", json(false));
     if (!store.is_boolean()) return Refusal(v, request);
@@ -1213,7 +1219,7 @@ struct ClusterRouter::Impl {
     HttpRequest part = request;
     part.body = part_body.dump();
     json merged;
-    if (HttpResponse failed = DecodedEverywhere(v, part, "samples", &merged); failed.status != 200) return failed;
+    if (auto failed = DecodedEverywhere(v, part, "samples", &merged)) return *failed;
     if (store.get<bool>()) {
       const json points = cluster_routing::SamplePoints(merged, seed);
       HttpRequest put = request;
@@ -1251,11 +1257,7 @@ struct ClusterRouter::Impl {
     if (!n.ok() || !with_vectors.ok() || (field != request.query.end() && field->second.empty())) {
       return Refusal(v, request);  // one node's own message
     }
-    HttpRequest count;
-    count.method = "POST";
-    count.path = CollectionPath(v.collection.name) + "/points/count";
-    count.body = R"({"exact": true})";
-    auto counted = Gather(Broadcast(v, count));
+    auto counted = Gather(Broadcast(v, ExactCount(v)));
     if (counted.failure) return *counted.failure;
     std::vector<uint64_t> counts;
     uint64_t total = 0;
