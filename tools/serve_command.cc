@@ -1,7 +1,9 @@
 // latentdb serve: open the data directory and serve the REST API until SIGINT/SIGTERM.
 #include <csignal>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -15,6 +17,7 @@
 #include "tools/args.h"
 #include "tools/command_registry.h"
 #include "tools/commands.h"
+#include "tools/stop_signals.h"
 
 namespace latentdb::tools {
 
@@ -42,12 +45,9 @@ int ServeCommand(int argc, char** argv) {
     if (!r->ok()) return Fail(r->status(), kServeUsage);
   }
 
-  // Block the signals before any thread starts so that only sigwait below receives them.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // SIGINT/SIGTERM stop the server cleanly whichever thread receives them (tools/stop_signals.h).
+  StopSignals stop;
+  if (!stop.Install()) return Fail(Status::Internal(std::string("cannot install the signal handler: ") + std::strerror(errno)));
 
   // The cluster's etcd, checked before anything is opened.
   std::shared_ptr<cluster::EtcdClient> etcd;
@@ -117,8 +117,7 @@ int ServeCommand(int argc, char** argv) {
   std::printf("listening on %s:%u\n", so.host.c_str(), server.port());
   std::fflush(stdout);
 
-  int sig = 0;
-  sigwait(&signals, &sig);
+  const int sig = stop.Wait();
   LogInfo(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   server.Stop();
   api.SetClusterRouter(nullptr);

@@ -24,6 +24,8 @@ class ServerProcess {
   void Kill();
   // Sends SIGTERM and waits; returns the exit status (as from waitpid).
   int Terminate();
+  // Waits for the child to exit (after a signal sent some other way); returns its exit status.
+  int Wait();
 
  private:
   pid_t pid_ = -1;
