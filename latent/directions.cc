@@ -188,14 +188,12 @@ Result<SetSample> SampleSet(engine::Collection& c, const std::shared_ptr<const e
     if (!page.next_offset) break;
     offset = std::move(page.next_offset);
   }
-  const bool unit = c.config().metric == index::Metric::kCosine;
   for (size_t i : EvenlySpacedIndices(out.ids.size(), max_points)) {
     auto v = c.VectorOf(out.ids[i]);
     if (!v.ok()) {
       if (v.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
       return v.status();
     }
-    if (unit) index::NormalizeInPlace(v->data(), v->size());
     out.rows.push_back(std::move(v).value());
   }
   return out;
@@ -203,18 +201,10 @@ Result<SetSample> SampleSet(engine::Collection& c, const std::shared_ptr<const e
 
 // The stored directions named in orthogonal_to, as double vectors.
 Result<std::vector<std::vector<double>>> ResolveBasis(engine::Collection& c, const std::vector<std::string>& names) {
-  if (names.size() > kMaxOrthogonalTo) {
-    return Status::InvalidArgument("\"orthogonal_to\" names at most " + std::to_string(kMaxOrthogonalTo) +
-                                   " directions, not " + std::to_string(names.size()));
-  }
   std::vector<std::vector<double>> basis;
   for (const auto& name : names) {
     LDB_ASSIGN_OR_RETURN(auto d, GetDirection(c, name));
-    if (d.vector.size() != c.config().dim) {
-      return Status::InvalidArgument("direction '" + name + "' in \"orthogonal_to\" is " +
-                                     std::to_string(d.vector.size()) + "-d, collection '" + c.name() + "' is " +
-                                     std::to_string(c.config().dim) + "-d");
-    }
+    LDB_RETURN_IF_ERROR(CheckBasisDirection(d, c.config().dim, c.name()));
     basis.push_back(ToDouble(d.vector));
   }
   return basis;
@@ -448,11 +438,67 @@ Result<Direction> DirectionFromJson(const json& j) {
   }
 }
 
-Result<Direction> LearnDirection(engine::Collection& c, const DirectionRequest& r) {
+Result<Direction> DirectionFromRecord(const json& record, const std::string& name) {
+  LDB_RETURN_IF_ERROR(engine::ValidateName(kDirectionKind, name));
+  if (!record.is_object()) return Status::InvalidArgument("a direction must be a JSON object");
+  auto bad = [](const std::string& field, const std::string& want) {
+    return Status::InvalidArgument("direction field \"" + field + "\" must be " + want);
+  };
+  if (record.contains("name") && record["name"] != json(name)) {
+    return bad("name", "the name in the path, '" + name + "'");
+  }
+  if (!record.contains("method") || !record["method"].is_string()) {
+    return bad("method", "\"mean_difference\", \"linear\" or \"pca\"");
+  }
+  LDB_RETURN_IF_ERROR(ParseDirectionMethod(record["method"].get<std::string>()).status());
+  if (!record.contains("vector") || !record["vector"].is_array() || record["vector"].empty()) {
+    return bad("vector", "an array of numbers");
+  }
+  std::vector<double> v;
+  for (const auto& x : record["vector"]) {
+    if (!x.is_number() || !std::isfinite(x.get<double>())) return bad("vector", "an array of finite numbers");
+    v.push_back(x.get<double>());
+  }
+  const double norm = Norm(v);
+  if (!(norm > 0) || !std::isfinite(norm)) return bad("vector", "a vector of non-zero, finite length");
+  for (const char* key : {"from_count", "to_count", "from_used", "to_used", "overlap", "points_used", "component"}) {
+    if (record.contains(key) && !record[key].is_number_unsigned()) return bad(key, "an unsigned integer");
+  }
+  for (const char* key : {"training_accuracy", "explained_variance_ratio"}) {
+    if (record.contains(key) && !record[key].is_number()) return bad(key, "a number");
+  }
+  if (record.contains("created") && !record["created"].is_string()) return bad("created", "a string (ISO 8601)");
+  if (record.contains("unit_normalized_inputs") && !record["unit_normalized_inputs"].is_boolean()) {
+    return bad("unit_normalized_inputs", "true or false");
+  }
+  for (const char* key : {"from", "to"}) {
+    if (!record.contains(key) || record[key].is_null()) continue;
+    auto filter = engine::Filter::Parse(record[key]);
+    if (!filter.ok()) return filter.status().WithContext(std::string("direction field \"") + key + "\"");
+  }
+  if (record.contains("orthogonal_to")) {
+    const json& names = record["orthogonal_to"];
+    if (!names.is_array() || names.size() > kMaxOrthogonalTo) {
+      return bad("orthogonal_to", "an array of at most " + std::to_string(kMaxOrthogonalTo) + " direction names");
+    }
+    for (const auto& n : names) {
+      if (!n.is_string()) return bad("orthogonal_to", "an array of direction names");
+      LDB_RETURN_IF_ERROR(engine::ValidateName(kDirectionKind, n.get<std::string>()));
+    }
+  }
+  json stored = record;
+  stored["name"] = name;
+  for (double& x : v) x /= norm;
+  stored["vector"] = ToFloat(v);
+  if (!stored.contains("created")) stored["created"] = models::NowIso8601();
+  auto d = DirectionFromJson(stored);
+  if (!d.ok()) return Status::InvalidArgument(d.status().message());
+  return d;
+}
+
+Status CheckDirectionRequest(const DirectionRequest& r, size_t dim) {
   LDB_RETURN_IF_ERROR(engine::ValidateName(kDirectionKind, r.name));
-  const size_t dim = c.config().dim;
-  const bool labelled = r.method != DirectionMethod::kPca;
-  if (labelled) {
+  if (r.method != DirectionMethod::kPca) {
     if (!r.from || !r.to) {
       return Status::InvalidArgument(std::string("method \"") + DirectionMethodName(r.method) +
                                      "\" needs \"from\" and \"to\": a filter each");
@@ -466,66 +512,80 @@ Result<Direction> LearnDirection(engine::Collection& c, const DirectionRequest& 
                                      " for this " + std::to_string(dim) + "-d collection");
     }
   }
-  // The directions to project out are looked up first: a bad name fails before any work.
-  LDB_ASSIGN_OR_RETURN(auto basis, ResolveBasis(c, r.orthogonal_to));
+  if (r.orthogonal_to.size() > kMaxOrthogonalTo) {
+    return Status::InvalidArgument("\"orthogonal_to\" names at most " + std::to_string(kMaxOrthogonalTo) +
+                                   " directions, not " + std::to_string(r.orthogonal_to.size()));
+  }
+  return Status::Ok();
+}
 
+Status CheckBasisDirection(const Direction& d, size_t dim, const std::string& collection) {
+  if (d.vector.size() != dim) {
+    return Status::InvalidArgument("direction '" + d.name + "' in \"orthogonal_to\" is " +
+                                   std::to_string(d.vector.size()) + "-d, collection '" + collection + "' is " +
+                                   std::to_string(dim) + "-d");
+  }
+  return Status::Ok();
+}
+
+Result<Direction> DirectionFromSets(const DirectionRequest& r, size_t dim, bool cosine, DirectionSets sets,
+                                    const std::vector<std::vector<double>>& basis, const std::string& collection) {
+  LDB_RETURN_IF_ERROR(CheckDirectionRequest(r, dim));
+  if (basis.size() != r.orthogonal_to.size()) {
+    return Status::Internal("orthogonal_to names " + std::to_string(r.orthogonal_to.size()) + " directions, " +
+                            std::to_string(basis.size()) + " were given");
+  }
+  for (Rows* rows : {&sets.from, &sets.to}) {
+    LDB_RETURN_IF_ERROR(CheckRows(*rows, dim, "sample"));
+    if (cosine) {
+      for (auto& row : *rows) index::NormalizeInPlace(row.data(), row.size());
+    }
+  }
   Direction d;
   d.name = r.name;
   d.method = r.method;
   d.orthogonal_to = r.orthogonal_to;
-  d.unit_normalized_inputs = c.config().metric == index::Metric::kCosine;
+  d.unit_normalized_inputs = cosine;
   std::vector<double> v;
-  if (labelled) {
-    LDB_ASSIGN_OR_RETURN(auto from, SampleSet(c, r.from, MaxSetPoints(dim)));
-    LDB_ASSIGN_OR_RETURN(auto to, SampleSet(c, r.to, MaxSetPoints(dim)));
+  if (r.method != DirectionMethod::kPca) {
     const size_t min_points = r.method == DirectionMethod::kLinear ? kMinLinearSetPoints : 1;
-    auto check = [&](const SetSample& s, const char* key) -> Status {
-      if (s.ids.empty()) {
-        return Status::InvalidArgument(std::string("\"") + key + "\" matches no point of collection '" + c.name() + "'");
+    auto check = [&](size_t matched, const Rows& rows, const char* key) -> Status {
+      if (matched == 0) {
+        return Status::InvalidArgument(std::string("\"") + key + "\" matches no point of collection '" + collection + "'");
       }
-      if (s.rows.size() < min_points) {
-        return Status::InvalidArgument(std::string("\"") + key + "\" matches " + Count(s.rows.size()) + "; method \"" +
+      if (rows.size() < min_points) {
+        return Status::InvalidArgument(std::string("\"") + key + "\" matches " + Count(rows.size()) + "; method \"" +
                                        DirectionMethodName(r.method) + "\" needs at least " +
                                        std::to_string(min_points) + " in each set");
       }
       return Status::Ok();
     };
-    LDB_RETURN_IF_ERROR(check(from, "from"));
-    LDB_RETURN_IF_ERROR(check(to, "to"));
-    if (from.ids == to.ids) {
-      return Status::InvalidArgument("\"from\" and \"to\" select the same " + Count(from.ids.size()) +
+    LDB_RETURN_IF_ERROR(check(sets.from_count, sets.from, "from"));
+    LDB_RETURN_IF_ERROR(check(sets.to_count, sets.to, "to"));
+    if (sets.overlap == sets.from_count && sets.overlap == sets.to_count) {
+      return Status::InvalidArgument("\"from\" and \"to\" select the same " + Count(sets.from_count) +
                                      ": a direction needs two different sets");
     }
     d.from_spec = r.from_spec;
     d.to_spec = r.to_spec;
-    d.from_count = from.ids.size();
-    d.to_count = to.ids.size();
-    d.from_used = from.rows.size();
-    d.to_used = to.rows.size();
-    {
-      std::vector<std::string> a, b;
-      for (const auto& id : from.ids) a.push_back(id.ToKey());
-      for (const auto& id : to.ids) b.push_back(id.ToKey());
-      std::sort(a.begin(), a.end());
-      std::sort(b.begin(), b.end());
-      std::vector<std::string> both;
-      std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
-      d.overlap = both.size();
-    }
+    d.from_count = sets.from_count;
+    d.to_count = sets.to_count;
+    d.from_used = sets.from.size();
+    d.to_used = sets.to.size();
+    d.overlap = sets.overlap;
     if (r.method == DirectionMethod::kMeanDifference) {
-      LDB_ASSIGN_OR_RETURN(v, MeanDifference(from.rows, to.rows));
+      LDB_ASSIGN_OR_RETURN(v, MeanDifference(sets.from, sets.to));
     } else {
-      LDB_ASSIGN_OR_RETURN(auto fit, LogisticBoundary(from.rows, to.rows));
+      LDB_ASSIGN_OR_RETURN(auto fit, LogisticBoundary(sets.from, sets.to));
       v = std::move(fit.normal);
       d.training_accuracy = fit.training_accuracy;
     }
   } else {
-    LDB_ASSIGN_OR_RETURN(auto all, SampleSet(c, nullptr, MaxPcaPoints(dim)));
     d.component = r.component.value_or(0);
-    LDB_ASSIGN_OR_RETURN(auto axis, PrincipalAxisOf(all.rows, *d.component));
+    LDB_ASSIGN_OR_RETURN(auto axis, PrincipalAxisOf(sets.from, *d.component));
     v = std::move(axis.axis);
     d.explained_variance_ratio = axis.explained_variance_ratio;
-    d.points_used = all.rows.size();
+    d.points_used = sets.from.size();
   }
   if (!basis.empty()) {
     LDB_ASSIGN_OR_RETURN(v, ProjectOut(std::move(v), basis, r.orthogonal_to));
@@ -533,6 +593,34 @@ Result<Direction> LearnDirection(engine::Collection& c, const DirectionRequest& 
   d.vector = ToFloat(v);
   d.created = models::NowIso8601();
   return d;
+}
+
+Result<Direction> LearnDirection(engine::Collection& c, const DirectionRequest& r) {
+  const size_t dim = c.config().dim;
+  LDB_RETURN_IF_ERROR(CheckDirectionRequest(r, dim));
+  // The directions to project out are looked up first: a bad name fails before any work.
+  LDB_ASSIGN_OR_RETURN(auto basis, ResolveBasis(c, r.orthogonal_to));
+  DirectionSets sets;
+  if (r.method != DirectionMethod::kPca) {
+    LDB_ASSIGN_OR_RETURN(auto from, SampleSet(c, r.from, MaxSetPoints(dim)));
+    LDB_ASSIGN_OR_RETURN(auto to, SampleSet(c, r.to, MaxSetPoints(dim)));
+    sets.from_count = from.ids.size();
+    sets.to_count = to.ids.size();
+    std::vector<std::string> a, b;
+    for (const auto& id : from.ids) a.push_back(id.ToKey());
+    for (const auto& id : to.ids) b.push_back(id.ToKey());
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    std::vector<std::string> both;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    sets.overlap = both.size();
+    sets.from = std::move(from.rows);
+    sets.to = std::move(to.rows);
+  } else {
+    LDB_ASSIGN_OR_RETURN(auto all, SampleSet(c, nullptr, MaxPcaPoints(dim)));
+    sets.from = std::move(all.rows);
+  }
+  return DirectionFromSets(r, dim, c.config().metric == index::Metric::kCosine, std::move(sets), basis, c.name());
 }
 
 Result<bool> StoreDirection(engine::Collection& c, const Direction& d) {

@@ -182,7 +182,41 @@ nlohmann::json DirectionToJson(const Direction& d, bool with_vector);
 // Corruption when a stored record is malformed.
 Result<Direction> DirectionFromJson(const nlohmann::json& j);
 
-// Learns a direction as the request says; stores nothing. Errors (nothing changes): the name
+// A request's own checks, against a collection of `dim` (InvalidArgument, nothing read): the name,
+// a method's missing or extra fields, the pca component's range, too many orthogonal_to names.
+Status CheckDirectionRequest(const DirectionRequest& r, size_t dim);
+// An orthogonal_to direction `d` of another dim than the collection's: InvalidArgument.
+Status CheckBasisDirection(const Direction& d, size_t dim, const std::string& collection);
+
+// The points a direction learns from, however they were gathered: one copy's sample
+// (LearnDirection) or the union of every shard's share of one (a sharded collection's router,
+// http/cluster/sharded_directions.h).
+struct DirectionSets {
+  // Labelled methods: the points each filter matches and those both match (every point, not the
+  // sample). The sets are the same when overlap equals both counts.
+  size_t from_count = 0, to_count = 0, overlap = 0;
+  // The samples' stored vectors (unit-normalized here for a cosine collection). pca: `from` holds
+  // the sample of every point, `to` is empty.
+  Rows from, to;
+};
+
+// The direction the request learns from `sets`, with `basis` the orthogonal_to directions'
+// vectors in the request's order (each checked by CheckBasisDirection); stores nothing. `cosine`:
+// the collection's metric is cosine (see above). `collection` names it in messages. Errors as
+// LearnDirection's, after the reads.
+Result<Direction> DirectionFromSets(const DirectionRequest& r, size_t dim, bool cosine, DirectionSets sets,
+                                    const std::vector<std::vector<double>>& basis, const std::string& collection);
+
+// A direction record given by a user (PUT /collections/{c}/directions/{name}: one learned
+// elsewhere, or another collection's, in the form DirectionToJson gives with its vector), named
+// `name`. "vector" (required) must hold finite numbers, not all zero; it is stored scaled to unit
+// length. "method" is required; "name", when given, must be `name`; "created" defaults to now;
+// the method's other fields are optional, checked for their types ("from"/"to" must be filters).
+// InvalidArgument naming the field otherwise. The dim is checked by StoreDirection.
+Result<Direction> DirectionFromRecord(const nlohmann::json& record, const std::string& name);
+
+// Learns a direction as the request says (CheckDirectionRequest, the orthogonal_to directions,
+// the sets' samples, DirectionFromSets); stores nothing. Errors (nothing changes): the name
 // (InvalidArgument), a method's missing or extra fields (InvalidArgument), too many orthogonal_to
 // names (InvalidArgument), an orthogonal_to name that is not stored (NotFound) or of another dim
 // (InvalidArgument), the sets as described above, the math's, storage errors.

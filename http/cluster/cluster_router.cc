@@ -25,6 +25,7 @@
 #include "http/cluster/shard_replication.h"
 #include "http/cluster/shard_merge.h"
 #include "http/cluster/sharded_analogy.h"
+#include "http/cluster/sharded_directions.h"
 #include "http/cluster/sharded_latent.h"
 #include "http/codec.h"
 #include "http/error_mapping.h"
@@ -32,6 +33,7 @@
 #include "index/vector_index.h"
 #include "inference/point_encoding.h"
 #include "latent/map.h"
+#include "latent/point_sample.h"
 
 namespace latentdb::http {
 
@@ -65,7 +67,8 @@ bool IsReadPart(const HttpRequest& r) {
   static const char* const kReads[] = {"/points", "/points/scroll", "/points/count", "/search", "/search/batch",
                                        "/points/search", "/points/search/batch", "/points/recommend",
                                        "/points/recommend/batch", "/points/query", "/points/query/batch", "/analogy",
-                                       "/interpolate", "/reconstruct", "/points/decode"};
+                                       "/interpolate", "/reconstruct", "/points/decode",
+                                       "/points/sample", "/edit"};
   const std::string& p = r.path;
   if (p.rfind("/collections/", 0) != 0) return false;
   const size_t slash = p.find('/', std::string("/collections/").size());
@@ -640,13 +643,25 @@ struct ClusterRouter::Impl {
     return EnvelopeResponse(std::move(out), Seconds(start));
   }
 
-  // A shard's exact point count (the part of POST …/points/count {"exact": true}).
-  static HttpRequest ExactCount(const View& v) {
+  // A shard's exact count of its points, or of those `filter` selects (the part of POST
+  // …/points/count {"exact": true, "filter"}).
+  static HttpRequest ExactCount(const View& v, const json& filter = nullptr) {
     HttpRequest count;
     count.method = "POST";
     count.path = CollectionPath(v.collection.name) + "/points/count";
-    count.body = R"({"exact": true})";
+    json body = {{"exact", true}};
+    if (!filter.is_null()) body["filter"] = filter;
+    count.body = body.dump();
     return count;
+  }
+
+  // The shards' exact counts (of the points `filter` selects) in shard order, or the failed answer.
+  std::variant<std::vector<uint64_t>, HttpResponse> ShardCounts(const View& v, const json& filter = nullptr) {
+    auto counted = Gather(Broadcast(v, ExactCount(v, filter)));
+    if (counted.failure) return *counted.failure;
+    std::vector<uint64_t> counts;
+    for (const auto& r : counted.results) counts.push_back(r.is_object() ? r.value("count", uint64_t{0}) : 0);
+    return counts;
   }
 
   // Every shard's copy positions ({"wal_sequence": the primary's, "copies": {node: sequence}}),
@@ -1257,14 +1272,11 @@ struct ClusterRouter::Impl {
     if (!n.ok() || !with_vectors.ok() || (field != request.query.end() && field->second.empty())) {
       return Refusal(v, request);  // one node's own message
     }
-    auto counted = Gather(Broadcast(v, ExactCount(v)));
-    if (counted.failure) return *counted.failure;
-    std::vector<uint64_t> counts;
+    auto counted = ShardCounts(v);
+    if (auto* failed = std::get_if<HttpResponse>(&counted)) return *failed;
+    const std::vector<uint64_t>& counts = std::get<std::vector<uint64_t>>(counted);
     uint64_t total = 0;
-    for (const auto& r : counted.results) {
-      counts.push_back(r.is_object() ? r.value("count", uint64_t{0}) : 0);
-      total += counts.back();
-    }
+    for (uint64_t c : counts) total += c;
     const std::vector<size_t> shares = cluster_routing::MapShares(counts, *n);
     std::vector<Part> parts;
     for (uint32_t s = 0; s < shares.size(); ++s) {
@@ -1281,6 +1293,158 @@ struct ClusterRouter::Impl {
     auto map = latent::MapOfSample(std::move(sample->points), std::move(sample->rows), config->dim, total, *with_vectors);
     if (!map.ok()) return ErrorResponse(map.status());
     return EnvelopeResponse(latent::MapToJson(std::move(*map)), Seconds(start));
+  }
+
+  // An evenly spaced sample of `n` of the points `filter` selects (null: all), over every shard:
+  // each samples its share (in proportion to its matched count, cluster_routing::MapShares) in
+  // its own id order (POST …/points/sample). The answers of the shards that were asked, in shard
+  // order, or the failed answer.
+  std::variant<std::vector<json>, HttpResponse> SampleShards(const View& v, const json& filter, size_t n,
+                                                             bool with_vector, const json& with_payload) {
+    auto counts = ShardCounts(v, filter);
+    if (auto* failed = std::get_if<HttpResponse>(&counts)) return *failed;
+    const std::vector<size_t> shares = cluster_routing::MapShares(std::get<std::vector<uint64_t>>(counts), n);
+    std::vector<Part> parts;
+    for (uint32_t s = 0; s < shares.size(); ++s) {
+      if (shares[s] == 0) continue;
+      HttpRequest part;
+      part.method = "POST";
+      part.path = CollectionPath(v.collection.name) + "/points/sample";
+      json body = {{"limit", shares[s]}, {"with_vector", with_vector}, {"with_payload", with_payload}};
+      if (!filter.is_null()) body["filter"] = filter;
+      part.body = body.dump();
+      parts.push_back({s, part});
+    }
+    auto gathered = Gather(Scatter(v, parts));
+    if (gathered.failure) return *gathered.failure;
+    // A set that matches no point anywhere still answers its count.
+    if (gathered.results.empty()) gathered.results.push_back(json{{"points", json::array()}, {"matched", 0}});
+    return gathered.results;
+  }
+
+  // POST /points/sample: every shard's share, merged in id order.
+  HttpResponse PointSample(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = ObjectBody(request, /*empty_is_object=*/true);
+    if (!body.ok()) return Refusal(v, request);  // one node's own message
+    auto limit = ParseCount(*body, "limit", 10, 1, latent::kMaxSamplePoints);
+    auto filter = ParseOptionalFilter(*body);
+    auto payload = ParsePayloadSelector(*body, true);
+    const json with_vector = body->value("with_vector", json(false));
+    if (!limit.ok() || !filter.ok() || !payload.ok() || !(with_vector.is_boolean() || with_vector.is_null())) {
+      return Refusal(v, request);
+    }
+    auto sampled = SampleShards(v, body->value("filter", json()), *limit, with_vector.is_boolean() && with_vector.get<bool>(),
+                                body->value("with_payload", json(true)));
+    if (auto* failed = std::get_if<HttpResponse>(&sampled)) return *failed;
+    return EnvelopeResponse(cluster_routing::MergeSamples(std::get<std::vector<json>>(sampled)), Seconds(start));
+  }
+
+  // POST /directions (http/cluster/sharded_directions.h): learned here from every shard's share
+  // of the sets' samples, then stored on every shard.
+  HttpResponse LearnDirection(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = ObjectBody(request);
+    auto with_vector = QueryBool(request, "with_vector", false);
+    if (!body.ok() || !with_vector.ok()) return Refusal(v, request);  // one node's own message
+    auto parsed = ParseDirectionRequest(*body);
+    if (!parsed.ok()) return Refusal(v, request);
+    const latent::DirectionRequest& r = *parsed;
+    auto config = VectorsOf(v);
+    if (!config.ok()) return ErrorResponse(config.status());
+    const size_t dim = config->dim;
+    if (Status s = latent::CheckDirectionRequest(r, dim); !s.ok()) return ErrorResponse(s);
+    std::vector<std::vector<double>> basis;
+    for (const auto& name : r.orthogonal_to) {
+      HttpRequest get;
+      get.method = "GET";
+      get.path = CollectionPath(v.collection.name) + "/directions/" + name;
+      HttpResponse got = Send(v, {0, get});
+      if (!Succeeded(got)) return got;  // 404 as one node says it
+      auto record = ResultOf(got);
+      if (!record.ok()) return ErrorResponse(record.status());
+      auto d = latent::DirectionFromJson(*record);
+      if (!d.ok()) return ErrorResponse(d.status());
+      if (Status s = latent::CheckBasisDirection(*d, dim, v.collection.name); !s.ok()) return ErrorResponse(s);
+      basis.emplace_back(d->vector.begin(), d->vector.end());
+    }
+    latent::DirectionSets sets;
+    auto sample = [&](const json& filter, size_t n, latent::Rows* rows, size_t* matched) -> std::optional<HttpResponse> {
+      auto sampled = SampleShards(v, filter, n, /*with_vector=*/true, json(false));
+      if (auto* failed = std::get_if<HttpResponse>(&sampled)) return *failed;
+      const auto& answers = std::get<std::vector<json>>(sampled);
+      auto got = cluster_routing::SampleRows(answers);
+      if (!got.ok()) return ErrorResponse(got.status());
+      *rows = std::move(*got);
+      *matched = 0;
+      for (const auto& a : answers) *matched += a.value("matched", size_t{0});
+      return std::nullopt;
+    };
+    if (r.method != latent::DirectionMethod::kPca) {
+      if (auto failed = sample(r.from_spec, latent::MaxSetPoints(dim), &sets.from, &sets.from_count)) return *failed;
+      if (auto failed = sample(r.to_spec, latent::MaxSetPoints(dim), &sets.to, &sets.to_count)) return *failed;
+      auto both = ShardCounts(v, cluster_routing::BothSetsFilter(r.from_spec, r.to_spec));
+      if (auto* failed = std::get_if<HttpResponse>(&both)) return *failed;
+      for (uint64_t c : std::get<std::vector<uint64_t>>(both)) sets.overlap += c;
+    } else {
+      size_t all = 0;
+      if (auto failed = sample(json(), latent::MaxPcaPoints(dim), &sets.from, &all)) return *failed;
+    }
+    auto d = latent::DirectionFromSets(r, dim, config->metric == index::Metric::kCosine, std::move(sets), basis,
+                                       v.collection.name);
+    if (!d.ok()) return ErrorResponse(d.status());
+    HttpRequest put;
+    put.method = "PUT";
+    put.path = CollectionPath(v.collection.name) + "/directions/" + d->name;
+    put.body = latent::DirectionToJson(*d, /*with_vector=*/true).dump();
+    auto stored = Gather(Broadcast(v, put));
+    if (stored.failure) return *stored.failure;
+    json out = latent::DirectionToJson(*d, *with_vector);
+    out["replaced"] = stored.results[0].value("replaced", false);
+    return EnvelopeResponse(std::move(out), Seconds(start));
+  }
+
+  // DELETE /directions/{name}: removed from every shard; 404 only when no shard had it.
+  HttpResponse DeleteDirection(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    std::optional<HttpResponse> absent;
+    bool removed = false;
+    for (auto& reply : Broadcast(v, request)) {
+      if (reply.status == 404) {
+        if (!absent) absent = std::move(reply);
+      } else if (!Succeeded(reply)) {
+        return reply;
+      } else {
+        removed = true;
+      }
+    }
+    // Present on some shards only (a store that failed half-way): removed, as asked.
+    return removed || !absent ? EnvelopeResponse(json(true), Seconds(start)) : *absent;
+  }
+
+  // POST /edit: the "from" id read as its stored vector, then every shard edits from the same
+  // start (shard 0 alone decodes the images) and each step keeps the best neighbours of all.
+  HttpResponse Edit(const View& v, const HttpRequest& request, const Clock::time_point start) {
+    auto body = ObjectBody(request);
+    if (!body.ok()) return Refusal(v, request);  // one node's own message
+    auto k = ParseCount(*body, "k", 5, 1, latent::kMaxEditNeighbors);
+    auto source = ParseLatentSource(body->contains("from") ? (*body)["from"] : json(), "from");
+    if (!k.ok() || !source.ok()) return Refusal(v, request);
+    if (source->id) {
+      auto vector = StoredVector(v, *source->id);
+      if (!vector.ok()) return ErrorResponse(vector.status());
+      (*body)["from"] = std::move(*vector);
+    }
+    std::vector<Part> parts;
+    for (uint32_t s = 0; s < v.collection.shard_number; ++s) {
+      json shard_body = *body;
+      if (s > 0) shard_body["with_images"] = false;  // shard 0's images are the answer's
+      HttpRequest part = request;
+      part.body = shard_body.dump();
+      parts.push_back({s, part});
+    }
+    auto gathered = Gather(Scatter(v, parts));
+    if (gathered.failure) return *gathered.failure;
+    auto ascending = Ascending(v);
+    if (!ascending.ok()) return ErrorResponse(ascending.status());
+    return EnvelopeResponse(cluster_routing::MergeEdits(gathered.results, *k, *ascending), Seconds(start));
   }
 
   // POST /points/decode {"id"}: the shard that holds the point.
@@ -1335,6 +1499,14 @@ struct ClusterRouter::Impl {
     if (key == "GET " + c + "/anomalies") return Anomalies(v, request, start);
     if (key == "GET " + c + "/map") return Map(v, request, start);
     if (key == "POST " + c + "/points/decode") return DecodeById(v, request);
+    if (key == "POST " + c + "/points/sample") return PointSample(v, request, start);
+    if (key == "POST " + c + "/directions") return LearnDirection(v, request, start);
+    if (key == "GET " + c + "/directions" || key == "GET " + c + "/directions/{name}") {
+      return Send(v, {0, request});  // every shard holds every direction
+    }
+    if (key == "PUT " + c + "/directions/{name}") return Everywhere(v, request, start);
+    if (key == "DELETE " + c + "/directions/{name}") return DeleteDirection(v, request, start);
+    if (key == "POST " + c + "/edit") return Edit(v, request, start);
     if (key == "POST " + c + "/reconstruct") return Send(v, {0, request});  // reads no point: any copy of one shard
     if (key == "PUT " + c + "/index" || key == "DELETE " + c + "/index/{field_name}") {
       return Everywhere(v, request, start);

@@ -7,6 +7,11 @@
 //                                               exists is replaced ("replaced": true says so).
 //   GET    /collections/{c}/directions          {"directions": [...]} without vectors (?with_vector=true)
 //   GET    /collections/{c}/directions/{name}   one direction with its vector (404 when absent)
+//   PUT    /collections/{c}/directions/{name}   a direction record (as GET gives it, with its
+//                                               "vector"; latent::DirectionFromRecord) stored as
+//                                               given, its vector scaled to unit length: a direction
+//                                               learned elsewhere, or another collection's
+//                                               → the stored direction ("replaced" as POST)
 //   DELETE /collections/{c}/directions/{name}   404 when absent
 //   POST   /collections/{c}/edit                {"from": id | vector | {"text"} | {"image"},
 //                                                "direction": name, "strengths": [...], "k": 5,
@@ -51,6 +56,8 @@ Result<std::shared_ptr<const engine::Filter>> SetFilter(const json& body, const 
   return f;
 }
 
+}  // namespace
+
 Result<latent::DirectionRequest> ParseDirectionRequest(const json& body) {
   latent::DirectionRequest r;
   if (!body.contains("name")) return Status::InvalidArgument("missing \"name\": the direction's name");
@@ -80,6 +87,8 @@ Result<latent::DirectionRequest> ParseDirectionRequest(const json& body) {
   }
   return r;
 }
+
+namespace {
 
 Result<std::vector<double>> ParseStrengths(const json& body) {
   if (!body.contains("strengths") || !body["strengths"].is_array()) {
@@ -152,6 +161,17 @@ void RegisterDirectionRoutes(Router& router, const HandlerContext& ctx) {
     LDB_ASSIGN_OR_RETURN(auto name, PathDirection(p));
     LDB_ASSIGN_OR_RETURN(auto d, latent::GetDirection(*c, name));
     return latent::DirectionToJson(d, true);
+  }));
+  router.Add("PUT", "/collections/{collection}/directions/{name}", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    LDB_ASSIGN_OR_RETURN(auto name, PathDirection(p));
+    LDB_ASSIGN_OR_RETURN(bool with_vector, QueryBool(req, "with_vector", false));
+    LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req));
+    LDB_ASSIGN_OR_RETURN(auto direction, latent::DirectionFromRecord(body, name));
+    LDB_ASSIGN_OR_RETURN(bool replaced, latent::StoreDirection(*c, direction));
+    json out = latent::DirectionToJson(direction, with_vector);
+    out["replaced"] = replaced;
+    return out;
   }));
   router.Add("DELETE", "/collections/{collection}/directions/{name}", JsonRoute([ctx](const HttpRequest&, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));

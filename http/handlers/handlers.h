@@ -15,6 +15,7 @@
 #include "images/image.h"
 #include "inference/models.h"
 #include "inference/point_encoding.h"
+#include "latent/directions.h"
 #include "http/metrics.h"
 #include "http/router.h"
 
@@ -132,6 +133,9 @@ void RegisterConsoleRoutes(Router& router, const HandlerContext& ctx);  // GET /
 void RegisterImageRoutes(Router& router, const HandlerContext& ctx);
 void RegisterLatentRoutes(Router& router, const HandlerContext& ctx);
 void RegisterDirectionRoutes(Router& router, const HandlerContext& ctx);  // directions and edits
+// The body of POST /collections/{c}/directions as a request (directions.cc; a sharded
+// collection's router parses it the same way). InvalidArgument naming the field.
+Result<latent::DirectionRequest> ParseDirectionRequest(const nlohmann::json& body);
 // Snapshots of a collection and of the database, on Qdrant's paths (snapshots.cc).
 void RegisterSnapshotRoutes(Router& router, const HandlerContext& ctx);
 // Qdrant's routes that LatentDB's own do not already answer (qdrant.cc).

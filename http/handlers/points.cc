@@ -1,6 +1,9 @@
 // PUT /collections/{c}/points, GET /collections/{c}/points/{id},
 // POST /collections/{c}/points (retrieve by ids, as Qdrant: {"ids":[…],"with_payload","with_vector"}),
-// POST /collections/{c}/points/delete, POST /collections/{c}/points/scroll
+// POST /collections/{c}/points/delete, POST /collections/{c}/points/scroll,
+// POST /collections/{c}/points/sample {"limit", "filter", "with_payload", "with_vector"}
+//   → {"points": [...], "matched": M}: an evenly spaced sample of the points the filter selects,
+//   in id order (latent/point_sample.h), as attribute directions learn from.
 // (PUT /collections/{c}/points/{id} and PUT /collections/{c}/points with a raw image are in images.cc.)
 //
 // Ids in paths follow Qdrant's rule (PathId): all digits = unsigned integer id. The retrieval
@@ -10,6 +13,7 @@
 #include "http/codec.h"
 #include "http/error_mapping.h"
 #include "http/handlers/handlers.h"
+#include "latent/point_sample.h"
 
 namespace latentdb::http {
 
@@ -115,6 +119,22 @@ void RegisterPointRoutes(Router& router, const HandlerContext& ctx) {
       LDB_ASSIGN_OR_RETURN(deleted, c->DeleteMatching(*filter));
     }
     return json{{"deleted", deleted}, {"operation_id", 0}, {"status", "completed"}};
+  }));
+  router.Add("POST", "/collections/{collection}/points/sample", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
+    LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));
+    LDB_ASSIGN_OR_RETURN(json body, ObjectBody(req, /*empty_is_object=*/true));
+    LDB_ASSIGN_OR_RETURN(size_t limit, ParseCount(body, "limit", 10, 1, latent::kMaxSamplePoints));
+    LDB_ASSIGN_OR_RETURN(auto filter, ParseOptionalFilter(body));
+    LDB_ASSIGN_OR_RETURN(PayloadSelector payload, ParsePayloadSelector(body, true));
+    LDB_ASSIGN_OR_RETURN(bool with_vector, BoolField(body, "with_vector", false));
+    LDB_RETURN_IF_ERROR(CheckAnswerSize(limit, with_vector ? limit * c->config().dim : 0, "this sample"));
+    LDB_ASSIGN_OR_RETURN(auto sample, latent::SamplePoints(*c, filter, limit, with_vector, payload.any));
+    if (payload.any) {
+      for (auto& rec : sample.points) rec.payload = payload.Apply(rec.payload);
+    }
+    AnswerBudget answer;
+    LDB_ASSIGN_OR_RETURN(json points, PointRecordsToJson(sample.points, payload.any, answer));
+    return json{{"points", std::move(points)}, {"matched", sample.matched}};
   }));
   router.Add("POST", "/collections/{collection}/points/scroll", JsonRoute([ctx](const HttpRequest& req, const PathParams& p) -> Result<json> {
     LDB_ASSIGN_OR_RETURN(auto c, PathCollection(ctx, p));

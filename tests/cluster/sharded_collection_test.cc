@@ -241,7 +241,6 @@ TEST_CASE("A sharded collection answers on every node as one node holding every 
     Fails(*at[1], 404, "POST", "/collections/cos/analogy", {{"positive", {1, 99999}}}, "point 99999 does not exist");
     Fails(*at[1], 400, "POST", "/collections/cos/analogy", {{"positive", {1}}, {"method", "cos"}}, "3cosadd");
     Fails(*at[1], 400, "POST", "/collections/cos/analogy", {{"positive", {1}}, {"restrict_vocab", 100}}, "insertion order");
-    Fails(*at[1], 501, "GET", "/collections/cos/directions", nullptr, "sharded");
   }
 
   SECTION("deletes by ids and by filter, payload writes, payload indexes") {

@@ -166,6 +166,29 @@ TEST_CASE("A sharded VAE collection's latent-space routes answer as one node hol
     CHECK(x == Approx(p["x"].get<double>()).margin(1e-4));
   }
   CHECK(distinct.size() == 50);
+  // An edit along a direction (the cluster's vector given to the reference too): shard 0's
+  // decoded images, each step's neighbours from every shard.
+  const json low = {{"must", {{{"key", "i"}, {"range", {{"lt", 100}}}}}}};
+  const json high = {{"must", {{{"key", "i"}, {"range", {{"gte", 200}}}}}}};
+  const json direction = Ok(*at[2], "POST", "/collections/gen/directions?with_vector=true",
+                            {{"name", "up"}, {"method", "mean_difference"}, {"from", low}, {"to", high}});
+  CHECK(direction["from_count"] == 100);
+  json record = direction;
+  record.erase("replaced");
+  Ok(one, "PUT", "/collections/gen/directions/up", record);
+  const json edit = {{"from", "p3"}, {"direction", "up"}, {"strengths", {0, 1.5}}, {"k", 4}};
+  const json want_edit = Ok(one, "POST", "/collections/gen/edit", edit);
+  for (auto& node : at) {
+    const json got = Ok(*node, "POST", "/collections/gen/edit", edit);
+    REQUIRE(got["steps"].size() == 2);
+    for (size_t i = 0; i < 2; ++i) {
+      const json& g = got["steps"][i];
+      const json& w = want_edit["steps"][i];
+      CHECK(g["image"].get<std::string>().substr(0, 64) == w["image"].get<std::string>().substr(0, 64));
+      REQUIRE(g["neighbors"].size() == 4);
+      for (size_t j = 0; j < 4; ++j) CHECK(g["neighbors"][j]["id"] == w["neighbors"][j]["id"]);
+    }
+  }
   Fails(*at[2], 400, "GET", "/collections/gen/map?n=0", nullptr, "n");
   Fails(*at[2], 400, "GET", "/collections/gen/map?field=", nullptr, "field");
 }

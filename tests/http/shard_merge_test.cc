@@ -6,6 +6,7 @@
 #include "engine/external_id.h"
 #include "http/cluster/shard_merge.h"
 #include "http/cluster/sharded_analogy.h"
+#include "http/cluster/sharded_directions.h"
 #include "http/cluster/sharded_latent.h"
 
 using namespace latentdb::http::cluster_routing;
@@ -147,4 +148,41 @@ TEST_CASE("Sharded generative routes: the nearest point of all shards, merged an
   CHECK(sample->rows[0] == std::vector<float>{1.f, 2.f});
   CHECK(*sample->points[0].label == "a");
   CHECK(GatherMapSample({json{{"points", {{{"id", 7u}}}}}}).status().code() == latentdb::StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("Sharded directions: sample rows and merged samples, the sets' conjunction, edits' neighbours from every shard",
+          "[cluster]") {
+  const json a = {{"points", {{{"id", 9}, {"vector", {1, 2}}}, {{"id", "b"}, {"vector", {3, 4}}}}}, {"matched", 40}};
+  const json b = {{"points", {{{"id", 2}, {"vector", {5, 6}}}}}, {"matched", 7}};
+  auto rows = SampleRows({a, b});
+  REQUIRE(rows.ok());
+  CHECK(*rows == latentdb::latent::Rows{{1, 2}, {3, 4}, {5, 6}});
+  CHECK(SampleRows({json{{"points", {{{"id", 1}}}}, {"matched", 1}}}).status().code() ==
+        latentdb::StatusCode::kInvalidArgument);
+  CHECK_FALSE(SampleRows({json::array()}).ok());
+  const json merged = MergeSamples({a, b});
+  CHECK(merged["matched"] == 47);
+  REQUIRE(merged["points"].size() == 3);
+  CHECK(merged["points"][0]["id"] == 2);  // id order: integers ascending, then strings
+  CHECK(merged["points"][1]["id"] == 9);
+  CHECK(merged["points"][2]["id"] == "b");
+  CHECK(BothSetsFilter(json{{"x", 1}}, json{{"y", 2}}) == json{{"must", {{{"x", 1}}, {{"y", 2}}}}});
+
+  auto step = [](json neighbors) { return json{{"strength", 1}, {"vector", {0, 0}}, {"neighbors", neighbors}}; };
+  const json shard0 = {{"direction", "d"}, {"start", {0, 0}},
+                       {"steps", {step({{{"id", 1}, {"score", 0.5}}, {{"id", 3}, {"score", 2.0}}})}}};
+  json image_step = shard0;
+  image_step["steps"][0]["image"] = "png";
+  const json shard1 = {{"direction", "d"}, {"start", {0, 0}},
+                       {"steps", {step({{{"id", 2}, {"score", 0.1}}, {{"id", 4}, {"score", 1.0}}})}}};
+  const json l2 = MergeEdits({image_step, shard1}, 3, /*ascending=*/true);
+  REQUIRE(l2["steps"][0]["neighbors"].size() == 3);
+  CHECK(l2["steps"][0]["neighbors"][0]["id"] == 2);
+  CHECK(l2["steps"][0]["neighbors"][1]["id"] == 1);
+  CHECK(l2["steps"][0]["neighbors"][2]["id"] == 4);
+  CHECK(l2["steps"][0]["image"] == "png");  // shard 0's
+  const json ip = MergeEdits({shard0, shard1}, 2, /*ascending=*/false);
+  CHECK(ip["steps"][0]["neighbors"][0]["id"] == 3);
+  CHECK(ip["steps"][0]["neighbors"][1]["id"] == 4);
+  CHECK(MergeEdits({json{{"error", 1}}, shard1}, 2, true) == json{{"error", 1}});
 }

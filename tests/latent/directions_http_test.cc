@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "tests/latent/direction_cases.h"
 #include "tests/latent/http_fixture.h"
 
 using nlohmann::json;
@@ -15,36 +16,7 @@ using latentdb::testing::ServerProcess;
 using latentdb::testing::TempDir;
 using namespace latentdb::testing::latent;
 
-namespace {
-
-// Anisotropic clusters in 3-d (see tests/latent/directions_test.cc): labels "from" (ids 0…59),
-// "to" (ids 100…159), and one "lonely" point (id 500).
-void FillClusters(HttpClient& c, const std::string& collection) {
-  std::mt19937_64 rng(17);
-  std::normal_distribution<double> normal(0.0, 1.0);
-  const double r = 1 / std::sqrt(2.0);
-  json points = json::array();
-  for (int set = 0; set < 2; ++set) {
-    for (int i = 0; i < 60; ++i) {
-      const double u = 3 * normal(rng), v = 0.1 * normal(rng), w = 0.1 * normal(rng);
-      points.push_back({{"id", set * 100 + i},
-                        {"vector", {set + u * r + v * r, u * r - v * r, w}},
-                        {"payload", {{"label", set == 0 ? "from" : "to"}}}});
-    }
-  }
-  points.push_back({{"id", 500}, {"vector", {5, 5, 5}}, {"payload", {{"label", "lonely"}}}});
-  Ok(c, "PUT", "/collections/" + collection + "/points", {{"points", points}});
-}
-
-json Label(const std::string& label) { return {{"must", {{{"key", "label"}, {"match", {{"value", label}}}}}}}; }
-
-double Dot(const json& a, const json& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i].get<double>() * b[i].get<double>();
-  return s;
-}
-
-}  // namespace
+using namespace latentdb::testing::directions;
 
 TEST_CASE("directions over HTTP: create, list, get, replace, delete - they survive a restart, not a drop",
           "[latent][directions][http]") {
@@ -111,6 +83,53 @@ TEST_CASE("directions over HTTP: create, list, get, replace, delete - they survi
   }
 }
 
+TEST_CASE("a direction given with its vector is stored at unit length, and the sample is evenly spaced in id order",
+          "[latent][directions][http]") {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  HttpClient c("127.0.0.1", server.port());
+  Ok(c, "PUT", "/collections/vec", {{"dim", 3}, {"metric", "l2"}, {"index", "Flat"}});
+  FillClusters(c, "vec");
+  // A record as GET gives it, learned elsewhere: kept as given, its vector scaled to unit length.
+  json learned = Ok(c, "POST", "/collections/vec/directions?with_vector=true",
+                    {{"name", "md"}, {"method", "mean_difference"}, {"from", Label("from")}, {"to", Label("to")}});
+  json record = learned;
+  record.erase("replaced");
+  record["name"] = "copy";
+  for (auto& x : record["vector"]) x = x.get<double>() * 4;
+  json put = Ok(c, "PUT", "/collections/vec/directions/copy?with_vector=true", record);
+  CHECK(put["replaced"] == false);
+  CHECK(put["from_count"] == 60);
+  CHECK(put["created"] == learned["created"]);
+  CHECK(Dot(put["vector"], learned["vector"]) == Approx(1.0).margin(1e-6));
+  json bare = Ok(c, "PUT", "/collections/vec/directions/copy", {{"method", "pca"}, {"vector", {0, 0, 2}}});
+  CHECK(bare["replaced"] == true);
+  CHECK(bare["created"].is_string());
+  CHECK(Ok(c, "GET", "/collections/vec/directions/copy")["vector"] == json{0.0, 0.0, 1.0});
+  // An edit along it moves the start by the strength along the unit vector.
+  json edit = Ok(c, "POST", "/collections/vec/edit", {{"from", {1, 1, 1}}, {"direction", "copy"}, {"strengths", {2}}});
+  CHECK(edit["steps"][0]["vector"] == json{1.0, 1.0, 3.0});
+
+  // The sample: every matching point when the limit is above their number, else evenly spaced.
+  json all = Ok(c, "POST", "/collections/vec/points/sample", {{"limit", 1000}, {"filter", Label("to")}});
+  CHECK(all["matched"] == 60);
+  REQUIRE(all["points"].size() == 60);
+  CHECK(all["points"][0]["id"] == 100);
+  CHECK(all["points"][59]["id"] == 159);
+  CHECK(all["points"][0]["payload"]["label"] == "to");
+  CHECK_FALSE(all["points"][0].contains("vector"));
+  json some = Ok(c, "POST", "/collections/vec/points/sample",
+                 {{"limit", 4}, {"filter", Label("to")}, {"with_vector", true}, {"with_payload", false}});
+  CHECK(some["matched"] == 60);
+  REQUIRE(some["points"].size() == 4);
+  for (int i = 0; i < 4; ++i) CHECK(some["points"][i]["id"] == 100 + i * 15);  // floor(i * 60 / 4)
+  CHECK(some["points"][0]["vector"].size() == 3);
+  CHECK_FALSE(some["points"][0].contains("payload"));
+  json everything = Ok(c, "POST", "/collections/vec/points/sample", json());
+  CHECK(everything["matched"] == 121);
+  CHECK(everything["points"].size() == 10);
+}
+
 TEST_CASE("directions over HTTP: every refused request is 4xx and changes nothing", "[latent][directions][http]") {
   TempDir dir;
   ServerProcess server(dir.path());
@@ -122,56 +141,7 @@ TEST_CASE("directions over HTTP: every refused request is 4xx and changes nothin
   const json before = Ok(c, "GET", "/collections/vec/directions?with_vector=true");
   const json points_before = Ok(c, "POST", "/collections/vec/points/scroll", {{"limit", 1000}, {"with_vector", true}});
 
-  struct Bad {
-    std::string method, target;
-    json body;
-    int code;
-    std::string mention;
-  };
-  auto with = [&](json extra) {
-    json b = {{"name", "x"}, {"method", "mean_difference"}, {"from", Label("from")}, {"to", Label("to")}};
-    for (auto& [k, v] : extra.items()) {
-      if (v.is_null()) b.erase(k);
-      else b[k] = v;
-    }
-    return b;
-  };
-  const std::vector<Bad> cases = {
-      {"POST", "/collections/vec/directions", with({{"method", "svm"}}), 400, "\"method\" must be"},
-      {"POST", "/collections/vec/directions", with({{"name", nullptr}}), 400, "missing \"name\""},
-      {"POST", "/collections/vec/directions", with({{"name", "no spaces"}}), 400, "direction name"},
-      {"POST", "/collections/vec/directions", with({{"to", Label("nobody")}}), 400, "\"to\" matches no point"},
-      {"POST", "/collections/vec/directions", with({{"to", Label("from")}}), 400, "select the same 60 points"},
-      {"POST", "/collections/vec/directions", with({{"method", "linear"}, {"to", Label("lonely")}}), 400,
-       "\"to\" matches 1 point"},
-      {"POST", "/collections/vec/directions", with({{"from", {{"must", {{{"key", "label"}, {"geo_radius", 1}}}}}}}), 400,
-       "from"},
-      {"POST", "/collections/vec/directions", with({{"to", nullptr}}), 400, "needs \"from\" and \"to\""},
-      {"POST", "/collections/vec/directions", with({{"method", "pca"}}), 400, "takes no \"from\""},
-      {"POST", "/collections/vec/directions", {{"name", "x"}, {"method", "pca"}, {"component", 3}}, 400, "between 0 and 2"},
-      {"POST", "/collections/vec/directions", with({{"orthogonal_to", {"nope"}}}), 404, "no direction 'nope'"},
-      {"POST", "/collections/vec/directions", with({{"orthogonal_to", {"md"}}}), 400, "span"},
-      {"POST", "/collections/vec/directions", with({{"orthogonal_to", "md"}}), 400, "array"},
-      {"POST", "/collections/vec/directions", json::array(), 400, "object"},
-      {"POST", "/collections/nope/directions", with({}), 404, "nope"},
-      {"GET", "/collections/vec/directions/nope", nullptr, 404, "no direction 'nope'"},
-      {"DELETE", "/collections/vec/directions/nope", nullptr, 404, "no direction 'nope'"},
-      {"GET", "/collections/vec/directions?with_vector=maybe", nullptr, 400, "with_vector"},
-      {"POST", "/collections/vec/edit", {{"from", 0}, {"direction", "nope"}, {"strengths", {1}}}, 404, "no direction 'nope'"},
-      {"POST", "/collections/vec/edit", {{"from", 0}, {"strengths", {1}}}, 400, "missing \"direction\""},
-      {"POST", "/collections/vec/edit", {{"from", 0}, {"direction", "md"}, {"strengths", json::array()}}, 400, "1 to 64"},
-      {"POST", "/collections/vec/edit", {{"from", 0}, {"direction", "md"}, {"strengths", std::vector<int>(65, 1)}}, 400,
-       "1 to 64"},
-      {"POST", "/collections/vec/edit", {{"from", 0}, {"direction", "md"}, {"strengths", {"a"}}}, 400, "numbers"},
-      {"POST", "/collections/vec/edit", {{"from", {1, 2}}, {"direction", "md"}, {"strengths", {1}}}, 400, "has 2 values"},
-      {"POST", "/collections/vec/edit", {{"from", 9999}, {"direction", "md"}, {"strengths", {1}}}, 404, "9999"},
-      {"POST", "/collections/vec/edit", {{"direction", "md"}, {"strengths", {1}}}, 400, "missing \"from\""},
-      {"POST", "/collections/vec/edit", {{"from", 0}, {"direction", "md"}, {"strengths", {1}}, {"k", 0}}, 400, "\"k\""},
-      {"POST", "/collections/vec/edit", {{"from", 0}, {"direction", "md"}, {"strengths", {1e300}}}, 400, "float range"},
-      {"POST", "/collections/vec/edit", {{"from", 0}, {"direction", "md"}, {"strengths", {1}}, {"with_images", true}}, 400,
-       "generative"},
-      {"POST", "/collections/vec/edit", {{"from", {{"text", "shoe"}}}, {"direction", "md"}, {"strengths", {1}}}, 400, ""},
-  };
+  const std::vector<Refused> cases = RefusedDirectionRequests();
   for (const auto& bad : cases) {
     INFO(bad.method << " " << bad.target << " " << bad.body.dump());
     Fails(c, bad.code, bad.method, bad.target, bad.body, bad.mention);

@@ -203,6 +203,18 @@ class LatentMixin:
         """One stored direction with its ``vector`` (float32). 404 when absent."""
         return _direction(self._http.call("GET", "/collections/%s/directions/%s" % (quote(collection), quote(name))))
 
+    def put_direction(self, collection: str, name: str, direction: Dict[str, Any],
+                      with_vector: bool = True) -> Dict[str, Any]:
+        """Stores a direction given with its ``vector`` (one learned elsewhere, or another
+        collection's as ``get_direction`` returns it; ``method`` required), scaled to unit length.
+        Replaces one of the same name (``replaced``)."""
+        body = dict(direction)
+        if body.get("vector") is not None:
+            body["vector"] = as_vector(body["vector"])
+        r = self._http.call("PUT", "/collections/%s/directions/%s" % (quote(collection), quote(name)), body,
+                            query={"with_vector": with_vector})
+        return _direction(r)
+
     def delete_direction(self, collection: str, name: str) -> None:
         """Deletes a stored direction (404 when absent)."""
         self._http.call("DELETE", "/collections/%s/directions/%s" % (quote(collection), quote(name)))

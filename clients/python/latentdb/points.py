@@ -171,6 +171,17 @@ class PointsMixin:
             if offset is None:
                 return
 
+    def sample_points(self, collection: str, limit: int = 10, filter: Optional[Dict[str, Any]] = None,
+                      with_payload: bool = True, with_vector: bool = False) -> Tuple[List[Record], int]:
+        """An evenly spaced sample of ``limit`` (1…100,000) of the points matching ``filter``, in
+        id order, and how many match: ``(records, matched)``. Deterministic; the sample attribute
+        directions learn from."""
+        body: Dict[str, Any] = {"limit": limit, "with_payload": with_payload, "with_vector": with_vector}
+        if filter is not None:
+            body["filter"] = filter
+        r = self._http.call("POST", "/collections/%s/points/sample" % quote(collection), body)
+        return [Record.from_json(j) for j in r["points"]], int(r["matched"])
+
     def count(self, collection: str, filter: Optional[Dict[str, Any]] = None) -> int:
         """The number of points (matching ``filter``); always exact."""
         body = {} if filter is None else {"filter": filter}

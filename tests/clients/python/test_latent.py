@@ -198,7 +198,21 @@ class MapAndDirections(unittest.TestCase):
         self.assertEqual(e.steps[1].image.size, (28, 28))
         by_image = DB.edit("fv", direction="pc0", strengths=[1.0], image=IMAGES[1], with_images=False)
         self.assertIsNone(by_image.steps[0].image)
+        # A direction given with its vector (here the stored one, scaled): stored at unit length.
+        put = DB.put_direction("fv", "copied", dict(got, name="copied", vector=3.0 * got["vector"]))
+        self.assertFalse(put["replaced"])
+        np.testing.assert_allclose(put["vector"], got["vector"], atol=1e-6)
+        np.testing.assert_allclose(DB.get_direction("fv", "copied")["vector"], got["vector"], atol=1e-6)
+        with self.assertRaises(LatentDBError) as err:
+            DB.put_direction("fv", "bad", {"method": "pca", "vector": [0.0] * len(got["vector"])})
+        self.assertEqual(err.exception.status, 400)
+        # The sample directions learn from: evenly spaced, in id order.
+        sample, matched = DB.sample_points("fv", limit=3, filter=F.must(F.match("label", 1)), with_vector=True)
+        self.assertEqual(matched, DB.count("fv", F.must(F.match("label", 1))))
+        self.assertEqual(len(sample), min(3, matched))
+        self.assertTrue(all(r.payload["label"] == 1 and r.vector is not None for r in sample))
         DB.delete_direction("fv", "pc0")
+        DB.delete_direction("fv", "copied")
         with self.assertRaises(LatentDBError) as err:
             DB.get_direction("fv", "pc0")
         self.assertEqual(err.exception.status, 404)
