@@ -42,6 +42,43 @@ std::vector<PlannedMove> PlanRebalance(const std::vector<ShardRecord>& shards, c
     --most->second;
     ++least->second;
   }
+
+  // The primaries, among the shards that do not move.
+  std::map<uint64_t, size_t> primaries;
+  for (uint64_t n : live_nodes) primaries[n] = 0;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    if (primaries.count(shards[i].primary)) ++primaries[shards[i].primary];
+  }
+  std::vector<uint64_t> primary_of(shards.size());
+  for (size_t i = 0; i < shards.size(); ++i) primary_of[i] = shards[i].primary;
+  for (;;) {
+    std::optional<PlannedMove> best;
+    size_t best_gap = 1;
+    for (size_t i = 0; i < shards.size(); ++i) {
+      if (moving[i] || !primaries.count(primary_of[i])) continue;
+      const size_t from_load = primaries[primary_of[i]];
+      for (uint64_t n : shards[i].in_sync) {
+        if (n == primary_of[i] || !primaries.count(n) || primaries[n] + 2 > from_load) continue;
+        const size_t gap = from_load - primaries[n];
+        // The widest gap first; then the lowest shard (the order of `shards`), the lowest target.
+        if (gap > best_gap || (best && gap == best_gap && best->shard == shards[i].shard &&
+                               best->collection == shards[i].collection && n < best->to)) {
+          best = PlannedMove{shards[i].collection, shards[i].shard, primary_of[i], n, /*handover=*/true};
+          best_gap = gap;
+        }
+      }
+    }
+    if (!best) break;
+    moves.push_back(*best);
+    for (size_t i = 0; i < shards.size(); ++i) {
+      if (shards[i].collection == best->collection && shards[i].shard == best->shard) {
+        moving[i] = true;
+        primary_of[i] = best->to;
+      }
+    }
+    --primaries[best->from];
+    ++primaries[best->to];
+  }
   return moves;
 }
 

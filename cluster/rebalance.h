@@ -17,6 +17,7 @@ struct PlannedMove {
   uint32_t shard = 0;
   uint64_t from = 0;
   uint64_t to = 0;
+  bool handover = false;  // only the primary's role moves (ShardMap::StartHandover)
 };
 
 // While the live node with the most copies holds at least two more than the one with the fewest,
@@ -24,7 +25,12 @@ struct PlannedMove {
 // no move under way, a replica rather than a primary when there is a choice (moving a primary
 // hands its role over, which fails the writes in flight), and then the lowest (collection, shard).
 // Copies on nodes that are not live count for no node and are not moved: failover and catch-up
-// look after them. Deterministic; pure.
+// look after them.
+// Then the primaries (a failover leaves them all on the nodes that stayed up, which then take
+// every write): while the live node with the most primaries has at least two more than another
+// live node holding an in-sync copy of one of its shards, that shard's role is handed over to the
+// one of those nodes with the fewest primaries (ties to the lower id), among the shards no move
+// was planned or is under way for, lowest (collection, shard) first. Deterministic; pure.
 std::vector<PlannedMove> PlanRebalance(const std::vector<ShardRecord>& shards, const std::vector<uint64_t>& live_nodes);
 
 }  // namespace latentdb::cluster

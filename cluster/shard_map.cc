@@ -85,7 +85,11 @@ json ShardRecord::ToJson() const {
          {"epoch_start_seq", epoch_start_seq}};
   if (!transfers.empty()) {
     j["transfers"] = json::array();
-    for (const auto& t : transfers) j["transfers"].push_back({{"from", t.from}, {"to", t.to}});
+    for (const auto& t : transfers) {
+      json entry = {{"from", t.from}, {"to", t.to}};
+      if (t.handover) entry["handover"] = true;
+      j["transfers"].push_back(std::move(entry));
+    }
   }
   return j;
 }
@@ -109,7 +113,8 @@ Result<ShardRecord> ShardRecord::FromJson(const std::string& collection, uint32_
     if (!j["transfers"].is_array()) return Status::Corruption("shard record: transfers is not an array");
     for (const json& t : j["transfers"]) {
       if (!t.is_object()) return Status::Corruption("shard record: a transfer is not an object");
-      ShardTransfer transfer{UnsignedField(t, "from"), UnsignedField(t, "to")};
+      ShardTransfer transfer{UnsignedField(t, "from"), UnsignedField(t, "to"),
+                             t.contains("handover") && t["handover"].is_boolean() && t["handover"].get<bool>()};
       if (transfer.from == 0 || transfer.to == 0) return Status::Corruption("shard record: a transfer without its nodes");
       r.transfers.push_back(transfer);
     }
@@ -334,15 +339,42 @@ Result<ShardRecord> ShardMap::StartTransfer(const ShardRecord& seen, uint64_t fr
   return Swap(seen, std::move(next));
 }
 
+Result<ShardRecord> ShardMap::StartHandover(const ShardRecord& seen, uint64_t to) {
+  const std::string shard = "shard " + std::to_string(seen.shard) + " of '" + seen.collection + "'";
+  if (to == seen.primary) return Status::InvalidArgument("node " + std::to_string(to) + " is the primary of " + shard + " already");
+  if (!seen.InSync(to)) {
+    return Status::InvalidArgument("node " + std::to_string(to) + " holds no in-sync copy of " + shard +
+                                   ": only an in-sync copy can take the primary's role over");
+  }
+  if (!seen.transfers.empty()) {
+    return Status::Conflict(shard + " is moving already (from node " + std::to_string(seen.transfers[0].from) +
+                            " to node " + std::to_string(seen.transfers[0].to) + ")");
+  }
+  ShardRecord next = seen;
+  next.transfers.push_back({seen.primary, to, /*handover=*/true});
+  return Swap(seen, std::move(next));
+}
+
 Result<ShardRecord> ShardMap::FinishTransfer(const ShardRecord& seen, uint64_t to, uint64_t last_seq) {
   const ShardTransfer* t = TransferTo(seen, to);
   if (!t) return Status::InvalidArgument("no copy of this shard is moving to node " + std::to_string(to));
   if (!seen.InSync(to)) return Status::InvalidArgument("node " + std::to_string(to) + "'s copy is not in sync yet");
   ShardRecord next = seen;
   const uint64_t from = t->from;
+  next.transfers.erase(std::remove(next.transfers.begin(), next.transfers.end(), *t), next.transfers.end());
+  if (t->handover) {
+    // The caller is the current primary (whether or not it is the one that started the
+    // handover): it stays placed, out of the in-sync set, and `to` takes its role.
+    if (to != seen.primary) {
+      Erase(&next.in_sync, seen.primary);
+      next.primary = to;
+      next.epoch = seen.epoch + 1;
+      next.epoch_start_seq = last_seq;
+    }
+    return Swap(seen, std::move(next));
+  }
   Erase(&next.replicas, from);
   Erase(&next.in_sync, from);
-  next.transfers.erase(std::remove(next.transfers.begin(), next.transfers.end(), *t), next.transfers.end());
   if (from == seen.primary) {
     next.primary = to;
     next.epoch = seen.epoch + 1;
@@ -354,10 +386,14 @@ Result<ShardRecord> ShardMap::FinishTransfer(const ShardRecord& seen, uint64_t t
 Result<ShardRecord> ShardMap::AbortTransfer(const ShardRecord& seen, uint64_t to) {
   const ShardTransfer* t = TransferTo(seen, to);
   if (!t) return Status::InvalidArgument("no copy of this shard is moving to node " + std::to_string(to));
-  if (to == seen.primary) return Status::InvalidArgument("node " + std::to_string(to) + " is the shard's primary now");
+  if (to == seen.primary && !t->handover) {
+    return Status::InvalidArgument("node " + std::to_string(to) + " is the shard's primary now");
+  }
   ShardRecord next = seen;
-  Erase(&next.replicas, to);
-  Erase(&next.in_sync, to);
+  if (!t->handover) {
+    Erase(&next.replicas, to);
+    Erase(&next.in_sync, to);
+  }
   next.transfers.erase(std::remove(next.transfers.begin(), next.transfers.end(), *t), next.transfers.end());
   return Swap(seen, std::move(next));
 }

@@ -41,9 +41,12 @@ struct ClusterCollection {
 // A copy of a shard moving from one node to another (docs/cluster.md, "Moving shards"): the
 // target is placed (a copy that is not in sync) as soon as the move starts; once the primary has
 // brought it into the in-sync set, the source leaves the placement (ShardMap::FinishTransfer).
+// A handover moves no copy, only the primary's role: from the primary to one of its in-sync
+// replicas, whose copy the old primary brings fully up to date first (rebalancing primaries).
 struct ShardTransfer {
   uint64_t from = 0;
   uint64_t to = 0;
+  bool handover = false;
   bool operator==(const ShardTransfer&) const = default;
 };
 
@@ -121,13 +124,20 @@ class ShardMap {
   // InvalidArgument when `from` holds no copy or `to` holds one already; Conflict when a move of
   // this shard is under way.
   Result<ShardRecord> StartTransfer(const ShardRecord& seen, uint64_t from, uint64_t to);
+  // Starts handing the primary's role over to `to`, an in-sync replica (a transfer with
+  // `handover`); the primary carries it out (FinishTransfer). InvalidArgument when `to` is the
+  // primary or not in sync; Conflict when a move of this shard is under way.
+  Result<ShardRecord> StartHandover(const ShardRecord& seen, uint64_t to);
   // Ends the move to `to`, an in-sync copy: its source leaves the placement and the in-sync set.
   // When the source is the primary, `to` becomes primary (epoch + 1, epoch_start_seq =
   // `last_seq`, the sequence number up to which the caller — the old primary — has shipped to it
-  // under its replication lock). InvalidArgument when no move to `to` is under way or `to` is not
-  // in sync.
+  // under its replication lock). A handover ends the same way except that the old primary stays
+  // placed: out of the in-sync set, its copy is demoted and brought back in line by the new
+  // primary like any copy that returns (from the WAL, or a checkpoint). InvalidArgument when no
+  // move to `to` is under way or `to` is not in sync.
   Result<ShardRecord> FinishTransfer(const ShardRecord& seen, uint64_t to, uint64_t last_seq);
-  // Abandons the move to `to`: `to` leaves the placement again (Qdrant's abort_transfer).
+  // Abandons the move to `to`: `to` leaves the placement again (Qdrant's abort_transfer); an
+  // abandoned handover only ends (its target keeps its copy).
   // InvalidArgument when no move to `to` is under way.
   Result<ShardRecord> AbortTransfer(const ShardRecord& seen, uint64_t to);
 

@@ -735,7 +735,7 @@ struct ClusterRouter::Impl {
       const auto& rec = v.shards[s];
       for (const auto& t : rec.transfers) {
         transfers.push_back({{"shard_id", s}, {"from", t.from}, {"to", t.to}, {"sync", false},
-                             {"method", "checkpoint_or_wal"}});
+                             {"method", t.handover ? "handover" : "checkpoint_or_wal"}});
       }
       const json& shard_positions = positions[s];
       for (uint64_t node : rec.replicas) {
@@ -1648,6 +1648,11 @@ struct ClusterRouter::Impl {
           if (Status s = replication.Ship(**copy, where); !s.ok()) LogWarn(s.ToString());
           replication.CatchUp(**copy, where);
           for (const auto& t : rec.transfers) {
+            if (t.handover && t.to == self) {
+              // The role came here another way first (a failover): the handover has nothing left to do.
+              if (shard_map.AbortTransfer(rec, t.to).ok()) Forget(c.name);
+              break;
+            }
             if (AbandonedMove(id, rec, t.to, nodes)) {
               Forget(c.name);
               break;  // the record changed: the next round reads it again

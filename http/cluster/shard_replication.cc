@@ -338,8 +338,10 @@ Result<bool> ShardReplication::FinishTransfer(ShardCopy& copy, const Shard& shar
     return written.status().WithContext("finishing the move of " + ShardName(shard) + " to node " + std::to_string(to));
   }
   const bool handed_over = written->primary != self_;
+  const bool handover = std::any_of(copy.record->transfers.begin(), copy.record->transfers.end(),
+                                    [to](const cluster::ShardTransfer& t) { return t.to == to && t.handover; });
   copy.record = *written;
-  LogInfo(ShardName(shard) + ": moved to node " + std::to_string(to) +
+  LogInfo(ShardName(shard) + (handover ? ": primary's role handed over to node " : ": moved to node ") + std::to_string(to) +
           (handed_over ? ", now its primary at epoch " + std::to_string(written->epoch) + " (sequence " + std::to_string(at) + ")"
                        : std::string()));
   return true;

@@ -115,7 +115,8 @@ class ShardReplication {
   // FinishTransfer): the source copy leaves the placement. When the source is this copy, `to` is
   // shipped every batch first and becomes primary, under the replication lock: a write on this
   // copy after that is never acknowledged (its Ship finds another primary). True when the move
-  // ended; false, changing nothing, while `to` is not in sync or this copy is not primary.
+  // ended; false, changing nothing, while `to` is not in sync or this copy is not primary. A
+  // handover (the transfer's `handover`) ends the same way with this copy staying placed.
   Result<bool> FinishTransfer(ShardCopy& copy, const Shard& shard, uint64_t to);
   // Primary side: for every copy (in sync or not) this copy has shipped to since it became
   // primary, the last sequence number that copy has applied; and this copy's own.

@@ -2,8 +2,9 @@
 // single node; "enabled" with "peer_id" and "peers" otherwise). Where Qdrant shows its own Raft
 // ("raft_info"), LatentDB shows etcd, which holds its membership (docs/cluster.md), and the shard
 // records of the clustered collections.
-// POST /cluster/rebalance: moves shard copies so that every live node holds about as many
-// (cluster/rebalance.h); the shards' primaries carry the moves out.
+// POST /cluster/rebalance: moves shard copies so that every live node holds about as many, then
+// hands primaries' roles over to in-sync replicas so that every live node holds about as many
+// primaries (cluster/rebalance.h); the shards' primaries carry both out.
 // GET and POST /collections/{c}/cluster for a collection of this node's own (one local shard); a
 // clustered collection's are answered by the router (http/cluster/cluster_router.cc).
 #include <algorithm>
@@ -76,10 +77,11 @@ void RegisterClusterRoutes(Router& router, const HandlerContext& ctx) {
     json started = json::array(), skipped = json::array();
     for (const auto& move : cluster::PlanRebalance(shards, live)) {
       json entry = {{"collection", move.collection}, {"shard_id", move.shard}, {"from", move.from}, {"to", move.to}};
+      if (move.handover) entry["handover"] = true;
       auto rec = std::find_if(shards.begin(), shards.end(), [&](const auto& r) {
         return r.collection == move.collection && r.shard == move.shard;
       });
-      auto written = shard_map.StartTransfer(*rec, move.from, move.to);
+      auto written = move.handover ? shard_map.StartHandover(*rec, move.to) : shard_map.StartTransfer(*rec, move.from, move.to);
       if (written.ok()) {
         started.push_back(std::move(entry));
       } else {

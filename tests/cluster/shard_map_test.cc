@@ -283,6 +283,98 @@ TEST_CASE("A move places its target out of sync, and ends with the source gone, 
   CHECK(aborted->primary == 3);
 }
 
+TEST_CASE("A handover moves only the primary's role, to an in-sync copy, and leaves the old primary placed", "[cluster]") {
+  Fixture f;
+  REQUIRE(f.map.CreateCollection(Collection("c", 1, 3), {1, 2, 3, 4}).ok());
+  const ShardRecord seen = (*f.map.Shards("c"))[0];
+  const uint64_t primary = seen.primary;
+  const uint64_t replica = seen.in_sync[0] == primary ? seen.in_sync[1] : seen.in_sync[0];
+  uint64_t outside = 1;
+  while (seen.Places(outside)) ++outside;
+
+  CHECK(f.map.StartHandover(seen, primary).status().code() == StatusCode::kInvalidArgument);  // the primary already
+  CHECK(f.map.StartHandover(seen, outside).status().code() == StatusCode::kInvalidArgument);  // no copy there
+  auto handing = f.map.StartHandover(seen, replica);
+  REQUIRE(handing.ok());
+  REQUIRE(handing->transfers.size() == 1);
+  CHECK(handing->transfers[0] == ShardTransfer{primary, replica, true});
+  CHECK(handing->replicas == seen.replicas);  // nothing placed
+  CHECK((*f.map.Shards("c"))[0].transfers == handing->transfers);  // "handover" round-trips through etcd
+  CHECK(f.map.StartHandover(*handing, replica).status().code() == StatusCode::kConflict);
+  CHECK(f.map.StartTransfer(*handing, primary, outside).status().code() == StatusCode::kConflict);
+
+  auto done = f.map.FinishTransfer(*handing, replica, 77);
+  REQUIRE(done.ok());
+  CHECK(done->primary == replica);
+  CHECK(done->epoch == seen.epoch + 1);
+  CHECK(done->epoch_start_seq == 77);
+  CHECK(done->Places(primary));        // still placed: demoted, caught up by the new primary
+  CHECK_FALSE(done->InSync(primary));  // until then out of the in-sync set
+  CHECK(done->replicas == seen.replicas);
+  CHECK(done->transfers.empty());
+
+  // Abandoned: the record only ends, every copy stays. A handover to a copy that became primary
+  // another way (a failover) can be ended too.
+  REQUIRE(done->in_sync.size() == 2);
+  const uint64_t third = done->in_sync[0] == replica ? done->in_sync[1] : done->in_sync[0];
+  auto again = f.map.StartHandover(*done, third);
+  REQUIRE(again.ok());
+  auto aborted = f.map.AbortTransfer(*again, third);
+  REQUIRE(aborted.ok());
+  CHECK(aborted->replicas == done->replicas);
+  CHECK(aborted->in_sync == done->in_sync);
+  CHECK(aborted->primary == replica);
+  CHECK(aborted->transfers.empty());
+}
+
+TEST_CASE("PlanRebalance hands primaries over to in-sync replicas when a failover piled them on one node", "[cluster]") {
+  auto record = [](uint32_t s, uint64_t primary, std::vector<uint64_t> replicas) {
+    ShardRecord r;
+    r.collection = "c";
+    r.shard = s;
+    r.primary = primary;
+    r.replicas = replicas;
+    r.in_sync = replicas;
+    return r;
+  };
+  // 4 shards × 2 copies on nodes 1 and 2, every primary on node 1 (node 2 came back).
+  std::vector<ShardRecord> shards = {record(0, 1, {1, 2}), record(1, 1, {2, 1}), record(2, 1, {1, 2}), record(3, 1, {2, 1})};
+  auto plan = PlanRebalance(shards, {1, 2});
+  REQUIRE(plan.size() == 2);
+  for (const auto& m : plan) {
+    CHECK(m.handover);
+    CHECK(m.from == 1);
+    CHECK(m.to == 2);
+  }
+  CHECK(plan[0].shard == 0);
+  CHECK(plan[1].shard == 1);
+  // Only to in-sync copies on live nodes: node 2 behind on every shard, or gone, takes none.
+  auto behind = shards;
+  for (auto& s : behind) s.in_sync = {1};
+  CHECK(PlanRebalance(behind, {1, 2}).empty());
+  CHECK(PlanRebalance(shards, {1}).empty());
+  // 3 nodes, 6 shards, primaries 4 / 1 / 1: one handover to the node with the fewest that can take it.
+  std::vector<ShardRecord> three = {record(0, 1, {1, 2}), record(1, 1, {1, 3}), record(2, 1, {1, 2}),
+                                    record(3, 1, {1, 3}), record(4, 2, {2, 3}), record(5, 3, {3, 2})};
+  auto spread = PlanRebalance(three, {1, 2, 3});
+  std::map<uint64_t, int> primaries{{1, 4}, {2, 1}, {3, 1}};
+  for (const auto& m : spread) {
+    CHECK(m.handover);
+    --primaries[m.from];
+    ++primaries[m.to];
+  }
+  CHECK(primaries == std::map<uint64_t, int>{{1, 2}, {2, 2}, {3, 2}});
+  // Copies move first; a shard planned to move is not handed over in the same plan.
+  std::vector<ShardRecord> with_new = {record(0, 1, {1, 2}), record(1, 1, {1, 2}), record(2, 1, {1, 2}), record(3, 1, {1, 2})};
+  auto both = PlanRebalance(with_new, {1, 2, 3});
+  std::set<uint32_t> moved;
+  for (const auto& m : both) {
+    if (!m.handover) moved.insert(m.shard);
+    else CHECK_FALSE(moved.count(m.shard));
+  }
+  CHECK(moved.size() == 2);
+}
+
 TEST_CASE("PlanRebalance evens out copies per live node, replicas first, and leaves balanced placements alone", "[cluster]") {
   auto record = [](const std::string& c, uint32_t s, uint64_t primary, std::vector<uint64_t> replicas) {
     ShardRecord r;
