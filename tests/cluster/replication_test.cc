@@ -34,7 +34,7 @@ json Points(int begin, int end) { return ClusterTestPoints(begin, end); }
 
 // The ids, payloads and scores of a list of scored points (scores to 5 decimals: a copy's index
 // was built by other inserts than its primary's, which may differ in the last bits).
-std::vector<std::string> Ranked(const json& points) {
+std::vector<std::string> RankedWithPayloads(const json& points) {
   std::vector<std::string> out;
   for (const auto& p : points) {
     out.push_back(p["id"].dump() + " " + p["payload"].dump() + " " + std::to_string(std::lround(p["score"].get<double>() * 1e5)));
@@ -73,7 +73,7 @@ TEST_CASE("Every copy of a replicated shard holds its primary's points, and any 
     if (q % 2) body["filter"] = {{"must", {{{"key", "group"}, {"range", {{"gte", 1}, {"lte", 3}}}}}}};
     json primary = Ok(*one, "POST", "/collections/c/points/search?consistency=primary", body);
     for (auto* via : {one.get(), two.get(), three.get()}) {
-      for (int repeat = 0; repeat < 3; ++repeat) CHECK(Ranked(Ok(*via, "POST", "/collections/c/points/search", body)) == Ranked(primary));
+      for (int repeat = 0; repeat < 3; ++repeat) CHECK(RankedWithPayloads(Ok(*via, "POST", "/collections/c/points/search", body)) == RankedWithPayloads(primary));
     }
   }
   for (auto* via : {two.get(), three.get()}) CHECK(Ok(*via, "POST", "/collections/c/points/count", {{"exact", true}})["count"] == count);
@@ -217,8 +217,8 @@ TEST_CASE("A copy further behind than its primary's kept WAL is replaced by a ch
   auto direct = cl.Client(away);
   direct->SetHeader("x-latentdb-shard", uid + "/0");
   json body = {{"vector", Vector(7)}, {"limit", 5}, {"filter", {{"must", {{{"key", "group"}, {"match", {{"value", 2}}}}}}}}};
-  CHECK(Ranked(Ok(*direct, "POST", "/collections/c/points/search", body)) ==
-        Ranked(Ok(*writer, "POST", "/collections/c/points/search?consistency=primary", body)));
+  CHECK(RankedWithPayloads(Ok(*direct, "POST", "/collections/c/points/search", body)) ==
+        RankedWithPayloads(Ok(*writer, "POST", "/collections/c/points/search?consistency=primary", body)));
 }
 
 TEST_CASE("A primary paused past its lease is fenced: its writes are refused, and its copy follows the new primary", "[cluster][replication]") {
@@ -352,6 +352,13 @@ TEST_CASE("Shard copies move to a node that joins (rebalance, move_shard) under 
     for (const auto& n : s["replicas"]) ++copies_per_node[n.get<int>()];
   }
   CHECK(copies_per_node == std::map<int, int>{{1, 2}, {2, 2}, {3, 2}, {4, 2}});
+  // Once its copies are in sync, the new node can take primaries too: a second call hands roles
+  // over until no node has two more than another, and a third has nothing left to do.
+  const json handovers = Ok(*one, "POST", "/cluster/rebalance", json::object());
+  INFO(handovers.dump());
+  for (const auto& t : handovers["shard_transfers"]) CHECK(t["handover"] == true);
+  CHECK(Eventually([&] { return Settled(*one); }, 60));
+  for (const auto& t : handovers["shard_transfers"]) CHECK(ShardsOf(*one, "c")[t["shard_id"].get<int>()]["primary"] == t["to"]);
   CHECK(Ok(*one, "POST", "/cluster/rebalance", json::object())["shard_transfers"].empty());
 
   // Qdrant's move_shard, of a primary: its role goes with it (a new epoch).

@@ -47,14 +47,6 @@ json Query(int seed) {
   return v;
 }
 
-// The ids and scores of a list of scored points (scores to 4 decimals: shards and the reference
-// compute them alike, but summation order may differ in the last bits).
-std::vector<std::pair<std::string, long>> Ranked(const json& points) {
-  std::vector<std::pair<std::string, long>> out;
-  for (const auto& p : points) out.emplace_back(p["id"].dump(), std::lround(p["score"].get<double>() * 1e4));
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("A sharded collection answers on every node as one node holding every point", "[cluster]") {

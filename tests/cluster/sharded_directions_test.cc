@@ -44,12 +44,6 @@ bool Near(const json& a, const json& b) {
   return true;
 }
 
-std::vector<std::pair<std::string, long>> Ranked(const json& points) {
-  std::vector<std::pair<std::string, long>> out;
-  for (const auto& p : points) out.emplace_back(p["id"].dump(), std::lround(p["score"].get<double>() * 1e4));
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("Directions, edits and samples on a sharded collection answer as one node holding every point", "[cluster]") {

@@ -6,7 +6,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "client/http_client.h"
 #include "tests/support/error_code.h"
@@ -61,6 +64,15 @@ inline void Fails(::latentdb::client::HttpClient& c, int code, const std::string
                   const nlohmann::json& body = nullptr, const std::string& mention = "") {
   INFO(method << " " << target);
   Fails(SendJson(c, method, target, body), code, mention);
+}
+
+// The ids and scores of a list of scored points, scores to 4 decimals: two servers that hold the
+// same points (shards and a single node) compute them alike, but summation order may differ in
+// the last bits.
+inline std::vector<std::pair<std::string, long>> Ranked(const nlohmann::json& points) {
+  std::vector<std::pair<std::string, long>> out;
+  for (const auto& p : points) out.emplace_back(p["id"].dump(), std::lround(p["score"].get<double>() * 1e4));
+  return out;
 }
 
 }  // namespace latentdb::testing
