@@ -144,19 +144,30 @@ void ClusterRouter::Impl::Maintain() {
 
 void ClusterRouter::Impl::TakeOver(const cluster::ClusterCollection& c, const cluster::ShardRecord& rec, const ShardCopyId& id,
                                    const ShardReplication::Shard& where) {
-  std::vector<uint64_t> candidates;
-  for (uint64_t n : rec.in_sync) {
-    if (n != rec.primary && where.nodes.count(n)) candidates.push_back(n);
-  }
-  std::sort(candidates.begin(), candidates.end());
-  const auto rank = std::find(candidates.begin(), candidates.end(), self) - candidates.begin();
-  if (rank > 0 && ++waited[id] <= 4 * rank) return;
-  waited.erase(id);
   auto copy = copies.Get(id, false, true);
   if (!copy.ok()) {
     LogWarn("shard " + std::to_string(rec.shard) + " of '" + c.name + "': cannot take over: " + copy.status().ToString());
     return;
   }
+  // (sequence, node): the most up-to-date first, then the lower node id.
+  std::vector<std::pair<uint64_t, uint64_t>> candidates;
+  for (uint64_t n : rec.in_sync) {
+    if (n == rec.primary || !where.nodes.count(n)) continue;
+    const uint64_t seq = n == self ? (*copy)->db->WalSequence()
+                                   : CopySequence(c, rec.shard, where.nodes.at(n)).value_or(0);
+    candidates.emplace_back(seq, n);
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  const auto rank = std::find_if(candidates.begin(), candidates.end(), [&](const auto& x) { return x.second == self; }) -
+                    candidates.begin();
+  if (rank > 0 && ++waited[id] <= 4 * rank) return;
+  waited.erase(id);
+  std::string ranking;
+  for (const auto& [seq, node] : candidates) ranking += (ranking.empty() ? "" : ", ") + std::to_string(node) + " at " + std::to_string(seq);
+  LogInfo("shard " + std::to_string(rec.shard) + " of '" + c.name + "': taking over (in-sync copies by WAL sequence: " +
+          ranking + ")");
   auto promoted = shard_map.Promote(rec, self, (*copy)->db->WalSequence());
   if (!promoted.ok()) {
     LogInfo("shard " + std::to_string(rec.shard) + " of '" + c.name + "': not taking over: " + promoted.status().ToString());
@@ -174,6 +185,22 @@ void ClusterRouter::Impl::TakeOver(const cluster::ClusterCollection& c, const cl
           std::to_string(promoted->epoch_start_seq) + "), node " + std::to_string(rec.primary) + " having lost its lease");
   // The other in-sync copies learn the new epoch now, and then refuse the old primary.
   if (Status shipped = replication.Ship(**copy, where); !shipped.ok()) LogWarn(shipped.ToString());
+}
+
+std::optional<uint64_t> ClusterRouter::Impl::CopySequence(const cluster::ClusterCollection& c, uint32_t shard,
+                                                         const std::string& url) {
+  auto client = probes.Acquire(url);
+  if (!client) return std::nullopt;
+  client->SetHeader(kShardHeader, c.uid + "/" + std::to_string(shard));
+  if (!client->Send("GET", CollectionPath(c.name) + "/wal", "", "application/json").ok()) return std::nullopt;
+  auto reply = client->Receive();
+  if (!reply.ok() || reply->status != 200) return std::nullopt;
+  probes.Release(url, std::move(client));
+  json answer = json::parse(reply->body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("result") || !answer["result"].is_object()) return std::nullopt;
+  const json& seq = answer["result"].value("wal_sequence", json());
+  if (!seq.is_number_unsigned()) return std::nullopt;
+  return seq.get<uint64_t>();
 }
 
 }  // namespace latentdb::http

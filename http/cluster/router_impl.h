@@ -146,6 +146,9 @@ struct ClusterRouter::Impl {
   uint64_t self;
 
   NodeClients clients{options.api_key, options.timeout};
+  // For failover's questions to the other in-sync copies (CopySequence): a copy that does not
+  // answer within a second is passed over rather than waited for.
+  NodeClients probes{options.api_key, std::chrono::seconds(1)};
   ShardReplication replication;
   CheckpointReceiver checkpoints{&copies};
 
@@ -428,11 +431,18 @@ struct ClusterRouter::Impl {
   // moving), or a single copy that moved here.
   void Maintain();
 
+  // The WAL sequence of the copy of shard `shard` of `c` on the node at `url`, asked with a
+  // one-second timeout; nullopt when it does not answer.
+  std::optional<uint64_t> CopySequence(const cluster::ClusterCollection& c, uint32_t shard, const std::string& url);
+
   // Failover: the shard's primary has lost its lease and this node holds an in-sync copy. The
-  // in-sync copies on live nodes go in node-id order: the others let the first try for a few
-  // rounds. Every in-sync copy holds every acknowledged write, so whichever wins has them all;
-  // etcd's transaction (cluster::ShardMap::Promote) lets exactly one win, and only while the old
-  // primary's node key is absent.
+  // in-sync copies on live nodes go most up-to-date first (the highest WAL sequence, as each
+  // answers CopySequence; copies that do not answer last; ties by node id): the others let the
+  // first try for a few rounds. Every in-sync copy holds every acknowledged write, so whichever
+  // wins has them all; the most up-to-date one also holds every batch the dead primary shipped to
+  // any of them, so the others' logs are prefixes of its own and they catch up from its WAL, not
+  // from a checkpoint. etcd's transaction (cluster::ShardMap::Promote) lets exactly one win, and
+  // only while the old primary's node key is absent.
   void TakeOver(const cluster::ClusterCollection& c, const cluster::ShardRecord& rec, const ShardCopyId& id,
                 const ShardReplication::Shard& where);
 };

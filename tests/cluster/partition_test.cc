@@ -217,3 +217,69 @@ TEST_CASE("Partitions: a primary cut off from etcd and its replicas is fenced wi
     CHECK(cluster_recall >= single_recall - 0.005);
   }
 }
+
+TEST_CASE("Failover promotes the most up-to-date in-sync copy: the other catches up from its WAL, not a checkpoint", "[cluster][replication]") {
+  Cluster cl(3, Cluster::Options{{}, /*etcd_members=*/1, /*own_hosts=*/true});
+  auto one = cl.Client(1);
+  // A primary ships a batch to its in-sync copies in the order of its record's in_sync list. A
+  // collection whose list names the higher-id replica first: a batch can reach it and not yet the
+  // lower-id one, which the node-id order alone would promote.
+  std::string name;
+  int primary = 0, ahead = 0, behind = 0;
+  for (int attempt = 0; attempt < 24 && name.empty(); ++attempt) {
+    const std::string c = "f" + std::to_string(attempt);
+    Ok(*one, "PUT", "/collections/" + c, {{"dim", kClusterTestDim}, {"index", "Flat"}, {"replication_factor", 3}});
+    const json rec = ShardsOf(*one, c)[0];
+    std::vector<int> replicas;
+    for (const auto& n : rec["in_sync"]) {
+      if (n != rec["primary"]) replicas.push_back(n.get<int>());
+    }
+    if (replicas.size() == 2 && replicas[0] > replicas[1]) {
+      name = c;
+      primary = rec["primary"];
+      ahead = replicas[0];
+      behind = replicas[1];
+    }
+  }
+  REQUIRE_FALSE(name.empty());
+  INFO("collection " << name << ": primary " << primary << ", ships to " << ahead << " then " << behind);
+  const std::string points = "/collections/" + name + "/points?wait=true";
+  Ok(*one, "PUT", points, {{"points", ClusterTestPoints(0, 200)}});
+
+  // The lower-id replica is cut off from the primary (packets dropped); a write to the primary
+  // reaches the other one, then waits on it; the primary dies before giving up on it, so both
+  // stay in the in-sync set, the lower-id one without the batch.
+  cl.network->Cut(cl.HostOf(behind), cl.HostOf(primary));
+  std::thread write([&] {
+    auto via = cl.Client(primary, std::chrono::seconds(10));
+    (void)via->Request("PUT", points, json{{"points", ClusterTestPoints(200, 210)}}.dump());  // never acknowledged
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const std::string uid = Ok(*one, "GET", "/collections/" + name)["cluster"]["uid"];
+  auto wal_sequence = [&](int node) {
+    auto c = cl.Client(node);
+    c->SetHeader("x-latentdb-shard", uid + "/0");
+    return Ok(*c, "GET", "/collections/" + name + "/wal")["wal_sequence"].get<uint64_t>();
+  };
+  const uint64_t ahead_at = wal_sequence(ahead);
+  REQUIRE(ahead_at > wal_sequence(behind));
+  cl.nodes[primary]->Kill();
+  write.join();
+  // The cut stays until the failover: the dead primary's kernel would otherwise still deliver the
+  // batch it was retransmitting (a socket's unsent data outlives its process).
+
+  auto survivor = cl.Client(ahead);
+  CHECK(Eventually([&] { return ShardsOf(*survivor, name)[0]["primary"].get<int>() != primary; }, 30));
+  const json rec = ShardsOf(*survivor, name)[0];
+  INFO(rec.dump());
+  CHECK(rec["primary"] == ahead);
+  CHECK(rec["epoch"] == 2);
+  cl.network->HealAll();
+  CHECK(Eventually([&] {
+    const json r = ShardsOf(*survivor, name)[0];
+    return std::find(r["in_sync"].begin(), r["in_sync"].end(), json(behind)) != r["in_sync"].end();
+  }, 30));
+  // The lagging copy's log was a prefix of the new primary's: it caught up from the WAL.
+  CHECK(Counter(*survivor, "latentdb_replication_checkpoints_sent_total") == 0);
+  CHECK(Ok(*survivor, "POST", "/collections/" + name + "/points/count", {{"exact", true}})["count"] == 210);
+}

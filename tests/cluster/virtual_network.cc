@@ -90,7 +90,10 @@ VirtualNetwork::VirtualNetwork(int hosts) {
 VirtualNetwork::~VirtualNetwork() { Remove(); }
 
 void VirtualNetwork::Remove() {
-  // Deleting a namespace deletes the veth end inside it, and with it the pair.
+  // Each veth pair is deleted by its outside end, at once: a namespace whose processes are still
+  // exiting outlives `ip netns del` for a while, and with it the pair inside, whose names a second
+  // network of this process would then find taken ("File exists").
+  for (size_t i = 0; i < hosts_.size(); ++i) RunQuietly({"ip", "link", "del", prefix_ + "h" + std::to_string(i)});
   for (const auto& h : hosts_) RunQuietly({"ip", "netns", "del", h.netns});
   hosts_.clear();
   if (!bridge_.empty()) RunQuietly({"ip", "link", "del", bridge_});
