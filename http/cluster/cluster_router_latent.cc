@@ -122,11 +122,14 @@ HttpResponse ClusterRouter::Impl::Map(const View& v, const HttpRequest& request,
   return EnvelopeResponse(latent::MapToJson(std::move(*map)), Seconds(start));
 }
 
-std::variant<std::vector<json>, HttpResponse> ClusterRouter::Impl::SampleShards(const View& v, const json& filter, size_t n,
-                                                                                bool with_vector, const json& with_payload) {
-  auto counts = ShardCounts(v, filter);
-  if (auto* failed = std::get_if<HttpResponse>(&counts)) return *failed;
-  const std::vector<size_t> shares = cluster_routing::MapShares(std::get<std::vector<uint64_t>>(counts), n);
+auto ClusterRouter::Impl::SampleShards(const View& v, const json& filter, size_t n, bool with_vector,
+                                      const json& with_payload) -> std::variant<ShardSample, HttpResponse> {
+  auto counted = ShardCounts(v, filter);
+  if (auto* failed = std::get_if<HttpResponse>(&counted)) return *failed;
+  const std::vector<uint64_t>& counts = std::get<std::vector<uint64_t>>(counted);
+  ShardSample out;
+  for (uint64_t c : counts) out.matched += c;
+  const std::vector<size_t> shares = cluster_routing::MapShares(counts, n);
   std::vector<Part> parts;
   for (uint32_t s = 0; s < shares.size(); ++s) {
     if (shares[s] == 0) continue;
@@ -140,9 +143,8 @@ std::variant<std::vector<json>, HttpResponse> ClusterRouter::Impl::SampleShards(
   }
   auto gathered = Gather(Scatter(v, parts));
   if (gathered.failure) return *gathered.failure;
-  // A set that matches no point anywhere still answers its count.
-  if (gathered.results.empty()) gathered.results.push_back(json{{"points", json::array()}, {"matched", 0}});
-  return gathered.results;
+  out.answers = std::move(gathered.results);
+  return out;
 }
 
 HttpResponse ClusterRouter::Impl::PointSample(const View& v, const HttpRequest& request, const Clock::time_point start) {
@@ -158,7 +160,8 @@ HttpResponse ClusterRouter::Impl::PointSample(const View& v, const HttpRequest& 
   auto sampled = SampleShards(v, body->value("filter", json()), *limit, with_vector.is_boolean() && with_vector.get<bool>(),
                               body->value("with_payload", json(true)));
   if (auto* failed = std::get_if<HttpResponse>(&sampled)) return *failed;
-  return EnvelopeResponse(cluster_routing::MergeSamples(std::get<std::vector<json>>(sampled)), Seconds(start));
+  const auto& got = std::get<ShardSample>(sampled);
+  return EnvelopeResponse(cluster_routing::MergeSamples(got.answers, got.matched), Seconds(start));
 }
 
 HttpResponse ClusterRouter::Impl::LearnDirection(const View& v, const HttpRequest& request, const Clock::time_point start) {
@@ -190,12 +193,11 @@ HttpResponse ClusterRouter::Impl::LearnDirection(const View& v, const HttpReques
   auto sample = [&](const json& filter, size_t n, latent::Rows* rows, size_t* matched) -> std::optional<HttpResponse> {
     auto sampled = SampleShards(v, filter, n, /*with_vector=*/true, json(false));
     if (auto* failed = std::get_if<HttpResponse>(&sampled)) return *failed;
-    const auto& answers = std::get<std::vector<json>>(sampled);
-    auto got = cluster_routing::SampleRows(answers);
-    if (!got.ok()) return ErrorResponse(got.status());
-    *rows = std::move(*got);
-    *matched = 0;
-    for (const auto& a : answers) *matched += a.value("matched", size_t{0});
+    const auto& got = std::get<ShardSample>(sampled);
+    auto sample_rows = cluster_routing::SampleRows(got.answers);
+    if (!sample_rows.ok()) return ErrorResponse(sample_rows.status());
+    *rows = std::move(*sample_rows);
+    *matched = got.matched;
     return std::nullopt;
   };
   if (r.method != latent::DirectionMethod::kPca) {

@@ -372,9 +372,14 @@ struct ClusterRouter::Impl {
   // An evenly spaced sample of `n` of the points `filter` selects (null: all), over every shard:
   // each samples its share (in proportion to its matched count, cluster_routing::MapShares) in
   // its own id order (POST …/points/sample). The answers of the shards that were asked, in shard
-  // order, or the failed answer.
-  std::variant<std::vector<json>, HttpResponse> SampleShards(const View& v, const json& filter, size_t n,
-                                                             bool with_vector, const json& with_payload);
+  // order, and the number of matching points over every shard (from the counts: a shard whose
+  // share is 0 still has its matches counted), or the failed answer.
+  struct ShardSample {
+    std::vector<json> answers;
+    uint64_t matched = 0;
+  };
+  std::variant<ShardSample, HttpResponse> SampleShards(const View& v, const json& filter, size_t n, bool with_vector,
+                                                       const json& with_payload);
 
   // POST /points/sample: every shard's share, merged in id order.
   HttpResponse PointSample(const View& v, const HttpRequest& request, const Clock::time_point start);

@@ -32,13 +32,10 @@ Result<latent::Rows> SampleRows(const std::vector<json>& answers) {
   return rows;
 }
 
-json MergeSamples(const std::vector<json>& answers) {
+json MergeSamples(const std::vector<json>& answers, uint64_t matched) {
   std::vector<const json*> points;
-  uint64_t matched = 0;
   for (const auto& a : answers) {
-    if (!a.is_object()) continue;
-    matched += a.value("matched", uint64_t{0});
-    if (a.contains("points") && a["points"].is_array()) {
+    if (a.is_object() && a.contains("points") && a["points"].is_array()) {
       for (const auto& p : a["points"]) points.push_back(&p);
     }
   }

@@ -32,8 +32,9 @@ nlohmann::json BothSetsFilter(const nlohmann::json& from, const nlohmann::json& 
 Result<latent::Rows> SampleRows(const std::vector<nlohmann::json>& answers);
 
 // The shards' sample answers as one: their points in id order (http/cluster/shard_merge.h's
-// IdBefore), "matched" added up.
-nlohmann::json MergeSamples(const std::vector<nlohmann::json>& answers);
+// IdBefore), with `matched`, the matching points of every shard (their exact counts: a shard
+// asked for no point is not among the answers but its matches count).
+nlohmann::json MergeSamples(const std::vector<nlohmann::json>& answers, uint64_t matched);
 
 // The shards' edit answers ({"direction", "start", "steps": [{"strength", "vector",
 // "neighbors": [scored points], "image"?}]}, each from the same start and strengths) as one:

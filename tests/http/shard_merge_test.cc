@@ -160,7 +160,7 @@ TEST_CASE("Sharded directions: sample rows and merged samples, the sets' conjunc
   CHECK(SampleRows({json{{"points", {{{"id", 1}}}}, {"matched", 1}}}).status().code() ==
         latentdb::StatusCode::kInvalidArgument);
   CHECK_FALSE(SampleRows({json::array()}).ok());
-  const json merged = MergeSamples({a, b});
+  const json merged = MergeSamples({a, b}, 40 + 7);
   CHECK(merged["matched"] == 47);
   REQUIRE(merged["points"].size() == 3);
   CHECK(merged["points"][0]["id"] == 2);  // id order: integers ascending, then strings
