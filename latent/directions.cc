@@ -10,6 +10,7 @@
 #include "engine/collection_config.h"
 #include "index/distance.h"
 #include "latent/math.h"
+#include "latent/point_sample.h"
 #include "models/model_registry.h"
 
 namespace latentdb::latent {
@@ -17,8 +18,6 @@ namespace latentdb::latent {
 using nlohmann::json;
 
 namespace {
-
-constexpr size_t kScrollPage = 10000;
 
 double Dot(const std::vector<double>& a, const std::vector<double>& b) {
   double s = 0;
@@ -181,21 +180,9 @@ struct SetSample {
 Result<SetSample> SampleSet(engine::Collection& c, const std::shared_ptr<const engine::Filter>& filter,
                             size_t max_points) {
   SetSample out;
-  std::optional<engine::ExternalId> offset;
-  while (true) {
-    LDB_ASSIGN_OR_RETURN(auto page, c.Scroll(kScrollPage, offset, filter, false, false));
-    for (auto& rec : page.points) out.ids.push_back(std::move(rec.id));
-    if (!page.next_offset) break;
-    offset = std::move(page.next_offset);
-  }
-  for (size_t i : EvenlySpacedIndices(out.ids.size(), max_points)) {
-    auto v = c.VectorOf(out.ids[i]);
-    if (!v.ok()) {
-      if (v.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
-      return v.status();
-    }
-    out.rows.push_back(std::move(v).value());
-  }
+  LDB_ASSIGN_OR_RETURN(out.ids, MatchingIds(c, filter));
+  LDB_ASSIGN_OR_RETURN(auto sample, ReadEvenlySpaced(c, out.ids, max_points, /*with_vector=*/true, /*with_payload=*/false));
+  for (auto& rec : sample) out.rows.push_back(std::move(*rec.vector));
   return out;
 }
 

@@ -12,12 +12,7 @@ namespace {
 constexpr size_t kScrollPage = 10000;
 }  // namespace
 
-Result<PointSample> SamplePoints(engine::Collection& c, const std::shared_ptr<const engine::Filter>& filter, size_t n,
-                                 bool with_vector, bool with_payload) {
-  if (n == 0 || n > kMaxSamplePoints) {
-    return Status::InvalidArgument("a sample holds 1 to " + std::to_string(kMaxSamplePoints) + " points, not " +
-                                   std::to_string(n));
-  }
+Result<std::vector<engine::ExternalId>> MatchingIds(engine::Collection& c, const std::shared_ptr<const engine::Filter>& filter) {
   std::vector<engine::ExternalId> ids;
   std::optional<engine::ExternalId> offset;
   while (true) {
@@ -26,8 +21,12 @@ Result<PointSample> SamplePoints(engine::Collection& c, const std::shared_ptr<co
     if (!page.next_offset) break;
     offset = std::move(page.next_offset);
   }
-  PointSample out;
-  out.matched = ids.size();
+  return ids;
+}
+
+Result<std::vector<engine::PointRecord>> ReadEvenlySpaced(engine::Collection& c, const std::vector<engine::ExternalId>& ids,
+                                                          size_t n, bool with_vector, bool with_payload) {
+  std::vector<engine::PointRecord> out;
   for (size_t i : EvenlySpacedIndices(ids.size(), n)) {
     engine::PointRecord rec;
     if (with_payload) {
@@ -45,8 +44,21 @@ Result<PointSample> SamplePoints(engine::Collection& c, const std::shared_ptr<co
         rec.vector = std::move(v).value();
       }
     }
-    out.points.push_back(std::move(rec));
+    out.push_back(std::move(rec));
   }
+  return out;
+}
+
+Result<PointSample> SamplePoints(engine::Collection& c, const std::shared_ptr<const engine::Filter>& filter, size_t n,
+                                 bool with_vector, bool with_payload) {
+  if (n == 0 || n > kMaxSamplePoints) {
+    return Status::InvalidArgument("a sample holds 1 to " + std::to_string(kMaxSamplePoints) + " points, not " +
+                                   std::to_string(n));
+  }
+  LDB_ASSIGN_OR_RETURN(auto ids, MatchingIds(c, filter));
+  PointSample out;
+  out.matched = ids.size();
+  LDB_ASSIGN_OR_RETURN(out.points, ReadEvenlySpaced(c, ids, n, with_vector, with_payload));
   return out;
 }
 

@@ -30,10 +30,17 @@ struct PointSample {
   std::vector<engine::PointRecord> points;  // the sample, in id order
 };
 
+// Every point `filter` selects (null: every point), in id order. Cost: one id scan.
+Result<std::vector<engine::ExternalId>> MatchingIds(engine::Collection& c, const std::shared_ptr<const engine::Filter>& filter);
+
+// At most `n` of `ids` (in id order), evenly spaced, read with their stored vectors and payloads
+// when asked; a point deleted since `ids` was listed is left out. Cost: one read per point.
+Result<std::vector<engine::PointRecord>> ReadEvenlySpaced(engine::Collection& c, const std::vector<engine::ExternalId>& ids,
+                                                          size_t n, bool with_vector, bool with_payload);
+
 // At most `n` of the points `filter` selects (null: every point), with their stored vectors and
-// payloads when asked. InvalidArgument when n is 0 or above kMaxSamplePoints; storage errors as
-// the collection reports them. Cost: one id scan of the matching points, then one read per
-// sampled point.
+// payloads when asked: MatchingIds, then ReadEvenlySpaced. InvalidArgument when n is 0 or above
+// kMaxSamplePoints; storage errors as the collection reports them.
 Result<PointSample> SamplePoints(engine::Collection& c, const std::shared_ptr<const engine::Filter>& filter, size_t n,
                                  bool with_vector, bool with_payload);
 
