@@ -407,17 +407,16 @@ Result<std::vector<index::Hit>> Collection::ScoreFromStore(const float* query, s
   hits.reserve(iids.size());
   // Batches bound the memory of one MultiGet (RocksDB reads the keys of one block together).
   constexpr size_t kBatch = 512;
+  // A point deleted meanwhile (bulk load) or never stored is skipped by the read.
   std::vector<uint64_t> batch;
-  std::vector<std::vector<float>> vectors;
   for (size_t start = 0; start < iids.size(); start += kBatch) {
     batch.assign(iids.begin() + static_cast<std::ptrdiff_t>(start),
                  iids.begin() + static_cast<std::ptrdiff_t>(std::min(iids.size(), start + kBatch)));
-    LDB_RETURN_IF_ERROR(store_->MultiGetVectors(cid_, batch, &vectors));
-    for (size_t i = 0; i < batch.size(); ++i) {
-      if (vectors[i].empty()) continue;  // deleted meanwhile (bulk load) or never stored
-      if (vectors[i].size() != config_.dim) return Status::Corruption("stored vector has dimension " + std::to_string(vectors[i].size()));
-      hits.push_back({batch[i], scorer.Score(vectors[i].data())});
-    }
+    LDB_RETURN_IF_ERROR(store_->VisitVectors(cid_, batch, [&](size_t i, const float* v, size_t dim) {
+      if (dim != config_.dim) return Status::Corruption("stored vector has dimension " + std::to_string(dim));
+      hits.push_back({batch[i], scorer.Score(v)});
+      return Status::Ok();
+    }));
   }
   scorer.KeepBest(&hits, k);
   return hits;

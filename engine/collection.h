@@ -320,7 +320,8 @@ class Collection {
   // maps only, and the index is left as it was (searches see it stale; points deleted since are
   // skipped). EndBulkLoad() rebuilds the index once from the store, so IVF/PQ train on all the
   // data and HNSW is built in large parallel batches. A crash in between loses nothing: the next
-  // open replays the changelog into the saved index, or rebuilds it.
+  // open replays the changelog into the saved index, or rebuilds it. It then compacts the
+  // collection's records in the store (Store::CompactCollection), outside the collection's lock.
   void BeginBulkLoad();
   Status EndBulkLoad();
 

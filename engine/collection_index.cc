@@ -129,10 +129,16 @@ void Collection::BeginBulkLoad() {
 }
 
 Status Collection::EndBulkLoad() {
-  std::unique_lock lock(mutex_);
-  if (!bulk_loading_) return Status::Ok();
-  bulk_loading_ = false;
-  return RebuildIndexLocked();
+  {
+    std::unique_lock lock(mutex_);
+    if (!bulk_loading_) return Status::Ok();
+    bulk_loading_ = false;
+    LDB_RETURN_IF_ERROR(RebuildIndexLocked());
+  }
+  // The load's records into one sorted run, searches going on: every later read of a point or a
+  // vector (results, filters, rescoring) then looks in one file. Measured at 60,000 × 784-d,
+  // int8 rescored ×2: ~12 µs less a search (bench/scale_bench).
+  return store_->CompactCollection(cid_);
 }
 
 Status Collection::RebuildIndex() {

@@ -324,6 +324,17 @@ Status Store::MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, s
   });
 }
 
+Status Store::VisitVectors(uint32_t cid, const std::vector<uint64_t>& iids,
+                           const std::function<Status(size_t, const float*, size_t)>& visit) {
+  std::vector<float> aligned;  // RocksDB's value bytes carry no float alignment
+  return impl_->MultiGet(kVectors, cid, iids, [&](size_t i, std::string_view value) -> Status {
+    if (value.size() % sizeof(float) != 0) return Status::Corruption("vector record has a bad size");
+    aligned.resize(value.size() / sizeof(float));
+    std::memcpy(aligned.data(), value.data(), value.size());
+    return visit(i, aligned.data(), aligned.size());
+  });
+}
+
 Status Store::MultiGetPoints(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::optional<StoredPoint>>* out) {
   out->assign(iids.size(), std::nullopt);
   return impl_->MultiGet(kPoints, cid, iids, [&](size_t i, std::string_view value) -> Status {
@@ -457,6 +468,29 @@ Status Store::Flush(bool wait) {
   rocksdb::Status s = impl_->db->Flush(fo, impl_->cf);
   if (!s.ok()) impl_->MarkFailed(s);
   return FromRocks(s, "flushing");
+}
+
+Status Store::CompactCollection(uint32_t cid) {
+  const std::string begin = CidPrefix(cid);
+  const std::optional<std::string> end = PrefixEnd(begin);
+  const rocksdb::Slice begin_slice(begin);
+  const rocksdb::Slice end_slice(end ? *end : std::string());
+  LDB_RETURN_IF_ERROR(impl_->ResumeIfNeeded("compacting"));
+  rocksdb::CompactRangeOptions options;
+  options.allow_write_stall = true;  // a bulk loader waits for this anyway
+  for (Family f : {kPoints, kVectors}) {
+    rocksdb::Status s;
+    try {
+      s = impl_->db->CompactRange(options, impl_->cf[f], &begin_slice, end ? &end_slice : nullptr);
+    } catch (const std::exception& e) {
+      return Status::IOError(std::string("compacting ") + kFamilyNames[f] + ": " + e.what());
+    }
+    if (!s.ok()) {
+      impl_->MarkFailed(s);
+      return FromRocks(s, std::string("compacting ") + kFamilyNames[f]);
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace latentdb::storage

@@ -208,6 +208,11 @@ class Store {
   // blocks they share): out[i] is iids[i]'s vector, empty when the point does not exist.
   // Corruption when a record's size is not a whole number of floats.
   Status MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::vector<float>>* out);
+  // The same read, each vector handed to `visit(i, v, dim)` (iids[i]'s vector; points that do not
+  // exist are skipped) from one reused, aligned buffer: no allocation per vector, for rescoring.
+  // `v` is valid only during the call. Corruption as MultiGetVectors; a visitor's error is returned.
+  Status VisitVectors(uint32_t cid, const std::vector<uint64_t>& iids,
+                      const std::function<Status(size_t i, const float* v, size_t dim)>& visit);
   // The records (external id and payload) of many points in one batched MultiGet, as
   // MultiGetVectors: out[i] is iids[i]'s record, nullopt when the point does not exist.
   // Corruption when a record is truncated.
@@ -286,6 +291,12 @@ class Store {
   // Flushes memtables to SST files (used before snapshots, on shutdown, and to make a bulk
   // load's writes durable); without `wait` it only starts the flush in the background.
   Status Flush(bool wait = true);
+  // Compacts the point records and vectors of collection `cid` into one sorted run (RocksDB's
+  // CompactRange over the collection's keys), waiting for it. For the end of a bulk load, which
+  // leaves a few overlapping level-0 files: RocksDB skips the key-range check when level 0 holds
+  // three files or fewer and nothing lies below, so every point read looks the key up in each
+  // file's row-cache entries and Bloom filter in turn. Reads and writes go on meanwhile.
+  Status CompactCollection(uint32_t cid);
 
  private:
   struct Impl;

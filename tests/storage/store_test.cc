@@ -1,8 +1,11 @@
 // Store: round trips through a real RocksDB, batch atomicity, changelog, catalog.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <deque>
+#include <optional>
 
 #include "storage/store.h"
 #include "tests/support/temp_dir.h"
@@ -274,4 +277,73 @@ TEST_CASE("attachments are stored per collection, listed by kind and dropped wit
   CHECK(**got == "{\"v\":5}");
   // Meta records outside the attachment range survive the drop.
   CHECK(store->CreateCollection("gamma", "{}")->id == b_id + 1);
+}
+
+TEST_CASE("VisitVectors hands over each stored vector bit for bit and skips absent points", "[storage]") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const uint32_t cid = store->CreateCollection("c", "{}")->id;
+  PointBatch b;
+  b.cid = cid;
+  b.next_iid = 3;
+  b.upserts.push_back(MakeUpsert(0, "a", {1.5f, -2.25f, 3.0e-8f}, "{}"));
+  b.upserts.push_back(MakeUpsert(2, "c", {0.0f, 1e30f, -0.0f}, "{}"));
+  REQUIRE(store->Apply(b).ok());
+  std::vector<size_t> seen;
+  const std::vector<uint64_t> iids = {2, 1, 0, 7};
+  auto visited = store->VisitVectors(cid, iids, [&](size_t i, const float* v, size_t dim) {
+    seen.push_back(i);
+    REQUIRE(dim == 3);
+    CHECK(reinterpret_cast<uintptr_t>(v) % alignof(float) == 0);
+    const auto stored = **store->GetVector(cid, iids[i]);
+    CHECK(std::memcmp(v, stored.data(), 3 * sizeof(float)) == 0);
+    return latentdb::Status::Ok();
+  });
+  REQUIRE(visited.ok());
+  std::sort(seen.begin(), seen.end());
+  CHECK(seen == std::vector<size_t>{0, 2});  // iids 2 and 0; 1 and 7 were never stored
+  // A visitor's error stops the read and is the answer.
+  auto stopped = store->VisitVectors(cid, iids, [](size_t, const float*, size_t) {
+    return latentdb::Status::Corruption("stop");
+  });
+  CHECK(stopped.code() == latentdb::StatusCode::kCorruption);
+}
+
+TEST_CASE("CompactCollection keeps every record of every collection, and writes go on after it", "[storage]") {
+  TempDir dir;
+  auto store = OpenStore(dir.path());
+  const uint32_t a = store->CreateCollection("a", "{}")->id;
+  const uint32_t other = store->CreateCollection("other", "{}")->id;
+  auto write = [&](uint32_t cid, uint64_t from, uint64_t to) {
+    PointBatch b;
+    b.cid = cid;
+    b.next_iid = to;
+    for (uint64_t i = from; i < to; ++i) {
+      b.upserts.push_back(MakeUpsert(i, "k" + std::to_string(i), {float(i), float(cid)}, "{\"i\":" + std::to_string(i) + "}"));
+    }
+    REQUIRE(store->Apply(b).ok());
+  };
+  // Several flushed files of overlapping ranges, as a bulk load leaves them.
+  for (uint64_t round = 0; round < 3; ++round) {
+    write(a, round * 100, round * 100 + 100);
+    write(other, round * 10, round * 10 + 10);
+    REQUIRE(store->Flush().ok());
+  }
+  write(a, 300, 310);  // still in the memtable
+  REQUIRE(store->CompactCollection(a).ok());
+  REQUIRE(store->CompactCollection(store->CreateCollection("empty", "{}")->id).ok());
+  write(a, 310, 320);
+  for (auto [cid, n] : {std::pair<uint32_t, uint64_t>{a, 320}, {other, 30}}) {
+    std::vector<uint64_t> iids(n);
+    for (uint64_t i = 0; i < n; ++i) iids[i] = i;
+    std::vector<std::vector<float>> vectors;
+    REQUIRE(store->MultiGetVectors(cid, iids, &vectors).ok());
+    for (uint64_t i = 0; i < n; ++i) CHECK(vectors[i] == std::vector<float>{float(i), float(cid)});
+    std::vector<std::optional<latentdb::storage::StoredPoint>> points;
+    REQUIRE(store->MultiGetPoints(cid, iids, &points).ok());
+    for (uint64_t i = 0; i < n; ++i) {
+      REQUIRE(points[i].has_value());
+      CHECK(points[i]->payload_json == "{\"i\":" + std::to_string(i) + "}");
+    }
+  }
 }
