@@ -3,6 +3,8 @@
 // (Hit::score): the L2 distance, the inner product, or the cosine (both sides normalized). For
 // whoever holds the exact vectors outside an index: rescoring a quantized index's candidates and
 // scoring the points a payload index names (engine/collection.cc reads them from the store).
+// The cosine is q̂·x / ‖x‖ in float; it equals the index's score (q̂·x̂, x normalized in double at
+// insert) to a few units in the last place, not bit for bit.
 // Not thread-safe (a scratch row); one per search.
 
 #include <cstdint>
@@ -14,7 +16,7 @@ namespace latentdb::index {
 
 class ExactScorer {
  public:
-  // `query` has `dim` finite floats; it is copied (and normalized for cosine).
+  // `query` has `dim` finite floats; it is copied.
   ExactScorer(Metric metric, const float* query, size_t dim);
   // `x` has `dim` floats: a vector as stored (not normalized).
   float Score(const float* x);
@@ -27,7 +29,8 @@ class ExactScorer {
   Metric metric_;
   bool l2_;
   size_t dim_;
-  std::vector<float> query_;
+  std::vector<float> query_;   // as given; for cosine, normalized only when out of float's range
+  float query_scale_ = 1.0f;   // cosine: 1 / ‖query_‖
   std::vector<float> row_;
 };
 

@@ -1,12 +1,14 @@
 // The SIMD kernels agree with a double-precision reference at every length (tails included).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "index/distance.h"
+#include "index/exact_scorer.h"
 #include "index/vector_index.h"
 
 using namespace latentdb::index;
@@ -149,6 +151,46 @@ TEST_CASE("NaN distances rank last in flat and HNSW search", "[index][normalize]
       REQUIRE(rest.size() == 4);
       CHECK(rest[0] == 4);  // 2e30
       CHECK(rest[1] == 1);  // 1e30
+    }
+  }
+}
+
+// ExactScorer's cosine is q·x / (‖q‖·‖x‖) in float kernels, with the double normalization kept
+// for vectors out of float's range: both must give the cosine, at every magnitude.
+TEST_CASE("ExactScorer's cosine is the cosine at every magnitude", "[index][normalize]") {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> gauss;
+  std::vector<float> base(784);
+  for (float& x : base) x = gauss(rng);
+  auto scaled = [&](float s, size_t dim) {
+    std::vector<float> v(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(dim));
+    for (float& x : v) x *= s;
+    return v;
+  };
+  auto reference = [](const std::vector<float>& q, const std::vector<float>& x) {
+    long double dot = 0, qq = 0, xx = 0;
+    for (size_t i = 0; i < q.size(); ++i) {
+      dot += static_cast<long double>(q[i]) * x[i];
+      qq += static_cast<long double>(q[i]) * q[i];
+      xx += static_cast<long double>(x[i]) * x[i];
+    }
+    return qq == 0 || xx == 0 ? 0.0 : static_cast<double>(dot / std::sqrt(qq * xx));
+  };
+  for (size_t dim : {size_t{3}, size_t{96}, size_t{784}}) {
+    std::vector<std::vector<float>> rows;
+    for (float s : {1.0f, 1e-25f, 1e-43f, 1e18f, 1e36f}) rows.push_back(scaled(s, dim));
+    rows.push_back(std::vector<float>(dim, 0.0f));
+    std::vector<float> shifted = scaled(1.0f, dim);
+    std::rotate(shifted.begin(), shifted.begin() + 1, shifted.end());  // another direction
+    rows.push_back(shifted);
+    for (const auto& q : rows) {
+      ExactScorer scorer(Metric::kCosine, q.data(), dim);
+      for (const auto& x : rows) {
+        const float score = scorer.Score(x.data());
+        INFO("dim " << dim << ", |q[0]| " << std::fabs(q[0]) << ", |x[0]| " << std::fabs(x[0]));
+        REQUIRE(std::isfinite(score));
+        CHECK(score == Approx(reference(q, x)).margin(2e-6));
+      }
     }
   }
 }
