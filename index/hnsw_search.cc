@@ -36,9 +36,11 @@ class VisitedTable {
 };
 
 inline void PrefetchRow(const void* row, size_t row_bytes) {
-  // The first cache lines are enough to get the hardware prefetcher going on the rest.
+  // Rows up to 1 KiB whole (an int8 code at 784-d is 13 lines: prefetching them all made a walk
+  // over codes 1.2× faster, bench/scale_bench); of longer rows the first lines, which get the
+  // hardware prefetcher going on the rest.
   const char* p = static_cast<const char*>(row);
-  size_t bytes = std::min<size_t>(row_bytes, 2 * 64);
+  size_t bytes = row_bytes <= 1024 ? row_bytes : std::min<size_t>(row_bytes, 2 * 64);
   for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
 }
 
@@ -152,6 +154,11 @@ class Layer0Beam {
     candidates_.pop();
     return c.second;
   }
+  // The candidate Next() would expand now, if any (it may change as neighbours are considered).
+  std::optional<int32_t> Peek() const {
+    if (candidates_.empty()) return std::nullopt;
+    return candidates_.top().second;
+  }
   // The best k, best first.
   std::vector<std::pair<float, int64_t>> Best(size_t k) {
     while (top_.size() > k) top_.pop();
@@ -205,6 +212,12 @@ std::vector<std::pair<float, int64_t>> Walk(const faiss::HNSW& graph, const Dist
   fresh.reserve(128);
   while (auto node = beam.Next()) {
     CollectUnvisited(graph, *node, dist, &visited, &fresh);
+    // The likely next expansion's neighbour list, fetched while this one's distances are computed.
+    if (const auto next = beam.Peek()) {
+      size_t begin, end;
+      graph.neighbor_range(*next, 0, &begin, &end);
+      PrefetchRow(&graph.neighbors[begin], (end - begin) * sizeof(graph.neighbors[0]));
+    }
     size_t i = 0;
     for (; i + 4 <= fresh.size(); i += 4) {
       float d4[4];
