@@ -475,7 +475,9 @@ Status Store::CompactCollection(uint32_t cid) {
   const std::optional<std::string> end = PrefixEnd(begin);
   const rocksdb::Slice begin_slice(begin);
   const rocksdb::Slice end_slice(end ? *end : std::string());
-  LDB_RETURN_IF_ERROR(impl_->ResumeIfNeeded("compacting"));
+  // Every family flushed first, together: CompactRange would flush only the family it compacts,
+  // and without a WAL (bulk_load) a crash must find a batch's records in all families or none.
+  LDB_RETURN_IF_ERROR(Flush());
   rocksdb::CompactRangeOptions options;
   options.allow_write_stall = true;  // a bulk loader waits for this anyway
   for (Family f : {kPoints, kVectors}) {

@@ -295,7 +295,8 @@ class Store {
   // CompactRange over the collection's keys), waiting for it. For the end of a bulk load, which
   // leaves a few overlapping level-0 files: RocksDB skips the key-range check when level 0 holds
   // three files or fewer and nothing lies below, so every point read looks the key up in each
-  // file's row-cache entries and Bloom filter in turn. Reads and writes go on meanwhile.
+  // file's row-cache entries and Bloom filter in turn. Flushes every family first (as Flush).
+  // Reads and writes go on meanwhile.
   Status CompactCollection(uint32_t cid);
 
  private:
