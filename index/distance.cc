@@ -30,7 +30,7 @@ DistanceKernels SelectKernels() {
           "scalar"};
 }
 
-constexpr CodeKernels kScalarCodeKernels{simd::WeightedL2U8Scalar, simd::DotU8I16Scalar, simd::L2SqrF16Scalar,
+constexpr CodeKernels kScalarCodeKernels{simd::WeightedL2U8Scalar, simd::DotU8I8Scalar, simd::L2SqrF16Scalar,
                                          simd::DotF16Scalar, simd::HammingScalar, simd::HalfToFloatScalar, "scalar"};
 
 CodeKernels SelectCodeKernels() {
@@ -39,7 +39,7 @@ CodeKernels SelectCodeKernels() {
   __builtin_cpu_init();
   if (allow && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c") &&
       __builtin_cpu_supports("popcnt")) {
-    return {simd::WeightedL2U8Avx2, simd::DotU8I16Avx2,    simd::L2SqrF16Avx2,   simd::DotF16Avx2,
+    return {simd::WeightedL2U8Avx2, simd::DotU8I8Avx2,    simd::L2SqrF16Avx2,   simd::DotF16Avx2,
             simd::HammingPopcnt,    simd::HalfToFloatF16c, "avx2"};
   }
   return kScalarCodeKernels;

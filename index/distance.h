@@ -25,18 +25,17 @@ struct DistanceKernels {
 // The kernels selected for this CPU. Thread-safe; selection happens on first use.
 const DistanceKernels& Kernels();
 
-// The largest |weight| dot_u8_i16 takes for `dim` bytes: dim·255·w stays below 2^31.
-constexpr int32_t kMaxDotU8Weight(size_t dim) {
-  const size_t bound = 2147483647u / (255u * (dim == 0 ? 1 : dim));
-  return static_cast<int32_t>(bound < 32767 ? bound : 32767);
-}
+// The largest |weight| dot_u8_i8 takes: a pair of products, 2·255·64, fits a signed 16-bit lane
+// (vpmaddubsw saturates beyond), and dim·255·64 stays below 2^31 up to 131,596 dimensions.
+inline constexpr int32_t kMaxDotU8Weight = 64;
 
 // Kernels between a float query and quantized codes (see index/simd/kernels.h for each formula).
 struct CodeKernels {
   float (*weighted_l2_u8)(const float* qp, const float* w, const uint8_t* c, size_t dim);
-  // sum w[i]·c[i] in integers: 16 bytes widened and multiplied by 16 weights per instruction
-  // (AVX2 vpmaddwd). The caller keeps |w[i]| ≤ kMaxDotU8Weight(dim) so that the sum fits.
-  int32_t (*dot_u8_i16)(const int16_t* w, const uint8_t* c, size_t dim);
+  // sum w[i]·c[i] in integers: 32 codes times 32 signed 8-bit weights per instruction (AVX2
+  // vpmaddubsw, as Qdrant scores int8 codes against a quantized query). The caller keeps
+  // |w[i]| ≤ kMaxDotU8Weight, so that nothing saturates and the sum fits.
+  int32_t (*dot_u8_i8)(const int8_t* w, const uint8_t* c, size_t dim);
   float (*l2_sqr_f16)(const float* q, const uint16_t* h, size_t dim);
   float (*dot_f16)(const float* q, const uint16_t* h, size_t dim);
   uint32_t (*hamming)(const uint8_t* a, const uint8_t* b, size_t bytes);

@@ -40,7 +40,7 @@ float WeightedL2U8Scalar(const float* qp, const float* w, const uint8_t* c, size
   return s;
 }
 
-int32_t DotU8I16Scalar(const int16_t* w, const uint8_t* c, size_t d) {
+int32_t DotU8I8Scalar(const int8_t* w, const uint8_t* c, size_t d) {
   int32_t s = 0;
   for (size_t i = 0; i < d; ++i) s += static_cast<int32_t>(w[i]) * static_cast<int32_t>(c[i]);
   return s;

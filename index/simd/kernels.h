@@ -25,8 +25,8 @@ namespace latentdb::index::simd {
 float WeightedL2U8Scalar(const float* qp, const float* w, const uint8_t* c, size_t d);
 float WeightedL2U8Avx2(const float* qp, const float* w, const uint8_t* c, size_t d);
 // sum w[i] * c[i] in 32-bit integers (the caller bounds |w[i]|: index/distance.h kMaxDotU8Weight)
-int32_t DotU8I16Scalar(const int16_t* w, const uint8_t* c, size_t d);
-int32_t DotU8I16Avx2(const int16_t* w, const uint8_t* c, size_t d);
+int32_t DotU8I8Scalar(const int8_t* w, const uint8_t* c, size_t d);
+int32_t DotU8I8Avx2(const int8_t* w, const uint8_t* c, size_t d);
 // Against IEEE half-precision codes.
 float L2SqrF16Scalar(const float* q, const uint16_t* h, size_t d);
 float L2SqrF16Avx2(const float* q, const uint16_t* h, size_t d);

@@ -84,23 +84,20 @@ TEST_CASE("code kernels agree with the portable ones at every length", "[index][
     CHECK(std::abs(portable.weighted_l2_u8(q.data(), w.data(), c.data(), dim) - wl2) <= scale * std::max(1.0, wl2));
     // Integer dot: exact, the same in both; at the weight bound (all codes 255, all weights at
     // ±the bound) it does not overflow.
-    std::vector<int16_t> t(dim), t_max(dim), t_min(dim);
+    std::vector<int8_t> t(dim), t_max(dim, kMaxDotU8Weight), t_min(dim, -kMaxDotU8Weight);
     std::vector<uint8_t> full(dim, 255);
     int64_t exact = 0;
     for (size_t i = 0; i < dim; ++i) {
-      t[i] = static_cast<int16_t>(static_cast<int32_t>(rng() % 65535) - 32767);
+      t[i] = static_cast<int8_t>(static_cast<int32_t>(rng() % (2 * kMaxDotU8Weight + 1)) - kMaxDotU8Weight);
       exact += int64_t{t[i]} * c[i];
-      t_max[i] = static_cast<int16_t>(kMaxDotU8Weight(dim));
-      t_min[i] = static_cast<int16_t>(-kMaxDotU8Weight(dim));
     }
-    if (dim * 255 * 32767 < 2147483647u) {
-      CHECK(fast.dot_u8_i16(t.data(), c.data(), dim) == exact);
-      CHECK(portable.dot_u8_i16(t.data(), c.data(), dim) == exact);
-    }
-    const int64_t bound = int64_t{kMaxDotU8Weight(dim)} * 255 * static_cast<int64_t>(dim);
-    CHECK(fast.dot_u8_i16(t_max.data(), full.data(), dim) == bound);
-    CHECK(fast.dot_u8_i16(t_min.data(), full.data(), dim) == -bound);
-    CHECK(portable.dot_u8_i16(t_max.data(), full.data(), dim) == bound);
+    CHECK(fast.dot_u8_i8(t.data(), c.data(), dim) == exact);
+    CHECK(portable.dot_u8_i8(t.data(), c.data(), dim) == exact);
+    // At the weight bound with every code 255, each pair of products is 32,640: no saturation.
+    const int64_t bound = int64_t{kMaxDotU8Weight} * 255 * static_cast<int64_t>(dim);
+    CHECK(fast.dot_u8_i8(t_max.data(), full.data(), dim) == bound);
+    CHECK(fast.dot_u8_i8(t_min.data(), full.data(), dim) == -bound);
+    CHECK(portable.dot_u8_i8(t_max.data(), full.data(), dim) == bound);
     const float f16l2 = portable.l2_sqr_f16(q.data(), h.data(), dim);
     CHECK(std::abs(fast.l2_sqr_f16(q.data(), h.data(), dim) - f16l2) <= 1e-4 * std::max(1.0f, f16l2));
     const float f16ip = portable.dot_f16(q.data(), h.data(), dim);
