@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "index/distance.h"
 
@@ -10,15 +11,21 @@ namespace {
 // Below this, terms of a squared norm may be subnormal floats and lose their precision; each is
 // then under 1.2e-38, so at any dimension LatentDB allows they are noise against 1e-30.
 constexpr float kMinSquaredNorm = 1e-30f;
+
+// ‖v‖ from the SIMD kernel, or nothing when the squared norm leaves float's normal range (then
+// the caller normalizes in double, as the index does at insert).
+std::optional<float> FloatNorm(const float* v, size_t dim) {
+  const float squared_norm = InnerProduct(v, v, dim);
+  if (!std::isfinite(squared_norm) || squared_norm < kMinSquaredNorm) return std::nullopt;
+  return std::sqrt(squared_norm);
+}
 }  // namespace
 
 ExactScorer::ExactScorer(Metric metric, const float* query, size_t dim)
     : metric_(metric), l2_(metric == Metric::kL2), dim_(dim), query_(query, query + dim) {
   if (metric_ == Metric::kCosine) {
-    // As each row below: the query's norm from the SIMD kernel, in double only out of range.
-    const float squared_norm = InnerProduct(query, query, dim_);
-    if (std::isfinite(squared_norm) && squared_norm >= kMinSquaredNorm) {
-      query_scale_ = 1.0f / std::sqrt(squared_norm);
+    if (const auto norm = FloatNorm(query, dim_)) {
+      query_scale_ = 1.0f / *norm;
     } else {
       NormalizeInPlace(query_.data(), dim_);
     }
@@ -34,10 +41,7 @@ float ExactScorer::Score(const float* x) {
       // q·x / (‖q‖·‖x‖) in the SIMD kernels. Normalizing the row first (in double, as the index does
       // at insert) cost more than the rest of a rescoring at 784-d (measured by
       // bench/scale_bench); it stays for rows whose squared norm leaves float's normal range.
-      const float squared_norm = InnerProduct(x, x, dim_);
-      if (std::isfinite(squared_norm) && squared_norm >= kMinSquaredNorm) {
-        return InnerProduct(query_.data(), x, dim_) * query_scale_ / std::sqrt(squared_norm);
-      }
+      if (const auto norm = FloatNorm(x, dim_)) return InnerProduct(query_.data(), x, dim_) * query_scale_ / *norm;
       std::copy(x, x + dim_, row_.begin());
       NormalizeInPlace(row_.data(), dim_);
       return InnerProduct(query_.data(), row_.data(), dim_) * query_scale_;

@@ -3,8 +3,8 @@
 // (Hit::score): the L2 distance, the inner product, or the cosine (both sides normalized). For
 // whoever holds the exact vectors outside an index: rescoring a quantized index's candidates and
 // scoring the points a payload index names (engine/collection.cc reads them from the store).
-// The cosine is q̂·x / ‖x‖ in float; it equals the index's score (q̂·x̂, x normalized in double at
-// insert) to a few units in the last place, not bit for bit.
+// The cosine is q·x / (‖q‖·‖x‖) in float; it equals the index's score (q̂·x̂, both normalized in
+// double) to a few units in the last place, not bit for bit.
 // Not thread-safe (a scratch row); one per search.
 
 #include <cstdint>

@@ -318,8 +318,8 @@ Result<std::vector<float>> DecodeVector(std::string_view bytes) {
 
 Status Store::MultiGetVectors(uint32_t cid, const std::vector<uint64_t>& iids, std::vector<std::vector<float>>* out) {
   out->assign(iids.size(), {});
-  return impl_->MultiGet(kVectors, cid, iids, [&](size_t i, std::string_view value) -> Status {
-    LDB_ASSIGN_OR_RETURN((*out)[i], DecodeVector(value));
+  return VisitVectors(cid, iids, [&](size_t i, const float* v, size_t dim) {
+    (*out)[i].assign(v, v + dim);
     return Status::Ok();
   });
 }
