@@ -285,12 +285,11 @@ json HeadToHead(const Data& d, const std::string& work, const json& candidates, 
       }
     }
   }
-  std::map<std::string, size_t> best;
+  std::map<std::string, std::vector<double>> medians;  // name -> setting -> median queries/s
+  std::map<std::string, size_t> best;                   // name -> its setting of the highest median
   for (auto& [name, per_setting] : qps) {
-    best[name] = 0;
-    for (size_t i = 1; i < per_setting.size(); ++i) {
-      if (median(per_setting[i]) > median(per_setting[best[name]])) best[name] = i;
-    }
+    for (const auto& rounds_qps : per_setting) medians[name].push_back(median(rounds_qps));
+    best[name] = static_cast<size_t>(std::max_element(medians[name].begin(), medians[name].end()) - medians[name].begin());
   }
   json out;
   for (auto& [name, per_setting] : qps) {
@@ -303,11 +302,11 @@ json HeadToHead(const Data& d, const std::string& work, const json& candidates, 
     json tried = json::array();
     for (size_t i = 0; i < per_setting.size(); ++i) {
       tried.push_back({{"ef", candidates[name][i]["ef"]}, {"oversampling", candidates[name][i]["oversampling"]},
-                       {"recall", candidates[name][i]["recall"]}, {"qps_median", median(per_setting[i])}});
+                       {"recall", candidates[name][i]["recall"]}, {"qps_median", medians[name][i]}});
     }
     const json& chosen = candidates[name][best[name]];
     out[name] = {{"ef", chosen["ef"]}, {"oversampling", chosen["oversampling"]}, {"recall", chosen["recall"]},
-                 {"qps_rounds", rates}, {"qps_median", median(rates)},
+                 {"qps_rounds", rates}, {"qps_median", medians[name][best[name]]},
                  {"ratio_to_float_median", ratios.empty() ? json() : json(median(ratios))}, {"settings_tried", tried}};
   }
   return out;
