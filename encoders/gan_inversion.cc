@@ -17,12 +17,29 @@ namespace {
 constexpr size_t kInvertBatch = 64;
 constexpr double kPriorWeight = 1e-3;
 
+// The feature model's normalized input.
+torch::Tensor Normalized(const InputSpec& s, const torch::Tensor& unit) {
+  return (unit - torch::tensor(s.mean).view({1, -1, 1, 1})) / torch::tensor(s.std).view({1, -1, 1, 1});
+}
+
 // φ(x): the feature model's L2-normalized embedding of images in [0,1].
 torch::Tensor Features(CnnNet& cnn, const InputSpec& s, const torch::Tensor& unit) {
-  auto mean = torch::tensor(s.mean).view({1, -1, 1, 1});
-  auto std = torch::tensor(s.std).view({1, -1, 1, 1});
-  return torch::nn::functional::normalize(cnn->Embed((unit - mean) / std),
+  return torch::nn::functional::normalize(cnn->Embed(Normalized(s, unit)),
                                           torch::nn::functional::NormalizeFuncOptions().dim(1));
+}
+
+// A conditional GAN's starting classes: N × starts class indices, each image's `starts` most likely
+// classes by `ranker` (a CNN classifying the GAN's classes, its input spec beside it; the classes
+// repeat when there are more starts than classes), or without one 0, 1, … in turn.
+torch::Tensor StartClasses(const ClassConditioning& cond, CnnNet* ranker, const InputSpec& ranker_input,
+                           const torch::Tensor& unit, int64_t starts) {
+  const int64_t n = unit.size(0), classes = static_cast<int64_t>(cond.class_names.size());
+  if (ranker) {
+    auto logits = (*ranker)->forward(Normalized(ranker_input, unit));
+    auto order = logits.argsort(1, /*descending=*/true);
+    return order.slice(1, 0, std::min(starts, classes)).repeat({1, (starts + classes - 1) / classes}).slice(1, 0, starts);
+  }
+  return (torch::arange(starts, torch::kInt64) % classes).repeat({n, 1});
 }
 
 Status CheckOptions(const InversionOptions& o) {
@@ -70,25 +87,40 @@ Result<std::vector<Inversion>> ImageModel::Invert(const std::vector<images::Imag
   const double feature_weight = impl_->feature_weight;
   Generator& generator = impl_->gan->generator;
   const int64_t starts = o.starts, dim = static_cast<int64_t>(impl_->dim);
+  const ClassConditioning* cond = impl_->conditioning ? &*impl_->conditioning : nullptr;
+  // The prior term covers the noise part of a code (a conditional GAN's class part has no prior).
+  const int64_t noise_dim = cond ? static_cast<int64_t>(cond->noise_dim) : dim;
+  torch::Tensor class_table;
+  if (cond) class_table = impl_->gan->generator->embed->weight.detach();
+  // The feature model ranks the starting classes when it classifies the GAN's classes.
+  const bool ranked = cond && features &&
+                      features->manifest.value("classes", nlohmann::json()) == nlohmann::json(cond->class_names);
   std::vector<Inversion> out;
   out.reserve(images.size());
   try {
     for (size_t begin = 0; begin < images.size(); begin += kInvertBatch) {
       const size_t end = std::min(images.size(), begin + kInvertBatch);
       const int64_t n = static_cast<int64_t>(end - begin);
-      torch::Tensor target, target_features;
+      torch::Tensor target, target_features, start_classes;
       {
         torch::NoGradGuard no_grad;
-        target = ToUnitRange(FittedBatch(images, begin, end, impl_->input), impl_->input).repeat_interleave(starts, 0);
+        torch::Tensor unit = ToUnitRange(FittedBatch(images, begin, end, impl_->input), impl_->input);
+        if (cond) {
+          start_classes = StartClasses(*cond, ranked ? &features->cnn : nullptr, ranked ? features->input : impl_->input,
+                                       unit, starts).reshape({-1});
+        }
+        target = unit.repeat_interleave(starts, 0);
         if (features) target_features = Features(features->cnn, features->input, target);
       }
       auto rng = at::detail::createCPUGenerator(o.seed + begin);
-      torch::Tensor z = torch::randn({n * starts, dim}, rng, torch::kFloat32).requires_grad_(true);
+      torch::Tensor z = torch::randn({n * starts, noise_dim}, rng, torch::kFloat32);
+      if (cond) z = torch::cat({z, class_table.index_select(0, start_classes)}, 1);
+      z.requires_grad_(true);
       torch::optim::Adam opt({z}, torch::optim::AdamOptions(o.lr));
       auto loss_of = [&](torch::Tensor* pixel, torch::Tensor* feature) {
         torch::Tensor g = GanPixels(generator->forward(z));
         *pixel = (g - target).pow(2).flatten(1).mean(1);
-        torch::Tensor loss = *pixel + kPriorWeight * z.pow(2).mean(1);
+        torch::Tensor loss = *pixel + kPriorWeight * z.slice(1, 0, noise_dim).pow(2).mean(1);
         if (features) {
           *feature = (Features(features->cnn, features->input, g) - target_features).pow(2).sum(1);
           loss = loss + feature_weight * *feature;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 
 #include "common/file_util.h"
 #include "encoders/gan_inversion.h"
@@ -63,6 +64,36 @@ void SetInferenceThreads(int threads) { ConfigureTorchThreads(threads); }
 ImageModel::ImageModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ImageModel::~ImageModel() = default;
 
+namespace {
+
+// A GAN's code size and, when it is class-conditional, its class embeddings. Corruption when the
+// manifest's dim or class names do not fit the weights (decoding would fail or misname classes).
+Result<std::optional<ClassConditioning>> ReadConditioning(const std::string& name, const nlohmann::json& manifest, size_t dim,
+                                                          GanNet& gan) {
+  const GanArch& arch = gan->arch;
+  if (dim != static_cast<size_t>(arch.code_dim())) {
+    return Status::Corruption("GAN '" + name + "': the manifest's dim " + std::to_string(dim) +
+                              " is not its generator's code size " + std::to_string(arch.code_dim()));
+  }
+  if (!arch.conditional()) return std::optional<ClassConditioning>();
+  ClassConditioning c;
+  c.noise_dim = static_cast<size_t>(arch.latent);
+  auto names = manifest.find("classes");
+  if (names == manifest.end() || !names->is_array() || names->size() != static_cast<size_t>(arch.classes)) {
+    return Status::Corruption("GAN '" + name + "': its manifest names no class for each of its " +
+                              std::to_string(arch.classes) + " class embeddings");
+  }
+  for (const auto& n : *names) c.class_names.push_back(n.is_string() ? n.get<std::string>() : n.dump());
+  auto table = gan->generator->embed->weight.detach().to(torch::kFloat32).contiguous();
+  for (int64_t k = 0; k < table.size(0); ++k) {
+    const float* row = table.data_ptr<float>() + k * table.size(1);
+    c.embeddings.emplace_back(row, row + table.size(1));
+  }
+  return std::optional<ClassConditioning>(std::move(c));
+}
+
+}  // namespace
+
 Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir, const std::string& name) {
   LDB_ASSIGN_OR_RETURN(nlohmann::json manifest, models::ReadManifest(data_dir, name));
   ConfigureTorchThreads();
@@ -94,6 +125,7 @@ Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir
       impl->gan->eval();
       // Inversion differentiates with respect to z only.
       for (auto& p : impl->gan->parameters()) p.set_requires_grad(false);
+      LDB_ASSIGN_OR_RETURN(impl->conditioning, ReadConditioning(name, manifest, impl->dim, impl->gan));
     } else {
       impl->script = torch::jit::load(path, torch::kCPU);
       impl->script->eval();
@@ -113,6 +145,9 @@ size_t ImageModel::dim() const { return impl_->dim; }
 const InputSpec& ImageModel::input() const { return impl_->input; }
 const nlohmann::json& ImageModel::manifest() const { return impl_->manifest; }
 bool ImageModel::generative() const { return impl_->kind == "vae" || impl_->kind == "gan"; }
+const ClassConditioning* ImageModel::conditioning() const {
+  return impl_->conditioning ? &*impl_->conditioning : nullptr;
+}
 images::Image ImageModel::Fit(const images::Image& image) const { return FitToInput(image, impl_->input); }
 
 Result<std::vector<std::vector<float>>> ImageModel::Encode(const std::vector<images::Image>& images) const {

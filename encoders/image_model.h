@@ -9,6 +9,7 @@
 //   "gan"          DCGAN generator (and its discriminator); the vector of an image is a latent code z
 //                  found by inversion (Invert): G(z) reproduces the image. It decodes latents
 //                  (the generator) like a VAE, but has no encoder network and no likelihood.
+//                  A class-conditional GAN's code is [z, e(c)] (see ClassConditioning).
 //   "torchscript"  an imported TorchScript module (trusted files only); the vector is its output,
 //                  flattened.
 //
@@ -62,7 +63,10 @@ struct AnomalyScores {
 // Manifold"; Creswell & Bharath 2018): z minimizing ‖G(z) − x‖² (pixels in [0,1], mean over
 // pixels) + feature_weight · ‖φ(G(z)) − φ(x)‖² (φ: the feature model's L2-normalized embedding,
 // when the manifest names one) + 1e-3 · mean(z²) (keeps z where the prior has mass), by Adam from
-// `starts` random starts per image; the start with the lowest loss is kept.
+// `starts` random starts per image; the start with the lowest loss is kept. A class-conditional
+// GAN's starts are [z ~ N(0, I), e(c)] for the `starts` classes the feature model ranks highest for
+// the image (when it classifies the GAN's classes; else classes 0, 1, … in turn), the prior term
+// applies to z only, and the whole code is optimized.
 struct InversionOptions {
   int starts = 4;       // 1…64
   int steps = 150;      // Adam steps, 1…5000
@@ -75,6 +79,16 @@ struct Inversion {
   images::Image image;           // G(z) at the model's input size (empty unless asked for)
   double pixel_error = 0;        // mean squared pixel error of G(z) against the image, pixels in [0,1]
   double feature_distance = 0;   // ‖φ(G(z)) − φ(x)‖ (0…2), 0 without a feature model
+};
+
+// A class-conditional GAN's code (Mirza & Osindero 2014, "Conditional Generative Adversarial
+// Nets"): [z, e(c)], z the first noise_dim floats (prior N(0, I)) and e(c) the generator's learned
+// embedding of class c (the remaining dim() − noise_dim floats). A code drawn from the prior has
+// e(c) of one class exactly; inversion and edits move the whole code, class part included.
+struct ClassConditioning {
+  size_t noise_dim = 0;
+  std::vector<std::string> class_names;        // the manifest's "classes", one per embedding
+  std::vector<std::vector<float>> embeddings;  // e(c) for c = 0 … classes − 1
 };
 
 struct Reconstruction {
@@ -105,6 +119,9 @@ class ImageModel {
   const nlohmann::json& manifest() const;
   // True for a VAE or a GAN: Decode works (and Reconstruct for a VAE, Invert for a GAN).
   bool generative() const;
+  // A class-conditional GAN's code layout; nullptr for every other model (the prior of its codes
+  // is then N(0, I_dim)).
+  const ClassConditioning* conditioning() const;
 
   // The image converted to input().channels and resized to input().height × width: what the
   // model sees. Encode/Reconstruct fit their inputs themselves (an image already fitted is used

@@ -27,6 +27,8 @@ struct ImageModel::Impl {
   // GAN: the CNN whose embedding inversion matches (manifest "inversion"), and the loss weight.
   std::shared_ptr<ImageModel> feature_model;
   double feature_weight = 0;
+  // GAN: set when it is class-conditional.
+  std::optional<ClassConditioning> conditioning;
   mutable std::optional<torch::jit::Module> script;
 };
 

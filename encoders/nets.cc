@@ -126,7 +126,7 @@ VaeOutput VaeNetImpl::forward(const torch::Tensor& x, bool sample) {
 nlohmann::json GanArch::ToJson() const {
   return {{"type", "dcgan2"}, {"channels", channels},   {"height", height},
           {"width", width},   {"latent", latent},       {"generator", generator},
-          {"discriminator", discriminator}};
+          {"discriminator", discriminator}, {"classes", classes}, {"class_embedding", class_embedding}};
 }
 
 GanArch GanArch::FromJson(const nlohmann::json& j) {
@@ -137,21 +137,28 @@ GanArch GanArch::FromJson(const nlohmann::json& j) {
   a.latent = j.at("latent").get<int>();
   a.generator = j.at("generator").get<int>();
   a.discriminator = j.at("discriminator").get<int>();
+  a.classes = j.value("classes", 0);
+  a.class_embedding = j.value("class_embedding", 0);
   return a;
 }
 
 GeneratorImpl::GeneratorImpl(const GanArch& a) : arch(a) {
   const int g = a.generator;
-  fc = register_module("fc", nn::Linear(nn::LinearOptions(a.latent, 2 * g * (a.height / 4) * (a.width / 4)).bias(false)));
+  if (a.conditional()) embed = register_module("embed", nn::Embedding(a.classes, a.class_embedding));
+  fc = register_module("fc", nn::Linear(nn::LinearOptions(a.code_dim(), 2 * g * (a.height / 4) * (a.width / 4)).bias(false)));
   bn0 = register_module("bn0", nn::BatchNorm1d(2 * g * (a.height / 4) * (a.width / 4)));
   up1 = register_module("up1", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(2 * g, g, 4).stride(2).padding(1).bias(false)));
   bn1 = register_module("bn1", nn::BatchNorm2d(g));
   up2 = register_module("up2", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(g, a.channels, 4).stride(2).padding(1)));
 }
 
-torch::Tensor GeneratorImpl::forward(const torch::Tensor& z) {
-  auto h = torch::relu(bn0(fc(z)));
-  h = h.view({z.size(0), 2 * arch.generator, arch.height / 4, arch.width / 4});
+torch::Tensor GeneratorImpl::Code(const torch::Tensor& z, const torch::Tensor& labels) {
+  return torch::cat({z, embed(labels)}, 1);
+}
+
+torch::Tensor GeneratorImpl::forward(const torch::Tensor& codes) {
+  auto h = torch::relu(bn0(fc(codes)));
+  h = h.view({codes.size(0), 2 * arch.generator, arch.height / 4, arch.width / 4});
   h = torch::relu(bn1(up1(h)));
   return torch::tanh(up2(h));
 }
@@ -162,12 +169,15 @@ DiscriminatorImpl::DiscriminatorImpl(const GanArch& a) : arch(a) {
   conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(d, 2 * d, 4).stride(2).padding(1).bias(false)));
   bn2 = register_module("bn2", nn::BatchNorm2d(2 * d));
   out = register_module("out", nn::Linear(2 * d * (a.height / 4) * (a.width / 4), 1));
+  if (a.conditional()) projection = register_module("projection", nn::Embedding(a.classes, 2 * d * (a.height / 4) * (a.width / 4)));
 }
 
-torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x) {
+torch::Tensor DiscriminatorImpl::forward(const torch::Tensor& x, const torch::Tensor& labels) {
   auto h = torch::leaky_relu(conv1(x), 0.2);
-  h = torch::leaky_relu(bn2(conv2(h)), 0.2);
-  return out(h.flatten(1)).squeeze(1);
+  h = torch::leaky_relu(bn2(conv2(h)), 0.2).flatten(1);
+  auto logit = out(h).squeeze(1);
+  if (arch.conditional()) logit = logit + (projection(labels) * h).sum(1);
+  return logit;
 }
 
 GanNetImpl::GanNetImpl(const GanArch& a) : arch(a) {

@@ -15,8 +15,13 @@
 // scaled to [−1, 1]:
 //   generator:     z ~ N(0, I_latent) → linear(latent → 2g·H/4·W/4) BN ReLU → convT4×4/2(2g→g) BN
 //                  ReLU → convT4×4/2(g→C) → tanh
-//   discriminator: conv4×4/2(C→d) LeakyReLU(0.2) → conv4×4/2(d→2d) BN LeakyReLU(0.2) → flatten
+//   discriminator: conv4×4/2(C→d) LeakyReLU(0.2) → conv4×4/2(d→2d) BN LeakyReLU(0.2) → flatten = φ(x)
 //                  → linear(2d·H/4·W/4 → 1) (a logit: real vs generated)
+// Class-conditional GAN (GanArch::conditional(); Mirza & Osindero 2014), the same networks with:
+//   generator:     its input code is [z, e(c)]: z ~ N(0, I_latent) and e(c) a learned embedding of
+//                  class c (class_embedding floats), so the code has latent + class_embedding floats
+//   discriminator: adds the projection term ⟨v(y), φ(x)⟩ to the logit, v(y) a learned embedding of
+//                  the image's class (Miyato & Koyama 2018, "cGANs with Projection Discriminator")
 
 #include <torch/torch.h>
 
@@ -96,16 +101,27 @@ struct GanArch {
   int latent = 64;
   int generator = 32;      // g: channels of the generator's last hidden feature map
   int discriminator = 32;  // d: channels of the discriminator's first convolution
+  // Class conditioning: both > 0 for a class-conditional GAN (classes = the training data's).
+  int classes = 0;
+  int class_embedding = 0;
+  bool conditional() const { return classes > 0 && class_embedding > 0; }
+  // The generator's input code: latent floats, plus class_embedding when conditional.
+  int code_dim() const { return latent + (conditional() ? class_embedding : 0); }
   nlohmann::json ToJson() const;
-  static GanArch FromJson(const nlohmann::json& j);  // throws nlohmann::json::exception on a bad manifest
+  // Throws nlohmann::json::exception on a bad manifest; a manifest without "classes" (written
+  // before conditioning existed) is an unconditional GAN.
+  static GanArch FromJson(const nlohmann::json& j);
 };
 
 struct GeneratorImpl : torch::nn::Module {
   explicit GeneratorImpl(const GanArch& arch);
-  // z: N × latent → images N × C × H × W in [−1, 1].
-  torch::Tensor forward(const torch::Tensor& z);
+  // codes: N × code_dim() → images N × C × H × W in [−1, 1].
+  torch::Tensor forward(const torch::Tensor& codes);
+  // Conditional only: the codes [z, e(labels)] of z (N × latent) and labels (N class indices).
+  torch::Tensor Code(const torch::Tensor& z, const torch::Tensor& labels);
 
   GanArch arch;
+  torch::nn::Embedding embed{nullptr};  // conditional only: e, classes × class_embedding
   torch::nn::Linear fc{nullptr};
   torch::nn::BatchNorm1d bn0{nullptr};
   torch::nn::ConvTranspose2d up1{nullptr}, up2{nullptr};
@@ -115,13 +131,15 @@ TORCH_MODULE(Generator);
 
 struct DiscriminatorImpl : torch::nn::Module {
   explicit DiscriminatorImpl(const GanArch& arch);
-  // x: N × C × H × W in [−1, 1] → N logits (> 0: judged real).
-  torch::Tensor forward(const torch::Tensor& x);
+  // x: N × C × H × W in [−1, 1] → N logits (> 0: judged real). A conditional discriminator adds
+  // the projection term of `labels` (N class indices; required when conditional).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& labels = {});
 
   GanArch arch;
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::BatchNorm2d bn2{nullptr};
   torch::nn::Linear out{nullptr};
+  torch::nn::Embedding projection{nullptr};  // conditional only: v, classes × 2d·H/4·W/4
 };
 TORCH_MODULE(Discriminator);
 

@@ -32,7 +32,8 @@ Status CheckDatasets(const TrainImageOptions& o, const ImageDataset& train, cons
   }
   if (o.epochs < 0 || o.epochs > 1000 || o.batch_size < 1 || o.batch_size > 65536 || !(o.lr >= 0) || o.dim < 1 ||
       o.dim > 65536 || o.latent < 1 || o.latent > 4096 || o.conv1 < 1 || o.conv1 > 1024 || o.conv2 < 1 || o.conv2 > 1024 || !(o.beta >= 0) ||
-      o.generator < 1 || o.generator > 1024 || o.discriminator < 1 || o.discriminator > 1024) {
+      o.generator < 1 || o.generator > 1024 || o.discriminator < 1 || o.discriminator > 1024 || o.class_embedding < 0 ||
+      o.class_embedding > 1024) {
     return Status::InvalidArgument("training options out of range");
   }
   return Status::Ok();
@@ -232,7 +233,7 @@ Result<json> TrainAndSaveWeights(const std::string& data_dir, const TrainImageOp
     LDB_RETURN_IF_ERROR(CreateDirectories(dir));
     json trained = o.kind == "cnn" ? TrainCnn(run, spec, train, test, tmp)
                    : o.kind == "vae" ? TrainVae(run, spec, tmp)
-                                     : TrainGan(run, spec, tmp);
+                                     : TrainGan(run, train, test, tmp);
     if (std::rename(tmp.c_str(), (dir + "/weights.pt").c_str()) != 0) {
       (void)models::RemoveModelDir(data_dir, o.name);
       return Status::IOError("renaming " + tmp);
@@ -252,8 +253,9 @@ json TrainingParameters(const TrainImageOptions& o, int epochs) {
   } else if (o.kind == "vae") {
     p.update({{"latent", o.latent}, {"beta", o.beta}, {"conv", {o.conv1, o.conv2}}, {"lr", o.lr > 0 ? o.lr : 1e-3}});
   } else {
-    p.update({{"latent", o.latent}, {"generator", o.generator}, {"discriminator", o.discriminator},
-              {"lr", o.lr > 0 ? o.lr : 2e-4}, {"betas", {0.5, 0.999}}, {"loss", "non-saturating, real labels 0.9"}});
+    p.update({{"latent", o.latent}, {"class_embedding", o.class_embedding}, {"generator", o.generator},
+              {"discriminator", o.discriminator}, {"lr", o.lr > 0 ? o.lr : 2e-4}, {"betas", {0.5, 0.999}},
+              {"loss", "non-saturating, real labels 0.9"}});
   }
   return p;
 }

@@ -98,8 +98,11 @@ nlohmann::json RunEpochs(const TrainImageOptions& o, int epochs, const torch::Te
 }
 
 
-// Trains a GAN (gan_trainer.cc) and saves generator and discriminator to `weights_path`. Returns
-// the manifest fields "dim", "architecture", "metrics", "history". Throws (LibTorch) on failure.
-nlohmann::json TrainGan(const TrainingRun& run, const InputSpec& spec, const std::string& weights_path);
+// Trains a GAN (gan_trainer.cc; class-conditional on the datasets' labels when
+// run.o.class_embedding > 0 and there are ≥ 2 classes) and saves generator and discriminator to
+// `weights_path`. Returns the manifest fields "dim", "architecture", "metrics", "history". Throws
+// (LibTorch) on failure.
+nlohmann::json TrainGan(const TrainingRun& run, const ImageDataset& train, const ImageDataset& test,
+                        const std::string& weights_path);
 
 }  // namespace latentdb::encoders

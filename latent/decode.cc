@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "latent/math.h"
+#include "latent/prior.h"
 #include "index/distance.h"
 
 namespace latentdb::latent {
@@ -75,13 +76,15 @@ Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, cons
 }
 
 Result<Samples> SampleFromPrior(engine::Collection& c, const encoders::ImageModel& vae, size_t n,
-                                std::optional<uint64_t> seed, const PixelCharge& charge) {
+                                std::optional<uint64_t> seed, const PixelCharge& charge, std::optional<int> label) {
   LDB_RETURN_IF_ERROR(CheckGenerative(c, vae));
   if (n == 0) return Status::InvalidArgument("sampling needs n >= 1");
   Samples out;
   out.seed = seed ? *seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
-  LDB_ASSIGN_OR_RETURN(out.samples,
-                       DecodeWithNearest(c, vae, StandardNormalSamples(n, vae.dim(), out.seed), charge));
+  LDB_ASSIGN_OR_RETURN(PriorCodes prior, DrawPriorCodes(vae, n, out.seed, label));
+  for (int k : prior.classes) out.classes.push_back(prior.class_names[static_cast<size_t>(k)]);
+  out.labels = std::move(prior.classes);
+  LDB_ASSIGN_OR_RETURN(out.samples, DecodeWithNearest(c, vae, std::move(prior.codes), charge));
   return out;
 }
 
@@ -92,8 +95,9 @@ Result<std::vector<engine::ExternalId>> StoreSamples(engine::Collection& c, cons
   for (size_t i = 0; i < samples.samples.size(); ++i) {
     engine::ExternalId id("sample-" + std::to_string(samples.seed) + "-" + std::to_string(i));
     ids.push_back(id);
-    batch.Add(std::move(id), samples.samples[i].latent,
-              nlohmann::json{{"generated", true}, {"seed", samples.seed}, {"sample", i}});
+    nlohmann::json payload{{"generated", true}, {"seed", samples.seed}, {"sample", i}};
+    if (i < samples.labels.size()) payload.update({{"label", samples.labels[i]}, {"class", samples.classes[i]}});
+    batch.Add(std::move(id), samples.samples[i].latent, std::move(payload));
   }
   LDB_RETURN_IF_ERROR(c.Upsert(std::move(batch)));
   return ids;

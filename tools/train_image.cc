@@ -24,6 +24,8 @@ constexpr const char* kTrainImageUsage =
     "       latentdb train gan --data fashion-mnist | --images DIR  --name NAME [--latent 64] [--epochs 5]\n"
     "                          [--widths G,D (generator and discriminator channels, default 32,32)]\n"
     "                          [--feature-model CNN (its embedding adds a feature loss to inversion)]\n"
+    "                          [--class-embedding 16 (class-conditional on the data's labels: the code is\n"
+    "                           z plus a learned class embedding of this size; 0 = unconditional)]\n"
     "       common: [--batch 128] [--lr (cnn, vae 0.001; gan 0.0002)] [--seed 42] [--threads N] [--limit N training images]\n"
     "               [--conv C1,C2 (channels of the two convolutions, default 16,32)] [--max-batches N per epoch] [--size HxW (--images; default 28x28)] [--channels 1|3]\n"
     "               [--data-dir DIR]\n";
@@ -59,7 +61,8 @@ int TrainImageCommand(int argc, char** argv) {
   const std::string kind = argv[2];
   auto args = Args::Parse(argc, argv, 3,
                           {"data-dir", "name", "data", "images", "dim", "latent", "beta", "epochs", "batch", "lr", "seed",
-                           "threads", "limit", "max-batches", "size", "channels", "conv", "widths", "feature-model"},
+                           "threads", "limit", "max-batches", "size", "channels", "conv", "widths", "feature-model",
+                           "class-embedding"},
                           {}, kTrainImageUsage);
   if (!args.ok()) return Fail(args.status(), kTrainImageUsage);
   if (!args->Has("name")) return Fail(Status::InvalidArgument("--name is required"), kTrainImageUsage);
@@ -76,8 +79,9 @@ int TrainImageCommand(int argc, char** argv) {
   auto max_batches = args->GetInt("max-batches", 0, 1, 1L << 32);
   auto beta = args->GetDouble("beta", 1.0, 0.0, 1000.0);
   auto lr = args->GetDouble("lr", 0.0, 1e-7, 10.0);  // 0: the kind's default
+  auto class_embedding = args->GetInt("class-embedding", kind == "gan" ? 16 : 0, 0, 1024);
   for (const Status& s : {dim.status(), latent.status(), epochs.status(), batch.status(), seed.status(), threads.status(),
-                          limit.status(), max_batches.status(), beta.status(), lr.status()}) {
+                          limit.status(), max_batches.status(), beta.status(), lr.status(), class_embedding.status()}) {
     if (!s.ok()) return Fail(s, kTrainImageUsage);
   }
   o.dim = static_cast<int>(*dim);
@@ -90,6 +94,8 @@ int TrainImageCommand(int argc, char** argv) {
   o.beta = *beta;
   o.lr = *lr;
   o.feature_model = args->Get("feature-model");
+  o.class_embedding = static_cast<int>(*class_embedding);
+  if (kind != "gan" && o.class_embedding != 0) return Fail(Status::InvalidArgument("--class-embedding is for a GAN"), kTrainImageUsage);
   if (args->Has("conv") && (std::sscanf(args->Get("conv").c_str(), "%d,%d", &o.conv1, &o.conv2) != 2 || o.conv1 < 1 ||
                             o.conv2 < 1 || o.conv1 > 1024 || o.conv2 > 1024)) {
     return Fail(Status::InvalidArgument("--conv is C1,C2 with 1..1024 channels each, e.g. 16,32"), kTrainImageUsage);

@@ -66,9 +66,12 @@ json SamplePoints(const json& answer, uint64_t seed) {
   json points = json::array();
   const json samples = answer.is_object() ? answer.value("samples", json::array()) : json::array();
   for (size_t i = 0; i < samples.size(); ++i) {
+    json payload = {{"generated", true}, {"seed", seed}, {"sample", i}};
+    // A class-conditional GAN's samples carry their class (latent::StoreSamples's payload).
+    if (samples[i].contains("label")) payload.update({{"label", samples[i]["label"]}, {"class", samples[i].value("class", json())}});
     points.push_back({{"id", "sample-" + std::to_string(seed) + "-" + std::to_string(i)},
                       {"vector", samples[i].value("vector", json::array())},
-                      {"payload", {{"generated", true}, {"seed", seed}, {"sample", i}}}});
+                      {"payload", std::move(payload)}});
   }
   return points;
 }

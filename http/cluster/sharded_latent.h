@@ -36,7 +36,8 @@ Result<nlohmann::json> InterpolationWithVectors(const nlohmann::json& body, cons
 nlohmann::json MergeNearest(const std::vector<nlohmann::json>& answers, const std::string& list_key, bool ascending);
 
 // The points a single node's `"store": true` sample writes (latent::StoreSamples): ids
-// "sample-SEED-I", the samples' latents as vectors, payloads {"generated": true, "seed", "sample"}.
+// "sample-SEED-I", the samples' latents as vectors, payloads {"generated": true, "seed", "sample"},
+// plus "label" and "class" for a sample that has them (a class-conditional GAN's).
 nlohmann::json SamplePoints(const nlohmann::json& answer, uint64_t seed);
 
 // The shards' anomaly rankings ({"points": [{"id", "neg_elbo", "payload"}, …] highest first,

@@ -26,6 +26,7 @@
 #include "latent/decode.h"
 #include "latent/interpolation.h"
 #include "latent/map.h"
+#include "latent/prior.h"
 #include "http/codec.h"
 #include "http/handlers/handlers.h"
 
@@ -65,6 +66,22 @@ json DecodedLatentJson(const latent::DecodedLatent& d) {
   return item;
 }
 
+// The sample request's "class" (a name or an index; absent or null: none). 400 when the model is
+// not class-conditional or has no such class.
+Result<std::optional<int>> ParseSampleClass(const json& body, const encoders::ImageModel& model) {
+  auto it = body.find("class");
+  if (it == body.end() || it->is_null()) return std::optional<int>();
+  const encoders::ClassConditioning* cond = model.conditioning();
+  if (!cond) return Status::InvalidArgument("\"class\": model '" + model.name() + "' is not class-conditional");
+  if (it->is_number_unsigned()) {
+    const uint64_t k = it->get<uint64_t>();
+    if (k >= cond->class_names.size()) return latent::ParseClass(std::to_string(k), cond->class_names).status();
+    return std::optional<int>(static_cast<int>(k));
+  }
+  if (!it->is_string()) return Status::InvalidArgument("\"class\" must be a class name or index");
+  LDB_ASSIGN_OR_RETURN(int k, latent::ParseClass(it->get<std::string>(), cond->class_names));
+  return std::optional<int>(k);
+}
 
 }  // namespace
 
@@ -128,10 +145,14 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     }
     const json store = body.value("store", json(false));
     if (!store.is_boolean()) return Status::InvalidArgument("\"store\" must be true or false");
+    LDB_ASSIGN_OR_RETURN(std::optional<int> label, ParseSampleClass(body, *vae));
     PixelBudget budget;
-    LDB_ASSIGN_OR_RETURN(auto result, latent::SampleFromPrior(*c, *vae, n, seed, ChargeTo(&budget)));
+    LDB_ASSIGN_OR_RETURN(auto result, latent::SampleFromPrior(*c, *vae, n, seed, ChargeTo(&budget), label));
     json samples = json::array();
-    for (const auto& s : result.samples) samples.push_back(DecodedLatentJson(s));
+    for (size_t i = 0; i < result.samples.size(); ++i) {
+      samples.push_back(DecodedLatentJson(result.samples[i]));
+      if (i < result.labels.size()) samples.back().update({{"label", result.labels[i]}, {"class", result.classes[i]}});
+    }
     json out = {{"seed", result.seed}};
     if (store.get<bool>()) {
       LDB_ASSIGN_OR_RETURN(auto ids, latent::StoreSamples(*c, result));

@@ -135,6 +135,9 @@ TEST_CASE("Sharded generative routes: the nearest point of all shards, merged an
   CHECK(points[1]["id"] == "sample-42-1");
   CHECK(points[1]["vector"] == json({2.5, 3.5}));
   CHECK(points[1]["payload"] == json{{"generated", true}, {"seed", 42}, {"sample", 1}});
+  // A class-conditional GAN's samples keep their class, as a single node stores them.
+  const json classed = SamplePoints(json{{"samples", {{{"vector", {0.5}}, {"label", 4}, {"class", "Coat"}}}}}, 7);
+  CHECK(classed[0]["payload"] == json{{"generated", true}, {"seed", 7}, {"sample", 0}, {"label", 4}, {"class", "Coat"}});
 
   // Shares of a map's sample: proportional (largest remainders), capped by what a shard holds.
   CHECK(MapShares({100, 100, 100}, 10) == std::vector<size_t>{4, 3, 3});

@@ -106,3 +106,44 @@ TEST_CASE("gan: generative routes on a non-generative collection answer 400 and 
   Fails(Send(c, "GET", "/collections/cnn_g/points/1/decode", ""), 400);
   CHECK(Count(c, "cnn_g") == 1);
 }
+
+TEST_CASE("gan: a class-conditional GAN samples the class asked for and stores it", "[latent][http][gan]") {
+  Served& s = Server();
+  HttpClient c("127.0.0.1", s.server->port());
+  SendJson(c, "DELETE", "/collections/cgan_c");
+  Ok(c, "PUT", "/collections/cgan_c", {{"dim", 12}, {"encoder", "cgan"}, {"metric", "l2"}, {"index", "Flat"}});
+  const std::vector<std::string> names = s.images.class_names;
+  REQUIRE(names.size() == 10);
+
+  // Without a class: classes drawn uniformly, each sample naming its own; reproducible.
+  auto mixed = Ok(c, "POST", "/collections/cgan_c/sample", {{"n", 8}, {"seed", 3}});
+  CHECK(mixed == Ok(c, "POST", "/collections/cgan_c/sample", {{"n", 8}, {"seed", 3}}));
+  for (const auto& smp : mixed["samples"]) {
+    REQUIRE(smp["label"].is_number_unsigned());
+    CHECK(smp["class"] == names[smp["label"].get<size_t>()]);
+    CHECK(smp["vector"].size() == 12);
+  }
+  // By name or by index, the same codes; stored with their class in the payload.
+  auto by_name = Ok(c, "POST", "/collections/cgan_c/sample", {{"n", 3}, {"seed", 5}, {"class", names[4]}, {"store", true}});
+  auto by_index = Ok(c, "POST", "/collections/cgan_c/sample", {{"n", 3}, {"seed", 5}, {"class", 4}});
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(by_name["samples"][i]["label"] == 4);
+    CHECK(by_name["samples"][i]["class"] == names[4]);
+    CHECK(by_name["samples"][i]["vector"] == by_index["samples"][i]["vector"]);
+  }
+  CHECK(Ok(c, "POST", "/collections/cgan_c/sample", {{"n", 1}, {"seed", 5}, {"class", "4"}})["samples"][0]["label"] == 4);
+  auto point = Ok(c, "GET", "/collections/cgan_c/points/sample-5-2");
+  CHECK(point["payload"]["label"] == 4);
+  CHECK(point["payload"]["class"] == names[4]);
+  CHECK(Count(c, "cgan_c") == 3);
+
+  // Unknown classes, wrong types, and a class for an unconditional GAN: 400, nothing stored.
+  for (const json& bad : {json("Unicorn"), json(10), json(-1), json(1.5), json(true), json::array(), json("")}) {
+    INFO(bad.dump());
+    Fails(SendJson(c, "POST", "/collections/cgan_c/sample", {{"n", 2}, {"class", bad}, {"store", true}}), 400);
+  }
+  CHECK(Count(c, "cgan_c") == 3);
+  CreateGanCollection(c);
+  Fails(SendJson(c, "POST", "/collections/gan_c/sample", {{"n", 2}, {"class", 1}, {"store", true}}), 400, "class-conditional");
+  CHECK(Count(c, "gan_c") == 0);
+}

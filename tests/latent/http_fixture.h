@@ -1,6 +1,7 @@
 #pragma once
 // A real `latentdb serve` over a data directory holding a tiny CNN ("cnn", 16-d), VAE ("vae",
-// 8-d latent) and GAN ("gan", 8-d latent, "cnn" as its inversion feature model) trained once per
+// 8-d latent) and GANs ("gan", 8-d latent; "cgan", class-conditional, 8 + 4; "cnn" the inversion
+// feature model of both) trained once per
 // test process on a slice of Fashion-MNIST (a few seconds: a few
 // batches of one epoch each), plus image helpers (the request helpers are tests/support/http_reply.h). Each test case creates its own collections
 // on the shared server.
@@ -76,6 +77,11 @@ inline Served& Server(const std::vector<std::string>& server_args = {}) {
     auto gan = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
     INFO(gan.status().ToString());
     REQUIRE(gan.ok());
+    o.name = "cgan";  // class-conditional: 8 noise + 4 class-embedding floats
+    o.class_embedding = 4;
+    auto cgan = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
+    INFO(cgan.status().ToString());
+    REQUIRE(cgan.ok());
     out->server = std::make_unique<ServerProcess>(out->dir.Sub("data"), server_args);
     return true;
   }();

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "latent/math.h"
+#include "latent/prior.h"
 
 using namespace latentdb::latent;
 
@@ -303,5 +304,34 @@ TEST_CASE("latent math: tiny and huge latents give finite interpolations and PCA
     for (const auto& r : pca->coords)
       for (double x : r) CHECK(std::isfinite(x));
     CHECK(pca->explained_variance_ratio[0] == Approx(0.8));
+  }
+}
+
+TEST_CASE("latent prior: uniform classes and class names", "[latent]") {
+  using latentdb::latent::ParseClass;
+  using latentdb::latent::UniformClasses;
+  auto a = UniformClasses(5000, 7, 11);
+  CHECK(a == UniformClasses(5000, 7, 11));
+  CHECK(a != UniformClasses(5000, 7, 12));
+  std::vector<int> count(7);
+  for (int k : a) {
+    REQUIRE(k >= 0);
+    REQUIRE(k < 7);
+    ++count[static_cast<size_t>(k)];
+  }
+  for (int n : count) CHECK(std::abs(n - 5000 / 7) < 120);  // about 4 standard deviations
+  CHECK(UniformClasses(3, 1, 0) == std::vector<int>{0, 0, 0});
+
+  const std::vector<std::string> names = {"T-shirt/top", "Trouser", "7"};
+  CHECK(*ParseClass("Trouser", names) == 1);
+  CHECK(*ParseClass("0", names) == 0);
+  CHECK(*ParseClass("7", names) == 2);  // a class's name wins over an index of the same spelling
+  CHECK(*ParseClass("2", names) == 2);
+  for (const std::string bad : {"3", "trouser", "", "-1", "1x", " 1", "99999999999999999999999"}) {
+    INFO(bad);
+    auto r = ParseClass(bad, names);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == latentdb::StatusCode::kInvalidArgument);
+    CHECK(r.status().message().find("Trouser") != std::string::npos);
   }
 }
