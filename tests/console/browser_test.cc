@@ -79,6 +79,7 @@ TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpola
   Train(data_dir, o, *train, *test);
   o.kind = "gan";
   o.name = "gan";
+  o.class_embedding = 4;  // class-conditional: the sample panel offers a class
   Train(data_dir, o, *train, *test);
   std::optional<latentdb::testing::ServerProcess> server;
   server.emplace(data_dir);
@@ -99,7 +100,7 @@ TEST_CASE("console in chromium: map, class names, thumbnails, samples, interpola
       {"to", {{"must", {{{"key", "label"}, {"match", {{"value", 9}}}}}}}}});
   // A GAN collection of generated samples (stored with their codes), with a PCA direction.
   SendJson(c, "DELETE", "/collections/fashion_gan");
-  Ok(c, "PUT", "/collections/fashion_gan", {{"dim", 8}, {"encoder", "gan"}, {"metric", "l2"}, {"index", "Flat"}});
+  Ok(c, "PUT", "/collections/fashion_gan", {{"dim", 12}, {"encoder", "gan"}, {"metric", "l2"}, {"index", "Flat"}});
   CHECK(Ok(c, "POST", "/collections/fashion_gan/sample", {{"n", 96}, {"seed", 5}, {"store", true}})["stored"] == 96);
   Ok(c, "POST", "/collections/fashion_gan/directions", {{"name", "pc0"}, {"method", "pca"}, {"component", 0}});
 

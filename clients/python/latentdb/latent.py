@@ -9,7 +9,7 @@ float32 numpy arrays. Limits: 256 interpolation steps or samples per request, 64
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -26,20 +26,24 @@ def _endpoint(x: Any, what: str) -> Any:
 @dataclass(frozen=True)
 class LatentImage:
     """A latent and its decoding: ``vector`` (float32), ``image`` (DecodedImage), ``nearest``
-    (the nearest stored point, or None); ``t`` (interpolation position 0…1) and ``id`` (a stored
-    sample's id) when they apply."""
+    (the nearest stored point, or None); ``t`` (interpolation position 0…1), ``id`` (a stored
+    sample's id) and, for a class-conditional GAN's samples, ``label`` (class index) and
+    ``class_name``, when they apply."""
 
     vector: np.ndarray
     image: Optional[DecodedImage]
     nearest: Optional[ScoredPoint] = None
     t: Optional[float] = None
     id: Optional[PointId] = None
+    label: Optional[int] = None
+    class_name: Optional[str] = None
 
     @classmethod
     def from_json(cls, j: Dict[str, Any]) -> "LatentImage":
         nearest = j.get("nearest")
         return cls(np.asarray(j["vector"], np.float32), decoded_or_none(j),
-                   ScoredPoint.from_json(nearest) if nearest else None, j.get("t"), j.get("id"))
+                   ScoredPoint.from_json(nearest) if nearest else None, j.get("t"), j.get("id"), j.get("label"),
+                   j.get("class"))
 
 
 @dataclass(frozen=True)
@@ -142,12 +146,17 @@ class LatentMixin:
                              "mode": mode})
         return [LatentImage.from_json(s) for s in r["steps"]]
 
-    def sample(self, collection: str, n: int = 16, seed: Optional[int] = None, store: bool = False) -> Samples:
-        """``n`` (1…256) latents drawn from the prior N(0, I) and decoded. The same ``seed`` draws
-        the same latents; ``store=True`` also stores them as points."""
+    def sample(self, collection: str, n: int = 16, seed: Optional[int] = None, store: bool = False,
+               label: Optional[Union[int, str]] = None) -> Samples:
+        """``n`` (1…256) latents drawn from the prior and decoded (N(0, I); a class-conditional
+        GAN's codes also carry a class, drawn uniformly or, with ``label``, the class of that name
+        or index). The same ``seed`` draws the same latents; ``store=True`` also stores them as
+        points. LatentDBError (400) for an unknown class or a ``label`` on another model."""
         body: Dict[str, Any] = {"n": n, "store": store}
         if seed is not None:
             body["seed"] = int(seed)
+        if label is not None:
+            body["class"] = label
         r = self._http.call("POST", "/collections/%s/sample" % quote(collection), body)
         return Samples(int(r["seed"]), [LatentImage.from_json(s) for s in r["samples"]], int(r.get("stored", 0)))
 

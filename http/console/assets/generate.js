@@ -20,9 +20,25 @@ function nearestNote(item) {
   return item && item.nearest ? `nearest stored point ${labelText(item.nearest.id)}` : 'no stored point';
 }
 
+// A class-conditional GAN's classes (its manifest's architecture has classes and a class
+// embedding), or null: the sample panel then offers a class to sample.
+function conditionalClasses() {
+  const m = state.model, a = m && m.architecture;
+  const conditional = m && m.kind === 'gan' && a && a.classes > 0 && a.class_embedding > 0;
+  return conditional && Array.isArray(m.classes) ? m.classes : null;
+}
+
 function resetGenerative() {
   resetThumbnails();
   $('generative').hidden = !generative();
+  const classes = conditionalClasses();
+  $('sampleclasslabel').hidden = !classes;
+  $('sampleclass').replaceChildren(el('option', 'any'), ...(classes || []).map((c, i) => {
+    const o = el('option', String(c));
+    o.value = String(i);
+    return o;
+  }));
+  $('sampleclass').firstChild.value = '';
   revokeAll(gen.sampleUrls);
   revokeAll(gen.stripUrls);
   $('samplegrid').replaceChildren();
@@ -33,13 +49,14 @@ function resetGenerative() {
   showPicks();
 }
 
-// ---- samples: POST /collections/{c}/sample {"n", "seed"} -----------------------------------
+// ---- samples: POST /collections/{c}/sample {"n", "seed", "class"?} --------------------------
 async function sample() {
   const name = state.collection;
   const n = Math.min(256, Math.max(1, parseInt($('samplen').value, 10) || 16));
   const body = { n };
   const seed = $('sampleseed').value.trim();
   if (seed !== '') body.seed = Number(seed);
+  if (conditionalClasses() && $('sampleclass').value !== '') body.class = Number($('sampleclass').value);
   $('sampleinfo').textContent = 'sampling…';
   let r;
   try { r = await api('POST', `/collections/${seg(name)}/sample`, body); } catch (e) { $('sampleinfo').textContent = ''; fail(e); return; }
@@ -51,7 +68,8 @@ async function sample() {
     const url = pngUrl(s.image);
     gen.sampleUrls.push(url);
     const open = s.nearest ? () => openPoint(s.nearest.id) : null;
-    grid.append(thumbnail(url, `sample ${i}: ${nearestNote(s)}` + (open ? ' (click to open it)' : ''), open));
+    const cls = s.class !== undefined ? ` (${s.class})` : '';
+    grid.append(thumbnail(url, `sample ${i}${cls}: ${nearestNote(s)}` + (open ? ' (click to open it)' : ''), open));
   });
   $('sampleinfo').textContent = `seed ${r.seed} (enter it to get the same samples again)`;
 }

@@ -1,6 +1,6 @@
 """The Python client's images and latent-space routes against a real `latentdb serve` holding a
 tiny VAE trained for the test (`latentdb train vae` on 1,024 Fashion-MNIST images, a few
-seconds): image upserts (bytes, files, PIL images, numpy arrays), image search and encoding,
+seconds) and a tiny class-conditional GAN: image upserts (bytes, files, PIL images, numpy arrays), image search and encoding,
 decode (PNG bytes, PIL images, numpy pixels), interpolate, sample, reconstruct, anomalies, the
 map, directions and edits, and the PNG reader used when Pillow is absent."""
 
@@ -37,6 +37,10 @@ def setUpModule():
     try:
         S.run_latentdb("train", "vae", "--data", "fashion-mnist", "--name", "vae", "--latent", "8", "--epochs", "1",
                        "--limit", "1024", "--max-batches", "16", "--threads", "1", "--data-dir", data)
+        # A class-conditional GAN (8 noise + 4 class-embedding floats): the routes need one, not a good one.
+        S.run_latentdb("train", "gan", "--data", "fashion-mnist", "--name", "cgan", "--latent", "8",
+                       "--class-embedding", "4", "--widths", "8,8", "--epochs", "1", "--limit", "1024",
+                       "--max-batches", "4", "--threads", "1", "--data-dir", data)
         SERVER = S.Server(data).start()
     except BaseException:
         DIR.cleanup()
@@ -148,6 +152,27 @@ class Decoding(unittest.TestCase):
         with self.assertRaises(LatentDBError) as e:
             DB.sample("fv", n=1000)
         self.assertEqual(e.exception.status, 400)
+
+    def test_class_conditional_sample(self):
+        DB.create_collection("cg", metric="l2", index="Flat", encoder="cgan")
+        mixed = DB.sample("cg", n=6, seed=2)
+        for s in mixed.samples:
+            self.assertEqual(s.vector.shape, (12,))
+            self.assertIsInstance(s.label, int)
+            self.assertIsInstance(s.class_name, str)
+        boots = DB.sample("cg", n=3, seed=2, label="Ankle boot", store=True)
+        self.assertEqual([s.label for s in boots.samples], [9, 9, 9])
+        self.assertEqual(DB.get("cg", boots.samples[0].id).payload["class"], "Ankle boot")
+        for x, y in zip(boots.samples, DB.sample("cg", n=3, seed=2, label=9).samples):
+            np.testing.assert_array_equal(x.vector, y.vector)
+        with self.assertRaises(LatentDBError) as e:
+            DB.sample("cg", n=1, label="Unicorn", store=True)
+        self.assertEqual(e.exception.status, 400)
+        self.assertEqual(DB.count("cg"), 3)
+        with self.assertRaises(LatentDBError) as e:
+            DB.sample("fv", n=1, label=1)  # a VAE has no classes to sample
+        self.assertEqual(e.exception.status, 400)
+        self.assertIsNone(DB.sample("fv", n=1, seed=1).samples[0].label)
 
     def test_reconstruct_and_anomalies(self):
         r = DB.reconstruct("fv", IMAGES[5])

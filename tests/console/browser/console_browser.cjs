@@ -193,7 +193,18 @@ async function main() {
     const s1 = await imagePixels(page, '#samplegrid img:nth-child(2)');
     check(differ(s0, s1), 'two samples differ');
     check((await page.textContent('#sampleinfo')).startsWith('seed 7'), 'the grid names its seed');
-    log('GAN: thumbnails and a grid of 16 samples');
+    // A class-conditional GAN: the panel offers its classes; samples of one class say so.
+    check(!(await page.$eval('#sampleclasslabel', (e) => e.hidden)), 'the class picker is shown for a conditional GAN');
+    const offered = await page.$$eval('#sampleclass option', (os) => os.map((o) => o.textContent));
+    check(offered.length === config.classes.length + 1 && offered[0] === 'any', `classes offered: ${offered.join(', ')}`);
+    await page.selectOption('#sampleclass', { label: config.classes[9] });
+    await page.fill('#sampleseed', '8');
+    await page.click('#samplego');
+    await page.waitForFunction(() => document.getElementById('sampleinfo').textContent.startsWith('seed 8'));
+    await allLoaded(page, '#samplegrid img', 16);
+    const titles = await page.$$eval('#samplegrid img', (is) => is.map((i) => i.title));
+    check(titles.every((t) => t.includes(`(${config.classes[9]})`)), `every sample is of the class picked: ${titles[0]}`);
+    log('GAN: thumbnails, a grid of 16 samples, and 16 of one class');
     await page.screenshot({ path: path.join(config.artifacts, 'console_browser_gan.png') });
 
     // ---- a CNN collection: no decoder, so dots even zoomed in; class names in its legend ----
