@@ -45,6 +45,7 @@
 #include "index/distance.h"
 #include "latent/directions.h"
 #include "latent/math.h"
+#include "latent/prior.h"
 
 using namespace latentdb;
 using bench::Check;
@@ -361,11 +362,11 @@ int main(int argc, char** argv) {
     m.model = "GAN (" + opt["gan"] + ", " + std::to_string(gan->dim()) + "-d): " + std::to_string(gan_train) +
               " prior samples labelled by the CNN, validation and test " + std::to_string(gan_eval) +
               " samples of other seeds, and inverted test images";
-    m.train = latent::StandardNormalSamples(gan_train, gan->dim(), 101);
+    m.train = Check(latent::DrawPriorCodes(*gan, gan_train, 101), "drawing prior codes").codes;
     m.train_labels = Classes(*gan, *cnn, m.train);
-    m.validation = latent::StandardNormalSamples(gan_eval, gan->dim(), 102);
+    m.validation = Check(latent::DrawPriorCodes(*gan, gan_eval, 102), "drawing prior codes").codes;
     m.validation_labels = Classes(*gan, *cnn, m.validation);
-    ModelSplits::Test samples{"prior samples", latent::StandardNormalSamples(gan_eval, gan->dim(), 103), {}, {}, {}};
+    ModelSplits::Test samples{"prior samples", Check(latent::DrawPriorCodes(*gan, gan_eval, 103), "drawing prior codes").codes, {}, {}, {}};
     samples.labels = Classes(*gan, *cnn, samples.latents);
     m.tests.push_back(std::move(samples));
     // The first `inversions` test images of each source class, and as their validation set the

@@ -29,6 +29,7 @@
 #include "encoders/fashion_mnist.h"
 #include "encoders/image_model.h"
 #include "latent/math.h"
+#include "latent/prior.h"
 
 using namespace latentdb;
 using bench::Check;
@@ -81,9 +82,16 @@ double MeanSquaredError(const images::Image& a, const images::Image& b) {
   return s / a.pixels.size();
 }
 
-// Decodes `n` prior samples of `model` in batches of 256; returns the images and images/s.
-std::pair<std::vector<images::Image>, double> Generate(const encoders::ImageModel& model, size_t n) {
-  auto z = latent::StandardNormalSamples(n, model.dim(), 2026);
+struct Generated {
+  std::vector<images::Image> images;
+  double rate = 0;          // images/s
+  std::vector<int> classes;  // a class-conditional GAN's: each sample's class
+};
+
+// Decodes `n` prior samples of `model` (latent/prior.h) in batches of 256.
+Generated Generate(const encoders::ImageModel& model, size_t n) {
+  auto prior = Check(latent::DrawPriorCodes(model, n, 2026), "drawing prior codes");
+  const auto& z = prior.codes;
   std::vector<images::Image> out;
   out.reserve(n);
   const auto start = Clock::now();
@@ -91,7 +99,7 @@ std::pair<std::vector<images::Image>, double> Generate(const encoders::ImageMode
     std::vector<std::vector<float>> batch(z.begin() + b, z.begin() + std::min(n, b + 256));
     for (auto& img : Check(model.Decode(batch), "decoding")) out.push_back(std::move(img));
   }
-  return {std::move(out), n / Seconds(start)};
+  return {std::move(out), n / Seconds(start), std::move(prior.classes)};
 }
 
 }  // namespace
@@ -117,8 +125,8 @@ int main(int argc, char** argv) {
   const size_t n_classes = test.class_names.size();
 
   // 1 and 2: quality and coverage.
-  auto [gan_images, gan_rate] = Generate(*gan, samples);
-  auto [vae_images, vae_rate] = Generate(*vae, samples);
+  auto [gan_images, gan_rate, gan_conditioned] = Generate(*gan, samples);
+  auto [vae_images, vae_rate, vae_conditioned] = Generate(*vae, samples);
   auto test_emb = Matrix(Check(cnn->Encode(test_images), "embedding the test images"));
   auto train_emb = Matrix(Check(cnn->Encode(train.Images()), "embedding training images"));
   auto gan_emb = Matrix(Check(cnn->Encode(gan_images), "embedding GAN samples"));
@@ -133,7 +141,26 @@ int main(int argc, char** argv) {
   std::printf("\nclass histogram by %s's classifier (test accuracy %.4f), classes 0..%zu\n", opt["cnn"].c_str(),
               static_cast<double>(correct) / test.size(), n_classes - 1);
   std::printf("  test  %s\n", Histogram(test_classes, n_classes).c_str());
-  std::printf("  GAN   %s\n", Histogram(Check(cnn->Classify(gan_images), "classifying GAN samples"), n_classes).c_str());
+  const auto gan_classes = Check(cnn->Classify(gan_images), "classifying GAN samples");
+  std::printf("  GAN   %s\n", Histogram(gan_classes, n_classes).c_str());
+  if (!gan_conditioned.empty()) {
+    // A class-conditional GAN: how often the classifier sees the class a sample was generated for.
+    std::vector<size_t> agree(n_classes), drawn(n_classes);
+    for (size_t i = 0; i < gan_classes.size(); ++i) {
+      ++drawn[static_cast<size_t>(gan_conditioned[i])];
+      agree[static_cast<size_t>(gan_conditioned[i])] += gan_classes[i] == gan_conditioned[i];
+    }
+    std::string per_class;
+    size_t total = 0;
+    for (size_t k = 0; k < n_classes; ++k) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, " %zu:%.2f", k, static_cast<double>(agree[k]) / std::max<size_t>(1, drawn[k]));
+      per_class += buf;
+      total += agree[k];
+    }
+    std::printf("  GAN samples classified as the class they were generated for: %.4f; per class%s\n",
+                static_cast<double>(total) / gan_classes.size(), per_class.c_str());
+  }
   std::printf("  VAE   %s\n", Histogram(Check(cnn->Classify(vae_images), "classifying VAE samples"), n_classes).c_str());
 
   // 3: inversion against the VAE's reconstruction.
