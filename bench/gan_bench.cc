@@ -141,14 +141,13 @@ int main(int argc, char** argv) {
   std::printf("\nclass histogram by %s's classifier (test accuracy %.4f), classes 0..%zu\n", opt["cnn"].c_str(),
               static_cast<double>(correct) / test.size(), n_classes - 1);
   std::printf("  test  %s\n", Histogram(test_classes, n_classes).c_str());
-  const auto gan_classes = Check(cnn->Classify(gan_images), "classifying GAN samples");
-  std::printf("  GAN   %s\n", Histogram(gan_classes, n_classes).c_str());
-  if (!gan_conditioned.empty()) {
-    // A class-conditional GAN: how often the classifier sees the class a sample was generated for.
+  // A class-conditional model: how often the classifier sees the class a sample was generated for.
+  auto agreement = [&](const char* model, const std::vector<int>& seen, const std::vector<int>& asked) {
+    if (asked.empty()) return;
     std::vector<size_t> agree(n_classes), drawn(n_classes);
-    for (size_t i = 0; i < gan_classes.size(); ++i) {
-      ++drawn[static_cast<size_t>(gan_conditioned[i])];
-      agree[static_cast<size_t>(gan_conditioned[i])] += gan_classes[i] == gan_conditioned[i];
+    for (size_t i = 0; i < seen.size(); ++i) {
+      ++drawn[static_cast<size_t>(asked[i])];
+      agree[static_cast<size_t>(asked[i])] += seen[i] == asked[i];
     }
     std::string per_class;
     size_t total = 0;
@@ -158,10 +157,15 @@ int main(int argc, char** argv) {
       per_class += buf;
       total += agree[k];
     }
-    std::printf("  GAN samples classified as the class they were generated for: %.4f; per class%s\n",
-                static_cast<double>(total) / gan_classes.size(), per_class.c_str());
-  }
-  std::printf("  VAE   %s\n", Histogram(Check(cnn->Classify(vae_images), "classifying VAE samples"), n_classes).c_str());
+    std::printf("  %s samples classified as the class they were generated for: %.4f; per class%s\n", model,
+                static_cast<double>(total) / seen.size(), per_class.c_str());
+  };
+  const auto gan_classes = Check(cnn->Classify(gan_images), "classifying GAN samples");
+  const auto vae_classes = Check(cnn->Classify(vae_images), "classifying VAE samples");
+  std::printf("  GAN   %s\n", Histogram(gan_classes, n_classes).c_str());
+  agreement("GAN", gan_classes, gan_conditioned);
+  std::printf("  VAE   %s\n", Histogram(vae_classes, n_classes).c_str());
+  agreement("VAE", vae_classes, vae_conditioned);
 
   // 3: inversion against the VAE's reconstruction.
   std::vector<images::Image> targets(test_images.begin(), test_images.begin() + std::min(inversions, test_images.size()));

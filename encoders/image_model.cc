@@ -66,25 +66,26 @@ ImageModel::~ImageModel() = default;
 
 namespace {
 
-// A GAN's code size and, when it is class-conditional, its class embeddings. Corruption when the
-// manifest's dim or class names do not fit the weights (decoding would fail or misname classes).
+// A generative model's code size and, when it is class-conditional, its class embeddings (`table`:
+// classes × class_embedding, the generator's or the decoder's). Corruption when the manifest's dim
+// or class names do not fit the weights (decoding would fail or misname classes).
+template <typename Arch>
 Result<std::optional<ClassConditioning>> ReadConditioning(const std::string& name, const nlohmann::json& manifest, size_t dim,
-                                                          GanNet& gan) {
-  const GanArch& arch = gan->arch;
+                                                          const Arch& arch, const torch::nn::Embedding& embed) {
   if (dim != static_cast<size_t>(arch.code_dim())) {
-    return Status::Corruption("GAN '" + name + "': the manifest's dim " + std::to_string(dim) +
-                              " is not its generator's code size " + std::to_string(arch.code_dim()));
+    return Status::Corruption("model '" + name + "': the manifest's dim " + std::to_string(dim) +
+                              " is not its decoder's code size " + std::to_string(arch.code_dim()));
   }
   if (!arch.conditional()) return std::optional<ClassConditioning>();
   ClassConditioning c;
   c.noise_dim = static_cast<size_t>(arch.latent);
   auto names = manifest.find("classes");
   if (names == manifest.end() || !names->is_array() || names->size() != static_cast<size_t>(arch.classes)) {
-    return Status::Corruption("GAN '" + name + "': its manifest names no class for each of its " +
+    return Status::Corruption("model '" + name + "': its manifest names no class for each of its " +
                               std::to_string(arch.classes) + " class embeddings");
   }
   for (const auto& n : *names) c.class_names.push_back(n.is_string() ? n.get<std::string>() : n.dump());
-  auto table = gan->generator->embed->weight.detach().to(torch::kFloat32).contiguous();
+  auto table = embed->weight.detach().to(torch::kFloat32).contiguous();
   for (int64_t k = 0; k < table.size(0); ++k) {
     const float* row = table.data_ptr<float>() + k * table.size(1);
     c.embeddings.emplace_back(row, row + table.size(1));
@@ -119,13 +120,15 @@ Result<std::shared_ptr<ImageModel>> ImageModel::Open(const std::string& data_dir
       impl->vae = VaeNet(VaeArch::FromJson(manifest.at("architecture")));
       torch::load(impl->vae, path);
       impl->vae->eval();
+      LDB_ASSIGN_OR_RETURN(impl->conditioning, ReadConditioning(name, manifest, impl->dim, impl->vae->arch, impl->vae->embed));
     } else if (impl->kind == "gan") {
       impl->gan = GanNet(GanArch::FromJson(manifest.at("architecture")));
       torch::load(impl->gan, path);
       impl->gan->eval();
       // Inversion differentiates with respect to z only.
       for (auto& p : impl->gan->parameters()) p.set_requires_grad(false);
-      LDB_ASSIGN_OR_RETURN(impl->conditioning, ReadConditioning(name, manifest, impl->dim, impl->gan));
+      LDB_ASSIGN_OR_RETURN(impl->conditioning,
+                           ReadConditioning(name, manifest, impl->dim, impl->gan->arch, impl->gan->generator->embed));
     } else {
       impl->script = torch::jit::load(path, torch::kCPU);
       impl->script->eval();
@@ -170,7 +173,7 @@ Result<std::vector<std::vector<float>>> ImageModel::Encode(const std::vector<ima
       if (impl_->cnn) {
         v = torch::nn::functional::normalize(impl_->cnn->Embed(x), torch::nn::functional::NormalizeFuncOptions().dim(1));
       } else if (impl_->vae) {
-        v = impl_->vae->Encode(x).first;
+        v = impl_->vae->Code(impl_->vae->EncodeWithClass(x));
       } else {
         v = impl_->script->forward({x}).toTensor().flatten(1);
       }
@@ -250,12 +253,13 @@ Result<std::vector<Reconstruction>> ImageModel::Reconstruct(const std::vector<im
     for (size_t begin = 0; begin < images.size(); begin += kInferenceBatch) {
       size_t end = std::min(images.size(), begin + kInferenceBatch);
       torch::Tensor x = FittedBatch(images, begin, end, impl_->input);
-      auto [mean, logvar] = impl_->vae->Encode(x);
-      torch::Tensor logits = impl_->vae->DecodeLogits(mean);
+      VaeEncoding e = impl_->vae->EncodeWithClass(x);
+      torch::Tensor code = impl_->vae->Code(e);
+      torch::Tensor logits = impl_->vae->DecodeLogits(code);
       torch::Tensor recon = ReconstructionNll(logits, ToUnitRange(x, impl_->input).clamp(0, 1));
-      torch::Tensor kl = KlDivergence(mean, logvar);
+      torch::Tensor kl = KlDivergence(e.mean, e.logvar);
       auto decoded = with_images ? TensorToImages(torch::sigmoid(logits)) : std::vector<images::Image>(end - begin);
-      auto means = TensorRows(mean);
+      auto means = TensorRows(code);
       auto r = recon.to(torch::kFloat64).contiguous();
       auto k = kl.to(torch::kFloat64).contiguous();
       for (size_t i = 0; i < decoded.size(); ++i) {

@@ -5,7 +5,9 @@
 // Kinds:
 //   "cnn"          convolutional classifier; the vector is its last hidden layer, L2-normalized.
 //   "vae"          variational autoencoder; the vector is the posterior mean μ(x). It can also
-//                  decode latents to images, reconstruct images and score anomalies.
+//                  decode latents to images, reconstruct images and score anomalies. A
+//                  class-conditional VAE's vector is [μ(x), e(ĉ)], ĉ its class head's prediction
+//                  (see ClassConditioning).
 //   "gan"          DCGAN generator (and its discriminator); the vector of an image is a latent code z
 //                  found by inversion (Invert): G(z) reproduces the image. It decodes latents
 //                  (the generator) like a VAE, but has no encoder network and no likelihood.
@@ -81,10 +83,11 @@ struct Inversion {
   double feature_distance = 0;   // ‖φ(G(z)) − φ(x)‖ (0…2), 0 without a feature model
 };
 
-// A class-conditional GAN's code (Mirza & Osindero 2014, "Conditional Generative Adversarial
-// Nets"): [z, e(c)], z the first noise_dim floats (prior N(0, I)) and e(c) the generator's learned
-// embedding of class c (the remaining dim() − noise_dim floats). A code drawn from the prior has
-// e(c) of one class exactly; inversion and edits move the whole code, class part included.
+// A class-conditional GAN's or VAE's code (Mirza & Osindero 2014, "Conditional Generative
+// Adversarial Nets"; Sohn et al. 2015 for the VAE): [z, e(c)], z the first noise_dim floats (prior
+// N(0, I)) and e(c) the generator's or decoder's learned embedding of class c (the remaining dim() −
+// noise_dim floats). A code drawn from the prior, or a VAE's encoding, has e(c) of one class
+// exactly; inversion and edits move the whole code, class part included.
 struct ClassConditioning {
   size_t noise_dim = 0;
   std::vector<std::string> class_names;        // the manifest's "classes", one per embedding
@@ -92,7 +95,7 @@ struct ClassConditioning {
 };
 
 struct Reconstruction {
-  std::vector<float> mean;  // μ(x), the stored vector
+  std::vector<float> mean;  // μ(x), the stored vector ([μ(x), e(ĉ)] for a class-conditional VAE)
   images::Image image;      // decode(μ(x)) at the model's input size
   AnomalyScores scores;
 };
@@ -119,8 +122,8 @@ class ImageModel {
   const nlohmann::json& manifest() const;
   // True for a VAE or a GAN: Decode works (and Reconstruct for a VAE, Invert for a GAN).
   bool generative() const;
-  // A class-conditional GAN's code layout; nullptr for every other model (the prior of its codes
-  // is then N(0, I_dim)).
+  // A class-conditional GAN's or VAE's code layout; nullptr for every other model (the prior of
+  // its codes is then N(0, I_dim)).
   const ClassConditioning* conditioning() const;
 
   // The image converted to input().channels and resized to input().height × width: what the

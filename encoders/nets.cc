@@ -75,7 +75,7 @@ torch::Tensor CnnNetImpl::forward(const torch::Tensor& x) { return classifier(dr
 
 nlohmann::json VaeArch::ToJson() const {
   return {{"type", "convvae2"}, {"channels", channels}, {"height", height}, {"width", width}, {"conv1", conv1},
-          {"conv2", conv2}, {"hidden", hidden}, {"latent", latent}};
+          {"conv2", conv2}, {"hidden", hidden}, {"latent", latent}, {"classes", classes}, {"class_embedding", class_embedding}};
 }
 
 VaeArch VaeArch::FromJson(const nlohmann::json& j) {
@@ -87,6 +87,8 @@ VaeArch VaeArch::FromJson(const nlohmann::json& j) {
   a.conv2 = j.at("conv2").get<int>();
   a.hidden = j.at("hidden").get<int>();
   a.latent = j.at("latent").get<int>();
+  a.classes = j.value("classes", 0);
+  a.class_embedding = j.value("class_embedding", 0);
   return a;
 }
 
@@ -97,29 +99,53 @@ VaeNetImpl::VaeNetImpl(const VaeArch& a) : arch(a) {
   enc_fc = register_module("enc_fc", nn::Linear(flat, a.hidden));
   to_mean = register_module("to_mean", nn::Linear(a.hidden, a.latent));
   to_logvar = register_module("to_logvar", nn::Linear(a.hidden, a.latent));
-  dec_fc1 = register_module("dec_fc1", nn::Linear(a.latent, a.hidden));
+  if (a.conditional()) {
+    classify = register_module("classify", nn::Linear(a.hidden, a.classes));
+    embed = register_module("embed", nn::Embedding(a.classes, a.class_embedding));
+  }
+  dec_fc1 = register_module("dec_fc1", nn::Linear(a.code_dim(), a.hidden));
   dec_fc2 = register_module("dec_fc2", nn::Linear(a.hidden, flat));
   dec1 = register_module("dec1", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(a.conv2, a.conv1, 4).stride(2).padding(1)));
   dec2 = register_module("dec2", nn::ConvTranspose2d(nn::ConvTranspose2dOptions(a.conv1, a.channels, 4).stride(2).padding(1)));
 }
 
-std::pair<torch::Tensor, torch::Tensor> VaeNetImpl::Encode(const torch::Tensor& x) {
+VaeEncoding VaeNetImpl::EncodeWithClass(const torch::Tensor& x) {
   auto h = torch::relu(enc2(torch::relu(enc1(x))));
   h = torch::relu(enc_fc(h.flatten(1)));
-  return {to_mean(h), to_logvar(h)};
+  VaeEncoding e{to_mean(h), to_logvar(h), {}};
+  if (arch.conditional()) e.class_logits = classify(h);
+  return e;
 }
 
-torch::Tensor VaeNetImpl::DecodeLogits(const torch::Tensor& z) {
-  auto h = torch::relu(dec_fc2(torch::relu(dec_fc1(z))));
-  h = h.view({z.size(0), arch.conv2, arch.height / 4, arch.width / 4});
+std::pair<torch::Tensor, torch::Tensor> VaeNetImpl::Encode(const torch::Tensor& x) {
+  VaeEncoding e = EncodeWithClass(x);
+  return {e.mean, e.logvar};
+}
+
+torch::Tensor VaeNetImpl::Code(const torch::Tensor& z, const torch::Tensor& labels) {
+  return arch.conditional() ? torch::cat({z, embed(labels)}, 1) : z;
+}
+
+torch::Tensor VaeNetImpl::Code(const VaeEncoding& e) {
+  return arch.conditional() ? Code(e.mean, e.class_logits.argmax(1)) : e.mean;
+}
+
+torch::Tensor VaeNetImpl::DecodeLogits(const torch::Tensor& code) {
+  auto h = torch::relu(dec_fc2(torch::relu(dec_fc1(code))));
+  h = h.view({code.size(0), arch.conv2, arch.height / 4, arch.width / 4});
   return dec2(torch::relu(dec1(h)));
 }
 
-VaeOutput VaeNetImpl::forward(const torch::Tensor& x, bool sample) {
+VaeOutput VaeNetImpl::forward(const torch::Tensor& x, bool sample, const torch::Tensor& labels) {
   VaeOutput out;
-  std::tie(out.mean, out.logvar) = Encode(x);
+  VaeEncoding e = EncodeWithClass(x);
+  out.mean = e.mean;
+  out.logvar = e.logvar;
+  out.class_logits = e.class_logits;
   out.z = sample ? Reparameterize(out.mean, out.logvar, torch::randn_like(out.mean)) : out.mean;
-  out.logits = DecodeLogits(out.z);
+  torch::Tensor code = out.z;
+  if (arch.conditional()) code = Code(out.z, labels.defined() ? labels : e.class_logits.argmax(1));
+  out.logits = DecodeLogits(code);
   return out;
 }
 

@@ -11,6 +11,11 @@
 //            → linear(hidden → latent) = μ, linear(hidden → latent) = log σ²
 //   decoder: linear(latent → hidden) ReLU → linear(hidden → c2·H/4·W/4) ReLU → convT4×4/2(c2→c1)
 //            ReLU → convT4×4/2(c1→C) → sigmoid (Bernoulli means of the pixels in [0,1])
+// Class-conditional VAE (VaeArch::conditional(); Sohn, Lee & Yan 2015, "Learning Structured Output
+// Representation using Deep Conditional Generative Models"; the classifier head as in Kingma et
+// al. 2014's M2): the decoder reads the code [z, e(c)], e a learned class embedding, and the
+// encoder gains a head linear(hidden → classes) that predicts c from x (the class of an image
+// whose label is not known: every encoded image).
 // GAN (DCGAN, Radford, Metz & Chintala 2016), for C×H×W images with H, W divisible by 4, pixels
 // scaled to [−1, 1]:
 //   generator:     z ~ N(0, I_latent) → linear(latent → 2g·H/4·W/4) BN ReLU → convT4×4/2(2g→g) BN
@@ -72,25 +77,47 @@ struct VaeArch {
   int conv1 = 32, conv2 = 64;
   int hidden = 256;
   int latent = 16;
+  // Class conditioning: both > 0 for a class-conditional VAE (classes = the training data's).
+  int classes = 0;
+  int class_embedding = 0;
+  bool conditional() const { return classes > 0 && class_embedding > 0; }
+  // The decoder's input code: latent floats, plus class_embedding when conditional.
+  int code_dim() const { return latent + (conditional() ? class_embedding : 0); }
   nlohmann::json ToJson() const;
+  // A manifest without "classes" (written before conditioning existed) is an unconditional VAE.
   static VaeArch FromJson(const nlohmann::json& j);
 };
 
 struct VaeOutput {
   torch::Tensor mean, logvar, z;
-  torch::Tensor logits;  // N × C × H × W; sigmoid(logits) are the pixel means in [0,1]
+  torch::Tensor class_logits;  // conditional only: N × classes
+  torch::Tensor logits;        // N × C × H × W; sigmoid(logits) are the pixel means in [0,1]
+};
+
+struct VaeEncoding {
+  torch::Tensor mean, logvar;  // N × latent
+  torch::Tensor class_logits;  // conditional only: N × classes (undefined otherwise)
 };
 
 struct VaeNetImpl : torch::nn::Module {
   explicit VaeNetImpl(const VaeArch& arch);
   std::pair<torch::Tensor, torch::Tensor> Encode(const torch::Tensor& x);  // μ, log σ²
-  torch::Tensor DecodeLogits(const torch::Tensor& z);                      // N × C × H × W
-  // Full pass; z = μ + σ·ε when `sample`, else z = μ.
-  VaeOutput forward(const torch::Tensor& x, bool sample);
+  VaeEncoding EncodeWithClass(const torch::Tensor& x);
+  // The code of z (N × latent): z itself, or [z, e(labels)] when conditional (labels: N class
+  // indices; for an image whose label is unknown, the head's argmax).
+  torch::Tensor Code(const torch::Tensor& z, const torch::Tensor& labels);
+  // The code the model serves for images: Code(μ, argmax of the class head).
+  torch::Tensor Code(const VaeEncoding& e);
+  torch::Tensor DecodeLogits(const torch::Tensor& code);                   // N × C × H × W
+  // Full pass; z = μ + σ·ε when `sample`, else z = μ. A conditional VAE decodes [z, e(labels)]
+  // (labels undefined: the head's prediction).
+  VaeOutput forward(const torch::Tensor& x, bool sample, const torch::Tensor& labels = {});
 
   VaeArch arch;
   torch::nn::Conv2d enc1{nullptr}, enc2{nullptr};
   torch::nn::Linear enc_fc{nullptr}, to_mean{nullptr}, to_logvar{nullptr};
+  torch::nn::Linear classify{nullptr};  // conditional only: the class head
+  torch::nn::Embedding embed{nullptr};  // conditional only: e, classes × class_embedding
   torch::nn::Linear dec_fc1{nullptr}, dec_fc2{nullptr};
   torch::nn::ConvTranspose2d dec1{nullptr}, dec2{nullptr};
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <stdexcept>
 
 #include "common/file_util.h"
 #include "encoders/model_impl.h"
@@ -89,18 +90,24 @@ json EvaluateCnn(CnnNet& net, const torch::Tensor& x, const torch::Tensor& y) {
   return {{"accuracy", correct / x.size(0)}, {"loss", loss / x.size(0)}};
 }
 
-// VAE test metrics per image at z = μ (deterministic): reconstruction NLL, KL, their sum.
-json EvaluateVae(VaeNet& net, const torch::Tensor& x, double beta) {
+// VAE test metrics per image at z = μ (deterministic): reconstruction NLL, KL, their sum; for a
+// conditional VAE decoded with the class head's prediction (as served), plus the head's accuracy.
+json EvaluateVae(VaeNet& net, const torch::Tensor& x, const torch::Tensor& y, double beta) {
   torch::NoGradGuard no_grad;
-  double recon = 0, kl = 0;
+  double recon = 0, kl = 0, correct = 0;
   for (int64_t b = 0; b < x.size(0); b += 1024) {
     auto xb = x.slice(0, b, std::min(x.size(0), b + 1024));
     auto out = net->forward(xb, /*sample=*/false);
     recon += ReconstructionNll(out.logits, xb).sum().item<double>();
     kl += KlDivergence(out.mean, out.logvar).sum().item<double>();
+    if (out.class_logits.defined()) {
+      correct += out.class_logits.argmax(1).eq(y.slice(0, b, std::min(x.size(0), b + 1024))).sum().item<double>();
+    }
   }
   double n = static_cast<double>(x.size(0));
-  return {{"neg_elbo", (recon + kl) / n}, {"reconstruction", recon / n}, {"kl", kl / n}, {"beta_loss", (recon + beta * kl) / n}};
+  json m = {{"neg_elbo", (recon + kl) / n}, {"reconstruction", recon / n}, {"kl", kl / n}, {"beta_loss", (recon + beta * kl) / n}};
+  if (net->arch.conditional()) m["class_accuracy"] = correct / n;
+  return m;
 }
 
 // What a trained network adds to the manifest: "dim", "architecture", "metrics", "history".
@@ -133,28 +140,54 @@ json TrainCnn(const TrainingRun& run, const InputSpec& spec, const ImageDataset&
           {"history", history}};
 }
 
-json TrainVae(const TrainingRun& run, const InputSpec& spec, const std::string& weights_path) {
+// A conditional VAE's class head: its cross-entropy's weight beside the per-image reconstruction
+// NLL (about 240 nats on Fashion-MNIST), enough for the encoder's hidden layer to carry the class.
+constexpr double kVaeClassWeight = 10.0;
+
+json TrainVae(const TrainingRun& run, const InputSpec& spec, const ImageDataset& train, const ImageDataset& test,
+              const std::string& weights_path) {
   const TrainImageOptions& o = run.o;
   auto arch = ShapedArch<VaeArch>(spec, o);
   arch.latent = o.latent;
+  if (o.class_embedding > 0 && train.class_names.size() >= 2) {
+    arch.classes = static_cast<int>(train.class_names.size());
+    arch.class_embedding = o.class_embedding;
+    for (const ImageDataset* ds : {&train, &test}) {
+      for (int label : ds->labels) {
+        if (label < 0 || label >= arch.classes) throw std::invalid_argument("an image's label has no class name");
+      }
+    }
+  }
   VaeNet net(arch);
+  if (arch.conditional()) {
+    torch::NoGradGuard no_grad;
+    net->embed->weight.normal_(0.0, 1.0);  // e(c) on the scale of z ~ N(0, I), as the GAN's
+  }
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr > 0 ? o.lr : 1e-3));
-  auto step = [&](const torch::Tensor& xb, const torch::Tensor&) {
+  torch::Tensor y_train = arch.conditional() ? Labels(train) : torch::Tensor();
+  torch::Tensor y_test = arch.conditional() ? Labels(test) : torch::Tensor();
+  auto step = [&](const torch::Tensor& xb, const torch::Tensor& yb) {
     opt.zero_grad();
-    auto out = net->forward(xb, /*sample=*/true);
+    // A conditional VAE decodes with the true class while training (the head learns it beside).
+    auto out = net->forward(xb, /*sample=*/true, yb);
     auto loss = (ReconstructionNll(out.logits, xb) + o.beta * KlDivergence(out.mean, out.logvar)).sum();
-    (loss / xb.size(0)).backward();
+    auto total = loss;
+    if (arch.conditional()) {
+      total = total + kVaeClassWeight * torch::nn::functional::cross_entropy(
+                                            out.class_logits, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+    }
+    (total / xb.size(0)).backward();
     opt.step();
-    return StepResult{loss.item<double>(), 0.0, 0.0};
+    const double correct = arch.conditional() ? out.class_logits.argmax(1).eq(yb).sum().item<double>() : 0.0;
+    return StepResult{loss.item<double>(), correct, 0.0};
   };
-  json history = RunEpochs(o, run.epochs, run.x_train, torch::Tensor(), *net, step,
-                           [&] { return EvaluateVae(net, run.x_test, o.beta); }, run.progress);
+  json history = RunEpochs(o, run.epochs, run.x_train, y_train, *net, step,
+                           [&] { return EvaluateVae(net, run.x_test, y_test, o.beta); }, run.progress);
   torch::save(net, weights_path);
   const json& last = history.back()["test"];
-  return {{"dim", o.latent},
-          {"architecture", arch.ToJson()},
-          {"metrics", {{"test_neg_elbo", last["neg_elbo"]}, {"test_reconstruction", last["reconstruction"]}, {"test_kl", last["kl"]}}},
-          {"history", history}};
+  json metrics = {{"test_neg_elbo", last["neg_elbo"]}, {"test_reconstruction", last["reconstruction"]}, {"test_kl", last["kl"]}};
+  if (arch.conditional()) metrics["test_class_accuracy"] = last["class_accuracy"];
+  return {{"dim", arch.code_dim()}, {"architecture", arch.ToJson()}, {"metrics", metrics}, {"history", history}};
 }
 
 // A model NAME is taken when the registry knows it or its folder already holds a manifest.
@@ -232,7 +265,7 @@ Result<json> TrainAndSaveWeights(const std::string& data_dir, const TrainImageOp
     const std::string tmp = dir + "/weights.pt.tmp";
     LDB_RETURN_IF_ERROR(CreateDirectories(dir));
     json trained = o.kind == "cnn" ? TrainCnn(run, spec, train, test, tmp)
-                   : o.kind == "vae" ? TrainVae(run, spec, tmp)
+                   : o.kind == "vae" ? TrainVae(run, spec, train, test, tmp)
                                      : TrainGan(run, train, test, tmp);
     if (std::rename(tmp.c_str(), (dir + "/weights.pt").c_str()) != 0) {
       (void)models::RemoveModelDir(data_dir, o.name);
@@ -251,7 +284,8 @@ json TrainingParameters(const TrainImageOptions& o, int epochs) {
   if (o.kind == "cnn") {
     p.update({{"dim", o.dim}, {"conv", {o.conv1, o.conv2}}, {"lr", o.lr > 0 ? o.lr : 1e-3}});
   } else if (o.kind == "vae") {
-    p.update({{"latent", o.latent}, {"beta", o.beta}, {"conv", {o.conv1, o.conv2}}, {"lr", o.lr > 0 ? o.lr : 1e-3}});
+    p.update({{"latent", o.latent}, {"class_embedding", o.class_embedding}, {"beta", o.beta}, {"conv", {o.conv1, o.conv2}},
+              {"lr", o.lr > 0 ? o.lr : 1e-3}});
   } else {
     p.update({{"latent", o.latent}, {"class_embedding", o.class_embedding}, {"generator", o.generator},
               {"discriminator", o.discriminator}, {"lr", o.lr > 0 ? o.lr : 2e-4}, {"betas", {0.5, 0.999}},

@@ -30,9 +30,9 @@ struct TrainImageOptions {
   // convolution (see nets.h).
   int generator = 32;
   int discriminator = 32;
-  // GAN: > 0 makes it class-conditional on the training data's labels (when it has ≥ 2 classes):
-  // the code is [z (latent floats), e(c) (class_embedding floats)] (nets.h). 0 (the library's
-  // default; the CLI's is 16): unconditional, the code is z.
+  // GAN, VAE: > 0 makes it class-conditional on the training data's labels (when it has ≥ 2
+  // classes): the code is [z (latent floats), e(c) (class_embedding floats)] (nets.h). 0 (the
+  // library's default; the CLI's is 16): unconditional, the code is z.
   int class_embedding = 0;
   // GAN: a CNN of the data directory (same input shape) whose embedding adds a feature loss to
   // inversion, recorded in the manifest's "inversion"; empty: pixel loss only.

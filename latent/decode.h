@@ -70,7 +70,7 @@ Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, cons
 struct Samples {
   uint64_t seed = 0;  // the seed used: the one asked for, or the one drawn
   std::vector<DecodedLatent> samples;
-  // Class-conditional GAN only (empty otherwise): each sample's class, as an index into the
+  // Class-conditional GAN or VAE only (empty otherwise): each sample's class, as an index into the
   // model's classes (the "label" of an ingested Fashion-MNIST image) and by name.
   std::vector<int> labels;
   std::vector<std::string> classes;
@@ -79,7 +79,7 @@ struct Samples {
 // n latents drawn from the model's prior — DrawPriorCodes(vae, n, seed, label) (prior.h), so one
 // seed gives the same samples on every run and platform — decoded, each with its nearest stored
 // point. Without a seed, one is drawn from std::random_device (64 bits) and returned. `label`
-// (a class index) asks a class-conditional GAN for samples of one class. n ≥ 1; InvalidArgument
+// (a class index) asks a class-conditional model for samples of one class. n ≥ 1; InvalidArgument
 // otherwise, and as DrawPriorCodes says.
 Result<Samples> SampleFromPrior(engine::Collection& c, const encoders::ImageModel& vae, size_t n,
                                 std::optional<uint64_t> seed, const PixelCharge& charge = {},
@@ -88,7 +88,7 @@ Result<Samples> SampleFromPrior(engine::Collection& c, const encoders::ImageMode
 // Stores samples as points of `c`: ids "sample-SEED-I" (I = 0, 1, … in order; the same seed gives
 // the same ids, so storing again overwrites, not duplicates), vectors their latents, payloads
 // {"generated": true, "seed": SEED, "sample": I}, plus "label": INDEX and "class": NAME for a
-// class-conditional GAN's (the label as an ingest stores it, so the map colours and names them).
+// class-conditional GAN's or VAE's (the label as an ingest stores it, so the map colours and names them).
 // One atomic upsert; returns the ids.
 Result<std::vector<engine::ExternalId>> StoreSamples(engine::Collection& c, const Samples& samples);
 

@@ -3,8 +3,8 @@
 // VAE's or a GAN's latent space is (POST /collections/{c}/sample, the map's and the benchmarks'
 // samples).
 //
-//   VAE, unconditional GAN: N(0, I_dim), StandardNormalSamples(n, dim, seed) (math.h).
-//   Class-conditional GAN (encoders::ClassConditioning): [z, e(c)] with
+//   Unconditional VAE or GAN: N(0, I_dim), StandardNormalSamples(n, dim, seed) (math.h).
+//   Class-conditional GAN or VAE (encoders::ClassConditioning): [z, e(c)] with
 //     z = StandardNormalSamples(n, noise_dim, seed) and c the asked class for every code, or
 //     drawn uniformly from the classes by UniformClasses(n, classes, seed).
 // One seed gives the same codes on every run and platform.
@@ -24,7 +24,7 @@ namespace latentdb::latent {
 
 struct PriorCodes {
   std::vector<std::vector<float>> codes;  // n codes of the model's dim()
-  // Class-conditional GAN only (empty otherwise): each code's class, an index into class_names.
+  // Class-conditional model only (empty otherwise): each code's class, an index into class_names.
   std::vector<int> classes;
   std::vector<std::string> class_names;
 };

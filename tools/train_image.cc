@@ -21,6 +21,7 @@ namespace {
 constexpr const char* kTrainImageUsage =
     "usage: latentdb train cnn --data fashion-mnist | --images DIR  --name NAME [--dim 128] [--epochs 3]\n"
     "       latentdb train vae --data fashion-mnist | --images DIR  --name NAME [--latent 16] [--beta 1.0] [--epochs 5]\n"
+    "                          [--class-embedding 16 (as for gan below: the decoder reads [z, e(c)], a head predicts c)]\n"
     "       latentdb train gan --data fashion-mnist | --images DIR  --name NAME [--latent 64] [--epochs 5]\n"
     "                          [--widths G,D (generator and discriminator channels, default 32,32)]\n"
     "                          [--feature-model CNN (its embedding adds a feature loss to inversion)]\n"
@@ -79,7 +80,7 @@ int TrainImageCommand(int argc, char** argv) {
   auto max_batches = args->GetInt("max-batches", 0, 1, 1L << 32);
   auto beta = args->GetDouble("beta", 1.0, 0.0, 1000.0);
   auto lr = args->GetDouble("lr", 0.0, 1e-7, 10.0);  // 0: the kind's default
-  auto class_embedding = args->GetInt("class-embedding", kind == "gan" ? 16 : 0, 0, 1024);
+  auto class_embedding = args->GetInt("class-embedding", kind == "cnn" ? 0 : 16, 0, 1024);
   for (const Status& s : {dim.status(), latent.status(), epochs.status(), batch.status(), seed.status(), threads.status(),
                           limit.status(), max_batches.status(), beta.status(), lr.status(), class_embedding.status()}) {
     if (!s.ok()) return Fail(s, kTrainImageUsage);
@@ -95,7 +96,7 @@ int TrainImageCommand(int argc, char** argv) {
   o.lr = *lr;
   o.feature_model = args->Get("feature-model");
   o.class_embedding = static_cast<int>(*class_embedding);
-  if (kind != "gan" && o.class_embedding != 0) return Fail(Status::InvalidArgument("--class-embedding is for a GAN"), kTrainImageUsage);
+  if (kind == "cnn" && o.class_embedding != 0) return Fail(Status::InvalidArgument("--class-embedding is for a VAE or a GAN"), kTrainImageUsage);
   if (args->Has("conv") && (std::sscanf(args->Get("conv").c_str(), "%d,%d", &o.conv1, &o.conv2) != 2 || o.conv1 < 1 ||
                             o.conv2 < 1 || o.conv1 > 1024 || o.conv2 > 1024)) {
     return Fail(Status::InvalidArgument("--conv is C1,C2 with 1..1024 channels each, e.g. 16,32"), kTrainImageUsage);

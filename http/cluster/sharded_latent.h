@@ -37,7 +37,7 @@ nlohmann::json MergeNearest(const std::vector<nlohmann::json>& answers, const st
 
 // The points a single node's `"store": true` sample writes (latent::StoreSamples): ids
 // "sample-SEED-I", the samples' latents as vectors, payloads {"generated": true, "seed", "sample"},
-// plus "label" and "class" for a sample that has them (a class-conditional GAN's).
+// plus "label" and "class" for a sample that has them (a class-conditional GAN's or VAE's).
 nlohmann::json SamplePoints(const nlohmann::json& answer, uint64_t seed);
 
 // The shards' anomaly rankings ({"points": [{"id", "neg_elbo", "payload"}, …] highest first,

@@ -51,7 +51,8 @@ TEST_CASE("A sharded VAE collection's latent-space routes answer as one node hol
   TempDir dir;
   // One small VAE, trained by the real CLI, copied into every node's data directory.
   std::string output;
-  REQUIRE(RunLatentdb({"train", "vae", "--data", "fashion-mnist", "--name", "vae", "--latent", std::to_string(kLatent), "--epochs", "1",
+  REQUIRE(RunLatentdb({"train", "vae", "--data", "fashion-mnist", "--name", "vae", "--latent", std::to_string(kLatent),
+                       "--class-embedding", "0", "--epochs", "1",
                        "--limit", "1024", "--max-batches", "16", "--threads", "1", "--data-dir", dir.Sub("trained")},
                       &output) == 0);
   const std::vector<std::string> names = {"n1", "n2", "n3", "reference"};

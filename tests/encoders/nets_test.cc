@@ -56,6 +56,40 @@ TEST_CASE("CNN and VAE produce the documented shapes", "[encoders]") {
   // Without sampling, z is the mean.
   auto det = vae->forward(x, false);
   CHECK(torch::equal(det.z, det.mean));
+  CHECK_FALSE(det.class_logits.defined());
+  CHECK(torch::equal(vae->Code(vae->EncodeWithClass(x)), vae->Encode(x).first));
+}
+
+TEST_CASE("a class-conditional VAE has the documented shapes", "[encoders]") {
+  torch::manual_seed(2);
+  VaeArch va;
+  va.latent = 6;
+  va.classes = 10;
+  va.class_embedding = 3;
+  REQUIRE(va.code_dim() == 9);
+  VaeNet vae(va);
+  vae->eval();
+  torch::NoGradGuard no_grad;
+  auto x = torch::rand({5, 1, 28, 28});
+  auto e = vae->EncodeWithClass(x);
+  CHECK(e.mean.sizes() == torch::IntArrayRef({5, 6}));
+  CHECK(e.class_logits.sizes() == torch::IntArrayRef({5, 10}));
+  // The served code is [μ, e(argmax of the head)].
+  auto code = vae->Code(e);
+  REQUIRE(code.sizes() == torch::IntArrayRef({5, 9}));
+  CHECK(torch::equal(code.slice(1, 0, 6), e.mean));
+  const int64_t predicted = e.class_logits[2].argmax().item<int64_t>();
+  CHECK(torch::equal(code[2].slice(0, 6, 9), vae->embed->weight[predicted]));
+  CHECK(vae->DecodeLogits(code).sizes() == x.sizes());
+  // Decoding with given labels: another class, another image.
+  auto as_0 = vae->forward(x, false, torch::zeros({5}, torch::kInt64));
+  auto as_1 = vae->forward(x, false, torch::ones({5}, torch::kInt64));
+  CHECK_FALSE(torch::allclose(as_0.logits, as_1.logits));
+  CHECK(VaeArch::FromJson(va.ToJson()).ToJson() == va.ToJson());
+  auto old = va.ToJson();
+  old.erase("classes");
+  old.erase("class_embedding");
+  CHECK(VaeArch::FromJson(old).code_dim() == 6);  // a manifest from before conditioning
 }
 
 TEST_CASE("folding batch norm into the CNN's layers keeps the embedding", "[encoders]") {

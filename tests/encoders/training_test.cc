@@ -2,6 +2,8 @@
 // taken names are refused without leaving files behind.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "common/file_util.h"
 #include "models/model_registry.h"
 #include "tests/encoders/encoder_fixtures.h"
@@ -61,6 +63,63 @@ TEST_CASE("the manifests record architecture, normalization and test metrics", "
   CHECK(elbo == Approx(v["metrics"]["test_reconstruction"].get<double>() + v["metrics"]["test_kl"].get<double>()));
   CHECK(elbo < 784 * std::log(2.0));  // better than predicting 0.5 for every pixel
   CHECK(v["history"].size() == 3);
+}
+
+TEST_CASE("a class-conditional VAE encodes [mu, e(predicted class)] and decodes by class", "[encoders]") {
+  const auto& m = SmallModels();
+  TempDir dir;
+  encoders::TrainImageOptions o;
+  o.kind = "vae";
+  o.name = "cvae";
+  o.latent = 8;
+  o.class_embedding = 4;
+  o.epochs = 3;
+  o.threads = 1;
+  auto manifest = encoders::TrainImageModel(dir.path(), o, m.train, m.test);
+  INFO(manifest.status().ToString());
+  REQUIRE(manifest.ok());
+  CHECK((*manifest)["dim"] == 12);
+  CHECK((*manifest)["architecture"]["classes"] == 10);
+  // The class head learns the classes (chance: 0.1).
+  CHECK((*manifest)["metrics"]["test_class_accuracy"].get<double>() > 0.6);
+  auto vae = encoders::ImageModel::Open(dir.path(), "cvae");
+  REQUIRE(vae.ok());
+  const encoders::ClassConditioning* cond = (*vae)->conditioning();
+  REQUIRE(cond != nullptr);
+  CHECK(cond->noise_dim == 8);
+  CHECK(cond->class_names == m.train.class_names);
+  CHECK(m.vae->conditioning() == nullptr);
+
+  std::vector<images::Image> images;
+  for (size_t i = 0; i < 20; ++i) images.push_back(m.test.ImageAt(i));
+  auto codes = (*vae)->Encode(images);
+  REQUIRE(codes.ok());
+  size_t right = 0;
+  for (size_t i = 0; i < codes->size(); ++i) {
+    const auto& v = (*codes)[i];
+    REQUIRE(v.size() == 12);
+    // The class part is exactly one class's embedding.
+    const std::vector<float> part(v.begin() + 8, v.end());
+    int which = -1;
+    for (size_t k = 0; k < cond->embeddings.size(); ++k) {
+      if (cond->embeddings[k] == part) which = static_cast<int>(k);
+    }
+    REQUIRE(which >= 0);
+    right += which == m.test.labels[i];
+  }
+  CHECK(right >= 10);
+  // Reconstruct stores the same code, and decodes it; swapping the class part changes the image.
+  auto recs = (*vae)->Reconstruct(images);
+  REQUIRE(recs.ok());
+  CHECK((*recs)[0].mean == (*codes)[0]);
+  CHECK((*recs)[0].scores.neg_elbo == Approx((*recs)[0].scores.reconstruction_error + (*recs)[0].scores.kl));
+  auto swapped = (*codes)[0];
+  const auto& other = cond->embeddings[(static_cast<size_t>(m.test.labels[0]) + 5) % 10];
+  std::copy(other.begin(), other.end(), swapped.begin() + 8);
+  auto decoded = (*vae)->Decode({(*codes)[0], swapped});
+  REQUIRE(decoded.ok());
+  CHECK((*decoded)[0].pixels == (*recs)[0].image.pixels);
+  CHECK((*decoded)[0].pixels != (*decoded)[1].pixels);
 }
 
 TEST_CASE("training refuses taken names and bad options, leaving nothing behind", "[encoders]") {

@@ -1,6 +1,6 @@
 #pragma once
-// A real `latentdb serve` over a data directory holding a tiny CNN ("cnn", 16-d), VAE ("vae",
-// 8-d latent) and GANs ("gan", 8-d latent; "cgan", class-conditional, 8 + 4; "cnn" the inversion
+// A real `latentdb serve` over a data directory holding a tiny CNN ("cnn", 16-d), VAEs ("vae",
+// 8-d latent; "cvae", class-conditional, 8 + 4) and GANs ("gan", 8-d latent; "cgan", class-conditional, 8 + 4; "cnn" the inversion
 // feature model of both) trained once per
 // test process on a slice of Fashion-MNIST (a few seconds: a few
 // batches of one epoch each), plus image helpers (the request helpers are tests/support/http_reply.h). Each test case creates its own collections
@@ -67,6 +67,12 @@ inline Served& Server(const std::vector<std::string>& server_args = {}) {
     auto vae = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
     INFO(vae.status().ToString());
     REQUIRE(vae.ok());
+    o.name = "cvae";  // class-conditional: 8 latent + 4 class-embedding floats
+    o.class_embedding = 4;
+    auto cvae = ::latentdb::encoders::TrainImageModel(out->dir.Sub("data"), o, out->images, *test);
+    INFO(cvae.status().ToString());
+    REQUIRE(cvae.ok());
+    o.class_embedding = 0;
     o.kind = "gan";
     o.name = "gan";
     o.latent = 8;

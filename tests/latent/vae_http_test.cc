@@ -1,6 +1,7 @@
 // The VAE routes over HTTP against a real server: anomaly scores in payloads, decode, interpolate,
 // sample, reconstruct, anomalies, analogy with a decoded image, and their error cases. Expected
 // latents (interpolations, a + b − c) are computed here from the stored vectors.
+#include <algorithm>
 #include <cmath>
 
 #include "common/base64.h"
@@ -264,4 +265,36 @@ TEST_CASE("vae: anomalies and analogy", "[latent][http]") {
   // On a CNN collection the analogy keeps its plain list of hits.
   auto plain = Ok(c, "POST", "/collections/cnn_c/analogy", {{"positive", {0}}, {"k", 1}});
   CHECK(plain.is_array());
+}
+
+TEST_CASE("vae: a class-conditional VAE encodes images with their class and samples by class", "[latent][http][vae]") {
+  Served& s = Server();
+  HttpClient c("127.0.0.1", s.server->port());
+  SendJson(c, "DELETE", "/collections/cvae_c");
+  Ok(c, "PUT", "/collections/cvae_c", {{"dim", 12}, {"encoder", "cvae"}, {"metric", "l2"}, {"index", "Flat"}});
+  json points = json::array();
+  for (size_t i = 0; i < 8; ++i) points.push_back({{"id", i}, {"image", Base64Png(s.images.ImageAt(i))}});
+  Ok(c, "PUT", "/collections/cvae_c/points", {{"points", points}});
+  // A stored vector is [mu, e(c)]: its class part is one of the model's class embeddings, the one
+  // a sample of that class carries.
+  const auto stored = Ok(c, "GET", "/collections/cvae_c/points/3")["vector"];
+  REQUIRE(stored.size() == 12);
+  bool found = false;
+  for (int k = 0; k < 10 && !found; ++k) {
+    const auto sample = Ok(c, "POST", "/collections/cvae_c/sample", {{"n", 1}, {"seed", 1}, {"class", k}})["samples"][0];
+    CHECK(sample["label"] == k);
+    found = std::equal(stored.begin() + 8, stored.end(), sample["vector"].begin() + 8);
+  }
+  CHECK(found);
+  auto r = Ok(c, "POST", "/collections/cvae_c/reconstruct", {{"image", Base64Png(s.images.ImageAt(3))}});
+  // The same code (up to the rounding of another batch size; the class part exactly).
+  REQUIRE(r["vector"].size() == 12);
+  for (size_t d = 0; d < 12; ++d) CHECK(r["vector"][d].get<double>() == Approx(stored[d].get<double>()).margin(1e-5));
+  CHECK(std::equal(stored.begin() + 8, stored.end(), r["vector"].begin() + 8));
+  CHECK(r["neg_elbo"].get<double>() > 0);
+  Fails(SendJson(c, "POST", "/collections/cvae_c/sample", {{"n", 1}, {"class", "Unicorn"}}), 400);
+  // The plain VAE has no classes to sample.
+  SendJson(c, "DELETE", "/collections/vae_plain");
+  Ok(c, "PUT", "/collections/vae_plain", {{"dim", 8}, {"encoder", "vae"}, {"metric", "l2"}, {"index", "Flat"}});
+  Fails(SendJson(c, "POST", "/collections/vae_plain/sample", {{"n", 1}, {"class", 0}}), 400, "class-conditional");
 }

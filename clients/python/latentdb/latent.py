@@ -27,7 +27,7 @@ def _endpoint(x: Any, what: str) -> Any:
 class LatentImage:
     """A latent and its decoding: ``vector`` (float32), ``image`` (DecodedImage), ``nearest``
     (the nearest stored point, or None); ``t`` (interpolation position 0…1), ``id`` (a stored
-    sample's id) and, for a class-conditional GAN's samples, ``label`` (class index) and
+    sample's id) and, for a class-conditional GAN's or VAE's samples, ``label`` (class index) and
     ``class_name``, when they apply."""
 
     vector: np.ndarray
@@ -149,7 +149,7 @@ class LatentMixin:
     def sample(self, collection: str, n: int = 16, seed: Optional[int] = None, store: bool = False,
                label: Optional[Union[int, str]] = None) -> Samples:
         """``n`` (1…256) latents drawn from the prior and decoded (N(0, I); a class-conditional
-        GAN's codes also carry a class, drawn uniformly or, with ``label``, the class of that name
+        GAN's or VAE's codes also carry a class, drawn uniformly or, with ``label``, the class of that name
         or index). The same ``seed`` draws the same latents; ``store=True`` also stores them as
         points. LatentDBError (400) for an unknown class or a ``label`` on another model."""
         body: Dict[str, Any] = {"n": n, "store": store}

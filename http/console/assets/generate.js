@@ -20,11 +20,11 @@ function nearestNote(item) {
   return item && item.nearest ? `nearest stored point ${labelText(item.nearest.id)}` : 'no stored point';
 }
 
-// A class-conditional GAN's classes (its manifest's architecture has classes and a class
+// A class-conditional GAN's or VAE's classes (its manifest's architecture has classes and a class
 // embedding), or null: the sample panel then offers a class to sample.
 function conditionalClasses() {
   const m = state.model, a = m && m.architecture;
-  const conditional = m && m.kind === 'gan' && a && a.classes > 0 && a.class_embedding > 0;
+  const conditional = m && (m.kind === 'gan' || m.kind === 'vae') && a && a.classes > 0 && a.class_embedding > 0;
   return conditional && Array.isArray(m.classes) ? m.classes : null;
 }
 

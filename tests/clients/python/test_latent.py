@@ -35,7 +35,8 @@ def setUpModule():
     DIR = S.TempDir()
     data = DIR.sub("data")
     try:
-        S.run_latentdb("train", "vae", "--data", "fashion-mnist", "--name", "vae", "--latent", "8", "--epochs", "1",
+        S.run_latentdb("train", "vae", "--data", "fashion-mnist", "--name", "vae", "--latent", "8", "--class-embedding", "0",
+                       "--epochs", "1",
                        "--limit", "1024", "--max-batches", "16", "--threads", "1", "--data-dir", data)
         # A class-conditional GAN (8 noise + 4 class-embedding floats): the routes need one, not a good one.
         S.run_latentdb("train", "gan", "--data", "fashion-mnist", "--name", "cgan", "--latent", "8",
