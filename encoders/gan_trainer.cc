@@ -15,7 +15,6 @@
 #include <torch/torch.h>
 
 #include <cmath>
-#include <stdexcept>
 
 #include "encoders/nets.h"
 #include "encoders/training_loop.h"
@@ -78,15 +77,8 @@ json EvaluateGan(GanNet& net, const torch::Tensor& x_test, const torch::Tensor& 
 json TrainGan(const TrainingRun& run, const ImageDataset& train, const ImageDataset& test, const std::string& weights_path) {
   const TrainImageOptions& o = run.o;
   GanArch arch;
-  if (o.class_embedding > 0 && train.class_names.size() >= 2) {
-    arch.classes = static_cast<int>(train.class_names.size());
-    arch.class_embedding = o.class_embedding;
-    for (const ImageDataset* ds : {&train, &test}) {
-      for (int label : ds->labels) {
-        if (label < 0 || label >= arch.classes) throw std::invalid_argument("an image's label has no class name");
-      }
-    }
-  }
+  arch.classes = ConditioningClasses(o, train, test);
+  arch.class_embedding = arch.classes > 0 ? o.class_embedding : 0;
   arch.channels = static_cast<int>(run.x_train.size(1));
   arch.height = static_cast<int>(run.x_train.size(2));
   arch.width = static_cast<int>(run.x_train.size(3));

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <stdexcept>
 
 #include "common/file_util.h"
 #include "encoders/model_impl.h"
@@ -149,15 +148,8 @@ json TrainVae(const TrainingRun& run, const InputSpec& spec, const ImageDataset&
   const TrainImageOptions& o = run.o;
   auto arch = ShapedArch<VaeArch>(spec, o);
   arch.latent = o.latent;
-  if (o.class_embedding > 0 && train.class_names.size() >= 2) {
-    arch.classes = static_cast<int>(train.class_names.size());
-    arch.class_embedding = o.class_embedding;
-    for (const ImageDataset* ds : {&train, &test}) {
-      for (int label : ds->labels) {
-        if (label < 0 || label >= arch.classes) throw std::invalid_argument("an image's label has no class name");
-      }
-    }
-  }
+  arch.classes = ConditioningClasses(o, train, test);
+  arch.class_embedding = arch.classes > 0 ? o.class_embedding : 0;
   VaeNet net(arch);
   if (arch.conditional()) {
     torch::NoGradGuard no_grad;

@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <stdexcept>
 #include <string>
 
+#include "encoders/dataset.h"
 #include "encoders/image_model.h"
 #include "encoders/trainer.h"
 
@@ -97,6 +99,20 @@ nlohmann::json RunEpochs(const TrainImageOptions& o, int epochs, const torch::Te
   return history;
 }
 
+
+// The classes a class-conditional VAE or GAN is trained on: the training set's class count when
+// o.class_embedding > 0 and there are ≥ 2 classes, else 0 (unconditional). Throws
+// std::invalid_argument when an image's label names no class.
+inline int ConditioningClasses(const TrainImageOptions& o, const ImageDataset& train, const ImageDataset& test) {
+  if (o.class_embedding <= 0 || train.class_names.size() < 2) return 0;
+  const int classes = static_cast<int>(train.class_names.size());
+  for (const ImageDataset* ds : {&train, &test}) {
+    for (int label : ds->labels) {
+      if (label < 0 || label >= classes) throw std::invalid_argument("an image's label has no class name");
+    }
+  }
+  return classes;
+}
 
 // Trains a GAN (gan_trainer.cc; class-conditional on the datasets' labels when
 // run.o.class_embedding > 0 and there are ≥ 2 classes) and saves generator and discriminator to

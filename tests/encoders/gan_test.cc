@@ -174,29 +174,7 @@ TEST_CASE("GAN: a short training run learns and does not collapse to one class",
   auto images = g.gan->Decode(z);
   REQUIRE(images.ok());
   std::map<int, int> classes;
-  auto embeddings = g.cnn->Encode(*images);
-  REQUIRE(embeddings.ok());
-  // Nearest class centroid in the CNN's embedding of the test images.
-  auto test_vectors = g.cnn->Encode(g.test.Images());
-  REQUIRE(test_vectors.ok());
-  std::map<int, std::vector<double>> centroid;
-  std::map<int, int> count;
-  for (size_t i = 0; i < test_vectors->size(); ++i) {
-    auto& c = centroid[g.test.labels[i]];
-    c.resize((*test_vectors)[i].size());
-    for (size_t d = 0; d < c.size(); ++d) c[d] += (*test_vectors)[i][d];
-    ++count[g.test.labels[i]];
-  }
-  for (const auto& e : *embeddings) {
-    int best = -1;
-    double best_dot = -1e9;
-    for (const auto& [label, c] : centroid) {
-      double dot = 0;
-      for (size_t d = 0; d < c.size(); ++d) dot += c[d] / count[label] * e[d];
-      if (dot > best_dot) best_dot = dot, best = label;
-    }
-    ++classes[best];
-  }
+  for (int k : NearestCentroidClasses(g, *images)) ++classes[k];
   CHECK(classes.size() >= 3);
   for (const auto& [label, n] : classes) CHECK(n < 400);
 }
