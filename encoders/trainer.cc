@@ -70,11 +70,6 @@ Arch ShapedArch(const InputSpec& spec, const TrainImageOptions& o) {
   return arch;
 }
 
-torch::Tensor Labels(const ImageDataset& ds) {
-  std::vector<int64_t> l(ds.labels.begin(), ds.labels.end());
-  return torch::tensor(l, torch::kInt64);
-}
-
 // CNN test accuracy and mean cross-entropy.
 json EvaluateCnn(CnnNet& net, const torch::Tensor& x, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
@@ -151,10 +146,7 @@ json TrainVae(const TrainingRun& run, const InputSpec& spec, const ImageDataset&
   arch.classes = ConditioningClasses(o, train, test);
   arch.class_embedding = arch.classes > 0 ? o.class_embedding : 0;
   VaeNet net(arch);
-  if (arch.conditional()) {
-    torch::NoGradGuard no_grad;
-    net->embed->weight.normal_(0.0, 1.0);  // e(c) on the scale of z ~ N(0, I), as the GAN's
-  }
+  if (arch.conditional()) InitClassEmbedding(net->embed);
   torch::optim::Adam opt(net->parameters(), torch::optim::AdamOptions(o.lr > 0 ? o.lr : 1e-3));
   torch::Tensor y_train = arch.conditional() ? Labels(train) : torch::Tensor();
   torch::Tensor y_test = arch.conditional() ? Labels(test) : torch::Tensor();

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "encoders/dataset.h"
 #include "encoders/image_model.h"
@@ -99,6 +100,18 @@ nlohmann::json RunEpochs(const TrainImageOptions& o, int epochs, const torch::Te
   return history;
 }
 
+
+// One class index per image of `ds`, as the int64 tensor cross-entropy and embeddings take.
+inline torch::Tensor Labels(const ImageDataset& ds) {
+  return torch::tensor(std::vector<int64_t>(ds.labels.begin(), ds.labels.end()), torch::kInt64);
+}
+
+// A class-conditional model's class embedding e starts N(0, I), on the scale of z ~ N(0, I), so
+// that the class part of a code weighs as much as the noise part from the first step.
+inline void InitClassEmbedding(torch::nn::Embedding& embed) {
+  torch::NoGradGuard no_grad;
+  embed->weight.normal_(0.0, 1.0);
+}
 
 // The classes a class-conditional VAE or GAN is trained on: the training set's class count when
 // o.class_embedding > 0 and there are ≥ 2 classes, else 0 (unconditional). Throws

@@ -82,8 +82,8 @@ Result<Samples> SampleFromPrior(engine::Collection& c, const encoders::ImageMode
   Samples out;
   out.seed = seed ? *seed : (static_cast<uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
   LDB_ASSIGN_OR_RETURN(PriorCodes prior, DrawPriorCodes(vae, n, out.seed, label));
-  for (int k : prior.classes) out.classes.push_back(prior.class_names[static_cast<size_t>(k)]);
   out.labels = std::move(prior.classes);
+  out.class_names = std::move(prior.class_names);
   LDB_ASSIGN_OR_RETURN(out.samples, DecodeWithNearest(c, vae, std::move(prior.codes), charge));
   return out;
 }
@@ -96,7 +96,9 @@ Result<std::vector<engine::ExternalId>> StoreSamples(engine::Collection& c, cons
     engine::ExternalId id("sample-" + std::to_string(samples.seed) + "-" + std::to_string(i));
     ids.push_back(id);
     nlohmann::json payload{{"generated", true}, {"seed", samples.seed}, {"sample", i}};
-    if (i < samples.labels.size()) payload.update({{"label", samples.labels[i]}, {"class", samples.classes[i]}});
+    if (i < samples.labels.size()) {
+      payload.update({{"label", samples.labels[i]}, {"class", samples.class_names[static_cast<size_t>(samples.labels[i])]}});
+    }
     batch.Add(std::move(id), samples.samples[i].latent, std::move(payload));
   }
   LDB_RETURN_IF_ERROR(c.Upsert(std::move(batch)));

@@ -70,10 +70,10 @@ Result<std::vector<DecodedLatent>> DecodeWithNearest(engine::Collection& c, cons
 struct Samples {
   uint64_t seed = 0;  // the seed used: the one asked for, or the one drawn
   std::vector<DecodedLatent> samples;
-  // Class-conditional GAN or VAE only (empty otherwise): each sample's class, as an index into the
-  // model's classes (the "label" of an ingested Fashion-MNIST image) and by name.
+  // Class-conditional GAN or VAE only (empty otherwise): each sample's class, as an index into
+  // class_names (the "label" of an ingested Fashion-MNIST image), and the model's class names.
   std::vector<int> labels;
-  std::vector<std::string> classes;
+  std::vector<std::string> class_names;
 };
 
 // n latents drawn from the model's prior — DrawPriorCodes(vae, n, seed, label) (prior.h), so one

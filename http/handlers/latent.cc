@@ -151,7 +151,10 @@ void RegisterLatentRoutes(Router& router, const HandlerContext& ctx) {
     json samples = json::array();
     for (size_t i = 0; i < result.samples.size(); ++i) {
       samples.push_back(DecodedLatentJson(result.samples[i]));
-      if (i < result.labels.size()) samples.back().update({{"label", result.labels[i]}, {"class", result.classes[i]}});
+      if (i < result.labels.size()) {
+        const int k = result.labels[i];
+        samples.back().update({{"label", k}, {"class", result.class_names[static_cast<size_t>(k)]}});
+      }
     }
     json out = {{"seed", result.seed}};
     if (store.get<bool>()) {
